@@ -1,0 +1,47 @@
+// Flags shared by several commands. A name or short letter means the same thing everywhere, and
+// short letters are kubectl's own (-n, -A, -l, -o, -f, -v).
+
+import {Flags} from '@oclif/core'
+
+import {parseDuration} from '../kube/duration.ts'
+
+/** Flags every command has; declared once as the base command's baseFlags. */
+export const globalFlags = {
+  context: Flags.string({description: 'The name of the kubeconfig context to use.', helpGroup: 'GLOBAL'}),
+  kubeconfig: Flags.string({description: 'Path to the kubeconfig file to use for CLI requests.', helpGroup: 'GLOBAL'}),
+  namespace: Flags.string({char: 'n', description: 'If present, the namespace scope for this CLI request.', helpGroup: 'GLOBAL'}),
+  'request-timeout': Flags.custom<number>({
+    default: async () => 0,
+    description: "The length of time to wait before giving up on a single server request. Non-zero values should contain a corresponding time unit (e.g. 1s, 2m, 3h). A value of zero means don't timeout requests.",
+    helpGroup: 'GLOBAL',
+    parse: async input => parseDuration(input),
+  })(),
+  verbose: Flags.integer({
+    char: 'v',
+    default: 0,
+    description: 'Log level: 6 logs each HTTP request and its status to stderr, 8 adds response bodies. Credentials are never logged.',
+    helpGroup: 'GLOBAL',
+    min: 0,
+  }),
+}
+
+/** -A/--all-namespaces, for commands that list. */
+export const allNamespacesFlag = Flags.boolean({
+  char: 'A',
+  description: 'If present, list the requested object(s) across all namespaces. Namespace in current context is ignored even if specified with --namespace.',
+})
+
+/** -o/--output limited to the formats a command supports. */
+export function outputFlag<const T extends string>(formats: readonly T[], description?: string) {
+  return Flags.option({
+    char: 'o',
+    description: description ?? `Output format. One of: (${formats.join(', ')}).`,
+    options: formats,
+  })()
+}
+
+/** -l/--selector, a label query. */
+export const selectorFlag = Flags.string({
+  char: 'l',
+  description: "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.",
+})

@@ -1,0 +1,237 @@
+// The one HTTP client svc uses to talk to the API server. Credentials, TLS and proxies come from
+// @kubernetes/client-node (KubeConfig.applyToHTTPSOptions); this file only sends requests, reads
+// bodies as bytes, applies the timeout, logs under -v and maps failures to ApiError/ConnectionError.
+
+import http from 'node:http'
+import https from 'node:https'
+
+import type {KubeConfig} from '@kubernetes/client-node'
+
+import {ApiError, ConnectionError, statusFromBody} from './errors.ts'
+
+export interface RequestOptions {
+  accept?: string
+  body?: unknown
+  contentType?: string
+  method?: string
+  path: string
+  query?: Record<string, boolean | number | string | string[] | undefined>
+  signal?: AbortSignal
+  /** Overrides the client's timeout for this request; 0 means none. */
+  timeoutMs?: number
+}
+
+export interface Response<T> {
+  body: T
+  headers: http.IncomingHttpHeaders
+  statusCode: number
+}
+
+export interface WatchEvent<T = any> {
+  object: T
+  type: 'ADDED' | 'BOOKMARK' | 'DELETED' | 'ERROR' | 'MODIFIED'
+}
+
+export interface ClientOptions {
+  /** Where -v logs go; nothing is logged when absent. */
+  log?: (line: string) => void
+  /** --request-timeout in milliseconds; 0 means no timeout. */
+  timeoutMs?: number
+  /** -v level: 6 logs each request and status, 8 adds response bodies (truncated). */
+  verbosity?: number
+}
+
+const USER_AGENT = `svc/${process.env.npm_package_version ?? '0'} (${process.platform}/${process.arch}) node/${process.versions.node}`
+
+export class KubeClient {
+  readonly kubeConfig: KubeConfig
+  private readonly options: ClientOptions
+
+  constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
+    this.kubeConfig = kubeConfig
+    this.options = options
+  }
+
+  /** The API server's base URL, from the current cluster. */
+  get server(): string {
+    return this.kubeConfig.getCurrentCluster()?.server ?? ''
+  }
+
+  /** host:port of the server, the way kubectl names it in connection errors. */
+  get serverHost(): string {
+    try {
+      const url = new URL(this.server)
+      return url.port ? url.host : `${url.hostname}:${url.protocol === 'http:' ? 80 : 443}`
+    } catch {
+      return this.server
+    }
+  }
+
+  /** Builds a full URL from an API path and query. */
+  url(path: string, query?: RequestOptions['query']): URL {
+    const url = new URL(this.server.replace(/\/+$/, '') + path)
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined || value === '') continue
+      if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, v)
+      else url.searchParams.set(key, String(value))
+    }
+    return url
+  }
+
+  /** Request options with TLS, credentials and proxy agent applied, for https.request or ws. */
+  async connectionOptions(headers: Record<string, string> = {}): Promise<https.RequestOptions> {
+    const options: https.RequestOptions = {headers: {'User-Agent': USER_AGENT, ...headers}}
+    await this.kubeConfig.applyToHTTPSOptions(options)
+    return options
+  }
+
+  /** Sends one request and parses a JSON answer. Non-2xx answers throw ApiError with the server's Status. */
+  async request<T = any>(req: RequestOptions): Promise<Response<T>> {
+    const raw = await this.requestRaw(req)
+    const text = raw.body.toString('utf8')
+    let body: any = text
+    if ((raw.headers['content-type'] ?? '').includes('json') || /^\s*[{[]/.test(text)) {
+      try {
+        body = text === '' ? undefined : JSON.parse(text)
+      } catch {
+        body = text
+      }
+    }
+    return {body: body as T, headers: raw.headers, statusCode: raw.statusCode}
+  }
+
+  /** Sends one request and returns the body as bytes. */
+  async requestRaw(req: RequestOptions): Promise<Response<Buffer>> {
+    const res = await this.open(req)
+    const chunks: Buffer[] = []
+    for await (const chunk of res.stream) chunks.push(chunk as Buffer)
+    res.done()
+    const body = Buffer.concat(chunks)
+    this.logBody(body)
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      throw new ApiError(res.statusCode, statusFromBody(res.statusCode, body))
+    }
+    return {body, headers: res.headers, statusCode: res.statusCode}
+  }
+
+  /**
+   * Opens a watch and yields its events until the server ends it or the signal aborts. An ERROR
+   * event with a Status (for example 410 Expired) is thrown as ApiError.
+   */
+  async *watch<T = any>(path: string, query: RequestOptions['query'], signal?: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const res = await this.open({path, query: {...query, allowWatchBookmarks: true, watch: true}, signal, timeoutMs: 0})
+    try {
+      if (res.statusCode < 200 || res.statusCode > 299) {
+        const chunks: Buffer[] = []
+        for await (const chunk of res.stream) chunks.push(chunk as Buffer)
+        throw new ApiError(res.statusCode, statusFromBody(res.statusCode, Buffer.concat(chunks)))
+      }
+      let pending = ''
+      for await (const chunk of res.stream) {
+        pending += (chunk as Buffer).toString('utf8')
+        let newline: number
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim()
+          pending = pending.slice(newline + 1)
+          if (!line) continue
+          const event = JSON.parse(line) as WatchEvent<T>
+          if (event.type === 'ERROR') {
+            const status = event.object as any
+            throw new ApiError(status?.code ?? 500, statusFromBody(status?.code ?? 500, status))
+          }
+          yield event
+        }
+        if (pending.length > 16 * 1024 * 1024) throw new Error('watch event larger than 16 MiB')
+      }
+    } finally {
+      res.done()
+    }
+  }
+
+  private async open(req: RequestOptions): Promise<{done: () => void; headers: http.IncomingHttpHeaders; statusCode: number; stream: http.IncomingMessage}> {
+    const url = this.url(req.path, req.query)
+    const method = req.method ?? 'GET'
+    const headers: Record<string, string> = {Accept: req.accept ?? 'application/json'}
+    let payload: Buffer | undefined
+    if (req.body !== undefined) {
+      payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body))
+      headers['Content-Type'] = req.contentType ?? 'application/json'
+      headers['Content-Length'] = String(payload.length)
+    }
+    const options = await this.connectionOptions(headers)
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 0
+    const started = Date.now()
+    const transport = url.protocol === 'http:' ? http : https
+
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const request = transport.request(url, {...options, method, signal: req.signal}, res => {
+        this.log(6, `${method} ${url.href} ${res.statusCode} ${res.statusMessage ?? ''} in ${Date.now() - started} milliseconds`)
+        if (req.timeoutMs === 0 && timer) clearTimeout(timer)
+        resolve({
+          done: () => {
+            if (timer) clearTimeout(timer)
+            res.destroy()
+          },
+          headers: res.headers,
+          statusCode: res.statusCode ?? 0,
+          stream: res,
+        })
+      })
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          request.destroy(Object.assign(new Error('timeout'), {code: 'TIMEOUT'}))
+        }, timeoutMs)
+      }
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (timer) clearTimeout(timer)
+        this.log(6, `${method} ${url.href} failed in ${Date.now() - started} milliseconds: ${error.code ?? error.message}`)
+        if (error.name === 'AbortError') return reject(error)
+        reject(toConnectionError(error, this.serverHost, url))
+      })
+      request.end(payload)
+    })
+  }
+
+  private log(level: number, line: string): void {
+    if ((this.options.verbosity ?? 0) >= level) this.options.log?.(line)
+  }
+
+  private logBody(body: Buffer): void {
+    if ((this.options.verbosity ?? 0) < 8) return
+    const text = body.toString('utf8')
+    this.options.log?.(`Response Body: ${text.length > 1024 ? `${text.slice(0, 1024)} [truncated ${text.length - 1024} chars]` : text}`)
+  }
+}
+
+/** Node's socket and TLS errors in the words Go's net/http would use, so messages read like kubectl's. */
+export function toConnectionError(error: NodeJS.ErrnoException, serverHost: string, url: URL): ConnectionError {
+  const code = error.code ?? ''
+  const hostPort = serverHost
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ConnectionError(serverHost, code, `dial tcp ${hostPort}: connect: connection refused`)
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConnectionError(serverHost, code, `dial tcp: lookup ${url.hostname}: no such host`)
+    case 'ETIMEDOUT':
+      return new ConnectionError(serverHost, code, `dial tcp ${hostPort}: i/o timeout`)
+    case 'ECONNRESET':
+      return new ConnectionError(serverHost, code, `read tcp ${hostPort}: connection reset by peer`)
+    case 'EHOSTUNREACH':
+      return new ConnectionError(serverHost, code, `dial tcp ${hostPort}: connect: no route to host`)
+    case 'TIMEOUT':
+      return new ConnectionError(serverHost, code, `${url.origin}${url.pathname}: net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate signed by unknown authority')
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return new ConnectionError(serverHost, code, `tls: failed to verify certificate: x509: certificate is valid for other names, not ${url.hostname}`)
+    case 'CERT_HAS_EXPIRED':
+      return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid')
+    default:
+      return new ConnectionError(serverHost, code || 'UNKNOWN', error.message)
+  }
+}
