@@ -107,8 +107,14 @@ export function extractFromZip(zip: Buffer, wanted: string): Buffer {
         const len = extra.readUInt16LE(e + 2)
         if (id === 1) {
           let q = e + 4
-          if (size === 0xffffffff) (size = Number(extra.readBigUInt64LE(q)), (q += 8))
-          if (compressedSize === 0xffffffff) (compressedSize = Number(extra.readBigUInt64LE(q)), (q += 8))
+          if (size === 0xffffffff) {
+            size = Number(extra.readBigUInt64LE(q))
+            q += 8
+          }
+          if (compressedSize === 0xffffffff) {
+            compressedSize = Number(extra.readBigUInt64LE(q))
+            q += 8
+          }
           if (localOffset === 0xffffffff) localOffset = Number(extra.readBigUInt64LE(q))
         }
         e += 4 + len

@@ -1,0 +1,290 @@
+// SPDY/3.1 frame layout: encoding and an incremental parser. Pure and synchronous; header blocks
+// stay compressed here (see headers.ts for the zlib contexts).
+//
+// Control frame: 1 bit 1 | 15 bits version (3) | 16 bits type | 8 bits flags | 24 bits length | payload
+// Data frame:    1 bit 0 | 31 bits stream id   | 8 bits flags | 24 bits length | data
+// All integers are big-endian.
+
+export const SPDY_VERSION = 3
+
+export const FrameType = {
+  SYN_STREAM: 1,
+  SYN_REPLY: 2,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PING: 6,
+  GOAWAY: 7,
+  HEADERS: 8,
+  WINDOW_UPDATE: 9,
+} as const
+
+/** FLAG_FIN on DATA, SYN_STREAM, SYN_REPLY and HEADERS. */
+export const FLAG_FIN = 0x01
+/** FLAG_UNIDIRECTIONAL on SYN_STREAM. */
+export const FLAG_UNIDIRECTIONAL = 0x02
+/** FLAG_SETTINGS_CLEAR_SETTINGS on SETTINGS. */
+export const FLAG_SETTINGS_CLEAR = 0x01
+
+/** RST_STREAM status codes. */
+export const RstStatus = {
+  PROTOCOL_ERROR: 1,
+  INVALID_STREAM: 2,
+  REFUSED_STREAM: 3,
+  UNSUPPORTED_VERSION: 4,
+  CANCEL: 5,
+  INTERNAL_ERROR: 6,
+  FLOW_CONTROL_ERROR: 7,
+  STREAM_IN_USE: 8,
+  STREAM_ALREADY_CLOSED: 9,
+  FRAME_TOO_LARGE: 11,
+} as const
+
+/** GOAWAY status codes. */
+export const GoAwayStatus = {OK: 0, PROTOCOL_ERROR: 1, INTERNAL_ERROR: 2} as const
+
+export const MAX_STREAM_ID = 0x7fffffff
+/** A frame's length field is 24 bits. */
+export const MAX_FRAME_PAYLOAD = 0xffffff
+
+export interface DataFrame {type: 'data'; streamId: number; fin: boolean; data: Buffer}
+export interface SynStreamFrame {
+  type: 'syn_stream'
+  streamId: number
+  associatedId: number
+  /** 0 (highest) .. 7 */
+  priority: number
+  slot: number
+  fin: boolean
+  unidirectional: boolean
+  /** Compressed header block. */
+  headerBlock: Buffer
+}
+export interface SynReplyFrame {type: 'syn_reply'; streamId: number; fin: boolean; headerBlock: Buffer}
+export interface RstStreamFrame {type: 'rst_stream'; streamId: number; status: number}
+export interface SettingsEntry {id: number; flags: number; value: number}
+export interface SettingsFrame {type: 'settings'; clear: boolean; entries: SettingsEntry[]}
+export interface PingFrame {type: 'ping'; id: number}
+export interface GoAwayFrame {type: 'goaway'; lastGoodStreamId: number; status: number}
+export interface HeadersFrame {type: 'headers'; streamId: number; fin: boolean; headerBlock: Buffer}
+export interface WindowUpdateFrame {type: 'window_update'; streamId: number; delta: number}
+/** A control frame of a type this module does not know (the spec says: ignore it). */
+export interface UnknownFrame {type: 'unknown'; frameType: number; flags: number; payload: Buffer}
+
+export type Frame =
+  | DataFrame
+  | SynStreamFrame
+  | SynReplyFrame
+  | RstStreamFrame
+  | SettingsFrame
+  | PingFrame
+  | GoAwayFrame
+  | HeadersFrame
+  | WindowUpdateFrame
+  | UnknownFrame
+
+export class FrameError extends Error {}
+
+function controlFrame(type: number, flags: number, payload: Buffer): Buffer {
+  if (payload.length > MAX_FRAME_PAYLOAD) throw new FrameError(`control frame payload of ${payload.length} bytes is too large`)
+  const head = Buffer.alloc(8)
+  head.writeUInt16BE(0x8000 | SPDY_VERSION, 0)
+  head.writeUInt16BE(type, 2)
+  head.writeUInt32BE(payload.length, 4)
+  head[4] = flags
+  return Buffer.concat([head, payload])
+}
+
+function u32s(...values: number[]): Buffer {
+  const b = Buffer.alloc(values.length * 4)
+  values.forEach((v, i) => b.writeUInt32BE(v >>> 0, i * 4))
+  return b
+}
+
+function checkStreamId(id: number, allowZero = false): void {
+  if (!Number.isInteger(id) || id < (allowZero ? 0 : 1) || id > MAX_STREAM_ID) throw new FrameError(`invalid stream id ${id}`)
+}
+
+/** The header (8 bytes) of a DATA frame; send it followed by `length` bytes of data. */
+export function dataFrameHeader(streamId: number, length: number, fin: boolean): Buffer {
+  checkStreamId(streamId)
+  if (length > MAX_FRAME_PAYLOAD) throw new FrameError(`data frame of ${length} bytes is too large`)
+  const head = Buffer.alloc(8)
+  head.writeUInt32BE(streamId, 0)
+  head.writeUInt32BE(length, 4)
+  head[4] = fin ? FLAG_FIN : 0
+  return head
+}
+
+/** Encodes one frame. Header-carrying frames take their block already compressed. */
+export function encodeFrame(frame: Frame): Buffer {
+  switch (frame.type) {
+    case 'data':
+      return Buffer.concat([dataFrameHeader(frame.streamId, frame.data.length, frame.fin), frame.data])
+    case 'syn_stream': {
+      checkStreamId(frame.streamId)
+      checkStreamId(frame.associatedId, true)
+      if (frame.priority < 0 || frame.priority > 7) throw new FrameError(`invalid priority ${frame.priority}`)
+      const fixed = Buffer.alloc(10)
+      fixed.writeUInt32BE(frame.streamId, 0)
+      fixed.writeUInt32BE(frame.associatedId, 4)
+      fixed[8] = frame.priority << 5
+      fixed[9] = frame.slot
+      const flags = (frame.fin ? FLAG_FIN : 0) | (frame.unidirectional ? FLAG_UNIDIRECTIONAL : 0)
+      return controlFrame(FrameType.SYN_STREAM, flags, Buffer.concat([fixed, frame.headerBlock]))
+    }
+    case 'syn_reply':
+      checkStreamId(frame.streamId)
+      return controlFrame(FrameType.SYN_REPLY, frame.fin ? FLAG_FIN : 0, Buffer.concat([u32s(frame.streamId), frame.headerBlock]))
+    case 'headers':
+      checkStreamId(frame.streamId)
+      return controlFrame(FrameType.HEADERS, frame.fin ? FLAG_FIN : 0, Buffer.concat([u32s(frame.streamId), frame.headerBlock]))
+    case 'rst_stream':
+      checkStreamId(frame.streamId)
+      return controlFrame(FrameType.RST_STREAM, 0, u32s(frame.streamId, frame.status))
+    case 'settings': {
+      const body = Buffer.alloc(4 + 8 * frame.entries.length)
+      body.writeUInt32BE(frame.entries.length, 0)
+      frame.entries.forEach((e, i) => {
+        // ID/flags word: 8 bits flags then 24 bits id.
+        body.writeUInt32BE(((e.flags & 0xff) << 24 | (e.id & 0xffffff)) >>> 0, 4 + i * 8)
+        body.writeUInt32BE(e.value >>> 0, 8 + i * 8)
+      })
+      return controlFrame(FrameType.SETTINGS, frame.clear ? FLAG_SETTINGS_CLEAR : 0, body)
+    }
+    case 'ping':
+      return controlFrame(FrameType.PING, 0, u32s(frame.id))
+    case 'goaway':
+      checkStreamId(frame.lastGoodStreamId, true)
+      return controlFrame(FrameType.GOAWAY, 0, u32s(frame.lastGoodStreamId, frame.status))
+    case 'window_update':
+      checkStreamId(frame.streamId, true)
+      return controlFrame(FrameType.WINDOW_UPDATE, 0, u32s(frame.streamId, frame.delta & 0x7fffffff))
+    case 'unknown':
+      return controlFrame(frame.frameType, frame.flags, frame.payload)
+  }
+}
+
+function need(payload: Buffer, n: number, what: string): void {
+  if (payload.length < n) throw new FrameError(`${what} frame too short: ${payload.length} bytes`)
+}
+
+/** Decodes the payload of one control frame (version already checked). */
+export function decodeControlFrame(type: number, flags: number, payload: Buffer): Frame {
+  const id31 = (at: number) => payload.readUInt32BE(at) & 0x7fffffff
+  switch (type) {
+    case FrameType.SYN_STREAM:
+      need(payload, 10, 'SYN_STREAM')
+      return {
+        type: 'syn_stream',
+        streamId: id31(0),
+        associatedId: id31(4),
+        priority: payload[8] >> 5,
+        slot: payload[9],
+        fin: (flags & FLAG_FIN) !== 0,
+        unidirectional: (flags & FLAG_UNIDIRECTIONAL) !== 0,
+        headerBlock: payload.subarray(10),
+      }
+    case FrameType.SYN_REPLY:
+      need(payload, 4, 'SYN_REPLY')
+      return {type: 'syn_reply', streamId: id31(0), fin: (flags & FLAG_FIN) !== 0, headerBlock: payload.subarray(4)}
+    case FrameType.HEADERS:
+      need(payload, 4, 'HEADERS')
+      return {type: 'headers', streamId: id31(0), fin: (flags & FLAG_FIN) !== 0, headerBlock: payload.subarray(4)}
+    case FrameType.RST_STREAM:
+      need(payload, 8, 'RST_STREAM')
+      return {type: 'rst_stream', streamId: id31(0), status: payload.readUInt32BE(4)}
+    case FrameType.SETTINGS: {
+      need(payload, 4, 'SETTINGS')
+      const count = payload.readUInt32BE(0)
+      if (payload.length !== 4 + count * 8) throw new FrameError(`SETTINGS frame with ${count} entries has ${payload.length} bytes`)
+      const entries: SettingsEntry[] = []
+      for (let i = 0; i < count; i++) {
+        const word = payload.readUInt32BE(4 + i * 8)
+        entries.push({flags: word >>> 24, id: word & 0xffffff, value: payload.readUInt32BE(8 + i * 8)})
+      }
+      return {type: 'settings', clear: (flags & FLAG_SETTINGS_CLEAR) !== 0, entries}
+    }
+    case FrameType.PING:
+      need(payload, 4, 'PING')
+      return {type: 'ping', id: payload.readUInt32BE(0)}
+    case FrameType.GOAWAY:
+      // SPDY/2 GOAWAY had no status; accept a missing one as OK.
+      need(payload, 4, 'GOAWAY')
+      return {type: 'goaway', lastGoodStreamId: id31(0), status: payload.length >= 8 ? payload.readUInt32BE(4) : 0}
+    case FrameType.WINDOW_UPDATE:
+      need(payload, 8, 'WINDOW_UPDATE')
+      return {type: 'window_update', streamId: id31(0), delta: id31(4)}
+    default:
+      return {type: 'unknown', frameType: type, flags, payload}
+  }
+}
+
+/**
+ * Incremental frame parser over a byte stream that arrives in arbitrary pieces (a TCP socket, or
+ * the messages of a KEP-4006 WebSocket tunnel, where one frame often spans several messages).
+ * Holds at most one incomplete frame, bounded by `maxPayload`.
+ */
+export class FrameParser {
+  private chunks: Buffer[] = []
+  private buffered = 0
+  private readonly maxPayload: number
+
+  constructor(options: {maxPayload?: number} = {}) {
+    this.maxPayload = options.maxPayload ?? MAX_FRAME_PAYLOAD
+  }
+
+  /** Bytes held that do not yet form a whole frame. */
+  get pending(): number {
+    return this.buffered
+  }
+
+  /** Feeds bytes; returns every frame completed by them, in order. Throws FrameError on garbage. */
+  push(chunk: Buffer): Frame[] {
+    if (chunk.length > 0) {
+      this.chunks.push(chunk)
+      this.buffered += chunk.length
+    }
+    const frames: Frame[] = []
+    while (this.buffered >= 8) {
+      const head = this.peek(8)
+      const length = head.readUInt32BE(4) & 0xffffff
+      if (length > this.maxPayload) throw new FrameError(`frame of ${length} bytes exceeds the limit of ${this.maxPayload}`)
+      if (this.buffered < 8 + length) break
+      const whole = this.take(8 + length)
+      const payload = whole.subarray(8)
+      const flags = whole[4]
+      if (whole[0] & 0x80) {
+        const version = whole.readUInt16BE(0) & 0x7fff
+        if (version !== SPDY_VERSION) throw new FrameError(`unsupported SPDY version ${version}`)
+        frames.push(decodeControlFrame(whole.readUInt16BE(2), flags, payload))
+      } else {
+        const streamId = whole.readUInt32BE(0) & 0x7fffffff
+        if (streamId === 0) throw new FrameError('data frame on stream 0')
+        frames.push({type: 'data', streamId, fin: (flags & FLAG_FIN) !== 0, data: payload})
+      }
+    }
+    return frames
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0].length >= n) return this.chunks[0].subarray(0, n)
+    const joined = Buffer.concat(this.chunks)
+    this.chunks = [joined]
+    return joined.subarray(0, n)
+  }
+
+  private take(n: number): Buffer {
+    let out: Buffer
+    if (this.chunks[0].length >= n) {
+      out = this.chunks[0].subarray(0, n)
+      if (this.chunks[0].length === n) this.chunks.shift()
+      else this.chunks[0] = this.chunks[0].subarray(n)
+    } else {
+      const joined = Buffer.concat(this.chunks)
+      out = joined.subarray(0, n)
+      this.chunks = joined.length > n ? [joined.subarray(n)] : []
+    }
+    this.buffered -= n
+    return out
+  }
+}

@@ -1,0 +1,155 @@
+// SPDY/3 name/value header blocks: the plain encoding and the per-direction zlib contexts.
+//
+// Plain block: u32 count, then per header u32 name length, name (lower-case), u32 value length,
+// value; several values of one name are joined by a NUL byte. All integers big-endian.
+// Compression: one zlib (RFC 1950) stream per direction per connection, primed with the SPDY/3
+// dictionary and sync-flushed after each block, so each block is decodable as soon as it
+// arrives while the history keeps growing for the whole connection.
+
+import {constants, createDeflate, createInflate} from 'node:zlib'
+import type {Deflate, Inflate} from 'node:zlib'
+import {SPDY3_DICTIONARY} from './dictionary.ts'
+
+/** Header names (lower-case) to their values, in insertion order. */
+export type SpdyHeaders = Record<string, string[]>
+
+/** Largest plain header block we accept (and produce); spdystream allows no more either. */
+export const MAX_HEADER_BLOCK = 1 << 20
+
+export class HeaderBlockError extends Error {}
+
+/** Encodes headers into a plain (uncompressed) block. Names are lower-cased as the SPDY framer does. */
+export function encodeHeaderBlock(headers: SpdyHeaders): Buffer {
+  const parts: Buffer[] = []
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4)
+    b.writeUInt32BE(n)
+    return b
+  }
+  const entries = Object.entries(headers).filter(([, values]) => values.length > 0)
+  parts.push(u32(entries.length))
+  for (const [name, values] of entries) {
+    if (name.length === 0) throw new HeaderBlockError('empty header name')
+    const n = Buffer.from(name.toLowerCase(), 'utf8')
+    const v = Buffer.from(values.join('\0'), 'utf8')
+    parts.push(u32(n.length), n, u32(v.length), v)
+  }
+  const block = Buffer.concat(parts)
+  if (block.length > MAX_HEADER_BLOCK) throw new HeaderBlockError(`header block of ${block.length} bytes is too large`)
+  return block
+}
+
+/** Decodes a plain block; rejects truncated or trailing data. Values are split on NUL. */
+export function decodeHeaderBlock(block: Buffer): SpdyHeaders {
+  let p = 0
+  const u32 = (what: string) => {
+    if (p + 4 > block.length) throw new HeaderBlockError(`header block truncated reading ${what}`)
+    const v = block.readUInt32BE(p)
+    p += 4
+    return v
+  }
+  const bytes = (len: number, what: string) => {
+    if (len > block.length - p) throw new HeaderBlockError(`header block truncated reading ${what}`)
+    const s = block.toString('utf8', p, p + len)
+    p += len
+    return s
+  }
+  const count = u32('the header count')
+  const headers: SpdyHeaders = {}
+  for (let i = 0; i < count; i++) {
+    const name = bytes(u32('a name length'), 'a name')
+    const value = bytes(u32('a value length'), 'a value')
+    if (name.length === 0) throw new HeaderBlockError('empty header name')
+    if (name !== name.toLowerCase()) throw new HeaderBlockError(`header name ${JSON.stringify(name)} is not lower-case`)
+    if (Object.hasOwn(headers, name)) throw new HeaderBlockError(`duplicate header ${JSON.stringify(name)}`)
+    headers[name] = value.split('\0')
+  }
+  if (p !== block.length) throw new HeaderBlockError(`${block.length - p} bytes after the last header`)
+  return headers
+}
+
+/** First value of a header, or undefined. */
+export function headerValue(headers: SpdyHeaders, name: string): string | undefined {
+  return headers[name.toLowerCase()]?.[0]
+}
+
+/**
+ * Runs zlib operations of one long-lived stream one after another and hands back what each
+ * produced. Node's zlib streams are asynchronous; callers queue blocks and await them in order.
+ */
+abstract class ZContext {
+  protected readonly z: Deflate | Inflate
+  private chain: Promise<unknown> = Promise.resolve()
+  private failed: Error | undefined
+
+  protected constructor(z: Deflate | Inflate) {
+    this.z = z
+    this.z.on('error', (err: Error) => (this.failed = err))
+  }
+
+  protected run(input: Buffer): Promise<Buffer> {
+    const next = this.chain.then(
+      () =>
+        new Promise<Buffer>((resolve, reject) => {
+          if (this.failed) return reject(this.failed)
+          const out: Buffer[] = []
+          let size = 0
+          const onData = (chunk: Buffer) => {
+            size += chunk.length
+            if (size > MAX_HEADER_BLOCK + 1024) fail(new HeaderBlockError('header block inflates past the limit'))
+            else out.push(chunk)
+          }
+          const onError = (err: Error) => fail(err)
+          const done = () => {
+            this.z.off('data', onData)
+            this.z.off('error', onError)
+          }
+          const fail = (err: Error) => {
+            this.failed ??= err
+            done()
+            reject(err)
+          }
+          this.z.on('data', onData)
+          this.z.on('error', onError)
+          this.z.write(input)
+          // A sync flush completes only after everything written so far has been processed, and
+          // the 'data' events for it are emitted before the callback.
+          this.z.flush(constants.Z_SYNC_FLUSH, () => {
+            if (this.failed) return fail(this.failed)
+            done()
+            resolve(Buffer.concat(out))
+          })
+        }),
+    )
+    this.chain = next.catch(() => undefined)
+    return next
+  }
+
+  close(): void {
+    this.z.close()
+  }
+}
+
+/** The sending direction's context: plain blocks in, compressed blocks out. */
+export class HeaderCompressor extends ZContext {
+  constructor() {
+    super(createDeflate({level: constants.Z_BEST_COMPRESSION, dictionary: SPDY3_DICTIONARY}))
+  }
+
+  /** Compresses one header block (sync flush), continuing the connection's zlib history. */
+  compress(headers: SpdyHeaders): Promise<Buffer> {
+    return this.run(encodeHeaderBlock(headers))
+  }
+}
+
+/** The receiving direction's context: compressed blocks in, headers out. */
+export class HeaderDecompressor extends ZContext {
+  constructor() {
+    super(createInflate({dictionary: SPDY3_DICTIONARY}))
+  }
+
+  /** Inflates one compressed block from the peer and decodes it. */
+  async decompress(block: Buffer): Promise<SpdyHeaders> {
+    return decodeHeaderBlock(await this.run(block))
+  }
+}

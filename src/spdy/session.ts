@@ -1,0 +1,507 @@
+// A SPDY/3.1 session over any byte transport (a TCP/TLS socket after `Upgrade: SPDY/3.1`, or the
+// byte pipe of a KEP-4006 WebSocket tunnel), in the shape kubectl and the kubelet use it:
+// client-initiated bidirectional streams, empty SYN_REPLYs, DATA with FIN for half-close,
+// RST_STREAM, PING echo, GOAWAY. No flow control: kubectl never sends WINDOW_UPDATE, so the
+// session neither sends nor enforces windows (incoming WINDOW_UPDATE and SETTINGS are ignored).
+//
+// Ordering: header blocks go through one zlib context per direction, which is asynchronous in
+// Node. Outgoing frames are therefore queued in call order (a SYN_REPLY always precedes the DATA
+// of its stream) and incoming frames are handled one at a time in arrival order.
+//
+// Backpressure: a stream's writes complete only once the transport accepted them; the transport
+// is paused while any stream's readable buffer is full (head-of-line, as spdystream does).
+
+import {EventEmitter} from 'node:events'
+import {Duplex} from 'node:stream'
+import {dataFrameHeader, encodeFrame, FrameParser, FrameError, GoAwayStatus, RstStatus} from './frames.ts'
+import type {Frame} from './frames.ts'
+import {HeaderCompressor, HeaderDecompressor} from './headers.ts'
+import type {SpdyHeaders} from './headers.ts'
+
+/** Largest DATA frame we send; the wire allows 16 MiB, peers read in 32 KiB chunks. */
+export const MAX_DATA_FRAME = 64 * 1024
+
+export interface SpdySessionOptions {
+  /** 'server' accepts streams (even ids would be its own); 'client' opens odd-numbered streams. */
+  role: 'client' | 'server'
+  /** Send a PING this often (kubectl: 5 s on plain SPDY, 10 s through the tunnel). 0 = never. */
+  pingIntervalMs?: number
+  /** How long a PING may go unanswered before `ping()` rejects. */
+  pingTimeoutMs?: number
+  /** Per-stream readable buffer before the transport is paused. */
+  streamHighWaterMark?: number
+}
+
+export class SpdyStreamResetError extends Error {
+  readonly status: number
+  constructor(streamId: number, status: number) {
+    super(`stream ${streamId} reset by peer (status ${status})`)
+    this.status = status
+  }
+}
+
+/** One SPDY stream as a Node Duplex: writes become DATA frames, end() sends FIN. */
+export class SpdyStream extends Duplex {
+  readonly id: number
+  /** Headers of the SYN_STREAM (incoming) or the SYN_REPLY (outgoing, once `reply` fired). */
+  headers: SpdyHeaders
+  /** RST_STREAM status the peer sent, if it reset this stream. */
+  resetStatus: number | undefined
+  private readonly session: SpdySession
+  private replied: boolean
+  private replyWaiters: Array<(err?: Error) => void> = []
+  remoteFin = false
+  localFin = false
+  private resetSent = false
+
+  constructor(session: SpdySession, id: number, headers: SpdyHeaders, replied: boolean, highWaterMark: number) {
+    super({allowHalfOpen: true, readableHighWaterMark: highWaterMark})
+    this.session = session
+    this.id = id
+    this.headers = headers
+    this.replied = replied
+  }
+
+  /** Accepts an incoming stream (SYN_REPLY). Must come before any data is written. */
+  reply(headers: SpdyHeaders = {}, fin = false): void {
+    if (this.replied) return
+    this.replied = true
+    this.session.sendHeaders({type: 'syn_reply', streamId: this.id, fin}, headers)
+    if (fin) this.localFin = true
+    this.settleReply()
+  }
+
+  /** Resets the stream (RST_STREAM) and destroys it locally. */
+  reset(status: number = RstStatus.CANCEL): void {
+    this.sendReset(status)
+    this.destroy()
+  }
+
+  /** Resolves when the stream is replied to (outgoing) or accepted (incoming). */
+  waitReply(): Promise<void> {
+    if (this.replied) return Promise.resolve()
+    if (this.destroyed) return Promise.reject(new Error(this.resetStatus !== undefined ? `stream ${this.id} reset by peer (status ${this.resetStatus})` : `stream ${this.id} closed before its reply`))
+    return new Promise((resolve, reject) => this.replyWaiters.push((err) => (err ? reject(err) : resolve())))
+  }
+
+  /** @internal the peer's SYN_REPLY arrived. */
+  onReply(headers: SpdyHeaders): void {
+    this.headers = headers
+    this.replied = true
+    this.settleReply()
+    this.emit('reply', headers)
+  }
+
+  /** @internal */
+  onData(data: Buffer, fin: boolean): void {
+    if (this.remoteFin || this.destroyed) return
+    if (data.length > 0 && !this.push(data)) this.session.holdReading(this)
+    if (fin) this.onRemoteFin()
+  }
+
+  /** @internal */
+  onRemoteFin(): void {
+    if (this.remoteFin) return
+    this.remoteFin = true
+    this.push(null)
+    this.maybeDone()
+  }
+
+  /** @internal the peer reset the stream. */
+  onReset(status: number): void {
+    this.resetStatus = status
+    this.resetSent = true // never answer a reset with a reset
+    this.emit('reset', status)
+    this.destroy()
+  }
+
+  /** @internal the session went away. */
+  onSessionClosed(err?: Error): void {
+    this.resetSent = true
+    this.settleReply(err ?? new Error('SPDY session closed'))
+    this.destroy()
+  }
+
+  private sendReset(status: number): void {
+    if (this.resetSent) return
+    this.resetSent = true
+    this.session.sendFrame({type: 'rst_stream', streamId: this.id, status})
+  }
+
+  private settleReply(err?: Error): void {
+    const waiters = this.replyWaiters
+    this.replyWaiters = []
+    for (const w of waiters) w(err)
+  }
+
+  private maybeDone(): void {
+    if (this.remoteFin && this.localFin) this.session.forget(this)
+  }
+
+  override _read(): void {
+    this.session.releaseReading(this)
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.replied) {
+      this.waitReply().then(() => this._write(chunk, _encoding, callback), callback)
+      return
+    }
+    this.session.sendData(this.id, chunk, false, callback)
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const finish = () => {
+      this.localFin = true
+      this.session.sendData(this.id, Buffer.alloc(0), true, (err) => {
+        this.maybeDone()
+        callback(err)
+      })
+    }
+    if (!this.replied) this.waitReply().then(finish, callback)
+    else finish()
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A stream torn down before both directions finished tells the peer (kubectl does the same
+    // with its data stream: CANCEL once it has read the remote EOF).
+    if (!(this.remoteFin && this.localFin)) this.sendReset(RstStatus.CANCEL)
+    this.settleReply(error ?? new Error(`stream ${this.id} destroyed`))
+    this.session.forget(this)
+    callback(error)
+  }
+}
+
+type HeaderFrameWithoutBlock =
+  | Omit<Extract<Frame, {type: 'syn_stream'}>, 'headerBlock'>
+  | Omit<Extract<Frame, {type: 'syn_reply'}>, 'headerBlock'>
+  | Omit<Extract<Frame, {type: 'headers'}>, 'headerBlock'>
+
+interface OutItem {
+  data: Buffer | Promise<Buffer>
+  callback?: (err?: Error | null) => void
+}
+
+/**
+ * Events: 'stream' (stream: SpdyStream) for each valid incoming SYN_STREAM (reply or reset it);
+ * 'ping' (id) for each echoed or answered ping; 'goaway' (lastGoodStreamId, status);
+ * 'error' (err) for protocol violations; 'close' once the transport is gone.
+ */
+export class SpdySession extends EventEmitter {
+  readonly role: 'client' | 'server'
+  private readonly transport: Duplex
+  private readonly parser = new FrameParser()
+  private readonly compressor = new HeaderCompressor()
+  private readonly decompressor = new HeaderDecompressor()
+  private readonly streams = new Map<number, SpdyStream>()
+  private readonly highWaterMark: number
+  private readonly inbox: Frame[] = []
+  private processing = false
+  private readonly out: OutItem[] = []
+  private writing = false
+  private readonly held = new Set<SpdyStream>()
+  private nextStreamId: number
+  private nextPingId: number
+  private lastPeerStreamId = 0
+  private readonly pings = new Map<number, {sent: bigint; resolve: (rttMs: number) => void; reject: (e: Error) => void; timer: NodeJS.Timeout}>()
+  private readonly pingTimeoutMs: number
+  private pingTimer: NodeJS.Timeout | undefined
+  private goingAway = false
+  private closed = false
+
+  constructor(transport: Duplex, options: SpdySessionOptions) {
+    super()
+    this.transport = transport
+    this.role = options.role
+    this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024
+    this.nextStreamId = this.role === 'client' ? 1 : 2
+    this.nextPingId = this.role === 'client' ? 1 : 2
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 30_000
+    transport.on('data', (chunk: Buffer) => this.onBytes(chunk))
+    transport.on('end', () => this.destroy())
+    transport.on('error', (err: Error) => this.destroy(err))
+    transport.on('close', () => this.destroy())
+    if (options.pingIntervalMs) {
+      this.pingTimer = setInterval(() => this.ping().catch(() => undefined), options.pingIntervalMs)
+      this.pingTimer.unref()
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Streams currently open. */
+  get streamCount(): number {
+    return this.streams.size
+  }
+
+  /** Opens a stream (client role): SYN_STREAM with the headers. Resolve `waitReply()` before relying on it. */
+  openStream(headers: SpdyHeaders, options: {fin?: boolean; priority?: number} = {}): SpdyStream {
+    if (this.closed || this.goingAway) throw new Error('SPDY session is closing')
+    const id = this.nextStreamId
+    this.nextStreamId += 2
+    const stream = new SpdyStream(this, id, {}, false, this.highWaterMark)
+    this.streams.set(id, stream)
+    this.sendHeaders(
+      {type: 'syn_stream', streamId: id, associatedId: 0, priority: options.priority ?? 0, slot: 0, fin: options.fin ?? false, unidirectional: false},
+      headers,
+    )
+    if (options.fin) stream.localFin = true
+    return stream
+  }
+
+  /** Sends a PING and resolves with the round trip in milliseconds. */
+  ping(): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('SPDY session closed'))
+    const id = this.nextPingId
+    this.nextPingId = (this.nextPingId + 2) >>> 0 || (this.role === 'client' ? 1 : 2)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(id)
+        reject(new Error(`ping ${id} unanswered after ${this.pingTimeoutMs} ms`))
+      }, this.pingTimeoutMs)
+      timer.unref()
+      this.pings.set(id, {sent: process.hrtime.bigint(), resolve, reject, timer})
+      this.sendFrame({type: 'ping', id})
+    })
+  }
+
+  /** Graceful close: GOAWAY, then end the transport once queued frames are written. */
+  close(status: number = GoAwayStatus.OK): void {
+    if (this.closed || this.goingAway) return
+    this.goingAway = true
+    this.sendFrame({type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status})
+    this.enqueue({data: Buffer.alloc(0), callback: () => this.transport.end()})
+  }
+
+  /** Tears everything down at once. */
+  destroy(err?: Error): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.pingTimer) clearInterval(this.pingTimer)
+    for (const [, p] of this.pings) {
+      clearTimeout(p.timer)
+      p.reject(new Error('SPDY session closed'))
+    }
+    this.pings.clear()
+    for (const stream of [...this.streams.values()]) stream.onSessionClosed(err)
+    this.streams.clear()
+    for (const item of this.out.splice(0)) item.callback?.(new Error('SPDY session closed'))
+    this.compressor.close()
+    this.decompressor.close()
+    this.transport.destroy()
+    if (err && this.listenerCount('error') > 0) this.emit('error', err)
+    this.emit('close')
+  }
+
+  // ---- output ---------------------------------------------------------------------------------
+
+  /** @internal */
+  sendFrame(frame: Frame, callback?: (err?: Error | null) => void): void {
+    this.enqueue({data: encodeFrame(frame), callback})
+  }
+
+  /** @internal SYN_STREAM / SYN_REPLY / HEADERS: compress in order, then send in order. */
+  sendHeaders(
+    frame: HeaderFrameWithoutBlock,
+    headers: SpdyHeaders,
+  ): void {
+    const data = this.compressor.compress(headers).then((headerBlock) => encodeFrame({...frame, headerBlock} as Frame))
+    data.catch(() => undefined) // surfaced by the writer
+    this.enqueue({data})
+  }
+
+  /** @internal DATA frames (split at MAX_DATA_FRAME); callback once the transport took them. */
+  sendData(streamId: number, data: Buffer, fin: boolean, callback: (err?: Error | null) => void): void {
+    if (this.closed) return callback(new Error('SPDY session closed'))
+    if (data.length <= MAX_DATA_FRAME) {
+      this.enqueue({data: Buffer.concat([dataFrameHeader(streamId, data.length, fin), data]), callback})
+      return
+    }
+    for (let off = 0; off < data.length; off += MAX_DATA_FRAME) {
+      const piece = data.subarray(off, off + MAX_DATA_FRAME)
+      const last = off + MAX_DATA_FRAME >= data.length
+      this.enqueue({data: Buffer.concat([dataFrameHeader(streamId, piece.length, fin && last), piece]), callback: last ? callback : undefined})
+    }
+  }
+
+  private enqueue(item: OutItem): void {
+    if (this.closed) {
+      item.callback?.(new Error('SPDY session closed'))
+      return
+    }
+    this.out.push(item)
+    if (!this.writing) void this.drainOut()
+  }
+
+  private async drainOut(): Promise<void> {
+    this.writing = true
+    try {
+      while (this.out.length > 0 && !this.closed) {
+        const item = this.out[0]
+        let buf: Buffer
+        try {
+          buf = item.data instanceof Promise ? await item.data : item.data
+        } catch (err) {
+          this.destroy(err as Error)
+          return
+        }
+        if (this.closed) return
+        this.out.shift()
+        let ok = true
+        if (buf.length > 0) ok = this.transport.write(buf)
+        if (!ok) await this.waitDrain()
+        item.callback?.(this.closed ? new Error('SPDY session closed') : null)
+      }
+    } finally {
+      this.writing = false
+    }
+  }
+
+  private waitDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.transport.off('drain', done)
+        this.transport.off('close', done)
+        resolve()
+      }
+      this.transport.on('drain', done)
+      this.transport.on('close', done)
+    })
+  }
+
+  // ---- input ----------------------------------------------------------------------------------
+
+  /** @internal a stream's buffer is full: stop reading the transport until it drains. */
+  holdReading(stream: SpdyStream): void {
+    this.held.add(stream)
+    this.transport.pause()
+  }
+
+  /** @internal */
+  releaseReading(stream: SpdyStream): void {
+    if (this.held.delete(stream) && this.held.size === 0 && !this.closed) this.transport.resume()
+  }
+
+  /** @internal */
+  forget(stream: SpdyStream): void {
+    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id)
+    this.releaseReading(stream)
+  }
+
+  private onBytes(chunk: Buffer): void {
+    if (this.closed) return
+    let frames: Frame[]
+    try {
+      frames = this.parser.push(chunk)
+    } catch (err) {
+      this.protocolError(err as Error)
+      return
+    }
+    if (frames.length === 0) return
+    this.inbox.push(...frames)
+    if (!this.processing) void this.processInbox()
+  }
+
+  private async processInbox(): Promise<void> {
+    this.processing = true
+    try {
+      while (this.inbox.length > 0 && !this.closed) {
+        const frame = this.inbox.shift() as Frame
+        // Header blocks must be inflated in arrival order, even for frames we then drop.
+        if (frame.type === 'syn_stream' || frame.type === 'syn_reply' || frame.type === 'headers') {
+          // Hold further bytes while zlib works so the inbox stays bounded.
+          this.transport.pause()
+          let headers: SpdyHeaders
+          try {
+            headers = await this.decompressor.decompress(frame.headerBlock)
+          } catch (err) {
+            this.protocolError(new FrameError(`bad header block on stream ${frame.streamId}: ${(err as Error).message}`))
+            return
+          } finally {
+            if (this.held.size === 0 && !this.closed) this.transport.resume()
+          }
+          this.handleHeaderFrame(frame, headers)
+        } else {
+          this.handleFrame(frame)
+        }
+      }
+    } finally {
+      this.processing = false
+    }
+  }
+
+  private handleHeaderFrame(frame: Extract<Frame, {type: 'syn_stream' | 'syn_reply' | 'headers'}>, headers: SpdyHeaders): void {
+    if (frame.type === 'syn_stream') {
+      const peerParity = this.role === 'server' ? 1 : 0
+      if (frame.streamId % 2 !== peerParity || frame.streamId <= this.lastPeerStreamId) {
+        this.protocolError(new FrameError(`invalid stream id ${frame.streamId} in SYN_STREAM`))
+        return
+      }
+      this.lastPeerStreamId = frame.streamId
+      if (this.goingAway) {
+        this.sendFrame({type: 'rst_stream', streamId: frame.streamId, status: RstStatus.REFUSED_STREAM})
+        return
+      }
+      const stream = new SpdyStream(this, frame.streamId, headers, false, this.highWaterMark)
+      this.streams.set(frame.streamId, stream)
+      if (frame.fin) stream.onRemoteFin()
+      if (this.listenerCount('stream') === 0) stream.reset(RstStatus.REFUSED_STREAM)
+      else this.emit('stream', stream)
+      return
+    }
+    const stream = this.streams.get(frame.streamId)
+    if (!stream) return // late frame for a stream we already forgot
+    if (frame.type === 'syn_reply') stream.onReply(headers)
+    else stream.emit('headers', headers)
+    if (frame.fin) stream.onRemoteFin()
+  }
+
+  private handleFrame(frame: Frame): void {
+    switch (frame.type) {
+      case 'data': {
+        const stream = this.streams.get(frame.streamId)
+        // Data for unknown (reset, finished) streams is dropped, as spdystream does.
+        if (stream) stream.onData(frame.data, frame.fin)
+        return
+      }
+      case 'rst_stream':
+        this.streams.get(frame.streamId)?.onReset(frame.status)
+        return
+      case 'ping': {
+        const ours = frame.id % 2 === (this.role === 'client' ? 1 : 0)
+        if (!ours) {
+          this.sendFrame({type: 'ping', id: frame.id})
+          this.emit('ping', frame.id)
+          return
+        }
+        const pending = this.pings.get(frame.id)
+        if (pending) {
+          this.pings.delete(frame.id)
+          clearTimeout(pending.timer)
+          pending.resolve(Number(process.hrtime.bigint() - pending.sent) / 1e6)
+          this.emit('ping', frame.id)
+        }
+        return
+      }
+      case 'goaway':
+        this.goingAway = true
+        this.emit('goaway', frame.lastGoodStreamId, frame.status)
+        return
+      case 'settings':
+      case 'window_update':
+      case 'unknown':
+        return // no flow control, nothing to configure
+      default:
+        return
+    }
+  }
+
+  private protocolError(err: Error): void {
+    if (this.closed) return
+    // Say why before hanging up; the transport is destroyed right after the GOAWAY is queued.
+    this.goingAway = true
+    this.sendFrame({type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status: GoAwayStatus.PROTOCOL_ERROR}, () => this.destroy(err))
+  }
+}
