@@ -80,6 +80,7 @@ export async function decodeBody(r: RestRequest, kindOverride?: string): Promise
     const what = Array.isArray(obj) ? 'array' : obj === null ? 'null' : typeof obj === 'string' ? 'string' : typeof obj === 'number' ? 'number' : 'bool'
     throw new HttpError(badRequest(`the object provided is unrecognized (must be of type ${expectedKind}): couldn't get version/kind; json parse error: json: cannot unmarshal ${what} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" } (${summarize(body)})`))
   }
+  checkMetaTypes(r.def.kind, obj)
   const gv = apiVersionOf(r.def)
   if (obj.apiVersion !== undefined && obj.apiVersion !== '' && obj.apiVersion !== gv) {
     throw new HttpError(badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`))
@@ -89,6 +90,34 @@ export async function decodeBody(r: RestRequest, kindOverride?: string): Promise
     throw new HttpError(badRequest(`${obj.kind} in version "${version}" cannot be handled as a ${expectedKind}: converting (${version}.${obj.kind}) to (${r.def.group || 'core'}.${expectedKind}): unknown conversion`))
   }
   return obj
+}
+
+function goType(v: unknown): string {
+  if (Array.isArray(v)) return 'array'
+  if (v === null) return 'null'
+  if (typeof v === 'boolean') return 'bool'
+  return typeof v === 'object' ? 'object' : typeof v
+}
+
+/** The typed decoder rejects wrongly typed metadata fields; report them as it does. */
+function checkMetaTypes(kind: string, obj: any): void {
+  const fail = (field: string, value: unknown, type: string): never => {
+    throw new HttpError(badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ${goType(value)} into Go struct field ObjectMeta.metadata.${field} of type ${type}`))
+  }
+  const meta = obj.metadata
+  if (meta === undefined || meta === null) return
+  if (typeof meta !== 'object' || Array.isArray(meta)) {
+    throw new HttpError(badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ${goType(meta)} into Go struct field ${kind}.metadata of type v1.ObjectMeta`))
+  }
+  for (const f of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid']) {
+    if (meta[f] !== undefined && meta[f] !== null && typeof meta[f] !== 'string') fail(f, meta[f], 'string')
+  }
+  for (const f of ['labels', 'annotations']) {
+    const m = meta[f]
+    if (m === undefined || m === null) continue
+    if (typeof m !== 'object' || Array.isArray(m)) fail(f, m, 'map[string]string')
+    for (const v of Object.values(m)) if (typeof v !== 'string') fail(f, v, 'string')
+  }
 }
 
 /** fieldValidation: Strict -> 400, Warn (the default) -> warnings, Ignore -> silently dropped. */
