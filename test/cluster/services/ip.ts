@@ -168,3 +168,45 @@ export function isLinkLocalMulticast(ip: ParsedIP): boolean {
   if (ip.family === 'IPv4') return ip.value >> 8n === 0xe00000n
   return ip.value >> 120n === 0xffn && ((ip.value >> 112n) & 0x0fn) === 0x02n
 }
+
+/** netip.ParseAddr would refuse it: an IPv4 part with a leading zero (CVE-2021-29923). */
+function hasLeadingZeros(s: string): boolean {
+  const m = /(^|:)([0-9.]+)$/.exec(s)
+  if (!m || !m[2].includes('.')) return false
+  return m[2].split('.').some((p) => p.length > 1 && p.startsWith('0'))
+}
+
+/** GetWarningsForIP (apimachinery util/validation/ip.go), for a value that parsed. */
+export function warningsForIP(fieldPath: string, value: string): string[] {
+  const ip = parseIP(value)
+  if (!ip) return []
+  const isMapped = value.includes(':') && ip.family === 'IPv4'
+  if (hasLeadingZeros(value) || isMapped) {
+    return [`${fieldPath}: non-standard IP address ${JSON.stringify(value)} will be considered invalid in a future Kubernetes release: use ${JSON.stringify(formatIP(ip))}`]
+  }
+  if (ip.family === 'IPv6' && formatIP(ip) !== value) {
+    return [`${fieldPath}: IPv6 address ${JSON.stringify(value)} should be in RFC 5952 canonical format (${JSON.stringify(formatIP(ip))})`]
+  }
+  return []
+}
+
+/** GetWarningsForCIDR (apimachinery util/validation/ip.go), for a value that parsed. */
+export function warningsForCIDR(fieldPath: string, value: string): string[] {
+  const cidr = parseCIDR(value)
+  if (!cidr) return []
+  const ipText = value.slice(0, value.indexOf('/'))
+  const ip = parseIP(ipText)
+  if (!ip) return []
+  const warnings: string[] = []
+  const width = cidr.family === 'IPv4' ? 32 : 128
+  if (ip.value !== cidr.base) {
+    warnings.push(`${fieldPath}: CIDR value ${JSON.stringify(value)} is ambiguous in this context (should be ${JSON.stringify(cidr.text)} or ${JSON.stringify(`${formatIP(ip)}/${width}`)}?)`)
+  }
+  if (hasLeadingZeros(ipText) || (ipText.includes(':') && ip.family === 'IPv4')) {
+    warnings.push(`${fieldPath}: non-standard CIDR value ${JSON.stringify(value)} will be considered invalid in a future Kubernetes release: use ${JSON.stringify(cidr.text)}`)
+  }
+  if (warnings.length === 0 && cidr.family === 'IPv6' && `${formatIP(ip)}/${cidr.bits}` !== value) {
+    warnings.push(`${fieldPath}: IPv6 CIDR value ${JSON.stringify(value)} should be in RFC 5952 canonical format (${JSON.stringify(`${formatIP(ip)}/${cidr.bits}`)})`)
+  }
+  return warnings
+}

@@ -13,7 +13,7 @@
 import {AllocationError, PortOperation, type Allocators, type IPAllocator} from './allocators.ts'
 import {setDefaultsService} from './defaults.ts'
 import {asJSON, child, index, internalErrorStatus, invalid, invalidStatus, type FieldError, type Status} from './errors.ts'
-import {parseIP, type Family} from './ip.ts'
+import {parseIP, warningsForCIDR, warningsForIP, type Family} from './ip.ts'
 import {validateCommonCreate, validateObjectMetaUpdate} from './names.ts'
 import {isNil, isObject, needsClusterIP, needsHealthCheck, needsNodePort, num, ports, sameList, specOf, str, strList, svcType} from './spec.ts'
 import {validateClusterIPsRelatedFields, validateService, validateServiceUpdate} from './validation.ts'
@@ -581,9 +581,39 @@ function clone(v: any): any {
   return v === undefined ? {} : structuredClone(v)
 }
 
-function prepared(txn: Txn, svc: any): Prepared {
+/** GetWarningsForService (pkg/api/service/warnings.go): WarningsOnCreate / WarningsOnUpdate. */
+export function warningsForService(svc: any): string[] {
+  const spec = isObject(svc?.spec) ? svc.spec : {}
+  const warnings: string[] = []
+  const annotations = isObject(svc?.metadata?.annotations) ? svc.metadata.annotations : {}
+  if (Object.hasOwn(annotations, 'service.kubernetes.io/topology-aware-hints')) {
+    warnings.push('annotation service.kubernetes.io/topology-aware-hints is deprecated, please use service.kubernetes.io/topology-mode instead')
+  }
+  const clusterIP = str(spec.clusterIP)
+  if (clusterIP !== 'None' && clusterIP !== '') {
+    strList(spec.clusterIPs).forEach((ip, i) => warnings.push(...warningsForIP(`spec.clusterIPs[${i}]`, ip)))
+  }
+  if (svcType(svc) === 'ClusterIP' && clusterIP === 'None') {
+    if (str(spec.loadBalancerIP) !== '') warnings.push('spec.loadBalancerIP is ignored for headless services')
+    if (strList(spec.externalIPs).length > 0) warnings.push('spec.externalIPs is ignored for headless services')
+    if (str(spec.sessionAffinity) !== 'None') warnings.push('spec.SessionAffinity is ignored for headless services')
+  }
+  strList(spec.externalIPs).forEach((ip, i) => warnings.push(...warningsForIP(`spec.externalIPs[${i}]`, ip)))
+  if (str(spec.loadBalancerIP) !== '') warnings.push(...warningsForIP('spec.loadBalancerIP', str(spec.loadBalancerIP)))
+  strList(spec.loadBalancerSourceRanges).forEach((c, i) => warnings.push(...warningsForCIDR(`spec.loadBalancerSourceRanges[${i}]`, c)))
+  if (svcType(svc) === 'ExternalName' && strList(spec.externalIPs).length > 0) warnings.push('spec.externalIPs is ignored when spec.type is "ExternalName"')
+  if (svcType(svc) !== 'ExternalName' && str(spec.externalName) !== '') warnings.push('spec.externalName is ignored when spec.type is not "ExternalName"')
+  return warnings
+}
+
+function prepared(txn: Txn, svc: any, alloc: Allocators): Prepared {
   txn.commit()
-  return {ok: true, service: canonicalService(svc)}
+  // The store's Decorator (defaultOnRead) shapes every object it hands out, the write response included.
+  defaultOnRead(svc, alloc)
+  const warnings = warningsForService(svc)
+  const out: Prepared = {ok: true, service: canonicalService(svc)}
+  if (warnings.length > 0) out.warnings = warnings
+  return out
 }
 
 /**
@@ -622,7 +652,7 @@ export function prepareServiceCreate(input: any, alloc: Allocators, opts: {dryRu
     if (e instanceof Refusal) return {ok: false, status: e.status}
     throw e
   }
-  return prepared(txn, svc)
+  return prepared(txn, svc, alloc)
 }
 
 /**
@@ -670,7 +700,7 @@ export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocator
     if (e instanceof Refusal) return {ok: false, status: e.status}
     throw e
   }
-  return prepared(txn, svc)
+  return prepared(txn, svc, alloc)
 }
 
 /**
