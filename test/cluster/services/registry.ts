@@ -7,8 +7,8 @@
 // k8s.io/apiserver rest.BeforeCreate / BeforeUpdate (name generation, uid/creationTimestamp carried over,
 // the generic metadata checks).
 //
-// Create: defaults -> normalizeClusterIPs -> initIPFamilyFields -> clusterIPs -> nodePorts -> PrepareForCreate
-// -> ValidateService -> generic metadata checks. Allocation errors therefore win over validation errors.
+// Create: defaults -> generateName -> normalizeClusterIPs -> initIPFamilyFields -> clusterIPs -> nodePorts ->
+// PrepareForCreate -> ValidateService -> generic metadata checks. Allocation errors win over validation errors.
 
 import {AllocationError, PortOperation, type Allocators, type IPAllocator} from './allocators.ts'
 import {setDefaultsService} from './defaults.ts'
@@ -630,6 +630,9 @@ export function prepareServiceCreate(input: any, alloc: Allocators, opts: {dryRu
   svc.apiVersion = 'v1'
   if (!isObject(svc.metadata)) svc.metadata = {}
   setDefaultsService(svc)
+  // Store.create initializes metadata first: the generated name is there before allocation.
+  const meta = svc.metadata
+  if (str(meta.generateName) !== '' && str(meta.name) === '') meta.name = generateName(meta.generateName, alloc.random)
   const txn = new Txn()
   try {
     normalizeClusterIPs(svc, null)
@@ -639,10 +642,8 @@ export function prepareServiceCreate(input: any, alloc: Allocators, opts: {dryRu
     txn.onRevert(() => ipTxn.revert())
     txnAllocNodePorts(svc, alloc, dryRun, txn)
 
-    // rest.BeforeCreate: PrepareForCreate (status cleared), name generation, validation.
+    // rest.BeforeCreate: PrepareForCreate (status cleared), then validation.
     svc.status = {loadBalancer: {}}
-    const meta = svc.metadata
-    if (str(meta.generateName) !== '' && str(meta.name) === '') meta.name = generateName(meta.generateName, alloc.random)
     const errs = validateService(svc)
     if (errs.length) throw refuse422(svc, errs)
     const common = validateCommonCreate(meta, true)
@@ -692,7 +693,7 @@ export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocator
     if (str(meta.uid) === '' && !isNil(om.uid)) meta.uid = om.uid
     if (!isNil(om.creationTimestamp)) meta.creationTimestamp = om.creationTimestamp
     if (!isNil(om.deletionTimestamp)) meta.deletionTimestamp = om.deletionTimestamp
-    if (!isNil(om.deletionGracePeriodSeconds)) meta.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds
+    if (!isNil(om.deletionGracePeriodSeconds) && isNil(meta.deletionGracePeriodSeconds)) meta.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds
     const errs = [...validateCommonUpdate(meta, om), ...validateServiceUpdate(svc, oldSvc)]
     if (errs.length) throw refuse422(svc, errs)
   } catch (e) {
