@@ -16,7 +16,7 @@ import {asJSON, child, index, internalErrorStatus, invalid, invalidStatus, type 
 import {parseIP, warningsForCIDR, warningsForIP, type Family} from './ip.ts'
 import {validateCommonCreate, validateObjectMetaUpdate} from './names.ts'
 import {isNil, isObject, needsClusterIP, needsHealthCheck, needsNodePort, num, ports, sameList, specOf, str, strList, svcType} from './spec.ts'
-import {validateClusterIPsRelatedFields, validateService, validateServiceUpdate} from './validation.ts'
+import {validateClusterIPsRelatedFields, validateService, validateServiceStatusUpdate, validateServiceUpdate} from './validation.ts'
 
 export type Prepared = {ok: true; service: any; warnings?: string[]} | {ok: false; status: Status}
 
@@ -702,6 +702,36 @@ export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocator
     throw e
   }
   return prepared(txn, svc, alloc)
+}
+
+/**
+ * PUT .../status: the status store has no allocation hooks. v1 defaulting (ipMode VIP), then
+ * rest.BeforeUpdate with the status strategy: the spec is copied from the stored object, uid and
+ * creationTimestamp carried over, then the generic metadata checks and ValidateServiceStatusUpdate.
+ */
+export function prepareServiceStatusUpdate(input: any, oldInput: any, alloc: Allocators): Prepared {
+  const svc = clone(input)
+  const oldSvc = clone(oldInput)
+  svc.kind = 'Service'
+  svc.apiVersion = 'v1'
+  if (!isObject(svc.metadata)) svc.metadata = {}
+  if (!isObject(oldSvc.metadata)) oldSvc.metadata = {}
+  setDefaultsService(svc)
+  defaultOnRead(oldSvc, alloc)
+  const meta = svc.metadata
+  const om = oldSvc.metadata
+  if (str(meta.resourceVersion) === '' && str(om.resourceVersion) !== '') meta.resourceVersion = om.resourceVersion
+  if (!isNil(om.generation)) meta.generation = om.generation
+  else delete meta.generation
+  svc.spec = clone(oldSvc.spec)
+  if (str(meta.uid) === '' && !isNil(om.uid)) meta.uid = om.uid
+  if (!isNil(om.creationTimestamp)) meta.creationTimestamp = om.creationTimestamp
+  if (!isNil(om.deletionTimestamp)) meta.deletionTimestamp = om.deletionTimestamp
+  if (!isNil(om.deletionGracePeriodSeconds) && isNil(meta.deletionGracePeriodSeconds)) meta.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds
+  const errs = [...validateCommonUpdate(meta, om), ...validateServiceStatusUpdate(svc, oldSvc)]
+  if (errs.length) return {ok: false, status: refuse422(svc, errs).status}
+  defaultOnRead(svc, alloc)
+  return {ok: true, service: canonicalService(svc)}
 }
 
 /**

@@ -402,3 +402,46 @@ export function validateServiceUpdate(svc: any, oldSvc: any): FieldError[] {
     ...validateService(svc),
   ]
 }
+
+export const SUPPORTED_LB_IP_MODES = ['Proxy', 'VIP']
+
+/**
+ * ValidateLoadBalancerStatus (AllowServiceLBStatusOnNonLB off, LoadBalancerIPMode on): ingress only on
+ * LoadBalancer services; ip a valid IP; ipMode required with an ip, forbidden without, VIP or Proxy;
+ * hostname a DNS-1123 subdomain and not an IP.
+ */
+export function validateLoadBalancerStatus(status: any, path: string, spec: any): FieldError[] {
+  const errs: FieldError[] = []
+  const ingress = Array.isArray(status?.ingress) ? status.ingress : []
+  const ingrPath = child(path, 'ingress')
+  if (str(spec?.type) !== 'LoadBalancer' && ingress.length !== 0) {
+    errs.push(forbidden(ingrPath, "may only be used when `spec.type` is 'LoadBalancer'"))
+    return errs
+  }
+  ingress.forEach((ing: any, i: number) => {
+    const p = index(ingrPath, i)
+    const ip = str(ing?.ip)
+    const hostname = str(ing?.hostname)
+    if (ip.length > 0) errs.push(...validateIP(child(p, 'ip'), ip))
+    if (isNil(ing?.ipMode)) {
+      if (ip.length > 0) errs.push(required(child(p, 'ipMode'), 'must be specified when `ip` is set'))
+    } else if (ip.length === 0) {
+      errs.push(forbidden(child(p, 'ipMode'), 'may not be specified when `ip` is not set'))
+    } else if (!SUPPORTED_LB_IP_MODES.includes(str(ing.ipMode))) {
+      errs.push(notSupported(child(p, 'ipMode'), asJSON(ing.ipMode), SUPPORTED_LB_IP_MODES))
+    }
+    if (hostname.length > 0) {
+      errs.push(...validateDNS1123Subdomain(hostname, child(p, 'hostname')))
+      if (parseIP(hostname)) errs.push(invalid(child(p, 'hostname'), hostname, 'must be a DNS name, not an IP address'))
+    }
+  })
+  return errs
+}
+
+/** ValidateServiceStatusUpdate: metadata update rules and the load-balancer status. */
+export function validateServiceStatusUpdate(svc: any, oldSvc: any): FieldError[] {
+  return [
+    ...validateKubeObjectMetaUpdate(svc.metadata, oldSvc.metadata, 'metadata'),
+    ...validateLoadBalancerStatus(svc.status?.loadBalancer, 'status.loadBalancer', svc.spec),
+  ]
+}

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {createAllocators, prepareServiceCreate, prepareServiceUpdate, type Allocators} from '../../cluster/services/index.ts'
+import {
+  createAllocators,
+  prepareServiceCreate,
+  prepareServiceStatusUpdate,
+  prepareServiceUpdate,
+  unknownServiceFields,
+  type Allocators,
+} from '../../cluster/services/index.ts'
 
 function svc(name: string, spec: Record<string, unknown>): any {
   return {apiVersion: 'v1', kind: 'Service', metadata: {name, namespace: 'default'}, spec}
@@ -258,5 +265,72 @@ describe('updates', () => {
     const next = structuredClone(old)
     next.metadata.name = 'other'
     assert.equal(refused(alloc, next, old), 'Service "other" is invalid: metadata.name: Invalid value: "other": field is immutable')
+  })
+})
+
+describe('status updates (PUT .../status)', () => {
+  it('only the status changes; ipMode is defaulted to VIP', () => {
+    const alloc = createAllocators()
+    const old = stored(alloc, svc('lb', {type: 'LoadBalancer', ports: [{port: 80}]}))
+    const next = structuredClone(old)
+    next.spec.selector = {app: 'changed'}
+    next.status = {loadBalancer: {ingress: [{ip: '203.0.113.7'}]}}
+    const r = prepareServiceStatusUpdate(next, old, alloc)
+    if (!r.ok) assert.fail(r.status.message)
+    assert.deepEqual(r.service.spec, old.spec)
+    assert.deepEqual(r.service.status, {loadBalancer: {ingress: [{ip: '203.0.113.7', ipMode: 'VIP'}]}})
+  })
+
+  it('ipMode is defaulted from the type sent in the body, before the spec is replaced by the stored one', () => {
+    const alloc = createAllocators()
+    const old = stored(alloc, svc('lb', {type: 'LoadBalancer', ports: [{port: 80}]}))
+    const next = structuredClone(old)
+    next.spec.type = 'ClusterIP'
+    next.status = {loadBalancer: {ingress: [{ip: '203.0.113.7'}]}}
+    const r = prepareServiceStatusUpdate(next, old, alloc)
+    assert.equal(r.ok ? '' : r.status.message, 'Service "lb" is invalid: status.loadBalancer.ingress[0].ipMode: Required value: must be specified when `ip` is set')
+  })
+
+  it('validates the load-balancer status', () => {
+    const alloc = createAllocators()
+    const old = stored(alloc, svc('lb', {type: 'LoadBalancer', ports: [{port: 80}]}))
+    const next = structuredClone(old)
+    next.status = {loadBalancer: {ingress: [{ip: 'nope', ipMode: 'Direct'}, {hostname: '1.2.3.4', ipMode: 'VIP'}]}}
+    const r = prepareServiceStatusUpdate(next, old, alloc)
+    assert.deepEqual(r.ok ? [] : r.status.details?.causes?.map((c) => `${c.field}: ${c.message}`), [
+      'status.loadBalancer.ingress[0].ip: Invalid value: "nope": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+      'status.loadBalancer.ingress[0].ipMode: Unsupported value: "Direct": supported values: "Proxy", "VIP"',
+      'status.loadBalancer.ingress[1].ipMode: Forbidden: may not be specified when `ip` is not set',
+      'status.loadBalancer.ingress[1].hostname: Invalid value: "1.2.3.4": must be a DNS name, not an IP address',
+    ])
+  })
+
+  it('refuses ingress on a service that is not a LoadBalancer', () => {
+    const alloc = createAllocators()
+    const old = stored(alloc, svc('web', {ports: [{port: 80}]}))
+    const next = structuredClone(old)
+    next.status = {loadBalancer: {ingress: [{hostname: 'lb.example.com'}]}}
+    const r = prepareServiceStatusUpdate(next, old, alloc)
+    assert.equal(r.ok ? '' : r.status.message, 'Service "web" is invalid: status.loadBalancer.ingress: Forbidden: may only be used when `spec.type` is \'LoadBalancer\'')
+  })
+})
+
+describe('unknown fields (strict decoding)', () => {
+  it('lists them in document order with their paths', () => {
+    assert.deepEqual(
+      unknownServiceFields({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {name: 'x', nmae: 'y', ownerReferences: [{kind: 'A', bogus: 1}]},
+        spec: {ports: [{port: 80, portt: 81}], selectr: {}, sessionAffinityConfig: {clientIP: {timeout: 1}}},
+        status: {loadBalancer: {ingress: [{ip: '1.2.3.4', extra: true}]}},
+        extra: 1,
+      }),
+      ['metadata.nmae', 'metadata.ownerReferences[0].bogus', 'spec.ports[0].portt', 'spec.selectr', 'spec.sessionAffinityConfig.clientIP.timeout', 'status.loadBalancer.ingress[0].extra', 'extra'],
+    )
+  })
+  it('a generated Service has none', () => {
+    const alloc = createAllocators()
+    assert.deepEqual(unknownServiceFields(stored(alloc, svc('web', {type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{name: 'a', port: 80}]}))), [])
   })
 })
