@@ -3,7 +3,7 @@
 // other kinds can reuse. See docs/cluster-svc.md.
 
 export {createAllocators, AllocationError, IPAllocator, PortAllocator, type AllocatorOptions, type Allocators} from './allocators.ts'
-export {prepareServiceCreate, prepareServiceUpdate, prepareServiceStatusUpdate, releaseService, canonicalService, defaultOnRead, warningsForService, type Prepared} from './registry.ts'
+export {prepareServiceCreate, prepareServiceUpdate, prepareServiceStatusUpdate, releaseService, canonicalService, defaultOnRead, warningsForService, type Prepared, type PrepareOptions} from './registry.ts'
 export {setDefaultsService} from './defaults.ts'
 export {validateService, validateServiceUpdate, validateServiceStatusUpdate, validateLoadBalancerStatus, validateClusterIPsRelatedFields, validatePortNumOrName, validateNonSpecialIP, validateIP, validateCIDR} from './validation.ts'
 export {
@@ -62,4 +62,4 @@ export {
   type NameValidator,
 } from './names.ts'
 export {parseIP, parseCIDR, formatIP, type Family} from './ip.ts'
-export {unknownServiceFields, unknownObjectMetaFields, OBJECT_META_SHAPE} from './schema.ts'
+export {unknownServiceFields, unknownObjectMetaFields, serviceTypeError, OBJECT_META_SHAPE} from './schema.ts'

@@ -12,13 +12,41 @@
 
 import {AllocationError, PortOperation, type Allocators, type IPAllocator} from './allocators.ts'
 import {setDefaultsService} from './defaults.ts'
-import {asJSON, child, index, internalErrorStatus, invalid, invalidStatus, type FieldError, type Status} from './errors.ts'
+import {asJSON, badRequestStatus, child, index, internalErrorStatus, invalid, invalidStatus, type FieldError, type Status} from './errors.ts'
 import {parseIP, warningsForCIDR, warningsForIP, type Family} from './ip.ts'
 import {validateCommonCreate, validateObjectMetaUpdate} from './names.ts'
+import {serviceTypeError, unknownServiceFields} from './schema.ts'
 import {isNil, isObject, needsClusterIP, needsHealthCheck, needsNodePort, num, ports, sameList, specOf, str, strList, svcType} from './spec.ts'
 import {validateClusterIPsRelatedFields, validateService, validateServiceStatusUpdate, validateServiceUpdate} from './validation.ts'
 
 export type Prepared = {ok: true; service: any; warnings?: string[]} | {ok: false; status: Status}
+
+/**
+ * dryRun: compute everything, keep nothing. fieldValidation: when given, unknown fields are handled here as the
+ * apiserver's decoder does (Strict: 400, Warn: a warning each, Ignore: dropped); when absent they are dropped
+ * silently (leave it to the caller).
+ */
+export interface PrepareOptions {
+  dryRun?: boolean
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore'
+}
+
+/**
+ * Decoding: a wrongly typed field is a 400 (the first one in document order), then unknown fields per
+ * fieldValidation. Returns the warnings to add, or throws a Refusal.
+ */
+function decodeChecks(body: any, opts: PrepareOptions): string[] {
+  const kind = typeof body?.kind === 'string' && body.kind ? body.kind : 'Service'
+  const version = typeof body?.apiVersion === 'string' && body.apiVersion ? body.apiVersion.split('/').pop() : 'v1'
+  const wrap = (err: string) => new Refusal(badRequestStatus(`${kind} in version ${JSON.stringify(version)} cannot be handled as a Service: ${err}`))
+  const typeErr = serviceTypeError(body)
+  if (typeErr) throw wrap(typeErr)
+  if (!opts.fieldValidation || opts.fieldValidation === 'Ignore') return []
+  const unknown = unknownServiceFields(body).map((f) => `unknown field ${JSON.stringify(f)}`)
+  if (unknown.length === 0) return []
+  if (opts.fieldValidation === 'Strict') throw wrap(`strict decoding error: ${unknown.join(', ')}`)
+  return unknown
+}
 
 /** A failure on the way: the Status the apiserver would answer with. */
 class Refusal extends Error {
@@ -606,11 +634,11 @@ export function warningsForService(svc: any): string[] {
   return warnings
 }
 
-function prepared(txn: Txn, svc: any, alloc: Allocators): Prepared {
+function prepared(txn: Txn, svc: any, alloc: Allocators, decodeWarnings: string[]): Prepared {
   txn.commit()
   // The store's Decorator (defaultOnRead) shapes every object it hands out, the write response included.
   defaultOnRead(svc, alloc)
-  const warnings = warningsForService(svc)
+  const warnings = [...decodeWarnings, ...warningsForService(svc)]
   const out: Prepared = {ok: true, service: canonicalService(svc)}
   if (warnings.length > 0) out.warnings = warnings
   return out
@@ -623,8 +651,15 @@ function prepared(txn: Txn, svc: any, alloc: Allocators): Prepared {
  * and auto nodePorts 32769, 32770, ... and only range-checks requested IPs.
  * If the caller then fails to store the object (AlreadyExists), it must call releaseService(service).
  */
-export function prepareServiceCreate(input: any, alloc: Allocators, opts: {dryRun?: boolean} = {}): Prepared {
+export function prepareServiceCreate(input: any, alloc: Allocators, opts: PrepareOptions = {}): Prepared {
   const dryRun = opts.dryRun === true
+  let decodeWarnings: string[]
+  try {
+    decodeWarnings = decodeChecks(input, opts)
+  } catch (e) {
+    if (e instanceof Refusal) return {ok: false, status: e.status}
+    throw e
+  }
   const svc = clone(input)
   svc.kind = 'Service'
   svc.apiVersion = 'v1'
@@ -653,7 +688,7 @@ export function prepareServiceCreate(input: any, alloc: Allocators, opts: {dryRu
     if (e instanceof Refusal) return {ok: false, status: e.status}
     throw e
   }
-  return prepared(txn, svc, alloc)
+  return prepared(txn, svc, alloc, decodeWarnings)
 }
 
 /**
@@ -664,8 +699,15 @@ export function prepareServiceCreate(input: any, alloc: Allocators, opts: {dryRu
  * Releases happen only when everything passed. The caller checks resourceVersion conflicts first
  * (a 409 wins over a 422); an empty resourceVersion is an unconditional update.
  */
-export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocators, opts: {dryRun?: boolean} = {}): Prepared {
+export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocators, opts: PrepareOptions = {}): Prepared {
   const dryRun = opts.dryRun === true
+  let decodeWarnings: string[]
+  try {
+    decodeWarnings = decodeChecks(input, opts)
+  } catch (e) {
+    if (e instanceof Refusal) return {ok: false, status: e.status}
+    throw e
+  }
   const svc = clone(input)
   const oldSvc = clone(oldInput)
   svc.kind = 'Service'
@@ -701,7 +743,7 @@ export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocator
     if (e instanceof Refusal) return {ok: false, status: e.status}
     throw e
   }
-  return prepared(txn, svc, alloc)
+  return prepared(txn, svc, alloc, decodeWarnings)
 }
 
 /**
@@ -709,7 +751,14 @@ export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocator
  * rest.BeforeUpdate with the status strategy: the spec is copied from the stored object, uid and
  * creationTimestamp carried over, then the generic metadata checks and ValidateServiceStatusUpdate.
  */
-export function prepareServiceStatusUpdate(input: any, oldInput: any, alloc: Allocators): Prepared {
+export function prepareServiceStatusUpdate(input: any, oldInput: any, alloc: Allocators, opts: PrepareOptions = {}): Prepared {
+  let decodeWarnings: string[]
+  try {
+    decodeWarnings = decodeChecks(input, opts)
+  } catch (e) {
+    if (e instanceof Refusal) return {ok: false, status: e.status}
+    throw e
+  }
   const svc = clone(input)
   const oldSvc = clone(oldInput)
   svc.kind = 'Service'
@@ -731,7 +780,9 @@ export function prepareServiceStatusUpdate(input: any, oldInput: any, alloc: All
   const errs = [...validateCommonUpdate(meta, om), ...validateServiceStatusUpdate(svc, oldSvc)]
   if (errs.length) return {ok: false, status: refuse422(svc, errs).status}
   defaultOnRead(svc, alloc)
-  return {ok: true, service: canonicalService(svc)}
+  const out: Prepared = {ok: true, service: canonicalService(svc)}
+  if (decodeWarnings.length > 0) out.warnings = decodeWarnings
+  return out
 }
 
 /**

@@ -368,3 +368,52 @@ describe('release', () => {
     assert.deepEqual(alloc.nodePorts.allocated(), [first.spec.ports[0].nodePort])
   })
 })
+
+describe('decoding', () => {
+  const cases: Array<[string, any, string]> = [
+    ['a string port', {spec: {ports: [{port: '80'}]}}, 'json: cannot unmarshal string into Go struct field ServicePort.spec.ports.port of type int32'],
+    ['a fractional port', {spec: {ports: [{port: 80.5}]}}, 'json: cannot unmarshal number 80.5 into Go struct field ServicePort.spec.ports.port of type int32'],
+    ['a bool targetPort', {spec: {ports: [{port: 80, targetPort: true}]}}, 'json: cannot unmarshal bool into Go struct field ServicePort.spec.ports.targetPort of type int32'],
+    ['a numeric type', {spec: {type: 1}}, 'json: cannot unmarshal number into Go struct field ServiceSpec.spec.type of type v1.ServiceType'],
+    ['ports as an object', {spec: {ports: {port: 80}}}, 'json: cannot unmarshal object into Go struct field ServiceSpec.spec.ports of type []v1.ServicePort'],
+    ['a numeric label value', {metadata: {name: 'x', labels: {a: 1}}}, 'json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string'],
+    ['the first error wins', {spec: {clusterIP: 1, ports: [{port: 'x'}]}}, 'json: cannot unmarshal number into Go struct field ServiceSpec.spec.clusterIP of type string'],
+  ]
+  for (const [name, body, err] of cases) {
+    it(`${name} is a 400`, () => {
+      const r = prepareServiceCreate({apiVersion: 'v1', kind: 'Service', ...body}, createAllocators())
+      assert.equal(
+        JSON.stringify(r.ok ? null : r.status),
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `Service in version "v1" cannot be handled as a Service: ${err}`,
+          reason: 'BadRequest',
+          code: 400,
+        }),
+      )
+    })
+  }
+
+  const body = svc('f', {ports: [{port: 80, nodeport: 30000}], selectorr: {a: 'b'}})
+  it('fieldValidation=Strict refuses unknown fields', () => {
+    const r = prepareServiceCreate(body, createAllocators(), {fieldValidation: 'Strict'})
+    assert.equal(
+      r.ok ? '' : r.status.message,
+      'Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.ports[0].nodeport", unknown field "spec.selectorr"',
+    )
+  })
+  it('fieldValidation=Warn warns and drops them', () => {
+    const r = prepareServiceCreate(body, createAllocators(), {fieldValidation: 'Warn'})
+    assert.deepEqual(r.ok ? r.warnings : [], ['unknown field "spec.ports[0].nodeport"', 'unknown field "spec.selectorr"'])
+    assert.equal(r.ok ? JSON.stringify(r.service.spec.ports) : '', '[{"protocol":"TCP","port":80,"targetPort":80}]')
+  })
+  it('fieldValidation=Ignore (or none) drops them silently', () => {
+    for (const fieldValidation of ['Ignore', undefined] as const) {
+      const r = prepareServiceCreate(body, createAllocators(), {fieldValidation})
+      assert.deepEqual(r.ok ? r.warnings : ['x'], undefined)
+    }
+  })
+})
