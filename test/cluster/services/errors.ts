@@ -292,3 +292,15 @@ export function index(path: string, i: number): string {
 export function key(path: string, k: string): string {
   return `${path}[${k}]`
 }
+
+/** The builders under apimachinery's names: field.Required(...), field.Invalid(...), ... */
+export const field = {
+  Required: required,
+  Invalid: invalid,
+  NotSupported: notSupported,
+  Duplicate: duplicate,
+  Forbidden: forbidden,
+  TooLong: tooLong,
+  NotFound: notFound,
+  InternalError: internalFieldError,
+} as const

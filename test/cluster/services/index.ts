@@ -7,6 +7,7 @@ export {prepareServiceCreate, prepareServiceUpdate, prepareServiceStatusUpdate, 
 export {setDefaultsService} from './defaults.ts'
 export {validateService, validateServiceUpdate, validateServiceStatusUpdate, validateLoadBalancerStatus, validateClusterIPsRelatedFields, validatePortNumOrName, validateNonSpecialIP, validateIP, validateCIDR} from './validation.ts'
 export {
+  field,
   required,
   invalid,
   notSupported,
