@@ -716,6 +716,8 @@ export function prepareServiceUpdate(input: any, oldInput: any, alloc: Allocator
   if (!isObject(oldSvc.metadata)) oldSvc.metadata = {}
   setDefaultsService(svc)
   const meta = svc.metadata
+  // rest.BeforeUpdate fills an empty namespace from the request (the stored object's namespace).
+  if (str(meta.namespace) === '' && str(oldSvc.metadata.namespace) !== '') meta.namespace = oldSvc.metadata.namespace
   if (str(meta.resourceVersion) === '' && str(oldSvc.metadata.resourceVersion) !== '') meta.resourceVersion = oldSvc.metadata.resourceVersion
   const txn = new Txn()
   try {
@@ -769,6 +771,7 @@ export function prepareServiceStatusUpdate(input: any, oldInput: any, alloc: All
   defaultOnRead(oldSvc, alloc)
   const meta = svc.metadata
   const om = oldSvc.metadata
+  if (str(meta.namespace) === '' && str(om.namespace) !== '') meta.namespace = om.namespace
   if (str(meta.resourceVersion) === '' && str(om.resourceVersion) !== '') meta.resourceVersion = om.resourceVersion
   if (!isNil(om.generation)) meta.generation = om.generation
   else delete meta.generation

@@ -334,3 +334,13 @@ describe('unknown fields (strict decoding)', () => {
     assert.deepEqual(unknownServiceFields(stored(alloc, svc('web', {type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{name: 'a', port: 80}]}))), [])
   })
 })
+
+describe('update bodies without namespace', () => {
+  it('take the stored namespace, as BeforeUpdate takes the request one', () => {
+    const alloc = createAllocators()
+    const old = stored(alloc, svc('web', {ports: [{port: 80}]}))
+    const next = structuredClone(old)
+    delete next.metadata.namespace
+    assert.equal(update(alloc, next, old).metadata.namespace, 'default')
+  })
+})
