@@ -483,6 +483,7 @@ function txnUpdateClusterIPs(svc: any, oldSvc: any, alloc: Allocators, dryRun: b
   if (isMatchingPreferDualStack(svc, oldSvc)) return
   let toRelease = new Map<string, string>()
   const sub = new Txn()
+  txn.onRevert(() => sub.revert())
   if (svcType(oldSvc) === 'ExternalName' && svcType(svc) !== 'ExternalName') {
     allocClusterIPs(svc, alloc, dryRun, sub)
   } else if (strList(oldSvc.spec?.clusterIPs)[0] === 'None') {
@@ -504,7 +505,6 @@ function txnUpdateClusterIPs(svc: any, oldSvc: any, alloc: Allocators, dryRun: b
       toRelease = new Map([[oldFams[1], strList(oldSvc.spec?.clusterIPs)[1]]])
     }
   }
-  txn.onRevert(() => sub.revert())
   if (!dryRun) txn.onCommit(() => releaseIPs(toRelease, alloc))
 }
 
@@ -673,8 +673,8 @@ export function prepareServiceCreate(input: any, alloc: Allocators, opts: Prepar
     normalizeClusterIPs(svc, null)
     initIPFamilyFields(svc, null, alloc)
     const ipTxn = new Txn()
-    allocClusterIPs(svc, alloc, dryRun, ipTxn)
     txn.onRevert(() => ipTxn.revert())
+    allocClusterIPs(svc, alloc, dryRun, ipTxn)
     txnAllocNodePorts(svc, alloc, dryRun, txn)
 
     // rest.BeforeCreate: PrepareForCreate (status cleared), then validation.
