@@ -7,6 +7,7 @@ import {
   prepareServiceCreate,
   prepareServiceStatusUpdate,
   prepareServiceUpdate,
+  releaseService,
   unknownServiceFields,
   type Allocators,
 } from '../../cluster/services/index.ts'
@@ -342,5 +343,41 @@ describe('update bodies without namespace', () => {
     const next = structuredClone(old)
     delete next.metadata.namespace
     assert.equal(update(alloc, next, old).metadata.namespace, 'default')
+  })
+})
+
+describe('purity', () => {
+  it('does not touch its inputs', () => {
+    const alloc = createAllocators()
+    const input = svc('web', {type: 'NodePort', ports: [{port: 80}]})
+    const copy = structuredClone(input)
+    const old = stored(alloc, input)
+    assert.deepEqual(input, copy)
+    const oldCopy = structuredClone(old)
+    const next = structuredClone(old)
+    next.spec.type = 'ClusterIP'
+    const nextCopy = structuredClone(next)
+    prepareServiceUpdate(next, old, alloc)
+    assert.deepEqual(old, oldCopy)
+    assert.deepEqual(next, nextCopy)
+  })
+
+  it('an unchanged stored object updates to itself', () => {
+    const alloc = createAllocators()
+    for (const spec of [
+      {ports: [{port: 80}]},
+      {type: 'NodePort', ports: [{name: 'a', port: 80}, {name: 'b', port: 81, protocol: 'UDP'}]},
+      {type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{port: 80}]},
+      {type: 'ExternalName', externalName: 'example.com'},
+      {clusterIP: 'None', selector: {app: 'x'}},
+      {sessionAffinity: 'ClientIP', ports: [{port: 80}]},
+    ]) {
+      const old = stored(alloc, svc('s', spec))
+      const before = alloc.nodePorts.allocated().length + alloc.clusterIPs.allocated().length
+      assert.deepEqual(update(alloc, structuredClone(old), old), old)
+      assert.equal(alloc.nodePorts.allocated().length + alloc.clusterIPs.allocated().length, before)
+      releaseService(old, alloc)
+    }
+    assert.deepEqual([alloc.nodePorts.allocated(), alloc.clusterIPs.allocated()], [[], []])
   })
 })
