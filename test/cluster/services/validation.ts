@@ -149,7 +149,8 @@ export function validateClusterIPsRelatedFields(svc: any): FieldError[] {
   if (clusterIPs.length > 2) errs.push(invalid(clusterIPsField, asJSON(clusterIPs), 'may only hold up to 2 values'))
   if (hasInvalidIPs) return errs
   if (clusterIPs.length > 1) {
-    const dualStack = clusterIPs.length === 2 && isIPv6String(clusterIPs[0]) !== isIPv6String(clusterIPs[1])
+    // netutils.IsDualStackIPStrings: at least one of each family, whatever the length
+    const dualStack = clusterIPs.some((ip) => isIPv6String(ip)) && clusterIPs.some((ip) => !isIPv6String(ip))
     if (!dualStack) errs.push(invalid(clusterIPsField, asJSON(clusterIPs), 'may specify no more than one IP for each IP family'))
   }
   if (!isHeadless(svc) && clusterIPs.length > 0 && families.length > 0) {

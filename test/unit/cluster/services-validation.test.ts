@@ -297,6 +297,14 @@ describe('ValidateService rejects (one rule per row, in code order)', () => {
       ],
     },
     {
+      name: 'three clusterIPs of both families: only the count is wrong',
+      mutate: (s) => {
+        s.spec.clusterIPs = ['10.96.1.2', 'fd00::2', '10.96.1.4']
+        s.spec.ipFamilies = ['IPv4', 'IPv6']
+      },
+      want: ['spec.clusterIPs: Invalid value: ["10.96.1.2","fd00::2","10.96.1.4"]: may only hold up to 2 values'],
+    },
+    {
       name: 'an IPv6 clusterIP for an IPv4 family',
       mutate: (s) => {
         s.spec.clusterIP = 'fd00::1'
