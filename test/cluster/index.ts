@@ -87,7 +87,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
   const allocators = serviceSemantics.createAllocators()
   const handlers: UpgradeHandler[] = []
   let podDialer: PodDialer | undefined
-  bootstrap(store)
+  bootstrap(store, allocators)
   let api = new ApiServer({store, pki, creds, latency, allocators, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, portForwardHandlers: handlers})
   const port = await listen(api.server, options.port ?? 0)
   const url = `https://127.0.0.1:${port}`

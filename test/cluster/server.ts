@@ -12,6 +12,7 @@ import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResour
 import {negotiate, send, sendStatus} from './http.ts'
 import type {Latency} from './latency.ts'
 import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
+import type {Allocators} from './resources/services.ts'
 import * as rest from './rest.ts'
 import {
   HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
@@ -27,7 +28,7 @@ export interface ServerDeps {
   pki: ClusterPKI
   creds: Credentials
   latency: Latency
-  allocators: unknown
+  allocators: Allocators
   bookmarkIntervalMs: number
   portForwardHandlers: UpgradeHandler[]
 }
