@@ -687,7 +687,7 @@ function splitKey(k: string): [string, string] {
 }
 
 function isNotFound(err: any): boolean {
-  return err?.code === 404 || err?.status === 404 || err?.statusCode === 404 || err?.reason === 'NotFound' || err?.body?.reason === 'NotFound' || /not found/i.test(String(err?.message ?? ''))
+  return err?.status?.code === 404 || err?.code === 404 || err?.status === 404 || err?.statusCode === 404 || err?.reason === 'NotFound' || err?.body?.reason === 'NotFound' || /not found/i.test(String(err?.message ?? ''))
 }
 
 /**
