@@ -126,8 +126,11 @@ class SimulationImpl implements Simulation {
     }
     if (!this.hostIP) this.hostIP = '172.18.0.2'
     for (const resource of WATCHED) {
-      for (const obj of (await this.store.list(resource)) ?? []) {
-        this.cache(resource).set(objKey(obj), obj)
+      const listed = (await this.store.list(resource)) ?? []
+      for (const obj of listed) {
+        // events that arrived while listing are newer than the list: keep them
+        const cached = this.cache(resource).get(objKey(obj))
+        if (!cached || Number(cached.metadata.resourceVersion) < Number(obj.metadata.resourceVersion)) this.cache(resource).set(objKey(obj), obj)
         this.markFor(resource, obj)
       }
     }
@@ -224,6 +227,7 @@ class SimulationImpl implements Simulation {
   }
 
   private async loop(): Promise<void> {
+    if (this.initialized) await this.initialized
     for (let round = 0; round < 200 && this.hasDirty() && !this.stopped; round++) {
       const gc = [...this.dirty.gc.values()]
       const pods = [...this.dirty.pods]
