@@ -146,3 +146,19 @@ test('a pod whose status leaves Running stops serving', async (t) => {
   await closed
   await assert.rejects(sim.dialPod('default', 'box', 7000), /not running/)
 })
+
+test('graceful deletion (deletionTimestamp set): the kubelet stops the containers and removes the pod', async (t) => {
+  const {store, sim} = await setup(t)
+  const socket = await sim.dialPod('default', 'box', 7000)
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  socket.resume()
+  const pod = store.get('pods', 'default', 'box')
+  pod.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  pod.metadata.deletionGracePeriodSeconds = 30
+  store.update('pods', pod)
+  await closed
+  await sim.idle()
+  assert.equal(store.get('pods', 'default', 'box'), undefined)
+  const killing = store.list('events', 'default').filter((e) => e.reason === 'Killing').map((e) => `${e.involvedObject.fieldPath} ${e.message} x${e.count}`)
+  assert.deepEqual(killing.sort(), ['spec.containers{dns} Stopping container dns x1', 'spec.containers{main} Stopping container main x1'])
+})

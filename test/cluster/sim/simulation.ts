@@ -347,6 +347,12 @@ class SimulationImpl implements Simulation {
       return
     }
     if (pod.spec.nodeName !== this.nodeName) return // bound to a node that does not exist: stays Pending
+    if (pod.metadata.deletionTimestamp) {
+      // graceful deletion: the kubelet stops the containers at once, then removes the pod (grace period 0)
+      this.stopPod(pod)
+      await this.deleteQuietly(R.pods, pod)
+      return
+    }
     const settings = simSettings(pod)
     const sig = simAnnotationsOf(pod)
     let rt = this.runtimes.get(pod.metadata.uid)
