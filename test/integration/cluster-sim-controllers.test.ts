@@ -304,3 +304,15 @@ test('sim.svc.local/phase: Pending pods get no IP and no endpoints until they ru
   assert.equal(store.get('pods', 'default', 'p-a').status.phase, 'Succeeded')
   assert.equal(store.get('endpoints', 'default', 'p').subsets, undefined)
 })
+
+test('with garbageCollector: false, dependents are left to the API server', async (t) => {
+  const store = new Store()
+  const sim = startSimulation(store, {garbageCollector: false})
+  t.after(() => sim.stop())
+  store.create('apps/deployments', deployment('keep', 1))
+  await sim.idle()
+  store.delete('apps/deployments', 'default', 'keep')
+  await sim.idle()
+  assert.equal(store.list('apps/replicasets', 'default').length, 1)
+  assert.equal(podsOf(store, 'keep-').length, 1)
+})

@@ -29,6 +29,11 @@ export interface SimulationOptions {
   now?: () => Date
   /** Called with errors a reconcile could not recover from (default: ignored). */
   onError?: (err: unknown) => void
+  /**
+   * Run the background garbage collector (delete dependents whose owner is gone). Default true; an API
+   * server that collects garbage itself (honouring propagationPolicy Orphan) passes false.
+   */
+  garbageCollector?: boolean
 }
 
 export interface Simulation {
@@ -86,6 +91,7 @@ class SimulationImpl implements Simulation {
   private zone: string | undefined
   private readonly now: () => Date
   private readonly onError: (err: unknown) => void
+  private readonly garbageCollector: boolean
   private readonly recorder: EventRecorder
   private readonly caches = new Map<string, Cache>(WATCHED.map((r) => [r, new Map()]))
   private readonly runtimes = new Map<string, RuntimeState>() // by pod uid
@@ -107,6 +113,7 @@ class SimulationImpl implements Simulation {
     this.hostIP = options.hostIP ?? ''
     this.now = options.now ?? (() => new Date())
     this.onError = options.onError ?? (() => {})
+    this.garbageCollector = options.garbageCollector ?? true
     this.recorder = new EventRecorder(store)
     const unsubscribe = store.subscribe((event) => this.onStoreEvent(event))
     this.unsubscribe = typeof unsubscribe === 'function' ? unsubscribe : undefined
@@ -289,7 +296,7 @@ class SimulationImpl implements Simulation {
         await this.deleteQuietly(R.endpoints, ep)
       }
     }
-    if (uid == null) return
+    if (uid == null || !this.garbageCollector) return
     for (const dependentResource of [R.replicasets, R.pods, R.endpointslices]) {
       for (const obj of [...this.cache(dependentResource).values()]) {
         const refs: any[] = obj.metadata.ownerReferences ?? []
