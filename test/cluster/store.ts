@@ -131,6 +131,11 @@ export class Store {
     return out.map(([, obj]) => clone(obj))
   }
 
+  /** A free name `prefix` + 5 random characters, as metadata.generateName produces. */
+  generateName(resource: string, namespace: string, prefix: string): string {
+    return this.#generateName(this.#bucket(resource), namespace ?? '', prefix)
+  }
+
   #generateName(bucket: Map<string, any>, namespace: string, prefix: string): string {
     for (let attempt = 0; attempt < 100; attempt++) {
       const bytes = randomBytes(5)
