@@ -316,3 +316,14 @@ test('with garbageCollector: false, dependents are left to the API server', asyn
   assert.equal(store.list('apps/replicasets', 'default').length, 1)
   assert.equal(podsOf(store, 'keep-').length, 1)
 })
+
+test('one simulation per store', async (t) => {
+  const store = new Store()
+  const a = startSimulation(store)
+  t.after(() => a.stop())
+  assert.equal(startSimulation(store), a)
+  await a.stop()
+  const b = startSimulation(store)
+  t.after(() => b.stop())
+  assert.notEqual(b, a)
+})

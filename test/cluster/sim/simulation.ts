@@ -107,8 +107,11 @@ class SimulationImpl implements Simulation {
   private running: Promise<void> | undefined
   private stopped = false
 
-  constructor(store: SimStore, options: SimulationOptions) {
+  private readonly onStop: () => void
+
+  constructor(store: SimStore, options: SimulationOptions, onStop: () => void) {
     this.store = store
+    this.onStop = onStop
     this.nodeName = options.nodeName ?? 'local-node'
     this.hostIP = options.hostIP ?? ''
     this.now = options.now ?? (() => new Date())
@@ -687,6 +690,7 @@ class SimulationImpl implements Simulation {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.onStop()
     this.unsubscribe?.()
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
@@ -709,10 +713,17 @@ function isNotFound(err: any): boolean {
 
 /**
  * Starts the simulation on a store: subscribes at once, reconciles what the store already holds,
- * then follows its events. `await sim.idle()` waits until everything has settled.
+ * then follows its events. `await sim.idle()` waits until everything has settled. Calling it again
+ * for the same store (until stop()) returns the same simulation.
  */
 export function startSimulation(store: SimStore, options: SimulationOptions = {}): Simulation {
-  const sim = new SimulationImpl(store, options)
+  // one simulation per store: a second call returns the running one (its options stay in force)
+  const running = RUNNING.get(store)
+  if (running) return running
+  const sim = new SimulationImpl(store, options, () => RUNNING.delete(store))
+  RUNNING.set(store, sim)
   sim.start(options.hostIP != null)
   return sim
 }
+
+const RUNNING = new WeakMap<SimStore, Simulation>()
