@@ -327,3 +327,39 @@ test('one simulation per store', async (t) => {
   t.after(() => b.stop())
   assert.notEqual(b, a)
 })
+
+test('a bare ReplicaSet keeps its replica count, replacing deleted pods', async (t) => {
+  const {store, sim} = setup(t)
+  store.create('apps/replicasets', {
+    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: {name: 'bare', namespace: 'default'},
+    spec: {replicas: 2, selector: {matchLabels: {app: 'bare'}}, template: {metadata: {labels: {app: 'bare'}}, spec: {containers: [{name: 'c', image: 'busybox'}]}}},
+  })
+  await sim.idle()
+  const first = podsOf(store, 'bare-').map((p) => p.metadata.name)
+  assert.equal(first.length, 2)
+  store.delete('pods', 'default', first[0])
+  await sim.idle()
+  const now = podsOf(store, 'bare-').map((p) => p.metadata.name)
+  assert.equal(now.length, 2)
+  assert.ok(!now.includes(first[0]))
+  assert.deepEqual(store.get('apps/replicasets', 'default', 'bare').status, {replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1})
+})
+
+test('Recreate: the old pods go before the new ones come', async (t) => {
+  const {store, sim} = setup(t)
+  const d = deployment('rec', 2)
+  d.spec.strategy = {type: 'Recreate'}
+  store.create('apps/deployments', d)
+  await sim.idle()
+  const seen: string[] = []
+  const unsubscribe = store.subscribe((e) => {
+    if (e.resource === 'pods' && e.type !== 'MODIFIED') seen.push(`${e.type} ${e.object.spec.containers[0].image}`)
+  })
+  t.after(unsubscribe)
+  const cur = store.get('apps/deployments', 'default', 'rec')
+  cur.spec.template.spec.containers[0].image = 'nginx:2'
+  store.update('apps/deployments', cur)
+  await sim.idle()
+  assert.deepEqual(seen, ['DELETED nginx:1.27', 'DELETED nginx:1.27', 'ADDED nginx:2', 'ADDED nginx:2'])
+  assert.equal(store.get('apps/deployments', 'default', 'rec').status.updatedReplicas, 2)
+})
