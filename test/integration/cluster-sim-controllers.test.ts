@@ -363,3 +363,16 @@ test('Recreate: the old pods go before the new ones come', async (t) => {
   assert.deepEqual(seen, ['DELETED nginx:1.27', 'DELETED nginx:1.27', 'ADDED nginx:2', 'ADDED nginx:2'])
   assert.equal(store.get('apps/deployments', 'default', 'rec').status.updatedReplicas, 2)
 })
+
+test('a pod spec update is acknowledged in status.observedGeneration', async (t) => {
+  const {store, sim} = setup(t)
+  store.create('pods', barePod('gen', {app: 'gen'}))
+  await sim.idle()
+  const pod = store.get('pods', 'default', 'gen')
+  assert.equal(pod.status.observedGeneration, pod.metadata.generation)
+  pod.spec.containers[0].image = 'nginx:2'
+  const updated = store.update('pods', pod)
+  assert.equal(updated.metadata.generation, pod.metadata.generation + 1)
+  await sim.idle()
+  assert.equal(store.get('pods', 'default', 'gen').status.observedGeneration, updated.metadata.generation)
+})

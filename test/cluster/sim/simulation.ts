@@ -410,7 +410,15 @@ class SimulationImpl implements Simulation {
         await this.recordContainerEvents(this.cache(R.pods).get(k) ?? pod)
       }
     }
-    this.ensureContainers(this.cache(R.pods).get(k) ?? pod, rt)
+    // a spec update (e.g. a new image) moves generation: the kubelet reports that it has seen it
+    const latest = this.cache(R.pods).get(k) ?? pod
+    const gen = latest.metadata.generation
+    if (typeof gen === 'number' && typeof latest.status?.observedGeneration === 'number' && latest.status.observedGeneration < gen) {
+      const updated = clone(latest)
+      updated.status.observedGeneration = gen
+      await this.store.update(R.pods, updated)
+    }
+    this.ensureContainers(this.cache(R.pods).get(k) ?? latest, rt)
   }
 
   private async recordContainerEvents(pod: any): Promise<void> {
