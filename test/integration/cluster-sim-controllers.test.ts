@@ -144,6 +144,19 @@ test('scaling up and down, then a template change rolls out a new ReplicaSet', a
   assert.equal(dep2.status.updatedReplicas, 3)
   assert.equal(dep2.status.conditions.find((c: any) => c.type === 'Progressing').message, `ReplicaSet "${rs2.metadata.name}" has successfully progressed.`)
   assert.ok(eventLines(store, 'Deployment', 'api').some((e) => e.startsWith(`ScalingReplicaSet: Scaled down replica set ${rs1.metadata.name} from `) && e.endsWith(' to 0')))
+
+  // rollback to the first template: its ReplicaSet comes back as revision 3
+  const back = store.get('apps/deployments', 'default', 'api')
+  back.spec.template.spec.containers[0].image = 'nginx:1.27'
+  store.update('apps/deployments', back)
+  await sim.idle()
+  const again = store.get('apps/replicasets', 'default', rs1.metadata.name)
+  assert.equal(again.metadata.annotations['deployment.kubernetes.io/revision'], '3')
+  assert.equal(again.metadata.annotations['deployment.kubernetes.io/revision-history'], '1')
+  assert.equal(again.spec.replicas, 3)
+  assert.equal(store.get('apps/replicasets', 'default', rs2.metadata.name).spec.replicas, 0)
+  assert.equal(store.get('apps/deployments', 'default', 'api').metadata.annotations['deployment.kubernetes.io/revision'], '3')
+  assert.equal(store.list('apps/replicasets', 'default').length, 2)
 })
 
 test('a rollout to pods that never become ready keeps the old pods serving', async (t) => {

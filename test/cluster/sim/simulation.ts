@@ -572,6 +572,17 @@ class SimulationImpl implements Simulation {
     }
     if (newRS && !paused) {
       newRS = this.cache(R.replicasets).get(objKey(newRS)) ?? newRS
+      // rolling back to an older template: its ReplicaSet becomes the newest revision again
+      const maxRevision = Math.max(0, ...all.map(revisionOf))
+      if (!created && revisionOf(newRS) < maxRevision) {
+        const updated = clone(newRS)
+        const annotations = {...(updated.metadata.annotations ?? {})}
+        const previous = annotations[REVISION_ANNOTATION]
+        if (previous) annotations['deployment.kubernetes.io/revision-history'] = annotations['deployment.kubernetes.io/revision-history'] ? `${annotations['deployment.kubernetes.io/revision-history']},${previous}` : previous
+        annotations[REVISION_ANNOTATION] = String(maxRevision + 1)
+        updated.metadata.annotations = annotations
+        newRS = (await this.store.update(R.replicasets, updated)) ?? updated
+      }
       const oldRSs = all.filter((rs) => rs.metadata.uid !== newRS.metadata.uid)
       const oldPodsLeft = oldRSs.reduce((n, rs) => n + this.ownedPods(rs).length, 0)
       if (!created) {
