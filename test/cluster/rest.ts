@@ -507,6 +507,20 @@ function deleteOne(env: RestEnv, r: RestRequest, obj: any, opts: any, isDry: boo
     effects.afterDelete(r.def, stored, propagation)
     return withKind(r.def, stored)
   }
+  if (r.def.resource === 'pods' && obj.spec?.nodeName && obj.status?.phase !== 'Succeeded' && obj.status?.phase !== 'Failed') {
+    // Graceful deletion: the pod gets a deletionTimestamp and the kubelet removes it once its containers stopped.
+    const grace = Number.isInteger(opts.gracePeriodSeconds) ? opts.gracePeriodSeconds : (obj.spec.terminationGracePeriodSeconds ?? 30)
+    if (grace > 0 || obj.metadata.deletionTimestamp) {
+      if (obj.metadata.deletionTimestamp) return withKind(r.def, obj)
+      const terminating = structuredClone(obj)
+      terminating.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+      terminating.metadata.deletionGracePeriodSeconds = grace
+      if (isDry) return withKind(r.def, terminating)
+      const stored = env.store.update('pods', terminating)
+      if (propagation === 'Orphan') effects.afterDelete(r.def, stored, propagation)
+      return withKind(r.def, stored)
+    }
+  }
   if (isDry) return withKind(r.def, obj)
   const deleted = env.store.delete(r.def.resource, obj.metadata.namespace ?? '', obj.metadata.name)
   if (!deleted) throw new HttpError(notFound(r.def.resource, obj.metadata.name))

@@ -312,7 +312,22 @@ export class ApiServer {
       })
       return
     }
-    if (propagation === 'Orphan' || !obj.metadata?.uid) return
+    if (!obj.metadata?.uid) return
+    if (propagation === 'Orphan') {
+      // the garbage collector removes the owner reference from the dependents
+      for (const d of RESOURCES) {
+        if (!d.namespaced) continue
+        for (const o of store.list(d.resource, obj.metadata.namespace)) {
+          const refs = o.metadata.ownerReferences ?? []
+          if (!refs.some((ref: any) => ref.uid === obj.metadata.uid)) continue
+          const kept = refs.filter((ref: any) => ref.uid !== obj.metadata.uid)
+          if (kept.length) o.metadata.ownerReferences = kept
+          else delete o.metadata.ownerReferences
+          store.update(d.resource, o)
+        }
+      }
+      return
+    }
     setImmediate(() => {
       for (const d of RESOURCES) {
         if (!d.namespaced) continue
