@@ -65,9 +65,9 @@ export interface Tunnel extends Duplex {
   /** The text the server sent on the error channel, if any. */
   readonly errorMessage: string | undefined
   /**
-   * Settles (never rejects) once the WebSocket is closed and the stream destroyed: with the error
-   * that ended the tunnel, or undefined when the pod side ended normally or the tunnel was
-   * destroyed without an error.
+   * Settles (never rejects) once the WebSocket has closed: with the error that ended the tunnel,
+   * or undefined when the pod side ended normally or the tunnel was destroyed without an error.
+   * The stream itself is destroyed when both sides are done (autoDestroy) or by destroy().
    */
   readonly closed: Promise<Error | undefined>
 }
