@@ -88,7 +88,7 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
       if (halfCloseTimeoutMs <= 0 || settled) return
       let seen = t.bytesIn
       const check = () => {
-        // Progress, or bytes waiting on the local reader, means the pod is not idle.
+           // Progress, or bytes waiting on the local reader, means the pod is not idle.
         if (t.bytesIn !== seen || socket.writableNeedDrain || t.readableLength > 0) {
           seen = t.bytesIn
           halfCloseTimer = setTimeout(check, halfCloseTimeoutMs)

@@ -117,7 +117,7 @@ class TunnelStream extends Duplex implements Tunnel {
   readonly pod: string
   readonly port: number
   readonly protocol: V4Protocol
-  readonly closed: Promise<Error | undefined>
+  readonly done: Promise<Error | undefined>
   bytesIn = 0
   bytesOut = 0
   errorMessage: string | undefined
@@ -135,7 +135,7 @@ class TunnelStream extends Duplex implements Tunnel {
   private podEnded = false
   /** Why the WebSocket is going away, when we know it before its 'close' event. */
   private failure: Error | undefined
-  /** The error the tunnel was destroyed with, reported by `closed`. */
+  /** The error the tunnel was destroyed with, reported by `done`. */
   private endError: Error | undefined
   private settle: (error: Error | undefined) => void = () => {}
   private onWsClosed: (() => void) | undefined
@@ -151,10 +151,10 @@ class TunnelStream extends Duplex implements Tunnel {
     this.binary = protocol === V4_BINARY
     this.signal = options.signal
 
-    this.closed = new Promise(resolve => {
+    this.done = new Promise(resolve => {
       this.settle = resolve
     })
-    // Every outcome is reported by `closed`; an 'error' nobody listens to must not crash the process.
+    // Every outcome is reported by `done`; an 'error' nobody listens to must not crash the process.
     this.on('error', () => {})
 
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary))

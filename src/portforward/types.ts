@@ -50,7 +50,7 @@ export interface TunnelOptions {
  * - A message on the error channel destroys the tunnel with a PortForwardError; an abnormal close
  *   (connection dropped, missed pong, protocol error) with a TunnelLostError.
  * - The tunnel never throws into the process: 'error' has an internal listener, and every outcome
- *   is also reported by `closed`.
+ *   is also reported by `done` (Duplex already has a boolean `closed`).
  */
 export interface Tunnel extends Duplex {
   readonly namespace: string
@@ -69,7 +69,7 @@ export interface Tunnel extends Duplex {
    * or undefined when the pod side ended normally or the tunnel was destroyed without an error.
    * The stream itself is destroyed when both sides are done (autoDestroy) or by destroy().
    */
-  readonly closed: Promise<Error | undefined>
+  readonly done: Promise<Error | undefined>
 }
 
 /** Opens a tunnel; the shape of openTunnel bound to a client, as forwardConnection takes it. */
