@@ -12,6 +12,7 @@ import {bootstrap} from './bootstrap.ts'
 import {createPKI} from './certs.ts'
 import {Latency} from './latency.ts'
 import {serviceSemantics} from './resources/services.ts'
+import {portForwardHandler} from './portforward.ts'
 import {ApiServer, type UpgradeHandler} from './server.ts'
 import {startSimulation, type Simulation} from './sim/index.ts'
 import {Store} from './store.ts'
@@ -91,12 +92,16 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
   const latency = new Latency()
   const allocators = serviceSemantics.createAllocators()
   const handlers: UpgradeHandler[] = []
+  // The first handler registered with onPortForward wins; without one, the built-in route serves
+  // kubectl (SPDY, WebSocket tunnel) and svc (v4 WebSocket).
+  let builtinPortForward: UpgradeHandler | undefined
+  const routes: UpgradeHandler[] = [(ctx) => (handlers[0] ?? builtinPortForward)?.(ctx)]
   let podDialer: PodDialer | undefined
   bootstrap(store, allocators)
   // The API server collects garbage itself (it honours propagationPolicy Orphan), so the simulation's is off.
   const simulation = options.simulate === false ? undefined : startSimulation(store, {garbageCollector: false})
   if (simulation) podDialer = (ns, name, p) => simulation.dialPod(ns, name, p)
-  let api = new ApiServer({store, pki, creds, latency, allocators, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, portForwardHandlers: handlers})
+  let api = new ApiServer({store, pki, creds, latency, allocators, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, portForwardHandlers: routes})
   const port = await listen(api.server, options.port ?? 0)
   const url = `https://127.0.0.1:${port}`
   let running = true
@@ -143,7 +148,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
     },
     async restart(): Promise<void> {
       await closeServer()
-      api = new ApiServer({store, pki, creds, latency, allocators, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, portForwardHandlers: handlers})
+      api = new ApiServer({store, pki, creds, latency, allocators, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, portForwardHandlers: routes})
       await listen(api.server, port)
       running = true
     },
@@ -165,6 +170,10 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
       return store.get(resource, namespace, name)
     },
   }
+  const pf = portForwardHandler({dialPod: cluster.dialPod, getObject: cluster.getObject, get latencyMs() {
+    return latency.ms
+  }})
+  builtinPortForward = (ctx) => pf(ctx)
   INTERNALS.set(cluster, {store, latency, simulation, setPodDialer: (d) => {
     podDialer = d
   }})

@@ -1,0 +1,337 @@
+// The local cluster's pods/NAME/portforward for kubectl: SPDY/3.1 both ways kubectl speaks it
+// (docs: ../shared/reference/portforward-protocol.md §1.2-1.4 and §3):
+//
+// - `POST` (or GET) with `Upgrade: SPDY/3.1` + `X-Stream-Protocol-Version: portforward.k8s.io`:
+//   the API server proxies the upgrade to the kubelet, whose httpstream.Handshake and
+//   spdy.UpgradeResponse answer it; SPDY frames then run on the raw TLS connection.
+// - `GET` WebSocket with subprotocol `SPDY/3.1+portforward.k8s.io` (KEP-4006): the API server
+//   itself upgrades the WebSocket, opens the SPDY upgrade to the kubelet and relays bytes; SPDY
+//   frames travel inside binary WebSocket messages, cut anywhere.
+//
+// Behind the upgrade: the kubelet's stream handler (src/spdy/portforward.ts) pairs error + data
+// streams by requestid; for each pair the CRI runtime dials the pod port (cluster.dialPod) and
+// copies bytes both ways; a failed dial writes containerd's error text on the error stream.
+// Then both streams are closed (DATA FIN). Pings are echoed; GOAWAY/EOF tears the session down.
+
+import {createHash} from 'node:crypto'
+import type {IncomingMessage} from 'node:http'
+import type {Socket} from 'node:net'
+import {Duplex} from 'node:stream'
+
+import {type WebSocket, WebSocketServer} from 'ws'
+
+import {SpdySession} from '../../src/spdy/session.ts'
+import {PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardPair} from '../../src/spdy/portforward.ts'
+
+export const SPDY_UPGRADE = 'SPDY/3.1'
+export const TUNNEL_PREFIX = 'SPDY/3.1+'
+export const TUNNEL_PROTOCOL = `${TUNNEL_PREFIX}${PORT_FORWARD_PROTOCOL}`
+/** The kubelet's supported port-forward protocols (kl pkg/cri/streaming/portforward/constants.go). */
+const KUBELET_PROTOCOLS = [PORT_FORWARD_PROTOCOL]
+/** containerd gives the other direction this long after the pod side ended. */
+const POD_CLOSE_GRACE_MS = 1_000
+const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+/** Above this many bytes queued towards kubectl, stop reading the pod socket. */
+const HIGH_WATER_MARK = 256 * 1024
+
+/** What the route needs from the cluster; LocalCluster satisfies it. */
+export interface SpdyPortForwardBackend {
+  dialPod(namespace: string, name: string, port: number): Promise<Socket>
+  getObject(resource: string, namespace: string, name: string): any | undefined
+  /** Extra delay per stream frame, when the cluster simulates latency. */
+  readonly latencyMs?: number
+}
+
+export interface SpdyPortForwardRequest {
+  req: IncomingMessage
+  socket: Duplex
+  head: Buffer
+  namespace: string
+  pod: string
+}
+
+function offeredProtocols(req: IncomingMessage): string[] {
+  const header = req.headers['sec-websocket-protocol']
+  if (!header) return []
+  return String(header).split(',').map((p) => p.trim()).filter((p) => p !== '')
+}
+
+function isWebSocket(req: IncomingMessage): boolean {
+  const connection = String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim())
+  return String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && connection.includes('upgrade')
+}
+
+/** A KEP-4006 tunnelling request: a WebSocket offering `SPDY/3.1+<x>.k8s.io` (wsstream.IsWebSocketRequestWithTunnelingProtocol). */
+export function isTunnelRequest(req: IncomingMessage): boolean {
+  return isWebSocket(req) && offeredProtocols(req).some((p) => p.startsWith(TUNNEL_PREFIX) && p.endsWith('.k8s.io'))
+}
+
+/** Every portforward upgrade that is not a WebSocket goes the SPDY way (the kubelet's httpstream path). */
+export function isSpdyPortForwardRequest(req: IncomingMessage): boolean {
+  return isTunnelRequest(req) || !isWebSocket(req)
+}
+
+/** The handler for cluster.onPortForward (or for a dispatcher in front of several). */
+export function portForwardSpdyHandler(backend: SpdyPortForwardBackend): (ctx: SpdyPortForwardRequest) => void {
+  const wss = new WebSocketServer({
+    clientTracking: false,
+    maxPayload: MAX_MESSAGE_BYTES,
+    noServer: true,
+    perMessageDeflate: false,
+    // The answer is `SPDY/3.1+` + what the kubelet chose: the first offered inner protocol it supports.
+    handleProtocols: (protocols: Set<string>) => {
+      for (const p of protocols) if (p.startsWith(TUNNEL_PREFIX) && KUBELET_PROTOCOLS.includes(p.slice(TUNNEL_PREFIX.length))) return p
+      return false
+    },
+  })
+  return (ctx) => {
+    ctx.socket.on('error', () => undefined)
+    try {
+      if (isTunnelRequest(ctx.req)) serveTunnel(backend, wss, ctx)
+      else serveSpdy(backend, ctx)
+    } catch (error) {
+      respond(ctx.socket, 500, {'Content-Type': 'text/plain; charset=utf-8'}, (error as Error).message)
+    }
+  }
+}
+
+/** API server + kubelet checks before anything is upgraded; answers and returns false when one fails. */
+function podReady(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest): {sandboxId: string} | undefined {
+  const {socket, namespace, pod: name, req} = ctx
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    status(socket, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+    return undefined
+  }
+  const pod = backend.getObject('pods', namespace, name)
+  if (!pod) {
+    status(socket, 404, 'NotFound', `pods "${name}" not found`, {name, kind: 'pods'})
+    return undefined
+  }
+  if (!pod.spec?.nodeName) {
+    status(socket, 400, 'BadRequest', `pod ${name} does not have a host assigned`)
+    return undefined
+  }
+  if (pod.status?.phase !== 'Running') {
+    // The kubelet finds no running sandbox for the pod.
+    respond(socket, 500, {'Content-Type': 'text/plain; charset=utf-8'}, `pod not found ("${name}_${namespace}")`)
+    return undefined
+  }
+  return {sandboxId: createHash('sha256').update(String(pod.metadata?.uid ?? `${namespace}/${name}`)).digest('hex')}
+}
+
+/** The kubelet's answer to `X-Stream-Protocol-Version` (httpstream.Handshake); undefined = already answered. */
+function negotiate(socket: Duplex, clientProtocols: string[]): string | undefined {
+  if (clientProtocols.length === 0) {
+    // Handshake returns an error without writing anything: Go's server then sends an empty 200.
+    respond(socket, 200, {'Content-Length': '0'}, '')
+    return undefined
+  }
+  const chosen = clientProtocols.find((p) => KUBELET_PROTOCOLS.includes(p))
+  if (!chosen) {
+    const goList = (l: string[]) => `[${l.join(' ')}]`
+    respond(
+      socket,
+      403,
+      {'Content-Type': 'text/plain; charset=utf-8', 'X-Accepted-Stream-Protocol-Versions': KUBELET_PROTOCOLS.join(', '), 'X-Content-Type-Options': 'nosniff'},
+      `unable to upgrade: unable to negotiate protocol: client supports ${goList(clientProtocols)}, server accepts ${goList(KUBELET_PROTOCOLS)}\n`,
+    )
+    return undefined
+  }
+  return chosen
+}
+
+function headerList(req: IncomingMessage, name: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i].toLowerCase() === name) out.push(...req.rawHeaders[i + 1].split(',').map((s) => s.trim()).filter(Boolean))
+  }
+  return out
+}
+
+function serveSpdy(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest): void {
+  const {req, socket, head} = ctx
+  const ready = podReady(backend, ctx)
+  if (!ready) return
+  if (negotiate(socket, headerList(req, 'x-stream-protocol-version')) === undefined) return
+  // spdy.UpgradeResponse
+  const connection = String(req.headers.connection ?? '').toLowerCase()
+  const upgrade = String(req.headers.upgrade ?? '').toLowerCase()
+  if (!connection.includes('upgrade') || upgrade !== SPDY_UPGRADE.toLowerCase()) {
+    respond(
+      socket,
+      400,
+      {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff'},
+      `unable to upgrade: missing upgrade headers in request: ${goHeader(req)}\n`,
+    )
+    return
+  }
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\n' +
+      'Connection: Upgrade\r\n' +
+      `Upgrade: ${SPDY_UPGRADE}\r\n` +
+      `X-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n` +
+      `Date: ${new Date().toUTCString()}\r\n\r\n`,
+  )
+  if (head.length > 0) socket.unshift(head)
+  runSession(backend, ctx, socket, ready.sandboxId)
+}
+
+function serveTunnel(backend: SpdyPortForwardBackend, wss: WebSocketServer, ctx: SpdyPortForwardRequest): void {
+  const {req, socket, head} = ctx
+  if (req.method !== 'GET') {
+    status(socket, 400, 'BadRequest', 'websocket upgrade requires GET')
+    return
+  }
+  const ready = podReady(backend, ctx)
+  if (!ready) return
+  // The API server strips the prefix and asks the kubelet for what is left of each tunnelling protocol.
+  const inner = offeredProtocols(req).filter((p) => p.startsWith(TUNNEL_PREFIX)).map((p) => p.slice(TUNNEL_PREFIX.length))
+  const chosen = negotiate(socket, inner)
+  if (chosen === undefined) return
+  wss.handleUpgrade(req, socket, head, (ws) => runSession(backend, ctx, tunnelStream(ws), ready.sandboxId))
+}
+
+/** The WebSocket as a byte pipe: binary messages in and out, text is a protocol error, close = EOF. */
+function tunnelStream(ws: WebSocket): Duplex {
+  let terminateTimer: NodeJS.Timeout | undefined
+  const pipe = new Duplex({
+    read() {
+      if (ws.isPaused) ws.resume()
+    },
+    write(chunk: Buffer, _enc, callback) {
+      if (ws.readyState !== ws.OPEN) return callback(new Error('websocket closed'))
+      ws.send(chunk, {binary: true}, (err) => callback(err ?? null))
+    },
+    final(callback) {
+      if (ws.readyState === ws.OPEN) ws.close(1000)
+      callback()
+    },
+    destroy(err, callback) {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000)
+      // A peer that never answers the close handshake is cut off.
+      terminateTimer ??= setTimeout(() => ws.terminate(), 2_000).unref()
+      callback(err)
+    },
+  })
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) {
+      pipe.destroy(new Error('invalid message type received'))
+      return
+    }
+    if (!pipe.push(data)) ws.pause()
+  })
+  ws.on('close', () => {
+    if (terminateTimer) clearTimeout(terminateTimer)
+    pipe.push(null)
+  })
+  ws.on('error', (err) => pipe.destroy(err))
+  return pipe
+}
+
+function runSession(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest, transport: Duplex, sandboxId: string): void {
+  const session = new SpdySession(transport, {role: 'server'})
+  session.on('error', () => undefined)
+  servePortForward(session, (pair) => void forward(backend, ctx, pair, sandboxId))
+}
+
+/** containerd's portForward for one pair: dial, copy both ways, close both streams when done. */
+async function forward(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest, pair: PortForwardPair, sandboxId: string): Promise<void> {
+  const {data, error, port} = pair
+  const delay = () => new Promise<void>((resolve) => (backend.latencyMs ? setTimeout(resolve, backend.latencyMs) : resolve()))
+  data.on('error', () => undefined)
+  error.on('error', () => undefined)
+  error.resume() // kubectl half-closes it at once; nothing to read
+  let pod: Socket
+  try {
+    pod = await backend.dialPod(ctx.namespace, ctx.pod, port)
+  } catch (err) {
+    await delay()
+    error.end(dialError(port, sandboxId, err as NodeJS.ErrnoException))
+    data.end()
+    return
+  }
+  if (data.destroyed) {
+    pod.destroy()
+    return
+  }
+  pod.on('error', () => undefined)
+  // pod -> kubectl
+  pod.on('data', (chunk: Buffer) => {
+    const send = () => {
+      if (!data.destroyed && !data.writableEnded) {
+        if (!data.write(chunk) || data.writableLength > HIGH_WATER_MARK) {
+          pod.pause()
+          data.once('drain', () => pod.resume())
+        }
+      }
+    }
+    if (backend.latencyMs) void delay().then(send)
+    else send()
+  })
+  pod.once('end', () => {
+    // The copy towards kubectl is done: FIN on the data stream, the other direction gets a second.
+    void delay().then(() => {
+      if (!data.destroyed && !data.writableEnded) data.end()
+    })
+    pod.end()
+    setTimeout(() => pod.destroy(), POD_CLOSE_GRACE_MS).unref()
+  })
+  // kubectl -> pod
+  data.on('data', (chunk: Buffer) => {
+    if (pod.destroyed || pod.writableEnded) return
+    if (!pod.write(chunk)) {
+      data.pause()
+      pod.once('drain', () => data.resume())
+    }
+  })
+  data.once('end', () => {
+    if (!pod.destroyed) pod.end() // half-close: the pod still gets to answer
+  })
+  // kubectl reset the data stream or the session went away: the pod connection goes too.
+  data.once('close', () => pod.destroy())
+  pod.once('close', () => {
+    void delay().then(() => {
+      if (!data.destroyed && !data.writableEnded) data.end()
+      if (!error.destroyed && !error.writableEnded) error.end()
+    })
+  })
+}
+
+/** The text containerd's PortForward error gets on the error stream (see portforward-protocol.md §2.4). */
+export function dialError(port: number, sandboxId: string, error: NodeJS.ErrnoException): string {
+  const id = sandboxId
+  const netns = `/var/run/netns/cni-${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`
+  const cause = error.code === 'ECONNREFUSED' || /refused/i.test(error.message ?? '') ? 'connect: connection refused' : error.message
+  return (
+    `error forwarding port ${port} to pod ${id}, uid : failed to execute portforward in network namespace "${netns}": ` +
+    `failed to connect to localhost:${port} inside namespace "${id}", IPv4: dial tcp4 127.0.0.1:${port}: ${cause} IPv6 dial tcp6 [::1]:${port}: ${cause} `
+  )
+}
+
+/** Go's %#v of an http.Header, as the kubelet prints it in the missing-upgrade-headers error. */
+function goHeader(req: IncomingMessage): string {
+  const map = new Map<string, string[]>()
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const key = req.rawHeaders[i].toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
+    map.set(key, [...(map.get(key) ?? []), req.rawHeaders[i + 1]])
+  }
+  const entries = [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+  return `http.Header{${entries.map(([k, v]) => `${JSON.stringify(k)}:[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`).join(', ')}}`
+}
+
+function status(socket: Duplex, code: number, reason: string, message: string, details?: Record<string, unknown>): void {
+  const body: Record<string, unknown> = {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason}
+  if (details) body.details = details
+  body.code = code
+  respond(socket, code, {'Content-Type': 'application/json'}, JSON.stringify(body))
+}
+
+const REASONS: Record<number, string> = {200: 'OK', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error'}
+
+function respond(socket: Duplex, code: number, headers: Record<string, string>, body: string): void {
+  if (socket.destroyed) return
+  const bytes = Buffer.from(body)
+  const all = {...headers, 'Content-Length': String(bytes.length), Connection: 'close'}
+  const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+  socket.end(`HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}\r\n${lines}\r\n${body}`)
+}
