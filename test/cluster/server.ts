@@ -18,6 +18,7 @@ import {
   HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
 } from './status.ts'
 import type {Store} from './store.ts'
+import {openapiV3ForPath, openapiV3Root} from './openapi.ts'
 import {tableFor, wantsTable} from './tables.ts'
 import {serveWatch} from './watch.ts'
 
@@ -227,6 +228,9 @@ export class ApiServer {
         if (doc) return send(res, latency, 200, doc)
       }
     }
+    if (p === '/openapi/v3') return send(res, latency, 200, openapiV3Root())
+    const openapi = p.startsWith('/openapi/v3/') ? openapiV3ForPath(p) : undefined
+    if (openapi) return send(res, latency, 200, openapi)
     if (p === '/') {
       const paths = ['/api', '/api/v1', '/apis', '/apis/', ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}`),
         ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/readyz', '/version']

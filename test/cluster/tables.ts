@@ -4,6 +4,7 @@
  * with plain JSON, which clients accept as the fallback they also list in Accept.
  */
 import type {ResourceDef} from './registry.ts'
+import {PRINTERS as BUILTIN_PRINTERS} from './table-printers.ts'
 
 export interface TableColumnDefinition {
   name: string
@@ -17,9 +18,14 @@ export interface TablePrinter {
   columns: TableColumnDefinition[]
   /** the cells of one row */
   cells(object: any): unknown[]
+  /** row conditions (a completed pod carries `Completed`) */
+  conditions?(object: any): unknown[] | undefined
 }
 
-const PRINTERS = new Map<string, TablePrinter>()
+// kube-apiserver 1.35's printers (table-printers.ts); Age is computed at request time.
+const PRINTERS = new Map<string, TablePrinter>(
+  Object.entries(BUILTIN_PRINTERS).map(([resource, p]) => [resource, {columns: p.columns, cells: (o: any) => p.cells(o, Date.now()), conditions: p.conditions}]),
+)
 
 export function registerTablePrinter(resource: string, printer: TablePrinter): void {
   PRINTERS.set(resource, printer)
@@ -38,6 +44,8 @@ export function tableFor(def: ResourceDef, objects: any[], listMeta: any, includ
   if (!printer) return undefined
   const rows = objects.map((o) => {
     const row: any = {cells: printer.cells(o)}
+    const conditions = printer.conditions?.(o)
+    if (conditions) row.conditions = conditions
     if (includeObject === 'None') return row
     if (includeObject === 'Object') row.object = o
     else row.object = {kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata}
