@@ -5,6 +5,7 @@ import {readBody} from './http.ts'
 import {parseJson} from './json-errors.ts'
 import {defaultManager, droppedByApply, recordApply, recordUpdate, removePath, renderPath} from './managed-fields.ts'
 import {PATCH_TYPES, jsonPatch, mergePatch, strategicMerge} from './patch.ts'
+import {decodeKubernetesProtobuf} from './protobuf.ts'
 import {apiVersionOf, type ResourceDef} from './registry.ts'
 import {hooksFor, type HookContext} from './resources/index.ts'
 import type {Allocators} from './resources/services.ts'
@@ -47,6 +48,17 @@ function withKind(def: ResourceDef, obj: any): any {
   return {kind: def.kind, apiVersion: apiVersionOf(def), ...rest}
 }
 
+const PROTOBUF = 'application/vnd.kubernetes.protobuf'
+
+/** kubectl's typed clients send protobuf (see protobuf.ts). */
+function decodeProtobufBody(body: Buffer): any {
+  try {
+    return decodeKubernetesProtobuf(body)
+  } catch (e) {
+    throw new HttpError(badRequest((e as Error).message))
+  }
+}
+
 function mediaType(req: IncomingMessage): string {
   return String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
 }
@@ -60,11 +72,13 @@ function summarize(body: Buffer): string {
 /** Decodes a create/update body (JSON or YAML), checking kind and apiVersion against the URL. */
 export async function decodeBody(r: RestRequest, kindOverride?: string): Promise<any> {
   const type = mediaType(r.req)
-  if (type !== 'application/json' && type !== 'application/yaml') throw new HttpError(unsupportedMediaType(BODY_TYPES))
+  if (type !== 'application/json' && type !== 'application/yaml' && type !== PROTOBUF) throw new HttpError(unsupportedMediaType(BODY_TYPES))
   const body = await readBody(r.req)
   const expectedKind = kindOverride ?? r.def.kind
   let obj: any
-  if (type === 'application/json') {
+  if (type === PROTOBUF) {
+    obj = decodeProtobufBody(body)
+  } else if (type === 'application/json') {
     const parsed = parseJson(body.toString('utf8'))
     if (!parsed.ok) {
       throw new HttpError(badRequest(`the object provided is unrecognized (must be of type ${expectedKind}): couldn't get version/kind; json parse error: ${parsed.message} (${summarize(body)})`))
@@ -464,9 +478,11 @@ async function deleteOptions(r: RestRequest): Promise<any> {
   const type = mediaType(r.req)
   const body = await readBody(r.req)
   if (body.length === 0) return {}
-  if (type && type !== 'application/json' && type !== 'application/yaml') throw new HttpError(unsupportedMediaType(BODY_TYPES))
+  if (type && type !== 'application/json' && type !== 'application/yaml' && type !== PROTOBUF) throw new HttpError(unsupportedMediaType(BODY_TYPES))
   let opts: any
-  if (type === 'application/yaml') {
+  if (type === PROTOBUF) {
+    opts = decodeProtobufBody(body)
+  } else if (type === 'application/yaml') {
     try {
       opts = yaml.load(body.toString('utf8'))
     } catch (e) {
