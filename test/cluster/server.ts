@@ -189,6 +189,8 @@ export class ApiServer {
       default: return sendStatus(res, latency, methodNotAllowed())
     }
     const headers: Record<string, string | string[]> = {}
+    // kube-apiserver 1.33+ marks every v1 Endpoints request deprecated (kubectl prints it as `Warning: ...`).
+    if (info.def.resource === 'endpoints') result.warnings.unshift('v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice')
     if (result.warnings.length) headers.Warning = result.warnings.map((w) => `299 - ${JSON.stringify(w)}`)
     let body = result.body
     if ((verb === 'get' || verb === 'list') && wantsTable(req.headers.accept)) {
