@@ -94,8 +94,14 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
   const handlers: UpgradeHandler[] = []
   // The first handler registered with onPortForward wins; without one, the built-in route serves
   // kubectl (SPDY, WebSocket tunnel) and svc (v4 WebSocket).
-  let builtinPortForward: UpgradeHandler | undefined
-  const routes: UpgradeHandler[] = [(ctx) => (handlers[0] ?? builtinPortForward)?.(ctx)]
+  const builtinPortForward = portForwardHandler({
+    dialPod: (ns, name, p) => cluster.dialPod(ns, name, p),
+    getObject: (resource, ns, name) => store.get(resource, ns, name),
+    get latencyMs() {
+      return latency.ms
+    },
+  })
+  const routes: UpgradeHandler[] = [(ctx) => (handlers[0] ?? ((c) => builtinPortForward(c)))(ctx)]
   let podDialer: PodDialer | undefined
   bootstrap(store, allocators)
   // The API server collects garbage itself (it honours propagationPolicy Orphan), so the simulation's is off.
@@ -170,10 +176,6 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
       return store.get(resource, namespace, name)
     },
   }
-  const pf = portForwardHandler({dialPod: cluster.dialPod, getObject: cluster.getObject, get latencyMs() {
-    return latency.ms
-  }})
-  builtinPortForward = (ctx) => pf(ctx)
   INTERNALS.set(cluster, {store, latency, simulation, setPodDialer: (d) => {
     podDialer = d
   }})

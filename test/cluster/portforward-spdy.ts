@@ -61,6 +61,8 @@ function isWebSocket(req: IncomingMessage): boolean {
   return String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && connection.includes('upgrade')
 }
 
+const tunnelProtocol = new WeakMap<IncomingMessage, string>()
+
 /** A KEP-4006 tunnelling request: a WebSocket offering `SPDY/3.1+<x>.k8s.io` (wsstream.IsWebSocketRequestWithTunnelingProtocol). */
 export function isTunnelRequest(req: IncomingMessage): boolean {
   return isWebSocket(req) && offeredProtocols(req).some((p) => p.startsWith(TUNNEL_PREFIX) && p.endsWith('.k8s.io'))
@@ -73,16 +75,13 @@ export function isSpdyPortForwardRequest(req: IncomingMessage): boolean {
 
 /** The handler for cluster.onPortForward (or for a dispatcher in front of several). */
 export function portForwardSpdyHandler(backend: SpdyPortForwardBackend): (ctx: SpdyPortForwardRequest) => void {
-  const wss = new WebSocketServer({
-    clientTracking: false,
-    maxPayload: MAX_MESSAGE_BYTES,
-    noServer: true,
-    perMessageDeflate: false,
-    // The answer is `SPDY/3.1+` + what the kubelet chose: the first offered inner protocol it supports.
-    handleProtocols: (protocols: Set<string>) => {
-      for (const p of protocols) if (p.startsWith(TUNNEL_PREFIX) && KUBELET_PROTOCOLS.includes(p.slice(TUNNEL_PREFIX.length))) return p
-      return false
-    },
+  const wss = new WebSocketServer({clientTracking: false, maxPayload: MAX_MESSAGE_BYTES, noServer: true, perMessageDeflate: false})
+  // `ws` refuses subprotocols that are not RFC 7230 tokens, and `SPDY/3.1+portforward.k8s.io` has
+  // a `/` (Go's gorilla/websocket does not check). So the offer is taken off the request before
+  // the handshake and the chosen protocol is put into the 101 here.
+  wss.on('headers', (headers: string[], req: IncomingMessage) => {
+    const chosen = tunnelProtocol.get(req)
+    if (chosen) headers.push(`Sec-WebSocket-Protocol: ${chosen}`)
   })
   return (ctx) => {
     ctx.socket.on('error', () => undefined)
@@ -188,6 +187,9 @@ function serveTunnel(backend: SpdyPortForwardBackend, wss: WebSocketServer, ctx:
   const inner = offeredProtocols(req).filter((p) => p.startsWith(TUNNEL_PREFIX)).map((p) => p.slice(TUNNEL_PREFIX.length))
   const chosen = negotiate(socket, inner)
   if (chosen === undefined) return
+  // The answer is `SPDY/3.1+` + what the kubelet chose.
+  tunnelProtocol.set(req, `${TUNNEL_PREFIX}${chosen}`)
+  delete req.headers['sec-websocket-protocol']
   wss.handleUpgrade(req, socket, head, (ws) => runSession(backend, ctx, tunnelStream(ws), ready.sandboxId))
 }
 

@@ -1,0 +1,157 @@
+// Real kubectl 1.35 port-forward through the local cluster, both ways kubectl speaks it: plain
+// SPDY/3.1 (KUBECTL_PORT_FORWARD_WEBSOCKETS=false) and the KEP-4006 WebSocket tunnel (the
+// default). Data is checked byte for byte through the simulated echo containers.
+
+import {after, before, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import net from 'node:net'
+
+import {portForwardHandler} from '../cluster/portforward.ts'
+import {eventually, runKubectl, startCompat, type Compat} from './helpers.ts'
+
+let c: Compat
+/** How each portforward upgrade arrived: `SPDY` (POST, Upgrade: SPDY/3.1) or `tunnel` (WebSocket). */
+const upgrades: string[] = []
+
+const MANIFESTS = `
+apiVersion: v1
+kind: Pod
+metadata: {name: echo-0, labels: {app: echo}}
+spec: {containers: [{name: c, image: echo, ports: [{containerPort: 7000}, {containerPort: 7001}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo-deploy}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: echo-deploy}}
+  template:
+    metadata: {labels: {app: echo-deploy}}
+    spec: {containers: [{name: c, image: echo, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo-svc}
+spec: {selector: {app: echo-deploy}, ports: [{name: web, port: 80, targetPort: 8080}]}
+`
+
+before(async () => {
+  c = await startCompat()
+  // The cluster's own route, with a note of which protocol each upgrade used (no silent fallback).
+  const route = portForwardHandler(c.cluster)
+  c.cluster.onPortForward((ctx) => {
+    upgrades.push(String(ctx.req.headers.upgrade).toLowerCase() === 'websocket' ? `tunnel ${ctx.req.method} ${ctx.req.headers['sec-websocket-protocol']}` : `SPDY ${ctx.req.method}`)
+    route(ctx)
+  })
+  const r = await c.kubectl(['apply', '-f', c.file('pf.yaml', MANIFESTS)])
+  assert.equal(r.code, 0, r.stderr)
+  await eventually(async () => {
+    const p = await c.kubectl(['get', 'pods', '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}'])
+    return p.stdout.split('\n').filter((x) => x === 'Running').length === 2
+  }, 'two running pods')
+})
+after(() => c?.stop())
+
+/** Sends `payload`, half-closes, and collects everything until the far end closes. */
+function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    let got = 0
+    s.on('data', (d: Buffer) => {
+      chunks.push(d)
+      got += d.length
+      // The echo answers everything; then we close our side.
+      if (got >= payload.length) s.end()
+    })
+    s.on('error', reject)
+    s.on('close', () => resolve(Buffer.concat(chunks)))
+    s.write(payload)
+  })
+}
+
+const MODES: Array<{name: string; env: Record<string, string>; upgrade: string}> = [
+  {name: 'SPDY', env: {KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false'}, upgrade: 'SPDY POST'},
+  {name: 'WebSocket tunnel', env: {}, upgrade: 'tunnel GET SPDY/3.1+portforward.k8s.io'},
+]
+
+const TARGETS = [
+  {target: 'pod/echo-0', remote: '7000', resolved: 7000},
+  {target: 'svc/echo-svc', remote: '80', resolved: 8080},
+  {target: 'deployment/echo-deploy', remote: '8080', resolved: 8080},
+]
+
+for (const mode of MODES) {
+  for (const {target, remote, resolved} of TARGETS) {
+    test(`kubectl port-forward ${target} (${mode.name}): 1 MiB byte for byte, twice`, async (t) => {
+      upgrades.length = 0
+      const pf = runKubectl(c, ['port-forward', '--address', '127.0.0.1', target, `:${remote}`], mode.env)
+      t.after(() => pf.stop())
+      const m = await pf.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)\n/)
+      assert.equal(Number(m[2]), resolved)
+      const local = Number(m[1])
+      for (let i = 0; i < 2; i++) {
+        const payload = randomBytes(1 << 20)
+        const echoed = await roundTrip(local, payload)
+        assert.equal(echoed.length, payload.length)
+        assert.ok(echoed.equals(payload), 'echoed bytes differ')
+      }
+      await pf.waitFor(/(Handling connection for \d+\n){2}/)
+      assert.equal(pf.stdout(), `Forwarding from 127.0.0.1:${local} -> ${resolved}\nHandling connection for ${local}\nHandling connection for ${local}\n`)
+      assert.equal(await pf.stop(), 0)
+      assert.equal(pf.stderr(), '')
+      // One upgraded connection per kubectl, over the protocol of this mode.
+      assert.deepEqual(upgrades, [mode.upgrade])
+    })
+  }
+
+  test(`kubectl port-forward (${mode.name}): several concurrent connections`, async (t) => {
+    const pf = runKubectl(c, ['port-forward', '--address', '127.0.0.1', 'pod/echo-0', ':7000', ':7001'], mode.env)
+    t.after(() => pf.stop())
+    const m = await pf.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7000\nForwarding from 127\.0\.0\.1:(\d+) -> 7001\n/)
+    const ports = [Number(m[1]), Number(m[2])]
+    const payloads = Array.from({length: 8}, (_, i) => randomBytes(200_000 + i * 1000))
+    const echoed = await Promise.all(payloads.map((p, i) => roundTrip(ports[i % 2], p)))
+    echoed.forEach((e, i) => assert.ok(e.equals(payloads[i]), `connection ${i} got other bytes`))
+    assert.equal(pf.stdout().split('\n').filter((l) => l.startsWith('Handling connection for ')).length, 8)
+    assert.equal(await pf.stop(), 0)
+  })
+
+  test(`kubectl port-forward (${mode.name}): a refused port ends kubectl with "lost connection to pod"`, async (t) => {
+    const pf = runKubectl(c, ['port-forward', '--address', '127.0.0.1', 'pod/echo-0', ':7999'], mode.env)
+    t.after(() => pf.stop())
+    const m = await pf.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7999\n/)
+    const local = Number(m[1])
+    const got = await roundTrip(local, Buffer.from('hello'))
+    assert.equal(got.length, 0)
+    const code = await pf.exited
+    assert.equal(code, 1)
+    assert.equal(pf.stdout(), `Forwarding from 127.0.0.1:${local} -> 7999\nHandling connection for ${local}\n`)
+    const lines = pf.stderr().split('\n')
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^E\\d{4} [\\d:.]+ +\\d+ portforward\\.go:\\d+\\] "Unhandled Error" err="an error occurred forwarding ${local} -> 7999: error forwarding port 7999 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace \\\\"/var/run/netns/cni-[0-9a-f-]{36}\\\\": failed to connect to localhost:7999 inside namespace \\\\"[0-9a-f]{64}\\\\", IPv4: dial tcp4 127\\.0\\.0\\.1:7999: connect: connection refused IPv6 dial tcp6 \\[::1\\]:7999: connect: connection refused "$`,
+      ),
+    )
+    assert.deepEqual(lines.slice(1), ['error: lost connection to pod', ''])
+  })
+}
+
+test('kubectl port-forward to a missing pod: NotFound before anything listens', async () => {
+  const r = await c.kubectl(['port-forward', 'pod/nosuch', ':80'])
+  assert.equal(r.code, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, 'Error from server (NotFound): pods "nosuch" not found\n')
+})
+
+test('the readonly user cannot port-forward: the upgrade is Forbidden on both paths', async () => {
+  const kc = c.file('readonly.kubeconfig', c.cluster.kubeconfig('readonly'))
+  const envs: Array<Record<string, string>> = [{KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false', KUBECONFIG: kc}, {KUBECONFIG: kc}]
+  for (const env of envs) {
+    const r = await c.kubectl(['port-forward', 'pod/echo-0', ':7000'], {env})
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^error: error upgrading connection: pods "echo-0" is forbidden: User "[^"]+" cannot create resource "pods\/portforward" in API group "" in the namespace "default"\n$/)
+  }
+})
