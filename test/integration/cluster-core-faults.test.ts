@@ -48,8 +48,12 @@ describe('port-forward upgrade routing', () => {
     await withCluster(async (c) => {
       assert.equal((await request(c, '/api/v1/namespaces/default/pods', json('POST', pod('web-1')))).status, 201)
       const path = '/api/v1/namespaces/default/pods/web-1/portforward'
-      const noHandler = await upgrade(c, path, 'token')
-      assert.equal(noHandler.status, 404)
+      // Without a registered handler the built-in route answers (SPDY for kubectl, v4 WebSocket for svc).
+      for (let i = 0; i < 200 && (await request(c, '/api/v1/namespaces/default/pods/web-1')).json().status?.phase !== 'Running'; i++) await new Promise((r) => setTimeout(r, 25))
+      const builtin = await upgrade(c, path, 'token')
+      assert.equal(builtin.status, 101)
+      assert.equal(builtin.headers['x-stream-protocol-version'], 'portforward.k8s.io')
+      builtin.socket?.destroy()
       const calls: Array<{namespace: string; pod: string; user: string; method?: string}> = []
       c.onPortForward(({req, socket, namespace, pod: name, user, cluster}) => {
         assert.equal(cluster, c)
