@@ -19,7 +19,7 @@ import {
 } from './status.ts'
 import type {Store} from './store.ts'
 import {openapiV3ForPath, openapiV3Root} from './openapi.ts'
-import {tableFor, wantsTable} from './tables.ts'
+import {tableEvent, tableFor, wantsTable} from './tables.ts'
 import {serveWatch} from './watch.ts'
 
 export type UpgradeHandler = (ctx: {req: IncomingMessage; socket: Duplex; head: Buffer; namespace: string; pod: string; user: string}) => void
@@ -254,6 +254,7 @@ export class ApiServer {
       bookmarks: r.query.get('allowWatchBookmarks') === 'true',
       bookmarkIntervalMs: this.#deps.bookmarkIntervalMs,
       sendInitialEvents: r.query.get('sendInitialEvents') === 'true',
+      transform: wantsTable(r.req.headers.accept) ? (obj) => tableEvent(r.def, obj, r.query.get('includeObject')) : undefined,
     }, (close) => {
       this.#streams.add(close)
       res.on('close', () => this.#streams.delete(close))

@@ -53,3 +53,15 @@ export function tableFor(def: ResourceDef, objects: any[], listMeta: any, includ
   })
   return {kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, columnDefinitions: printer.columns, rows}
 }
+
+/**
+ * The object of one watch event when the watch asked for a Table: a Table with the event's single
+ * row and no column definitions (the client has them from the list), or the object itself when no
+ * printer is known.
+ */
+export function tableEvent(def: ResourceDef, object: any, includeObject: string | null): any {
+  const table = tableFor(def, [object], {resourceVersion: object.metadata?.resourceVersion}, includeObject)
+  if (!table) return object
+  const {columnDefinitions: _columns, ...rest} = table
+  return rest
+}

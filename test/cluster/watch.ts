@@ -18,6 +18,8 @@ export interface WatchOptions {
   bookmarks: boolean
   bookmarkIntervalMs: number
   sendInitialEvents?: boolean
+  /** rewrites each object event (server-side printing: a one-row Table per event) */
+  transform?: (obj: any) => any
 }
 
 const MAX_PENDING_FRAMES = 10_000
@@ -25,7 +27,10 @@ const MAX_PENDING_FRAMES = 10_000
 export function serveWatch(store: Store, latency: Latency, res: ServerResponse, o: WatchOptions, onClose: (fn: () => void) => void): void {
   const kind = o.def.kind
   const apiVersion = apiVersionOf(o.def)
-  const out = (obj: any): any => ({kind, apiVersion, ...stripKind(obj)})
+  const out = (obj: any): any => {
+    const full = {kind, apiVersion, ...stripKind(obj)}
+    return o.transform ? o.transform(full) : full
+  }
   const queue: string[] = []
   let writing = false
   let closed = false

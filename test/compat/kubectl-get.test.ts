@@ -8,7 +8,7 @@ import {after, before, test} from 'node:test'
 import assert from 'node:assert/strict'
 import yaml from 'js-yaml'
 
-import {eventually, normalizeAges, startCompat, table, type Compat} from './helpers.ts'
+import {eventually, normalizeAges, runKubectl, startCompat, table, type Compat} from './helpers.ts'
 
 let c: Compat
 
@@ -356,4 +356,18 @@ test('kubectl get in an empty namespace: "No resources found"', async () => {
   assert.equal(r.code, 0)
   assert.equal(r.stdout, '')
   assert.equal(r.stderr, 'No resources found in kube-public namespace.\n')
+})
+
+test('kubectl get svc -w: the list, then one Table row per watch event', async (t) => {
+  const w = runKubectl(c, ['get', 'svc', '-w', '-o', 'wide'])
+  t.after(() => w.stop())
+  await w.waitFor(/^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE +SELECTOR\ncs +ClusterIP +10\.96\.100\.10 +<none> +80\/TCP +\d+s +app=web\n(.*\n){4}np .*\n/)
+  const made = await c.kubectl(['apply', '-f', c.file('watched.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: watched}\nspec: {clusterIP: 10.96.100.99, ports: [{port: 81}]}\n')])
+  assert.equal(made.code, 0, made.stderr)
+  await w.waitFor(/\nwatched +ClusterIP +10\.96\.100\.99 +<none> +81\/TCP +\d+s +<none>\n$/)
+  const gone = await c.kubectl(['delete', 'svc', 'watched'])
+  assert.equal(gone.code, 0)
+  await w.waitFor(/\nwatched .*\nwatched +ClusterIP +10\.96\.100\.99 +<none> +81\/TCP +\d+s +<none>\n$/)
+  assert.equal(w.stdout().split('\n').filter((l) => l.startsWith('NAME')).length, 1, 'headers printed once')
+  assert.equal(w.stderr(), '')
 })
