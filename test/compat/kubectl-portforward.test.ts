@@ -155,3 +155,16 @@ test('the readonly user cannot port-forward: the upgrade is Forbidden on both pa
     assert.match(r.stderr, /^error: error upgrading connection: pods "echo-0" is forbidden: User "[^"]+" cannot create resource "pods\/portforward" in API group "" in the namespace "default"\n$/)
   }
 })
+
+for (const mode of MODES) {
+  test(`kubectl port-forward (${mode.name}): the API server dropping connections ends kubectl with "lost connection to pod"`, async (t) => {
+    const pf = runKubectl(c, ['port-forward', '--address', '127.0.0.1', 'pod/echo-0', ':7000'], mode.env)
+    t.after(() => pf.stop())
+    const m = await pf.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7000\n/)
+    const payload = randomBytes(10_000)
+    assert.ok((await roundTrip(Number(m[1]), payload)).equals(payload))
+    c.cluster.dropConnections()
+    assert.equal(await pf.exited, 1)
+    assert.match(pf.stderr(), /error: lost connection to pod\n$/)
+  })
+}
