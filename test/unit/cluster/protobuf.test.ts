@@ -1,0 +1,47 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+
+import {decodeKubernetesProtobuf} from '../../cluster/protobuf.ts'
+
+// Request bodies recorded from kubectl 1.35.2 (-v=9) for:
+//   kubectl create service nodeport golden-np --tcp=80:8080,443
+//   kubectl create deployment golden-d --image=nginx:1.27 --replicas=2 --port=8080
+// and the objects kubectl prints for the same commands with --dry-run=client -o json
+// (null creationTimestamp and empty objects dropped, as the decoder drops zero values).
+const GOLDEN = [
+  {
+    name: 'Service (create service nodeport)',
+    hex: [
+    '6b3873000a0d0a0276311207536572766963651294010a2b0a09676f6c64656e2d6e7012001a0022002a003200380042005a',
+    '100a036170701209676f6c64656e2d6e7012610a1b0a0738302d38303830120354435018502207080010903f1a0028000a18',
+    '0a03343433120354435018bb032207080010bb031a00280012100a036170701209676f6c64656e2d6e701a0022084e6f6465',
+    '506f72743a00420052005a00600068001a020a001a002200',
+    ].join(''),
+    json: {"kind":"Service","apiVersion":"v1","metadata":{"name":"golden-np","labels":{"app":"golden-np"}},"spec":{"ports":[{"name":"80-8080","protocol":"TCP","port":80,"targetPort":8080},{"name":"443","protocol":"TCP","port":443,"targetPort":443}],"selector":{"app":"golden-np"},"type":"NodePort"}},
+  },
+  {
+    name: 'Deployment (create deployment)',
+    hex: [
+    '6b3873000a150a07617070732f7631120a4465706c6f796d656e7412d2010a290a08676f6c64656e2d6412001a0022002a00',
+    '3200380042005a0f0a036170701208676f6c64656e2d64129601080212110a0f0a036170701208676f6c64656e2d641a770a',
+    '210a0012001a0022002a003200380042005a0f0a036170701208676f6c64656e2d64125212340a056e67696e78120a6e6769',
+    '6e783a312e32372a00320b0a00100018903f22002a0042006a007200800100880100900100a201001a00320042004a005200',
+    '5800600068008201008a01009a0100c2010022020a00280038001a0c0800100018002000280038001a002200',
+    ].join(''),
+    json: {"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"golden-d","labels":{"app":"golden-d"}},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"golden-d"}},"template":{"metadata":{"labels":{"app":"golden-d"}},"spec":{"containers":[{"name":"nginx","image":"nginx:1.27","ports":[{"containerPort":8080}]}]}}}},
+  },
+]
+
+for (const g of GOLDEN) {
+  test(`protobuf body from kubectl decodes to its JSON: ${g.name}`, () => {
+    assert.deepEqual(decodeKubernetesProtobuf(Buffer.from(g.hex, 'hex')), g.json)
+  })
+}
+
+test('not a protobuf envelope, unknown kinds and truncated bodies are refused', () => {
+  assert.throws(() => decodeKubernetesProtobuf(Buffer.from('{}')), /expected prefix \[107 56 115 0\]/)
+  const envelope = (kind: string) => Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from([0x0a, 6 + kind.length, 0x0a, 2, 0x76, 0x31, 0x12, kind.length]), Buffer.from(kind)])
+  assert.throws(() => decodeKubernetesProtobuf(envelope('Secret')), /no kind "Secret" is registered for version "v1"/)
+  const body = Buffer.from(GOLDEN[0].hex, 'hex')
+  assert.throws(() => decodeKubernetesProtobuf(body.subarray(0, body.length - 5)), /truncated/)
+})
