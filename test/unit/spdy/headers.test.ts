@@ -2,6 +2,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {inflateSync} from 'node:zlib'
 import {SPDY3_DICTIONARY} from '../../../src/spdy/dictionary.ts'
+import {FrameParser} from '../../../src/spdy/frames.ts'
 import {decodeHeaderBlock, encodeHeaderBlock, HeaderBlockError, HeaderCompressor, HeaderDecompressor, headerValue} from '../../../src/spdy/headers.ts'
 import type {SpdyHeaders} from '../../../src/spdy/headers.ts'
 
@@ -112,3 +113,24 @@ function adler32(buf: Buffer): number {
   }
   return ((b << 16) | a) >>> 0
 }
+
+// The first frame real kubectl 1.35.2 sent after `Upgrade: SPDY/3.1` (recorded from
+// `kubectl port-forward pod/web-0 18111:80` on the first local connection).
+const KUBECTL_SYN_STREAM =
+  '800300010000003d0000000100000000000078f9e3c6a7c202253a703a2b294a4dcc851625aca9a0808614cb45a024cc6461c0c0c0c0590489c44c50e2663400000000ffff'
+
+test('a SYN_STREAM recorded from kubectl decodes with our dictionary and context', async () => {
+  const frames = new FrameParser().push(Buffer.from(KUBECTL_SYN_STREAM, 'hex'))
+  assert.equal(frames.length, 1)
+  const f = frames[0]
+  assert.equal(f.type, 'syn_stream')
+  if (f.type !== 'syn_stream') return
+  assert.deepEqual([f.streamId, f.associatedId, f.priority, f.fin, f.unidirectional], [1, 0, 0, false, false])
+  // zlib header: FDICT with the Adler-32 of the dictionary kubectl used.
+  assert.equal(f.headerBlock.readUInt32BE(2), adler32(SPDY3_DICTIONARY))
+  assert.equal(adler32(SPDY3_DICTIONARY), 0xe3c6a7c2)
+  const rx = new HeaderDecompressor()
+  const headers = await rx.decompress(f.headerBlock)
+  rx.close()
+  assert.deepEqual(Object.fromEntries(Object.entries(headers).sort()), {port: ['80'], requestid: ['0'], streamtype: ['error']})
+})
