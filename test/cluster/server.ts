@@ -62,6 +62,7 @@ export function parseResourcePath(path: string): RequestInfo | undefined {
   let namespace: string | undefined
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const candidate = findResource(group, version, rest[2])
+    if (candidate && !candidate.namespaced) return {unknown: {resource: rest[2], group}, namespace: rest[1], name: rest[3]}
     if (candidate?.namespaced || (!candidate && rest.length >= 3 && !(rest.length === 3 && ['status', 'finalize'].includes(rest[2])))) {
       namespace = rest[1]
       rest = rest.slice(2)
