@@ -241,7 +241,7 @@ export class ApiServer {
     }
     if (p === '/') {
       const paths = ['/api', '/api/v1', '/apis', '/apis/', ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}`),
-        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/readyz', '/version']
+        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/openapi/v3', '/readyz', '/version']
       return send(res, latency, 200, {paths: [...new Set(paths)].sort()})
     }
     return sendStatus(res, latency, pathNotFound())

@@ -198,7 +198,7 @@ describe('errors', () => {
       const g = await request(c, '/api/v1/namespaces/default/services/kubernetes', {method: 'PATCH', body, headers: {'Content-Type': 'application/json-patch+json'}})
       assert.ok(g.status >= 400 && g.status < 500, `${body} -> ${g.status} ${g.text}`)
     }
-    for (const path of ['/api/v1/namespaces/%zz/services', '//', '/api/v1/namespaces/default/services?limit=abc', '/api/v1/namespaces/default/services?watch=1&timeoutSeconds=x']) {
+    for (const path of ['/api/v1/namespaces/%zz/services', '/api/v1/namespaces/default/services?limit=abc', '/api/v1/namespaces/default/services?watch=1&timeoutSeconds=x']) {
       const g = await request(c, path)
       assert.ok(g.status >= 400 && g.status < 500, `${path} -> ${g.status} ${g.text}`)
     }
