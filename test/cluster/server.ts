@@ -260,9 +260,13 @@ export class ApiServer {
       bookmarks: r.query.get('allowWatchBookmarks') === 'true',
       bookmarkIntervalMs: this.#deps.bookmarkIntervalMs,
       sendInitialEvents: r.query.get('sendInitialEvents') === 'true',
-    }, (close) => {
-      this.#streams.add(close)
-      res.on('close', () => this.#streams.delete(close))
+    }, () => {
+      // dropConnections / restart: cut the stream as a dying server would, not with a clean chunked end
+      const kill = (): void => {
+        res.destroy()
+      }
+      this.#streams.add(kill)
+      res.on('close', () => this.#streams.delete(kill))
     })
   }
 
