@@ -331,11 +331,7 @@ function updateObject(env: RestEnv, r: RestRequest, obj: any, old: any, opts: {m
   obj.metadata.managedFields ??= old.metadata.managedFields
   if (opts.op === 'Apply') {
     const conflicts = recordApply(obj, old, opts.applied, opts.manager, apiVersionOf(r.def), Boolean(opts.force))
-    if (conflicts.length) {
-      const lines = conflicts.map((c) => `conflict with "${c.manager}"${ownerOp(old, c.manager)}: ${renderPath(c.path)}`)
-      const message = conflicts.length === 1 ? `Apply failed with 1 conflict: ${lines[0]}` : `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`
-      throw new HttpError(status(409, 'Conflict', message, {causes: conflicts.map((c) => ({reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"${ownerOp(old, c.manager)}`, field: renderPath(c.path)}))}))
-    }
+    if (conflicts.length) throw new HttpError(applyConflict(old, conflicts))
   } else {
     recordUpdate(obj, old, opts.manager, apiVersionOf(r.def), r.subresource)
   }
@@ -350,9 +346,29 @@ function updateObject(env: RestEnv, r: RestRequest, obj: any, old: any, opts: {m
   }
 }
 
-function ownerOp(old: any, manager: string): string {
+/** How the apply conflict error names a manager (fieldmanager printManager). */
+function printManager(old: any, manager: string): string {
   const e = (old.metadata.managedFields ?? []).find((m: any) => m.manager === manager)
-  return e?.operation === 'Update' ? ` using ${e.apiVersion}` : ''
+  let out = JSON.stringify(manager)
+  if (e?.subresource) out += ` with subresource ${JSON.stringify(e.subresource)}`
+  if (e?.operation === 'Update') out += e.time ? ` using ${e.apiVersion} at ${e.time}` : ` using ${e.apiVersion}`
+  return out
+}
+
+/** NewApplyConflict: one line for one conflict, otherwise grouped by manager (sorted). */
+function applyConflict(old: any, conflicts: Array<{manager: string; path: string}>): any {
+  let message: string
+  if (conflicts.length === 1) {
+    message = `Apply failed with 1 conflict: conflict with ${printManager(old, conflicts[0].manager)}: ${renderPath(conflicts[0].path)}`
+  } else {
+    const lines: string[] = []
+    for (const manager of [...new Set(conflicts.map((c) => c.manager))].sort()) {
+      lines.push(`conflicts with ${printManager(old, manager)}:`)
+      for (const c of conflicts) if (c.manager === manager) lines.push(`- ${renderPath(c.path)}`)
+    }
+    message = `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`
+  }
+  return status(409, 'Conflict', message, {causes: conflicts.map((c) => ({reason: 'FieldManagerConflict', message: `conflict with ${printManager(old, c.manager)}`, field: renderPath(c.path)}))})
 }
 
 export async function update(env: RestEnv, r: RestRequest): Promise<RestResult> {

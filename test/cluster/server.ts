@@ -42,7 +42,7 @@ interface RequestInfo {
   unknown?: {resource: string; group: string}
 }
 
-const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', 'application/json;stream=watch', 'application/vnd.kubernetes.protobuf;stream=watch']
+const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']
 
 /** Splits /api/v1/... or /apis/G/V/... into resource coordinates; undefined for non-resource paths. */
 export function parseResourcePath(path: string): RequestInfo | undefined {
