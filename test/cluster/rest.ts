@@ -11,7 +11,7 @@ import type {Allocators} from './resources/services.ts'
 import {dropFields, unknownFields} from './schema.ts'
 import {matchFields, matchLabels, parseFieldSelector, parseLabelSelector} from './selectors.ts'
 import {
-  HttpError, alreadyExists, badRequest, conflict, invalid, notFound, status, unsupportedMediaType,
+  HttpError, alreadyExists, badRequest, conflict, expired, invalid, notFound, status, unsupportedMediaType,
 } from './status.ts'
 import {Store, StoreError} from './store.ts'
 
@@ -227,18 +227,43 @@ export function filterFor(r: RestRequest): (obj: any) => boolean {
   return (obj) => matchLabels(labels, obj.metadata?.labels) && matchFields(r.def.resource, fields, obj)
 }
 
+const CONTINUE_EXPIRED = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.'
+
+/** The objects of a resource as they were at resourceVersion `rv`, rebuilt from the watch history. */
+function snapshotAt(env: RestEnv, r: RestRequest, rv: number): any[] | undefined {
+  const history = env.store.historySince(rv)
+  if (history === undefined) return undefined
+  const byKey = new Map<string, any>(env.store.list(r.def.resource, r.namespace).map((o) => [keyOf(o), o]))
+  for (const h of history.reverse()) {
+    if (h.resource !== r.def.resource) continue
+    if (r.namespace && (h.object.metadata?.namespace ?? '') !== r.namespace) continue
+    const k = keyOf(h.object)
+    if (h.type === 'ADDED') byKey.delete(k)
+    else byKey.set(k, h.old)
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o)
+}
+
 export function list(env: RestEnv, r: RestRequest): RestResult {
   const filter = filterFor(r)
   const limitRaw = r.query.get('limit')
   const limit = limitRaw === null ? 0 : Number(limitRaw)
   const cont = r.query.get('continue')
   let start = ''
+  let rv = env.store.resourceVersion
+  let all: any[]
   if (cont) {
     if (r.query.get('resourceVersion')) throw new HttpError(badRequest('specifying resource version is not allowed when using continue'))
-    start = decodeContinue(cont).start
+    const token = decodeContinue(cont)
+    start = token.start
+    const snapshot = snapshotAt(env, r, token.rv)
+    if (!snapshot) throw new HttpError(expired(CONTINUE_EXPIRED))
+    all = snapshot
+    rv = String(token.rv)
+  } else {
+    all = env.store.list(r.def.resource, r.namespace)
   }
-  const rv = env.store.resourceVersion
-  let items = env.store.list(r.def.resource, r.namespace).filter(filter)
+  let items = all.filter(filter)
   if (start) items = items.filter((o) => keyOf(o) >= start)
   const metadata: any = {resourceVersion: rv}
   if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
