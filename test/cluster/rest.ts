@@ -13,7 +13,7 @@ import {matchFields, matchLabels, parseFieldSelector, parseLabelSelector} from '
 import {
   HttpError, alreadyExists, badRequest, conflict, expired, invalid, notFound, status, unsupportedMediaType,
 } from './status.ts'
-import {Store, StoreError} from './store.ts'
+import {Store, StoreError, hasGeneration} from './store.ts'
 
 export const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']
 
@@ -312,7 +312,7 @@ function createObject(env: RestEnv, r: RestRequest, input: any, manager: string,
     if (env.store.get(r.def.resource, meta.namespace ?? '', obj.metadata.name)) throw new HttpError(alreadyExists(r.def.resource, obj.metadata.name))
     obj.metadata.uid = globalThis.crypto.randomUUID()
     obj.metadata.creationTimestamp = now()
-    if (r.def.resource !== 'endpoints' && r.def.resource !== 'events') obj.metadata.generation = 1
+    if (hasGeneration(r.def.resource)) obj.metadata.generation = 1
     return obj
   }
   try {
