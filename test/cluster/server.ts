@@ -13,7 +13,7 @@ import {negotiate, send, sendStatus} from './http.ts'
 import type {Latency} from './latency.ts'
 import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
 import type {Allocators} from './resources/services.ts'
-import * as rest from './rest.ts'
+import * as rest from './rest/index.ts'
 import {
   HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
 } from './status.ts'
