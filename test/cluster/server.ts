@@ -275,7 +275,9 @@ export class ApiServer {
     const {latency, store} = this.#deps
     if (req.method !== 'GET' && req.method !== 'POST') return sendStatus(res, latency, methodNotAllowed())
     if (!info.namespace) return sendStatus(res, latency, pathNotFound())
-    if (!store.get('pods', info.namespace, info.name!)) return sendStatus(res, latency, notFound('pods', info.name!))
+    const pod = store.get('pods', info.namespace, info.name!)
+    if (!pod) return sendStatus(res, latency, notFound('pods', info.name!))
+    if (!pod.spec?.nodeName) return sendStatus(res, latency, badRequest(`pod ${info.name} does not have a host assigned`))
     return sendStatus(res, latency, badRequest('Upgrade request required'))
   }
 
@@ -296,7 +298,10 @@ export class ApiServer {
     if (!authorize(who, 'create')) {
       return answer(forbidden({user: who.user, verb: 'create', resource: 'pods', subresource: 'portforward', namespace: info.namespace, name: info.name}))
     }
-    if (!store.get('pods', info.namespace!, info.name!)) return answer(notFound('pods', info.name!))
+    const pod = store.get('pods', info.namespace!, info.name!)
+    if (!pod) return answer(notFound('pods', info.name!))
+    // PortForwardLocation needs the node the pod runs on
+    if (!pod.spec?.nodeName) return answer(badRequest(`pod ${info.name} does not have a host assigned`))
     const handler = this.#deps.portForwardHandlers[0]
     if (!handler) return answer(pathNotFound())
     const close = (): void => {
