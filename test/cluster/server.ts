@@ -8,7 +8,7 @@ import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {authenticate, authorize, type Credentials, type Identity} from './auth.ts'
 import type {ClusterPKI} from './certs.ts'
-import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, openAPIV3Document, openAPIV3Index, version} from './discovery.ts'
+import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, version} from './discovery.ts'
 import {negotiate, send, sendStatus} from './http.ts'
 import type {Latency} from './latency.ts'
 import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
@@ -233,15 +233,9 @@ export class ApiServer {
         if (doc) return send(res, latency, 200, doc)
       }
     }
-    if (p === '/openapi/v3') return send(res, latency, 200, openAPIV3Index())
-    const oa = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(p)
-    if (oa) {
-      const doc = oa[1] ? openAPIV3Document('', oa[1]) : openAPIV3Document(oa[2], oa[3])
-      if (doc) return send(res, latency, 200, doc)
-    }
     if (p === '/') {
       const paths = ['/api', '/api/v1', '/apis', '/apis/', ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}`),
-        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/openapi/v3', '/readyz', '/version']
+        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/readyz', '/version']
       return send(res, latency, 200, {paths: [...new Set(paths)].sort()})
     }
     return sendStatus(res, latency, pathNotFound())
