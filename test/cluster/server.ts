@@ -13,7 +13,7 @@ import {negotiate, send, sendStatus} from './http.ts'
 import type {Latency} from './latency.ts'
 import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
 import type {Allocators} from './resources/services.ts'
-import * as rest from './rest.ts'
+import * as rest from './rest/index.ts'
 import {
   HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
 } from './status.ts'
@@ -43,11 +43,11 @@ interface RequestInfo {
   unknown?: {resource: string; group: string}
 }
 
-const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', 'application/json;stream=watch', 'application/vnd.kubernetes.protobuf;stream=watch']
+const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']
 
 /** Splits /api/v1/... or /apis/G/V/... into resource coordinates; undefined for non-resource paths. */
 export function parseResourcePath(path: string): RequestInfo | undefined {
-  const segs = path.split('/').filter(Boolean).map(decodeURIComponent)
+  const segs = path.split('/').filter(Boolean).map(decodeURIComponent) // callers check the escapes first
   let group: string
   let version: string
   let rest: string[]
@@ -63,6 +63,7 @@ export function parseResourcePath(path: string): RequestInfo | undefined {
   let namespace: string | undefined
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const candidate = findResource(group, version, rest[2])
+    if (candidate && !candidate.namespaced) return {unknown: {resource: rest[2], group}, namespace: rest[1], name: rest[3]}
     if (candidate?.namespaced || (!candidate && rest.length >= 3 && !(rest.length === 3 && ['status', 'finalize'].includes(rest[2])))) {
       namespace = rest[1]
       rest = rest.slice(2)
@@ -149,7 +150,8 @@ export class ApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const {latency} = this.#deps
-    const url = new URL(req.url ?? '/', 'https://localhost')
+    const url = requestURL(req)
+    if (!url) return sendStatus(res, latency, badRequest(`invalid URI: ${JSON.stringify(req.url ?? '')}`))
     const path = url.pathname
     const who = authenticate(req, this.#deps.creds, path)
     if (who === undefined) return sendStatus(res, latency, unauthorized())
@@ -172,6 +174,10 @@ export class ApiServer {
     if (!info.def.verbs.includes(verb) && verb !== 'get') return sendStatus(res, latency, methodNotAllowed())
     if ((verb === 'create' || verb === 'deletecollection') && info.def.namespaced && info.namespace === undefined) return sendStatus(res, latency, methodNotAllowed())
     if ((verb === 'get' || verb === 'update' || verb === 'patch' || verb === 'delete') && info.def.namespaced && info.namespace === undefined) return sendStatus(res, latency, pathNotFound())
+    for (const param of ['limit', 'timeoutSeconds']) {
+      const v = url.searchParams.get(param)
+      if (v !== null && !/^-?\d+$/.test(v)) return sendStatus(res, latency, badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`))
+    }
     const format = negotiate(req.headers.accept)
     if (!format) return sendStatus(res, latency, notAcceptable(ACCEPTED_TYPES))
     const r: rest.RestRequest = {req, def: info.def, namespace: info.namespace, name: info.name, subresource: info.subresource, query: url.searchParams, user: identity.user}
@@ -255,9 +261,13 @@ export class ApiServer {
       bookmarkIntervalMs: this.#deps.bookmarkIntervalMs,
       sendInitialEvents: r.query.get('sendInitialEvents') === 'true',
       transform: wantsTable(r.req.headers.accept) ? (obj) => tableEvent(r.def, obj, r.query.get('includeObject')) : undefined,
-    }, (close) => {
-      this.#streams.add(close)
-      res.on('close', () => this.#streams.delete(close))
+    }, () => {
+      // dropConnections / restart: cut the stream as a dying server would, not with a clean chunked end
+      const kill = (): void => {
+        res.destroy()
+      }
+      this.#streams.add(kill)
+      res.on('close', () => this.#streams.delete(kill))
     })
   }
 
@@ -266,7 +276,9 @@ export class ApiServer {
     const {latency, store} = this.#deps
     if (req.method !== 'GET' && req.method !== 'POST') return sendStatus(res, latency, methodNotAllowed())
     if (!info.namespace) return sendStatus(res, latency, pathNotFound())
-    if (!store.get('pods', info.namespace, info.name!)) return sendStatus(res, latency, notFound('pods', info.name!))
+    const pod = store.get('pods', info.namespace, info.name!)
+    if (!pod) return sendStatus(res, latency, notFound('pods', info.name!))
+    if (!pod.spec?.nodeName) return sendStatus(res, latency, badRequest(`pod ${info.name} does not have a host assigned`))
     return sendStatus(res, latency, badRequest('Upgrade request required'))
   }
 
@@ -276,7 +288,8 @@ export class ApiServer {
     const answer = (s: ReturnType<typeof status>): void => {
       void latency.wait().then(() => writeRaw(socket, s))
     }
-    const url = new URL(req.url ?? '/', 'https://localhost')
+    const url = requestURL(req)
+    if (!url) return answer(badRequest(`invalid URI: ${JSON.stringify(req.url ?? '')}`))
     const who = authenticate(req, this.#deps.creds, url.pathname)
     if (who === undefined || who === 'anonymous') return answer(unauthorized())
     const info = parseResourcePath(url.pathname)
@@ -286,7 +299,10 @@ export class ApiServer {
     if (!authorize(who, 'create')) {
       return answer(forbidden({user: who.user, verb: 'create', resource: 'pods', subresource: 'portforward', namespace: info.namespace, name: info.name}))
     }
-    if (!store.get('pods', info.namespace!, info.name!)) return answer(notFound('pods', info.name!))
+    const pod = store.get('pods', info.namespace!, info.name!)
+    if (!pod) return answer(notFound('pods', info.name!))
+    // PortForwardLocation needs the node the pod runs on
+    if (!pod.spec?.nodeName) return answer(badRequest(`pod ${info.name} does not have a host assigned`))
     const handler = this.#deps.portForwardHandlers[0]
     if (!handler) return answer(pathNotFound())
     const close = (): void => {
@@ -346,6 +362,19 @@ export class ApiServer {
         }
       }
     })
+  }
+}
+
+/** The request URL, or undefined when it is not a valid origin-form path with valid escapes. */
+function requestURL(req: IncomingMessage): URL | undefined {
+  const raw = req.url ?? '/'
+  if (!raw.startsWith('/')) return undefined
+  try {
+    const url = new URL(`https://localhost${raw}`)
+    decodeURIComponent(url.pathname)
+    return url
+  } catch {
+    return undefined
   }
 }
 
