@@ -18,7 +18,7 @@ const MANIFESTS = `
 apiVersion: v1
 kind: Pod
 metadata: {name: echo-0, labels: {app: echo}}
-spec: {containers: [{name: c, image: echo, ports: [{containerPort: 7000}, {containerPort: 7001}]}]}
+spec: {containers: [{name: c, image: echo, ports: [{containerPort: 7000}, {containerPort: 7001, name: alt}]}]}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -34,6 +34,11 @@ apiVersion: v1
 kind: Service
 metadata: {name: echo-svc}
 spec: {selector: {app: echo-deploy}, ports: [{name: web, port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo-named}
+spec: {selector: {app: echo}, ports: [{name: other, port: 81, targetPort: alt}]}
 `
 
 before(async () => {
@@ -80,6 +85,8 @@ const TARGETS = [
   {target: 'pod/echo-0', remote: '7000', resolved: 7000},
   {target: 'svc/echo-svc', remote: '80', resolved: 8080},
   {target: 'deployment/echo-deploy', remote: '8080', resolved: 8080},
+  // a named targetPort, resolved against the chosen pod's container ports
+  {target: 'svc/echo-named', remote: '81', resolved: 7001},
 ]
 
 for (const mode of MODES) {
