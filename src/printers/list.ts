@@ -24,9 +24,20 @@ export function withServiceKind<T extends KubeObject>(item: T): T {
   return {apiVersion: 'v1', kind: 'Service', ...item}
 }
 
-/** `-o json`: 4-space indentation and a final newline, as kubectl's JSON printer. */
+/** Object keys sorted at every level, as Go's encoding/json writes map[string]interface{}. */
+export function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep)
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value).sort()) out[key] = sortKeysDeep((value as Record<string, unknown>)[key])
+    return out
+  }
+  return value
+}
+
+/** `-o json`: keys sorted, 4-space indentation and a final newline, as kubectl's JSON printer. */
 export function printJson(obj: unknown): string {
-  return `${JSON.stringify(obj, null, 4)}\n`
+  return `${JSON.stringify(sortKeysDeep(obj), null, 4)}\n`
 }
 
 /** `-o yaml`: keys sorted (kubectl converts JSON to YAML), lists not indented. */
