@@ -1,0 +1,117 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KubeCommand} from '../base/kube-command.ts'
+import {normalizeBooleanFlags} from '../flags/booleans.ts'
+import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
+import {CliError} from '../kube/errors.ts'
+import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/services.ts'
+import {currentTime} from '../printers/human-duration.ts'
+import {type ListOutput, printJson, printList, printNames, printYaml} from '../printers/list.ts'
+import {ServiceTablePrinter} from '../printers/service-table.ts'
+import {sortByField} from '../printers/sort-by.ts'
+
+const FORMATS = ['json', 'name', 'wide', 'yaml'] as const
+
+export default class Get extends KubeCommand<typeof Get> {
+  static args = {names: Args.string({description: 'Service names (NAME, svc/NAME, or `svc NAME`); none lists every Service.', required: false})}
+  static description = `List Services in kubectl's table (NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE), or print them as JSON, YAML or names.
+
+kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get svc/web\`.`
+  static examples = [
+    '<%= config.bin %> get',
+    '<%= config.bin %> get web api -o wide',
+    '<%= config.bin %> get -A -l app=web --sort-by=.metadata.creationTimestamp',
+    '<%= config.bin %> get web -o yaml',
+    '<%= config.bin %> get -w',
+  ]
+  static flags = {
+    'all-namespaces': allNamespacesFlag,
+    'field-selector': Flags.string({description: "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. --field-selector key1=value1,key2=value2). The server only supports a limited number of field queries per type."}),
+    'ignore-not-found': Flags.boolean({allowNo: true, description: 'If set to true, suppresses NotFound error for specific objects that do not exist.'}),
+    'no-headers': Flags.boolean({allowNo: true, description: 'When using the default or custom-column output format, don\'t print headers (default print headers).'}),
+    output: Flags.string({char: 'o', description: 'Output format. One of: (json, yaml, name, wide).'}),
+    selector: selectorFlag,
+    'show-labels': Flags.boolean({allowNo: true, description: 'When printing, show all labels as the last column (default hide labels column).'}),
+    'sort-by': Flags.string({description: "If non-empty, sort list types using this field specification. The field specification is expressed as a JSONPath expression (e.g. '{.metadata.name}')."}),
+    watch: Flags.boolean({allowNo: true, char: 'w', description: 'After listing/getting the requested object, watch for changes. Ends on Ctrl-C.'}),
+    'watch-only': Flags.boolean({allowNo: true, description: 'Watch for changes to the requested object(s), without listing/getting first.'}),
+  }
+  static strict = false
+
+  async run(): Promise<void> {
+    const {names} = serviceNames(this.positionals)
+    const flags = this.flags
+    const output = flags.output
+    if (output !== undefined && !(FORMATS as readonly string[]).includes(output)) {
+      throw new CliError(`unable to match a printer suitable for the output format "${output}", allowed formats are: ${FORMATS.join(',')}`)
+    }
+    const all = flags['all-namespaces']
+    if (names.length > 0 && all) throw new CliError('a resource cannot be retrieved by name across all namespaces')
+    if (names.length > 0 && (flags.selector || flags['field-selector'])) throw new CliError('name cannot be provided when a selector is specified')
+    const namespace = all ? undefined : this.kube.namespace
+    const table = output === undefined || output === 'wide'
+    const printer = new ServiceTablePrinter({allNamespaces: all, noHeaders: flags['no-headers'], showLabels: flags['show-labels'], wide: output === 'wide'})
+    const watching = flags.watch || flags['watch-only']
+    if (watching && names.length > 1) {
+      throw new CliError(`watch is only supported on individual resources and resource collections, but ${names.length} resources were found`)
+    }
+
+    let items: ServiceObject[] = []
+    let errors: unknown[] = []
+    let resourceVersion: string | undefined
+    const fieldSelector = names.length === 1 && watching ? `metadata.name=${names[0]}` : flags['field-selector']
+    const relist = async () => {
+      const list = await listServices(this.kube.client, {fieldSelector, labelSelector: flags.selector, namespace})
+      return list.metadata?.resourceVersion
+    }
+    if (!flags['watch-only']) {
+      if (names.length > 0 && !watching) {
+        ({errors, found: items} = await getNamedServices(this.kube.client, this.kube.namespace, names, flags['ignore-not-found']))
+      } else {
+        const list = await listServices(this.kube.client, {fieldSelector, labelSelector: flags.selector, namespace})
+        items = list.items
+        resourceVersion = list.metadata?.resourceVersion
+      }
+      if (flags['sort-by']) items = sortByField(items, flags['sort-by'])
+      if (table) {
+        if (items.length === 0 && errors.length === 0 && !watching) {
+          this.stderr(all ? 'No resources found' : `No resources found in ${this.kube.namespace} namespace.`)
+        }
+        this.stdout(printer.print(items, currentTime()))
+      } else {
+        const single = names.length === 1 && !watching
+        this.stdout(printList(items.map(withKind), output as ListOutput, single))
+      }
+    } else {
+      resourceVersion = await relist()
+    }
+    if (errors.length > 0) throw new AggregateError(errors)
+    if (watching) await this.watch({fieldSelector, namespace, printer, relist, resourceVersion, table})
+  }
+
+  protected async init(): Promise<void> {
+    this.argv = normalizeBooleanFlags(this.argv, ['all-namespaces', 'ignore-not-found', 'no-headers', 'show-labels', 'watch', 'watch-only'])
+    await super.init()
+  }
+
+  // Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0.
+  private async watch(o: {fieldSelector?: string; namespace?: string; printer: ServiceTablePrinter; relist: () => Promise<string | undefined>; resourceVersion?: string; table: boolean}): Promise<void> {
+    const controller = new AbortController()
+    const stop = () => controller.abort()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    try {
+      const events = watchServices(this.kube.client, {fieldSelector: o.fieldSelector, labelSelector: this.flags.selector, namespace: o.namespace, resourceVersion: o.resourceVersion}, controller.signal, o.relist)
+      for await (const event of events) {
+        const svc = withKind(event.object)
+        if (o.table) this.stdout(o.printer.print([svc], currentTime()))
+        else if (this.flags.output === 'name') this.stdout(printNames([svc]))
+        else if (this.flags.output === 'json') this.stdout(printJson(svc))
+        else this.stdout(`---\n${printYaml(svc)}`)
+      }
+    } finally {
+      process.removeListener('SIGINT', stop)
+      process.removeListener('SIGTERM', stop)
+    }
+  }
+}
