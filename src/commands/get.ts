@@ -6,7 +6,8 @@ import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {CliError} from '../kube/errors.ts'
 import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/services.ts'
 import {currentTime} from '../printers/human-duration.ts'
-import {type ListOutput, printJson, printList, printNames, printYaml} from '../printers/list.ts'
+import {type ListOutput, printList} from '../printers/list.ts'
+import {printObject} from '../printers/object.ts'
 import {ServiceTablePrinter} from '../printers/service-table.ts'
 import {sortByField} from '../printers/sort-by.ts'
 
@@ -102,12 +103,11 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     process.once('SIGTERM', stop)
     try {
       const events = watchServices(this.kube.client, {fieldSelector: o.fieldSelector, labelSelector: this.flags.selector, namespace: o.namespace, resourceVersion: o.resourceVersion}, controller.signal, o.relist)
+      let index = 1
       for await (const event of events) {
         const svc = withKind(event.object)
         if (o.table) this.stdout(o.printer.print([svc], currentTime()))
-        else if (this.flags.output === 'name') this.stdout(printNames([svc]))
-        else if (this.flags.output === 'json') this.stdout(printJson(svc))
-        else this.stdout(`---\n${printYaml(svc)}`)
+        else this.stdout(printObject(svc, this.flags.output as ListOutput, {index: index++}))
       }
     } finally {
       process.removeListener('SIGINT', stop)

@@ -1,8 +1,9 @@
 // What `get -o json|yaml|name` prints. kubectl prints a single object when exactly one name was
 // asked for and found; otherwise (several names, a selector, a plain list, nothing found) it wraps
-// the items in `kind: List` with `metadata: {resourceVersion: ""}`.
+// the items in `kind: List` with `metadata: {resourceVersion: ""}`. `get` holds unstructured
+// objects, so JSON keys are sorted; the byte-level printers are those of printers/object.ts.
 
-import {dump} from 'js-yaml'
+import {printJson as objectJson, printName, printYaml as objectYaml} from './object.ts'
 
 export interface KubeObject {
   apiVersion?: string
@@ -19,35 +20,19 @@ export function outputObject(items: KubeObject[], singleItemImplied: boolean): K
   return {apiVersion: 'v1', items, kind: 'List', metadata: {resourceVersion: ''}}
 }
 
-/** Items fetched from a list lose their kind; kubectl prints them with it. */
-export function withServiceKind<T extends KubeObject>(item: T): T {
-  return {apiVersion: 'v1', kind: 'Service', ...item}
-}
-
-/** Object keys sorted at every level, as Go's encoding/json writes map[string]interface{}. */
-export function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep)
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value).sort()) out[key] = sortKeysDeep((value as Record<string, unknown>)[key])
-    return out
-  }
-  return value
-}
-
-/** `-o json`: keys sorted, 4-space indentation and a final newline, as kubectl's JSON printer. */
+/** `-o json` of an unstructured object: every key sorted, 4-space indentation, final newline. */
 export function printJson(obj: unknown): string {
-  return `${JSON.stringify(sortKeysDeep(obj), null, 4)}\n`
+  return objectJson(obj)
 }
 
-/** `-o yaml`: keys sorted (kubectl converts JSON to YAML), lists not indented. */
+/** `-o yaml`: sigs.k8s.io/yaml output (keys sorted, lists not indented). */
 export function printYaml(obj: unknown): string {
-  return dump(obj, {lineWidth: -1, noArrayIndent: true, quotingType: '"', sortKeys: true})
+  return objectYaml(obj)
 }
 
 /** `-o name`: `service/NAME` for each item. */
 export function printNames(items: KubeObject[]): string {
-  return items.map(item => `${(item.kind ?? 'Service').toLowerCase()}/${item.metadata?.name ?? ''}\n`).join('')
+  return items.map(item => printName({apiVersion: 'v1', kind: 'Service', ...item})).join('')
 }
 
 /** The text for one of the machine formats. */
