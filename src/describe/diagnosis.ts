@@ -95,27 +95,45 @@ export const someNotReady: Rule = ({backends}) => {
   return [{message: `${ready} of ${backends.length} pods ready; not ready: ${names}`, severity: 'warning'}]
 }
 
+// "of pod web-1", "of pods web-1, web-2", or "of any of the 5 matching pods".
+function podsPhrase(names: string[], total: number, preposition: string): string {
+  if (names.length === 1) return `${preposition} pod ${names[0]}`
+  if (names.length === total) return `${preposition} any of the ${total} matching pods`
+  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ', ...' : '')
+  return `${preposition} pods ${shown} (${names.length} of ${total})`
+}
+
+function groupByPort(backends: Backend[], pick: (p: Backend['ports'][number]) => string | undefined): Map<string, string[]> {
+  const groups = new Map<string, string[]>()
+  for (const b of backends) {
+    for (const p of b.ports) {
+      const key = pick(p)
+      if (key === undefined) continue
+      const names = groups.get(key) ?? []
+      if (!names.includes(b.name)) names.push(b.name)
+      groups.set(key, names)
+    }
+  }
+  return groups
+}
+
 /** A numeric targetPort no container declares: it works only if the process listens anyway. */
 export const targetPortNotDeclared: Rule = ({backends, service}) => {
   if (service.spec?.clusterIP === 'None' && (service.spec?.ports?.length ?? 0) === 0) return []
-  const findings: Finding[] = []
-  for (const b of backends) {
-    for (const p of b.ports) {
-      if (p.undeclared) findings.push({message: `targetPort ${p.containerPort} is not a declared containerPort of pod ${b.name}`, severity: 'warning'})
-    }
-  }
-  return capped(findings, 'undeclared targetPorts')
+  const groups = groupByPort(backends, p => (p.undeclared ? String(p.containerPort) : undefined))
+  return capped([...groups].map(([port, pods]) => ({
+    message: `targetPort ${port} is not a declared containerPort ${podsPhrase(pods, backends.length, 'of')}`,
+    severity: 'warning' as const,
+  })), 'undeclared targetPorts')
 }
 
 /** A named targetPort the pod does not declare: that pod gets no traffic on this port. */
 export const namedTargetPortNotFound: Rule = ({backends}) => {
-  const findings: Finding[] = []
-  for (const b of backends) {
-    for (const p of b.ports) {
-      if (p.missingName) findings.push({message: `named targetPort ${p.missingName} not found on pod ${b.name}`, severity: 'error'})
-    }
-  }
-  return capped(findings, 'missing named ports')
+  const groups = groupByPort(backends, p => p.missingName)
+  return capped([...groups].map(([name, pods]) => ({
+    message: `named targetPort ${name} not found ${podsPhrase(pods, backends.length, 'on')}`,
+    severity: 'error' as const,
+  })), 'missing named ports')
 }
 
 /** LoadBalancer with no address: nothing in the cluster provisions one. */

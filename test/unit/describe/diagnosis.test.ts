@@ -103,11 +103,17 @@ describe('diagnosis rules', () => {
     assert.deepEqual(namedTargetPortNotFound(ctx(svc, [pod('web-1'), pod('web-2', {ports: [{containerPort: 8080, name: 'web'}]})])),
       [{message: 'named targetPort http not found on pod web-2', severity: 'error'}])
   })
-  it('many findings of one rule are capped', () => {
-    const svc = service({ports: [{name: 'http', port: 80, protocol: 'TCP', targetPort: 'nope'}], selector: {app: 'web'}})
-    const pods = Array.from({length: 7}, (_, i) => pod(`web-${i}`))
-    const f = namedTargetPortNotFound(ctx(svc, pods))
+  it('pods with the same problem are grouped; many problems are capped', () => {
+    const one = service({ports: [{name: 'http', port: 80, protocol: 'TCP', targetPort: 'nope'}], selector: {app: 'web'}})
+    const pods = Array.from({length: 5}, (_, i) => pod(`web-${i}`))
+    assert.deepEqual(namedTargetPortNotFound(ctx(one, pods)), [{message: 'named targetPort nope not found on any of the 5 matching pods', severity: 'error'}])
+    const num = service({ports: [{name: 'a', port: 80, protocol: 'TCP', targetPort: 9100}], selector: {app: 'web'}})
+    const mixed = [pod('web-1', {ports: [{containerPort: 9100}]}), pod('web-2'), pod('web-3'), pod('web-4'), pod('web-5')]
+    assert.deepEqual(targetPortNotDeclared(ctx(num, mixed)), [{message: 'targetPort 9100 is not a declared containerPort of pods web-2, web-3, web-4, ... (4 of 5)', severity: 'warning'}])
+    const many = service({ports: Array.from({length: 7}, (_, i) => ({name: `p${i}`, port: 80 + i, protocol: 'TCP', targetPort: `n${i}`})), selector: {app: 'web'}})
+    const f = namedTargetPortNotFound(ctx(many, [pod('web-1')]))
     assert.equal(f.length, 6)
+    assert.equal(f[0].message, 'named targetPort n0 not found on pod web-1')
     assert.equal(f[5].message, '... and 2 more missing named ports')
   })
   it('no selector and no endpoints', () => {
