@@ -75,7 +75,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       }
       if (flags['sort-by']) items = sortByField(items, flags['sort-by'])
       if (table) {
-        if (items.length === 0 && errors.length === 0 && !watching) {
+        if (items.length === 0 && errors.length === 0 && !watching && !flags['ignore-not-found']) {
           this.stderr(all ? 'No resources found' : `No resources found in ${this.kube.namespace} namespace.`)
         }
         this.stdout(printer.print(items, currentTime()))
