@@ -143,16 +143,5 @@ export function buildService(o: ServiceOptions, ports: ServicePort[]): any {
   return {kind: 'Service', apiVersion: 'v1', metadata, spec, status: {loadBalancer: {}}}
 }
 
-/** kubectl.kubernetes.io/last-applied-configuration, as --save-config writes it (compact JSON + newline). */
+/** The annotation --save-config writes: the object's compact JSON and a newline. */
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
-
-export function withLastApplied(obj: any, typedJson: (o: unknown) => string): any {
-  const copy = structuredClone(obj)
-  copy.metadata.annotations = {...copy.metadata.annotations}
-  delete copy.metadata.annotations[LAST_APPLIED]
-  if (Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations
-  const text = typedJson(copy)
-  const out = structuredClone(obj)
-  out.metadata.annotations = {...out.metadata.annotations, [LAST_APPLIED]: text}
-  return out
-}
