@@ -40,8 +40,6 @@ const REFUSED: Record<string, string> = {
 }
 
 export class ExposeError extends Error {}
-/** Errors kubectl reports as usage errors (with the `See '... -h'` line). */
-export class ExposeUsageError extends Error {}
 
 export interface ResourceRef {
   name: string
@@ -54,13 +52,13 @@ export interface ResourceRef {
  */
 export function parseResourceArgs(args: readonly string[]): ResourceRef {
   if (args.length === 0) {
-    throw new ExposeUsageError("You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'")
+    throw new ExposeError("You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'")
   }
   let type: string
   let name: string
   if (args.length === 1) {
     if (!args[0].includes('/')) {
-      throw new ExposeUsageError(`resource(s) were provided, but no name was specified`)
+      throw new ExposeError(`resource(s) were provided, but no name was specified`)
     }
     const i = args[0].indexOf('/')
     type = args[0].slice(0, i)
