@@ -54,6 +54,13 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
   protected abstract serviceType: ServiceType
   protected headless = false
 
+  /** `svc create service clusterip` when invoked with kubectl's spelling (an alias of `create clusterip`). */
+  get commandPath(): string {
+    const path = super.commandPath
+    const [verb, noun] = process.argv.slice(2)
+    return verb === 'create' && (noun === 'service' || noun === 'svc') ? path.replace(/ create /, ` create ${noun} `) : path
+  }
+
   /** Extra per-type options from the subcommand's own flags. */
   protected abstract typeOptions(): Partial<ServiceOptions>
 
