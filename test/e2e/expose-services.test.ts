@@ -93,8 +93,8 @@ describe('svc expose: derived services', () => {
     assert.deepEqual(await svc(['expose', 'pod', 'noports', '--cluster-ip=None', '--dry-run=server']), ok('service/noports exposed (server dry run)\n'))
     assert.equal(cluster.getObject('services', 'default', 'noports'), undefined)
     const r = await svc(['expose', 'pod', 'solo', '--port=80', '--dry-run=client', '-o', 'yaml', '-n', 'default', '--overrides={"spec":{"type":"LoadBalancer"}}'])
-    assert.match(r.stdout, /\n  name: solo\n  namespace: default\nspec:\n/)
-    assert.match(r.stdout, /\n  type: LoadBalancer\n/)
+    assert.match(r.stdout, /\n {2}name: solo\n {2}namespace: default\nspec:\n/)
+    assert.match(r.stdout, /\n {2}type: LoadBalancer\n/)
   })
 
   it('-f identifies the resource from a file', async () => {
