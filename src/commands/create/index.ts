@@ -26,7 +26,13 @@ export default class Create extends KubeCommand<typeof Create> {
     validate: validateFlag,
   }
 
+  static strict = false
+
+  /** Positional arguments: kubectl takes none here. */
+  private positionals: string[] = []
+
   async run(): Promise<unknown[]> {
+    if (this.positionals.length > 0) throw new UsageError(`Unexpected args: [${this.positionals.join(' ')}]`)
     const files = this.flags.filename ?? []
     if (files.length === 0) {
       throw new UsageError('must specify one of -f and -k')
@@ -85,6 +91,8 @@ export default class Create extends KubeCommand<typeof Create> {
   protected async init(): Promise<void> {
     this.argv = expandNoOptFlags(this.argv)
     await super.init()
+    const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
+    this.positionals = parsed.argv as string[]
   }
 
   private check<R>(fn: () => R): R {
