@@ -7,7 +7,7 @@ import {parseDuration} from '../kube/duration.ts'
 import {CliError} from '../kube/errors.ts'
 import {
   deletedMessage, deleteService, getNamedServices, isNotFound, listServices, parseDryRun, type ServiceObject, serviceNames, waitForDeletion,
-} from '../kube/services.ts'
+} from '../kube/service-ops.ts'
 
 const WEEK_MS = 168 * 3600 * 1000
 

@@ -5,7 +5,7 @@ import {describeOne, type DescribeSettings} from '../describe/describer.ts'
 import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {CliError} from '../kube/errors.ts'
-import {getNamedServices, getService, isNotFound, listServices, serviceNames} from '../kube/services.ts'
+import {getNamedServices, getService, isNotFound, listServices, serviceNames} from '../kube/service-ops.ts'
 import {currentTime} from '../printers/human-duration.ts'
 
 export default class Describe extends KubeCommand<typeof Describe> {

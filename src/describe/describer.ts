@@ -5,7 +5,7 @@
 // of those is optional (a forbidden or missing API just leaves its section empty).
 
 import type {KubeClient} from '../kube/client.ts'
-import type {ServiceObject} from '../kube/services.ts'
+import type {ServiceObject} from '../kube/service-ops.ts'
 import {describeServiceExtended, type RenderOptions} from './extended.ts'
 import {describeServiceCompat} from './service.ts'
 import type {EndpointSlice, Event, Ingress, Node, Pod, Service} from './types.ts'

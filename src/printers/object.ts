@@ -25,6 +25,11 @@ export function printJson(obj: unknown, options: PrintOptions = {}): string {
   return `${goJsonIndent(options.typed ? typedOrder(obj) : obj, '')}\n`
 }
 
+/** Go's json.Marshal plus the newline json.Encoder adds: what --save-config stores. */
+export function compactJson(obj: unknown, options: PrintOptions = {}): string {
+  return `${goJsonIndent(options.typed ? typedOrder(obj) : obj, '', true)}\n`
+}
+
 /** kubectl's YAML printer output for one object. */
 export function printYaml(obj: unknown): string {
   return marshalYaml(obj)
@@ -91,7 +96,7 @@ function compareBytes(a: string, b: string): number {
 /** Marker for objects whose keys are already in the wanted order (typed output). */
 const ORDERED = Symbol('ordered')
 
-function goJsonIndent(value: unknown, indent: string): string {
+function goJsonIndent(value: unknown, indent: string, compact = false): string {
   if (value === null || value === undefined) return 'null'
   if (typeof value === 'string') return goJsonString(value)
   if (typeof value === 'number') return goJsonNumber(value)
@@ -100,6 +105,7 @@ function goJsonIndent(value: unknown, indent: string): string {
   const inner = `${indent}    `
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]'
+    if (compact) return `[${value.map(v => goJsonIndent(v, '', true)).join(',')}]`
     return `[\n${value.map(v => inner + goJsonIndent(v, inner)).join(',\n')}\n${indent}]`
   }
   if (typeof value === 'object') {
@@ -107,6 +113,7 @@ function goJsonIndent(value: unknown, indent: string): string {
     let keys = Object.keys(record).filter(k => record[k] !== undefined)
     if (!record[ORDERED]) keys = keys.sort(compareBytes)
     if (keys.length === 0) return '{}'
+    if (compact) return `{${keys.map(k => `${goJsonString(k)}:${goJsonIndent(record[k], '', true)}`).join(',')}}`
     return `{\n${keys.map(k => `${inner}${goJsonString(k)}: ${goJsonIndent(record[k], inner)}`).join(',\n')}\n${indent}}`
   }
   return goJsonString(String(value))

@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import type {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError} from '../../../src/kube/errors.ts'
-import {deletedMessage, parseDryRun, serviceNames, waitForDeletion} from '../../../src/kube/services.ts'
+import {deletedMessage, parseDryRun, serviceNames, waitForDeletion} from '../../../src/kube/service-ops.ts'
 import {normalizeBooleanFlags} from '../../../src/flags/booleans.ts'
 
 describe('serviceNames: kubectl argument spellings', () => {
