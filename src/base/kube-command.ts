@@ -29,7 +29,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   protected args!: CommandArgs<T>
   protected flags!: CommandFlags<T>
   /** Every positional argument, in order (what a `strict = false` command takes as NAME...). */
-  protected positionals: string[] = []
+  protected operands: string[] = []
   /** The environment kubeconfig resolution reads; tests may replace it. */
   protected environment?: Environment
   private kubeCache?: Kube
@@ -92,6 +92,6 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
-    this.positionals = (argv as unknown[]).map(String)
+    this.operands = (argv as unknown[]).map(String)
   }
 }

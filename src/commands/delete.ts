@@ -41,7 +41,7 @@ By default the command waits until each Service is really gone (--wait), bounded
   static strict = false
 
   async run(): Promise<void> {
-    const {names} = serviceNames(this.positionals)
+    const {names} = serviceNames(this.operands)
     const flags = this.flags
     if (flags.output !== undefined && flags.output !== 'name') throw new CliError(`unexpected -o output mode: ${flags.output}. We only support '-o name'`)
     if (flags.all && flags.selector) throw new CliError('cannot set --all and --selector at the same time')

@@ -28,7 +28,7 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
   static strict = false
 
   async run(): Promise<void> {
-    const {names} = serviceNames(this.positionals)
+    const {names} = serviceNames(this.operands)
     const all = this.flags['all-namespaces']
     const selector = this.flags.selector
     if (names.length > 0 && selector) throw new CliError('name cannot be provided when a selector is specified')

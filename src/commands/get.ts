@@ -40,7 +40,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   static strict = false
 
   async run(): Promise<void> {
-    const {names} = serviceNames(this.positionals)
+    const {names} = serviceNames(this.operands)
     const flags = this.flags
     const output = flags.output
     if (output !== undefined && !(FORMATS as readonly string[]).includes(output)) {
