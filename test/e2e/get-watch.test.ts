@@ -69,10 +69,13 @@ describe('svc get --watch', () => {
     const ipB = /a-much-longer-name\s+NodePort\s+(\S+)/.exec(w.out())![1]
     const lines = w.out().split('\n')
     assert.equal(lines.length, 5)
-    assert.equal(lines[0], 'NAME   TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)   AGE')
-    assert.match(lines[1], new RegExp(`^a {6}ClusterIP {3}${ipA.replaceAll('.', '\\.')} +<none> {8}80/TCP {4}\\S+$`))
-    // widths only grow: the longer name widens NAME, the header is not repeated
-    assert.match(lines[2], new RegExp(`^a-much-longer-name {3}NodePort {4}${ipB.replaceAll('.', '\\.')} +<none> {8}8080:30099/TCP {3}\\S+$`))
+    // the first flush (header and row a) sets the widths; later rows only widen them
+    const ipWidth = Math.max(13, ipA.length + 3)
+    const esc = (text: string) => text.replaceAll('.', '\\.')
+    assert.equal(lines[0], `NAME   TYPE        ${'CLUSTER-IP'.padEnd(ipWidth)}EXTERNAL-IP   PORT(S)   AGE`)
+    assert.match(lines[1], new RegExp(`^a {6}ClusterIP {3}${esc(ipA.padEnd(ipWidth))}<none> {8}80/TCP {4}\\S+$`))
+    // the longer name widens NAME; the header is not repeated
+    assert.match(lines[2], new RegExp(`^a-much-longer-name {3}NodePort {4}${esc(ipB.padEnd(Math.max(ipWidth, ipB.length + 3)))}<none> {8}8080:30099/TCP {3}\\S+$`))
     assert.match(lines[3], /^a {20}ClusterIP {3}/)
     assert.equal(lines[4], '')
   })
