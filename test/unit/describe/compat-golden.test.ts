@@ -44,4 +44,9 @@ describe('describe --compat matches kubectl 1.35 byte for byte', () => {
     const text = names.map(n => render(n === 'multi' ? 'multi-with-events' : n)).join('\n\n')
     assert.equal(text, fs.readFileSync(path.join(dir, 'all.txt'), 'utf8'))
   })
+
+  it('prefix matches (kubectl describe svc m) are each followed by a newline', () => {
+    const text = ['multi-with-events', 'many', 'manual'].map(n => `${render(n)}\n`).join('')
+    assert.equal(text, fs.readFileSync(path.join(dir, 'prefix.txt'), 'utf8'))
+  })
 })
