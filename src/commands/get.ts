@@ -80,8 +80,10 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
         }
         this.stdout(printer.print(items, currentTime()))
       } else {
+        // kubectl: one missing name is just the error; nothing left after --ignore-not-found prints nothing
         const single = names.length === 1 && !watching
-        this.stdout(printList(items.map(withKind), output as ListOutput, single))
+        const silent = (single && errors.length > 0) || (items.length === 0 && flags['ignore-not-found'])
+        if (!silent) this.stdout(printList(items.map(withKind), output as ListOutput, single))
       }
     } else {
       resourceVersion = await relist()

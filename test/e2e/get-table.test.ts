@@ -132,6 +132,13 @@ describe('svc get -o json|yaml|name', () => {
     assert.deepEqual([none.code, none.stdout, none.stderr], [0, '{\n    "apiVersion": "v1",\n    "items": [],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n', ''])
   })
 
+  it('one missing name is only the error; --ignore-not-found prints nothing', async () => {
+    const r = await env.svc(['get', 'nope', '-o', 'json'])
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'Error from server (NotFound): services "nope" not found\n'])
+    const quiet = await env.svc(['get', 'nope', '-o', 'yaml', '--ignore-not-found'])
+    assert.deepEqual([quiet.code, quiet.stdout, quiet.stderr], [0, '', ''])
+  })
+
   it('-o name', async () => {
     const r = await env.svc(['get', 'web', 'hl', 'nope', '-o', 'name'])
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, 'service/web\nservice/hl\n', 'Error from server (NotFound): services "nope" not found\n'])
