@@ -65,6 +65,12 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       const list = await listServices(this.kube.client, {fieldSelector, labelSelector: flags.selector, namespace})
       return list.metadata?.resourceVersion
     }
+    if (watching && names.length === 1 && !flags['ignore-not-found']) {
+      // kubectl fetches a named object before watching it: a missing one is the NotFound error
+      await getNamedServices(this.kube.client, this.kube.namespace, names).then(r => {
+        if (r.errors.length > 0) throw r.errors[0]
+      })
+    }
     if (!flags['watch-only']) {
       if (names.length > 0 && !watching) {
         ({errors, found: items} = await getNamedServices(this.kube.client, this.kube.namespace, names, flags['ignore-not-found']))

@@ -80,9 +80,12 @@ function reasonSummary(backends: Backend[]): string {
 }
 
 /** Pods match but none is ready: the Service has no endpoints to send to. */
-export const noneReady: Rule = ({backends}) => {
+export const noneReady: Rule = ({backends, service}) => {
   if (backends.length === 0 || backends.some(b => b.readiness.ready)) return []
   const head = backends.length === 1 ? '1 pod matches, not ready' : `${backends.length} pods match, none ready`
+  if (service.spec?.publishNotReadyAddresses) {
+    return [{message: `${head}: ${reasonSummary(backends)} (publishNotReadyAddresses is set, so they get traffic anyway)`, severity: 'warning'}]
+  }
   return [{message: `${head}: ${reasonSummary(backends)}`, severity: 'error'}]
 }
 

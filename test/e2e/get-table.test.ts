@@ -101,6 +101,8 @@ describe('svc get (table)', () => {
     assert.equal(r.stderr, 'Error from server (NotFound): services "nope" not found\nError from server (NotFound): services "gone" not found\n')
     const one = await env.svc(['get', 'nope'], {now})
     assert.deepEqual([one.code, one.stdout, one.stderr], [1, '', 'Error from server (NotFound): services "nope" not found\n'])
+    const watched = await env.svc(['get', 'nope', '--watch'], {now})
+    assert.deepEqual([watched.code, watched.stdout, watched.stderr], [1, '', 'Error from server (NotFound): services "nope" not found\n'])
     const ignored = await env.svc(['get', 'nope', '--ignore-not-found'], {now})
     assert.deepEqual([ignored.code, ignored.stdout, ignored.stderr], [0, '', ''])
   })

@@ -86,6 +86,9 @@ describe('diagnosis rules', () => {
     assert.deepEqual(noneReady(ctx(svc, [pod('web-1', {probe: true, ready: false}), pod('web-2', {ready: false})])),
       [{message: '2 pods match, none ready: web-1: readiness probe failing; web-2: container app running but not ready', severity: 'error'}])
     assert.deepEqual(noneReady(ctx(svc, [pod('web-1'), pod('web-2', {ready: false})])), [])
+    const publish = service({ports: webPorts, publishNotReadyAddresses: true, selector: {app: 'web'}})
+    assert.deepEqual(noneReady(ctx(publish, [pod('web-1', {probe: true, ready: false})])),
+      [{message: '1 pod matches, not ready: readiness probe failing (publishNotReadyAddresses is set, so they get traffic anyway)', severity: 'warning'}])
   })
   it('some pods not ready', () => {
     const svc = service({ports: webPorts, selector: {app: 'web'}})

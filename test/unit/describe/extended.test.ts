@@ -92,6 +92,15 @@ describe('extended describe', () => {
     ])
   })
 
+  it('colours the READY cell after alignment, so columns stay aligned', () => {
+    const plain = describeServiceExtended({events: [], ingresses: [], nodes, now, pods, service: byName('web'), slices: slicesOf('web')}, {chalk: makeChalk(false)})
+    const coloured = describeServiceExtended({events: [], ingresses: [], nodes, now, pods, service: byName('web'), slices: slicesOf('web')}, {chalk: makeChalk(true)})
+    assert.ok(coloured.includes('80->8080/TCP  \x1b[32myes\x1b[39m\n'))
+    assert.ok(coloured.includes('80->8080/TCP  \x1b[31mno: readiness probe failing\x1b[39m\n'))
+    // eslint-disable-next-line no-control-regex
+    assert.equal(coloured.replace(/\x1b\[\d+m/g, ''), plain)
+  })
+
   it('colours findings only when the chalk instance has colour', () => {
     const findings = [{message: 'bad', severity: 'error' as const}, {message: 'meh', severity: 'warning' as const}, {message: 'fine', severity: 'ok' as const}]
     assert.equal(renderDiagnosis(findings, makeChalk(false)), 'Diagnosis:\n  ✗ bad\n  ! meh\n  ✓ fine\n')
