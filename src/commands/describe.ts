@@ -37,7 +37,8 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
     const namespace = this.kube.namespace
     const settings: DescribeSettings = {
       compat: this.flags.compat,
-      defaultNamespace: this.kube.config.namespace,
+      // the tunnel hint needs -n unless the Service is in the context's own namespace
+      defaultNamespace: this.contextNamespace(),
       now: currentTime(),
       render: {chalk: this.chalkFor(), program: this.commandPath.replace(/ describe$/, '')},
       showEvents: this.flags['show-events'],
@@ -76,6 +77,11 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
   protected async init(): Promise<void> {
     this.argv = normalizeBooleanFlags(this.argv, ['show-events', 'compat', 'all-namespaces'])
     await super.init()
+  }
+
+  private contextNamespace(): string {
+    const kc = this.kube.config.kubeConfig
+    return kc.getContextObject(kc.getCurrentContext())?.namespace || 'default'
   }
 
   // kubectl separates descriptions with a blank line: "\n\n" before every one but the first.

@@ -159,6 +159,13 @@ describe('svc describe (extended)', () => {
     ].join('\n')), r.stdout)
   })
 
+  it('the tunnel hint carries -n when the Service is outside the context\'s namespace', async () => {
+    await env.create('/api/v1/namespaces', {metadata: {name: 'prod'}})
+    await env.create('/api/v1/namespaces/prod/services', {metadata: {name: 'pay'}, spec: {ports: [{port: 443, targetPort: 8443}], selector: {app: 'pay'}}})
+    const r = await env.svc(['describe', 'pay', '-n', 'prod'])
+    assert.match(r.stdout, /\n {2}Local tunnel: {2}svc port-forward svc\/pay -n prod 8443:443\n/)
+  })
+
   it('colour is off in pipes, even for problems', async () => {
     const r = await env.svc(['describe', 'typo'])
     assert.equal(r.stdout.includes('\x1b['), false)
