@@ -6,7 +6,7 @@ import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {CliError} from '../kube/errors.ts'
 import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
 import {currentTime} from '../printers/human-duration.ts'
-import {type ListOutput, printList} from '../printers/list.ts'
+import {type ListOutput, printList, withoutManagedFields} from '../printers/list.ts'
 import {printObject} from '../printers/object.ts'
 import {ServiceTablePrinter} from '../printers/service-table.ts'
 import {sortByField} from '../printers/sort-by.ts'
@@ -32,6 +32,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     'no-headers': Flags.boolean({allowNo: true, description: 'When using the default or custom-column output format, don\'t print headers (default print headers).'}),
     output: Flags.string({char: 'o', description: 'Output format. One of: (json, yaml, name, wide).'}),
     selector: selectorFlag,
+    'show-managed-fields': Flags.boolean({allowNo: true, description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
     'show-labels': Flags.boolean({allowNo: true, description: 'When printing, show all labels as the last column (default hide labels column).'}),
     'sort-by': Flags.string({description: "If non-empty, sort list types using this field specification. The field specification is expressed as a JSONPath expression (e.g. '{.metadata.name}')."}),
     watch: Flags.boolean({allowNo: true, char: 'w', description: 'After listing/getting the requested object, watch for changes. Ends on Ctrl-C.'}),
@@ -89,7 +90,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
         // kubectl: one missing name is just the error; nothing left after --ignore-not-found prints nothing
         const single = names.length === 1 && !watching
         const silent = (single && errors.length > 0) || (items.length === 0 && flags['ignore-not-found'])
-        if (!silent) this.stdout(printList(items.map(withKind), output as ListOutput, single))
+        if (!silent) this.stdout(printList(items.map(withKind), output as ListOutput, single, flags['show-managed-fields']))
       }
     } else {
       resourceVersion = await relist()
@@ -99,7 +100,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   }
 
   protected async init(): Promise<void> {
-    this.argv = normalizeBooleanFlags(this.argv, ['all-namespaces', 'ignore-not-found', 'no-headers', 'show-labels', 'watch', 'watch-only'])
+    this.argv = normalizeBooleanFlags(this.argv, ['all-namespaces', 'ignore-not-found', 'no-headers', 'show-labels', 'show-managed-fields', 'watch', 'watch-only'])
     await super.init()
   }
 
@@ -113,7 +114,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       const events = watchServices(this.kube.client, {fieldSelector: o.fieldSelector, labelSelector: this.flags.selector, namespace: o.namespace, resourceVersion: o.resourceVersion}, controller.signal, o.relist)
       let index = 1
       for await (const event of events) {
-        const svc = withKind(event.object)
+        const svc = this.flags['show-managed-fields'] ? withKind(event.object) : withoutManagedFields(withKind(event.object))
         if (o.table) this.stdout(o.printer.print([svc], currentTime()))
         else this.stdout(printObject(svc, this.flags.output as ListOutput, {index: index++}))
       }

@@ -164,6 +164,8 @@ export interface DeleteOptions {
 export async function deleteService(client: KubeClient, namespace: string, name: string, options: DeleteOptions): Promise<string | undefined> {
   const body: Record<string, unknown> = {apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background'}
   if (options.gracePeriod !== undefined && options.gracePeriod >= 0) body.gracePeriodSeconds = options.gracePeriod
+  // in the body as client-go sends it, and in the query for servers that read only that
+  if (options.dryRun === 'server') body.dryRun = ['All']
   const res = await client.request<any>({
     body,
     method: 'DELETE',

@@ -14,6 +14,13 @@ export interface KubeObject {
 
 export type ListOutput = 'json' | 'name' | 'yaml'
 
+/** kubectl hides metadata.managedFields in -o json|yaml unless --show-managed-fields. */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj
+  const {managedFields: _, ...metadata} = obj.metadata
+  return {...obj, metadata}
+}
+
 /** The object kubectl would print for these items. */
 export function outputObject(items: KubeObject[], singleItemImplied: boolean): KubeObject {
   if (singleItemImplied && items.length === 1) return items[0]
@@ -36,8 +43,8 @@ export function printNames(items: KubeObject[]): string {
 }
 
 /** The text for one of the machine formats. */
-export function printList(items: KubeObject[], format: ListOutput, singleItemImplied: boolean): string {
+export function printList(items: KubeObject[], format: ListOutput, singleItemImplied: boolean, showManagedFields = false): string {
   if (format === 'name') return printNames(items)
-  const obj = outputObject(items, singleItemImplied)
+  const obj = outputObject(showManagedFields ? items : items.map(withoutManagedFields), singleItemImplied)
   return format === 'json' ? printJson(obj) : printYaml(obj)
 }

@@ -121,6 +121,7 @@ describe('svc get -o json|yaml|name', () => {
     const r = await env.svc(['get', 'ext', '-o', 'json'])
     assert.equal(r.code, 0)
     const stored = (await env.api.request<any>({path: `${SERVICES}/ext`})).body
+    delete stored.metadata.managedFields // kubectl hides them unless --show-managed-fields
     assert.deepEqual(JSON.parse(r.stdout), stored)
     assert.match(r.stdout, /^\{\n {4}"apiVersion": "v1",\n {4}"kind": "Service",\n {4}"metadata": \{\n/)
   })
