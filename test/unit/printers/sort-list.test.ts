@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {outputObject, printJson, printList, printNames, printYaml} from '../../../src/printers/list.ts'
+import {outputObject, printJson, printList, printNames, printYaml, withoutManagedFields} from '../../../src/printers/list.ts'
 import {parseSortPath, SortByError, sortByField} from '../../../src/printers/sort-by.ts'
 
 describe('--sort-by', () => {
@@ -55,6 +55,13 @@ describe('get -o json|yaml|name', () => {
     ].join('\n'))
     assert.equal(printYaml({b: 1, a: 'x'}), 'a: x\nb: 1\n')
   })
+  it('managedFields are hidden unless asked for', () => {
+    const m = {apiVersion: 'v1', kind: 'Service', metadata: {managedFields: [{manager: 'x'}], name: 'm'}}
+    assert.deepEqual(withoutManagedFields(m), {apiVersion: 'v1', kind: 'Service', metadata: {name: 'm'}})
+    assert.equal(printList([m], 'json', true), '{\n    "apiVersion": "v1",\n    "kind": "Service",\n    "metadata": {\n        "name": "m"\n    }\n}\n')
+    assert.match(printList([m], 'yaml', true, true), /managedFields:\n {2}- manager: x\n/)
+  })
+
   it('name: kind/name per line', () => {
     assert.equal(printNames([a, b]), 'service/a\nservice/b\n')
   })
