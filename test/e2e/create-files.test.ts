@@ -86,6 +86,13 @@ describe('svc create -f', () => {
     assert.deepEqual(await svc(['create', '-f', f]), {code: 1, signal: null, stdout: 'service/fnew created\n', stderr: `Error from server (AlreadyExists): error when creating "${f}": services "fa" already exists\n`})
   })
 
+  it('--validate: unknown fields are refused (Strict), warned about (Warn)', async () => {
+    const json = JSON.stringify({apiVersion: 'v1', kind: 'Service', metadata: {name: 'fx'}, spec: {bogus: 1, ports: [{port: 80}]}})
+    assert.deepEqual(await svc(['create', '-f', '-'], json), {code: 1, signal: null, stdout: '',
+      stderr: 'Error from server (BadRequest): error when creating "STDIN": Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.bogus"\n'})
+    assert.deepEqual(await svc(['create', '-f', '-', '--validate=warn'], json), {code: 0, signal: null, stdout: 'service/fx created\n', stderr: 'Warning: unknown field "spec.bogus"\n'})
+  })
+
   it('missing files, syntax errors, no -f, namespace mismatch', async () => {
     assert.deepEqual(await svc(['create', '-f', path.join(dir, 'none.yaml')]), {code: 1, signal: null, stdout: '', stderr: `error: the path "${path.join(dir, 'none.yaml')}" does not exist\n`})
     const bad = file('syntax.yaml', 'a: [1,\n')
