@@ -54,7 +54,7 @@ export default class Create extends KubeCommand<typeof Create> {
 
     const explicitNs = this.flags.namespace
     const needsServer = dryRun.strategy !== 'client'
-    const defaultNs = needsServer || !explicitNs ? (needsServer ? this.kube.namespace : 'default') : explicitNs
+    const defaultNs = explicitNs || (needsServer ? this.kube.namespace : this.namespaceWithoutServer())
     for (const m of objects) {
       const ns = m.object.metadata?.namespace
       if (explicitNs && ns && ns !== explicitNs) {
@@ -93,6 +93,15 @@ export default class Create extends KubeCommand<typeof Create> {
     await super.init()
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
     this.positionals = parsed.argv as string[]
+  }
+
+  /** A client dry run needs no cluster: the context's namespace when there is a kubeconfig, else default. */
+  private namespaceWithoutServer(): string {
+    try {
+      return this.kube.namespace
+    } catch {
+      return 'default'
+    }
   }
 
   private check<R>(fn: () => R): R {
