@@ -5,7 +5,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 
 import {compactJson, printObject, type OutputFormat} from '../printers/object.ts'
-import {type DryRun, expandNoOptFlags, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
+import {type DryRun, expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
 import {buildService, LAST_APPLIED, type ServiceOptions, ServiceOptionsError, type ServiceType, validateServiceOptions} from '../generate/service.ts'
 import {ApiError, CliError, ConnectionError, FlagError, UsageError} from '../kube/errors.ts'
 import {collectionPath, connectionErrorText, createObject} from '../kube/services.ts'
@@ -95,7 +95,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
   }
 
   protected async init(): Promise<void> {
-    this.argv = expandNoOptFlags(this.argv)
+    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const dashDash = this.argv.indexOf('--')
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})

@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {klogWarning, parseIntFlag, withAnnotation} from '../base/create-service-command.ts'
 import {KubeCommand} from '../base/kube-command.ts'
-import {expandNoOptFlags, mutationFlags, parseDryRun, parseOutput} from '../flags/mutation.ts'
+import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput} from '../flags/mutation.ts'
 import {applyOverrides, checkOverrideType, ExposeError, exposeService, parseResourceArgs, resolveType} from '../generate/expose.ts'
 import {ManifestError, parseManifest} from '../generate/manifest.ts'
 import {PortSpecError} from '../generate/ports.ts'
@@ -88,7 +88,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
   }
 
   protected async init(): Promise<void> {
-    this.argv = expandNoOptFlags(this.argv)
+    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
     this.positionals = parsed.argv as string[]

@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 
 import {klogWarning} from '../../base/create-service-command.ts'
 import {KubeCommand} from '../../base/kube-command.ts'
-import {expandNoOptFlags, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
+import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
 import {checkServiceManifest, describeOrigin, ManifestError, type ManifestObject, parseManifest} from '../../generate/manifest.ts'
 import {LAST_APPLIED} from '../../generate/service.ts'
 import {ApiError, CliError, MultiError, UsageError} from '../../kube/errors.ts'
@@ -89,7 +89,7 @@ export default class Create extends KubeCommand<typeof Create> {
   }
 
   protected async init(): Promise<void> {
-    this.argv = expandNoOptFlags(this.argv)
+    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
     this.positionals = parsed.argv as string[]
