@@ -133,7 +133,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
       }
     }
     const suffix = o.dryRun === 'client' ? ' (dry run)' : o.dryRun === 'server' ? ' (server dry run)' : ''
-    this.stdout(printObject(result, o.output, {operation: `created${suffix}`, typed: true}))
+    this.stdout(printObject(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
     return result
   }
 }

@@ -81,7 +81,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
           {dryRun: dryRun.strategy === 'server', fieldManager: f['field-manager']}, line => this.stderr(line))
       }
       const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index, operation: `exposed${suffix}`, typed: true}))
+      this.stdout(printObject(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
       results.push(result)
     }
     return results

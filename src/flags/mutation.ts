@@ -115,6 +115,7 @@ export function mutationFlags(fieldManager: string) {
     }),
     'field-manager': Flags.string({default: fieldManager, description: 'Name of the manager used to track field ownership.'}),
     output: Flags.string({char: 'o', description: 'Output format. One of: (json, yaml, name).'}),
+    'show-managed-fields': Flags.boolean({default: false, description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
     'save-config': Flags.boolean({
       default: false,
       description: 'If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform kubectl apply on this object in the future.',

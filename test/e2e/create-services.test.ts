@@ -67,6 +67,15 @@ describe('svc create: success', () => {
     assert.ok(ports.every((p: any) => p.nodePort >= 30000 && p.nodePort <= 32767))
   })
 
+  it('-o yaml hides managedFields as kubectl does; --show-managed-fields keeps them', async () => {
+    const hidden = await svc(['create', 'clusterip', 'mf1', '--tcp=80', '-o', 'yaml'])
+    assert.equal(hidden.code, 0, hidden.stderr)
+    assert.doesNotMatch(hidden.stdout, /managedFields/)
+    const shown = await svc(['create', 'clusterip', 'mf2', '--tcp=80', '-o', 'yaml', '--show-managed-fields'])
+    assert.match(shown.stdout, /\n  managedFields:\n  - apiVersion: v1\n    fieldsType: FieldsV1\n/)
+    assert.match(shown.stdout, /\n    manager: kubectl-create\n    operation: Update\n/)
+  })
+
   it('loadbalancer -o json is in kubectl\'s typed field order', async () => {
     const r = await svc(['create', 'loadbalancer', 'my-lbs', '--tcp=5678:8080', '-o', 'json'])
     assert.equal(r.code, 0, r.stderr)

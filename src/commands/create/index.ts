@@ -81,7 +81,7 @@ export default class Create extends KubeCommand<typeof Create> {
         }
       }
       const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index: printed++, operation: `created${suffix}`}))
+      this.stdout(printObject(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
       results.push(result)
     }
     if (errors.length > 0) throw new MultiError(errors)
