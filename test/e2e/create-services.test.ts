@@ -72,8 +72,8 @@ describe('svc create: success', () => {
     assert.equal(hidden.code, 0, hidden.stderr)
     assert.doesNotMatch(hidden.stdout, /managedFields/)
     const shown = await svc(['create', 'clusterip', 'mf2', '--tcp=80', '-o', 'yaml', '--show-managed-fields'])
-    assert.match(shown.stdout, /\n  managedFields:\n  - apiVersion: v1\n    fieldsType: FieldsV1\n/)
-    assert.match(shown.stdout, /\n    manager: kubectl-create\n    operation: Update\n/)
+    assert.match(shown.stdout, /\n {2}managedFields:\n {2}- apiVersion: v1\n {4}fieldsType: FieldsV1\n/)
+    assert.match(shown.stdout, /\n {4}manager: kubectl-create\n {4}operation: Update\n/)
   })
 
   it('loadbalancer -o json is in kubectl\'s typed field order', async () => {
