@@ -8,7 +8,7 @@ import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput}
 import {applyOverrides, checkOverrideType, ExposeError, exposeService, parseResourceArgs, resolveType} from '../generate/expose.ts'
 import {ManifestError, parseManifest} from '../generate/manifest.ts'
 import {PortSpecError} from '../generate/ports.ts'
-import {CliError} from '../kube/errors.ts'
+import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
 import {printObject} from '../printers/object.ts'
 
@@ -106,8 +106,17 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
   private async fetch(args: string[], namespace: string): Promise<any> {
     const ref = this.check(() => parseResourceArgs(args))
     const r = ref.resource
-    const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
-    return res.body
+    try {
+      const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
+      return res.body
+    } catch (error) {
+      // A 404 that names no object: the server does not serve that resource at all (kubectl finds
+      // this out from discovery).
+      if (error instanceof ApiError && error.code === 404 && !error.status.details?.name) {
+        throw new CliError(`the server doesn't have a resource type ${JSON.stringify(ref.type)}`)
+      }
+      throw error
+    }
   }
 
   private fromFiles(files: string[]): any[] {
