@@ -26,6 +26,11 @@ export const createServiceFlags = {
 
 export const createServiceArgs = {name: Args.string({description: 'Service name', required: false})}
 
+/** pflag's StringSlice: an empty value (`--tcp=`) is an empty list, not one empty item. */
+function csvList(values: string[] | undefined): string[] | undefined {
+  return values?.every(v => v === '') ? [] : values
+}
+
 /** pflag's int parsing, with its error text. */
 export function parseIntFlag(flag: string, value: string | undefined, bits = 64): number | undefined {
   if (value === undefined) return undefined
@@ -79,14 +84,14 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
       labels: flags.labels,
       name,
       namespace: flags.namespace || undefined,
-      sctp: flags.sctp,
+      sctp: csvList(flags.sctp),
       selector: flags.selector,
       sessionAffinity: flags['session-affinity'],
       sessionAffinityTimeout: timeout,
       skipRangeChecks: fieldValidation === 'Ignore',
-      tcp: flags.tcp,
+      tcp: csvList(flags.tcp),
       type: this.serviceType,
-      udp: flags.udp,
+      udp: csvList(flags.udp),
       ...typeOptions,
     }
     const ports = this.check(() => validateServiceOptions(options))
