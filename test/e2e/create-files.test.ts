@@ -50,6 +50,13 @@ describe('svc create -f', () => {
     assert.deepEqual(r, {code: 0, signal: null, stderr: '', stdout: 'service/fj created\nservice/fd1 created\nservice/fd2 created\n'})
   })
 
+  it('-R descends into subdirectories', async () => {
+    file('r/top.yaml', service('rtop'))
+    file('r/sub/deep.yaml', service('rdeep'))
+    assert.deepEqual(await svc(['create', '-f', path.join(dir, 'r'), '--dry-run=client']), {code: 0, signal: null, stderr: '', stdout: 'service/rtop created (dry run)\n'})
+    assert.deepEqual(await svc(['create', '-R', '-f', path.join(dir, 'r'), '--dry-run=client']), {code: 0, signal: null, stderr: '', stdout: 'service/rdeep created (dry run)\nservice/rtop created (dry run)\n'})
+  })
+
   it('client dry run prints the object with its namespace; yaml documents are separated', async () => {
     const f = file('two.yaml', `${service('t1')}---\n${service('t2')}`)
     const r = await svc(['create', '-f', f, '--dry-run=client', '-o', 'yaml'])

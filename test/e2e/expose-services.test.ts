@@ -111,6 +111,8 @@ describe('svc expose: derived services', () => {
     const file = path.join(dir, 'pod.yaml')
     writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: filepod, labels: {app: f}}\nspec: {containers: [{name: c, image: x, ports: [{containerPort: 7000}]}]}\n')
     assert.deepEqual(await svc(['expose', '-f', file, '--dry-run=client']), ok('service/filepod exposed (dry run)\n'))
+    const r = await runSvc(['expose', '-f', '-', '--dry-run=client', '-o', 'name'], {env, input: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: fromstdin}\nspec: {selector: {matchLabels: {app: s}}, template: {spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}}}\n'})
+    assert.deepEqual(r, ok('service/fromstdin\n'))
   })
 })
 
