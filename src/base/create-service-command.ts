@@ -5,7 +5,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 
 import {compactJson, printObject, type OutputFormat} from '../printers/object.ts'
-import {type DryRun, expandNoOptFlags, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
+import {type DryRun, expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
 import {buildService, LAST_APPLIED, type ServiceOptions, ServiceOptionsError, type ServiceType, validateServiceOptions} from '../generate/service.ts'
 import {ApiError, CliError, ConnectionError, FlagError, UsageError} from '../kube/errors.ts'
 import {collectionPath, connectionErrorText, createObject} from '../kube/services.ts'
@@ -25,6 +25,11 @@ export const createServiceFlags = {
 }
 
 export const createServiceArgs = {name: Args.string({description: 'Service name', required: false})}
+
+/** pflag's StringSlice: an empty value (`--tcp=`) is an empty list, not one empty item. */
+function csvList(values: string[] | undefined): string[] | undefined {
+  return values?.every(v => v === '') ? [] : values
+}
 
 /** pflag's int parsing, with its error text. */
 export function parseIntFlag(flag: string, value: string | undefined, bits = 64): number | undefined {
@@ -79,14 +84,14 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
       labels: flags.labels,
       name,
       namespace: flags.namespace || undefined,
-      sctp: flags.sctp,
+      sctp: csvList(flags.sctp),
       selector: flags.selector,
       sessionAffinity: flags['session-affinity'],
       sessionAffinityTimeout: timeout,
       skipRangeChecks: fieldValidation === 'Ignore',
-      tcp: flags.tcp,
+      tcp: csvList(flags.tcp),
       type: this.serviceType,
-      udp: flags.udp,
+      udp: csvList(flags.udp),
       ...typeOptions,
     }
     const ports = this.check(() => validateServiceOptions(options))
@@ -95,7 +100,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
   }
 
   protected async init(): Promise<void> {
-    this.argv = expandNoOptFlags(this.argv)
+    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const dashDash = this.argv.indexOf('--')
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
@@ -133,7 +138,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
       }
     }
     const suffix = o.dryRun === 'client' ? ' (dry run)' : o.dryRun === 'server' ? ' (server dry run)' : ''
-    this.stdout(printObject(result, o.output, {operation: `created${suffix}`, typed: true}))
+    this.stdout(printObject(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
     return result
   }
 }

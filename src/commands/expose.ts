@@ -4,11 +4,11 @@ import {Flags} from '@oclif/core'
 
 import {klogWarning, parseIntFlag, withAnnotation} from '../base/create-service-command.ts'
 import {KubeCommand} from '../base/kube-command.ts'
-import {expandNoOptFlags, mutationFlags, parseDryRun, parseOutput} from '../flags/mutation.ts'
+import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput} from '../flags/mutation.ts'
 import {applyOverrides, checkOverrideType, ExposeError, exposeService, parseResourceArgs, resolveType} from '../generate/expose.ts'
 import {ManifestError, parseManifest} from '../generate/manifest.ts'
 import {PortSpecError} from '../generate/ports.ts'
-import {CliError} from '../kube/errors.ts'
+import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
 import {printObject} from '../printers/object.ts'
 
@@ -81,14 +81,14 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
           {dryRun: dryRun.strategy === 'server', fieldManager: f['field-manager']}, line => this.stderr(line))
       }
       const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index, operation: `exposed${suffix}`, typed: true}))
+      this.stdout(printObject(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
       results.push(result)
     }
     return results
   }
 
   protected async init(): Promise<void> {
-    this.argv = expandNoOptFlags(this.argv)
+    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
     this.positionals = parsed.argv as string[]
@@ -106,8 +106,17 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
   private async fetch(args: string[], namespace: string): Promise<any> {
     const ref = this.check(() => parseResourceArgs(args))
     const r = ref.resource
-    const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
-    return res.body
+    try {
+      const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
+      return res.body
+    } catch (error) {
+      // A 404 that names no object: the server does not serve that resource at all (kubectl finds
+      // this out from discovery).
+      if (error instanceof ApiError && error.code === 404 && !error.status.details?.name) {
+        throw new CliError(`the server doesn't have a resource type ${JSON.stringify(ref.type)}`)
+      }
+      throw error
+    }
   }
 
   private fromFiles(files: string[]): any[] {

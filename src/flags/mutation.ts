@@ -21,6 +21,44 @@ export function expandNoOptFlags(argv: readonly string[], defaults: Record<strin
   return out
 }
 
+interface FlagShape {
+  char?: string
+  multiple?: boolean
+  type: string
+}
+
+/**
+ * pflag lets a repeated single-valued flag override the earlier one (`--dry-run=none --dry-run=client`
+ * is client); oclif refuses repeats. Drops every occurrence but the last of each single-valued flag.
+ */
+export function lastFlagWins(argv: readonly string[], flags: Record<string, FlagShape>): string[] {
+  const byToken = new Map<string, string>()
+  for (const [name, f] of Object.entries(flags)) {
+    if (f.multiple) continue
+    byToken.set(`--${name}`, name)
+    if (f.char) byToken.set(`-${f.char}`, name)
+  }
+  const takesValue = (name: string) => flags[name].type !== 'boolean'
+  // Find each occurrence: [start index, token count, flag name].
+  const seen: Array<[number, number, string]> = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--') break
+    const eq = arg.indexOf('=')
+    const token = eq > 0 ? arg.slice(0, eq) : arg
+    const name = byToken.get(token)
+    if (!name) continue
+    const count = eq > 0 || !takesValue(name) ? 1 : 2
+    seen.push([i, count, name])
+    i += count - 1
+  }
+  const last = new Map<string, number>()
+  for (const [i, , name] of seen) last.set(name, i)
+  const drop = new Set<number>()
+  for (const [i, count, name] of seen) if (last.get(name) !== i) for (let k = 0; k < count; k++) drop.add(i + k)
+  return argv.filter((_, i) => !drop.has(i))
+}
+
 /** GetDryRunStrategy: the strategy and kubectl's deprecation warning, if any. */
 export function parseDryRun(value: string | undefined): {strategy: DryRun; warning?: string} {
   const v = value ?? 'none'
@@ -77,6 +115,7 @@ export function mutationFlags(fieldManager: string) {
     }),
     'field-manager': Flags.string({default: fieldManager, description: 'Name of the manager used to track field ownership.'}),
     output: Flags.string({char: 'o', description: 'Output format. One of: (json, yaml, name).'}),
+    'show-managed-fields': Flags.boolean({default: false, description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
     'save-config': Flags.boolean({
       default: false,
       description: 'If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform kubectl apply on this object in the future.',

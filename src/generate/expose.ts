@@ -44,6 +44,8 @@ export class ExposeError extends Error {}
 export interface ResourceRef {
   name: string
   resource: ExposableResource
+  /** The type as the user wrote it, for messages. */
+  type: string
 }
 
 /**
@@ -70,7 +72,7 @@ export function parseResourceArgs(args: readonly string[]): ResourceRef {
     if (args.some(a => a.includes('/'))) throw new ExposeError('there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. \'kubectl get resource/<resource_name>\' instead of \'kubectl get resource resource/<resource_name>\')')
     throw new ExposeError(`expose takes one resource: write TYPE NAME or TYPE/NAME, e.g. deployment/web (got ${args.length} arguments)`)
   }
-  return {name, resource: resolveType(type)}
+  return {name, resource: resolveType(type), type}
 }
 
 export function resolveType(type: string): ExposableResource {

@@ -74,9 +74,10 @@ export function validateServiceOptions(o: ServiceOptions): ServicePort[] {
     if (!o.skipRangeChecks && (o.nodePort < NODE_PORT_RANGE.min || o.nodePort > NODE_PORT_RANGE.max)) {
       throw new ServiceOptionsError(`invalid --node-port=${o.nodePort}: must be between ${NODE_PORT_RANGE.min} and ${NODE_PORT_RANGE.max} (the default range), or 0 to let the cluster pick one; pass --validate=ignore if your cluster uses another range`)
     }
-    const protocols = ports.map(p => p.protocol)
-    if (new Set(protocols).size < protocols.length) {
-      throw new ServiceOptionsError(`--node-port=${o.nodePort} would be given to all ${ports.length} ports, but ports of one protocol each need their own node port; give this service one port per protocol, or leave --node-port out so the cluster picks them`)
+    // The same node port may serve one port number over several protocols (53/TCP and 53/UDP), never two numbers.
+    const numbers = new Set(ports.map(p => p.port))
+    if (numbers.size > 1) {
+      throw new ServiceOptionsError(`--node-port=${o.nodePort} would be given to ${numbers.size} different ports, but each port number needs its own node port; give this service one port (over TCP and UDP if you like), or leave --node-port out so the cluster picks them`)
     }
   }
   if (o.clusterIP && o.clusterIP !== 'None' && !isIP(o.clusterIP)) {

@@ -16,8 +16,22 @@ export type OutputFormat = 'json' | 'name' | 'yaml'
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'name', 'yaml']
 
 export interface PrintOptions {
+  /** kubectl's --show-managed-fields: keep metadata.managedFields in json and yaml (hidden by default). */
+  showManagedFields?: boolean
   /** Go struct field order for known kinds (typed objects); otherwise keys are sorted. */
   typed?: boolean
+}
+
+/** kubectl's OmitManagedFieldsPrinter: the object (or each List item) without metadata.managedFields. */
+export function omitManagedFields(obj: any): any {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return obj
+  let out = obj
+  if (obj.metadata && typeof obj.metadata === 'object' && 'managedFields' in obj.metadata) {
+    const {managedFields: _omit, ...metadata} = obj.metadata
+    out = {...obj, metadata}
+  }
+  if (Array.isArray(out.items)) out = {...out, items: out.items.map(omitManagedFields)}
+  return out
 }
 
 /** kubectl's JSON printer output for one object. */
@@ -51,11 +65,12 @@ export function printName(obj: any, operation?: string): string {
  * from the second object on.
  */
 export function printObject(obj: unknown, format: OutputFormat | undefined, options: PrintOptions & {index?: number; operation?: string} = {}): string {
+  const shown = options.showManagedFields ? obj : omitManagedFields(obj)
   switch (format) {
     case 'json':
-      return printJson(obj, options)
+      return printJson(shown, options)
     case 'yaml':
-      return `${(options.index ?? 0) > 0 ? '---\n' : ''}${printYaml(obj)}`
+      return `${(options.index ?? 0) > 0 ? '---\n' : ''}${printYaml(shown)}`
     case 'name':
       return printName(obj)
     default:

@@ -50,6 +50,13 @@ describe('svc create -f', () => {
     assert.deepEqual(r, {code: 0, signal: null, stderr: '', stdout: 'service/fj created\nservice/fd1 created\nservice/fd2 created\n'})
   })
 
+  it('-R descends into subdirectories', async () => {
+    file('r/top.yaml', service('rtop'))
+    file('r/sub/deep.yaml', service('rdeep'))
+    assert.deepEqual(await svc(['create', '-f', path.join(dir, 'r'), '--dry-run=client']), {code: 0, signal: null, stderr: '', stdout: 'service/rtop created (dry run)\n'})
+    assert.deepEqual(await svc(['create', '-R', '-f', path.join(dir, 'r'), '--dry-run=client']), {code: 0, signal: null, stderr: '', stdout: 'service/rdeep created (dry run)\nservice/rtop created (dry run)\n'})
+  })
+
   it('client dry run prints the object with its namespace; yaml documents are separated', async () => {
     const f = file('two.yaml', `${service('t1')}---\n${service('t2')}`)
     const r = await svc(['create', '-f', f, '--dry-run=client', '-o', 'yaml'])
@@ -84,6 +91,20 @@ describe('svc create -f', () => {
     file('again.yaml', `${service('fa')}---\n${service('fnew')}`)
     const f = path.join(dir, 'again.yaml')
     assert.deepEqual(await svc(['create', '-f', f]), {code: 1, signal: null, stdout: 'service/fnew created\n', stderr: `Error from server (AlreadyExists): error when creating "${f}": services "fa" already exists\n`})
+  })
+
+  it('--validate: unknown fields are refused (Strict), warned about (Warn)', async () => {
+    const json = JSON.stringify({apiVersion: 'v1', kind: 'Service', metadata: {name: 'fx'}, spec: {bogus: 1, ports: [{port: 80}]}})
+    assert.deepEqual(await svc(['create', '-f', '-'], json), {code: 1, signal: null, stdout: '',
+      stderr: 'Error from server (BadRequest): error when creating "STDIN": Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.bogus"\n'})
+    assert.deepEqual(await svc(['create', '-f', '-', '--validate=warn'], json), {code: 0, signal: null, stdout: 'service/fx created\n', stderr: 'Warning: unknown field "spec.bogus"\n'})
+  })
+
+  it('--save-config stores the file\'s object (keys sorted) in the annotation', async () => {
+    const f = file('saved.yaml', service('fsaved'))
+    assert.deepEqual(await svc(['create', '-f', f, '--save-config']), {code: 0, signal: null, stderr: '', stdout: 'service/fsaved created\n'})
+    assert.equal(cluster.getObject('services', 'default', 'fsaved').metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'],
+      '{"apiVersion":"v1","kind":"Service","metadata":{"name":"fsaved","namespace":"default"},"spec":{"ports":[{"port":80,"targetPort":"http"}],"selector":{"app":"fsaved"}}}\n')
   })
 
   it('missing files, syntax errors, no -f, namespace mismatch', async () => {

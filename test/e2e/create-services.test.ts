@@ -35,7 +35,7 @@ function normalize(text: string): string {
   return text
     .replace(/(uid: |"uid": ")[0-9a-f-]{36}/g, '$1UID')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'TIME')
-    .replace(/10\.96\.\d+\.\d+/g, 'IP')
+    .replace(/\b10\.\d+\.\d+\.\d+\b/g, 'IP')
     .replace(/(resourceVersion: |"resourceVersion": )"\d+"/g, '$1"RV"')
 }
 
@@ -51,13 +51,29 @@ describe('svc create: success', () => {
     assert.equal(stored.metadata.managedFields[0].manager, 'kubectl-create')
   })
 
-  it('nodeport with several ports, a named target port and a fixed node port', async () => {
-    const r = await svc(['create', 'service', 'nodeport', 'my-ns', '--tcp=80:http', '--udp=53', '--node-port=30080', '-o', 'yaml'])
+  it('nodeport over TCP and UDP with a fixed node port', async () => {
+    const r = await svc(['create', 'service', 'nodeport', 'my-ns', '--tcp=53:dns', '--udp=53:dns', '--node-port=30053', '-o', 'yaml'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stderr, '')
     const out = normalize(r.stdout)
     assert.match(out, /^apiVersion: v1\nkind: Service\nmetadata:\n {2}creationTimestamp: "TIME"\n/)
-    assert.equal(out.slice(out.indexOf('\nspec:\n')), '\nspec:\n  clusterIP: IP\n  clusterIPs:\n  - IP\n  externalTrafficPolicy: Cluster\n  internalTrafficPolicy: Cluster\n  ipFamilies:\n  - IPv4\n  ipFamilyPolicy: SingleStack\n  ports:\n  - name: 80-http\n    nodePort: 30080\n    port: 80\n    protocol: TCP\n    targetPort: http\n  - name: "53"\n    nodePort: 30080\n    port: 53\n    protocol: UDP\n    targetPort: 53\n  selector:\n    app: my-ns\n  sessionAffinity: None\n  type: NodePort\nstatus:\n  loadBalancer: {}\n')
+    assert.equal(out.slice(out.indexOf('\nspec:\n')), '\nspec:\n  clusterIP: IP\n  clusterIPs:\n  - IP\n  externalTrafficPolicy: Cluster\n  internalTrafficPolicy: Cluster\n  ipFamilies:\n  - IPv4\n  ipFamilyPolicy: SingleStack\n  ports:\n  - name: 53-dns\n    nodePort: 30053\n    port: 53\n    protocol: TCP\n    targetPort: dns\n  - name: 53-dns-udp\n    nodePort: 30053\n    port: 53\n    protocol: UDP\n    targetPort: dns\n  selector:\n    app: my-ns\n  sessionAffinity: None\n  type: NodePort\nstatus:\n  loadBalancer: {}\n')
+  })
+
+  it('nodeport with several ports and named target ports; the cluster picks node ports', async () => {
+    assert.deepEqual(await svc(['create', 'nodeport', 'multi', '--tcp=80:http,443:https']), {code: 0, signal: null, stderr: '', stdout: 'service/multi created\n'})
+    const ports = cluster.getObject('services', 'default', 'multi').spec.ports
+    assert.deepEqual(ports.map((p: any) => `${p.name} ${p.port}->${p.targetPort}`), ['80-http 80->http', '443-https 443->https'])
+    assert.ok(ports.every((p: any) => p.nodePort >= 30000 && p.nodePort <= 32767))
+  })
+
+  it('-o yaml hides managedFields as kubectl does; --show-managed-fields keeps them', async () => {
+    const hidden = await svc(['create', 'clusterip', 'mf1', '--tcp=80', '-o', 'yaml'])
+    assert.equal(hidden.code, 0, hidden.stderr)
+    assert.doesNotMatch(hidden.stdout, /managedFields/)
+    const shown = await svc(['create', 'clusterip', 'mf2', '--tcp=80', '-o', 'yaml', '--show-managed-fields'])
+    assert.match(shown.stdout, /\n {2}managedFields:\n {2}- apiVersion: v1\n {4}fieldsType: FieldsV1\n/)
+    assert.match(shown.stdout, /\n {4}manager: kubectl-create\n {4}operation: Update\n/)
   })
 
   it('loadbalancer -o json is in kubectl\'s typed field order', async () => {
@@ -152,6 +168,18 @@ describe('svc create: errors', () => {
     assert.equal((await svc(['create', 'clusterip', 'dup', '--tcp=80'])).code, 0)
     assert.deepEqual(await svc(['create', 'clusterip', 'dup', '--tcp=80']), {code: 1, signal: null, stderr: 'error: failed to create ClusterIP service: services "dup" already exists\n', stdout: ''})
     assert.deepEqual(await svc(['create', 'clusterip', 'x', '--tcp=80', '-n', 'nope']), {code: 1, signal: null, stderr: 'error: failed to create ClusterIP service: namespaces "nope" not found\n', stdout: ''})
+  })
+
+  it('server validation and allocation errors, wrapped (rule 4 of kubectl\'s error rendering)', async () => {
+    assert.deepEqual(await svc(['create', 'clusterip', 'twice', '--tcp=80', '--tcp=80']), {code: 1, signal: null, stdout: '',
+      stderr: 'error: failed to create ClusterIP service: Service "twice" is invalid: [spec.ports[1].name: Duplicate value: "80", spec.ports[1]: Duplicate value: {"Name":"","Protocol":"TCP","AppProtocol":null,"Port":80,"TargetPort":0,"NodePort":0}]\n'})
+    assert.deepEqual(await svc(['create', 'nodeport', 'np80', '--tcp=80', '--node-port=80', '--validate=ignore']), {code: 1, signal: null, stdout: '',
+      stderr: 'error: failed to create NodePort service: Service "np80" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767\n'})
+    assert.equal((await svc(['create', 'nodeport', 'np1', '--tcp=80', '--node-port=30500'])).code, 0)
+    assert.deepEqual(await svc(['create', 'nodeport', 'np2', '--tcp=80', '--node-port=30500']), {code: 1, signal: null, stdout: '',
+      stderr: 'error: failed to create NodePort service: Service "np2" is invalid: spec.ports[0].nodePort: Invalid value: 30500: provided port is already allocated\n'})
+    assert.deepEqual(await svc(['create', 'clusterip', 'ip', '--tcp=80', '--clusterip=1.1.1.1']), {code: 1, signal: null, stdout: '',
+      stderr: 'error: failed to create ClusterIP service: Service "ip" is invalid: spec.clusterIPs: Invalid value: ["1.1.1.1"]: failed to allocate IP 1.1.1.1: the provided IP (1.1.1.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12\n'})
   })
 
   it('a read-only user is refused by the server', async () => {

@@ -97,10 +97,22 @@ describe('svc expose: derived services', () => {
     assert.match(r.stdout, /\n {2}type: LoadBalancer\n/)
   })
 
+  it('replicaset, and --save-config', async () => {
+    await client.request({method: 'POST', path: '/apis/apps/v1/namespaces/default/replicasets',
+      body: {...deployment('rs1', {matchLabels: {app: 'rs1'}}, [{containerPort: 5000}]), kind: 'ReplicaSet'}})
+    assert.deepEqual(await svc(['expose', 'rs', 'rs1', '--save-config']), ok('service/rs1 exposed\n'))
+    const s = cluster.getObject('services', 'default', 'rs1')
+    assert.deepEqual(s.spec.selector, {app: 'rs1'})
+    assert.equal(s.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'],
+      '{"kind":"Service","apiVersion":"v1","metadata":{"name":"rs1","labels":{"app":"rs1"}},"spec":{"ports":[{"protocol":"TCP","port":5000,"targetPort":5000}],"selector":{"app":"rs1"}},"status":{"loadBalancer":{}}}\n')
+  })
+
   it('-f identifies the resource from a file', async () => {
     const file = path.join(dir, 'pod.yaml')
     writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: filepod, labels: {app: f}}\nspec: {containers: [{name: c, image: x, ports: [{containerPort: 7000}]}]}\n')
     assert.deepEqual(await svc(['expose', '-f', file, '--dry-run=client']), ok('service/filepod exposed (dry run)\n'))
+    const r = await runSvc(['expose', '-f', '-', '--dry-run=client', '-o', 'name'], {env, input: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: fromstdin}\nspec: {selector: {matchLabels: {app: s}}, template: {spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}}}\n'})
+    assert.deepEqual(r, ok('service/fromstdin\n'))
   })
 })
 
@@ -108,6 +120,7 @@ describe('svc expose: errors (kubectl\'s texts)', () => {
   const cases: Array<[string, string[], string]> = [
     ['missing object', ['expose', 'deployment', 'nope'], 'Error from server (NotFound): deployments.apps "nope" not found\n'],
     ['refused kind', ['expose', 'statefulset', 'x'], 'error: cannot expose a StatefulSet.apps\n'],
+    ['a resource the server does not serve', ['expose', 'rc', 'x'], 'error: the server doesn\'t have a resource type "rc"\n'],
     ['no name', ['expose', 'deployment'], 'error: resource(s) were provided, but no name was specified\n'],
     ['matchExpressions', ['expose', 'deployment', 'expr'], 'error: couldn\'t retrieve selectors via --selector flag or introspection: couldn\'t convert expressions - "[{Key:tier Operator:In Values:[a b]}]" to map-based selector format\n'],
     ['only matchExpressions', ['expose', 'deployment', 'onlyexpr'], 'error: couldn\'t retrieve selectors via --selector flag or introspection: invalid deployment: no selectors, therefore cannot be exposed\n'],

@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 
 import {klogWarning} from '../../base/create-service-command.ts'
 import {KubeCommand} from '../../base/kube-command.ts'
-import {expandNoOptFlags, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
+import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
 import {checkServiceManifest, describeOrigin, ManifestError, type ManifestObject, parseManifest} from '../../generate/manifest.ts'
 import {LAST_APPLIED} from '../../generate/service.ts'
 import {ApiError, CliError, MultiError, UsageError} from '../../kube/errors.ts'
@@ -54,7 +54,7 @@ export default class Create extends KubeCommand<typeof Create> {
 
     const explicitNs = this.flags.namespace
     const needsServer = dryRun.strategy !== 'client'
-    const defaultNs = needsServer || !explicitNs ? (needsServer ? this.kube.namespace : 'default') : explicitNs
+    const defaultNs = explicitNs || (needsServer ? this.kube.namespace : this.namespaceWithoutServer())
     for (const m of objects) {
       const ns = m.object.metadata?.namespace
       if (explicitNs && ns && ns !== explicitNs) {
@@ -81,7 +81,7 @@ export default class Create extends KubeCommand<typeof Create> {
         }
       }
       const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index: printed++, operation: `created${suffix}`}))
+      this.stdout(printObject(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
       results.push(result)
     }
     if (errors.length > 0) throw new MultiError(errors)
@@ -89,10 +89,19 @@ export default class Create extends KubeCommand<typeof Create> {
   }
 
   protected async init(): Promise<void> {
-    this.argv = expandNoOptFlags(this.argv)
+    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
     this.positionals = parsed.argv as string[]
+  }
+
+  /** A client dry run needs no cluster: the context's namespace when there is a kubeconfig, else default. */
+  private namespaceWithoutServer(): string {
+    try {
+      return this.kube.namespace
+    } catch {
+      return 'default'
+    }
   }
 
   private check<R>(fn: () => R): R {

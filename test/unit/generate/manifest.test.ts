@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {checkServiceManifest, describeOrigin, parseManifest} from '../../../src/generate/manifest.ts'
-import {expandNoOptFlags, parseDryRun, parseOutput, parseValidate} from '../../../src/flags/mutation.ts'
+import {expandNoOptFlags, lastFlagWins, parseDryRun, parseOutput, parseValidate} from '../../../src/flags/mutation.ts'
 
 const svc = (spec: any, metadata: any = {name: 'web'}) => ({apiVersion: 'v1', kind: 'Service', metadata, spec})
 
@@ -61,5 +61,10 @@ describe('mutation flags', () => {
     assert.equal(parseOutput('YAML'), 'yaml')
     assert.throws(() => parseOutput('wide'), {message: 'unable to match a printer suitable for the output format "wide", allowed formats are: json,name,yaml'})
     assert.deepEqual(expandNoOptFlags(['a', '--dry-run', '--validate', '--', '--dry-run']), ['a', '--dry-run=unchanged', '--validate=strict', '--', '--dry-run'])
+  })
+  it('a repeated single-valued flag: the last one wins, as with pflag', () => {
+    const flags = {'dry-run': {type: 'option'}, output: {char: 'o', type: 'option'}, 'save-config': {type: 'boolean'}, tcp: {multiple: true, type: 'option'}}
+    assert.deepEqual(lastFlagWins(['x', '--dry-run=none', '-o', 'json', '--tcp=1', '--save-config', '--dry-run', 'client', '--output=name', '--tcp', '2', '--save-config'], flags),
+      ['x', '--tcp=1', '--dry-run', 'client', '--output=name', '--tcp', '2', '--save-config'])
   })
 })

@@ -9,7 +9,7 @@ import {describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
 import {analyzeScalar, goFormatFloat, goYamlKeyLess, parseTimestamp, resolvesToNonString, sortKeysGoYaml} from '../../../src/printers/goyaml.ts'
-import {compactJson, printJson, printName, printObject, printYaml, typedOrder} from '../../../src/printers/object.ts'
+import {compactJson, omitManagedFields, printJson, printName, printObject, printYaml, typedOrder} from '../../../src/printers/object.ts'
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden')
 const golden = (name: string) => readFileSync(path.join(GOLDEN, name), 'utf8')
@@ -86,6 +86,13 @@ describe('printName and printObject', () => {
     [{kind: 'Deployment', apiVersion: 'apps/v1', metadata: {name: 'd'}}, 'exposed', 'deployment.apps/d exposed\n'],
   ]
   for (const [obj, op, want] of table) it(`${want.trim()}`, () => assert.equal(printName(obj, op), want))
+
+  it('json and yaml omit managedFields unless asked (kubectl\'s OmitManagedFieldsPrinter)', () => {
+    const obj = {kind: 'Service', apiVersion: 'v1', metadata: {managedFields: [{manager: 'm'}], name: 'a'}}
+    assert.equal(printObject(obj, 'yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n')
+    assert.match(printObject(obj, 'yaml', {showManagedFields: true}), /managedFields/)
+    assert.deepEqual(omitManagedFields({items: [obj], kind: 'List'}).items[0].metadata, {name: 'a'})
+  })
 
   it('-o name drops the operation, yaml separates documents from the second on', () => {
     const svc = {kind: 'Service', apiVersion: 'v1', metadata: {name: 'web'}}
