@@ -4,7 +4,7 @@ import {KubeCommand} from '../base/kube-command.ts'
 import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
-import {CliError} from '../kube/errors.ts'
+import {CliError, MultiError} from '../kube/errors.ts'
 import {
   deletedMessage, deleteService, getNamedServices, isNotFound, listServices, parseDryRun, type ServiceObject, serviceNames, waitForDeletion,
 } from '../kube/service-ops.ts'
@@ -102,7 +102,7 @@ By default the command waits until each Service is really gone (--wait), bounded
         process.removeListener('SIGINT', stop)
       }
     }
-    if (errors.length > 0) throw new AggregateError(errors)
+    if (errors.length > 0) throw new MultiError(errors)
   }
 
   protected async init(): Promise<void> {

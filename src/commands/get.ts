@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KubeCommand} from '../base/kube-command.ts'
 import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
-import {CliError} from '../kube/errors.ts'
+import {CliError, MultiError} from '../kube/errors.ts'
 import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
 import {currentTime} from '../printers/human-duration.ts'
 import {type ListOutput, printList, withoutManagedFields} from '../printers/list.ts'
@@ -95,7 +95,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     } else {
       resourceVersion = await relist()
     }
-    if (errors.length > 0) throw new AggregateError(errors)
+    if (errors.length > 0) throw new MultiError(errors)
     if (watching) await this.watch({fieldSelector, namespace, printer, relist, resourceVersion, table})
   }
 

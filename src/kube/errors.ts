@@ -163,15 +163,6 @@ export interface RenderContext {
  * trailing newline; the caller prints it to stderr.
  */
 export function renderError(err: unknown, ctx: RenderContext): {exitCode: number; text: string} {
-  if (err instanceof AggregateError) {
-    // kubectl's MultipleErrors: one line per error; an aggregate of one is that error.
-    const errors = err.errors as unknown[]
-    if (errors.length === 1) return renderError(errors[0], ctx)
-    if (errors.length > 1) {
-      const lines = errors.map(e => (e instanceof ApiError ? renderStatus(e.status, e.code) : e instanceof Error ? e.message : String(e)))
-      return {exitCode: 1, text: [...new Set(lines)].join('\n')}
-    }
-  }
   if (err instanceof ApiError) return {exitCode: 1, text: renderStatus(err.status, err.code)}
   if (err instanceof ConnectionError) return {exitCode: 1, text: renderConnection(err)}
   if (err instanceof UsageError) {
