@@ -59,6 +59,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     }
 
     let items: ServiceObject[] = []
+    let printed = 0
     let errors: unknown[] = []
     let resourceVersion: string | undefined
     const fieldSelector = names.length === 1 && watching ? `metadata.name=${names[0]}` : flags['field-selector']
@@ -86,6 +87,9 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
           this.stderr(all ? 'No resources found' : `No resources found in ${this.kube.namespace} namespace.`)
         }
         this.stdout(printer.print(items, currentTime()))
+      } else if (watching) {
+        // while watching, kubectl prints each object on its own (YAML separated by ---), never a List
+        for (const item of items) this.stdout(printObject(this.forOutput(item), output as ListOutput, {index: printed++}))
       } else {
         // kubectl: one missing name is just the error; nothing left after --ignore-not-found prints nothing
         const single = names.length === 1 && !watching
@@ -96,7 +100,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       resourceVersion = await relist()
     }
     if (errors.length > 0) throw new MultiError(errors)
-    if (watching) await this.watch({fieldSelector, namespace, printer, relist, resourceVersion, table})
+    if (watching) await this.watch({fieldSelector, namespace, printed, printer, relist, resourceVersion, table})
   }
 
   protected async init(): Promise<void> {
@@ -105,16 +109,20 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   }
 
   // Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0.
-  private async watch(o: {fieldSelector?: string; namespace?: string; printer: ServiceTablePrinter; relist: () => Promise<string | undefined>; resourceVersion?: string; table: boolean}): Promise<void> {
+  private forOutput(svc: ServiceObject): ServiceObject {
+    return this.flags['show-managed-fields'] ? withKind(svc) : withoutManagedFields(withKind(svc))
+  }
+
+  private async watch(o: {fieldSelector?: string; namespace?: string; printed: number; printer: ServiceTablePrinter; relist: () => Promise<string | undefined>; resourceVersion?: string; table: boolean}): Promise<void> {
     const controller = new AbortController()
     const stop = () => controller.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
       const events = watchServices(this.kube.client, {fieldSelector: o.fieldSelector, labelSelector: this.flags.selector, namespace: o.namespace, resourceVersion: o.resourceVersion}, controller.signal, o.relist)
-      let index = 1
+      let index = o.printed
       for await (const event of events) {
-        const svc = this.flags['show-managed-fields'] ? withKind(event.object) : withoutManagedFields(withKind(event.object))
+        const svc = this.forOutput(event.object)
         if (o.table) this.stdout(o.printer.print([svc], currentTime()))
         else this.stdout(printObject(svc, this.flags.output as ListOutput, {index: index++}))
       }

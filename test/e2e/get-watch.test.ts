@@ -80,6 +80,21 @@ describe('svc get --watch', () => {
     assert.equal(lines[4], '')
   })
 
+  it('-o yaml prints each object on its own, separated by ---, never a List', async () => {
+    await env.create(SERVICES, {metadata: {labels: {yaml: 'yes'}, name: 'y1'}, spec: {ports: [{port: 80}], selector: {app: 'y'}}})
+    const w = watch(['-l', 'yaml=yes', '-w', '-o', 'yaml'], Date.now())
+    await w.waitFor(/name: y1\n/)
+    await env.create(SERVICES, {metadata: {labels: {yaml: 'yes'}, name: 'y2'}, spec: {ports: [{port: 80}], selector: {app: 'y'}}})
+    await w.waitFor(/name: y2\n[^]*type: ClusterIP\n/)
+    w.child.kill('SIGINT')
+    assert.equal(await w.exited, 0)
+    const docs = w.out().split('---\n')
+    assert.equal(docs.length, 2)
+    assert.match(docs[0], /^apiVersion: v1\nkind: Service\nmetadata:\n[^]*name: y1\n/)
+    assert.match(docs[1], /^apiVersion: v1\nkind: Service\nmetadata:\n[^]*name: y2\n/)
+    assert.equal(w.out().includes('managedFields'), false)
+  })
+
   it('--watch-only skips the initial table', async () => {
     await env.create(SERVICES, {metadata: {labels: {only: 'yes'}, name: 'before'}, spec: {ports: [{port: 80}], selector: {app: 'x'}}})
     const w = watch(['-l', 'only=yes', '--watch-only', '-o', 'name'], Date.now())
