@@ -23,12 +23,12 @@ By default the command waits until each Service is really gone (--wait), bounded
     '<%= config.bin %> delete --all --ignore-not-found',
   ]
   static flags = {
-    all: Flags.boolean({allowNo: true, description: 'Delete all Services in the namespace.'}),
+    all: Flags.boolean({description: 'Delete all Services in the namespace.'}),
     'all-namespaces': allNamespacesFlag,
     'dry-run': Flags.string({description: 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.'}),
     'field-selector': Flags.string({description: "Selector (field query) to filter on, supports '=', '==', and '!='."}),
     'grace-period': Flags.integer({default: -1, description: 'Period of time in seconds given to the resource to terminate gracefully. Ignored if negative. Set to 0 for immediate deletion.'}),
-    'ignore-not-found': Flags.boolean({allowNo: true, description: 'Treat "resource not found" as a successful delete.'}),
+    'ignore-not-found': Flags.boolean({description: 'Treat "resource not found" as a successful delete.'}),
     output: Flags.string({char: 'o', description: 'Output mode. Use "-o name" for shorter output (resource/name).'}),
     selector: selectorFlag,
     timeout: Flags.custom<number>({
@@ -106,7 +106,7 @@ By default the command waits until each Service is really gone (--wait), bounded
   }
 
   protected async init(): Promise<void> {
-    this.argv = normalizeBooleanFlags(this.argv, ['all', 'all-namespaces', 'ignore-not-found', 'wait'])
+    this.argv = normalizeBooleanFlags(this.argv, ['all', 'all-namespaces', 'ignore-not-found'], ['wait'])
     await super.init()
   }
 }

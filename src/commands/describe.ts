@@ -75,7 +75,7 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
   }
 
   protected async init(): Promise<void> {
-    this.argv = normalizeBooleanFlags(this.argv, ['show-events', 'compat', 'all-namespaces'])
+    this.argv = normalizeBooleanFlags(this.argv, ['compat', 'all-namespaces'], ['show-events'])
     await super.init()
   }
 

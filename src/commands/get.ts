@@ -28,15 +28,15 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   static flags = {
     'all-namespaces': allNamespacesFlag,
     'field-selector': Flags.string({description: "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. --field-selector key1=value1,key2=value2). The server only supports a limited number of field queries per type."}),
-    'ignore-not-found': Flags.boolean({allowNo: true, description: 'If set to true, suppresses NotFound error for specific objects that do not exist.'}),
-    'no-headers': Flags.boolean({allowNo: true, description: 'When using the default or custom-column output format, don\'t print headers (default print headers).'}),
+    'ignore-not-found': Flags.boolean({description: 'If set to true, suppresses NotFound error for specific objects that do not exist.'}),
+    'no-headers': Flags.boolean({description: 'When using the default or custom-column output format, don\'t print headers (default print headers).'}),
     output: Flags.string({char: 'o', description: 'Output format. One of: (json, yaml, name, wide).'}),
     selector: selectorFlag,
-    'show-managed-fields': Flags.boolean({allowNo: true, description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
-    'show-labels': Flags.boolean({allowNo: true, description: 'When printing, show all labels as the last column (default hide labels column).'}),
+    'show-managed-fields': Flags.boolean({description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
+    'show-labels': Flags.boolean({description: 'When printing, show all labels as the last column (default hide labels column).'}),
     'sort-by': Flags.string({description: "If non-empty, sort list types using this field specification. The field specification is expressed as a JSONPath expression (e.g. '{.metadata.name}')."}),
-    watch: Flags.boolean({allowNo: true, char: 'w', description: 'After listing/getting the requested object, watch for changes. Ends on Ctrl-C.'}),
-    'watch-only': Flags.boolean({allowNo: true, description: 'Watch for changes to the requested object(s), without listing/getting first.'}),
+    watch: Flags.boolean({char: 'w', description: 'After listing/getting the requested object, watch for changes. Ends on Ctrl-C.'}),
+    'watch-only': Flags.boolean({description: 'Watch for changes to the requested object(s), without listing/getting first.'}),
   }
   static strict = false
 

@@ -72,7 +72,8 @@ describe('delete helpers', () => {
 
 describe('normalizeBooleanFlags', () => {
   it('rewrites kubectl\'s --flag=false and --flag=true for the named flags only', () => {
-    assert.deepEqual(normalizeBooleanFlags(['--wait=false', '--show-events=true', '--other=false', '-o', 'name', '--', '--wait=false'], ['wait', 'show-events']),
+    assert.deepEqual(normalizeBooleanFlags(['--wait=false', '--show-events=true', '--other=false', '-o', 'name', '--', '--wait=false'], [], ['wait', 'show-events']),
       ['--no-wait', '--show-events', '--other=false', '-o', 'name', '--', '--wait=false'])
+    assert.deepEqual(normalizeBooleanFlags(['--no-headers=true', '--watch=false', '--all=1'], ['no-headers', 'watch', 'all']), ['--no-headers', '--all'])
   })
 })
