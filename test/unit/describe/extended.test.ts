@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {describeServiceExtended, renderAccess, renderDiagnosis, routesFor} from '../../../src/describe/extended.ts'
+import {describeServiceExtended, renderAccess, renderBackends, renderDiagnosis, routesFor} from '../../../src/describe/extended.ts'
 import {describeServiceCompat} from '../../../src/describe/service.ts'
 import type {Ingress, Node, Pod, Service} from '../../../src/describe/types.ts'
 import {makeChalk} from '../../../src/printers/color.ts'
@@ -82,6 +82,17 @@ describe('extended describe', () => {
     const other: Service = {...byName('sticky'), metadata: {...byName('sticky').metadata, namespace: 'prod'}}
     assert.match(renderAccess(other, [], {defaultNamespace: 'default', program: 'kubectl svc'}), /Local tunnel: {2}kubectl svc port-forward svc\/sticky -n prod 9000:9000\n/)
     assert.match(renderAccess(other, []), /In cluster: {4}\[fd00::10\]:9000 \(grpc\), \[fd00::10\]:53 \(dns\)/)
+  })
+
+  it('a Service without a selector lists the endpoints it was given', () => {
+    const slices = [{endpoints: [{addresses: ['192.168.1.10'], conditions: {ready: true}}, {addresses: ['192.168.1.11'], conditions: {ready: false}, nodeName: 'n2', targetRef: {kind: 'Pod', name: 'db-0'}}], ports: [{port: 5432}]}]
+    assert.equal(renderBackends(byName('manual'), [], slices), [
+      'Backends (endpoints set without a selector):',
+      '  ADDRESS       TARGET  NODE    READY',
+      '  192.168.1.10  <none>  <none>  yes',
+      '  192.168.1.11  db-0    n2      no',
+      '',
+    ].join('\n'))
   })
 
   it('routes include default backends and rules without host or path', () => {
