@@ -2,8 +2,11 @@
 // with SVC_NOW at 10m30s after the newest Service, so every AGE cell reads `10m`.
 
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 
+import {runSvc} from '../helpers/run-svc.ts'
 import {SERVICES, startEnv, type SvcEnv} from './svc-env.ts'
 
 let env: SvcEnv
@@ -105,6 +108,21 @@ describe('svc get (table)', () => {
     assert.deepEqual([watched.code, watched.stdout, watched.stderr], [1, '', 'Error from server (NotFound): services "nope" not found\n'])
     const ignored = await env.svc(['get', 'nope', '--ignore-not-found'], {now})
     assert.deepEqual([ignored.code, ignored.stdout, ignored.stderr], [0, '', ''])
+  })
+
+  it('an unreachable server is kubectl\'s connection-refused text, exit 1', async () => {
+    const free = await new Promise<number>(resolve => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const {port} = server.address() as net.AddressInfo
+        server.close(() => resolve(port))
+      })
+    })
+    const file = `${env.kubeconfig}.refused`
+    fs.writeFileSync(file, fs.readFileSync(env.kubeconfig, 'utf8').replace(/https:\/\/127\.0\.0\.1:\d+/, `https://127.0.0.1:${free}`))
+    for (const verb of ['get', 'describe', 'delete']) {
+      const r = await runSvc([verb, 'web', '--kubeconfig', file])
+      assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `The connection to the server 127.0.0.1:${free} was refused - did you specify the right host or port?\n`], verb)
+    }
   })
 
   it('refuses other resource types and unknown formats with kubectl\'s words', async () => {
