@@ -1,8 +1,10 @@
 // svc delete against the local cluster: kubectl 1.35's messages, dry runs, selectors, errors.
 
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 
+import {runSvc} from '../helpers/run-svc.ts'
 import {SERVICES, startEnv, type SvcEnv} from './svc-env.ts'
 
 let env: SvcEnv
@@ -72,6 +74,19 @@ describe('svc delete', () => {
     const all = await env.svc(['delete', '--all', '--dry-run=client'])
     assert.equal(all.code, 0)
     assert.equal(all.stdout, 'service "keep" deleted from default namespace (dry run)\nservice "kubernetes" deleted from default namespace (dry run)\n')
+  })
+
+  it('a user who may not delete gets the server\'s Forbidden, and the Service stays', async () => {
+    await make('guarded')
+    const file = `${env.kubeconfig}.readonly`
+    fs.writeFileSync(file, env.cluster.kubeconfig('readonly'))
+    const r = await runSvc(['delete', 'guarded', '--kubeconfig', file])
+    assert.equal(r.code, 1)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^Error from server \(Forbidden\): services "guarded" is forbidden: .+\n$/)
+    assert.equal(await exists('guarded'), true)
+    const read = await runSvc(['get', 'guarded', '-o', 'name', '--kubeconfig', file])
+    assert.deepEqual([read.code, read.stdout], [0, 'service/guarded\n'])
   })
 
   it('kubectl\'s argument errors', async () => {
