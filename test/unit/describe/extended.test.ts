@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
+import {describeService} from '../../../src/describe/index.ts'
 import {describeServiceExtended, renderAccess, renderBackends, renderDiagnosis, routesFor} from '../../../src/describe/extended.ts'
 import {describeServiceCompat} from '../../../src/describe/service.ts'
 import type {Ingress, Node, Pod, Service} from '../../../src/describe/types.ts'
@@ -42,6 +43,13 @@ describe('extended describe', () => {
       '  ! targetPort 8080 is not a declared containerPort of pod web-2',
       '',
     ].join('\n'))
+  })
+
+  it('describeService picks the compat or the extended text', () => {
+    const service = byName('web')
+    assert.equal(describeService(service, slicesOf('web'), [], {compat: true, now}), describeServiceCompat({events: [], now, service, slices: slicesOf('web')}))
+    assert.equal(describeService(service, slicesOf('web'), null, {ingresses, nodes, now, pods}),
+      describeServiceExtended({events: null, ingresses, nodes, now, pods, service, slices: slicesOf('web')}))
   })
 
   it('NodePort: node addresses with the node ports; no matching pods', () => {
