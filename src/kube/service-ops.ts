@@ -1,8 +1,10 @@
 // Reading, listing, watching and deleting Services through KubeClient, and the kubectl-style
 // argument forms `get`, `describe` and `delete` accept (`NAME`, `svc/NAME`, `svc NAME`).
 
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import type {KubeClient, WatchEvent} from './client.ts'
-import {ApiError, CliError, UsageError} from './errors.ts'
+import {ApiError, CliError, ConnectionError, UsageError} from './errors.ts'
 
 export interface ServiceObject {
   apiVersion?: string
@@ -112,10 +114,18 @@ export function withKind(svc: ServiceObject): ServiceObject {
   return {apiVersion: apiVersion ?? 'v1', kind: kind ?? 'Service', ...rest}
 }
 
+/** A watch stream that broke on the wire (server restart, dropped connection): worth reopening. */
+export function isBrokenStream(error: unknown): boolean {
+  if (error instanceof ConnectionError) return true
+  const e = error as NodeJS.ErrnoException
+  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e?.code ?? '') || /^(aborted|socket hang up)$/.test(e?.message ?? '')
+}
+
 /**
  * Watches Services from a resourceVersion and yields every event until the signal aborts. A watch
- * the server closes is reopened from the last version seen; an expired version (410) is reported
- * to `relist` and watching resumes from the version it returns.
+ * the server closes, or whose connection breaks, is reopened from the last version seen (after
+ * 10 failed attempts in a row, with growing pauses, the error is thrown); an expired version (410)
+ * is reported to `relist` and watching resumes from the version it returns.
  */
 export async function* watchServices(
   client: KubeClient,
@@ -124,25 +134,32 @@ export async function* watchServices(
   relist: () => Promise<string | undefined>,
 ): AsyncGenerator<WatchEvent<ServiceObject>> {
   let resourceVersion = options.resourceVersion
+  let failures = 0
   while (!signal.aborted) {
     try {
       for await (const event of client.watch<ServiceObject>(servicesPath(options.namespace), {
         fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, resourceVersion,
       }, signal)) {
+        failures = 0
         const rv = event.object?.metadata?.resourceVersion
         if (rv) resourceVersion = rv
         if (event.type === 'BOOKMARK') continue
         yield event
       }
+      failures = 0
     } catch (error) {
       if (signal.aborted || (error as Error).name === 'AbortError') return
       if (error instanceof ApiError && error.code === 410) {
         resourceVersion = await relist()
         continue
       }
-      throw error
+      if (!isBrokenStream(error) || ++failures > 10) throw error
     }
-    if (!signal.aborted) await new Promise(resolve => setTimeout(resolve, 200))
+    try {
+      await sleep(Math.min(200 * 2 ** failures, 5000), undefined, {signal})
+    } catch {
+      return
+    }
   }
 }
 

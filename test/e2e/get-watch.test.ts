@@ -95,6 +95,19 @@ describe('svc get --watch', () => {
     assert.equal(w.out().includes('managedFields'), false)
   })
 
+  it('a dropped connection is reopened from the last version: no event is lost', async () => {
+    await env.create(SERVICES, {metadata: {labels: {drop: 'yes'}, name: 'd1'}, spec: {ports: [{port: 80}], selector: {app: 'd'}}})
+    const w = watch(['-l', 'drop=yes', '-w', '-o', 'name'], Date.now())
+    await w.waitFor(/service\/d1\n/)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    env.cluster.dropConnections()
+    await env.create(SERVICES, {metadata: {labels: {drop: 'yes'}, name: 'd2'}, spec: {ports: [{port: 80}], selector: {app: 'd'}}})
+    await w.waitFor(/service\/d2\n/)
+    w.child.kill('SIGINT')
+    assert.equal(await w.exited, 0)
+    assert.equal(w.out(), 'service/d1\nservice/d2\n')
+  })
+
   it('--watch-only skips the initial table', async () => {
     await env.create(SERVICES, {metadata: {labels: {only: 'yes'}, name: 'before'}, spec: {ports: [{port: 80}], selector: {app: 'x'}}})
     const w = watch(['-l', 'only=yes', '--watch-only', '-o', 'name'], Date.now())

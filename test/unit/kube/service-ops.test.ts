@@ -3,7 +3,8 @@ import {describe, it} from 'node:test'
 
 import type {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError} from '../../../src/kube/errors.ts'
-import {deletedMessage, parseDryRun, serviceNames, waitForDeletion} from '../../../src/kube/service-ops.ts'
+import {deletedMessage, isBrokenStream, parseDryRun, serviceNames, waitForDeletion} from '../../../src/kube/service-ops.ts'
+import {ConnectionError} from '../../../src/kube/errors.ts'
 import {normalizeBooleanFlags} from '../../../src/flags/booleans.ts'
 
 describe('serviceNames: kubectl argument spellings', () => {
@@ -75,5 +76,15 @@ describe('normalizeBooleanFlags', () => {
     assert.deepEqual(normalizeBooleanFlags(['--wait=false', '--show-events=true', '--other=false', '-o', 'name', '--', '--wait=false'], [], ['wait', 'show-events']),
       ['--no-wait', '--show-events', '--other=false', '-o', 'name', '--', '--wait=false'])
     assert.deepEqual(normalizeBooleanFlags(['--no-headers=true', '--watch=false', '--all=1'], ['no-headers', 'watch', 'all']), ['--no-headers', '--all'])
+  })
+})
+
+describe('isBrokenStream', () => {
+  it('reopens after wire failures only', () => {
+    assert.equal(isBrokenStream(new Error('aborted')), true)
+    assert.equal(isBrokenStream(Object.assign(new Error('read ECONNRESET'), {code: 'ECONNRESET'})), true)
+    assert.equal(isBrokenStream(new ConnectionError('127.0.0.1:1', 'ECONNREFUSED', 'refused')), true)
+    assert.equal(isBrokenStream(new ApiError(403, {code: 403, reason: 'Forbidden'})), false)
+    assert.equal(isBrokenStream(new Error('watch event larger than 16 MiB')), false)
   })
 })
