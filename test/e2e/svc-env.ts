@@ -1,4 +1,4 @@
-// A local cluster with the workload simulation, a kubeconfig on disk, an API client for setting
+// A local cluster (its simulation runs Deployments and pods), a kubeconfig on disk, an API client for setting
 // objects up, and runSvc bound to that kubeconfig: what the get/describe/delete end-to-end tests
 // share. SVC_NOW freezes the clock svc uses for ages, so AGE columns are exact.
 
@@ -9,8 +9,7 @@ import path from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
-import {internals, type LocalCluster, startCluster} from '../cluster/index.ts'
-import {startSimulation} from '../cluster/sim/index.ts'
+import {type LocalCluster, startCluster} from '../cluster/index.ts'
 import {type RunOptions, type RunResult, runSvc} from '../helpers/run-svc.ts'
 
 export interface SvcEnv {
@@ -32,14 +31,6 @@ export async function startEnv(): Promise<SvcEnv> {
   const kc = new KubeConfig()
   kc.loadFromFile(kubeconfig)
   const api = new KubeClient(kc)
-  // Start the workload simulation unless startCluster already runs one: a probe pod is scheduled
-  // by the next request when a scheduler is running.
-  let sim: {stop(): Promise<void>} | undefined
-  const probe = await api.request({body: {metadata: {name: 'sim-probe'}, spec: {containers: [{image: 'pause', name: 'p'}]}}, method: 'POST', path: '/api/v1/namespaces/kube-system/pods'})
-  const seen = await api.request<any>({path: '/api/v1/namespaces/kube-system/pods/sim-probe'})
-  if (!seen.body?.spec?.nodeName) sim = startSimulation(internals(cluster).store as any, {}) as any
-  void probe
-  await api.request({method: 'DELETE', path: '/api/v1/namespaces/kube-system/pods/sim-probe', query: {gracePeriodSeconds: 0}})
   return {
     api,
     cluster,
@@ -52,7 +43,6 @@ export async function startEnv(): Promise<SvcEnv> {
       return runSvc([...args, '--kubeconfig', kubeconfig], {...options, env})
     },
     async stop() {
-      await sim?.stop()
       await cluster.stop()
       fs.rmSync(dir, {force: true, recursive: true})
     },
