@@ -53,7 +53,9 @@ export function serviceRow(svc: ServiceLike, options: TableOptions): string[] {
     svc.metadata?.name ?? '',
     spec.type ?? '',
     clusterIP,
-    externalIPCell(svc, Boolean(options.wide)),
+    // kubectl prints the API server's Table, which kube-apiserver generates with Wide=true: the
+    // LoadBalancer ingress list is never shortened, with or without -o wide.
+    externalIPCell(svc, true),
     portsCell(spec.ports ?? []),
     ageSince(svc.metadata?.creationTimestamp, options.now),
   ]
