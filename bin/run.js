@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Entry point for `svc` and `kubectl-svc`. The version check runs before anything else is
 // imported, so an old Node gets one clear line instead of a syntax or import error.
-const [major, minor] = process.versions.node.split('.').map(Number)
-if (major < 22 || (major === 22 && minor < 19)) {
-  process.stderr.write(`svc needs Node.js 22.19 or newer; this is ${process.versions.node}\n`)
+import {nodeTooOld} from './node-check.js'
+
+const refusal = nodeTooOld(process.versions.node)
+if (refusal) {
+  process.stderr.write(`${refusal}\n`)
   process.exit(1)
 }
 
@@ -11,6 +13,9 @@ const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 const {execute} = await import('@oclif/core')
 await execute({dir: import.meta.url})
-// Keep-alive agents and watches must not hold a finished command open. stdout and stderr are
-// synchronous for files and pipes on POSIX, so nothing written is lost.
+// Keep-alive agents and watches must not hold a finished command open; exit once what was
+// written has been handed to the OS (stdout is asynchronous for pipes on some platforms).
+for (const stream of [process.stdout, process.stderr]) {
+  if (stream.writableLength > 0) await new Promise(resolve => stream.once('drain', resolve))
+}
 process.exit()

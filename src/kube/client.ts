@@ -7,7 +7,7 @@ import https from 'node:https'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
-import {ApiError, ConnectionError, statusFromBody} from './errors.ts'
+import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
 
 export interface RequestOptions {
   accept?: string
@@ -81,7 +81,15 @@ export class KubeClient {
   /** Request options with TLS, credentials and proxy agent applied, for https.request or ws. */
   async connectionOptions(headers: Record<string, string> = {}): Promise<https.RequestOptions> {
     const options: https.RequestOptions = {headers: {'User-Agent': USER_AGENT, ...headers}}
-    await this.kubeConfig.applyToHTTPSOptions(options)
+    try {
+      await this.kubeConfig.applyToHTTPSOptions(options)
+    } catch (error) {
+      if (/HTTP protocol is not allowed/.test((error as Error).message)) {
+        // client-node refuses to send credentials over plain HTTP unless the kubeconfig opts in.
+        throw new CliError(`the server ${this.server} is plain HTTP: svc sends credentials only over HTTPS unless the cluster entry in the kubeconfig sets insecure-skip-tls-verify: true`)
+      }
+      throw error
+    }
     return options
   }
 

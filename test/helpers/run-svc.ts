@@ -16,6 +16,8 @@ export interface RunResult {
 }
 
 export interface RunOptions {
+  /** The script to run instead of bin/run.js (e.g. a `kubectl-svc` link to it). */
+  bin?: string
   /** Extra environment; HOME points at an empty folder and KUBECONFIG is unset unless given here. */
   env?: Record<string, string | undefined>
   /** Written to stdin, which is then closed. */
@@ -36,7 +38,7 @@ export function runSvc(args: string[], options: RunOptions = {}): Promise<RunRes
   }
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', d => (stdout += d))

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {after, before, describe, test} from 'node:test'
+
+import {KubeConfig} from '@kubernetes/client-node'
+
+import {KubeClient} from '../../../src/kube/client.ts'
+import {ApiError, CliError, ConnectionError} from '../../../src/kube/errors.ts'
+
+const TOKEN = 'secret-token-value'
+let server: http.Server
+let base: string
+const seen: Array<{auth?: string; method?: string; url?: string}> = []
+
+function kubeConfigFor(url: string, skipTLSVerify = true): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{name: 'c', server: url, skipTLSVerify}],
+    contexts: [{cluster: 'c', name: 'ctx', user: 'u'}],
+    currentContext: 'ctx',
+    users: [{name: 'u', token: TOKEN}],
+  })
+  return kc
+}
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    seen.push({auth: req.headers.authorization, method: req.method, url: req.url})
+    if (req.url?.startsWith('/ok')) {
+      res.setHeader('Content-Type', 'application/json')
+      res.end(JSON.stringify({hello: 'world'}))
+    } else if (req.url?.startsWith('/echo')) {
+      let body = ''
+      req.on('data', d => (body += d)).on('end', () => res.end(JSON.stringify({body, type: req.headers['content-type']})))
+    } else if (req.url?.startsWith('/missing')) {
+      res.writeHead(404, {'Content-Type': 'application/json'})
+      res.end(JSON.stringify({apiVersion: 'v1', code: 404, details: {kind: 'services', name: 'web'}, kind: 'Status', message: 'services "web" not found', metadata: {}, reason: 'NotFound', status: 'Failure'}))
+    } else if (req.url?.startsWith('/plain')) {
+      res.writeHead(503)
+      res.end('overloaded')
+    } else if (req.url?.startsWith('/slow')) {
+      setTimeout(() => res.end('{}'), 2000).unref()
+    } else if (req.url?.startsWith('/watch')) {
+      res.setHeader('Content-Type', 'application/json')
+      res.write('{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n{"type":"MODI')
+      setTimeout(() => {
+        res.write('FIED","object":{"metadata":{"name":"a"}}}\n')
+        res.end('{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 1 (5)"}}\n')
+      }, 20)
+    } else {
+      res.writeHead(500)
+      res.end()
+    }
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+after(() => new Promise<void>(resolve => server.close(() => resolve())))
+
+describe('KubeClient', () => {
+  test('sends credentials from the kubeconfig and parses JSON', async () => {
+    const client = new KubeClient(kubeConfigFor(base))
+    const res = await client.request({path: '/ok', query: {labelSelector: 'app=web', limit: 5, skip: undefined}})
+    assert.deepEqual(res.body, {hello: 'world'})
+    const last = seen.at(-1)!
+    assert.equal(last.auth, `Bearer ${TOKEN}`)
+    assert.equal(last.url, '/ok?labelSelector=app%3Dweb&limit=5')
+  })
+
+  test('plain HTTP without insecure-skip-tls-verify is refused with a how-to', async () => {
+    const client = new KubeClient(kubeConfigFor(base, false))
+    await assert.rejects(client.request({path: '/ok'}), (err: unknown) => err instanceof CliError && /is plain HTTP: .*insecure-skip-tls-verify: true/.test(err.message))
+  })
+
+  test('sends JSON bodies with a content type', async () => {
+    const client = new KubeClient(kubeConfigFor(base))
+    const res = await client.request({body: {a: 1}, contentType: 'application/merge-patch+json', method: 'PATCH', path: '/echo'})
+    assert.deepEqual(res.body, {body: '{"a":1}', type: 'application/merge-patch+json'})
+  })
+
+  test('non-2xx answers throw ApiError with the Status', async () => {
+    const client = new KubeClient(kubeConfigFor(base))
+    await assert.rejects(client.request({path: '/missing'}), (err: unknown) => {
+      assert.ok(err instanceof ApiError)
+      assert.equal(err.code, 404)
+      assert.equal(err.status.message, 'services "web" not found')
+      return true
+    })
+    await assert.rejects(client.request({path: '/plain'}), (err: unknown) => err instanceof ApiError && err.reason === 'ServiceUnavailable')
+  })
+
+  test('a refused connection names the server', async () => {
+    const probe = http.createServer()
+    await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise<void>(resolve => probe.close(() => resolve()))
+    const client = new KubeClient(kubeConfigFor(`http://127.0.0.1:${port}`))
+    await assert.rejects(client.request({path: '/ok'}), (err: unknown) => {
+      assert.ok(err instanceof ConnectionError)
+      assert.equal(err.errno, 'ECONNREFUSED')
+      assert.equal(err.server, `127.0.0.1:${port}`)
+      return true
+    })
+  })
+
+  test('--request-timeout ends a slow request', async () => {
+    const client = new KubeClient(kubeConfigFor(base), {timeoutMs: 100})
+    await assert.rejects(client.request({path: '/slow'}), (err: unknown) => err instanceof ConnectionError && err.errno === 'TIMEOUT' && /Client\.Timeout exceeded/.test(err.message))
+  })
+
+  test('-v 6 logs requests and statuses, never the token', async () => {
+    const lines: string[] = []
+    const client = new KubeClient(kubeConfigFor(base), {log: l => lines.push(l), verbosity: 8})
+    await client.request({path: '/ok'})
+    assert.match(lines[0], /^GET http:\/\/127\.0\.0\.1:\d+\/ok 200 OK in \d+ milliseconds$/)
+    assert.match(lines[1], /^Response Body: \{"hello":"world"\}$/)
+    assert.ok(lines.every(l => !l.includes(TOKEN)))
+    const quiet: string[] = []
+    await new KubeClient(kubeConfigFor(base), {log: l => quiet.push(l), verbosity: 0}).request({path: '/ok'})
+    assert.deepEqual(quiet, [])
+  })
+
+  test('watch yields events split across chunks and throws the ERROR Status', async () => {
+    const client = new KubeClient(kubeConfigFor(base))
+    const events: string[] = []
+    await assert.rejects(async () => {
+      for await (const event of client.watch('/watch', {resourceVersion: '1'})) events.push(`${event.type} ${event.object.metadata.name}`)
+    }, (err: unknown) => err instanceof ApiError && err.code === 410 && err.reason === 'Expired')
+    assert.deepEqual(events, ['ADDED a', 'MODIFIED a'])
+    assert.match(seen.at(-1)!.url!, /allowWatchBookmarks=true&watch=true/)
+  })
+})

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, describe, test} from 'node:test'
+
+import {resolveKubeConfig} from '../../../src/kube/config.ts'
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-kubeconfig-'))
+after(() => rmSync(dir, {force: true, recursive: true}))
+
+interface Ctx {cluster: string; name: string; namespace?: string; user: string}
+function kubeconfig(file: string, opts: {clusters: Array<[string, string]>; contexts: Ctx[]; current?: string; users: string[]}): string {
+  const full = path.join(dir, file)
+  mkdirSync(path.dirname(full), {recursive: true})
+  writeFileSync(full, JSON.stringify({
+    apiVersion: 'v1',
+    clusters: opts.clusters.map(([name, server]) => ({cluster: {server}, name})),
+    contexts: opts.contexts.map(c => ({context: {cluster: c.cluster, namespace: c.namespace, user: c.user}, name: c.name})),
+    'current-context': opts.current,
+    kind: 'Config',
+    users: opts.users.map(name => ({name, user: {token: `token-of-${name}`}})),
+  }))
+  return full
+}
+
+const a = kubeconfig('a.yaml', {
+  clusters: [['c1', 'https://a.example:6443'], ['shared', 'https://from-a:6443']],
+  contexts: [{cluster: 'c1', name: 'ctx-a', namespace: 'team-a', user: 'ua'}, {cluster: 'shared', name: 'ctx-shared', user: 'ua'}],
+  current: 'ctx-a',
+  users: ['ua'],
+})
+const b = kubeconfig('b.yaml', {
+  clusters: [['c2', 'https://b.example:6443'], ['shared', 'https://from-b:6443']],
+  contexts: [{cluster: 'c2', name: 'ctx-b', user: 'ub'}],
+  current: 'ctx-b',
+  users: ['ub'],
+})
+const noCurrent = kubeconfig('none.yaml', {clusters: [['c3', 'https://c.example']], contexts: [{cluster: 'c3', name: 'ctx-c', user: 'uc'}], users: ['uc']})
+const home = path.join(dir, 'home')
+kubeconfig('home/.kube/config', {clusters: [['h', 'https://home:6443']], contexts: [{cluster: 'h', name: 'ctx-home', user: 'uh'}], current: 'ctx-home', users: ['uh']})
+const emptyHome = path.join(dir, 'empty-home')
+const envOf = (env: Record<string, string>, h = emptyHome) => ({env, home: h, serviceAccountDir: path.join(dir, 'no-sa')})
+
+describe('resolveKubeConfig', () => {
+  test('--kubeconfig is read alone and the namespace comes from the context', () => {
+    const r = resolveKubeConfig({kubeconfig: a}, envOf({KUBECONFIG: b}))
+    assert.equal(r.kubeConfig.getCurrentContext(), 'ctx-a')
+    assert.equal(r.kubeConfig.getCurrentCluster()?.server, 'https://a.example:6443')
+    assert.equal(r.namespace, 'team-a')
+    assert.equal(r.namespaceExplicit, false)
+    assert.deepEqual(r.sources, [a])
+  })
+
+  test('-n beats the context namespace; default when the context has none', () => {
+    assert.equal(resolveKubeConfig({kubeconfig: a, namespace: 'ops'}, envOf({})).namespace, 'ops')
+    assert.equal(resolveKubeConfig({context: 'ctx-shared', kubeconfig: a}, envOf({})).namespace, 'default')
+  })
+
+  test('KUBECONFIG lists merge with the first file winning', () => {
+    const r = resolveKubeConfig({}, envOf({KUBECONFIG: [path.join(dir, 'missing.yaml'), a, b].join(path.delimiter)}))
+    assert.equal(r.kubeConfig.getCurrentContext(), 'ctx-a')
+    assert.equal(r.kubeConfig.getCluster('shared')?.server, 'https://from-a:6443')
+    assert.equal(r.kubeConfig.getCluster('c2')?.server, 'https://b.example:6443')
+    assert.deepEqual(r.sources, [a, b])
+    const reversed = resolveKubeConfig({}, envOf({KUBECONFIG: [b, a].join(path.delimiter)}))
+    assert.equal(reversed.kubeConfig.getCurrentContext(), 'ctx-b')
+    assert.equal(reversed.kubeConfig.getCluster('shared')?.server, 'https://from-b:6443')
+  })
+
+  test('a later file supplies current-context when the first has none', () => {
+    const r = resolveKubeConfig({}, envOf({KUBECONFIG: [noCurrent, b].join(path.delimiter)}))
+    assert.equal(r.kubeConfig.getCurrentContext(), 'ctx-b')
+  })
+
+  test('--context picks a context from the merged files', () => {
+    const r = resolveKubeConfig({context: 'ctx-b'}, envOf({KUBECONFIG: [a, b].join(path.delimiter)}))
+    assert.equal(r.kubeConfig.getCurrentUser()?.name, 'ub')
+    assert.equal(r.namespace, 'default')
+  })
+
+  test('~/.kube/config when nothing else is set', () => {
+    const r = resolveKubeConfig({}, envOf({}, home))
+    assert.equal(r.kubeConfig.getCurrentContext(), 'ctx-home')
+    assert.deepEqual(r.sources, [path.join(home, '.kube', 'config')])
+  })
+
+  test('KUBECONFIG beats ~/.kube/config', () => {
+    assert.equal(resolveKubeConfig({}, envOf({KUBECONFIG: b}, home)).kubeConfig.getCurrentContext(), 'ctx-b')
+  })
+
+  const failures: Array<[string, Parameters<typeof resolveKubeConfig>[0], Record<string, string>, RegExp]> = [
+    ['missing --kubeconfig file', {kubeconfig: path.join(dir, 'nope.yaml')}, {}, /kubeconfig file ".*nope.yaml" does not exist: pass --kubeconfig an existing file/],
+    ['KUBECONFIG of missing files', {}, {KUBECONFIG: path.join(dir, 'nope.yaml')}, /none of the files in KUBECONFIG exist .*: set KUBECONFIG to a kubeconfig file, or pass --kubeconfig/],
+    ['nothing at all', {}, {}, /no kubeconfig found: set KUBECONFIG or pass --kubeconfig FILE/],
+    ['unknown --context', {context: 'nope', kubeconfig: a}, {}, /context "nope" does not exist in the kubeconfig/],
+    ['no current-context', {kubeconfig: noCurrent}, {}, /sets no current-context: pass --context NAME/],
+  ]
+  for (const [name, flags, env, message] of failures) {
+    test(`fails clearly: ${name}`, () => assert.throws(() => resolveKubeConfig(flags, envOf(env)), message))
+  }
+})
