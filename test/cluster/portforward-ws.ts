@@ -20,6 +20,8 @@ import type {Duplex} from 'node:stream'
 
 import {type WebSocket, WebSocketServer} from 'ws'
 
+import {internals, type LocalCluster} from './index.ts'
+
 export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
 const SUPPORTED = ['', V4_BINARY, V4_BASE64]
@@ -65,9 +67,19 @@ export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortFor
   }
 }
 
-/** Registers the WebSocket portforward route on the local cluster. */
-export function registerPortForwardWs(cluster: PortForwardBackend & {onPortForward(handler: (ctx: PortForwardRequest & Record<string, unknown>) => void): void}): void {
-  cluster.onPortForward(portForwardWsHandler(cluster))
+/**
+ * Registers the WebSocket portforward route on a cluster started by startCluster (which calls this
+ * by default), with its simulated containers behind dialPod and its latency on every frame.
+ */
+export function registerPortForwardWs(cluster: LocalCluster): void {
+  const backend: PortForwardBackend = {
+    dialPod: (namespace, name, port) => cluster.dialPod(namespace, name, port),
+    getObject: (resource, namespace, name) => cluster.getObject(resource, namespace, name),
+    get latencyMs() {
+      return internals(cluster).latency.ms
+    },
+  }
+  cluster.onPortForward(portForwardWsHandler(backend))
 }
 
 function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
@@ -178,7 +190,9 @@ class V4Session {
     try {
       pod = await this.backend.dialPod(this.options.namespace, this.options.pod, port)
     } catch (error) {
-      this.send(index * 2 + 1, Buffer.from(this.dialError(port, error as NodeJS.ErrnoException)))
+      // The simulation knows the kubelet's words for its pods; otherwise say what containerd says.
+      const text = (error as {kubeletMessage?: string}).kubeletMessage ?? this.dialError(port, error as NodeJS.ErrnoException)
+      this.send(index * 2 + 1, Buffer.from(text))
       this.portDone(index)
       return
     }
