@@ -1,75 +1,18 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
 import {once} from 'node:events'
-import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 
 import {ApiError} from '../../../src/kube/errors.ts'
-import {forwardConnection} from '../../../src/portforward/forward.ts'
-import {openTunnel, PortForwardError, TunnelLostError} from '../../../src/portforward/tunnel.ts'
-import type {ForwardHooks, ForwardResult, Tunnel} from '../../../src/portforward/types.ts'
+import {PortForwardError, TunnelLostError} from '../../../src/portforward/tunnel.ts'
+import type {ForwardHooks, Tunnel} from '../../../src/portforward/types.ts'
+import {connect, destroyAllClients, listenAndForward, type Listener, readToEnd} from '../../helpers/forward-listener.ts'
 import {behaviours, startV4ApiServer, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
 
 const ns = 'default'
 
-interface Listener {
-  port: number
-  /** Every result so far, in order of completion. */
-  results: ForwardResult[]
-  /** Resolves with the next result not yet taken by next(). */
-  next(): Promise<ForwardResult>
-  close(): Promise<void>
-}
-
-/** A local listener that forwards every accepted connection, like the port-forward command does. */
-async function listen(server: V4ApiServer, pod: string, port: number, hooks: ForwardHooks = {}, user: 'admin' | 'readonly' = 'admin'): Promise<Listener> {
-  const results: ForwardResult[] = []
-  const unread: ForwardResult[] = []
-  const waiters: Array<(r: ForwardResult) => void> = []
-  const client = server.client(user)
-  const sockets = new Set<net.Socket>()
-  // allowHalfOpen left at its default on purpose: forwardConnection must turn it on itself.
-  const listener = net.createServer(socket => {
-    sockets.add(socket)
-    void forwardConnection(socket, signal => openTunnel(client, {namespace: ns, pod, port, signal}), hooks).then(result => {
-      sockets.delete(socket)
-      results.push(result)
-      const waiter = waiters.shift()
-      if (waiter) waiter(result)
-      else unread.push(result)
-    })
-  })
-  await new Promise<void>(resolve => listener.listen(0, '127.0.0.1', resolve))
-  return {
-    port: (listener.address() as net.AddressInfo).port,
-    results,
-    next: () => new Promise(resolve => {
-      const result = unread.shift()
-      if (result) resolve(result)
-      else waiters.push(resolve)
-    }),
-    close: () => {
-      for (const s of sockets) s.destroy()
-      return new Promise(resolve => listener.close(() => resolve()))
-    },
-  }
-}
-
-const clients = new Set<net.Socket>()
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({allowHalfOpen: true, host: '127.0.0.1', port}, () => resolve(socket))
-    clients.add(socket)
-    socket.once('close', () => clients.delete(socket))
-    socket.once('error', reject)
-  })
-}
-
-async function readToEnd(socket: net.Socket): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of socket) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
+function listen(server: V4ApiServer, pod: string, port: number, hooks: ForwardHooks = {}, user: 'admin' | 'readonly' = 'admin'): Promise<Listener> {
+  return listenAndForward(server.client(user), {namespace: ns, pod, port}, hooks)
 }
 
 describe('forwardConnection', () => {
@@ -96,7 +39,7 @@ describe('forwardConnection', () => {
     })
   })
   after(async () => {
-    for (const socket of clients) socket.destroy()
+    destroyAllClients()
     await server.stop()
   })
 
