@@ -30,6 +30,7 @@ const SEND_HIGH_WATER_MARK = 256 * 1024
 /** containerd gives the other direction this long after the pod side ended. */
 const POD_CLOSE_GRACE_MS = 1_000
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+const CHOSEN = new WeakMap<IncomingMessage, string>()
 
 /** What the portforward route needs from the cluster; LocalCluster satisfies it. */
 export interface PortForwardBackend {
@@ -57,7 +58,14 @@ export function isV4PortForwardRequest(req: IncomingMessage): boolean {
 
 /** The handler to register with cluster.onPortForward (see registerPortForwardWs). */
 export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
-  const wss = new WebSocketServer({clientTracking: false, maxPayload: MAX_MESSAGE_BYTES, noServer: true, perMessageDeflate: false})
+  // The protocol is negotiated before the upgrade (serve); ws only echoes it ("" = no header).
+  const wss = new WebSocketServer({
+    clientTracking: false,
+    handleProtocols: (_offered, req) => CHOSEN.get(req) || false,
+    maxPayload: MAX_MESSAGE_BYTES,
+    noServer: true,
+    perMessageDeflate: false,
+  })
   return ctx => {
     try {
       serve(backend, wss, ctx)
@@ -136,6 +144,7 @@ function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwa
     socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
     return
   }
+  CHOSEN.set(req, protocol)
   const sandboxId = createHash('sha256').update(String(pod.metadata?.uid ?? `${namespace}/${name}`)).digest('hex')
   wss.handleUpgrade(req, socket, head, ws => {
     new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
