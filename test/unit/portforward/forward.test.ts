@@ -83,11 +83,11 @@ describe('forwardConnection', () => {
     }
   })
 
-  it('64 MiB of random bytes come back identical through an echo pod', async () => {
+  it('16 MiB of random bytes come back identical through an echo pod', async () => {
     const l = await listen(server, 'web', 7)
     try {
       const socket = await connect(l.port)
-      const size = 64 * 1024 * 1024
+      const size = 16 * 1024 * 1024
       const sent = createHash('sha256')
       const got = createHash('sha256')
       let received = 0
@@ -235,6 +235,22 @@ describe('forwardConnection', () => {
       assert.equal(data.length, 8 * 1024 * 1024)
       assert.equal((await l.next()).reason, 'completed')
     } finally {
+      await l.close()
+    }
+  })
+
+  it('a client that leaves while the tunnel is still opening: local-closed, the upgrade abandoned', async () => {
+    server.stall(true)
+    const l = await listen(server, 'web', 7)
+    try {
+      const socket = await connect(l.port)
+      // (A FIN here would be a half-close: the tunnel would still open and deliver the reply.)
+      socket.resetAndDestroy()
+      const result = await l.next()
+      assert.equal(result.reason, 'local-closed')
+      assert.deepEqual([result.bytesIn, result.bytesOut], [0, 0])
+    } finally {
+      server.stall(false)
       await l.close()
     }
   })
