@@ -11,7 +11,6 @@ import {createCredentials} from './auth.ts'
 import {bootstrap} from './bootstrap.ts'
 import {createPKI} from './certs.ts'
 import {Latency} from './latency.ts'
-import {registerPortForwardWs} from './portforward-ws.ts'
 import {serviceSemantics} from './resources/services.ts'
 import {ApiServer, type UpgradeHandler} from './server.ts'
 import {startSimulation, type Simulation} from './sim/index.ts'
@@ -169,6 +168,5 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
   INTERNALS.set(cluster, {store, latency, simulation, setPodDialer: (d) => {
     podDialer = d
   }})
-  registerPortForwardWs(cluster)
   return cluster
 }

@@ -75,11 +75,17 @@ export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortFor
   }
 }
 
+const REGISTERED = new WeakSet<LocalCluster>()
+
 /**
- * Registers the WebSocket portforward route on a cluster started by startCluster (which calls this
- * by default), with its simulated containers behind dialPod and its latency on every frame.
+ * Registers the WebSocket portforward route on a cluster started by startCluster, with its simulated
+ * containers behind dialPod and its latency on every frame. Idempotent. (The cluster calls only the
+ * first handler registered: a dispatcher that also serves SPDY can use isV4PortForwardRequest and
+ * portForwardWsHandler instead.)
  */
 export function registerPortForwardWs(cluster: LocalCluster): void {
+  if (REGISTERED.has(cluster)) return
+  REGISTERED.add(cluster)
   const backend: PortForwardBackend = {
     dialPod: (namespace, name, port) => cluster.dialPod(namespace, name, port),
     getObject: (resource, namespace, name) => cluster.getObject(resource, namespace, name),

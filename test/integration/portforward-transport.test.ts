@@ -14,6 +14,7 @@ import {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
 import {openTunnel, PortForwardError, TunnelLostError} from '../../src/portforward/tunnel.ts'
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
+import {registerPortForwardWs} from '../cluster/portforward-ws.ts'
 import {patternBytes} from '../cluster/sim/containers.ts'
 import {connect, destroyAllClients, listenAndForward, readToEnd} from '../helpers/forward-listener.ts'
 import {credsOf} from './cluster-raw.ts'
@@ -82,6 +83,7 @@ describe('port-forward transport through the local cluster', () => {
 
   before(async () => {
     cluster = await startCluster()
+    registerPortForwardWs(cluster)
     client = clientFor(cluster)
     await createPod(client, 'web', {'sim.svc.local/port-8080': 'http', 'sim.svc.local/port-8081': 'hostname', 'sim.svc.local/port-9090': 'refuse'}, [80, 8080, 8081, 9090])
     await createPod(client, 'elsewhere', {}, [80], 'another-node')
