@@ -22,7 +22,7 @@ import {credsOf} from './cluster-raw.ts'
 const ns = 'default'
 const MiB = 1024 * 1024
 
-function clientFor(cluster: LocalCluster, user: 'readonly' | 'token' = 'token'): KubeClient {
+function clientFor(cluster: LocalCluster, user: 'cert' | 'readonly' | 'token' = 'token'): KubeClient {
   const kc = new KubeConfig()
   kc.loadFromString(cluster.kubeconfig(user))
   return new KubeClient(kc)
@@ -213,6 +213,13 @@ describe('port-forward transport through the local cluster', () => {
     t.resume()
     await ended
     await t.done
+  })
+
+  it('authenticates with a client certificate too (TLS verified against the cluster CA)', async () => {
+    const t = await openTunnel(clientFor(cluster, 'cert'), {namespace: ns, pod: 'web', port: 8081})
+    const chunks: Buffer[] = []
+    for await (const chunk of t) chunks.push(chunk as Buffer)
+    assert.equal(Buffer.concat(chunks).toString(), 'web\n')
   })
 
   it('403 Forbidden for the readonly user', async () => {

@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
 import {once} from 'node:events'
+import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 
+import {KubeConfig} from '@kubernetes/client-node'
+
+import {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError, ConnectionError} from '../../../src/kube/errors.ts'
 import {openTunnel, PortForwardError, type Tunnel, TunnelLostError} from '../../../src/portforward/tunnel.ts'
 import {V4_BASE64, V4_BINARY} from '../../../src/portforward/types.ts'
-import {behaviours, clientFor, startScriptedServer, startV4ApiServer, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
+import {behaviours, clientFor, startScriptedServer, startV4ApiServer, tls, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
 
 const ns = 'default'
 
@@ -157,6 +163,32 @@ describe('openTunnel against a v4 server', () => {
     assert.ok(error instanceof TunnelLostError)
     assert.equal(error.closeCode, 1006)
     assert.match(error.message, /^lost connection to pod: /)
+  })
+
+  it('fetches credentials for every tunnel, so an exec plugin runs again once its token expired', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-exec-'))
+    try {
+      const log = path.join(dir, 'calls')
+      const plugin = path.join(dir, 'plugin.cjs')
+      fs.writeFileSync(plugin, `require('fs').appendFileSync(${JSON.stringify(log)}, 'x');
+process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',
+  status: {token: 'admin-token', expirationTimestamp: '2000-01-01T00:00:00Z'}}))`)
+      const kc = new KubeConfig()
+      kc.loadFromOptions({
+        clusters: [{caData: Buffer.from(tls().cert).toString('base64'), name: 'fake', server: server.url, skipTLSVerify: false}],
+        contexts: [{cluster: 'fake', name: 'fake', user: 'exec'}],
+        currentContext: 'fake',
+        users: [{exec: {apiVersion: 'client.authentication.k8s.io/v1', args: [plugin], command: process.execPath, interactiveMode: 'Never'}, name: 'exec'}],
+      })
+      const exec = new KubeClient(kc)
+      for (let i = 0; i < 3; i++) {
+        const t = await openTunnel(exec, {namespace: ns, pod: 'web', port: 8})
+        assert.equal((await readAll(t)).toString(), 'web\n')
+      }
+      assert.equal(fs.readFileSync(log, 'utf8'), 'xxx')
+    } finally {
+      fs.rmSync(dir, {force: true, recursive: true})
+    }
   })
 
   describe('handshake failures', () => {
