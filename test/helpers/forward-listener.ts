@@ -70,3 +70,41 @@ export async function readToEnd(socket: net.Socket): Promise<Buffer> {
   for await (const chunk of socket) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks)
 }
+
+/**
+ * Reads from a stream until `size` bytes have arrived; rejects (instead of waiting forever) if the
+ * stream ends, closes or fails first.
+ */
+export function readAtLeast(stream: import('node:stream').Readable, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let got = 0
+    const cleanup = () => {
+      stream.off('data', onData)
+      stream.off('end', onEnd)
+      stream.off('close', onEnd)
+      stream.off('error', onError)
+    }
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk)
+      got += chunk.length
+      if (got >= size) {
+        cleanup()
+        stream.pause()
+        resolve(Buffer.concat(chunks))
+      }
+    }
+    const onEnd = () => {
+      cleanup()
+      reject(new Error(`stream ended after ${got} of ${size} bytes`))
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      reject(error)
+    }
+    stream.on('data', onData)
+    stream.once('end', onEnd)
+    stream.once('close', onEnd)
+    stream.once('error', onError)
+  })
+}

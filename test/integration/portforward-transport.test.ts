@@ -16,7 +16,7 @@ import {openTunnel, PortForwardError, TunnelLostError} from '../../src/portforwa
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {registerPortForwardWs} from '../cluster/portforward-ws.ts'
 import {patternBytes} from '../cluster/sim/containers.ts'
-import {connect, destroyAllClients, listenAndForward, readToEnd} from '../helpers/forward-listener.ts'
+import {connect, destroyAllClients, listenAndForward, readAtLeast, readToEnd} from '../helpers/forward-listener.ts'
 import {credsOf} from './cluster-raw.ts'
 
 const ns = 'default'
@@ -165,11 +165,7 @@ describe('port-forward transport through the local cluster', () => {
       const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 80})
       const payload = Buffer.concat([Buffer.from(`tunnel ${i}:`), randomBytes(1000 + i * 10)])
       t.write(payload)
-      let got = Buffer.alloc(0)
-      while (got.length < payload.length) {
-        const [chunk] = await once(t, 'data') as [Buffer]
-        got = Buffer.concat([got, chunk])
-      }
+      const got = await readAtLeast(t, payload.length)
       t.destroy()
       return (await t.done) === undefined && got.equals(payload)
     }))
@@ -204,7 +200,7 @@ describe('port-forward transport through the local cluster', () => {
     await waitForPhase(client, 'doomed', 'Running')
     const t = await openTunnel(client, {namespace: ns, pod: 'doomed', port: 80})
     t.write('still there?')
-    await once(t, 'data')
+    await readAtLeast(t, 12)
     const ended = new Promise<void>(resolve => {
       t.once('end', resolve)
       t.once('close', resolve)
@@ -314,7 +310,7 @@ describe('port-forward transport through the local cluster', () => {
   it('dropped API server connections end an open tunnel with an error, not a hang', async () => {
     const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 80})
     t.write('ping')
-    await once(t, 'data')
+    await readAtLeast(t, 4)
     cluster.dropConnections()
     t.resume()
     const error = await t.done
@@ -330,11 +326,7 @@ describe('port-forward transport through the local cluster', () => {
       const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 80})
       const payload = randomBytes(512 * 1024)
       t.write(payload)
-      let got = Buffer.alloc(0)
-      while (got.length < payload.length) {
-        const [chunk] = await once(t, 'data') as [Buffer]
-        got = Buffer.concat([got, chunk])
-      }
+      const got = await readAtLeast(t, payload.length)
       assert.ok(got.equals(payload))
       t.destroy()
       await t.done

@@ -6,7 +6,7 @@ import {after, before, describe, it} from 'node:test'
 import {ApiError} from '../../../src/kube/errors.ts'
 import {PortForwardError, TunnelLostError} from '../../../src/portforward/tunnel.ts'
 import type {ForwardHooks, Tunnel} from '../../../src/portforward/types.ts'
-import {connect, destroyAllClients, listenAndForward, type Listener, readToEnd} from '../../helpers/forward-listener.ts'
+import {connect, destroyAllClients, listenAndForward, type Listener, readAtLeast, readToEnd} from '../../helpers/forward-listener.ts'
 import {behaviours, startV4ApiServer, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
 
 const ns = 'default'
@@ -126,11 +126,7 @@ describe('forwardConnection', () => {
         const socket = await connect(l.port)
         const payload = Buffer.from(`connection ${i} `.repeat(50 + i))
         socket.write(payload)
-        let got = Buffer.alloc(0)
-        while (got.length < payload.length) {
-          const [chunk] = await once(socket, 'data') as [Buffer]
-          got = Buffer.concat([got, chunk])
-        }
+        const got = await readAtLeast(socket, payload.length)
         socket.resetAndDestroy()
         return got.equals(payload)
       }))

@@ -16,6 +16,7 @@ import {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError, ConnectionError} from '../../../src/kube/errors.ts'
 import {openTunnel, PortForwardError, type Tunnel, TunnelLostError} from '../../../src/portforward/tunnel.ts'
 import {V4_BASE64, V4_BINARY} from '../../../src/portforward/types.ts'
+import {readAtLeast} from '../../helpers/forward-listener.ts'
 import {behaviours, clientFor, startScriptedServer, startV4ApiServer, tls, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
 
 const ns = 'default'
@@ -78,14 +79,7 @@ describe('openTunnel against a v4 server', () => {
     assert.equal(t.protocol, V4_BINARY)
     const payload = randomBytes(300 * 1024) // several frames: writes above 64 KiB are split
     t.write(payload)
-    const received: Buffer[] = []
-    let size = 0
-    while (size < payload.length) {
-      const [chunk] = await once(t, 'data') as [Buffer]
-      received.push(chunk)
-      size += chunk.length
-    }
-    assert.ok(Buffer.concat(received).equals(payload))
+    assert.ok((await readAtLeast(t, payload.length)).equals(payload))
     assert.equal(t.bytesOut, payload.length)
     assert.equal(t.bytesIn, payload.length)
     t.destroy()
@@ -96,8 +90,7 @@ describe('openTunnel against a v4 server', () => {
     const t = await openTunnel(server.client(), {namespace: ns, pod: 'web', port: 7, protocols: [V4_BASE64]})
     assert.equal(t.protocol, V4_BASE64)
     t.write('hello over base64')
-    const [chunk] = await once(t, 'data') as [Buffer]
-    assert.equal(chunk.toString(), 'hello over base64')
+    assert.equal((await readAtLeast(t, 17)).toString(), 'hello over base64')
     t.destroy()
     await t.done
   })
@@ -148,7 +141,7 @@ describe('openTunnel against a v4 server', () => {
     server.addPod({name: 'doomed', ports: {7: behaviours.echo}})
     const t = await openTunnel(server.client(), {namespace: ns, pod: 'doomed', port: 7})
     t.write('ping')
-    await once(t, 'data')
+    await readAtLeast(t, 4)
     server.deletePod(ns, 'doomed')
     t.resume()
     await once(t, 'end')
