@@ -171,6 +171,8 @@ class V4Session {
   private readonly ws: WebSocket
   private readonly options: SessionOptions
   private readonly pods: Array<Socket | undefined>
+  /** What the client sent for a port while its dial was still in progress (the kubelet's pipe holds it). */
+  private readonly early: Array<Array<{payload: Buffer; written: () => void}> | undefined>
   private readonly done: boolean[]
   /** Bytes handed to ws.send (or waiting for the latency timer) and not yet written out. */
   private toClient = 0
@@ -183,6 +185,7 @@ class V4Session {
     this.ws = ws
     this.options = options
     this.pods = options.ports.map(() => undefined)
+    this.early = options.ports.map(() => [])
     this.done = options.ports.map(() => false)
   }
 
@@ -208,14 +211,20 @@ class V4Session {
       // The simulation knows the kubelet's words for its pods; otherwise say what containerd says.
       const text = (error as {kubeletMessage?: string}).kubeletMessage ?? this.dialError(port, error as NodeJS.ErrnoException)
       this.send(index * 2 + 1, Buffer.from(text))
+      for (const early of this.early[index] ?? []) early.written()
+      this.early[index] = undefined
       this.portDone(index)
       return
     }
+    const early = this.early[index] ?? []
+    this.early[index] = undefined
     if (this.closed) {
+      for (const e of early) e.written()
       pod.destroy()
       return
     }
     this.pods[index] = pod
+    for (const e of early) pod.write(e.payload, e.written)
     pod.on('error', () => {})
     pod.on('data', (chunk: Buffer) => {
       // One message per read, like io.Copy; stop reading the pod while the client lags behind.
@@ -261,14 +270,24 @@ class V4Session {
     }
     // Error channels are write-only from the server; unknown channels are dropped (logged at V(6)).
     if (channel % 2 !== 0 || channel / 2 >= this.options.ports.length) return
-    const pod = this.pods[channel / 2]
-    if (!pod || pod.destroyed || pod.writableEnded || payload.length === 0) return
+    if (payload.length === 0) return
     // The kubelet's read loop blocks on an unbuffered pipe: a slow pod stalls the whole WebSocket.
     this.toPods += payload.length
     if (this.toPods > SEND_HIGH_WATER_MARK) this.ws.pause()
     const written = () => {
       this.toPods -= payload.length
       if (this.ws.isPaused && this.toPods <= SEND_HIGH_WATER_MARK / 2) this.ws.resume()
+    }
+    const index = channel / 2
+    const waiting = this.early[index]
+    if (waiting) {
+      waiting.push({payload, written})
+      return
+    }
+    const pod = this.pods[index]
+    if (!pod || pod.destroyed || pod.writableEnded) {
+      written()
+      return
     }
     this.delayed(() => {
       if (pod.destroyed || pod.writableEnded) written()

@@ -86,6 +86,19 @@ describe('openTunnel against a v4 server', () => {
     assert.equal(await t.done, undefined)
   })
 
+  it('bytes written before the server has dialled the pod are delivered, not dropped', async () => {
+    server.setDialDelay(100)
+    try {
+      const t = await openTunnel(server.client(), {namespace: ns, pod: 'web', port: 7})
+      t.write('early bytes')
+      assert.equal((await readAtLeast(t, 11)).toString(), 'early bytes')
+      t.destroy()
+      await t.done
+    } finally {
+      server.setDialDelay(0)
+    }
+  })
+
   it('speaks the base64 variant when asked to', async () => {
     const t = await openTunnel(server.client(), {namespace: ns, pod: 'web', port: 7, protocols: [V4_BASE64]})
     assert.equal(t.protocol, V4_BASE64)
