@@ -28,6 +28,8 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
 
   protected args!: CommandArgs<T>
   protected flags!: CommandFlags<T>
+  /** Every positional argument, in order (what a `strict = false` command takes as NAME...). */
+  protected operands: string[] = []
   /** The environment kubeconfig resolution reads; tests may replace it. */
   protected environment?: Environment
   private kubeCache?: Kube
@@ -81,7 +83,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
 
   protected async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof KubeCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -90,5 +92,6 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
+    this.operands = (argv as unknown[]).map(String)
   }
 }

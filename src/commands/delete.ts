@@ -1,0 +1,112 @@
+import {Args, Flags} from '@oclif/core'
+
+import {KubeCommand} from '../base/kube-command.ts'
+import {normalizeBooleanFlags} from '../flags/booleans.ts'
+import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
+import {parseDuration} from '../kube/duration.ts'
+import {CliError, MultiError} from '../kube/errors.ts'
+import {
+  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, parseDryRun, type ServiceObject, serviceNames, waitForDeletion,
+} from '../kube/service-ops.ts'
+
+const WEEK_MS = 168 * 3600 * 1000
+
+export default class Delete extends KubeCommand<typeof Delete> {
+  static args = {names: Args.string({description: 'Service names (NAME, svc/NAME, or `svc NAME`).', required: false})}
+  static description = `Delete Services by name, by label selector, or all of them in the namespace, with kubectl's flags and messages.
+
+By default the command waits until each Service is really gone (--wait), bounded by --timeout.`
+  static examples = [
+    '<%= config.bin %> delete web',
+    '<%= config.bin %> delete svc/web svc/api --dry-run=server',
+    '<%= config.bin %> delete -l app=web',
+    '<%= config.bin %> delete --all --ignore-not-found',
+  ]
+  static flags = {
+    all: Flags.boolean({description: 'Delete all Services in the namespace.'}),
+    'all-namespaces': allNamespacesFlag,
+    'dry-run': Flags.string({description: 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.'}),
+    'field-selector': Flags.string({description: "Selector (field query) to filter on, supports '=', '==', and '!='."}),
+    'grace-period': Flags.integer({default: -1, description: 'Period of time in seconds given to the resource to terminate gracefully. Ignored if negative. Set to 0 for immediate deletion.'}),
+    'ignore-not-found': Flags.boolean({description: 'Treat "resource not found" as a successful delete.'}),
+    output: Flags.string({char: 'o', description: 'Output mode. Use "-o name" for shorter output (resource/name).'}),
+    selector: selectorFlag,
+    timeout: Flags.custom<number>({
+      default: async () => 0,
+      description: 'The length of time to wait before giving up on a delete, zero means wait up to a week. Any other values should contain a corresponding time unit (e.g. 1s, 2m, 3h).',
+      parse: async input => parseDuration(input),
+    })(),
+    wait: Flags.boolean({allowNo: true, default: true, description: 'If true, wait for resources to be gone before returning.'}),
+  }
+  static strict = false
+
+  async run(): Promise<void> {
+    const {names} = serviceNames(this.operands)
+    const flags = this.flags
+    if (flags.output !== undefined && flags.output !== 'name') throw new CliError(`unexpected -o output mode: ${flags.output}. We only support '-o name'`)
+    if (flags.all && flags.selector) throw new CliError('cannot set --all and --selector at the same time')
+    if (flags.all && flags['field-selector']) throw new CliError('cannot set --all and --field-selector at the same time')
+    const bySelector = flags.all || Boolean(flags.selector) || Boolean(flags['field-selector'])
+    if (names.length > 0 && bySelector) throw new CliError('name cannot be provided when a selector is specified')
+    if (names.length > 0 && flags['all-namespaces']) throw new CliError('a resource cannot be retrieved by name across all namespaces')
+    if (names.length === 0 && !bySelector && !flags['all-namespaces']) throw new CliError('resource(s) were provided, but no name was specified')
+    const dryRun = parseDryRun(flags['dry-run'])
+    const client = this.kube.client
+    const options = {dryRun, gracePeriod: flags['grace-period'] >= 0 ? flags['grace-period'] : undefined, output: flags.output}
+
+    let targets: ServiceObject[]
+    const errors: unknown[] = []
+    if (names.length > 0) {
+      const result = await getNamedServices(client, this.kube.namespace, names, flags['ignore-not-found'])
+      targets = result.found
+      errors.push(...result.errors)
+    } else {
+      targets = (await listServices(client, {
+        fieldSelector: flags['field-selector'], labelSelector: flags.selector, namespace: flags['all-namespaces'] ? undefined : this.kube.namespace,
+      })).items
+    }
+
+    const deleted: {name: string; namespace: string; uid?: string}[] = []
+    for (const svc of targets) {
+      const name = svc.metadata?.name ?? ''
+      const namespace = svc.metadata?.namespace ?? this.kube.namespace
+      if (dryRun === 'client') {
+        this.stdout(deletedMessage(name, namespace, options))
+        continue
+      }
+      try {
+        const uid = await deleteService(client, namespace, name, options)
+        this.stdout(deletedMessage(name, namespace, options))
+        deleted.push({name, namespace, uid: uid ?? svc.metadata?.uid})
+      } catch (error) {
+        if (flags['ignore-not-found'] && isNotFound(error)) continue
+        errors.push(error)
+      }
+    }
+    if (targets.length === 0 && errors.length === 0 && !(names.length > 0 && flags['ignore-not-found'])) this.stdout('No resources found\n')
+    if (flags.wait && dryRun === 'none') {
+      const timeout = flags.timeout > 0 ? flags.timeout : WEEK_MS
+      const controller = new AbortController()
+      const stop = () => controller.abort()
+      process.once('SIGINT', stop)
+      try {
+        const deadline = Date.now() + timeout
+        for (const d of deleted) {
+          try {
+            await waitForDeletion(client, d.namespace, d.name, d.uid, Math.max(0, deadline - Date.now()), controller.signal)
+          } catch (error) {
+            errors.push(error)
+          }
+        }
+      } finally {
+        process.removeListener('SIGINT', stop)
+      }
+    }
+    if (errors.length > 0) throw new MultiError(errors)
+  }
+
+  protected async init(): Promise<void> {
+    this.argv = normalizeBooleanFlags(this.argv, ['all', 'all-namespaces', 'ignore-not-found'], ['wait'])
+    await super.init()
+  }
+}

@@ -1,0 +1,226 @@
+// Reading, listing, watching and deleting Services through KubeClient, and the kubectl-style
+// argument forms `get`, `describe` and `delete` accept (`NAME`, `svc/NAME`, `svc NAME`).
+
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import type {KubeClient, WatchEvent} from './client.ts'
+import {ApiError, CliError, ConnectionError, UsageError} from './errors.ts'
+
+export interface ServiceObject {
+  apiVersion?: string
+  kind?: string
+  metadata?: {creationTimestamp?: string; labels?: Record<string, string>; name?: string; namespace?: string; resourceVersion?: string; uid?: string; [key: string]: unknown}
+  spec?: any
+  status?: any
+  [key: string]: unknown
+}
+
+export interface ServiceList {
+  items: ServiceObject[]
+  metadata?: {continue?: string; resourceVersion?: string}
+}
+
+const TYPE_WORDS = new Set(['svc', 'service', 'services'])
+
+/**
+ * Turns the words after the verb into Service names. kubectl muscle memory works: a leading `svc`,
+ * `service` or `services` names the type, `svc/NAME` (or `service/NAME`, `services/NAME`) a Service.
+ * Any other type is refused: svc works with Services only.
+ */
+export function serviceNames(args: string[]): {names: string[]; typed: boolean} {
+  const words = [...args]
+  let typed = false
+  if (words.length > 0 && TYPE_WORDS.has(words[0].toLowerCase())) {
+    words.shift()
+    typed = true
+  } else if (words.length > 0 && words[0].includes(',') && words[0].split(',').every(w => TYPE_WORDS.has(w.toLowerCase()))) {
+    words.shift()
+    typed = true
+  }
+  const names: string[] = []
+  for (const word of words) {
+    const slash = word.indexOf('/')
+    if (slash >= 0) {
+      const type = word.slice(0, slash).toLowerCase()
+      if (!TYPE_WORDS.has(type)) throw new UsageError(`svc works with Services only; "${word.slice(0, slash)}" is not a Service type (use NAME or svc/NAME)`)
+      const name = word.slice(slash + 1)
+      if (name === '') throw new UsageError(`arguments in resource/name form must have a single resource and name`)
+      names.push(name)
+      continue
+    }
+    names.push(word)
+  }
+  return {names, typed}
+}
+
+export function servicesPath(namespace: string | undefined, name?: string): string {
+  const base = namespace === undefined ? '/api/v1/services' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`
+}
+
+export async function getService(client: KubeClient, namespace: string, name: string): Promise<ServiceObject> {
+  return (await client.request<ServiceObject>({path: servicesPath(namespace, name)})).body
+}
+
+export interface ListOptions {
+  fieldSelector?: string
+  labelSelector?: string
+  /** undefined: every namespace. */
+  namespace?: string
+}
+
+/** Lists Services, following `continue` tokens in chunks of 500 as kubectl does. */
+export async function listServices(client: KubeClient, options: ListOptions): Promise<ServiceList> {
+  const items: ServiceObject[] = []
+  let token: string | undefined
+  let resourceVersion: string | undefined
+  do {
+    const {body} = await client.request<ServiceList>({
+      path: servicesPath(options.namespace),
+      query: {continue: token, fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, limit: 500},
+    })
+    items.push(...(body.items ?? []))
+    token = body.metadata?.continue || undefined
+    resourceVersion = body.metadata?.resourceVersion
+  } while (token)
+  return {items, metadata: {resourceVersion}}
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && (error.code === 404 || error.reason === 'NotFound')
+}
+
+/** Fetches each named Service; missing ones become errors (or are skipped with ignoreNotFound). */
+export async function getNamedServices(client: KubeClient, namespace: string, names: string[], ignoreNotFound = false): Promise<{errors: unknown[]; found: ServiceObject[]}> {
+  const found: ServiceObject[] = []
+  const errors: unknown[] = []
+  const seen = new Set<string>()
+  for (const name of names) {
+    if (seen.has(name)) continue
+    seen.add(name)
+    try {
+      found.push(await getService(client, namespace, name))
+    } catch (error) {
+      if (ignoreNotFound && isNotFound(error)) continue
+      errors.push(error)
+    }
+  }
+  return {errors, found}
+}
+
+/** Items of a list lack kind and apiVersion; printers want them. */
+export function withKind(svc: ServiceObject): ServiceObject {
+  const {apiVersion, kind, ...rest} = svc
+  return {apiVersion: apiVersion ?? 'v1', kind: kind ?? 'Service', ...rest}
+}
+
+/** A watch stream that broke on the wire (server restart, dropped connection): worth reopening. */
+export function isBrokenStream(error: unknown): boolean {
+  if (error instanceof ConnectionError) return true
+  const e = error as NodeJS.ErrnoException
+  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e?.code ?? '') || /^(aborted|socket hang up)$/.test(e?.message ?? '')
+}
+
+/**
+ * Watches Services from a resourceVersion and yields every event until the signal aborts. A watch
+ * the server closes, or whose connection breaks, is reopened from the last version seen (after
+ * 10 failed attempts in a row, with growing pauses, the error is thrown); an expired version (410)
+ * is reported to `relist` and watching resumes from the version it returns.
+ */
+export async function* watchServices(
+  client: KubeClient,
+  options: ListOptions & {resourceVersion?: string},
+  signal: AbortSignal,
+  relist: () => Promise<string | undefined>,
+): AsyncGenerator<WatchEvent<ServiceObject>> {
+  let resourceVersion = options.resourceVersion
+  let failures = 0
+  while (!signal.aborted) {
+    try {
+      for await (const event of client.watch<ServiceObject>(servicesPath(options.namespace), {
+        fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, resourceVersion,
+      }, signal)) {
+        failures = 0
+        const rv = event.object?.metadata?.resourceVersion
+        if (rv) resourceVersion = rv
+        if (event.type === 'BOOKMARK') continue
+        yield event
+      }
+      failures = 0
+    } catch (error) {
+      if (signal.aborted || (error as Error).name === 'AbortError') return
+      if (error instanceof ApiError && error.code === 410) {
+        resourceVersion = await relist()
+        continue
+      }
+      if (!isBrokenStream(error) || ++failures > 10) throw error
+    }
+    try {
+      await sleep(Math.min(200 * 2 ** failures, 5000), undefined, {signal})
+    } catch {
+      return
+    }
+  }
+}
+
+export type DryRun = 'client' | 'none' | 'server'
+
+/** kubectl's --dry-run values. */
+export function parseDryRun(value: string | undefined): DryRun {
+  if (value === undefined || value === 'none') return 'none'
+  if (value === 'client' || value === 'server') return value
+  throw new CliError(`Invalid dry-run value (${value}). Must be "none", "server", or "client".`)
+}
+
+export interface DeleteOptions {
+  dryRun: DryRun
+  gracePeriod?: number
+}
+
+/** DELETE one Service; returns the uid of what was deleted (for waiting). */
+export async function deleteService(client: KubeClient, namespace: string, name: string, options: DeleteOptions): Promise<string | undefined> {
+  const body: Record<string, unknown> = {apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background'}
+  if (options.gracePeriod !== undefined && options.gracePeriod >= 0) body.gracePeriodSeconds = options.gracePeriod
+  // in the body as client-go sends it, and in the query for servers that read only that
+  if (options.dryRun === 'server') body.dryRun = ['All']
+  const res = await client.request<any>({
+    body,
+    method: 'DELETE',
+    path: servicesPath(namespace, name),
+    query: {dryRun: options.dryRun === 'server' ? 'All' : undefined},
+  })
+  return res.body?.metadata?.uid ?? res.body?.details?.uid
+}
+
+/**
+ * Waits until the Service is gone (404, or replaced by one with another uid), polling with a
+ * growing interval; rejects with kubectl's timeout text when the deadline passes.
+ */
+export async function waitForDeletion(client: KubeClient, namespace: string, name: string, uid: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let interval = 100
+  while (true) {
+    try {
+      const svc = await getService(client, namespace, name)
+      if (uid && svc.metadata?.uid && svc.metadata.uid !== uid) return
+    } catch (error) {
+      if (isNotFound(error)) return
+      if (error instanceof ApiError && (error.code === 403 || error.code === 405)) return
+      throw error
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out waiting for the condition on services/${name}`)
+    if (signal?.aborted) return
+    await new Promise(resolve => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))))
+    interval = Math.min(interval * 2, 1000)
+  }
+}
+
+/** `service "web" deleted from default namespace`, with kubectl 1.35's dry-run and force suffixes. */
+export function deletedMessage(name: string, namespace: string, options: DeleteOptions & {output?: string}): string {
+  if (options.output === 'name') return `service/${name}\n`
+  let operation = options.gracePeriod === 0 ? 'force deleted' : 'deleted'
+  operation += ` from ${namespace} namespace`
+  if (options.dryRun === 'client') operation += ' (dry run)'
+  if (options.dryRun === 'server') operation += ' (server dry run)'
+  return `service "${name}" ${operation}\n`
+}

@@ -1,0 +1,65 @@
+// --sort-by for `get`: a JSONPath subset (`.a.b`, `{.a.b}`, `.a[0].b`, `.a['x.y']`) and kubectl's
+// ordering: numbers numerically, strings byte-wise (RFC 3339 timestamps therefore in time order),
+// objects without the field first. The sort is stable, as kubectl's is.
+
+import {byteCompare} from './labels.ts'
+
+export class SortByError extends Error {}
+
+type Step = number | string
+
+/** Parses `{.metadata.name}` or `.metadata.name` into steps; throws SortByError on anything else. */
+export function parseSortPath(expression: string): Step[] {
+  let text = expression.trim()
+  if (text.startsWith('{') && text.endsWith('}')) text = text.slice(1, -1).trim()
+  if (!text.startsWith('.') && !text.startsWith('[')) text = `.${text}`
+  const steps: Step[] = []
+  const re = /\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[['"]([^'"]+)['"]\]/y
+  let index = 0
+  while (index < text.length) {
+    re.lastIndex = index
+    const m = re.exec(text)
+    if (!m) throw new SortByError(`couldn't parse --sort-by field ${JSON.stringify(expression)}: use a field path such as .metadata.name or {.metadata.creationTimestamp}`)
+    if (m[1] !== undefined) steps.push(m[1])
+    else if (m[2] !== undefined) steps.push(Number(m[2]))
+    else steps.push(m[3])
+    index = re.lastIndex
+  }
+  if (steps.length === 0) throw new SortByError(`couldn't parse --sort-by field ${JSON.stringify(expression)}: the path is empty`)
+  return steps
+}
+
+export function lookup(obj: unknown, steps: Step[]): unknown {
+  let value: any = obj
+  for (const step of steps) {
+    if (value === null || value === undefined) return undefined
+    value = value[step]
+  }
+  return value
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b)
+  const x = typeof a === 'string' ? a : JSON.stringify(a)
+  const y = typeof b === 'string' ? b : JSON.stringify(b)
+  return byteCompare(x, y)
+}
+
+/** Sorts objects by the field; throws when no object has it, as kubectl does. */
+export function sortByField<T>(items: T[], expression: string): T[] {
+  const steps = parseSortPath(expression)
+  const keyed = items.map((item, index) => ({index, item, value: lookup(item, steps)}))
+  if (items.length > 0 && keyed.every(k => k.value === undefined)) {
+    const shown = expression.trim().startsWith('{') ? expression.trim() : `{${expression.trim().startsWith('.') ? '' : '.'}${expression.trim()}}`
+    throw new SortByError(`couldn't find any field with path "${shown}" in the list of objects`)
+  }
+  keyed.sort((p, q) => {
+    const pm = p.value === undefined
+    const qm = q.value === undefined
+    if (pm !== qm) return pm ? -1 : 1
+    const c = pm ? 0 : compareValues(p.value, q.value)
+    return c !== 0 ? c : p.index - q.index
+  })
+  return keyed.map(k => k.item)
+}

@@ -1,0 +1,72 @@
+// The same commands through real kubectl 1.35 and through svc, against the same local cluster:
+// identical stdout, stderr and exit code. Needs a kubectl binary at .cache/kubectl/kubectl (or
+// $KUBECTL); without one the suite is skipped, and says so.
+
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {ROOT} from '../helpers/run-svc.ts'
+import {DEPLOYMENTS, deployment, SERVICES, startEnv, type SvcEnv, until} from './svc-env.ts'
+
+const KUBECTL = process.env.KUBECTL ?? path.join(ROOT, '.cache', 'kubectl', 'kubectl')
+const skip = fs.existsSync(KUBECTL) ? false : `no kubectl at ${KUBECTL} (npm run kubectl fetches it)`
+
+let env: SvcEnv
+
+function kubectl(args: string[]): Promise<{code: number | null; stderr: string; stdout: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, ['--kubeconfig', env.kubeconfig, '--cache-dir', path.join(path.dirname(env.kubeconfig), 'kcache'), ...args], {env: {HOME: path.dirname(env.kubeconfig), PATH: process.env.PATH}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', d => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', d => (stderr += d))
+    child.on('error', reject)
+    child.on('close', code => resolve({code, stderr, stdout}))
+  })
+}
+
+async function same(kubectlArgs: string[], svcArgs: string[], svcFirst = false): Promise<void> {
+  const s0 = svcFirst ? await env.svc(svcArgs) : undefined
+  const k = await kubectl(kubectlArgs)
+  const s = s0 ?? await env.svc(svcArgs)
+  assert.deepEqual({code: s.code, stderr: s.stderr, stdout: s.stdout}, k, `kubectl ${kubectlArgs.join(' ')}`)
+}
+
+describe('svc and kubectl 1.35 print the same', {skip}, () => {
+  before(async () => {
+    env = await startEnv()
+    await env.create(DEPLOYMENTS, deployment('web', 3, {http: 8080}))
+    await env.create(DEPLOYMENTS, deployment('api', 2, {http: 9090}, {'sim.svc.local/ready': 'false'}))
+    await env.create(SERVICES, {metadata: {annotations: {owner: 'team-a'}, labels: {app: 'web', tier: 'front'}, name: 'web'}, spec: {ports: [{name: 'http', port: 80, targetPort: 'http'}], selector: {app: 'web'}}})
+    await env.create(SERVICES, {metadata: {name: 'api'}, spec: {ports: [{name: 'http', port: 80, targetPort: 9090}, {name: 'm', port: 9100}], selector: {app: 'api'}, type: 'NodePort'}})
+    await env.create(SERVICES, {metadata: {name: 'lb'}, spec: {externalTrafficPolicy: 'Local', ports: [{port: 443, targetPort: 8080}], selector: {app: 'web'}, sessionAffinity: 'ClientIP', type: 'LoadBalancer'}})
+    await env.create(SERVICES, {metadata: {name: 'hl'}, spec: {clusterIP: 'None', selector: {app: 'web'}}})
+    await env.create(SERVICES, {metadata: {name: 'ext'}, spec: {externalName: 'db.example.com', type: 'ExternalName'}})
+    await until(async () => {
+      const {body} = await env.api.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: 'kubernetes.io/service-name=web'}})
+      return body.items.flatMap((s: any) => s.endpoints ?? []).length === 3 ? true : undefined
+    }, 'web endpoints')
+  })
+  after(() => env?.stop())
+
+  for (const name of ['web', 'api', 'lb', 'hl', 'ext']) {
+    it(`describe svc ${name}`, () => same(['describe', 'svc', name], ['describe', name, '--compat']))
+  }
+  it('describe svc (all, separated)', () => same(['describe', 'svc'], ['describe', 'svc', '--compat']))
+  it('describe svc by prefix', () => same(['describe', 'svc', 'w'], ['describe', 'w', '--compat']))
+  it('describe svc missing', () => same(['describe', 'svc', 'nope'], ['describe', 'nope', '--compat']))
+  it('get svc -o yaml (a list)', () => same(['get', 'svc', '-o', 'yaml'], ['get', '-o', 'yaml']))
+  it('get svc NAME -o json', () => same(['get', 'svc', 'lb', '-o', 'json'], ['get', 'lb', '-o', 'json']))
+  it('get svc -o name with a missing name', () => same(['get', 'svc', 'web', 'nope', '-o', 'name'], ['get', 'web', 'nope', '-o', 'name']))
+  it('get svc -o yaml --show-managed-fields keeps them', async () => {
+    const r = await env.svc(['get', 'web', '-o', 'yaml', '--show-managed-fields'])
+    assert.match(r.stdout, /\n {2}managedFields:\n/)
+  })
+  it('delete --dry-run=client', () => same(['delete', 'svc', 'web', '--dry-run=client'], ['delete', 'web', '--dry-run=client']))
+  // svc runs first: the local cluster reads dryRun only from the query, kubectl sends it in the body
+  it('delete --dry-run=server', () => same(['delete', 'svc', 'web', '--dry-run=server'], ['delete', 'web', '--dry-run=server'], true))
+  it('delete errors', () => same(['delete', 'svc'], ['delete', 'svc']))
+})
