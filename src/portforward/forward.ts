@@ -17,11 +17,13 @@ const DEFAULT_HALF_CLOSE_TIMEOUT_MS = 60_000
  * the tunnel are destroyed.
  *
  * Sets `socket.allowHalfOpen = true`: when the local client half-closes, its socket must stay
- * writable so the pod's reply can still be delivered.
+ * writable so the pod's reply can still be delivered. Also turns Nagle off, as Go does.
  */
 export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: ForwardHooks = {}): Promise<ForwardResult> {
   return new Promise<ForwardResult>(resolve => {
     socket.allowHalfOpen = true
+    // Go (kubectl) sets TCP_NODELAY on every connection; small interactive writes should not wait.
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
     const controller = new AbortController()
     const halfCloseTimeoutMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
     let tunnel: Tunnel | undefined
@@ -34,9 +36,10 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
       settled = true
       if (halfCloseTimer) clearTimeout(halfCloseTimer)
       hooks.signal?.removeEventListener('abort', onAbort)
-      controller.abort()
       socket.destroy()
       tunnel?.destroy()
+      // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
+      controller.abort()
       const result: ForwardResult = {bytesIn: tunnel?.bytesIn ?? 0, bytesOut: tunnel?.bytesOut ?? 0, reason}
       if (error) result.error = error
       resolve(result)

@@ -38,6 +38,8 @@ export interface V4ApiServer {
   deletePod(namespace: string, name: string): void
   dropConnections(): void
   setLatency(ms: number): void
+  /** Delay every dial to a pod port (the upgrade is answered first, as the kubelet does). */
+  setDialDelay(ms: number): void
   /** Stop answering upgrades (for handshake timeouts). */
   stall(on: boolean): void
   stop(): Promise<void>
@@ -66,6 +68,7 @@ export async function startV4ApiServer(): Promise<V4ApiServer> {
   const podSockets: net.Socket[] = []
   const connections = new Set<Duplex>()
   let latencyMs = 0
+  let dialDelayMs = 0
   let stalled = false
 
   const backend = {
@@ -78,6 +81,7 @@ export async function startV4ApiServer(): Promise<V4ApiServer> {
       return {metadata: {name, namespace, uid: `uid-${namespace}-${name}`}, spec: {nodeName: pod.nodeName ?? 'node-1'}, status: {phase: pod.phase ?? 'Running'}}
     },
     async dialPod(namespace: string, name: string, port: number): Promise<net.Socket> {
+      if (dialDelayMs > 0) await new Promise(resolve => setTimeout(resolve, dialDelayMs))
       const pod = pods.get(`${namespace}/${name}`)
       const behaviour = pod?.ports[port]
       if (!pod || !behaviour) throw Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), {code: 'ECONNREFUSED'})
@@ -164,6 +168,9 @@ export async function startV4ApiServer(): Promise<V4ApiServer> {
     },
     setLatency(ms) {
       latencyMs = ms
+    },
+    setDialDelay(ms) {
+      dialDelayMs = ms
     },
     stall(on) {
       stalled = on

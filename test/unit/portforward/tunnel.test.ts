@@ -1,16 +1,23 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
 import {once} from 'node:events'
+import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 
+import {KubeConfig} from '@kubernetes/client-node'
+
+import {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError, ConnectionError} from '../../../src/kube/errors.ts'
 import {openTunnel, PortForwardError, type Tunnel, TunnelLostError} from '../../../src/portforward/tunnel.ts'
 import {V4_BASE64, V4_BINARY} from '../../../src/portforward/types.ts'
-import {behaviours, clientFor, startScriptedServer, startV4ApiServer, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
+import {readAtLeast} from '../../helpers/forward-listener.ts'
+import {behaviours, clientFor, startScriptedServer, startV4ApiServer, tls, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
 
 const ns = 'default'
 
@@ -72,26 +79,31 @@ describe('openTunnel against a v4 server', () => {
     assert.equal(t.protocol, V4_BINARY)
     const payload = randomBytes(300 * 1024) // several frames: writes above 64 KiB are split
     t.write(payload)
-    const received: Buffer[] = []
-    let size = 0
-    while (size < payload.length) {
-      const [chunk] = await once(t, 'data') as [Buffer]
-      received.push(chunk)
-      size += chunk.length
-    }
-    assert.ok(Buffer.concat(received).equals(payload))
+    assert.ok((await readAtLeast(t, payload.length)).equals(payload))
     assert.equal(t.bytesOut, payload.length)
     assert.equal(t.bytesIn, payload.length)
     t.destroy()
     assert.equal(await t.done, undefined)
   })
 
+  it('bytes written before the server has dialled the pod are delivered, not dropped', async () => {
+    server.setDialDelay(100)
+    try {
+      const t = await openTunnel(server.client(), {namespace: ns, pod: 'web', port: 7})
+      t.write('early bytes')
+      assert.equal((await readAtLeast(t, 11)).toString(), 'early bytes')
+      t.destroy()
+      await t.done
+    } finally {
+      server.setDialDelay(0)
+    }
+  })
+
   it('speaks the base64 variant when asked to', async () => {
     const t = await openTunnel(server.client(), {namespace: ns, pod: 'web', port: 7, protocols: [V4_BASE64]})
     assert.equal(t.protocol, V4_BASE64)
     t.write('hello over base64')
-    const [chunk] = await once(t, 'data') as [Buffer]
-    assert.equal(chunk.toString(), 'hello over base64')
+    assert.equal((await readAtLeast(t, 17)).toString(), 'hello over base64')
     t.destroy()
     await t.done
   })
@@ -142,7 +154,7 @@ describe('openTunnel against a v4 server', () => {
     server.addPod({name: 'doomed', ports: {7: behaviours.echo}})
     const t = await openTunnel(server.client(), {namespace: ns, pod: 'doomed', port: 7})
     t.write('ping')
-    await once(t, 'data')
+    await readAtLeast(t, 4)
     server.deletePod(ns, 'doomed')
     t.resume()
     await once(t, 'end')
@@ -157,6 +169,32 @@ describe('openTunnel against a v4 server', () => {
     assert.ok(error instanceof TunnelLostError)
     assert.equal(error.closeCode, 1006)
     assert.match(error.message, /^lost connection to pod: /)
+  })
+
+  it('fetches credentials for every tunnel, so an exec plugin runs again once its token expired', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-exec-'))
+    try {
+      const log = path.join(dir, 'calls')
+      const plugin = path.join(dir, 'plugin.cjs')
+      fs.writeFileSync(plugin, `require('fs').appendFileSync(${JSON.stringify(log)}, 'x');
+process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',
+  status: {token: 'admin-token', expirationTimestamp: '2000-01-01T00:00:00Z'}}))`)
+      const kc = new KubeConfig()
+      kc.loadFromOptions({
+        clusters: [{caData: Buffer.from(tls().cert).toString('base64'), name: 'fake', server: server.url, skipTLSVerify: false}],
+        contexts: [{cluster: 'fake', name: 'fake', user: 'exec'}],
+        currentContext: 'fake',
+        users: [{exec: {apiVersion: 'client.authentication.k8s.io/v1', args: [plugin], command: process.execPath, interactiveMode: 'Never'}, name: 'exec'}],
+      })
+      const exec = new KubeClient(kc)
+      for (let i = 0; i < 3; i++) {
+        const t = await openTunnel(exec, {namespace: ns, pod: 'web', port: 8})
+        assert.equal((await readAll(t)).toString(), 'web\n')
+      }
+      assert.equal(fs.readFileSync(log, 'utf8'), 'xxx')
+    } finally {
+      fs.rmSync(dir, {force: true, recursive: true})
+    }
   })
 
   describe('handshake failures', () => {
