@@ -1,0 +1,150 @@
+// The transport's public surface for the port-forward command: one tunnel = one WebSocket to
+// pods/NAME/portforward carrying one TCP connection to one pod port (the v4 channel protocol).
+// Implementation: tunnel.ts (openTunnel, Tunnel) and forward.ts (forwardConnection).
+// Design notes: docs/pf-transport.md.
+
+import type {Duplex} from 'node:stream'
+
+/** Subprotocols the transport can speak; see frames.ts for both codecs. */
+export const V4_BINARY = 'v4.channel.k8s.io'
+export const V4_BASE64 = 'v4.base64.channel.k8s.io'
+export type V4Protocol = typeof V4_BASE64 | typeof V4_BINARY
+
+export interface TunnelOptions {
+  namespace: string
+  pod: string
+  /** The pod (container) port, 1-65535. */
+  port: number
+  /**
+   * Aborting before the upgrade rejects openTunnel with the signal's reason; aborting later
+   * destroys the tunnel with that reason.
+   */
+  signal?: AbortSignal
+  /**
+   * WebSocket ping period in milliseconds (default 30000; 0 disables). A peer that has not answered
+   * the previous ping when the next one is due is terminated: the tunnel ends with TunnelLostError.
+   */
+  pingIntervalMs?: number
+  /** Time allowed for TCP + TLS + the HTTP upgrade, in milliseconds (default 30000). */
+  handshakeTimeoutMs?: number
+  /**
+   * Bytes buffered per direction inside the tunnel (the Duplex's readable and writable high-water
+   * marks; default 64 KiB). Beyond it the WebSocket is paused (pod to local) or write() returns
+   * false (local to pod).
+   */
+  highWaterMark?: number
+  /**
+   * Subprotocols offered, in order of preference (default [v4.channel.k8s.io, v4.base64.channel.k8s.io]:
+   * the server picks the first it supports, so a kubelet always answers with the binary one).
+   */
+  protocols?: V4Protocol[]
+}
+
+/**
+ * One forwarded TCP connection to a pod port. As a Duplex it is the data channel: what is written
+ * goes to the pod, what is read came from the pod. The port prefixes are already stripped.
+ *
+ * - The readable side ends when the pod side ends (the server closes the WebSocket normally).
+ * - end() does NOT close the WebSocket (v4 has no half-close): the pod's bytes keep arriving until
+ *   the pod side ends. destroy() closes the WebSocket at once.
+ * - A message on the error channel destroys the tunnel with a PortForwardError; an abnormal close
+ *   (connection dropped, missed pong, protocol error) with a TunnelLostError.
+ * - The tunnel never throws into the process: 'error' has an internal listener, and every outcome
+ *   is also reported by `closed`.
+ */
+export interface Tunnel extends Duplex {
+  readonly namespace: string
+  readonly pod: string
+  readonly port: number
+  /** The negotiated subprotocol. */
+  readonly protocol: V4Protocol
+  /** Payload bytes received from the pod so far (port prefixes not counted). */
+  readonly bytesIn: number
+  /** Payload bytes sent towards the pod so far (accepted by the WebSocket). */
+  readonly bytesOut: number
+  /** The text the server sent on the error channel, if any. */
+  readonly errorMessage: string | undefined
+  /**
+   * Settles (never rejects) once the WebSocket is closed and the stream destroyed: with the error
+   * that ended the tunnel, or undefined when the pod side ended normally or the tunnel was
+   * destroyed without an error.
+   */
+  readonly closed: Promise<Error | undefined>
+}
+
+/** Opens a tunnel; the shape of openTunnel bound to a client, as forwardConnection takes it. */
+export type TunnelOpener = (signal: AbortSignal) => Promise<Tunnel>
+
+/** Why one forwarded connection ended. */
+export type ForwardEndReason =
+  /** The pod side ended and every byte was written to the local socket. */
+  | 'completed'
+  /** The local socket closed or failed first (client reset, write to a closed client). */
+  | 'local-closed'
+  /** The local side ended its writing and the pod sent nothing for halfCloseTimeoutMs. */
+  | 'half-close-timeout'
+  /** The server wrote on the error channel (refused port, pod gone): `error` is a PortForwardError. */
+  | 'error-channel'
+  /** The WebSocket was lost (dropped connection, missed pongs): `error` is a TunnelLostError. */
+  | 'lost'
+  /** openTunnel failed (ApiError for 4xx/5xx answers, ConnectionError, ...): `error` says why. */
+  | 'open-failed'
+  /** hooks.signal aborted. */
+  | 'aborted'
+
+export interface ForwardResult {
+  /** Bytes from the pod written to the local socket. */
+  bytesIn: number
+  /** Bytes from the local socket sent to the pod. */
+  bytesOut: number
+  reason: ForwardEndReason
+  /** Set for error-channel, lost, open-failed and aborted; for local-closed, the socket's error if any. */
+  error?: Error
+}
+
+export interface ForwardHooks {
+  /** Ends the connection (both ends closed) with reason 'aborted'. */
+  signal?: AbortSignal
+  /** Called once the tunnel is open, before any byte is copied (e.g. to poll its counters). */
+  onTunnel?: (tunnel: Tunnel) => void
+  /**
+   * After the local side ended its writing, how long the pod may stay silent before the connection
+   * is closed anyway (ms, default 60000; 0 = wait for the pod forever). v4 cannot tell the pod about
+   * the half-close, so a pod that waits for more input would otherwise hold the connection forever.
+   */
+  halfCloseTimeoutMs?: number
+}
+
+/**
+ * The server wrote on the error channel. `message` is the server's text verbatim, e.g.
+ * `error forwarding port 80 to pod 4f3c..., uid : failed to connect to localhost:80 inside namespace ...`.
+ * kubectl prints it as `an error occurred forwarding LOCAL -> REMOTE: <message>`.
+ */
+export class PortForwardError extends Error {
+  readonly namespace: string
+  readonly pod: string
+  readonly port: number
+
+  constructor(message: string, target: {namespace: string; pod: string; port: number}) {
+    super(message)
+    this.name = 'PortForwardError'
+    this.namespace = target.namespace
+    this.pod = target.pod
+    this.port = target.port
+  }
+}
+
+/**
+ * The WebSocket ended abnormally: the connection to the API server dropped (close code 1006), the
+ * peer missed a pong, or the server broke the protocol. kubectl calls this `lost connection to pod`.
+ */
+export class TunnelLostError extends Error {
+  /** The WebSocket close code (1006 for a dropped connection), or 0 when there was none. */
+  readonly closeCode: number
+
+  constructor(detail: string, closeCode: number, options?: {cause?: unknown}) {
+    super(`lost connection to pod: ${detail}`, options)
+    this.name = 'TunnelLostError'
+    this.closeCode = closeCode
+  }
+}
