@@ -50,7 +50,7 @@ export interface TunnelOptions {
  * - A message on the error channel destroys the tunnel with a PortForwardError; an abnormal close
  *   (connection dropped, missed pong, protocol error) with a TunnelLostError.
  * - The tunnel never throws into the process: 'error' has an internal listener, and every outcome
- *   is also reported by `closed`.
+ *   is also reported by `done` (Duplex already has a boolean `closed`).
  */
 export interface Tunnel extends Duplex {
   readonly namespace: string
@@ -65,11 +65,11 @@ export interface Tunnel extends Duplex {
   /** The text the server sent on the error channel, if any. */
   readonly errorMessage: string | undefined
   /**
-   * Settles (never rejects) once the WebSocket is closed and the stream destroyed: with the error
-   * that ended the tunnel, or undefined when the pod side ended normally or the tunnel was
-   * destroyed without an error.
+   * Settles (never rejects) once the WebSocket has closed: with the error that ended the tunnel,
+   * or undefined when the pod side ended normally or the tunnel was destroyed without an error.
+   * The stream itself is destroyed when both sides are done (autoDestroy) or by destroy().
    */
-  readonly closed: Promise<Error | undefined>
+  readonly done: Promise<Error | undefined>
 }
 
 /** Opens a tunnel; the shape of openTunnel bound to a client, as forwardConnection takes it. */

@@ -1,0 +1,314 @@
+// The local cluster's pods/NAME/portforward over WebSocket, as the API server + kubelet + CRI
+// runtime answer it (the v4 channel protocol, docs: ../shared/reference/portforward-protocol.md §1-2):
+//
+// - API server: `ports` converted like Convert_Slice_string_To_Slice_int32 (400 Status
+//   `cannot convert to []int32: ...`), 404 Status for a missing pod, 400 Status for a pod without a
+//   node; then the request is proxied to the kubelet and its non-101 answers come back verbatim.
+// - kubelet (websocket.go NewV4Options): 400 text `query parameter "port" is required`,
+//   `port "P" must be > 0`; a pod whose sandbox is not running: 500 text `pod not found ("NAME_NS")`.
+// - wsstream handshake: subprotocols `v4.channel.k8s.io`, `v4.base64.channel.k8s.io` or none,
+//   picked in the client's order; anything else is `HTTP/1.1 403 Forbidden` with no body.
+// - After the 101: the 2-byte little-endian port on the data then the error channel of each port,
+//   one dial per port at once, containerd's error text on the error channel when a dial fails, and
+//   a normal close (1000) once every port's connection has ended. The client closing the WebSocket
+//   closes the pod connections. No half-close: nothing on the wire says one direction ended.
+
+import {createHash} from 'node:crypto'
+import type {IncomingMessage} from 'node:http'
+import type {Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
+
+import {type WebSocket, WebSocketServer} from 'ws'
+
+export const V4_BINARY = 'v4.channel.k8s.io'
+export const V4_BASE64 = 'v4.base64.channel.k8s.io'
+const SUPPORTED = ['', V4_BINARY, V4_BASE64]
+/** Above this many bytes queued towards the client, stop reading the pod socket. */
+const SEND_HIGH_WATER_MARK = 256 * 1024
+/** containerd gives the other direction this long after the pod side ended. */
+const POD_CLOSE_GRACE_MS = 1_000
+const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+/** What the portforward route needs from the cluster; LocalCluster satisfies it. */
+export interface PortForwardBackend {
+  dialPod(namespace: string, name: string, port: number): Promise<Socket>
+  getObject(resource: string, namespace: string, name: string): any | undefined
+  /** Extra delay per stream frame, when the cluster simulates latency. */
+  readonly latencyMs?: number
+}
+
+export interface PortForwardRequest {
+  req: IncomingMessage
+  socket: Duplex
+  head: Buffer
+  namespace: string
+  pod: string
+}
+
+/** True for a WebSocket upgrade (as wsstream.IsWebSocketRequest decides) that is not KEP-4006 SPDY tunnelling. */
+export function isV4PortForwardRequest(req: IncomingMessage): boolean {
+  const upgrade = String(req.headers.upgrade ?? '').toLowerCase()
+  const connection = String(req.headers.connection ?? '').toLowerCase().split(',').map(s => s.trim())
+  if (upgrade !== 'websocket' || !connection.includes('upgrade')) return false
+  return !offeredProtocols(req).some(p => p.startsWith('SPDY/3.1+') && p.endsWith('.k8s.io'))
+}
+
+/** The handler to register with cluster.onPortForward (see registerPortForwardWs). */
+export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
+  const wss = new WebSocketServer({clientTracking: false, maxPayload: MAX_MESSAGE_BYTES, noServer: true, perMessageDeflate: false})
+  return ctx => {
+    try {
+      serve(backend, wss, ctx)
+    } catch (error) {
+      respond(ctx.socket, 500, 'text/plain; charset=utf-8', (error as Error).message)
+    }
+  }
+}
+
+/** Registers the WebSocket portforward route on the local cluster. */
+export function registerPortForwardWs(cluster: PortForwardBackend & {onPortForward(handler: (ctx: PortForwardRequest & Record<string, unknown>) => void): void}): void {
+  cluster.onPortForward(portForwardWsHandler(cluster))
+}
+
+function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
+  const {req, socket, head, namespace, pod: name} = ctx
+  socket.on('error', () => {})
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    status(socket, 405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
+    return
+  }
+  // API server: decode PodPortForwardOptions from the query.
+  const query = new URL(req.url ?? '/', 'http://localhost').searchParams
+  const ports: number[] = []
+  for (const value of query.getAll('ports')) {
+    for (const part of value.split(',')) {
+      const problem = parseUint16(part)
+      if (typeof problem === 'string') {
+        status(socket, 400, 'BadRequest', `cannot convert to []int32: strconv.ParseUint: parsing ${goQuote(part)}: ${problem}`)
+        return
+      }
+      ports.push(problem)
+    }
+  }
+  const pod = backend.getObject('pods', namespace, name)
+  if (!pod) {
+    status(socket, 404, 'NotFound', `pods "${name}" not found`, {kind: 'pods', name})
+    return
+  }
+  const phase = pod.status?.phase
+  if (!pod.spec?.nodeName && phase !== 'Running') {
+    status(socket, 400, 'BadRequest', `pod ${name} does not have a host assigned`)
+    return
+  }
+  // kubelet: NewV4Options, on the comma-joined `port` the API server sends it.
+  if (ports.length === 0) {
+    respond(socket, 400, 'text/plain; charset=utf-8', 'query parameter "port" is required')
+    return
+  }
+  if (ports.includes(0)) {
+    respond(socket, 400, 'text/plain; charset=utf-8', `port "${ports.join(',')}" must be > 0`)
+    return
+  }
+  if (phase !== 'Running') {
+    respond(socket, 500, 'text/plain; charset=utf-8', `pod not found ("${name}_${namespace}")`)
+    return
+  }
+  if (ports.length > 127) {
+    respond(socket, 400, 'text/plain; charset=utf-8', 'too many ports requested')
+    return
+  }
+  // wsstream: pick the first offered protocol we support, in the client's order; "" if none offered.
+  const offered = offeredProtocols(req)
+  const protocol = (offered.length === 0 ? [''] : offered).find(p => SUPPORTED.includes(p))
+  if (protocol === undefined) {
+    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+    return
+  }
+  const sandboxId = createHash('sha256').update(String(pod.metadata?.uid ?? `${namespace}/${name}`)).digest('hex')
+  wss.handleUpgrade(req, socket, head, ws => {
+    new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
+  })
+}
+
+interface SessionOptions {
+  binary: boolean
+  namespace: string
+  pod: string
+  ports: number[]
+  sandboxId: string
+}
+
+/** One upgraded portforward WebSocket: N ports, 2N channels. */
+class V4Session {
+  private readonly backend: PortForwardBackend
+  private readonly ws: WebSocket
+  private readonly options: SessionOptions
+  private readonly pods: Array<Socket | undefined>
+  private readonly done: boolean[]
+  /** Bytes handed to ws.send (or waiting for the latency timer) and not yet written out. */
+  private toClient = 0
+  /** Bytes received from the client and not yet written into the pod sockets. */
+  private toPods = 0
+  private closed = false
+
+  constructor(backend: PortForwardBackend, ws: WebSocket, options: SessionOptions) {
+    this.backend = backend
+    this.ws = ws
+    this.options = options
+    this.pods = options.ports.map(() => undefined)
+    this.done = options.ports.map(() => false)
+  }
+
+  run(): void {
+    const {ws, options} = this
+    ws.on('error', () => {})
+    ws.on('close', () => this.teardown())
+    ws.on('message', (data: Buffer) => this.fromClient(data))
+    for (const [i, port] of options.ports.entries()) {
+      const prefix = Buffer.alloc(2)
+      prefix.writeUInt16LE(port, 0)
+      this.send(i * 2, prefix)
+      this.send(i * 2 + 1, prefix)
+    }
+    for (const [i, port] of options.ports.entries()) void this.forward(i, port)
+  }
+
+  private async forward(index: number, port: number): Promise<void> {
+    let pod: Socket
+    try {
+      pod = await this.backend.dialPod(this.options.namespace, this.options.pod, port)
+    } catch (error) {
+      this.send(index * 2 + 1, Buffer.from(this.dialError(port, error as NodeJS.ErrnoException)))
+      this.portDone(index)
+      return
+    }
+    if (this.closed) {
+      pod.destroy()
+      return
+    }
+    this.pods[index] = pod
+    pod.on('error', () => {})
+    pod.on('data', (chunk: Buffer) => {
+      // One message per read, like io.Copy; stop reading the pod while the client lags behind.
+      this.send(index * 2, chunk, () => {
+        if (pod.isPaused() && this.toClient <= SEND_HIGH_WATER_MARK / 2) pod.resume()
+      })
+      if (this.toClient > SEND_HIGH_WATER_MARK) pod.pause()
+    })
+    pod.once('end', () => {
+      // containerd: the output copy ended; give the input copy up to a second, then close.
+      pod.end()
+      setTimeout(() => pod.destroy(), POD_CLOSE_GRACE_MS).unref()
+    })
+    pod.once('close', () => this.portDone(index))
+  }
+
+  private dialError(port: number, error: NodeJS.ErrnoException): string {
+    const id = this.options.sandboxId
+    const netns = `/var/run/netns/cni-${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`
+    const cause = error.code === 'ECONNREFUSED' || /refused/i.test(error.message ?? '') ? 'connect: connection refused' : error.message
+    return `error forwarding port ${port} to pod ${id}, uid : failed to execute portforward in network namespace "${netns}": ` +
+      `failed to connect to localhost:${port} inside namespace "${id}", IPv4: dial tcp4 127.0.0.1:${port}: ${cause} IPv6 dial tcp6 [::1]:${port}: ${cause} `
+  }
+
+  private fromClient(data: Buffer): void {
+    let channel: number
+    let payload: Buffer
+    if (this.options.binary) {
+      if (data.length === 0) return
+      channel = data[0]
+      payload = data.subarray(1)
+    } else {
+      const text = data.toString('latin1')
+      if (text.length === 0) return
+      const body = text.slice(1)
+      if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(body)) {
+        // DataFromSocket fails and the connection's read loop ends.
+        this.ws.close(1000)
+        return
+      }
+      channel = text.charCodeAt(0) - 48
+      payload = Buffer.from(body, 'base64')
+    }
+    // Error channels are write-only from the server; unknown channels are dropped (logged at V(6)).
+    if (channel % 2 !== 0 || channel / 2 >= this.options.ports.length) return
+    const pod = this.pods[channel / 2]
+    if (!pod || pod.destroyed || pod.writableEnded || payload.length === 0) return
+    // The kubelet's read loop blocks on an unbuffered pipe: a slow pod stalls the whole WebSocket.
+    this.toPods += payload.length
+    if (this.toPods > SEND_HIGH_WATER_MARK) this.ws.pause()
+    const written = () => {
+      this.toPods -= payload.length
+      if (this.ws.isPaused && this.toPods <= SEND_HIGH_WATER_MARK / 2) this.ws.resume()
+    }
+    this.delayed(() => {
+      if (pod.destroyed || pod.writableEnded) written()
+      else pod.write(payload, written)
+    })
+  }
+
+  private send(channel: number, payload: Buffer, sent?: () => void): void {
+    const message = this.options.binary
+      ? Buffer.concat([Buffer.of(channel), payload])
+      : String.fromCharCode(48 + channel) + payload.toString('base64')
+    this.toClient += payload.length
+    const done = () => {
+      this.toClient -= payload.length
+      sent?.()
+    }
+    this.delayed(() => {
+      if (this.ws.readyState === this.ws.OPEN) this.ws.send(message, done)
+      else done()
+    })
+  }
+
+  private delayed(action: () => void): void {
+    const latency = this.backend.latencyMs ?? 0
+    if (latency > 0) setTimeout(action, latency)
+    else action()
+  }
+
+  private portDone(index: number): void {
+    this.done[index] = true
+    if (this.done.every(Boolean) && !this.closed) {
+      // After the last port message has gone out (latency keeps frames in order).
+      this.delayed(() => {
+        if (this.ws.readyState === this.ws.OPEN) this.ws.close(1000)
+      })
+    }
+  }
+
+  private teardown(): void {
+    this.closed = true
+    for (const pod of this.pods) pod?.destroy()
+  }
+}
+
+function offeredProtocols(req: IncomingMessage): string[] {
+  const header = req.headers['sec-websocket-protocol']
+  if (!header) return []
+  return String(header).split(',').map(p => p.trim()).filter(p => p !== '')
+}
+
+/** strconv.ParseUint(v, 10, 16): the number, or Go's reason. */
+function parseUint16(value: string): number | string {
+  if (!/^[0-9]+$/.test(value)) return 'invalid syntax'
+  const n = Number(value)
+  return n > 65535 ? 'value out of range' : n
+}
+
+function goQuote(value: string): string {
+  return JSON.stringify(value)
+}
+
+function status(socket: Duplex, code: number, reason: string, message: string, details?: Record<string, unknown>): void {
+  const body: Record<string, unknown> = {apiVersion: 'v1', code, kind: 'Status', message, metadata: {}, reason, status: 'Failure'}
+  if (details) body.details = details
+  respond(socket, code, 'application/json', JSON.stringify(body))
+}
+
+function respond(socket: Duplex, code: number, contentType: string, body: string): void {
+  const text = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error'}[code] ?? 'Error'
+  const bytes = Buffer.from(body)
+  socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: ${contentType}\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n${body}`)
+}
