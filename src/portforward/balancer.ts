@@ -190,6 +190,7 @@ abstract class TrackerBase implements Tracker {
   protected readonly common: TrackerCommon
   private waiters = new Set<() => void>()
   private lastPods: string[] = []
+  private started = false
 
   constructor(common: TrackerCommon) {
     this.common = common
@@ -224,7 +225,7 @@ abstract class TrackerBase implements Tracker {
 
   protected changed(): void {
     const pods = [...this.pods]
-    if (pods.join('\u0000') !== this.lastPods.join('\u0000')) {
+    if (this.started && pods.join('\u0000') !== this.lastPods.join('\u0000')) {
       this.lastPods = pods
       this.common.hooks.targetChanged?.(pods)
     }
@@ -236,6 +237,7 @@ abstract class TrackerBase implements Tracker {
   /** Records the initial set without reporting it as a change. */
   protected settle(): void {
     this.lastPods = [...this.pods]
+    this.started = true
   }
 
   private waitForChange(ms: number, signal: AbortSignal): Promise<void> {
