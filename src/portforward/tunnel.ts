@@ -295,7 +295,8 @@ class TunnelStream extends Duplex implements Tunnel {
   private keepalive(intervalMs: number): void {
     if (this.ws.readyState !== WebSocket.OPEN) return
     // While we hold the socket paused (a slow local reader) a pong cannot be read: not a dead peer.
-    if (this.awaitingPong && !this.ws.isPaused) {
+    if (this.ws.isPaused) return
+    if (this.awaitingPong) {
       this.failure ??= new TunnelLostError(`no pong from the server within ${intervalMs} ms`, 0)
       this.ws.terminate()
       return

@@ -12,6 +12,8 @@ import type {Duplex} from 'node:stream'
 
 import {KubeConfig} from '@kubernetes/client-node'
 
+import {WebSocketServer, type WebSocket} from 'ws'
+
 import {KubeClient} from '../../src/kube/client.ts'
 import {portForwardWsHandler} from '../cluster/portforward-ws.ts'
 
@@ -43,7 +45,7 @@ export interface V4ApiServer {
 
 let tlsMaterial: {cert: string; key: string} | undefined
 
-function tls(): {cert: string; key: string} {
+export function tls(): {cert: string; key: string} {
   if (tlsMaterial) return tlsMaterial
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-v4-'))
   try {
@@ -144,15 +146,7 @@ export async function startV4ApiServer(): Promise<V4ApiServer> {
     url,
     podSockets,
     client(user = 'admin') {
-      const token = user === 'admin' ? 'admin-token' : user === 'readonly' ? 'readonly-token' : 'wrong'
-      const kc = new KubeConfig()
-      kc.loadFromOptions({
-        clusters: [{caData: Buffer.from(cert).toString('base64'), name: 'fake', server: url, skipTLSVerify: false}],
-        contexts: [{cluster: 'fake', name: 'fake', user: 'u'}],
-        currentContext: 'fake',
-        users: [{name: 'u', token}],
-      })
-      return new KubeClient(kc)
+      return clientFor(url, user === 'admin' ? 'admin-token' : user === 'readonly' ? 'readonly-token' : 'wrong')
     },
     addPod(pod) {
       pods.set(`${pod.namespace ?? 'default'}/${pod.name}`, {...pod, servers: new Map()})
@@ -178,6 +172,48 @@ export async function startV4ApiServer(): Promise<V4ApiServer> {
       for (const socket of connections) socket.destroy()
       for (const socket of podSockets) socket.destroy()
       for (const pod of pods.values()) for (const s of pod.servers.values()) s.close()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    },
+  }
+}
+
+/** A KubeClient for `url` with the test CA and a bearer token. */
+export function clientFor(url: string, token: string, caPem = tls().cert): KubeClient {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{caData: Buffer.from(caPem).toString('base64'), name: 'fake', server: url, skipTLSVerify: false}],
+    contexts: [{cluster: 'fake', name: 'fake', user: 'u'}],
+    currentContext: 'fake',
+    users: [{name: 'u', token}],
+  })
+  return new KubeClient(kc)
+}
+
+/**
+ * An HTTPS server that upgrades every request (offering back the first protocol the client asked
+ * for) and hands the WebSocket to the test, which scripts the frames itself.
+ */
+export async function startScriptedServer(script: (ws: WebSocket, req: import('node:http').IncomingMessage) => void): Promise<{client: () => KubeClient; stop: () => Promise<void>; sockets: Set<Duplex>}> {
+  const {cert, key} = tls()
+  const wss = new WebSocketServer({handleProtocols: protocols => [...protocols][0] ?? false, noServer: true, perMessageDeflate: false})
+  const sockets = new Set<Duplex>()
+  const server = https.createServer({cert, key})
+  server.on('upgrade', (req, socket, head) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    wss.handleUpgrade(req, socket, head, ws => {
+      ws.on('error', () => {})
+      script(ws, req)
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+  return {
+    client: () => clientFor(url, 'any'),
+    sockets,
+    async stop() {
+      for (const socket of sockets) socket.destroy()
       await new Promise<void>(resolve => server.close(() => resolve()))
     },
   }
