@@ -1,0 +1,186 @@
+// Simulated containers: every declared TCP containerPort of a running pod is a real listening socket
+// on 127.0.0.1 (ephemeral port) owned by the cluster. What it does is read per connection from the
+// pod's current `sim.svc.local/port-<N>` annotation: echo (default), http, hostname or refuse.
+
+import http from 'node:http'
+import net from 'node:net'
+import type {PortBehaviour} from './pod-status.ts'
+
+/** The CRI runtime's error when nothing listens on the port (containerd sandbox_portforward_linux.go; note the trailing space). */
+export function runtimePortForwardError(port: number, sandboxId: string, netnsPath: string): string {
+  return (
+    `failed to execute portforward in network namespace "${netnsPath}": ` +
+    `failed to connect to localhost:${port} inside namespace "${sandboxId}", ` +
+    `IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused ` +
+    `IPv6 dial tcp6 [::1]:${port}: connect: connection refused `
+  )
+}
+
+/**
+ * The text the kubelet writes on a port-forward error channel (websocketStreamHandler.portForward).
+ * Through the CRI streaming server the "pod name" is the sandbox ID and the uid is empty.
+ */
+export function kubeletPortForwardError(port: number, sandboxId: string, runtimeError: string, uid = ''): string {
+  return `error forwarding port ${port} to pod ${sandboxId}, uid ${uid}: ${runtimeError}`
+}
+
+/** Bytes of GET /bytes?n=N: byte i is i % 251, so a test can recompute any prefix. */
+export function patternBytes(offset: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length)
+  let v = offset % 251
+  for (let i = 0; i < length; i++) {
+    out[i] = v
+    v = v === 250 ? 0 : v + 1
+  }
+  return out
+}
+
+const MAX_BYTES = 64 * 1024 * 1024 * 1024
+const CHUNK = 64 * 1024
+
+function handleHttp(podName: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://pod.local')
+  const text = (status: number, body: string) => {
+    res.writeHead(status, {'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body)})
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+  switch (url.pathname) {
+    case '/hostname':
+      return text(200, podName)
+    case '/echo':
+      return text(200, url.searchParams.get('msg') ?? '')
+    case '/clientip':
+      return text(200, `${req.socket.remoteAddress}:${req.socket.remotePort}`)
+    case '/bytes': {
+      const raw = url.searchParams.get('n') ?? ''
+      if (!/^\d+$/.test(raw) || Number(raw) > MAX_BYTES) return text(400, `invalid n: ${JSON.stringify(raw)}\n`)
+      const total = Number(raw)
+      res.writeHead(200, {'Content-Type': 'application/octet-stream', 'Content-Length': total})
+      if (req.method === 'HEAD') return void res.end()
+      let sent = 0
+      const pump = () => {
+        while (sent < total) {
+          const n = Math.min(CHUNK, total - sent)
+          const chunk = patternBytes(sent, n)
+          sent += n
+          if (!res.write(chunk)) return void res.once('drain', pump)
+        }
+        res.end()
+      }
+      res.on('close', () => res.removeAllListeners('drain'))
+      return pump()
+    }
+    default: {
+      // Go's http.NotFound
+      const body = '404 page not found\n'
+      res.writeHead(404, {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(body)})
+      res.end(req.method === 'HEAD' ? undefined : body)
+    }
+  }
+}
+
+interface PortListener {
+  server: net.Server
+  ready: Promise<number>
+}
+
+/** The listening sockets and live connections of one pod. */
+export class PodContainers {
+  readonly podName: string
+  private readonly behaviourOf: (port: number) => PortBehaviour
+  private readonly listeners = new Map<number, PortListener>()
+  private readonly sockets = new Set<net.Socket>()
+  private readonly httpServer: http.Server
+  private closed = false
+
+  constructor(podName: string, ports: number[], behaviourOf: (port: number) => PortBehaviour) {
+    this.podName = podName
+    this.behaviourOf = behaviourOf
+    this.httpServer = http.createServer((req, res) => handleHttp(this.podName, req, res))
+    this.httpServer.keepAliveTimeout = 0
+    this.httpServer.headersTimeout = 0
+    this.httpServer.requestTimeout = 0
+    for (const port of ports) this.listen(port)
+  }
+
+  /** Container port -> the loopback port serving it (after it is bound). */
+  async hostPort(port: number): Promise<number | undefined> {
+    const l = this.listeners.get(port)
+    return l ? l.ready : undefined
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size
+  }
+
+  private listen(port: number): void {
+    const server = net.createServer({allowHalfOpen: true}, (socket) => this.accept(port, socket))
+    const ready = new Promise<number>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({host: '127.0.0.1', port: 0}, () => {
+        server.off('error', reject)
+        resolve((server.address() as net.AddressInfo).port)
+      })
+    })
+    ready.catch(() => {})
+    this.listeners.set(port, {server, ready})
+  }
+
+  private accept(port: number, socket: net.Socket): void {
+    if (this.closed) return void socket.destroy()
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+    socket.on('error', () => socket.destroy())
+    switch (this.behaviourOf(port)) {
+      case 'refuse':
+        socket.resetAndDestroy()
+        return
+      case 'hostname':
+        socket.resume()
+        socket.end(`${this.podName}\n`, () => socket.destroy())
+        return
+      case 'http':
+        // one HTTP/1.1 server (not listening) parses every http-mode connection of the pod
+        this.httpServer.emit('connection', socket)
+        return
+      default:
+        // echo; pipe() honours backpressure and ends our side once the client has ended its side
+        socket.pipe(socket)
+    }
+  }
+
+  /** Stops serving: every connection is destroyed at once and the listeners are closed. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const socket of this.sockets) socket.destroy()
+    this.sockets.clear()
+    for (const {server} of this.listeners.values()) server.close()
+    this.httpServer.close()
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+}
+
+/** Connects to 127.0.0.1:port; rejects after timeoutMs. */
+export function connectLoopback(port: number, timeoutMs = 10_000): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({host: '127.0.0.1', port})
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`timed out connecting to 127.0.0.1:${port}`))
+    }, timeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.removeListener('error', onError)
+      resolve(socket)
+    })
+    const onError = (err: Error) => {
+      clearTimeout(timer)
+      reject(err)
+    }
+    socket.once('error', onError)
+  })
+}
