@@ -33,6 +33,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     output: outputFlag(['json'] as const, 'Output format: json prints one event per line on stdout (listening, ready, connection-opened, connection-closed, error, target-changed).'),
     'pod-running-timeout': Flags.custom<number>({
       default: async () => 60_000,
+      defaultHelp: async () => '1m0s',
       description: 'The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running, and for a pod/ target to be running again after it went away.',
       parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
     })(),

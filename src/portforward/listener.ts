@@ -47,7 +47,7 @@ export async function bindListeners(
     const failed = {all: 0, any: 0}
     const succeeded = {all: 0, any: 0}
     for (const addr of addresses) {
-      const server = net.createServer({allowHalfOpen: true, pauseOnConnect: true})
+      const server = net.createServer({allowHalfOpen: true})
       try {
         await listen(server, addr, port.local)
         const actual = (server.address() as net.AddressInfo).port
