@@ -34,9 +34,10 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
       settled = true
       if (halfCloseTimer) clearTimeout(halfCloseTimer)
       hooks.signal?.removeEventListener('abort', onAbort)
-      controller.abort()
       socket.destroy()
       tunnel?.destroy()
+      // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
+      controller.abort()
       const result: ForwardResult = {bytesIn: tunnel?.bytesIn ?? 0, bytesOut: tunnel?.bytesOut ?? 0, reason}
       if (error) result.error = error
       resolve(result)

@@ -1,11 +1,12 @@
 /** The objects a fresh kind-like cluster starts with. */
+import {serviceSemantics, type Allocators} from './resources/services.ts'
 import type {Store} from './store.ts'
 
 export const NODE_NAME = 'local-node'
 export const NODE_IP = '172.18.0.2'
 export const KUBERNETES_SERVICE_IP = '10.96.0.1'
 
-export function bootstrap(store: Store): void {
+export function bootstrap(store: Store, allocators: Allocators): void {
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     store.create('namespaces', {
       kind: 'Namespace', apiVersion: 'v1',
@@ -41,17 +42,13 @@ export function bootstrap(store: Store): void {
       },
     },
   })
-  store.create('services', {
+  const kubernetes = serviceSemantics.prepareCreate({
     kind: 'Service', apiVersion: 'v1',
     metadata: {name: 'kubernetes', namespace: 'default', labels: {component: 'apiserver', provider: 'kubernetes'}},
-    spec: {
-      clusterIP: KUBERNETES_SERVICE_IP, clusterIPs: [KUBERNETES_SERVICE_IP], internalTrafficPolicy: 'Cluster',
-      ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack',
-      ports: [{name: 'https', port: 443, protocol: 'TCP', targetPort: 6443}],
-      sessionAffinity: 'None', type: 'ClusterIP',
-    },
-    status: {loadBalancer: {}},
-  })
+    spec: {clusterIP: KUBERNETES_SERVICE_IP, ports: [{name: 'https', port: 443, protocol: 'TCP', targetPort: 6443}], sessionAffinity: 'None', type: 'ClusterIP'},
+  }, allocators, {dryRun: false, fieldValidation: 'Strict'})
+  if (!kubernetes.ok) throw new Error(`bootstrap: kubernetes service refused: ${kubernetes.status.message}`)
+  store.create('services', kubernetes.service)
   store.create('endpoints', {
     kind: 'Endpoints', apiVersion: 'v1',
     metadata: {name: 'kubernetes', namespace: 'default', labels: {'endpointslice.kubernetes.io/skip-mirror': 'true'}},

@@ -121,3 +121,47 @@ export function version(): any {
     platform: 'linux/amd64',
   }
 }
+
+function gvPath(group: string, version: string): string {
+  return group ? `apis/${group}/${version}` : `api/${version}`
+}
+
+/**
+ * /openapi/v3: the index of group-version documents. Only what clients probe is described: each served
+ * object path with its PATCH operation, the x-kubernetes-group-version-kind extension and the query
+ * parameters (kubectl checks `fieldValidation` support this way before sending it). No schemas.
+ */
+export function openAPIV3Index(): any {
+  const paths: Record<string, {serverRelativeURL: string}> = {}
+  for (const gv of [{group: '', version: 'v1'}, ...GROUPS.map((g) => ({group: g.name, version: g.version}))]) {
+    const p = gvPath(gv.group, gv.version)
+    paths[p] = {serverRelativeURL: `/openapi/v3/${p}?hash=${storageVersionHash({group: gv.group, version: gv.version, kind: 'openapi'} as ResourceDef).replace(/[^A-Za-z0-9]/g, '')}`}
+  }
+  return {paths}
+}
+
+const QUERY_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force', 'pretty']
+
+export function openAPIV3Document(group: string, version: string): any | undefined {
+  const defs = resourcesOf(group, version)
+  if (defs.length === 0) return undefined
+  const paths: Record<string, any> = {}
+  for (const d of defs) {
+    const base = `/${gvPath(group, version)}${d.namespaced ? '/namespaces/{namespace}' : ''}/${d.plural}/{name}`
+    const gvk = {group: d.group, version: d.version, kind: d.kind}
+    const parameters = QUERY_PARAMS.map((name) => ({name, in: 'query', schema: {type: name === 'force' ? 'boolean' : 'string', uniqueItems: true}}))
+    const op = (verb: string): any => ({
+      tags: [`${group ? group.split('.')[0] : 'core'}_${version}`],
+      operationId: `${verb}${d.namespaced ? 'Namespaced' : ''}${d.kind}`,
+      parameters: verb === 'patch' ? parameters : [],
+      responses: {200: {description: 'OK'}},
+      'x-kubernetes-action': verb,
+      'x-kubernetes-group-version-kind': gvk,
+    })
+    paths[base] = {get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete')}
+    for (const sub of Object.keys(d.subresources)) {
+      if (sub === 'status') paths[`${base}/status`] = {get: op('get'), put: op('put'), patch: op('patch')}
+    }
+  }
+  return {openapi: '3.0.0', info: {title: 'Kubernetes', version: 'v1.35.0'}, paths, components: {schemas: {}}}
+}

@@ -13,6 +13,7 @@ import {createPKI} from './certs.ts'
 import {Latency} from './latency.ts'
 import {serviceSemantics} from './resources/services.ts'
 import {ApiServer, type UpgradeHandler} from './server.ts'
+import {startSimulation, type Simulation} from './sim/index.ts'
 import {Store} from './store.ts'
 
 export interface StartOptions {
@@ -22,6 +23,8 @@ export interface StartOptions {
   bookmarkIntervalMs?: number
   /** events kept for watch replay; older resourceVersions get 410 Expired (default 2000) */
   watchHistory?: number
+  /** run the controllers and simulated containers of test/cluster/sim (default true) */
+  simulate?: boolean
 }
 
 export type KubeUser = 'token' | 'cert' | 'readonly'
@@ -49,6 +52,8 @@ export type PodDialer = (namespace: string, name: string, port: number) => Promi
 export interface ClusterInternals {
   store: Store
   latency: Latency
+  /** the running simulation (undefined with `simulate: false`) */
+  simulation: Simulation | undefined
   setPodDialer(dialer: PodDialer): void
 }
 
@@ -87,7 +92,10 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
   const allocators = serviceSemantics.createAllocators()
   const handlers: UpgradeHandler[] = []
   let podDialer: PodDialer | undefined
-  bootstrap(store)
+  bootstrap(store, allocators)
+  // The API server collects garbage itself (it honours propagationPolicy Orphan), so the simulation's is off.
+  const simulation = options.simulate === false ? undefined : startSimulation(store, {garbageCollector: false})
+  if (simulation) podDialer = (ns, name, p) => simulation.dialPod(ns, name, p)
   let api = new ApiServer({store, pki, creds, latency, allocators, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, portForwardHandlers: handlers})
   const port = await listen(api.server, options.port ?? 0)
   const url = `https://127.0.0.1:${port}`
@@ -131,6 +139,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
     },
     async stop(): Promise<void> {
       await closeServer()
+      await simulation?.stop()
     },
     async restart(): Promise<void> {
       await closeServer()
@@ -156,7 +165,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
       return store.get(resource, namespace, name)
     },
   }
-  INTERNALS.set(cluster, {store, latency, setPodDialer: (d) => {
+  INTERNALS.set(cluster, {store, latency, simulation, setPodDialer: (d) => {
     podDialer = d
   }})
   return cluster

@@ -157,10 +157,14 @@ function arrayIndex(arr: any[], t: string, allowEnd: boolean, op: string, pointe
 
 function getAt(doc: any, pointer: string, op: string): any {
   let cur = doc
+  // evanphx/json-patch words a missing replace target as a missing key
+  const missing = op === 'replace' ? `replace operation does not apply: doc is missing key: ${pointer}: missing value` : `${op} operation does not apply: doc is missing path: "${pointer}": missing value`
   for (const t of parsePointer(pointer)) {
-    if (Array.isArray(cur)) cur = cur[arrayIndex(cur, t, false, op, pointer)]
-    else if (isObject(cur) && Object.hasOwn(cur, t)) cur = cur[t]
-    else throw rejected(`${op} operation does not apply: doc is missing path: "${pointer}": missing value`)
+    if (Array.isArray(cur)) {
+      if (!/^(0|[1-9][0-9]*)$/.test(t) || Number(t) >= cur.length) throw rejected(missing)
+      cur = cur[Number(t)]
+    } else if (isObject(cur) && Object.hasOwn(cur, t)) cur = cur[t]
+    else throw rejected(missing)
   }
   return cur
 }

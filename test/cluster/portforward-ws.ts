@@ -20,6 +20,8 @@ import type {Duplex} from 'node:stream'
 
 import {type WebSocket, WebSocketServer} from 'ws'
 
+import {internals, type LocalCluster} from './index.ts'
+
 export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
 const SUPPORTED = ['', V4_BINARY, V4_BASE64]
@@ -28,6 +30,7 @@ const SEND_HIGH_WATER_MARK = 256 * 1024
 /** containerd gives the other direction this long after the pod side ended. */
 const POD_CLOSE_GRACE_MS = 1_000
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+const CHOSEN = new WeakMap<IncomingMessage, string>()
 
 /** What the portforward route needs from the cluster; LocalCluster satisfies it. */
 export interface PortForwardBackend {
@@ -55,7 +58,14 @@ export function isV4PortForwardRequest(req: IncomingMessage): boolean {
 
 /** The handler to register with cluster.onPortForward (see registerPortForwardWs). */
 export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
-  const wss = new WebSocketServer({clientTracking: false, maxPayload: MAX_MESSAGE_BYTES, noServer: true, perMessageDeflate: false})
+  // The protocol is negotiated before the upgrade (serve); ws only echoes it ("" = no header).
+  const wss = new WebSocketServer({
+    clientTracking: false,
+    handleProtocols: (_offered, req) => CHOSEN.get(req) || false,
+    maxPayload: MAX_MESSAGE_BYTES,
+    noServer: true,
+    perMessageDeflate: false,
+  })
   return ctx => {
     try {
       serve(backend, wss, ctx)
@@ -65,9 +75,25 @@ export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortFor
   }
 }
 
-/** Registers the WebSocket portforward route on the local cluster. */
-export function registerPortForwardWs(cluster: PortForwardBackend & {onPortForward(handler: (ctx: PortForwardRequest & Record<string, unknown>) => void): void}): void {
-  cluster.onPortForward(portForwardWsHandler(cluster))
+const REGISTERED = new WeakSet<LocalCluster>()
+
+/**
+ * Registers the WebSocket portforward route on a cluster started by startCluster, with its simulated
+ * containers behind dialPod and its latency on every frame. Idempotent. (The cluster calls only the
+ * first handler registered: a dispatcher that also serves SPDY can use isV4PortForwardRequest and
+ * portForwardWsHandler instead.)
+ */
+export function registerPortForwardWs(cluster: LocalCluster): void {
+  if (REGISTERED.has(cluster)) return
+  REGISTERED.add(cluster)
+  const backend: PortForwardBackend = {
+    dialPod: (namespace, name, port) => cluster.dialPod(namespace, name, port),
+    getObject: (resource, namespace, name) => cluster.getObject(resource, namespace, name),
+    get latencyMs() {
+      return internals(cluster).latency.ms
+    },
+  }
+  cluster.onPortForward(portForwardWsHandler(backend))
 }
 
 function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
@@ -124,6 +150,7 @@ function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwa
     socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
     return
   }
+  CHOSEN.set(req, protocol)
   const sandboxId = createHash('sha256').update(String(pod.metadata?.uid ?? `${namespace}/${name}`)).digest('hex')
   wss.handleUpgrade(req, socket, head, ws => {
     new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
@@ -178,7 +205,9 @@ class V4Session {
     try {
       pod = await this.backend.dialPod(this.options.namespace, this.options.pod, port)
     } catch (error) {
-      this.send(index * 2 + 1, Buffer.from(this.dialError(port, error as NodeJS.ErrnoException)))
+      // The simulation knows the kubelet's words for its pods; otherwise say what containerd says.
+      const text = (error as {kubeletMessage?: string}).kubeletMessage ?? this.dialError(port, error as NodeJS.ErrnoException)
+      this.send(index * 2 + 1, Buffer.from(text))
       this.portDone(index)
       return
     }

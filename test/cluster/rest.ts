@@ -7,6 +7,7 @@ import {defaultManager, droppedByApply, recordApply, recordUpdate, removePath, r
 import {PATCH_TYPES, jsonPatch, mergePatch, strategicMerge} from './patch.ts'
 import {apiVersionOf, type ResourceDef} from './registry.ts'
 import {hooksFor, type HookContext} from './resources/index.ts'
+import type {Allocators} from './resources/services.ts'
 import {dropFields, unknownFields} from './schema.ts'
 import {matchFields, matchLabels, parseFieldSelector, parseLabelSelector} from './selectors.ts'
 import {
@@ -34,7 +35,7 @@ export interface RestResult {
 
 export interface RestEnv {
   store: Store
-  allocators: unknown
+  allocators: Allocators
 }
 
 function now(): string {
@@ -80,6 +81,7 @@ export async function decodeBody(r: RestRequest, kindOverride?: string): Promise
     const what = Array.isArray(obj) ? 'array' : obj === null ? 'null' : typeof obj === 'string' ? 'string' : typeof obj === 'number' ? 'number' : 'bool'
     throw new HttpError(badRequest(`the object provided is unrecognized (must be of type ${expectedKind}): couldn't get version/kind; json parse error: json: cannot unmarshal ${what} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" } (${summarize(body)})`))
   }
+  checkMetaTypes(r.def.kind, obj)
   const gv = apiVersionOf(r.def)
   if (obj.apiVersion !== undefined && obj.apiVersion !== '' && obj.apiVersion !== gv) {
     throw new HttpError(badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`))
@@ -91,15 +93,54 @@ export async function decodeBody(r: RestRequest, kindOverride?: string): Promise
   return obj
 }
 
+function goType(v: unknown): string {
+  if (Array.isArray(v)) return 'array'
+  if (v === null) return 'null'
+  if (typeof v === 'boolean') return 'bool'
+  return typeof v === 'object' ? 'object' : typeof v
+}
+
+/** The typed decoder rejects wrongly typed metadata fields; report them as it does. */
+function checkMetaTypes(kind: string, obj: any): void {
+  const fail = (field: string, value: unknown, type: string): never => {
+    throw new HttpError(badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ${goType(value)} into Go struct field ObjectMeta.metadata.${field} of type ${type}`))
+  }
+  const meta = obj.metadata
+  if (meta === undefined || meta === null) return
+  if (typeof meta !== 'object' || Array.isArray(meta)) {
+    throw new HttpError(badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ${goType(meta)} into Go struct field ${kind}.metadata of type v1.ObjectMeta`))
+  }
+  for (const f of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid']) {
+    if (meta[f] !== undefined && meta[f] !== null && typeof meta[f] !== 'string') fail(f, meta[f], 'string')
+  }
+  for (const f of ['labels', 'annotations']) {
+    const m = meta[f]
+    if (m === undefined || m === null) continue
+    if (typeof m !== 'object' || Array.isArray(m)) fail(f, m, 'map[string]string')
+    for (const v of Object.values(m)) if (typeof v !== 'string') fail(f, v, 'string')
+  }
+}
+
 /** fieldValidation: Strict -> 400, Warn (the default) -> warnings, Ignore -> silently dropped. */
-export function checkFields(r: RestRequest, obj: any, warnings: string[]): void {
+function validationMode(r: RestRequest): 'Strict' | 'Warn' | 'Ignore' {
   const mode = r.query.get('fieldValidation') ?? 'Warn'
-  if (!['Strict', 'Warn', 'Ignore'].includes(mode)) {
+  if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw new HttpError(badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${JSON.stringify(mode)}`))
   }
+  return mode
+}
+
+export function checkFields(r: RestRequest, obj: any, warnings: string[], decoding = true): void {
+  const mode = validationMode(r)
+  if (hooksFor(r.def.resource).decodesFields) return
   const unknown = unknownFields(r.def.resource, obj)
   if (unknown.length === 0) return
-  if (mode === 'Strict') throw new HttpError(badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`))
+  if (mode === 'Strict') {
+    const strict = `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`
+    // the create/update decoder wraps it (transformDecodeError); the patch path reports it bare
+    const version = String(obj.apiVersion ?? apiVersionOf(r.def)).split('/').pop()
+    throw new HttpError(badRequest(decoding ? `${obj.kind ?? r.def.kind} in version "${version}" cannot be handled as a ${r.def.kind}: ${strict}` : strict))
+  }
   if (mode === 'Warn') for (const f of unknown) warnings.push(`unknown field "${f}"`)
   dropFields(obj, unknown)
 }
@@ -130,8 +171,8 @@ function requireNamespace(env: RestEnv, r: RestRequest, verb: 'create' | 'update
   }
 }
 
-function hookCtx(env: RestEnv, def: ResourceDef): HookContext {
-  return {def, allocators: env.allocators}
+function hookCtx(env: RestEnv, r: RestRequest, isDry: boolean, warnings: string[]): HookContext {
+  return {def: r.def, allocators: env.allocators, dryRun: isDry, fieldValidation: validationMode(r), warnings}
 }
 
 function rethrow(e: unknown): never {
@@ -225,13 +266,13 @@ export async function create(env: RestEnv, r: RestRequest): Promise<RestResult> 
   checkNamespaceOfBody(r, obj)
   requireNamespace(env, r, 'create')
   obj = withKind(r.def, obj)
-  return {code: 201, body: createObject(env, r, obj, manager, isDry, 'Update'), warnings}
+  return {code: 201, body: createObject(env, r, obj, manager, isDry, warnings, 'Update'), warnings}
 }
 
 /** Shared by POST and by server-side apply of a missing object. */
-function createObject(env: RestEnv, r: RestRequest, input: any, manager: string, isDry: boolean, op: 'Update' | 'Apply', applied?: any): any {
+function createObject(env: RestEnv, r: RestRequest, input: any, manager: string, isDry: boolean, warnings: string[], op: 'Update' | 'Apply', applied?: any): any {
   const hooks = hooksFor(r.def.resource)
-  const ctx = hookCtx(env, r.def)
+  const ctx = hookCtx(env, r, isDry, warnings)
   let obj = structuredClone(input)
   const meta = obj.metadata
   for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields', 'generation']) delete meta[f]
@@ -243,7 +284,6 @@ function createObject(env: RestEnv, r: RestRequest, input: any, manager: string,
   if (op === 'Apply') recordApply(obj, undefined, applied, manager, apiVersionOf(r.def), true)
   else recordUpdate(obj, undefined, manager, apiVersionOf(r.def))
   if (isDry) {
-    hooks.release?.(obj, ctx)
     if (env.store.get(r.def.resource, meta.namespace ?? '', obj.metadata.name)) throw new HttpError(alreadyExists(r.def.resource, obj.metadata.name))
     obj.metadata.uid = globalThis.crypto.randomUUID()
     obj.metadata.creationTimestamp = now()
@@ -270,9 +310,9 @@ function immutableMeta(r: RestRequest, obj: any, old: any): void {
 }
 
 /** Writes `obj` over the stored `old` (after hooks); shared by PUT and PATCH. */
-function updateObject(env: RestEnv, r: RestRequest, obj: any, old: any, opts: {manager: string; isDry: boolean; checkRv: boolean; op: 'Update' | 'Apply'; applied?: any; force?: boolean}): any {
+function updateObject(env: RestEnv, r: RestRequest, obj: any, old: any, opts: {manager: string; isDry: boolean; checkRv: boolean; op: 'Update' | 'Apply'; applied?: any; force?: boolean; warnings: string[]}): any {
   const hooks = hooksFor(r.def.resource)
-  const ctx = hookCtx(env, r.def)
+  const ctx = hookCtx(env, r, opts.isDry, opts.warnings)
   immutableMeta(r, obj, old)
   obj.metadata.uid = old.metadata.uid
   obj.metadata.creationTimestamp = old.metadata.creationTimestamp
@@ -283,6 +323,7 @@ function updateObject(env: RestEnv, r: RestRequest, obj: any, old: any, opts: {m
   const hasStatus = Boolean(r.def.subresources.status)
   if (r.subresource === 'status') {
     obj = {...structuredClone(old), status: obj.status, metadata: {...old.metadata, labels: obj.metadata.labels, annotations: obj.metadata.annotations, resourceVersion: obj.metadata.resourceVersion}}
+    if (hooks.prepareStatusUpdate) obj = hooks.prepareStatusUpdate(obj, old, ctx)
   } else {
     if (hasStatus) obj.status = structuredClone(old.status)
     if (hooks.prepareUpdate) obj = hooks.prepareUpdate(obj, old, ctx)
@@ -328,10 +369,10 @@ export async function update(env: RestEnv, r: RestRequest): Promise<RestResult> 
   obj = withKind(r.def, obj)
   const old = env.store.get(r.def.resource, r.namespace ?? '', r.name!)
   if (!old) {
-    if (hooksFor(r.def.resource).allowCreateOnUpdate && !r.subresource) return {code: 201, body: createObject(env, r, obj, manager, isDry, 'Update'), warnings}
+    if (hooksFor(r.def.resource).allowCreateOnUpdate && !r.subresource) return {code: 201, body: createObject(env, r, obj, manager, isDry, warnings, 'Update'), warnings}
     throw new HttpError(notFound(r.def.resource, r.name!))
   }
-  return {code: 200, body: updateObject(env, r, obj, old, {manager, isDry, checkRv: true, op: 'Update'}), warnings}
+  return {code: 200, body: updateObject(env, r, obj, old, {manager, isDry, checkRv: true, op: 'Update', warnings}), warnings}
 }
 
 // ---- patch ------------------------------------------------------------------------------------------------
@@ -359,18 +400,18 @@ export async function patch(env: RestEnv, r: RestRequest): Promise<RestResult> {
     if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
       throw patchBodyError(`json: cannot unmarshal ${Array.isArray(parsed.value) ? 'array' : typeof parsed.value} into Go value of type map[string]interface {}`)
     }
-    checkFields(r, parsed.value, warnings)
+    checkFields(r, parsed.value, warnings, false)
     next = type === 'application/merge-patch+json' ? mergePatch(current, parsed.value) : strategicMerge(current, parsed.value)
   }
   if (next === null || typeof next !== 'object' || Array.isArray(next)) throw patchBodyError('the patch result is not an object')
-  if (type === 'application/json-patch+json') checkFields(r, next, warnings)
+  if (type === 'application/json-patch+json') checkFields(r, next, warnings, false)
   next.metadata ??= {}
   if (next.metadata.name !== old.metadata.name) throw new HttpError(badRequest(`the name of the object (${next.metadata.name ?? ''}) does not match the name on the URL (${r.name})`))
   if (r.def.namespaced && next.metadata.namespace !== old.metadata.namespace) throw new HttpError(badRequest('the namespace of the provided object does not match the namespace sent on the request'))
   next = withKind(r.def, next)
   // A patch carrying a resourceVersion is a precondition; otherwise it applies to the latest version.
   const checkRv = next.metadata.resourceVersion !== old.metadata.resourceVersion
-  return {code: 200, body: updateObject(env, r, next, old, {manager, isDry, checkRv, op: 'Update'}), warnings}
+  return {code: 200, body: updateObject(env, r, next, old, {manager, isDry, checkRv, op: 'Update', warnings}), warnings}
 }
 
 async function apply(env: RestEnv, r: RestRequest, body: Buffer, isDry: boolean, warnings: string[]): Promise<RestResult> {
@@ -394,7 +435,7 @@ async function apply(env: RestEnv, r: RestRequest, body: Buffer, isDry: boolean,
   if (applied.apiVersion !== gv || applied.kind !== r.def.kind) {
     throw new HttpError(badRequest(`the API version in the data (${applied.apiVersion}) does not match the expected API version (${gv})`))
   }
-  checkFields(r, applied, warnings)
+  checkFields(r, applied, warnings, false)
   applied.metadata ??= {}
   if (applied.metadata.name !== undefined && applied.metadata.name !== r.name) {
     throw new HttpError(badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${r.name})`))
@@ -408,13 +449,13 @@ async function apply(env: RestEnv, r: RestRequest, body: Buffer, isDry: boolean,
   if (!old) {
     if (r.subresource) throw new HttpError(notFound(r.def.resource, r.name!))
     requireNamespace(env, r, 'create')
-    return {code: 201, body: createObject(env, r, withKind(r.def, structuredClone(applied)), manager, isDry, 'Apply', applied), warnings}
+    return {code: 201, body: createObject(env, r, withKind(r.def, structuredClone(applied)), manager, isDry, warnings, 'Apply', applied), warnings}
   }
   let merged = strategicMerge(withKind(r.def, old), applied)
   for (const p of droppedByApply(old, applied, manager)) removePath(merged, p)
   merged = withKind(r.def, merged)
   const checkRv = applied.metadata.resourceVersion !== undefined
-  return {code: 200, body: updateObject(env, r, merged, old, {manager, isDry, checkRv, op: 'Apply', applied, force}), warnings}
+  return {code: 200, body: updateObject(env, r, merged, old, {manager, isDry, checkRv, op: 'Apply', applied, force, warnings}), warnings}
 }
 
 // ---- delete -----------------------------------------------------------------------------------------------
@@ -466,10 +507,24 @@ function deleteOne(env: RestEnv, r: RestRequest, obj: any, opts: any, isDry: boo
     effects.afterDelete(r.def, stored, propagation)
     return withKind(r.def, stored)
   }
+  if (r.def.resource === 'pods' && obj.spec?.nodeName && obj.status?.phase !== 'Succeeded' && obj.status?.phase !== 'Failed') {
+    // Graceful deletion: the pod gets a deletionTimestamp and the kubelet removes it once its containers stopped.
+    const grace = Number.isInteger(opts.gracePeriodSeconds) ? opts.gracePeriodSeconds : (obj.spec.terminationGracePeriodSeconds ?? 30)
+    if (grace > 0 || obj.metadata.deletionTimestamp) {
+      if (obj.metadata.deletionTimestamp) return withKind(r.def, obj)
+      const terminating = structuredClone(obj)
+      terminating.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+      terminating.metadata.deletionGracePeriodSeconds = grace
+      if (isDry) return withKind(r.def, terminating)
+      const stored = env.store.update('pods', terminating)
+      if (propagation === 'Orphan') effects.afterDelete(r.def, stored, propagation)
+      return withKind(r.def, stored)
+    }
+  }
   if (isDry) return withKind(r.def, obj)
   const deleted = env.store.delete(r.def.resource, obj.metadata.namespace ?? '', obj.metadata.name)
   if (!deleted) throw new HttpError(notFound(r.def.resource, obj.metadata.name))
-  hooksFor(r.def.resource).release?.(deleted, hookCtx(env, r.def))
+  hooksFor(r.def.resource).release?.(deleted, hookCtx(env, r, false, []))
   effects.afterDelete(r.def, deleted, propagation)
   return withKind(r.def, deleted)
 }

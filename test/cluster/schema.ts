@@ -78,6 +78,7 @@ export function unknownFields(resource: string, obj: any): string[] {
     if (Array.isArray(value)) return
     for (const [k, v] of Object.entries(value)) {
       const p = path ? `${path}.${k}` : k
+      if (k.startsWith('$')) continue // strategic merge patch directives
       if (!Object.hasOwn(s, k)) acc.push(p)
       else walkIndexed(v, s[k], p, acc)
     }

@@ -8,10 +8,11 @@ import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {authenticate, authorize, type Credentials, type Identity} from './auth.ts'
 import type {ClusterPKI} from './certs.ts'
-import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, version} from './discovery.ts'
+import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, openAPIV3Document, openAPIV3Index, version} from './discovery.ts'
 import {negotiate, send, sendStatus} from './http.ts'
 import type {Latency} from './latency.ts'
 import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
+import type {Allocators} from './resources/services.ts'
 import * as rest from './rest.ts'
 import {
   HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
@@ -27,7 +28,7 @@ export interface ServerDeps {
   pki: ClusterPKI
   creds: Credentials
   latency: Latency
-  allocators: unknown
+  allocators: Allocators
   bookmarkIntervalMs: number
   portForwardHandlers: UpgradeHandler[]
 }
@@ -45,7 +46,7 @@ const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/vnd
 
 /** Splits /api/v1/... or /apis/G/V/... into resource coordinates; undefined for non-resource paths. */
 export function parseResourcePath(path: string): RequestInfo | undefined {
-  const segs = path.split('/').filter(Boolean).map(decodeURIComponent)
+  const segs = path.split('/').filter(Boolean).map(decodeURIComponent) // callers check the escapes first
   let group: string
   let version: string
   let rest: string[]
@@ -61,6 +62,7 @@ export function parseResourcePath(path: string): RequestInfo | undefined {
   let namespace: string | undefined
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const candidate = findResource(group, version, rest[2])
+    if (candidate && !candidate.namespaced) return {unknown: {resource: rest[2], group}, namespace: rest[1], name: rest[3]}
     if (candidate?.namespaced || (!candidate && rest.length >= 3 && !(rest.length === 3 && ['status', 'finalize'].includes(rest[2])))) {
       namespace = rest[1]
       rest = rest.slice(2)
@@ -147,7 +149,8 @@ export class ApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const {latency} = this.#deps
-    const url = new URL(req.url ?? '/', 'https://localhost')
+    const url = requestURL(req)
+    if (!url) return sendStatus(res, latency, badRequest(`invalid URI: ${JSON.stringify(req.url ?? '')}`))
     const path = url.pathname
     const who = authenticate(req, this.#deps.creds, path)
     if (who === undefined) return sendStatus(res, latency, unauthorized())
@@ -170,6 +173,10 @@ export class ApiServer {
     if (!info.def.verbs.includes(verb) && verb !== 'get') return sendStatus(res, latency, methodNotAllowed())
     if ((verb === 'create' || verb === 'deletecollection') && info.def.namespaced && info.namespace === undefined) return sendStatus(res, latency, methodNotAllowed())
     if ((verb === 'get' || verb === 'update' || verb === 'patch' || verb === 'delete') && info.def.namespaced && info.namespace === undefined) return sendStatus(res, latency, pathNotFound())
+    for (const param of ['limit', 'timeoutSeconds']) {
+      const v = url.searchParams.get(param)
+      if (v !== null && !/^-?\d+$/.test(v)) return sendStatus(res, latency, badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`))
+    }
     const format = negotiate(req.headers.accept)
     if (!format) return sendStatus(res, latency, notAcceptable(ACCEPTED_TYPES))
     const r: rest.RestRequest = {req, def: info.def, namespace: info.namespace, name: info.name, subresource: info.subresource, query: url.searchParams, user: identity.user}
@@ -226,9 +233,15 @@ export class ApiServer {
         if (doc) return send(res, latency, 200, doc)
       }
     }
+    if (p === '/openapi/v3') return send(res, latency, 200, openAPIV3Index())
+    const oa = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(p)
+    if (oa) {
+      const doc = oa[1] ? openAPIV3Document('', oa[1]) : openAPIV3Document(oa[2], oa[3])
+      if (doc) return send(res, latency, 200, doc)
+    }
     if (p === '/') {
       const paths = ['/api', '/api/v1', '/apis', '/apis/', ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}`),
-        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/readyz', '/version']
+        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/openapi/v3', '/readyz', '/version']
       return send(res, latency, 200, {paths: [...new Set(paths)].sort()})
     }
     return sendStatus(res, latency, pathNotFound())
@@ -268,7 +281,8 @@ export class ApiServer {
     const answer = (s: ReturnType<typeof status>): void => {
       void latency.wait().then(() => writeRaw(socket, s))
     }
-    const url = new URL(req.url ?? '/', 'https://localhost')
+    const url = requestURL(req)
+    if (!url) return answer(badRequest(`invalid URI: ${JSON.stringify(req.url ?? '')}`))
     const who = authenticate(req, this.#deps.creds, url.pathname)
     if (who === undefined || who === 'anonymous') return answer(unauthorized())
     const info = parseResourcePath(url.pathname)
@@ -311,7 +325,22 @@ export class ApiServer {
       })
       return
     }
-    if (propagation === 'Orphan' || !obj.metadata?.uid) return
+    if (!obj.metadata?.uid) return
+    if (propagation === 'Orphan') {
+      // the garbage collector removes the owner reference from the dependents
+      for (const d of RESOURCES) {
+        if (!d.namespaced) continue
+        for (const o of store.list(d.resource, obj.metadata.namespace)) {
+          const refs = o.metadata.ownerReferences ?? []
+          if (!refs.some((ref: any) => ref.uid === obj.metadata.uid)) continue
+          const kept = refs.filter((ref: any) => ref.uid !== obj.metadata.uid)
+          if (kept.length) o.metadata.ownerReferences = kept
+          else delete o.metadata.ownerReferences
+          store.update(d.resource, o)
+        }
+      }
+      return
+    }
     setImmediate(() => {
       for (const d of RESOURCES) {
         if (!d.namespaced) continue
@@ -323,6 +352,19 @@ export class ApiServer {
         }
       }
     })
+  }
+}
+
+/** The request URL, or undefined when it is not a valid origin-form path with valid escapes. */
+function requestURL(req: IncomingMessage): URL | undefined {
+  const raw = req.url ?? '/'
+  if (!raw.startsWith('/')) return undefined
+  try {
+    const url = new URL(`https://localhost${raw}`)
+    decodeURIComponent(url.pathname)
+    return url
+  } catch {
+    return undefined
   }
 }
 

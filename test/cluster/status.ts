@@ -119,7 +119,8 @@ export function invalid(kind: string, name: string, causes: Array<{type: string;
     }
   }
   const aggregate = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`
-  return status(422, 'Invalid', `${kind} "${name}" is invalid: ${aggregate}`, {
+  const qualifiedKind = group ? `${kind}.${group}` : kind
+  return status(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${aggregate}`, {
     name, group, kind, causes: causes.map((c) => ({reason: c.type, message: c.detail, field: c.field})),
   })
 }

@@ -144,6 +144,19 @@ test('scaling up and down, then a template change rolls out a new ReplicaSet', a
   assert.equal(dep2.status.updatedReplicas, 3)
   assert.equal(dep2.status.conditions.find((c: any) => c.type === 'Progressing').message, `ReplicaSet "${rs2.metadata.name}" has successfully progressed.`)
   assert.ok(eventLines(store, 'Deployment', 'api').some((e) => e.startsWith(`ScalingReplicaSet: Scaled down replica set ${rs1.metadata.name} from `) && e.endsWith(' to 0')))
+
+  // rollback to the first template: its ReplicaSet comes back as revision 3
+  const back = store.get('apps/deployments', 'default', 'api')
+  back.spec.template.spec.containers[0].image = 'nginx:1.27'
+  store.update('apps/deployments', back)
+  await sim.idle()
+  const again = store.get('apps/replicasets', 'default', rs1.metadata.name)
+  assert.equal(again.metadata.annotations['deployment.kubernetes.io/revision'], '3')
+  assert.equal(again.metadata.annotations['deployment.kubernetes.io/revision-history'], '1')
+  assert.equal(again.spec.replicas, 3)
+  assert.equal(store.get('apps/replicasets', 'default', rs2.metadata.name).spec.replicas, 0)
+  assert.equal(store.get('apps/deployments', 'default', 'api').metadata.annotations['deployment.kubernetes.io/revision'], '3')
+  assert.equal(store.list('apps/replicasets', 'default').length, 2)
 })
 
 test('a rollout to pods that never become ready keeps the old pods serving', async (t) => {
@@ -303,4 +316,76 @@ test('sim.svc.local/phase: Pending pods get no IP and no endpoints until they ru
   await sim.idle()
   assert.equal(store.get('pods', 'default', 'p-a').status.phase, 'Succeeded')
   assert.equal(store.get('endpoints', 'default', 'p').subsets, undefined)
+})
+
+test('with garbageCollector: false, dependents are left to the API server', async (t) => {
+  const store = new Store()
+  const sim = startSimulation(store, {garbageCollector: false})
+  t.after(() => sim.stop())
+  store.create('apps/deployments', deployment('keep', 1))
+  await sim.idle()
+  store.delete('apps/deployments', 'default', 'keep')
+  await sim.idle()
+  assert.equal(store.list('apps/replicasets', 'default').length, 1)
+  assert.equal(podsOf(store, 'keep-').length, 1)
+})
+
+test('one simulation per store', async (t) => {
+  const store = new Store()
+  const a = startSimulation(store)
+  t.after(() => a.stop())
+  assert.equal(startSimulation(store), a)
+  await a.stop()
+  const b = startSimulation(store)
+  t.after(() => b.stop())
+  assert.notEqual(b, a)
+})
+
+test('a bare ReplicaSet keeps its replica count, replacing deleted pods', async (t) => {
+  const {store, sim} = setup(t)
+  store.create('apps/replicasets', {
+    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: {name: 'bare', namespace: 'default'},
+    spec: {replicas: 2, selector: {matchLabels: {app: 'bare'}}, template: {metadata: {labels: {app: 'bare'}}, spec: {containers: [{name: 'c', image: 'busybox'}]}}},
+  })
+  await sim.idle()
+  const first = podsOf(store, 'bare-').map((p) => p.metadata.name)
+  assert.equal(first.length, 2)
+  store.delete('pods', 'default', first[0])
+  await sim.idle()
+  const now = podsOf(store, 'bare-').map((p) => p.metadata.name)
+  assert.equal(now.length, 2)
+  assert.ok(!now.includes(first[0]))
+  assert.deepEqual(store.get('apps/replicasets', 'default', 'bare').status, {replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1})
+})
+
+test('Recreate: the old pods go before the new ones come', async (t) => {
+  const {store, sim} = setup(t)
+  const d = deployment('rec', 2)
+  d.spec.strategy = {type: 'Recreate'}
+  store.create('apps/deployments', d)
+  await sim.idle()
+  const seen: string[] = []
+  const unsubscribe = store.subscribe((e) => {
+    if (e.resource === 'pods' && e.type !== 'MODIFIED') seen.push(`${e.type} ${e.object.spec.containers[0].image}`)
+  })
+  t.after(unsubscribe)
+  const cur = store.get('apps/deployments', 'default', 'rec')
+  cur.spec.template.spec.containers[0].image = 'nginx:2'
+  store.update('apps/deployments', cur)
+  await sim.idle()
+  assert.deepEqual(seen, ['DELETED nginx:1.27', 'DELETED nginx:1.27', 'ADDED nginx:2', 'ADDED nginx:2'])
+  assert.equal(store.get('apps/deployments', 'default', 'rec').status.updatedReplicas, 2)
+})
+
+test('a pod spec update is acknowledged in status.observedGeneration', async (t) => {
+  const {store, sim} = setup(t)
+  store.create('pods', barePod('gen', {app: 'gen'}))
+  await sim.idle()
+  const pod = store.get('pods', 'default', 'gen')
+  assert.equal(pod.status.observedGeneration, pod.metadata.generation)
+  pod.spec.containers[0].image = 'nginx:2'
+  const updated = store.update('pods', pod)
+  assert.equal(updated.metadata.generation, pod.metadata.generation + 1)
+  await sim.idle()
+  assert.equal(store.get('pods', 'default', 'gen').status.observedGeneration, updated.metadata.generation)
 })

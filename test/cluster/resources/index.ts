@@ -4,12 +4,15 @@
  */
 import type {ResourceDef} from '../registry.ts'
 import {HttpError, invalid} from '../status.ts'
-import {serviceSemantics} from './services.ts'
+import {serviceSemantics, type Allocators, type Prepared} from './services.ts'
 
 export interface HookContext {
   def: ResourceDef
-  /** services allocators (opaque) */
-  allocators: unknown
+  allocators: Allocators
+  dryRun: boolean
+  fieldValidation: 'Strict' | 'Warn' | 'Ignore'
+  /** warnings to send back (Warning: 299 headers) */
+  warnings: string[]
 }
 
 export interface ResourceHooks {
@@ -17,7 +20,11 @@ export interface ResourceHooks {
   prepareCreate?(obj: any, ctx: HookContext): any
   /** same for an update of the main resource */
   prepareUpdate?(obj: any, old: any, ctx: HookContext): any
-  /** undo allocations of a prepared object that will not be stored (dry run, AlreadyExists) */
+  /** an update of the status subresource (spec already copied from the stored object) */
+  prepareStatusUpdate?(obj: any, old: any, ctx: HookContext): any
+  /** checks unknown fields itself (the generic fieldValidation check is skipped) */
+  decodesFields?: boolean
+  /** undo allocations of a prepared object that will not be stored (AlreadyExists) or that was deleted */
   release?(obj: any, ctx: HookContext): void
   /** PUT on a missing object creates it */
   allowCreateOnUpdate?: boolean
@@ -138,9 +145,14 @@ function workloadHooks(kind: 'Deployment' | 'ReplicaSet'): ResourceHooks {
   return {prepareCreate: prepare, prepareUpdate: (obj, _old, ctx) => prepare(obj, ctx)}
 }
 
-function serviceResult(ctx: HookContext, r: {ok: true; service: any} | {ok: false; status: any}): any {
-  if (!r.ok) throw new HttpError(r.status)
+function serviceResult(ctx: HookContext, r: Prepared): any {
+  if (!r.ok) throw new HttpError(r.status as any)
+  ctx.warnings.push(...(r.warnings ?? []))
   return r.service
+}
+
+function serviceOptions(ctx: HookContext): {dryRun: boolean; fieldValidation: 'Strict' | 'Warn' | 'Ignore'} {
+  return {dryRun: ctx.dryRun, fieldValidation: ctx.fieldValidation}
 }
 
 const HOOKS: Record<string, ResourceHooks> = {
@@ -158,14 +170,18 @@ const HOOKS: Record<string, ResourceHooks> = {
     },
   },
   services: {
+    decodesFields: true,
     prepareCreate(obj, ctx) {
-      return serviceResult(ctx, serviceSemantics.prepareServiceCreate(obj, ctx.allocators))
+      return serviceResult(ctx, serviceSemantics.prepareCreate(obj, ctx.allocators, serviceOptions(ctx)))
     },
     prepareUpdate(obj, old, ctx) {
-      return serviceResult(ctx, serviceSemantics.prepareServiceUpdate(obj, old, ctx.allocators))
+      return serviceResult(ctx, serviceSemantics.prepareUpdate(obj, old, ctx.allocators, serviceOptions(ctx)))
+    },
+    prepareStatusUpdate(obj, old, ctx) {
+      return serviceResult(ctx, serviceSemantics.prepareStatusUpdate(obj, old, ctx.allocators, serviceOptions(ctx)))
     },
     release(obj, ctx) {
-      serviceSemantics.releaseService(obj, ctx.allocators)
+      serviceSemantics.release(obj, ctx.allocators)
     },
   },
   pods: {

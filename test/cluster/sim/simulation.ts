@@ -29,6 +29,11 @@ export interface SimulationOptions {
   now?: () => Date
   /** Called with errors a reconcile could not recover from (default: ignored). */
   onError?: (err: unknown) => void
+  /**
+   * Run the background garbage collector (delete dependents whose owner is gone). Default true; an API
+   * server that collects garbage itself (honouring propagationPolicy Orphan) passes false.
+   */
+  garbageCollector?: boolean
 }
 
 export interface Simulation {
@@ -86,6 +91,7 @@ class SimulationImpl implements Simulation {
   private zone: string | undefined
   private readonly now: () => Date
   private readonly onError: (err: unknown) => void
+  private readonly garbageCollector: boolean
   private readonly recorder: EventRecorder
   private readonly caches = new Map<string, Cache>(WATCHED.map((r) => [r, new Map()]))
   private readonly runtimes = new Map<string, RuntimeState>() // by pod uid
@@ -101,12 +107,16 @@ class SimulationImpl implements Simulation {
   private running: Promise<void> | undefined
   private stopped = false
 
-  constructor(store: SimStore, options: SimulationOptions) {
+  private readonly onStop: () => void
+
+  constructor(store: SimStore, options: SimulationOptions, onStop: () => void) {
     this.store = store
+    this.onStop = onStop
     this.nodeName = options.nodeName ?? 'local-node'
     this.hostIP = options.hostIP ?? ''
     this.now = options.now ?? (() => new Date())
     this.onError = options.onError ?? (() => {})
+    this.garbageCollector = options.garbageCollector ?? true
     this.recorder = new EventRecorder(store)
     const unsubscribe = store.subscribe((event) => this.onStoreEvent(event))
     this.unsubscribe = typeof unsubscribe === 'function' ? unsubscribe : undefined
@@ -289,7 +299,7 @@ class SimulationImpl implements Simulation {
         await this.deleteQuietly(R.endpoints, ep)
       }
     }
-    if (uid == null) return
+    if (uid == null || !this.garbageCollector) return
     for (const dependentResource of [R.replicasets, R.pods, R.endpointslices]) {
       for (const obj of [...this.cache(dependentResource).values()]) {
         const refs: any[] = obj.metadata.ownerReferences ?? []
@@ -400,7 +410,15 @@ class SimulationImpl implements Simulation {
         await this.recordContainerEvents(this.cache(R.pods).get(k) ?? pod)
       }
     }
-    this.ensureContainers(this.cache(R.pods).get(k) ?? pod, rt)
+    // a spec update (e.g. a new image) moves generation: the kubelet reports that it has seen it
+    const latest = this.cache(R.pods).get(k) ?? pod
+    const gen = latest.metadata.generation
+    if (typeof gen === 'number' && typeof latest.status?.observedGeneration === 'number' && latest.status.observedGeneration < gen) {
+      const updated = clone(latest)
+      updated.status.observedGeneration = gen
+      await this.store.update(R.pods, updated)
+    }
+    this.ensureContainers(this.cache(R.pods).get(k) ?? latest, rt)
   }
 
   private async recordContainerEvents(pod: any): Promise<void> {
@@ -554,6 +572,17 @@ class SimulationImpl implements Simulation {
     }
     if (newRS && !paused) {
       newRS = this.cache(R.replicasets).get(objKey(newRS)) ?? newRS
+      // rolling back to an older template: its ReplicaSet becomes the newest revision again
+      const maxRevision = Math.max(0, ...all.map(revisionOf))
+      if (!created && revisionOf(newRS) < maxRevision) {
+        const updated = clone(newRS)
+        const annotations = {...(updated.metadata.annotations ?? {})}
+        const previous = annotations[REVISION_ANNOTATION]
+        if (previous) annotations['deployment.kubernetes.io/revision-history'] = annotations['deployment.kubernetes.io/revision-history'] ? `${annotations['deployment.kubernetes.io/revision-history']},${previous}` : previous
+        annotations[REVISION_ANNOTATION] = String(maxRevision + 1)
+        updated.metadata.annotations = annotations
+        newRS = (await this.store.update(R.replicasets, updated)) ?? updated
+      }
       const oldRSs = all.filter((rs) => rs.metadata.uid !== newRS.metadata.uid)
       const oldPodsLeft = oldRSs.reduce((n, rs) => n + this.ownedPods(rs).length, 0)
       if (!created) {
@@ -680,6 +709,7 @@ class SimulationImpl implements Simulation {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.onStop()
     this.unsubscribe?.()
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
@@ -702,10 +732,17 @@ function isNotFound(err: any): boolean {
 
 /**
  * Starts the simulation on a store: subscribes at once, reconciles what the store already holds,
- * then follows its events. `await sim.idle()` waits until everything has settled.
+ * then follows its events. `await sim.idle()` waits until everything has settled. Calling it again
+ * for the same store (until stop()) returns the same simulation.
  */
 export function startSimulation(store: SimStore, options: SimulationOptions = {}): Simulation {
-  const sim = new SimulationImpl(store, options)
+  // one simulation per store: a second call returns the running one (its options stay in force)
+  const running = RUNNING.get(store)
+  if (running) return running
+  const sim = new SimulationImpl(store, options, () => RUNNING.delete(store))
+  RUNNING.set(store, sim)
   sim.start(options.hostIP != null)
   return sim
 }
+
+const RUNNING = new WeakMap<SimStore, Simulation>()

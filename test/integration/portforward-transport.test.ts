@@ -1,0 +1,308 @@
+// The port-forward transport against the local cluster: its API server (auth, RBAC, 404) and the
+// v4 handler of test/cluster/portforward-ws.ts in front of the simulated containers.
+
+import assert from 'node:assert/strict'
+import {createHash, randomBytes} from 'node:crypto'
+import {once} from 'node:events'
+import http from 'node:http'
+import {after, before, describe, it} from 'node:test'
+
+import {KubeConfig} from '@kubernetes/client-node'
+import WebSocket from 'ws'
+
+import {KubeClient} from '../../src/kube/client.ts'
+import {ApiError} from '../../src/kube/errors.ts'
+import {openTunnel, PortForwardError, TunnelLostError} from '../../src/portforward/tunnel.ts'
+import {startCluster, type LocalCluster} from '../cluster/index.ts'
+import {registerPortForwardWs} from '../cluster/portforward-ws.ts'
+import {patternBytes} from '../cluster/sim/containers.ts'
+import {connect, destroyAllClients, listenAndForward, readToEnd} from '../helpers/forward-listener.ts'
+import {credsOf} from './cluster-raw.ts'
+
+const ns = 'default'
+const MiB = 1024 * 1024
+
+function clientFor(cluster: LocalCluster, user: 'readonly' | 'token' = 'token'): KubeClient {
+  const kc = new KubeConfig()
+  kc.loadFromString(cluster.kubeconfig(user))
+  return new KubeClient(kc)
+}
+
+async function createPod(client: KubeClient, name: string, annotations: Record<string, string>, ports: number[], nodeName?: string): Promise<void> {
+  await client.request({
+    body: {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {annotations, labels: {app: name}, name},
+      spec: {containers: [{image: 'nginx', name: 'main', ports: ports.map(containerPort => ({containerPort}))}], ...(nodeName ? {nodeName} : {})},
+    },
+    method: 'POST',
+    path: `/api/v1/namespaces/${ns}/pods`,
+  })
+}
+
+async function waitForPhase(client: KubeClient, name: string, phase: string): Promise<void> {
+  for (;;) {
+    const {body} = await client.request({path: `/api/v1/namespaces/${ns}/pods/${name}`})
+    if (body.status?.phase === phase) return
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/** A raw WebSocket upgrade to pods/NAME/portforward with a query and subprotocols of our choice. */
+function rawUpgrade(cluster: LocalCluster, pod: string, query: string, protocols: string[]): Promise<{status: number; body: string; protocol?: string; messages?: Buffer[]}> {
+  const creds = credsOf(cluster)
+  return new Promise(resolve => {
+    const ws = new WebSocket(`${cluster.url}/api/v1/namespaces/${ns}/pods/${pod}/portforward${query}`, protocols, {
+      ca: creds.ca, headers: {Authorization: `Bearer ${creds.token}`}, perMessageDeflate: false,
+    })
+    ws.on('unexpected-response', (req, res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        resolve({body: Buffer.concat(chunks).toString(), status: res.statusCode ?? 0})
+        req.destroy()
+      })
+    })
+    ws.on('error', () => {})
+    ws.on('open', () => {
+      const messages: Buffer[] = []
+      ws.on('message', (m: Buffer) => {
+        messages.push(m)
+        if (messages.length === 2) {
+          ws.close()
+          resolve({body: '', messages, protocol: ws.protocol, status: 101})
+        }
+      })
+    })
+  })
+}
+
+describe('port-forward transport through the local cluster', () => {
+  let cluster: LocalCluster
+  let client: KubeClient
+
+  before(async () => {
+    cluster = await startCluster()
+    registerPortForwardWs(cluster)
+    client = clientFor(cluster)
+    await createPod(client, 'web', {'sim.svc.local/port-8080': 'http', 'sim.svc.local/port-8081': 'hostname', 'sim.svc.local/port-9090': 'refuse'}, [80, 8080, 8081, 9090])
+    await createPod(client, 'elsewhere', {}, [80], 'another-node')
+    await waitForPhase(client, 'web', 'Running')
+  })
+  after(async () => {
+    destroyAllClients()
+    await cluster.stop()
+  })
+
+  it('64 MiB of random bytes through an echo pod come back identical (sha256)', async () => {
+    const l = await listenAndForward(client, {namespace: ns, pod: 'web', port: 80})
+    try {
+      const socket = await connect(l.port)
+      const size = 64 * MiB
+      const sent = createHash('sha256')
+      const got = createHash('sha256')
+      let received = 0
+      const echoed = new Promise<void>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => {
+          got.update(chunk)
+          received += chunk.length
+          if (received >= size) resolve()
+        })
+        socket.once('close', () => reject(new Error(`closed after ${received} bytes`)))
+      })
+      const started = process.hrtime.bigint()
+      for (let written = 0; written < size;) {
+        const chunk = randomBytes(Math.min(256 * 1024, size - written))
+        sent.update(chunk)
+        written += chunk.length
+        if (!socket.write(chunk)) await once(socket, 'drain')
+      }
+      await echoed
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      process.stderr.write(`# echo 64 MiB up + 64 MiB down in ${seconds.toFixed(2)} s: ${(64 / seconds).toFixed(0)} MiB/s each way\n`)
+      assert.equal(got.digest('hex'), sent.digest('hex'))
+      socket.resetAndDestroy()
+      const result = await l.next()
+      assert.equal(result.bytesIn, size)
+      assert.equal(result.bytesOut, size)
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a 64 MiB download from /bytes arrives whole', async () => {
+    const l = await listenAndForward(client, {namespace: ns, pod: 'web', port: 8080})
+    try {
+      const size = 64 * MiB
+      const started = process.hrtime.bigint()
+      const {hash, length, status} = await new Promise<{hash: string; length: number; status: number}>((resolve, reject) => {
+        http.get({agent: false, headers: {Connection: 'close'}, host: '127.0.0.1', path: `/bytes?n=${size}`, port: l.port}, res => {
+          const h = createHash('sha256')
+          let n = 0
+          res.on('data', (chunk: Buffer) => {
+            h.update(chunk)
+            n += chunk.length
+          })
+          res.on('end', () => resolve({hash: h.digest('hex'), length: n, status: res.statusCode ?? 0}))
+          res.on('error', reject)
+        }).on('error', reject)
+      })
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      process.stderr.write(`# download 64 MiB in ${seconds.toFixed(2)} s: ${(64 / seconds).toFixed(0)} MiB/s\n`)
+      assert.equal(status, 200)
+      assert.equal(length, size)
+      const expected = createHash('sha256')
+      for (let offset = 0; offset < size; offset += MiB) expected.update(patternBytes(offset, MiB))
+      assert.equal(hash, expected.digest('hex'))
+      assert.equal((await l.next()).reason, 'completed')
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('200 concurrent tunnels each exchange their own data intact', async () => {
+    const results = await Promise.all(Array.from({length: 200}, async (_, i) => {
+      const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 80})
+      const payload = Buffer.concat([Buffer.from(`tunnel ${i}:`), randomBytes(1000 + i * 10)])
+      t.write(payload)
+      let got = Buffer.alloc(0)
+      while (got.length < payload.length) {
+        const [chunk] = await once(t, 'data') as [Buffer]
+        got = Buffer.concat([got, chunk])
+      }
+      t.destroy()
+      return (await t.done) === undefined && got.equals(payload)
+    }))
+    assert.equal(results.filter(Boolean).length, 200)
+  })
+
+  it('a server-speaks-first pod (hostname) answers without being spoken to', async () => {
+    const l = await listenAndForward(client, {namespace: ns, pod: 'web', port: 8081})
+    try {
+      const socket = await connect(l.port)
+      assert.equal((await readToEnd(socket)).toString(), 'web\n')
+      assert.deepEqual(await l.next(), {bytesIn: 4, bytesOut: 0, reason: 'completed'})
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a refused port gives the kubelet error text, and a new tunnel still works', async () => {
+    const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 9090})
+    t.resume()
+    const error = await t.done
+    assert.ok(error instanceof PortForwardError)
+    assert.match(error.message, /^error forwarding port 9090 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace "[^"]+": failed to connect to localhost:9090 inside namespace "[0-9a-f]{64}", IPv4: dial tcp4 127\.0\.0\.1:9090: connect: connection refused IPv6 dial tcp6 \[::1\]:9090: connect: connection refused $/)
+    const again = await openTunnel(client, {namespace: ns, pod: 'web', port: 8081})
+    const chunks: Buffer[] = []
+    for await (const chunk of again) chunks.push(chunk as Buffer)
+    assert.equal(Buffer.concat(chunks).toString(), 'web\n')
+  })
+
+  it('deleting the pod mid-transfer closes the tunnel', async () => {
+    await createPod(client, 'doomed', {}, [80])
+    await waitForPhase(client, 'doomed', 'Running')
+    const t = await openTunnel(client, {namespace: ns, pod: 'doomed', port: 80})
+    t.write('still there?')
+    await once(t, 'data')
+    const ended = new Promise<void>(resolve => {
+      t.once('end', resolve)
+      t.once('close', resolve)
+    })
+    await client.request({method: 'DELETE', path: `/api/v1/namespaces/${ns}/pods/doomed`, query: {gracePeriodSeconds: 0}})
+    t.resume()
+    await ended
+    await t.done
+  })
+
+  it('403 Forbidden for the readonly user', async () => {
+    const error = await openTunnel(clientFor(cluster, 'readonly'), {namespace: ns, pod: 'web', port: 80}).catch(e => e)
+    assert.ok(error instanceof ApiError)
+    assert.equal(error.code, 403)
+    assert.equal(error.message, 'pods "web" is forbidden: User "readonly" cannot create resource "pods/portforward" in API group "" in the namespace "default"')
+  })
+
+  it('404 for a pod that does not exist', async () => {
+    const error = await openTunnel(client, {namespace: ns, pod: 'ghost', port: 80}).catch(e => e)
+    assert.ok(error instanceof ApiError)
+    assert.equal(error.code, 404)
+    assert.equal(error.message, 'pods "ghost" not found')
+  })
+
+  it('a pod that is not running is refused', async () => {
+    const error = await openTunnel(client, {namespace: ns, pod: 'elsewhere', port: 80}).catch(e => e)
+    assert.ok(error instanceof ApiError)
+    assert.equal(error.code, 500)
+    assert.match(error.message, /pod not found \(\\?"elsewhere_default\\?"\)/)
+  })
+
+  describe('the handshake as the API server and kubelet answer it', () => {
+    for (const [query, status, body] of [
+      ['?ports=abc', 400, 'cannot convert to []int32: strconv.ParseUint: parsing "abc": invalid syntax'],
+      ['?ports=70000', 400, 'cannot convert to []int32: strconv.ParseUint: parsing "70000": value out of range'],
+      ['?ports=', 400, 'cannot convert to []int32: strconv.ParseUint: parsing "": invalid syntax'],
+      ['?ports=0', 400, 'port "0" must be > 0'],
+      ['?ports=80,0', 400, 'port "80,0" must be > 0'],
+      ['', 400, 'query parameter "port" is required'],
+    ] as Array<[string, number, string]>) {
+      it(`${query || 'no ports'} -> ${status} ${body}`, async () => {
+        const answer = await rawUpgrade(cluster, 'web', query, ['v4.channel.k8s.io'])
+        assert.equal(answer.status, status)
+        const text = answer.body.startsWith('{') ? JSON.parse(answer.body).message : answer.body
+        assert.equal(text, body)
+      })
+    }
+    it('other subprotocols only: 403 with no body', async () => {
+      const answer = await rawUpgrade(cluster, 'web', '?ports=80', ['v5.channel.k8s.io', 'channel.k8s.io'])
+      assert.equal(answer.status, 403)
+      assert.equal(answer.body, '')
+    })
+    for (const [offered, chosen, first] of [
+      [[], '', '00 50 00'],
+      [['v4.channel.k8s.io'], 'v4.channel.k8s.io', '00 50 00'],
+      [['v4.base64.channel.k8s.io', 'v4.channel.k8s.io'], 'v4.base64.channel.k8s.io', '0UAA='],
+      [['v5.channel.k8s.io', 'v4.channel.k8s.io'], 'v4.channel.k8s.io', '00 50 00'],
+    ] as Array<[string[], string, string]>) {
+      it(`offered [${offered.join(', ')}] -> "${chosen}", port prefixes first`, async () => {
+        const answer = await rawUpgrade(cluster, 'web', '?ports=80', offered)
+        assert.equal(answer.status, 101)
+        assert.equal(answer.protocol, chosen)
+        const show = (m: Buffer) => chosen === 'v4.base64.channel.k8s.io' ? m.toString() : m.toString('hex').replace(/(..)(?!$)/g, '$1 ')
+        assert.equal(show(answer.messages![0]), first)
+        assert.equal(show(answer.messages![1]), chosen === 'v4.base64.channel.k8s.io' ? '1UAA=' : '01 50 00')
+      })
+    }
+  })
+
+  it('dropped API server connections end an open tunnel with an error, not a hang', async () => {
+    const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 80})
+    t.write('ping')
+    await once(t, 'data')
+    cluster.dropConnections()
+    t.resume()
+    const error = await t.done
+    assert.ok(error instanceof TunnelLostError, String(error))
+    const again = await openTunnel(client, {namespace: ns, pod: 'web', port: 8081})
+    again.resume()
+    assert.equal(await again.done, undefined)
+  })
+
+  it('frames still arrive intact and in order with cluster latency', async () => {
+    cluster.setLatency(20)
+    try {
+      const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 80})
+      const payload = randomBytes(512 * 1024)
+      t.write(payload)
+      let got = Buffer.alloc(0)
+      while (got.length < payload.length) {
+        const [chunk] = await once(t, 'data') as [Buffer]
+        got = Buffer.concat([got, chunk])
+      }
+      assert.ok(got.equals(payload))
+      t.destroy()
+      await t.done
+    } finally {
+      cluster.setLatency(0)
+    }
+  })
+})

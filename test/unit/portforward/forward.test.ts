@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict'
+import {createHash, randomBytes} from 'node:crypto'
+import {once} from 'node:events'
+import {after, before, describe, it} from 'node:test'
+
+import {ApiError} from '../../../src/kube/errors.ts'
+import {PortForwardError, TunnelLostError} from '../../../src/portforward/tunnel.ts'
+import type {ForwardHooks, Tunnel} from '../../../src/portforward/types.ts'
+import {connect, destroyAllClients, listenAndForward, type Listener, readToEnd} from '../../helpers/forward-listener.ts'
+import {behaviours, startV4ApiServer, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
+
+const ns = 'default'
+
+function listen(server: V4ApiServer, pod: string, port: number, hooks: ForwardHooks = {}, user: 'admin' | 'readonly' = 'admin'): Promise<Listener> {
+  return listenAndForward(server.client(user), {namespace: ns, pod, port}, hooks)
+}
+
+describe('forwardConnection', () => {
+  let server: V4ApiServer
+  let replyNow: () => void = () => {}
+
+  before(async () => {
+    server = await startV4ApiServer()
+    server.addPod({
+      name: 'web',
+      ports: {
+        7: behaviours.echo,
+        8: behaviours.hello('web\n'),
+        9: behaviours.silent,
+        10: behaviours.count(11),
+        // Answers with what it got once the test says so (the local side has half-closed by then).
+        13: socket => {
+          const chunks: Buffer[] = []
+          socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+          replyNow = () => socket.end(Buffer.concat(chunks))
+        },
+        14: behaviours.bytes(8 * 1024 * 1024),
+      },
+    })
+  })
+  after(async () => {
+    destroyAllClients()
+    await server.stop()
+  })
+
+  it('half-close: the client ends its side, the pod reply still arrives, then both ends close', async () => {
+    const l = await listen(server, 'web', 10)
+    try {
+      const socket = await connect(l.port)
+      socket.end('hello world')
+      assert.equal((await readToEnd(socket)).toString(), '11\n')
+      const result = await l.next()
+      assert.deepEqual(result, {bytesIn: 3, bytesOut: 11, reason: 'completed'})
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('keeps the connection while the pod thinks, after the local side ended', async () => {
+    const l = await listen(server, 'web', 13)
+    try {
+      const socket = await connect(l.port)
+      socket.end('late reply')
+      await once(socket, 'finish')
+      // Give the bytes time to reach the pod: wait until the pod has them, by polling its sockets.
+      while (!server.podSockets.some(s => s.localPort !== undefined && s.bytesRead === 10)) await new Promise(r => setTimeout(r, 10))
+      replyNow()
+      assert.equal((await readToEnd(socket)).toString(), 'late reply')
+      assert.equal((await l.next()).reason, 'completed')
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a server-speaks-first pod: the greeting, then EOF', async () => {
+    const l = await listen(server, 'web', 8)
+    try {
+      const socket = await connect(l.port)
+      assert.equal((await readToEnd(socket)).toString(), 'web\n')
+      assert.deepEqual(await l.next(), {bytesIn: 4, bytesOut: 0, reason: 'completed'})
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('16 MiB of random bytes come back identical through an echo pod', async () => {
+    const l = await listen(server, 'web', 7)
+    try {
+      const socket = await connect(l.port)
+      const size = 16 * 1024 * 1024
+      const sent = createHash('sha256')
+      const got = createHash('sha256')
+      let received = 0
+      const done = new Promise<void>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => {
+          got.update(chunk)
+          received += chunk.length
+          if (received >= size) resolve()
+        })
+        socket.once('close', () => reject(new Error(`closed after ${received} bytes`)))
+      })
+      let written = 0
+      while (written < size) {
+        const chunk = randomBytes(Math.min(256 * 1024, size - written))
+        sent.update(chunk)
+        written += chunk.length
+        if (!socket.write(chunk)) await once(socket, 'drain')
+      }
+      await done
+      assert.equal(got.digest('hex'), sent.digest('hex'))
+      // A FIN would read as a half-close (v4 cannot pass it on; the echo pod would wait): reset.
+      socket.resetAndDestroy()
+      const result = await l.next()
+      assert.equal(result.reason, 'local-closed')
+      assert.equal(result.bytesIn, size)
+      assert.equal(result.bytesOut, size)
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('200 concurrent connections each get their own bytes back', async () => {
+    const l = await listen(server, 'web', 7)
+    try {
+      const results = await Promise.all(Array.from({length: 200}, async (_, i) => {
+        const socket = await connect(l.port)
+        const payload = Buffer.from(`connection ${i} `.repeat(50 + i))
+        socket.write(payload)
+        let got = Buffer.alloc(0)
+        while (got.length < payload.length) {
+          const [chunk] = await once(socket, 'data') as [Buffer]
+          got = Buffer.concat([got, chunk])
+        }
+        socket.resetAndDestroy()
+        return got.equals(payload)
+      }))
+      assert.equal(results.filter(Boolean).length, 200)
+      for (let i = 0; i < 200; i++) await l.next()
+      assert.ok(l.results.every(r => r.reason === 'local-closed'))
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a refused pod port ends that connection with the error text; the next connection works', async () => {
+    const l = await listen(server, 'web', 81)
+    const good = await listen(server, 'web', 8)
+    try {
+      const socket = await connect(l.port)
+      assert.equal((await readToEnd(socket)).length, 0)
+      const result = await l.next()
+      assert.equal(result.reason, 'error-channel')
+      assert.ok(result.error instanceof PortForwardError)
+      assert.match(result.error.message, /^error forwarding port 81 to pod [0-9a-f]{64}, uid : .*connection refused $/)
+      const again = await connect(good.port)
+      assert.equal((await readToEnd(again)).toString(), 'web\n')
+    } finally {
+      await l.close()
+      await good.close()
+    }
+  })
+
+  it('an upgrade refused with 403 closes the local socket and reports the ApiError', async () => {
+    const l = await listen(server, 'web', 7, {}, 'readonly')
+    try {
+      const socket = await connect(l.port)
+      socket.write('anyone?')
+      assert.equal((await readToEnd(socket)).length, 0)
+      const result = await l.next()
+      assert.equal(result.reason, 'open-failed')
+      assert.ok(result.error instanceof ApiError)
+      assert.equal(result.error.code, 403)
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a dropped API server connection ends the local connection with TunnelLostError', async () => {
+    const l = await listen(server, 'web', 9)
+    try {
+      const socket = await connect(l.port)
+      socket.write('x')
+      while (server.podSockets.filter(s => !s.destroyed).length === 0) await new Promise(r => setTimeout(r, 10))
+      const ended = readToEnd(socket)
+      server.dropConnections()
+      await ended
+      const result = await l.next()
+      assert.equal(result.reason, 'lost')
+      assert.ok(result.error instanceof TunnelLostError)
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('the local client going away closes the tunnel and the pod connection', async () => {
+    const opened: Tunnel[] = []
+    const l = await listen(server, 'web', 9, {onTunnel: t => opened.push(t)})
+    try {
+      const before = server.podSockets.length
+      const socket = await connect(l.port)
+      socket.write('bye')
+      while (server.podSockets.length === before) await new Promise(r => setTimeout(r, 10))
+      const podSocket = server.podSockets[server.podSockets.length - 1]
+      socket.resetAndDestroy()
+      const result = await l.next()
+      assert.equal(result.reason, 'local-closed')
+      assert.equal(await opened[0].done, undefined)
+      // The pod sees its connection end (the silent pod keeps its own side open, as it may).
+      if (!podSocket.readableEnded) await once(podSocket, 'end')
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a silent pod after a local half-close is cut after halfCloseTimeoutMs', async () => {
+    const l = await listen(server, 'web', 9, {halfCloseTimeoutMs: 50})
+    try {
+      const socket = await connect(l.port)
+      socket.end('done talking')
+      assert.equal((await readToEnd(socket)).length, 0)
+      assert.equal((await l.next()).reason, 'half-close-timeout')
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a slow local reader is not mistaken for a silent pod', async () => {
+    const l = await listen(server, 'web', 14, {halfCloseTimeoutMs: 20})
+    try {
+      const socket = await connect(l.port)
+      socket.end()
+      socket.pause()
+      await new Promise(r => setTimeout(r, 300))
+      const data = await readToEnd(socket)
+      assert.equal(data.length, 8 * 1024 * 1024)
+      assert.equal((await l.next()).reason, 'completed')
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a client that leaves while the tunnel is still opening: local-closed, the upgrade abandoned', async () => {
+    server.stall(true)
+    const l = await listen(server, 'web', 7)
+    try {
+      const socket = await connect(l.port)
+      // (A FIN here would be a half-close: the tunnel would still open and deliver the reply.)
+      socket.resetAndDestroy()
+      const result = await l.next()
+      assert.equal(result.reason, 'local-closed')
+      assert.deepEqual([result.bytesIn, result.bytesOut], [0, 0])
+    } finally {
+      server.stall(false)
+      await l.close()
+    }
+  })
+
+  it('an abort signal ends the connection with reason aborted', async () => {
+    const controller = new AbortController()
+    let opened: (t: Tunnel) => void = () => {}
+    const tunnelOpen = new Promise<Tunnel>(resolve => {
+      opened = resolve
+    })
+    const l = await listen(server, 'web', 9, {onTunnel: t => opened(t), signal: controller.signal})
+    try {
+      const socket = await connect(l.port)
+      const tunnel = await tunnelOpen
+      controller.abort(new Error('SIGINT'))
+      const result = await l.next()
+      assert.equal(result.reason, 'aborted')
+      assert.equal(result.error?.message, 'SIGINT')
+      assert.equal(await tunnel.done, undefined)
+      if (!socket.readableEnded) await once(socket, 'end')
+    } finally {
+      await l.close()
+    }
+  })
+})
