@@ -8,12 +8,12 @@ import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {authenticate, authorize, type Credentials, type Identity} from './auth.ts'
 import type {ClusterPKI} from './certs.ts'
-import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, openAPIV3Document, openAPIV3Index, version} from './discovery.ts'
+import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, version} from './discovery.ts'
 import {negotiate, send, sendStatus} from './http.ts'
 import type {Latency} from './latency.ts'
 import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
 import type {Allocators} from './resources/services.ts'
-import * as rest from './rest.ts'
+import * as rest from './rest/index.ts'
 import {
   HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
 } from './status.ts'
@@ -42,7 +42,7 @@ interface RequestInfo {
   unknown?: {resource: string; group: string}
 }
 
-const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', 'application/json;stream=watch', 'application/vnd.kubernetes.protobuf;stream=watch']
+const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']
 
 /** Splits /api/v1/... or /apis/G/V/... into resource coordinates; undefined for non-resource paths. */
 export function parseResourcePath(path: string): RequestInfo | undefined {
@@ -233,15 +233,9 @@ export class ApiServer {
         if (doc) return send(res, latency, 200, doc)
       }
     }
-    if (p === '/openapi/v3') return send(res, latency, 200, openAPIV3Index())
-    const oa = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(p)
-    if (oa) {
-      const doc = oa[1] ? openAPIV3Document('', oa[1]) : openAPIV3Document(oa[2], oa[3])
-      if (doc) return send(res, latency, 200, doc)
-    }
     if (p === '/') {
       const paths = ['/api', '/api/v1', '/apis', '/apis/', ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}`),
-        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/openapi/v3', '/readyz', '/version']
+        ...RESOURCES.filter((r) => r.group).map((r) => `/apis/${r.group}/${r.version}`), '/healthz', '/livez', '/readyz', '/version']
       return send(res, latency, 200, {paths: [...new Set(paths)].sort()})
     }
     return sendStatus(res, latency, pathNotFound())
@@ -260,9 +254,13 @@ export class ApiServer {
       bookmarks: r.query.get('allowWatchBookmarks') === 'true',
       bookmarkIntervalMs: this.#deps.bookmarkIntervalMs,
       sendInitialEvents: r.query.get('sendInitialEvents') === 'true',
-    }, (close) => {
-      this.#streams.add(close)
-      res.on('close', () => this.#streams.delete(close))
+    }, () => {
+      // dropConnections / restart: cut the stream as a dying server would, not with a clean chunked end
+      const kill = (): void => {
+        res.destroy()
+      }
+      this.#streams.add(kill)
+      res.on('close', () => this.#streams.delete(kill))
     })
   }
 
@@ -271,7 +269,9 @@ export class ApiServer {
     const {latency, store} = this.#deps
     if (req.method !== 'GET' && req.method !== 'POST') return sendStatus(res, latency, methodNotAllowed())
     if (!info.namespace) return sendStatus(res, latency, pathNotFound())
-    if (!store.get('pods', info.namespace, info.name!)) return sendStatus(res, latency, notFound('pods', info.name!))
+    const pod = store.get('pods', info.namespace, info.name!)
+    if (!pod) return sendStatus(res, latency, notFound('pods', info.name!))
+    if (!pod.spec?.nodeName) return sendStatus(res, latency, badRequest(`pod ${info.name} does not have a host assigned`))
     return sendStatus(res, latency, badRequest('Upgrade request required'))
   }
 
@@ -292,7 +292,10 @@ export class ApiServer {
     if (!authorize(who, 'create')) {
       return answer(forbidden({user: who.user, verb: 'create', resource: 'pods', subresource: 'portforward', namespace: info.namespace, name: info.name}))
     }
-    if (!store.get('pods', info.namespace!, info.name!)) return answer(notFound('pods', info.name!))
+    const pod = store.get('pods', info.namespace!, info.name!)
+    if (!pod) return answer(notFound('pods', info.name!))
+    // PortForwardLocation needs the node the pod runs on
+    if (!pod.spec?.nodeName) return answer(badRequest(`pod ${info.name} does not have a host assigned`))
     const handler = this.#deps.portForwardHandlers[0]
     if (!handler) return answer(pathNotFound())
     const close = (): void => {

@@ -33,9 +33,13 @@ export class StoreError extends Error {
 
 /** Resources whose objects carry metadata.generation (spec changes bump it). */
 const GENERATION_RESOURCES = new Set([
-  'pods', 'services', 'apps/deployments', 'apps/replicasets', 'networking.k8s.io/ingresses',
-  'discovery.k8s.io/endpointslices', 'namespaces',
+  'pods', 'apps/deployments', 'apps/replicasets', 'networking.k8s.io/ingresses', 'discovery.k8s.io/endpointslices',
 ])
+/** Does the real server keep metadata.generation for this resource? */
+export function hasGeneration(resource: string): boolean {
+  return GENERATION_RESOURCES.has(resource)
+}
+
 /** Resources whose generation only moves when spec changes; others (pods) bump on any non-metadata change. */
 const SPEC_GENERATION = new Set(['apps/deployments', 'apps/replicasets', 'networking.k8s.io/ingresses', 'pods'])
 

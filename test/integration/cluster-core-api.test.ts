@@ -175,6 +175,12 @@ describe('errors', () => {
     const patch = await request(c, '/api/v1/namespaces/default/services/kubernetes', {method: 'PATCH', body: '{}', headers: {'Content-Type': 'application/json'}})
     assert.equal(patch.status, 415)
     assert.equal(patch.json().message, 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml')
+    const textOnly = await request(c, '/api/v1/namespaces/default/services', {headers: {Accept: 'text/plain'}})
+    assert.equal(textOnly.status, 406)
+    assert.equal(textOnly.json().message, 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf')
+    const asYaml = await request(c, '/api/v1/namespaces/default/services/kubernetes', {headers: {Accept: 'application/yaml'}})
+    assert.equal(asYaml.headers['content-type'], 'application/yaml')
+    assert.match(asYaml.text, /^apiVersion: v1\nkind: Service\n|^kind: Service\napiVersion: v1\n/)
     const noName = await request(c, '/api/v1/namespaces/default/pods', json('POST', {apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: {containers: [{name: 'a', image: 'b'}]}}))
     assert.equal(noName.status, 422)
     assert.equal(noName.json().message, 'Pod "" is invalid: metadata.name: Required value: name or generateName is required')
@@ -343,5 +349,19 @@ describe('verbs', () => {
     const ro = new k8s.KubeConfig()
     ro.loadFromString(c.kubeconfig('readonly'))
     await assert.rejects(ro.makeApiClient(k8s.CoreV1Api).createNamespacedService({namespace: 'default', body: svc('ro2')}), (e: any) => e.code === 403)
+  })
+})
+
+describe('server-side apply conflicts', () => {
+  it('names an Update manager with its apiVersion and time, and groups several conflicts', async () => {
+    const path = '/api/v1/namespaces/kube-system/services'
+    await request(c, `${path}?fieldManager=editor`, json('POST', svc('ssa', {spec: {ports: [{port: 80, targetPort: 8080}], sessionAffinity: 'None'}})))
+    const live = (await request(c, `${path}/ssa`)).json()
+    const time = live.metadata.managedFields.find((m: any) => m.manager === 'editor').time
+    const body = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: ssa\nspec:\n  selector: {app: other}\n  ports:\n  - port: 80\n    targetPort: 9090\n'
+    const r = await request(c, `${path}/ssa?fieldManager=applier`, {method: 'PATCH', body, headers: {'Content-Type': 'application/apply-patch+yaml'}})
+    assert.equal(r.status, 409)
+    assert.equal(r.json().message, `Apply failed with 2 conflicts: conflicts with "editor" using v1 at ${time}:\n- .spec.ports[port=80,protocol="TCP"].targetPort\n- .spec.selector.app`)
+    assert.deepEqual(r.json().details.causes.map((x: any) => [x.reason, x.field]), [['FieldManagerConflict', '.spec.ports[port=80,protocol="TCP"].targetPort'], ['FieldManagerConflict', '.spec.selector.app']])
   })
 })

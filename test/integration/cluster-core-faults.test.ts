@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import * as k8s from '@kubernetes/client-node'
-import {startCluster, type LocalCluster} from '../cluster/index.ts'
+import {internals, startCluster, type LocalCluster} from '../cluster/index.ts'
 import {credsOf, json, request, watch} from './cluster-raw.ts'
 
 /** Sends an upgrade request; resolves with the 101 (and the socket) or the plain response. */
@@ -79,6 +79,20 @@ describe('port-forward upgrade routing', () => {
       assert.equal(plain.json().message, 'Upgrade request required')
       assert.equal(calls.length, 2)
     })
+  })
+
+  it('refuses a pod that is not scheduled yet', async () => {
+    const c = await startCluster({simulate: false})
+    try {
+      assert.equal((await request(c, '/api/v1/namespaces/default/pods', json('POST', pod('pending')))).status, 201)
+      c.onPortForward(() => assert.fail('not for an unscheduled pod'))
+      const r = await upgrade(c, '/api/v1/namespaces/default/pods/pending/portforward', 'token')
+      assert.equal(r.status, 400)
+      assert.equal(JSON.parse(r.body).message, 'pod pending does not have a host assigned')
+      assert.equal(internals(c).simulation, undefined)
+    } finally {
+      await c.stop()
+    }
   })
 
   it('dialPod reaches the simulated container', async () => {

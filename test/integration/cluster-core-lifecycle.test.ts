@@ -79,15 +79,3 @@ describe('deletion semantics', () => {
     assert.equal(protectedNs.status, 403)
   })
 })
-
-describe('openapi', () => {
-  it('describes PATCH operations with their GVK and the fieldValidation parameter', async () => {
-    const index = (await request(c, '/openapi/v3')).json()
-    const url = index.paths['apis/apps/v1'].serverRelativeURL
-    assert.match(url, /^\/openapi\/v3\/apis\/apps\/v1\?hash=/)
-    const doc = (await request(c, url)).json()
-    const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch
-    assert.deepEqual(patch['x-kubernetes-group-version-kind'], {group: 'apps', version: 'v1', kind: 'Deployment'})
-    assert.ok(patch.parameters.some((p: any) => p.name === 'fieldValidation' && p.in === 'query'))
-  })
-})
