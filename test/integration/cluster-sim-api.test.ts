@@ -4,8 +4,7 @@ import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
 import {test} from 'node:test'
 import {AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
-import {internals, startCluster} from '../cluster/index.ts'
-import {startSimulation} from '../cluster/sim/index.ts'
+import {startCluster} from '../cluster/index.ts'
 
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v))
 
@@ -27,9 +26,6 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 test('Deployment, Service, readiness patches and containers through the API', async (t) => {
   const cluster = await startCluster()
   t.after(() => cluster.stop())
-  const sim = startSimulation(internals(cluster).store, {garbageCollector: false})
-  internals(cluster).setPodDialer((ns, name, port) => sim.dialPod(ns, name, port))
-  t.after(() => sim.stop())
   const kc = new KubeConfig()
   kc.loadFromString(cluster.kubeconfig())
   const apps = kc.makeApiClient(AppsV1Api)

@@ -162,3 +162,35 @@ test('graceful deletion (deletionTimestamp set): the kubelet stops the container
   const killing = store.list('events', 'default').filter((e) => e.reason === 'Killing').map((e) => `${e.involvedObject.fieldPath} ${e.message} x${e.count}`)
   assert.deepEqual(killing.sort(), ['spec.containers{dns} Stopping container dns x1', 'spec.containers{main} Stopping container main x1'])
 })
+
+test('sim.svc.local/ignore-sigterm: a terminating pod serves until its grace period is over', async (t) => {
+  const {store, sim} = await setup(t, {'sim.svc.local/ignore-sigterm': 'true'})
+  store.create('services', {apiVersion: 'v1', kind: 'Service', metadata: {name: 'box', namespace: 'default'}, spec: {clusterIP: '10.96.0.5', selector: {app: 'box'}, ports: [{port: 7000, targetPort: 7000, protocol: 'TCP'}]}})
+  const labelled = store.get('pods', 'default', 'box')
+  labelled.metadata.labels = {app: 'box'}
+  store.update('pods', labelled)
+  await sim.idle()
+  const socket = await sim.dialPod('default', 'box', 7000)
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  const pod = store.get('pods', 'default', 'box')
+  pod.metadata.deletionTimestamp = new Date(Date.now() + 600_000).toISOString().replace(/\.\d+Z$/, 'Z')
+  pod.metadata.deletionGracePeriodSeconds = 600
+  store.update('pods', pod)
+  await sim.idle()
+  // still there, still serving, and the slice shows it terminating
+  assert.ok(store.get('pods', 'default', 'box'))
+  socket.write('still here')
+  const echoed = await new Promise<Buffer>((resolve) => socket.once('data', resolve))
+  assert.equal(echoed.toString(), 'still here')
+  const slice = store.list('discovery.k8s.io/endpointslices', 'default').find((s) => s.metadata.labels['kubernetes.io/service-name'] === 'box')
+  assert.deepEqual(slice.endpoints[0].conditions, {ready: false, serving: true, terminating: true})
+  assert.equal(store.get('endpoints', 'default', 'box').subsets, undefined)
+  // a second delete with a shorter grace period moves the deadline: SIGKILL, connections cut, pod removed
+  const again = store.get('pods', 'default', 'box')
+  again.metadata.deletionTimestamp = new Date(Date.now() - 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+  again.metadata.deletionGracePeriodSeconds = 0
+  store.update('pods', again)
+  await closed
+  await sim.idle()
+  assert.equal(store.get('pods', 'default', 'box'), undefined)
+})

@@ -8,6 +8,7 @@ export const ANNOTATION_PREFIX = 'sim.svc.local/'
 export const READY_ANNOTATION = 'sim.svc.local/ready'
 export const PHASE_ANNOTATION = 'sim.svc.local/phase'
 export const PORT_ANNOTATION_PREFIX = 'sim.svc.local/port-'
+export const IGNORE_SIGTERM_ANNOTATION = 'sim.svc.local/ignore-sigterm'
 
 export type SimPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed'
 

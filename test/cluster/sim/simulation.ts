@@ -11,7 +11,7 @@ import {endpointSlicesFor, endpointsFor, isManagedService, SERVICE_NAME_LABEL, S
 import {EventRecorder, legacyEvent, objectReference, scheduledEvent} from './events.ts'
 import {randomHex, randomSuffix} from './hash.ts'
 import {clone, deepEqual, getControllerOf, isControlledBy, isPodActive, key, normalizeImage, objKey} from './meta.ts'
-import {buildPodStatus, declaredTcpPorts, portBehaviour, scheduledCondition, simAnnotationsOf, simSettings} from './pod-status.ts'
+import {buildPodStatus, declaredTcpPorts, IGNORE_SIGTERM_ANNOTATION, portBehaviour, scheduledCondition, simAnnotationsOf, simSettings} from './pod-status.ts'
 import type {PodRuntime} from './pod-status.ts'
 import type {SimStore, StoreEvent} from './types.ts'
 import {R} from './types.ts'
@@ -358,7 +358,18 @@ class SimulationImpl implements Simulation {
     }
     if (pod.spec.nodeName !== this.nodeName) return // bound to a node that does not exist: stays Pending
     if (pod.metadata.deletionTimestamp) {
-      // graceful deletion: the kubelet stops the containers at once, then removes the pod (grace period 0)
+      // graceful deletion: the containers exit on SIGTERM at once and the kubelet removes the pod;
+      // with sim.svc.local/ignore-sigterm they keep serving until the grace period is over (SIGKILL)
+      const due = Date.parse(pod.metadata.deletionTimestamp) - this.now().getTime()
+      if (ignoresSigterm(pod) && due > 0) {
+        const rt = this.runtimes.get(pod.metadata.uid)
+        if (rt) this.ensureContainers(pod, rt)
+        this.later(due, () => {
+          this.dirty.pods.add(k)
+          this.schedule()
+        })
+        return
+      }
       this.stopPod(pod)
       await this.deleteQuietly(R.pods, pod)
       return
@@ -719,6 +730,10 @@ class SimulationImpl implements Simulation {
     }
     if (this.running) await this.running.catch(() => {})
   }
+}
+
+function ignoresSigterm(pod: any): boolean {
+  return String(pod?.metadata?.annotations?.[IGNORE_SIGTERM_ANNOTATION] ?? '').trim().toLowerCase() === 'true'
 }
 
 function splitKey(k: string): [string, string] {
