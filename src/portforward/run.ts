@@ -83,12 +83,11 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
     if (interrupted) return 0
 
     const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine})
-    let sessionRef: Session | undefined
     const hooks: TrackerHooks = {
-      fatal: error => sessionRef?.fatal(error),
-      podGone: pod => sessionRef?.podGone(pod),
+      fatal: error => session?.fatal(error),
+      podGone: pod => session?.podGone(pod),
       retry: (error, delayMs) => request.log?.(`watch failed, retrying in ${delayMs}ms: ${(error as Error).message}`),
-      targetChanged: pods => sessionRef?.targetChanged(pods),
+      targetChanged: pods => session?.targetChanged(pods),
     }
     const tracker = makeTracker(resolved, request, hooks, stop.signal)
     await tracker.start()
@@ -102,7 +101,6 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
       target: request.target,
       tracker,
     })
-    sessionRef = session
     const bound = await session.start()
 
     if (!request.command) {

@@ -42,19 +42,24 @@ export class FakeListWatch implements ListWatchClient {
   }
 
   watch<T = any>(path: string, query: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<WatchEvent<T>> {
-    const self = this
     this.watchLog.push({path, query})
+    const open = (push: OpenWatch) => {
+      this.watches.push(push)
+      for (const w of this.waiters.splice(0)) w()
+    }
+    const close = (entry: OpenWatch) => this.watches.splice(this.watches.indexOf(entry), 1)
+    const failure = () => this.failWatches
     return {
       async *[Symbol.asyncIterator]() {
-        if (self.failWatches) throw self.failWatches
+        const failed = failure()
+        if (failed) throw failed
         const queue: Array<WatchEvent | Error | null> = []
         let wake: (() => void) | undefined
         const entry: OpenWatch = {path, push: e => {
           queue.push(e)
           wake?.()
         }, query}
-        self.watches.push(entry)
-        for (const w of self.waiters.splice(0)) w()
+        open(entry)
         const onAbort = () => entry.push(null)
         signal?.addEventListener('abort', onAbort, {once: true})
         try {
@@ -67,7 +72,7 @@ export class FakeListWatch implements ListWatchClient {
           }
         } finally {
           signal?.removeEventListener('abort', onAbort)
-          self.watches.splice(self.watches.indexOf(entry), 1)
+          close(entry)
         }
       },
     }
