@@ -281,7 +281,7 @@ export class Session {
   }
 }
 
-/** Upgrade answers that mean "this pod, not the forward, is the problem": gone or not running. */
+/** Upgrade answers that mean "this pod, not the forward, is the problem": gone (404) or not running (400, 500 from the kubelet, 503). */
 function isPodUnreachable(error: unknown): boolean {
-  return error instanceof ApiError && (error.code === 404 || error.code === 400 || error.code === 503)
+  return error instanceof ApiError && [400, 404, 500, 503].includes(error.code)
 }
