@@ -66,6 +66,20 @@ describe('svc port-forward pod/NAME', () => {
     assert.equal((await svc.exited).code, 0)
   })
 
+  test('200 concurrent connections each get their own bytes back intact', async t => {
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, '--quiet', '--address', '127.0.0.1', 'pod/echo', '0:7', '-o', 'json'])
+    t.after(() => svc.kill('SIGKILL'))
+    await svc.line(/"event":"ready"/)
+    const port = svc.events().find(e => e.event === 'ready').ports[0].localPort
+    const payloads = Array.from({length: 200}, () => randomBytes(16 * 1024))
+    const results = await Promise.all(payloads.map(p => echo(port, p)))
+    assert.equal(results.filter((r, i) => r.equals(payloads[i])).length, 200)
+    await until(() => svc.events().filter(e => e.event === 'connection-closed').length === 200 || undefined, '200 closed events')
+    assert.equal(svc.events().filter(e => e.event === 'error').length, 0)
+    svc.kill('SIGTERM')
+    assert.equal((await svc.exited).code, 0)
+  })
+
   test('-o json: listening per listener, ready, then connection events with bytes', async t => {
     const svc = startSvc(['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '-o', 'json'])
     t.after(() => svc.kill('SIGKILL'))
