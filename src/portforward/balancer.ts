@@ -127,8 +127,11 @@ export function endpointsFromSlices(slices: Iterable<EndpointSlice>): Map<string
 }
 
 /**
- * Backends for one service port: the ready endpoints, or (as kube-proxy does when none is ready)
- * the serving-but-terminating ones. Headless services use the service port number as is (kubectl).
+ * Backends for one service port: the ready endpoints; when none is ready, the serving-but-terminating
+ * ones (as kube-proxy does); when there are none of those either, the endpoints that are not ready
+ * and not terminating (their pods run: kubectl would forward to such a pod, and port-forwarding to a
+ * Service whose pods fail their readiness probe is a common way to debug it). Headless services use
+ * the service port number as is (kubectl's rule).
  */
 export function backendsForPort(endpoints: Map<string, ServiceEndpoint>, servicePort: ServicePort, headless: boolean): Backend[] {
   const name = servicePort.name ?? ''
@@ -142,7 +145,9 @@ export function backendsForPort(endpoints: Map<string, ServiceEndpoint>, service
     return out.sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0))
   }
   const ready = usable(e => e.ready)
-  return ready.length > 0 ? ready : usable(e => e.serving && e.terminating)
+  if (ready.length > 0) return ready
+  const terminating = usable(e => e.serving && e.terminating)
+  return terminating.length > 0 ? terminating : usable(e => !e.terminating)
 }
 
 // ---- trackers ----------------------------------------------------------------------------------

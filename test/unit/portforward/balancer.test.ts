@@ -106,6 +106,13 @@ describe('EndpointSlices to backends', () => {
     const endpoints = endpointsFromSlices([slice('x', [['old', false, {serving: true, terminating: true}], ['new', false, {serving: false}]])])
     assert.deepEqual(backendsForPort(endpoints, {name: 'http', port: 80}, false), [{pod: 'old', port: 8080}])
   })
+
+  test('with neither, the running pods that are not ready (kubectl forwards to them too)', () => {
+    const endpoints = endpointsFromSlices([slice('x', [['gone', false, {serving: false, terminating: true}], ['unready', false, {serving: false}]])])
+    assert.deepEqual(backendsForPort(endpoints, {name: 'http', port: 80}, false), [{pod: 'unready', port: 8080}])
+    const mixed = endpointsFromSlices([slice('x', [['ok', true], ['unready', false]])])
+    assert.deepEqual(backendsForPort(mixed, {name: 'http', port: 80}, false), [{pod: 'ok', port: 8080}])
+  })
 })
 
 function trackerHooks() {
