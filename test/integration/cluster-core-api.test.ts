@@ -365,3 +365,20 @@ describe('server-side apply conflicts', () => {
     assert.deepEqual(r.json().details.causes.map((x: any) => [x.reason, x.field]), [['FieldManagerConflict', '.spec.ports[port=80,protocol="TCP"].targetPort'], ['FieldManagerConflict', '.spec.selector.app']])
   })
 })
+
+describe('server-side apply ownership', () => {
+  it('removes what a manager stops applying (list items and map keys) and owns only applied fields', async () => {
+    const apply = (body: string): Promise<any> => request(c, '/api/v1/namespaces/kube-system/services/owned?fieldManager=me', {method: 'PATCH', body, headers: {'Content-Type': 'application/apply-patch+yaml'}})
+    const first = await apply('apiVersion: v1\nkind: Service\nmetadata: {name: owned, labels: {x: "1", y: "2"}}\nspec:\n  selector: {app: a}\n  ports:\n  - {name: http, port: 80}\n  - {name: https, port: 443}\n')
+    assert.equal(first.status, 201)
+    assert.deepEqual(first.json().spec.ports.map((p: any) => p.port), [80, 443])
+    const second = await apply('apiVersion: v1\nkind: Service\nmetadata: {name: owned, labels: {x: "1"}}\nspec:\n  selector: {app: a}\n  ports:\n  - {name: http, port: 80}\n')
+    assert.equal(second.status, 200)
+    assert.deepEqual(second.json().spec.ports.map((p: any) => p.port), [80])
+    assert.deepEqual(second.json().metadata.labels, {x: '1'})
+    const mf = second.json().metadata.managedFields
+    assert.deepEqual(mf.map((m: any) => [m.manager, m.operation]), [['me', 'Apply']])
+    assert.deepEqual(Object.keys(mf[0].fieldsV1['f:spec']).sort(), ['f:ports', 'f:selector'])
+    assert.equal(second.json().spec.clusterIP, first.json().spec.clusterIP)
+  })
+})

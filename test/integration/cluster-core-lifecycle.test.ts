@@ -45,7 +45,10 @@ describe('deletion semantics', () => {
   it('collects a Deployment\'s ReplicaSets and Pods in the background, and orphans on request', async () => {
     await request(c, '/apis/apps/v1/namespaces/default/deployments', json('POST', deployment('gc')))
     await eventually('two pods', async () => (await names('/api/v1/namespaces/default/pods?labelSelector=app%3Dgc')).length === 2)
-    await request(c, '/apis/apps/v1/namespaces/default/deployments/gc', {method: 'DELETE'})
+    const gc = (await request(c, '/apis/apps/v1/namespaces/default/deployments/gc')).json()
+    const status = await request(c, '/apis/apps/v1/namespaces/default/deployments/gc', {method: 'DELETE'})
+    assert.equal(status.status, 200)
+    assert.equal(status.text, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":"gc","group":"apps","kind":"deployments","uid":"${gc.metadata.uid}"}}`)
     await eventually('dependents gone', async () => (await names('/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dgc')).length === 0 &&
       (await names('/api/v1/namespaces/default/pods?labelSelector=app%3Dgc')).length === 0)
 

@@ -83,8 +83,19 @@ export async function remove(env: RestEnv, r: RestRequest, effects: DeleteEffect
   const obj = env.store.get(r.def.resource, r.namespace ?? '', r.name!)
   if (!obj) throw new HttpError(notFound(r.def.resource, r.name!))
   checkPreconditions(r, opts, obj)
-  return {code: 200, body: deleteOne(env, r, obj, opts, isDry, effects), warnings: []}
+  const deleted = deleteOne(env, r, obj, opts, isDry, effects)
+  // Registries with ReturnDeletedObject (services, pods) and namespaces answer with the object; the others
+  // with a Success Status naming it (generic registry finalizeDelete; no code, as Go omits a zero one).
+  const stillThere = Boolean(deleted.metadata?.deletionTimestamp)
+  if (RETURN_DELETED_OBJECT.has(r.def.resource) || stillThere) return {code: 200, body: deleted, warnings: []}
+  const details: any = {name: deleted.metadata.name}
+  if (r.def.group) details.group = r.def.group
+  details.kind = r.def.plural
+  details.uid = deleted.metadata.uid
+  return {code: 200, body: {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details}, warnings: []}
 }
+
+const RETURN_DELETED_OBJECT = new Set(['services', 'pods', 'namespaces'])
 
 export async function removeCollection(env: RestEnv, r: RestRequest, effects: DeleteEffects): Promise<RestResult> {
   const opts = await deleteOptions(r)
