@@ -17,11 +17,13 @@ const DEFAULT_HALF_CLOSE_TIMEOUT_MS = 60_000
  * the tunnel are destroyed.
  *
  * Sets `socket.allowHalfOpen = true`: when the local client half-closes, its socket must stay
- * writable so the pod's reply can still be delivered.
+ * writable so the pod's reply can still be delivered. Also turns Nagle off, as Go does.
  */
 export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: ForwardHooks = {}): Promise<ForwardResult> {
   return new Promise<ForwardResult>(resolve => {
     socket.allowHalfOpen = true
+    // Go (kubectl) sets TCP_NODELAY on every connection; small interactive writes should not wait.
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
     const controller = new AbortController()
     const halfCloseTimeoutMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
     let tunnel: Tunnel | undefined

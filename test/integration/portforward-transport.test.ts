@@ -274,6 +274,36 @@ describe('port-forward transport through the local cluster', () => {
     }
   })
 
+  it('several ports on one WebSocket: prefixes in order, one connection each, open until all end', async () => {
+    const creds = credsOf(cluster)
+    const ws = new WebSocket(`${cluster.url}/api/v1/namespaces/${ns}/pods/web/portforward?ports=80&ports=8081`, ['v4.channel.k8s.io'], {
+      ca: creds.ca, headers: {Authorization: `Bearer ${creds.token}`}, perMessageDeflate: false,
+    })
+    const messages: string[] = []
+    let wanted = 0
+    let reached: () => void = () => {}
+    const upTo = (n: number) => new Promise<void>(resolve => {
+      wanted = n
+      reached = resolve
+      if (messages.length >= n) resolve()
+    })
+    ws.on('message', (m: Buffer) => {
+      messages.push(`${m[0]}:${m[0] % 2 === 0 && messages.length >= 4 ? m.subarray(1).toString() : m.subarray(1).toString('hex')}`)
+      if (messages.length >= wanted) reached()
+    })
+    await once(ws, 'open')
+    await upTo(5)
+    // Port prefixes: data then error channel of each port, in query order; then port 8081's greeting.
+    assert.deepEqual(messages.slice(0, 5), ['0:5000', '1:5000', '2:911f', '3:911f', '2:web\n'])
+    // Port 8081's pod closed its side, but port 80 is still open: the WebSocket stays up.
+    ws.send(Buffer.concat([Buffer.of(0), Buffer.from('still here')]))
+    await upTo(6)
+    assert.equal(messages[5], '0:still here')
+    assert.equal(ws.readyState, WebSocket.OPEN)
+    ws.close()
+    await once(ws, 'close')
+  })
+
   it('dropped API server connections end an open tunnel with an error, not a hang', async () => {
     const t = await openTunnel(client, {namespace: ns, pod: 'web', port: 80})
     t.write('ping')
