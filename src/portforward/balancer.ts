@@ -63,7 +63,13 @@ export class Balancer {
     const counter = this.counters.get(key) ?? 0
     const pod = sorted[counter % sorted.length]
     this.counters.set(key, counter + 1)
-    if (this.affinityTimeoutMs !== undefined) this.affinity.set(affinityKey, {lastUsed: now, pod})
+    if (this.affinityTimeoutMs !== undefined) {
+      // Forget expired clients now and then, so the table stays as small as the live ones.
+      if (this.affinity.size >= 1024) {
+        for (const [k, v] of this.affinity) if (now - v.lastUsed > this.affinityTimeoutMs) this.affinity.delete(k)
+      }
+      this.affinity.set(affinityKey, {lastUsed: now, pod})
+    }
     return pod
   }
 }
