@@ -70,6 +70,28 @@ export class CliError extends Error {
   }
 }
 
+/** A bad flag value found after parsing: `error: <message>` and cobra's `See '<path> --help' for usage.` */
+export class FlagError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FlagError'
+  }
+}
+
+/**
+ * Several independent failures (kubectl's aggregate): one line each, in kubectl's
+ * StandardErrorMessage form when the error has one, else the bare message (no `error: ` prefix).
+ */
+export class MultiError extends Error {
+  readonly errors: unknown[]
+
+  constructor(errors: unknown[]) {
+    super(errors.map(e => (e instanceof Error ? e.message : String(e))).join('\n'))
+    this.name = 'MultiError'
+    this.errors = errors
+  }
+}
+
 /** A non-2xx body parsed into a Status, or a Status made up from the code when the body is not one. */
 export function statusFromBody(code: number, body: unknown): Status {
   let parsed: unknown = body
@@ -147,6 +169,16 @@ export function renderError(err: unknown, ctx: RenderContext): {exitCode: number
     return {exitCode: 1, text: `${withPrefix(err.message)}\nSee '${ctx.commandPath} -h' for help and examples`}
   }
   if (err instanceof CliError) return {exitCode: err.exitCode, text: withPrefix(err.message)}
+  if (err instanceof FlagError) return {exitCode: 1, text: `${withPrefix(err.message)}\nSee '${ctx.commandPath} --help' for usage.`}
+  if (err instanceof MultiError) {
+    if (err.errors.length === 1) return renderError(err.errors[0], ctx)
+    const lines = err.errors.map(e => {
+      if (e instanceof ApiError) return renderStatus(e.status, e.code)
+      if (e instanceof ConnectionError) return renderConnection(e)
+      return e instanceof Error ? e.message : String(e)
+    })
+    return {exitCode: 1, text: lines.join('\n')}
+  }
   if (err instanceof Error && /^Parsing --\S+/.test(err.message)) {
     // A flag's own parser threw: oclif wraps it as "Parsing --flag \n\t<reason>\nSee more help...".
     const [, flag, reason] = /^Parsing (--\S+)\s*\n\s*(.*)/.exec(err.message) ?? []
