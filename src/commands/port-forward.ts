@@ -1,0 +1,89 @@
+import {Flags} from '@oclif/core'
+
+import {KubeCommand} from '../base/kube-command.ts'
+import {outputFlag} from '../flags/index.ts'
+import {parseDuration} from '../kube/duration.ts'
+import {UsageError} from '../kube/errors.ts'
+import {forwardConnection} from '../portforward/forward.ts'
+import {portForward, processSignals} from '../portforward/run.ts'
+import {openTunnel} from '../portforward/tunnel.ts'
+
+export default class PortForward extends KubeCommand<typeof PortForward> {
+  static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
+
+Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults to pod. Each local connection gets its own tunnel: a failed connection is reported and closed, and the forward goes on. svc/ targets spread new connections over every ready endpoint as kube-proxy does (--one-pod: one pod at a time, as kubectl does); svc/, deployment/ and rs/ targets follow their pods through restarts and rollouts. With -- COMMAND, the command runs once every port listens (SVC_PORT, SVC_PORT_<REMOTE> in its environment) and its exit status becomes svc's.`
+
+  static examples = [
+    '<%= config.bin %> port-forward pod/mypod 5000 6000',
+    '<%= config.bin %> port-forward svc/web 8080:80',
+    '<%= config.bin %> port-forward service/myservice 8443:https',
+    '<%= config.bin %> port-forward deployment/mydeployment :5000 -o json',
+    '<%= config.bin %> port-forward --address 0.0.0.0 pod/mypod 8888:5000',
+    '<%= config.bin %> port-forward svc/pg :5432 -- sh -c \'psql -h 127.0.0.1 -p "$SVC_PORT" -c "select 1"\'',
+  ]
+
+  static flags = {
+    address: Flags.string({
+      default: ['localhost'],
+      description: 'Addresses to listen on (comma separated). Only accepts IP addresses or localhost as a value. When localhost is supplied, svc binds both 127.0.0.1 and ::1 and fails only if neither can be bound.',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    'one-pod': Flags.boolean({description: 'For svc/ targets: forward every connection to one pod (as kubectl does) instead of spreading them over all ready endpoints.'}),
+    output: outputFlag(['json'] as const, 'Output format: json prints one event per line on stdout (listening, ready, connection-opened, connection-closed, error, target-changed).'),
+    'pod-running-timeout': Flags.custom<number>({
+      default: async () => 60_000,
+      defaultHelp: async () => '1m0s',
+      description: 'The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running, and for a pod/ target to be running again after it went away.',
+      parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
+    })(),
+    quiet: Flags.boolean({description: 'Print only errors.'}),
+  }
+
+  static strict = false
+  static summary = 'Forward one or more local ports to a pod or a Service'
+  static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [-- COMMAND [ARGS...]]'
+
+  private command?: string[]
+  private positional: string[] = []
+
+  async run(): Promise<void> {
+    const [target, ...ports] = this.positional
+    if (!target || ports.length === 0) throw new UsageError('TYPE/NAME and list of ports are required for port-forward')
+    const unknown = this.positional.find(a => /^--?[A-Za-z]/.test(a))
+    if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
+    if (this.command?.length === 0) throw new UsageError('a COMMAND is required after --')
+    const {client, namespace} = this.kube
+    const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
+    process.exitCode = await portForward({
+      addresses: this.flags.address,
+      client,
+      command: this.command,
+      env: process.env,
+      forward: forwardConnection,
+      log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
+      mode,
+      namespace,
+      onePod: this.flags['one-pod'],
+      openTunnel: ({signal, ...target}) => openTunnel(client, {...target, signal}),
+      podRunningTimeoutMs: this.flags['pod-running-timeout'],
+      portArgs: ports,
+      signals: processSignals,
+      sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
+      statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
+      target,
+    })
+  }
+
+  protected async init(): Promise<void> {
+    // Everything after the first `--` is the command to run; oclif would drop the `--` itself.
+    const dash = this.argv.indexOf('--')
+    if (dash >= 0) {
+      this.command = this.argv.slice(dash + 1)
+      this.argv = this.argv.slice(0, dash)
+    }
+    await super.init()
+    const {argv} = await this.parse({baseFlags: PortForward.baseFlags, flags: PortForward.flags, strict: false})
+    this.positional = argv as string[]
+  }
+}
