@@ -277,6 +277,10 @@ export class SpdySession extends EventEmitter {
 
   /** Tears everything down at once. */
   destroy(err?: Error): void {
+    this.teardown(err, false)
+  }
+
+  private teardown(err: Error | undefined, flush: boolean): void {
     if (this.closed) return
     this.closed = true
     if (this.pingTimer) clearInterval(this.pingTimer)
@@ -290,7 +294,14 @@ export class SpdySession extends EventEmitter {
     for (const item of this.out.splice(0)) item.callback?.(new Error('SPDY session closed'))
     this.compressor.close()
     this.decompressor.close()
-    this.transport.destroy()
+    if (flush) {
+      // End rather than destroy, so that bytes already written (a GOAWAY) reach the peer even
+      // when the transport buffers them (TLS, a WebSocket tunnel); destroy later if it hangs.
+      this.transport.end()
+      setTimeout(() => this.transport.destroy(), 1000).unref()
+    } else {
+      this.transport.destroy()
+    }
     if (err && this.listenerCount('error') > 0) this.emit('error', err)
     this.emit('close')
   }
@@ -502,6 +513,6 @@ export class SpdySession extends EventEmitter {
     if (this.closed) return
     // Say why before hanging up; the transport is destroyed right after the GOAWAY is queued.
     this.goingAway = true
-    this.sendFrame({type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status: GoAwayStatus.PROTOCOL_ERROR}, () => this.destroy(err))
+    this.sendFrame({type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status: GoAwayStatus.PROTOCOL_ERROR}, () => this.teardown(err, true))
   }
 }

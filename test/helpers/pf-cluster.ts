@@ -11,8 +11,7 @@ import path from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
-import {internals, type LocalCluster, startCluster} from '../cluster/index.ts'
-import {portForwardWsHandler} from '../cluster/portforward-ws.ts'
+import {type LocalCluster, startCluster} from '../cluster/index.ts'
 import {BIN, ROOT} from './run-svc.ts'
 
 export interface PfCluster {
@@ -25,12 +24,11 @@ export interface PfCluster {
 }
 
 /**
- * Starts the local cluster (with its pod simulation) and serves pods/NAME/portforward over
- * WebSocket with the cluster's own handler (test/cluster/portforward-ws.ts).
+ * Starts the local cluster (with its pod simulation). pods/NAME/portforward is served by the
+ * cluster's own built-in route, the same one kubectl uses (test/cluster/portforward.ts).
  */
 export async function startPfCluster(): Promise<PfCluster> {
   const cluster = await startCluster()
-  registerPortForward(cluster)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-pf-'))
   const files: Record<string, string> = {}
   const kubeconfig = (user: 'readonly' | 'token' = 'token') => {
@@ -49,47 +47,6 @@ export async function startPfCluster(): Promise<PfCluster> {
       fs.rmSync(dir, {force: true, recursive: true})
     },
   }
-}
-
-/**
- * The cluster's port-forward handler, with the pod ports dialled before it runs. Workaround: the
- * handler drops client frames that arrive before its own dial of the pod has completed (a real
- * kubelet pipes them to the pod), so a client that speaks first could lose its first bytes. Dialling
- * first, then handing the handler already-settled dials, keeps its behaviour otherwise unchanged.
- */
-function registerPortForward(cluster: LocalCluster): void {
-  cluster.onPortForward(ctx => {
-    const ports = new URL(ctx.req.url ?? '/', 'http://local').searchParams.getAll('ports').flatMap(v => v.split(',')).map(Number)
-    const pod = cluster.getObject('pods', ctx.namespace, ctx.pod)
-    const early = new Map<number, Promise<net.Socket>>()
-    if (pod?.status?.phase === 'Running') {
-      for (const port of ports) {
-        if (!Number.isInteger(port) || port < 1 || port > 65535 || early.has(port)) continue
-        const dial = cluster.dialPod(ctx.namespace, ctx.pod, port)
-        dial.catch(() => {})
-        early.set(port, dial)
-      }
-    }
-    const taken = new Set<number>()
-    const backend = {
-      dialPod: (namespace: string, name: string, port: number) => {
-        const dial = early.get(port)
-        if (dial && !taken.has(port)) {
-          taken.add(port)
-          return dial
-        }
-        return cluster.dialPod(namespace, name, port)
-      },
-      getObject: (resource: string, namespace: string, name: string) => cluster.getObject(resource, namespace, name),
-      get latencyMs() {
-        return internals(cluster).latency.ms
-      },
-    }
-    ctx.socket.once('close', () => {
-      for (const [port, dial] of early) if (!taken.has(port)) dial.then(s => s.destroy(), () => {})
-    })
-    void Promise.allSettled(early.values()).then(() => portForwardWsHandler(backend)(ctx))
-  })
 }
 
 // ---- objects -----------------------------------------------------------------------------------
