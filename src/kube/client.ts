@@ -33,6 +33,10 @@ export interface WatchEvent<T = any> {
 }
 
 export interface ClientOptions {
+  /** Gives up on a TLS handshake that has not finished after this long (Go's TLSHandshakeTimeout,
+   *  10s in kubectl), whatever --request-timeout says; a server that accepts TCP and never answers
+   *  must not hang svc. Default 10000. */
+  handshakeTimeoutMs?: number
   /** Where -v logs go; nothing is logged when absent. */
   log?: (line: string) => void
   /** --request-timeout in milliseconds; 0 means no timeout. */
@@ -186,6 +190,19 @@ export class KubeClient {
           stream: res,
         })
       })
+      if (url.protocol === 'https:') {
+        request.once('socket', socket => {
+          const tls = socket as import('node:tls').TLSSocket
+          // A kept-alive socket has finished its handshake; a non-TLS socket (some proxy agents) has none.
+          if (request.reusedSocket || !tls.encrypted) return
+          const handshake = setTimeout(() => {
+            request.destroy(Object.assign(new Error('TLS handshake timeout'), {code: 'TLS_HANDSHAKE_TIMEOUT'}))
+          }, this.options.handshakeTimeoutMs ?? 10_000)
+          tls.once('secureConnect', () => clearTimeout(handshake))
+          tls.once('close', () => clearTimeout(handshake))
+          request.once('error', () => clearTimeout(handshake))
+        })
+      }
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           request.destroy(Object.assign(new Error('timeout'), {code: 'TIMEOUT'}))
@@ -230,6 +247,8 @@ export function toConnectionError(error: NodeJS.ErrnoException, serverHost: stri
       return new ConnectionError(serverHost, code, `dial tcp ${hostPort}: connect: no route to host`)
     case 'TIMEOUT':
       return new ConnectionError(serverHost, code, `${url.origin}${url.pathname}: net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)
+    case 'TLS_HANDSHAKE_TIMEOUT':
+      return new ConnectionError(serverHost, code, 'net/http: TLS handshake timeout')
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':

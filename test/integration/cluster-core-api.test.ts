@@ -225,6 +225,15 @@ describe('verbs', () => {
     assert.equal((await request(c, '/api/v1/namespaces/default/services/kubernetes')).status, 200)
   })
 
+  it('a DELETE with dryRun in its DeleteOptions body (as kubectl sends it) stores nothing', async () => {
+    const del = await request(c, '/api/v1/namespaces/default/services/kubernetes', json('DELETE', {apiVersion: 'v1', dryRun: ['All'], kind: 'DeleteOptions'}))
+    assert.equal(del.status, 200)
+    assert.equal((await request(c, '/api/v1/namespaces/default/services/kubernetes')).status, 200)
+    const bad = await request(c, '/api/v1/namespaces/default/services/kubernetes', json('DELETE', {apiVersion: 'v1', dryRun: ['Some'], kind: 'DeleteOptions'}))
+    assert.equal(bad.status, 400)
+    assert.equal((await request(c, '/api/v1/namespaces/default/services/kubernetes')).status, 200)
+  })
+
   it('fieldValidation Strict rejects, Warn warns, Ignore drops unknown fields', async () => {
     const body = svc('fv', {spec: {foo: 1}})
     const strict = await request(c, '/api/v1/namespaces/default/services?fieldValidation=Strict', json('POST', body))

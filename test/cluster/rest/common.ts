@@ -155,8 +155,10 @@ export function checkFields(r: RestRequest, obj: any, warnings: string[], decodi
   dropFields(obj, unknown)
 }
 
-export function dryRun(r: RestRequest): boolean {
-  const values = r.query.getAll('dryRun')
+/** dryRun from the query, and for DELETE also from the DeleteOptions body (where client-go puts it). */
+export function dryRun(r: RestRequest, options?: {dryRun?: unknown}): boolean {
+  const fromBody = Array.isArray(options?.dryRun) ? options.dryRun.map(String) : []
+  const values = [...r.query.getAll('dryRun'), ...fromBody]
   for (const v of values) {
     if (v !== 'All') throw new HttpError(badRequest(`dryRun must be "All", got: ${JSON.stringify(v)}`))
   }

@@ -81,7 +81,7 @@ function deleteOne(env: RestEnv, r: RestRequest, obj: any, opts: any, isDry: boo
 
 export async function remove(env: RestEnv, r: RestRequest, effects: DeleteEffects): Promise<RestResult> {
   const opts = await deleteOptions(r)
-  const isDry = dryRun(r)
+  const isDry = dryRun(r, opts)
   const obj = env.store.get(r.def.resource, r.namespace ?? '', r.name!)
   if (!obj) throw new HttpError(notFound(r.def.resource, r.name!))
   checkPreconditions(r, opts, obj)
@@ -101,7 +101,7 @@ const RETURN_DELETED_OBJECT = new Set(['services', 'pods', 'namespaces'])
 
 export async function removeCollection(env: RestEnv, r: RestRequest, effects: DeleteEffects): Promise<RestResult> {
   const opts = await deleteOptions(r)
-  const isDry = dryRun(r)
+  const isDry = dryRun(r, opts)
   const filter = filterFor(r)
   const items = env.store.list(r.def.resource, r.namespace).filter(filter)
   const deleted: any[] = []

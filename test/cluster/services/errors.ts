@@ -2,6 +2,8 @@
 // Sources: k8s.io/apimachinery pkg/util/validation/field/errors.go (ErrorBody, the constructors),
 // pkg/util/errors/errors.go (aggregate) and pkg/api/errors/errors.go (NewInvalid, NewInternalError, ...).
 
+import {status, type Status, type StatusCause, type StatusDetails} from '../status.ts'
+
 export type FieldErrorType =
   | 'FieldValueRequired'
   | 'FieldValueInvalid'
@@ -183,48 +185,11 @@ export function aggregateMessage(errs: readonly FieldError[]): string {
   return '[' + msgs.join(', ') + ']'
 }
 
-export interface StatusCause {
-  reason?: string
-  message?: string
-  field?: string
-}
-
-export interface StatusDetails {
-  name?: string
-  group?: string
-  kind?: string
-  uid?: string
-  causes?: StatusCause[]
-  retryAfterSeconds?: number
-}
-
-/** A metav1.Status, keys in the order Go serializes them. */
-export interface Status {
-  kind: 'Status'
-  apiVersion: 'v1'
-  metadata: Record<string, never>
-  status: 'Failure' | 'Success'
-  message?: string
-  reason?: string
-  details?: StatusDetails
-  code: number
-}
+// The Status bodies themselves are built by ../status.ts (one place for the field order and omitempty rules).
+export type {Status, StatusCause, StatusDetails}
 
 function makeStatus(message: string, reason: string, details: StatusDetails | undefined, code: number): Status {
-  const st: Status = {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code}
-  if (details === undefined) delete st.details
-  return st
-}
-
-function makeDetails(d: StatusDetails): StatusDetails {
-  const out: StatusDetails = {}
-  if (d.name) out.name = d.name
-  if (d.group) out.group = d.group
-  if (d.kind) out.kind = d.kind
-  if (d.uid) out.uid = d.uid
-  if (d.causes && d.causes.length > 0) out.causes = d.causes
-  if (d.retryAfterSeconds) out.retryAfterSeconds = d.retryAfterSeconds
-  return out
+  return status(code, reason, message, details)
 }
 
 /** GroupKind.String(): "Kind" for the core group, "Kind.group" otherwise. */
@@ -245,7 +210,7 @@ export function invalidStatus(kind: string, name: string, errs: readonly FieldEr
   const agg = aggregateMessage(errs)
   const gk = groupKind(kind, group)
   const message = agg === '' ? `${gk} ${goQuote(name)} is invalid` : `${gk} ${goQuote(name)} is invalid: ${agg}`
-  return makeStatus(message, 'Invalid', makeDetails({name, group, kind, causes}), 422)
+  return makeStatus(message, 'Invalid', {name, group, kind, causes}, 422)
 }
 
 /** errors.NewInternalError: HTTP 500, message "Internal error occurred: <err>", one cause carrying <err>. */
@@ -261,19 +226,19 @@ export function badRequestStatus(message: string): Status {
 /** errors.NewNotFound: `<resource> "<name>" not found`; details.kind is the resource (plural). */
 export function notFoundStatus(resource: string, name: string, group = ''): Status {
   const what = group ? `${resource}.${group}` : resource
-  return makeStatus(`${what} ${goQuote(name)} not found`, 'NotFound', makeDetails({name, group, kind: resource}), 404)
+  return makeStatus(`${what} ${goQuote(name)} not found`, 'NotFound', {name, group, kind: resource}, 404)
 }
 
 /** errors.NewAlreadyExists: `<resource> "<name>" already exists`. */
 export function alreadyExistsStatus(resource: string, name: string, group = ''): Status {
   const what = group ? `${resource}.${group}` : resource
-  return makeStatus(`${what} ${goQuote(name)} already exists`, 'AlreadyExists', makeDetails({name, group, kind: resource}), 409)
+  return makeStatus(`${what} ${goQuote(name)} already exists`, 'AlreadyExists', {name, group, kind: resource}, 409)
 }
 
 /** errors.NewConflict: `Operation cannot be fulfilled on <resource> "<name>": <err>`. */
 export function conflictStatus(resource: string, name: string, err: string, group = ''): Status {
   const what = group ? `${resource}.${group}` : resource
-  return makeStatus(`Operation cannot be fulfilled on ${what} ${goQuote(name)}: ${err}`, 'Conflict', makeDetails({name, group, kind: resource}), 409)
+  return makeStatus(`Operation cannot be fulfilled on ${what} ${goQuote(name)}: ${err}`, 'Conflict', {name, group, kind: resource}, 409)
 }
 
 // ---------------------------------------------------------------------------------------------------------

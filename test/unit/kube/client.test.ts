@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
 import {KubeConfig} from '@kubernetes/client-node'
@@ -107,6 +107,25 @@ describe('KubeClient', () => {
   test('--request-timeout ends a slow request', async () => {
     const client = new KubeClient(kubeConfigFor(base), {timeoutMs: 100})
     await assert.rejects(client.request({path: '/slow'}), (err: unknown) => err instanceof ConnectionError && err.errno === 'TIMEOUT' && /Client\.Timeout exceeded/.test(err.message))
+  })
+
+  test('a server that accepts TCP but never finishes the TLS handshake fails as Go\'s TLS handshake timeout, even with no --request-timeout', async () => {
+    const sockets: import('node:net').Socket[] = []
+    const silent = net.createServer(socket => sockets.push(socket))
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+    const port = (silent.address() as AddressInfo).port
+    try {
+      const client = new KubeClient(kubeConfigFor(`https://127.0.0.1:${port}`), {handshakeTimeoutMs: 100, timeoutMs: 0})
+      await assert.rejects(client.request({path: '/ok'}), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError)
+        assert.equal(err.errno, 'TLS_HANDSHAKE_TIMEOUT')
+        assert.equal(err.message, 'net/http: TLS handshake timeout')
+        return true
+      })
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>(resolve => silent.close(() => resolve()))
+    }
   })
 
   test('-v 6 logs requests and statuses, never the token', async () => {
