@@ -1,0 +1,83 @@
+// Starting a forwarder process, waiting until it listens, reading its peak memory, stopping it.
+
+import {type ChildProcess, spawn} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+
+export interface Started {
+  child: ChildProcess
+  localPort: number
+  /** Peak resident set size so far, in bytes (VmHWM), or NaN when it cannot be read. */
+  peakRss(): number
+  stop(): Promise<void>
+}
+
+/** Spawns a forwarder and resolves once a line on stdout names the local port it listens on. */
+export function startForwarder(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => fail(new Error(`timed out waiting for ${command} to listen; stdout: ${out.slice(0, 500)} stderr: ${err.slice(0, 500)}`)), timeoutMs)
+    function fail(error: Error) {
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(error)
+    }
+    child.on('error', fail)
+    child.on('exit', code => fail(new Error(`${command} exited with ${code} before listening: ${err.slice(0, 500)}`)))
+    child.stderr!.setEncoding('utf8').on('data', d => {
+      if (err.length < 65_536) err += d
+    })
+    child.stdout!.setEncoding('utf8').on('data', d => {
+      if (out.length < 65_536) out += d
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out) ?? /"address":"127\.0\.0\.1","localPort":(\d+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        child.removeAllListeners('exit')
+        // Keep draining stdout so the forwarder never blocks on a full pipe.
+        child.stdout!.removeAllListeners('data').resume()
+        resolve({
+          child,
+          localPort: Number(m[1]),
+          peakRss: () => peakRss(child.pid!),
+          stop: () => stop(child),
+        })
+      }
+    })
+  })
+}
+
+export function peakRss(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const m = /VmHWM:\s+(\d+) kB/.exec(status)
+    return m ? Number(m[1]) * 1024 : Number.NaN
+  } catch {
+    return Number.NaN
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise(resolve => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Runs a command to completion and returns its wall time in milliseconds and exit code. */
+export function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{code: number | null; ms: number; stdout: string}> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', d => (stdout += d))
+    child.stderr.resume()
+    child.on('error', reject)
+    child.on('exit', code => resolve({code, ms: Number(process.hrtime.bigint() - started) / 1e6, stdout}))
+  })
+}

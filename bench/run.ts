@@ -1,0 +1,258 @@
+// `npm run bench`: svc port-forward against kubectl port-forward 1.35 (WebSocket tunnel and plain
+// SPDY), a forwarder built on @kubernetes/client-node's PortForward, and the pod's own socket
+// ("direct", the limit on this machine), all through one local cluster process. Then the CLI:
+// `get svc`, `describe svc` and `--help`, svc against kubectl.
+//
+// Tools run alternately (A B C D E, then B C D E A, ...) so that drift of the machine hits all of
+// them alike; each result is the median over rounds, with min and max; ratios are taken pair by
+// pair within a round. Results go to bench/results.json, bench/results.svg and the README.
+//
+// BENCH_QUICK=1 runs small sizes and one round, to check that the harness works.
+
+import {type ChildProcess, fork} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {ensureKubectl} from '../scripts/fetch-kubectl.ts'
+import {renderChart} from './lib/chart.ts'
+import {type Started, startForwarder, timeCommand} from './lib/proc.ts'
+import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
+import {concurrentEcho, connectionLatency, download, echoTransfer, requestRate} from './lib/workloads.ts'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const QUICK = process.env.BENCH_QUICK === '1'
+const MiB = 1024 * 1024
+const SIZES = QUICK
+  ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, latencyCount: 50, rounds: 1, rpsMs: 2000}
+  : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, latencyCount: 500, rounds: 3, rpsMs: 10_000}
+
+type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc'
+const TOOLS: Tool[] = ['svc', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
+
+interface Env {
+  direct: Record<string, number>
+  kubeconfig: string
+  kubectl: string
+}
+
+/** One forwarder process for `pod:port`, or the pod's own socket for `direct`. */
+async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promise<Started | {localPort: number; peakRss: () => number; stop: () => Promise<void>}> {
+  const base = {...process.env, KUBECONFIG: env.kubeconfig, NO_COLOR: '1'}
+  switch (tool) {
+    case 'svc':
+      return startForwarder(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1'], base)
+    case 'kubectl-ws':
+      return startForwarder(env.kubectl, ['port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1'], base)
+    case 'kubectl-spdy':
+      return startForwarder(env.kubectl, ['port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1'], {...base, KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false'})
+    case 'client-node':
+      return startForwarder(process.execPath, [path.join(ROOT, 'bench', 'forwarders', 'client-node.ts'), env.kubeconfig, 'default', pod, String(port)], base)
+    case 'direct':
+      return {localPort: env.direct[pod], peakRss: () => Number.NaN, stop: async () => {}}
+  }
+}
+
+interface Metric {
+  /** Higher is better (throughput) or lower is better (time, latency, memory). */
+  better: 'higher' | 'lower'
+  id: string
+  label: string
+  unit: string
+  values: Partial<Record<Tool, number[]>>
+}
+
+const metrics: Metric[] = []
+function metric(id: string, label: string, unit: string, better: 'higher' | 'lower'): Metric {
+  const m: Metric = {better, id, label, unit, values: {}}
+  metrics.push(m)
+  return m
+}
+function record(m: Metric, tool: Tool, value: number) {
+  ;(m.values[tool] ??= []).push(value)
+}
+
+const echoMBs = metric('echo', `bulk echo, ${SIZES.bulk / MiB} MiB, one connection`, 'MB/s', 'higher')
+const downloadMBs = metric('download', `download /bytes, ${SIZES.bulk / MiB} MiB`, 'MB/s', 'higher')
+const latencyP50 = metric('latency-p50', `connect + 1-byte echo, p50 of ${SIZES.latencyCount}`, 'ms', 'lower')
+const latencyP99 = metric('latency-p99', `connect + 1-byte echo, p99 of ${SIZES.latencyCount}`, 'ms', 'lower')
+const concurrencyMs = metric('concurrency', `${SIZES.concurrency} parallel connections x 1 MiB echo, total`, 'ms', 'lower')
+const concurrencyErrors = metric('concurrency-errors', 'errors in the parallel run', 'count', 'lower')
+const rps = metric('rps', `HTTP GET /hostname on new connections, ${SIZES.rpsMs / 1000} s`, 'req/s', 'higher')
+const rssBulk = metric('rss-bulk', 'peak RSS of the forwarder, bulk echo', 'MiB', 'lower')
+const rssConcurrency = metric('rss-concurrency', 'peak RSS of the forwarder, parallel run', 'MiB', 'lower')
+
+type Workload = (tool: Tool, env: Env) => Promise<void>
+
+const workloads: Workload[] = [
+  async (tool, env) => {
+    const fwd = await forwarder(tool, env, 'bench-echo', 7)
+    try {
+      const ms = await echoTransfer(fwd.localPort, SIZES.bulk)
+      record(echoMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
+      if (tool !== 'direct') record(rssBulk, tool, fwd.peakRss() / MiB)
+    } finally {
+      await fwd.stop()
+    }
+  },
+  async (tool, env) => {
+    const fwd = await forwarder(tool, env, 'bench-http', 8080)
+    try {
+      const ms = await download(fwd.localPort, SIZES.bulk)
+      record(downloadMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
+    } finally {
+      await fwd.stop()
+    }
+  },
+  async (tool, env) => {
+    const fwd = await forwarder(tool, env, 'bench-echo', 7)
+    try {
+      const samples = await connectionLatency(fwd.localPort, SIZES.latencyCount)
+      record(latencyP50, tool, quantile(samples, 0.5))
+      record(latencyP99, tool, quantile(samples, 0.99))
+    } finally {
+      await fwd.stop()
+    }
+  },
+  async (tool, env) => {
+    const fwd = await forwarder(tool, env, 'bench-echo', 7)
+    try {
+      const result = await concurrentEcho(fwd.localPort, SIZES.concurrency, SIZES.concurrencyBytes)
+      record(concurrencyMs, tool, result.ms)
+      record(concurrencyErrors, tool, result.errors)
+      if (tool !== 'direct') record(rssConcurrency, tool, fwd.peakRss() / MiB)
+    } finally {
+      await fwd.stop()
+    }
+  },
+  async (tool, env) => {
+    const fwd = await forwarder(tool, env, 'bench-http', 8080)
+    try {
+      const result = await requestRate(fwd.localPort, SIZES.rpsMs)
+      record(rps, tool, result.rps)
+    } finally {
+      await fwd.stop()
+    }
+  },
+]
+
+async function startClusterChild(dir: string): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string}> {
+  const child = fork(path.join(ROOT, 'bench', 'cluster-child.ts'), [path.join(dir, 'kubeconfig')], {execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: any) => resolve({child, direct: m.direct, kubeconfig: m.kubeconfig}))
+    child.once('exit', code => reject(new Error(`the cluster process exited with ${code}`)))
+  })
+}
+
+interface CliResult {
+  command: string
+  kubectl: Summary
+  ratio: number
+  svc: Summary
+}
+
+async function cliTimings(env: Env): Promise<CliResult[]> {
+  const base = {...process.env, KUBECONFIG: env.kubeconfig, NO_COLOR: '1'}
+  const svc = [process.execPath, path.join(ROOT, 'bin', 'run.js')]
+  // What each tool is asked: the same request in each one's own spelling.
+  const cases: Array<[string, string[], string[]]> = [
+    ['get svc', ['get'], ['get', 'svc']],
+    ['describe svc kubernetes', ['describe', 'kubernetes'], ['describe', 'svc', 'kubernetes']],
+    ['--help', ['--help'], ['--help']],
+  ]
+  const results: CliResult[] = []
+  for (const [label, svcArgs, args] of cases) {
+    // One warm-up each, not counted: the first run fills the OS page cache and Node's compile cache.
+    await timeCommand(svc[0], [...svc.slice(1), ...svcArgs], base)
+    await timeCommand(env.kubectl, args, base)
+    const times: Record<'kubectl' | 'svc', number[]> = {kubectl: [], svc: []}
+    for (let i = 0; i < SIZES.cliRuns; i++) {
+      const order: Array<'kubectl' | 'svc'> = i % 2 === 0 ? ['svc', 'kubectl'] : ['kubectl', 'svc']
+      for (const tool of order) {
+        const r = tool === 'svc' ? await timeCommand(svc[0], [...svc.slice(1), ...svcArgs], base) : await timeCommand(env.kubectl, args, base)
+        if (r.code !== 0) throw new Error(`${tool} ${label} exited with ${r.code}`)
+        times[tool].push(r.ms)
+      }
+    }
+    results.push({command: label, kubectl: summarize(times.kubectl), ratio: pairedRatio(times.svc, times.kubectl), svc: summarize(times.svc)})
+  }
+  return results
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return 'n/a'
+  if (Math.abs(n) >= 100) return n.toFixed(0)
+  if (Math.abs(n) >= 10) return n.toFixed(1)
+  return n.toFixed(2)
+}
+
+function markdown(meta: Record<string, string>, cli: CliResult[]): string {
+  const lines: string[] = []
+  lines.push(`Measured ${meta.date} on ${meta.machine}, Node ${meta.node}, kubectl ${meta.kubectl}; ${SIZES.rounds} rounds, tools alternated; median (min-max).`, '')
+  lines.push(`| metric | ${TOOLS.join(' | ')} | svc/kubectl-ws | svc/client-node | svc/direct |`)
+  lines.push(`| --- | ${TOOLS.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`)
+  for (const m of metrics) {
+    const cells = TOOLS.map(t => {
+      const v = m.values[t]
+      if (!v || v.length === 0) return '-'
+      const s = summarize(v)
+      return s.n > 1 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : fmt(s.median)
+    })
+    const ratio = (other: Tool) => (m.values.svc && m.values[other] ? fmt(pairedRatio(m.values.svc, m.values[other]!)) : '-')
+    lines.push(`| ${m.label} (${m.unit}, ${m.better} is better) | ${cells.join(' | ')} | ${ratio('kubectl-ws')} | ${ratio('client-node')} | ${ratio('direct')} |`)
+  }
+  lines.push('', `| CLI command (ms, median of ${SIZES.cliRuns}) | svc | kubectl | svc/kubectl |`, '| --- | ---: | ---: | ---: |')
+  for (const c of cli) lines.push(`| \`${c.command}\` | ${fmt(c.svc.median)} (${fmt(c.svc.min)}-${fmt(c.svc.max)}) | ${fmt(c.kubectl.median)} (${fmt(c.kubectl.min)}-${fmt(c.kubectl.max)}) | ${fmt(c.ratio)} |`)
+  return lines.join('\n')
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-bench-'))
+  const kubectl = await ensureKubectl()
+  const cluster = await startClusterChild(dir)
+  const env: Env = {direct: cluster.direct, kubeconfig: cluster.kubeconfig, kubectl}
+  const started = Date.now()
+  try {
+    for (const [i, workload] of workloads.entries()) {
+      for (let round = 0; round < SIZES.rounds; round++) {
+        const order = TOOLS.map((_, k) => TOOLS[(k + round) % TOOLS.length])
+        for (const tool of order) {
+          try {
+            await workload(tool, env)
+          } catch (error) {
+            process.stderr.write(`workload ${i + 1}, ${tool}: ${(error as Error).message}\n`)
+          }
+        }
+        process.stderr.write(`workload ${i + 1}/${workloads.length} round ${round + 1}/${SIZES.rounds} done (${Math.round((Date.now() - started) / 1000)} s)\n`)
+      }
+    }
+    const cli = await cliTimings(env)
+    const kubectlVersion = JSON.parse((await timeCommand(kubectl, ['version', '--client', '-o', 'json'], process.env)).stdout).clientVersion.gitVersion
+    const meta = {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      date: new Date().toISOString().slice(0, 10),
+      kubectl: kubectlVersion,
+      machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.arch()}`,
+      node: process.versions.node,
+      quick: String(QUICK),
+    }
+    const table = markdown(meta, cli)
+    process.stdout.write(`${table}\n`)
+    if (QUICK) return
+    writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify({cli, meta, metrics, sizes: SIZES}, null, 2)}\n`)
+    writeFileSync(path.join(ROOT, 'bench', 'results.svg'), renderChart(metrics.filter(m => ['echo', 'download', 'latency-p50', 'rps'].includes(m.id)), TOOLS))
+    const readme = path.join(ROOT, 'README.md')
+    const text = readFileSync(readme, 'utf8')
+    const begin = '<!-- bench:begin -->'
+    const end = '<!-- bench:end -->'
+    if (text.includes(begin) && text.includes(end)) {
+      writeFileSync(readme, text.slice(0, text.indexOf(begin) + begin.length) + `\n${table}\n` + text.slice(text.indexOf(end)))
+    }
+  } finally {
+    cluster.child.kill('SIGTERM')
+    rmSync(dir, {force: true, recursive: true})
+  }
+}
+
+await main()
