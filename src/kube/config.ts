@@ -13,7 +13,8 @@ import {existsSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {KubeConfig} from '@kubernetes/client-node'
+// The module itself, not the package index: the index loads every API client and model.
+import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 
 import {CliError} from './errors.ts'
 
