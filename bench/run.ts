@@ -7,7 +7,9 @@
 // them alike; each result is the median over rounds, with min and max; ratios are taken pair by
 // pair within a round. Results go to bench/results.json, bench/results.svg and the README.
 //
-// BENCH_QUICK=1 runs small sizes and one round, to check that the harness works.
+// BENCH_QUICK=1 runs small sizes and one round, to check that the harness works. While tuning,
+// BENCH_TOOLS=svc,kubectl-ws and BENCH_ONLY=latency,echo (workload names: echo, download, latency,
+// concurrency, rps, cli) narrow a run; results are then printed only, not written.
 
 import {type ChildProcess, fork} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -29,7 +31,10 @@ const SIZES = QUICK
   : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, latencyCount: 500, rounds: 3, rpsMs: 10_000}
 
 type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc'
-const TOOLS: Tool[] = ['svc', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
+const ALL_TOOLS: Tool[] = ['svc', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
+const TOOLS: Tool[] = process.env.BENCH_TOOLS ? ALL_TOOLS.filter(t => process.env.BENCH_TOOLS!.split(',').includes(t)) : ALL_TOOLS
+const ONLY = process.env.BENCH_ONLY?.split(',')
+const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined
 
 interface Env {
   direct: Record<string, number>
@@ -85,8 +90,8 @@ const rssConcurrency = metric('rss-concurrency', 'peak RSS of the forwarder, par
 
 type Workload = (tool: Tool, env: Env) => Promise<void>
 
-const workloads: Workload[] = [
-  async (tool, env) => {
+const workloads: Array<[string, Workload]> = [
+  ['echo', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
       const ms = await echoTransfer(fwd.localPort, SIZES.bulk)
@@ -95,8 +100,8 @@ const workloads: Workload[] = [
     } finally {
       await fwd.stop()
     }
-  },
-  async (tool, env) => {
+  }],
+  ['download', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-http', 8080)
     try {
       const ms = await download(fwd.localPort, SIZES.bulk)
@@ -104,8 +109,8 @@ const workloads: Workload[] = [
     } finally {
       await fwd.stop()
     }
-  },
-  async (tool, env) => {
+  }],
+  ['latency', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
       const samples = await connectionLatency(fwd.localPort, SIZES.latencyCount)
@@ -114,8 +119,8 @@ const workloads: Workload[] = [
     } finally {
       await fwd.stop()
     }
-  },
-  async (tool, env) => {
+  }],
+  ['concurrency', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
       const result = await concurrentEcho(fwd.localPort, SIZES.concurrency, SIZES.concurrencyBytes)
@@ -125,8 +130,8 @@ const workloads: Workload[] = [
     } finally {
       await fwd.stop()
     }
-  },
-  async (tool, env) => {
+  }],
+  ['rps', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-http', 8080)
     try {
       const result = await requestRate(fwd.localPort, SIZES.rpsMs)
@@ -134,7 +139,7 @@ const workloads: Workload[] = [
     } finally {
       await fwd.stop()
     }
-  },
+  }],
 ]
 
 async function startClusterChild(dir: string): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string}> {
@@ -214,7 +219,8 @@ async function main() {
   const env: Env = {direct: cluster.direct, kubeconfig: cluster.kubeconfig, kubectl}
   const started = Date.now()
   try {
-    for (const [i, workload] of workloads.entries()) {
+    const chosen = workloads.filter(([name]) => !ONLY || ONLY.includes(name))
+    for (const [i, [, workload]] of chosen.entries()) {
       for (let round = 0; round < SIZES.rounds; round++) {
         const order = TOOLS.map((_, k) => TOOLS[(k + round) % TOOLS.length])
         for (const tool of order) {
@@ -224,10 +230,10 @@ async function main() {
             process.stderr.write(`workload ${i + 1}, ${tool}: ${(error as Error).message}\n`)
           }
         }
-        process.stderr.write(`workload ${i + 1}/${workloads.length} round ${round + 1}/${SIZES.rounds} done (${Math.round((Date.now() - started) / 1000)} s)\n`)
+        process.stderr.write(`workload ${i + 1}/${chosen.length} round ${round + 1}/${SIZES.rounds} done (${Math.round((Date.now() - started) / 1000)} s)\n`)
       }
     }
-    const cli = await cliTimings(env)
+    const cli = !ONLY || ONLY.includes('cli') ? await cliTimings(env) : []
     const kubectlVersion = JSON.parse((await timeCommand(kubectl, ['version', '--client', '-o', 'json'], process.env)).stdout).clientVersion.gitVersion
     const meta = {
       cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -239,7 +245,7 @@ async function main() {
     }
     const table = markdown(meta, cli)
     process.stdout.write(`${table}\n`)
-    if (QUICK) return
+    if (QUICK || PARTIAL) return
     writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify({cli, meta, metrics, sizes: SIZES}, null, 2)}\n`)
     writeFileSync(path.join(ROOT, 'bench', 'results.svg'), renderChart(metrics.filter(m => ['echo', 'download', 'latency-p50', 'rps'].includes(m.id)), TOOLS))
     const readme = path.join(ROOT, 'README.md')

@@ -3,7 +3,9 @@
 // bodies as bytes, applies the timeout, logs under -v and maps failures to ApiError/ConnectionError.
 
 import http from 'node:http'
+import {createHash} from 'node:crypto'
 import https from 'node:https'
+import tls from 'node:tls'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
@@ -50,6 +52,7 @@ const USER_AGENT = `svc/${process.env.npm_package_version ?? '0'} (${process.pla
 export class KubeClient {
   readonly kubeConfig: KubeConfig
   private readonly options: ClientOptions
+  private secureContext: {key: string; context: tls.SecureContext} | undefined
 
   constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
     this.kubeConfig = kubeConfig
@@ -80,6 +83,27 @@ export class KubeClient {
       else url.searchParams.set(key, String(value))
     }
     return url
+  }
+
+  /**
+   * connectionOptions() for a connection that is upgraded and never pooled (a port-forward
+   * WebSocket), with the TLS context (CA, client certificate and key) built once and reused while
+   * they stay the same: building it costs about 0.4 ms of CPU per connection otherwise. Rotated
+   * credentials (exec plugins) give a new context. Not for pooled requests: an agent tells its
+   * sockets apart by these fields, which a shared context hides.
+   */
+  async upgradeConnectionOptions(headers: Record<string, string> = {}): Promise<https.RequestOptions & {secureContext?: tls.SecureContext}> {
+    const options: https.RequestOptions & {secureContext?: tls.SecureContext} = await this.connectionOptions(headers)
+    if (options.secureContext || !(options.ca || options.cert || options.key || options.pfx)) return options
+    const hash = createHash('sha256')
+    for (const field of [options.ca, options.cert, options.key, options.pfx, options.passphrase]) hash.update(`${JSON.stringify(field ?? null)}\0`)
+    const key = hash.digest('hex')
+    if (this.secureContext?.key !== key) {
+      const {ca, cert, key: privateKey, passphrase, pfx} = options
+      this.secureContext = {context: tls.createSecureContext({ca, cert, key: privateKey, passphrase, pfx}), key}
+    }
+    const {ca: _ca, cert: _cert, key: _key, passphrase: _passphrase, pfx: _pfx, ...rest} = options
+    return {...rest, secureContext: this.secureContext.context}
   }
 
   /** Request options with TLS, credentials and proxy agent applied, for https.request or ws. */

@@ -35,7 +35,7 @@ const ERROR = 1
 
 /**
  * Opens one port-forward WebSocket and resolves once the server has upgraded it (101). Credentials,
- * TLS (verified unless the kubeconfig says otherwise) and proxy come from client.connectionOptions(),
+ * TLS (verified unless the kubeconfig says otherwise) and proxy come from client.upgradeConnectionOptions(),
  * fetched for every tunnel so that expiring tokens and exec credentials are refreshed.
  *
  * Rejects with ApiError for a non-101 answer (the server's Status when it sent one: 403 Forbidden,
@@ -50,7 +50,7 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
   signal?.throwIfAborted()
   const protocols = options.protocols?.length ? options.protocols : [V4_BINARY, V4_BASE64]
   const url = client.url(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/portforward`, {ports: String(port)})
-  const connection = await client.connectionOptions()
+  const connection = await client.upgradeConnectionOptions()
   signal?.throwIfAborted()
 
   return new Promise<Tunnel>((resolve, reject) => {

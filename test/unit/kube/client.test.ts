@@ -150,3 +150,34 @@ describe('KubeClient', () => {
     assert.match(seen.at(-1)!.url!, /allowWatchBookmarks=true&watch=true/)
   })
 })
+
+describe('KubeClient.upgradeConnectionOptions', () => {
+  test('builds the TLS context once, keeps verification and credentials, and drops the raw CA', async (t) => {
+    // A kubeconfig with a real CA and client certificate: the local cluster's `cert` user.
+    const {startCluster} = await import('../../cluster/index.ts')
+    const cluster = await startCluster()
+    t.after(() => cluster.stop())
+    const kc = new KubeConfig()
+    kc.loadFromString(cluster.kubeconfig('cert'))
+    const client = new KubeClient(kc)
+    const a = await client.upgradeConnectionOptions()
+    const b = await client.upgradeConnectionOptions()
+    assert.ok(a.secureContext)
+    assert.equal(a.secureContext, b.secureContext)
+    assert.equal(a.ca, undefined)
+    assert.equal(a.cert, undefined)
+    assert.equal(a.key, undefined)
+    assert.notEqual(a.rejectUnauthorized, false)
+    // The options for pooled requests are left as they were.
+    const plain = await client.connectionOptions()
+    assert.ok(plain.ca && plain.cert && plain.key)
+    assert.equal((plain as {secureContext?: unknown}).secureContext, undefined)
+  })
+
+  test('without TLS material there is nothing to cache', async () => {
+    const client = new KubeClient(kubeConfigFor('https://127.0.0.1:6443', true))
+    const options = await client.upgradeConnectionOptions()
+    assert.equal(options.secureContext, undefined)
+    assert.equal((options.headers as Record<string, string>).Authorization, `Bearer ${TOKEN}`)
+  })
+})
