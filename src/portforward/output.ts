@@ -72,8 +72,8 @@ export interface Reporter {
   /** A warning for people (stderr); not an event. */
   warning(text: string): void
   targetChanged(pods: readonly string[]): void
-  /** Redraws the status line, if there is one. */
-  status(snapshot: StatusSnapshot): void
+  /** Redraws the status line, if there is one; the snapshot is taken only then. */
+  status(snapshot: () => StatusSnapshot): void
   /** Removes the status line for good. */
   close(): void
 }
@@ -119,7 +119,7 @@ export function createReporter(options: ReporterOptions): Reporter {
       emit('listening', event)
     },
     ready: event => emit('ready', event),
-    status: snapshot => status?.draw(formatStatus(snapshot)),
+    status: snapshot => status?.draw(formatStatus(snapshot())),
     targetChanged: pods => emit('target-changed', {pods: [...pods]}),
     warning: text => {
       if (mode !== 'quiet') err(text)

@@ -257,10 +257,10 @@ export class Session {
 
   private refreshStatus(): void {
     if (this.closing) return
-    this.options.reporter.status(this.snapshot())
+    this.options.reporter.status(() => this.snapshot())
     if (this.connections.size > 0 && !this.statusTimer) {
       this.statusTimer = setInterval(() => {
-        this.options.reporter.status(this.snapshot())
+        this.options.reporter.status(() => this.snapshot())
         if (this.connections.size === 0) {
           clearInterval(this.statusTimer)
           this.statusTimer = undefined

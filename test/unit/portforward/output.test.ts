@@ -55,8 +55,8 @@ describe('reporter modes', () => {
 describe('status line', () => {
   test('drawn in place on stderr, cleared around other lines, removed at the end', () => {
     const {err, out, reporter} = capture('text', true)
-    reporter.status({bytesIn: 2048, bytesOut: 10, open: 1, pods: ['web-1', 'web-2']})
-    reporter.status({bytesIn: 2048, bytesOut: 10, open: 1, pods: ['web-1', 'web-2']})
+    reporter.status(() => ({bytesIn: 2048, bytesOut: 10, open: 1, pods: ['web-1', 'web-2']}))
+    reporter.status(() => ({bytesIn: 2048, bytesOut: 10, open: 1, pods: ['web-1', 'web-2']}))
     reporter.connectionOpened({client: '127.0.0.1:1', id: 2, localAddress: '127.0.0.1', localPort: 8080, remotePort: 80})
     reporter.close()
     assert.deepEqual(out, ['Handling connection for 8080\n'])
@@ -67,7 +67,7 @@ describe('status line', () => {
   test('not in json or quiet mode', () => {
     for (const mode of ['json', 'quiet'] as const) {
       const {err, reporter} = capture(mode, true)
-      reporter.status({bytesIn: 1, bytesOut: 1, open: 0, pods: []})
+      reporter.status(() => ({bytesIn: 1, bytesOut: 1, open: 0, pods: []}))
       reporter.close()
       assert.deepEqual(err, [])
     }
