@@ -5,6 +5,10 @@
 // unless `-o wide`; for the same reason the LoadBalancer EXTERNAL-IP is never shortened.
 //
 // Pure functions of (object, now); table-printers.test.ts pins the cells.
+//
+// Deliberately written apart from src/printers (HumanDuration, the PORT(S) cell), although the
+// logic is the same: the compatibility suite compares svc's own tables with what kubectl prints
+// from these, so sharing the code would compare svc with itself.
 
 import type {TableColumnDefinition} from './tables.ts'
 
