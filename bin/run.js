@@ -9,6 +9,15 @@ if (refusal) {
   process.exit(1)
 }
 
+// A reader that stops early (`svc get | head -1`) ends svc quietly, as SIGPIPE ends kubectl,
+// instead of an unhandled EPIPE or a command left waiting on a stream that will never drain.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', error => {
+    if (error.code !== 'EPIPE') throw error
+    process.exit(0)
+  })
+}
+
 const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 const {execute} = await import('@oclif/core')

@@ -27,6 +27,27 @@ describe('svc, the binary', () => {
     assert.match(r.stdout, /\n {2}autocomplete +/)
   })
 
+  test('-h is --help, on the root and on a command, as in kubectl', async () => {
+    const root = await runSvc(['-h'])
+    assert.equal(root.code, 0)
+    assert.match(root.stdout, /COMMANDS\n/)
+    const get = await runSvc(['get', '-h'])
+    assert.equal(get.code, 0)
+    assert.equal(get.stderr, '')
+    assert.equal(get.stdout, (await runSvc(['get', '--help'])).stdout)
+  })
+
+  test('a reader that stops early (| head -1) ends svc quietly with exit 0', async () => {
+    const {spawn} = await import('node:child_process')
+    const child = spawn(process.execPath, [BIN, '--help'], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', d => (stderr += d))
+    child.stdout.once('data', () => child.stdout.destroy())
+    const code = await new Promise(resolve => child.on('close', resolve))
+    assert.equal(stderr, '')
+    assert.equal(code, 0)
+  })
+
   test('version --client needs no cluster', async () => {
     const r = await runSvc(['version', '--client'])
     assert.deepEqual([r.code, r.stderr], [0, ''])
