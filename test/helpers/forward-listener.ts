@@ -1,6 +1,8 @@
 // A local TCP listener that forwards every accepted connection through forwardConnection, the way
 // the port-forward command does, and collects each connection's result. Plus small socket helpers.
 
+import {createHash, randomBytes} from 'node:crypto'
+import {once} from 'node:events'
 import net from 'node:net'
 
 import type {KubeClient} from '../../src/kube/client.ts'
@@ -107,4 +109,30 @@ export function readAtLeast(stream: import('node:stream').Readable, size: number
     stream.once('close', onEnd)
     stream.once('error', onError)
   })
+}
+
+/**
+ * Writes `size` random bytes to an echo connection (honouring backpressure) while reading them
+ * back, and resolves with the sha256 of both sides once all have come back.
+ */
+export async function echoRandom(socket: net.Socket, size: number): Promise<{got: string; sent: string}> {
+  const sent = createHash('sha256')
+  const got = createHash('sha256')
+  let received = 0
+  const echoed = new Promise<void>((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => {
+      got.update(chunk)
+      received += chunk.length
+      if (received >= size) resolve()
+    })
+    socket.once('close', () => reject(new Error(`closed after ${received} bytes`)))
+  })
+  for (let written = 0; written < size;) {
+    const chunk = randomBytes(Math.min(256 * 1024, size - written))
+    sent.update(chunk)
+    written += chunk.length
+    if (!socket.write(chunk)) await once(socket, 'drain')
+  }
+  await echoed
+  return {got: got.digest('hex'), sent: sent.digest('hex')}
 }

@@ -16,7 +16,7 @@ import {openTunnel, PortForwardError, TunnelLostError} from '../../src/portforwa
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {registerPortForwardWs} from '../cluster/portforward-ws.ts'
 import {patternBytes} from '../cluster/sim/containers.ts'
-import {connect, destroyAllClients, listenAndForward, readAtLeast, readToEnd} from '../helpers/forward-listener.ts'
+import {connect, destroyAllClients, echoRandom, listenAndForward, readAtLeast, readToEnd} from '../helpers/forward-listener.ts'
 import {credsOf} from './cluster-raw.ts'
 
 const ns = 'default'
@@ -99,28 +99,11 @@ describe('port-forward transport through the local cluster', () => {
     try {
       const socket = await connect(l.port)
       const size = 64 * MiB
-      const sent = createHash('sha256')
-      const got = createHash('sha256')
-      let received = 0
-      const echoed = new Promise<void>((resolve, reject) => {
-        socket.on('data', (chunk: Buffer) => {
-          got.update(chunk)
-          received += chunk.length
-          if (received >= size) resolve()
-        })
-        socket.once('close', () => reject(new Error(`closed after ${received} bytes`)))
-      })
       const started = process.hrtime.bigint()
-      for (let written = 0; written < size;) {
-        const chunk = randomBytes(Math.min(256 * 1024, size - written))
-        sent.update(chunk)
-        written += chunk.length
-        if (!socket.write(chunk)) await once(socket, 'drain')
-      }
-      await echoed
+      const {got, sent} = await echoRandom(socket, size)
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       process.stderr.write(`# echo 64 MiB up + 64 MiB down in ${seconds.toFixed(2)} s: ${(64 / seconds).toFixed(0)} MiB/s each way\n`)
-      assert.equal(got.digest('hex'), sent.digest('hex'))
+      assert.equal(got, sent)
       socket.resetAndDestroy()
       const result = await l.next()
       assert.equal(result.bytesIn, size)

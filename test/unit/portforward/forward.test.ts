@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import {createHash, randomBytes} from 'node:crypto'
 import {once} from 'node:events'
 import {after, before, describe, it} from 'node:test'
 
 import {ApiError} from '../../../src/kube/errors.ts'
 import {PortForwardError, TunnelLostError} from '../../../src/portforward/tunnel.ts'
 import type {ForwardHooks, Tunnel} from '../../../src/portforward/types.ts'
-import {connect, destroyAllClients, listenAndForward, type Listener, readAtLeast, readToEnd} from '../../helpers/forward-listener.ts'
+import {connect, destroyAllClients, echoRandom, listenAndForward, type Listener, readAtLeast, readToEnd} from '../../helpers/forward-listener.ts'
 import {behaviours, startV4ApiServer, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
 
 const ns = 'default'
@@ -88,26 +87,8 @@ describe('forwardConnection', () => {
     try {
       const socket = await connect(l.port)
       const size = 16 * 1024 * 1024
-      const sent = createHash('sha256')
-      const got = createHash('sha256')
-      let received = 0
-      const done = new Promise<void>((resolve, reject) => {
-        socket.on('data', (chunk: Buffer) => {
-          got.update(chunk)
-          received += chunk.length
-          if (received >= size) resolve()
-        })
-        socket.once('close', () => reject(new Error(`closed after ${received} bytes`)))
-      })
-      let written = 0
-      while (written < size) {
-        const chunk = randomBytes(Math.min(256 * 1024, size - written))
-        sent.update(chunk)
-        written += chunk.length
-        if (!socket.write(chunk)) await once(socket, 'drain')
-      }
-      await done
-      assert.equal(got.digest('hex'), sent.digest('hex'))
+      const {got, sent} = await echoRandom(socket, size)
+      assert.equal(got, sent)
       // A FIN would read as a half-close (v4 cannot pass it on; the echo pod would wait): reset.
       socket.resetAndDestroy()
       const result = await l.next()
