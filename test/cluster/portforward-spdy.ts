@@ -22,6 +22,7 @@ import {type WebSocket, WebSocketServer} from 'ws'
 
 import {SpdySession} from '../../src/spdy/session.ts'
 import {PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardPair} from '../../src/spdy/portforward.ts'
+import {offeredProtocols, type PortForwardBackend, type PortForwardRequest} from './portforward-ws.ts'
 
 export const SPDY_UPGRADE = 'SPDY/3.1'
 export const TUNNEL_PREFIX = 'SPDY/3.1+'
@@ -33,28 +34,6 @@ const POD_CLOSE_GRACE_MS = 1_000
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 /** Above this many bytes queued towards kubectl, stop reading the pod socket. */
 const HIGH_WATER_MARK = 256 * 1024
-
-/** What the route needs from the cluster; LocalCluster satisfies it. */
-export interface SpdyPortForwardBackend {
-  dialPod(namespace: string, name: string, port: number): Promise<Socket>
-  getObject(resource: string, namespace: string, name: string): any | undefined
-  /** Extra delay per stream frame, when the cluster simulates latency. */
-  readonly latencyMs?: number
-}
-
-export interface SpdyPortForwardRequest {
-  req: IncomingMessage
-  socket: Duplex
-  head: Buffer
-  namespace: string
-  pod: string
-}
-
-function offeredProtocols(req: IncomingMessage): string[] {
-  const header = req.headers['sec-websocket-protocol']
-  if (!header) return []
-  return String(header).split(',').map((p) => p.trim()).filter((p) => p !== '')
-}
 
 function isWebSocket(req: IncomingMessage): boolean {
   const connection = String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim())
@@ -69,12 +48,12 @@ export function isTunnelRequest(req: IncomingMessage): boolean {
 }
 
 /** Every portforward upgrade that is not a WebSocket goes the SPDY way (the kubelet's httpstream path). */
-export function isSpdyPortForwardRequest(req: IncomingMessage): boolean {
+export function isPortForwardRequest(req: IncomingMessage): boolean {
   return isTunnelRequest(req) || !isWebSocket(req)
 }
 
 /** The handler for cluster.onPortForward (or for a dispatcher in front of several). */
-export function portForwardSpdyHandler(backend: SpdyPortForwardBackend): (ctx: SpdyPortForwardRequest) => void {
+export function portForwardSpdyHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
   const wss = new WebSocketServer({clientTracking: false, maxPayload: MAX_MESSAGE_BYTES, noServer: true, perMessageDeflate: false})
   // `ws` refuses subprotocols that are not RFC 7230 tokens, and `SPDY/3.1+portforward.k8s.io` has
   // a `/` (Go's gorilla/websocket does not check). So the offer is taken off the request before
@@ -95,7 +74,7 @@ export function portForwardSpdyHandler(backend: SpdyPortForwardBackend): (ctx: S
 }
 
 /** API server + kubelet checks before anything is upgraded; answers and returns false when one fails. */
-function podReady(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest): {sandboxId: string} | undefined {
+function podReady(backend: PortForwardBackend, ctx: PortForwardRequest): {sandboxId: string} | undefined {
   const {socket, namespace, pod: name, req} = ctx
   if (req.method !== 'GET' && req.method !== 'POST') {
     status(socket, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
@@ -147,7 +126,7 @@ function headerList(req: IncomingMessage, name: string): string[] {
   return out
 }
 
-function serveSpdy(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest): void {
+function serveSpdy(backend: PortForwardBackend, ctx: PortForwardRequest): void {
   const {req, socket, head} = ctx
   const ready = podReady(backend, ctx)
   if (!ready) return
@@ -175,7 +154,7 @@ function serveSpdy(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest)
   runSession(backend, ctx, socket, ready.sandboxId)
 }
 
-function serveTunnel(backend: SpdyPortForwardBackend, wss: WebSocketServer, ctx: SpdyPortForwardRequest): void {
+function serveTunnel(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
   const {req, socket, head} = ctx
   if (req.method !== 'GET') {
     status(socket, 400, 'BadRequest', 'websocket upgrade requires GET')
@@ -230,14 +209,14 @@ function tunnelStream(ws: WebSocket): Duplex {
   return pipe
 }
 
-function runSession(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest, transport: Duplex, sandboxId: string): void {
+function runSession(backend: PortForwardBackend, ctx: PortForwardRequest, transport: Duplex, sandboxId: string): void {
   const session = new SpdySession(transport, {role: 'server'})
   session.on('error', () => undefined)
   servePortForward(session, (pair) => void forward(backend, ctx, pair, sandboxId))
 }
 
 /** containerd's portForward for one pair: dial, copy both ways, close both streams when done. */
-async function forward(backend: SpdyPortForwardBackend, ctx: SpdyPortForwardRequest, pair: PortForwardPair, sandboxId: string): Promise<void> {
+async function forward(backend: PortForwardBackend, ctx: PortForwardRequest, pair: PortForwardPair, sandboxId: string): Promise<void> {
   const {data, error, port} = pair
   const delay = () => new Promise<void>((resolve) => (backend.latencyMs ? setTimeout(resolve, backend.latencyMs) : resolve()))
   data.on('error', () => undefined)

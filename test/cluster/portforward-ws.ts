@@ -332,7 +332,8 @@ class V4Session {
   }
 }
 
-function offeredProtocols(req: IncomingMessage): string[] {
+/** The subprotocols a WebSocket upgrade offers, in order. */
+export function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol']
   if (!header) return []
   return String(header).split(',').map(p => p.trim()).filter(p => p !== '')
