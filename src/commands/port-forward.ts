@@ -5,6 +5,7 @@ import {outputFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
+import {DEFAULT_HALF_CLOSE_TIMEOUT_MS} from '../portforward/lifecycle.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {openTunnel} from '../portforward/tunnel.ts'
 
@@ -29,6 +30,12 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       multiple: true,
       multipleNonGreedy: true,
     }),
+    'half-close-timeout': Flags.custom<number>({
+      default: async () => DEFAULT_HALF_CLOSE_TIMEOUT_MS,
+      defaultHelp: async () => '1s',
+      description: 'Over the WebSocket transport, which cannot tell the pod that the local client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (like 1s or 30s; 0 waits for the pod to close). Longer keeps slow replies to clients that half-close; shorter frees finished connections sooner.',
+      parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
+    })(),
     'one-pod': Flags.boolean({description: 'For svc/ targets: forward every connection to one pod (as kubectl does) instead of spreading them over all ready endpoints.'}),
     output: outputFlag(['json'] as const, 'Output format: json prints one event per line on stdout (listening, ready, connection-opened, connection-closed, error, target-changed).'),
     'pod-running-timeout': Flags.custom<number>({
@@ -61,6 +68,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       command: this.command,
       env: process.env,
       forward: forwardConnection,
+      halfCloseTimeoutMs: this.flags['half-close-timeout'],
       log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
       mode,
       namespace,

@@ -1,20 +1,27 @@
-// One accepted local TCP connection <-> one tunnel: bytes both ways with backpressure (pipe pauses
-// the faster side), the v4 half-close rule (local EOF does not end the tunnel; the pod side does),
-// both ends closed on every path, and never a throw or an unhandled 'error' (one connection's
-// failure is reported in its result and touches nothing else).
+// One accepted local TCP connection <-> one tunnel: bytes both ways with backpressure, the
+// lifecycle rules of lifecycle.ts (half-close per transport, immediate release of a client that
+// sent nothing, the linger), both ends closed on every path, and never a throw or an unhandled
+// 'error' (one connection's failure is reported in its result and touches nothing else).
+//
+// Every listener on the local socket is attached the moment the connection is accepted, before the
+// tunnel is open: a client that connects and closes at once (`nc -z`) has its EOF seen, not lost
+// while the upgrade is in flight. What the client sends before the tunnel is open is held (at most
+// one high-water mark; the socket is paused beyond it) and written first.
 
 import type {Socket} from 'node:net'
 
+import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, onLocalEnd} from './lifecycle.ts'
 import {type ForwardEndReason, type ForwardHooks, type ForwardResult, PortForwardError, type Tunnel, TunnelLostError, type TunnelOpener} from './types.ts'
 
 export type {ForwardHooks, ForwardResult, TunnelOpener} from './types.ts'
 
-const DEFAULT_HALF_CLOSE_TIMEOUT_MS = 60_000
+/** Bytes read from the client before the tunnel is open, beyond which the socket is paused. */
+const EARLY_HIGH_WATER_MARK = 64 * 1024
 
 /**
  * Forwards `socket` through a tunnel from `open` until one side is done. Resolves (never rejects)
  * with the byte counts, why it ended and the error if there was one. By then both the socket and
- * the tunnel are destroyed.
+ * the tunnel are destroyed, and every timer of the connection is cleared.
  *
  * Sets `socket.allowHalfOpen = true`: when the local client half-closes, its socket must stay
  * writable so the pod's reply can still be delivered. Also turns Nagle off, as Go does.
@@ -25,17 +32,22 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
     // Go (kubectl) sets TCP_NODELAY on every connection; small interactive writes should not wait.
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
     const controller = new AbortController()
-    const halfCloseTimeoutMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
+    const lingerMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
     let tunnel: Tunnel | undefined
     let socketError: Error | undefined
-    let halfCloseTimer: NodeJS.Timeout | undefined
+    let lingerTimer: NodeJS.Timeout | undefined
     let settled = false
+    let localEnded = false
+    let bytesFromClient = 0
+    let early: Buffer[] = []
+    let earlyBytes = 0
 
     const finish = (reason: ForwardEndReason, error?: Error) => {
       if (settled) return
       settled = true
-      if (halfCloseTimer) clearTimeout(halfCloseTimer)
+      if (lingerTimer) clearTimeout(lingerTimer)
       hooks.signal?.removeEventListener('abort', onAbort)
+      early = []
       socket.destroy()
       tunnel?.destroy()
       // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
@@ -55,7 +67,23 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
     socket.on('error', error => {
       socketError ??= error
     })
+    // A write to a client that has fully closed fails (reset, broken pipe) and the socket closes:
+    // that is how a full close is told from a half-close, and it releases everything at once.
     socket.once('close', () => finish('local-closed', socketError))
+    socket.on('data', (chunk: Buffer) => {
+      bytesFromClient += chunk.length
+      if (!tunnel) {
+        early.push(chunk)
+        earlyBytes += chunk.length
+        if (earlyBytes >= EARLY_HIGH_WATER_MARK) socket.pause()
+        return
+      }
+      if (!tunnel.write(chunk)) socket.pause()
+    })
+    socket.once('end', () => {
+      localEnded = true
+      localEnd()
+    })
 
     open(controller.signal).then(opened => {
       if (settled) {
@@ -75,31 +103,67 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
         // byte is written out. Closing any other way (destroyed from outside) ends the connection.
         if (!t.readableEnded) finish('lost', new TunnelLostError('tunnel closed', 0))
       })
-      socket.once('finish', () => finish('completed'))
-      socket.once('end', () => armHalfCloseTimer(t))
+      t.on('data', (chunk: Buffer) => {
+        if (!socket.write(chunk)) t.pause()
+      })
+      socket.on('drain', () => t.resume())
+      t.on('drain', () => {
+        if (!localEnded) socket.resume()
+      })
+      // The pod side ended (after any error-channel text: the data was drained first).
+      t.once('end', () => socket.end())
+      socket.once('finish', () => {
+        const message = t.errorMessage
+        if (message !== undefined) finish('error-channel', new PortForwardError(message, t))
+        else finish('completed')
+      })
       try {
         hooks.onTunnel?.(t)
       } catch (error) {
         finish('open-failed', error instanceof Error ? error : new Error(String(error)))
         return
       }
-      socket.pipe(t)
-      t.pipe(socket)
+      const held = early
+      early = []
+      earlyBytes = 0
+      let full = false
+      for (const chunk of held) full = !t.write(chunk)
+      if (full) socket.pause()
+      else if (!localEnded) socket.resume()
+      if (localEnded) localEnd()
     }
 
-    function armHalfCloseTimer(t: Tunnel): void {
-      if (halfCloseTimeoutMs <= 0 || settled) return
+    function localEnd(): void {
+      if (settled) return
+      const action = onLocalEnd({bytesFromClient, halfClose: tunnel?.halfClose, lingerMs})
+      switch (action.kind) {
+        case 'release':
+          finish('local-closed')
+          return
+        case 'defer':
+          return
+        case 'fin':
+        case 'wait':
+          tunnel?.end()
+          return
+        case 'linger':
+          tunnel?.end()
+          armLinger(tunnel!, action.ms)
+      }
+    }
+
+    function armLinger(t: Tunnel, ms: number): void {
       let seen = t.bytesIn
       const check = () => {
-           // Progress, or bytes waiting on the local reader, means the pod is not idle.
+        // Progress, or bytes waiting on the local reader, means the pod is not done.
         if (t.bytesIn !== seen || socket.writableNeedDrain || t.readableLength > 0) {
           seen = t.bytesIn
-          halfCloseTimer = setTimeout(check, halfCloseTimeoutMs)
+          lingerTimer = setTimeout(check, ms)
           return
         }
         finish('half-close-timeout')
       }
-      halfCloseTimer = setTimeout(check, halfCloseTimeoutMs)
+      lingerTimer = setTimeout(check, ms)
     }
   })
 }

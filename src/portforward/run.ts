@@ -28,6 +28,8 @@ export interface PortForwardRequest {
   command?: string[]
   env: NodeJS.ProcessEnv
   forward: ForwardFn
+  /** Linger after a local half-close over a transport without one (ms; 0 = wait for the pod). */
+  halfCloseTimeoutMs?: number
   /** -v logging (watch retries at 6 and more). */
   log?: (line: string) => void
   mode: OutputMode
@@ -52,6 +54,7 @@ const CHILD_KILL_GRACE_MS = 10_000
 /** Runs the forward; resolves with the exit code, throws what the command must render. */
 export async function portForward(request: PortForwardRequest): Promise<number> {
   if (request.podRunningTimeoutMs <= 0) throw new UsageError('--pod-running-timeout must be higher than zero')
+  if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new UsageError('--half-close-timeout must not be negative')
   const addresses = (() => {
     try {
       return parseAddresses(request.addresses)
@@ -94,6 +97,7 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
     session = new Session({
       addresses,
       forward: request.forward,
+      halfCloseTimeoutMs: request.halfCloseTimeoutMs,
       namespace: request.namespace,
       openTunnel: request.openTunnel,
       ports: resolved.ports,

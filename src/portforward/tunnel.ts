@@ -1,8 +1,9 @@
 // One WebSocket to pods/NAME/portforward?ports=PORT, exposed as a Duplex over the data channel.
 // Modelled on ws/lib/stream.js: push() === false pauses the WebSocket, _read resumes it, _write
 // sends with a callback (so the Writable's highWaterMark bounds what is queued), and one _destroy
-// owns the teardown. The v4 protocol has no half-close: end() keeps the WebSocket open and the
-// pod's bytes keep coming until the server closes it. See docs/pf-transport.md.
+// owns the teardown. The v4 protocol has no half-close (halfClose 'none'): end() keeps the
+// WebSocket open and the pod's bytes keep coming until the server closes it; forward.ts bounds the
+// wait (lifecycle.ts). See docs/pf-transport.md.
 
 import type {ClientRequest, IncomingMessage} from 'node:http'
 import {Duplex} from 'node:stream'
@@ -12,6 +13,7 @@ import WebSocket from 'ws'
 import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
 import {ApiError, statusFromBody} from '../kube/errors.ts'
+import {keepalive} from './lifecycle.ts'
 import {
   decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
 } from './frames.ts'
@@ -29,6 +31,11 @@ const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 const MAX_ERROR_BODY_BYTES = 64 * 1024
 /** After destroy() sends a close frame, how long the server has to answer before the socket is cut. */
 const CLOSE_GRACE_MS = 2_000
+/**
+ * After an error-channel message, how long the server has to close the WebSocket (the kubelet
+ * closes it as soon as its PortForward returned) before the tunnel ends without it.
+ */
+const ERROR_DRAIN_MS = 2_000
 
 const DATA = 0
 const ERROR = 1
@@ -129,6 +136,7 @@ class TunnelStream extends Duplex implements Tunnel {
   readonly pod: string
   readonly port: number
   readonly protocol: V4Protocol
+  readonly halfClose = 'none'
   readonly done: Promise<Error | undefined>
   bytesIn = 0
   bytesOut = 0
@@ -142,7 +150,11 @@ class TunnelStream extends Duplex implements Tunnel {
   private readonly onAbort: () => void
   private pingTimer: NodeJS.Timeout | undefined
   private closeTimer: NodeJS.Timeout | undefined
+  private errorTimer: NodeJS.Timeout | undefined
   private awaitingPong = false
+  /** bytesIn + bytesOut and the socket's queued bytes at the previous keepalive tick. */
+  private movedAtTick = 0
+  private queuedAtTick = 0
   /** Set when the pod side ended normally: writes are discarded from then on. */
   private podEnded = false
   /** Why the WebSocket is going away, when we know it before its 'close' event. */
@@ -220,6 +232,7 @@ class TunnelStream extends Duplex implements Tunnel {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.pingTimer) clearInterval(this.pingTimer)
+    if (this.errorTimer) clearTimeout(this.errorTimer)
     this.signal?.removeEventListener('abort', this.onAbort)
     if (error) this.endError ??= error
     const ws = this.ws
@@ -266,8 +279,14 @@ class TunnelStream extends Duplex implements Tunnel {
     if (frame.channel === ERROR) {
       const payload = this.stripPrefix(this.errorPrefix, frame)
       if (!payload || payload.length === 0) return
+      // Finish after draining: the data frames before this one are delivered, then the readable
+      // side ends when the server closes the WebSocket (the kubelet does so right after writing
+      // the error), and forward.ts reports the text once the local socket is ended.
       this.errorMessage = (this.errorMessage ?? '') + payload.toString('utf8')
-      this.destroy(new PortForwardError(this.errorMessage, this))
+      this.errorTimer ??= setTimeout(() => {
+        if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate()
+      }, ERROR_DRAIN_MS)
+      this.errorTimer.unref()
       return
     }
     this.destroy(this.protocolError(`message on unexpected channel ${frame.channel}`))
@@ -286,10 +305,16 @@ class TunnelStream extends Duplex implements Tunnel {
   private onClose(code: number, reason: Buffer): void {
     if (this.pingTimer) clearInterval(this.pingTimer)
     if (this.closeTimer) clearTimeout(this.closeTimer)
+    if (this.errorTimer) clearTimeout(this.errorTimer)
     const notify = this.onWsClosed
     this.onWsClosed = undefined
     if (!this.destroyed) {
-      if (this.failure) {
+      if (this.errorMessage !== undefined) {
+        // The server said why the forward ended: what it sent before is delivered, then 'end'.
+        this.endError = new PortForwardError(this.errorMessage, this)
+        this.podEnded = true
+        this.push(null)
+      } else if (this.failure) {
         this.destroy(this.failure)
       } else if (code === 1000 || code === 1005) {
         // The pod side ended: deliver what is buffered, then 'end'.
@@ -306,15 +331,25 @@ class TunnelStream extends Duplex implements Tunnel {
 
   private keepalive(intervalMs: number): void {
     if (this.ws.readyState !== WebSocket.OPEN) return
-    // While we hold the socket paused (a slow local reader) a pong cannot be read: not a dead peer.
-    if (this.ws.isPaused) return
-    if (this.awaitingPong) {
-      this.failure ??= new TunnelLostError(`no pong from the server within ${intervalMs} ms`, 0)
+    const moved = this.bytesIn + this.bytesOut
+    // ws's bufferedAmount counts what its sender holds plus the TLS socket's queue.
+    const queued = this.ws.bufferedAmount
+    const verdict = keepalive({
+      awaitingPong: this.awaitingPong,
+      bytesMoved: moved - this.movedAtTick,
+      queuedBefore: this.queuedAtTick,
+      queuedNow: queued,
+      readPaused: this.ws.isPaused,
+    })
+    this.movedAtTick = moved
+    this.queuedAtTick = queued
+    if (verdict === 'dead') {
+      this.failure ??= new TunnelLostError(`no pong from the server within ${intervalMs} ms and no byte moved`, 0)
       this.ws.terminate()
-      return
+    } else if (verdict === 'ping') {
+      this.awaitingPong = true
+      this.ws.ping()
     }
-    this.awaitingPong = true
-    this.ws.ping()
   }
 
   private lost(error: Error): Error {

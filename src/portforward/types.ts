@@ -5,6 +5,8 @@
 
 import type {Duplex} from 'node:stream'
 
+import type {HalfClose} from './lifecycle.ts'
+
 /** Subprotocols the transport can speak; see frames.ts for both codecs. */
 export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
@@ -21,8 +23,9 @@ export interface TunnelOptions {
    */
   signal?: AbortSignal
   /**
-   * WebSocket ping period in milliseconds (default 30000; 0 disables). A peer that has not answered
-   * the previous ping when the next one is due is terminated: the tunnel ends with TunnelLostError.
+   * WebSocket ping period in milliseconds (default 30000; 0 disables). A tunnel that moved no byte,
+   * drained nothing from its send buffer and left the previous ping unanswered for a whole period
+   * is terminated: the tunnel ends with TunnelLostError (lifecycle.ts keepalive).
    */
   pingIntervalMs?: number
   /** Time allowed for TCP + TLS + the HTTP upgrade, in milliseconds (default 30000). */
@@ -45,10 +48,13 @@ export interface TunnelOptions {
  * goes to the pod, what is read came from the pod. The port prefixes are already stripped.
  *
  * - The readable side ends when the pod side ends (the server closes the WebSocket normally).
- * - end() does NOT close the WebSocket (v4 has no half-close): the pod's bytes keep arriving until
- *   the pod side ends. destroy() closes the WebSocket at once.
- * - A message on the error channel destroys the tunnel with a PortForwardError; an abnormal close
- *   (connection dropped, missed pong, protocol error) with a TunnelLostError.
+ * - end() sends a FIN where the transport has one (`halfClose: 'fin'`); over v4 (`'none'`) it does
+ *   NOT close the WebSocket: the pod's bytes keep arriving until the pod side ends, and forward.ts
+ *   applies the linger. destroy() closes the transport at once.
+ * - A message on the error channel means "finish after draining": the tunnel keeps delivering
+ *   every data byte the server sent before it, then its readable side ends, with `errorMessage`
+ *   set; forward.ts reports it once the local socket has been ended. An abnormal close
+ *   (connection dropped, silent peer, protocol error) destroys it with a TunnelLostError.
  * - The tunnel never throws into the process: 'error' has an internal listener, and every outcome
  *   is also reported by `done` (Duplex already has a boolean `closed`).
  */
@@ -58,6 +64,8 @@ export interface Tunnel extends Duplex {
   readonly port: number
   /** The negotiated subprotocol. */
   readonly protocol: V4Protocol
+  /** Whether end() reaches the pod as EOF (lifecycle.ts: the half-close rule per transport). */
+  readonly halfClose: HalfClose
   /** Payload bytes received from the pod so far (port prefixes not counted). */
   readonly bytesIn: number
   /** Payload bytes sent towards the pod so far (accepted by the WebSocket). */
@@ -81,7 +89,7 @@ export type ForwardEndReason =
   | 'completed'
   /** The local socket closed or failed first (client reset, write to a closed client). */
   | 'local-closed'
-  /** The local side ended its writing and the pod sent nothing for halfCloseTimeoutMs. */
+  /** The local side ended its writing and the pod sent nothing for halfCloseTimeoutMs (transports without half-close). */
   | 'half-close-timeout'
   /** The server wrote on the error channel (refused port, pod gone): `error` is a PortForwardError. */
   | 'error-channel'
@@ -108,9 +116,10 @@ export interface ForwardHooks {
   /** Called once the tunnel is open, before any byte is copied (e.g. to poll its counters). */
   onTunnel?: (tunnel: Tunnel) => void
   /**
-   * After the local side ended its writing, how long the pod may stay silent before the connection
-   * is closed anyway (ms, default 60000; 0 = wait for the pod forever). v4 cannot tell the pod about
-   * the half-close, so a pod that waits for more input would otherwise hold the connection forever.
+   * Over a transport without half-close (v4), after the local side ended its writing, how long the
+   * pod may stay silent before the connection is closed anyway (ms, default 1000; 0 = wait for the
+   * pod forever). v4 cannot tell the pod about the half-close, so a pod that waits for more input
+   * would otherwise hold the connection forever. See lifecycle.ts.
    */
   halfCloseTimeoutMs?: number
 }

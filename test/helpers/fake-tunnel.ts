@@ -12,6 +12,8 @@ export class FakeTunnel extends Duplex implements Tunnel {
   readonly pod: string
   readonly port: number
   readonly protocol = V4_BINARY
+  /** Ending the tunnel ends podSide's readable side: a transport with half-close. */
+  readonly halfClose = 'fin'
   /** The pod's end of the connection. */
   readonly podSide: Duplex
   readonly done: Promise<Error | undefined>

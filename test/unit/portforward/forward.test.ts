@@ -17,6 +17,7 @@ function listen(server: V4ApiServer, pod: string, port: number, hooks: ForwardHo
 describe('forwardConnection', () => {
   let server: V4ApiServer
   let replyNow: () => void = () => {}
+  let chatter: () => void = () => {}
 
   before(async () => {
     server = await startV4ApiServer()
@@ -34,6 +35,14 @@ describe('forwardConnection', () => {
           replyNow = () => socket.end(Buffer.concat(chunks))
         },
         14: behaviours.bytes(8 * 1024 * 1024),
+        // Keeps answering (never ends its side) once the test says so.
+        15: socket => {
+          socket.resume()
+          chatter = () => {
+            const timer = setInterval(() => socket.write('more\n'), 20)
+            socket.once('close', () => clearInterval(timer))
+          }
+        },
       },
     })
   })
@@ -55,8 +64,8 @@ describe('forwardConnection', () => {
     }
   })
 
-  it('keeps the connection while the pod thinks, after the local side ended', async () => {
-    const l = await listen(server, 'web', 13)
+  it('keeps the connection while the pod thinks, after the local side ended (linger 0: wait for the pod)', async () => {
+    const l = await listen(server, 'web', 13, {halfCloseTimeoutMs: 0})
     try {
       const socket = await connect(l.port)
       socket.end('late reply')
@@ -205,7 +214,7 @@ describe('forwardConnection', () => {
     const l = await listen(server, 'web', 14, {halfCloseTimeoutMs: 20})
     try {
       const socket = await connect(l.port)
-      socket.end()
+      socket.end('x')
       socket.pause()
       await new Promise(r => setTimeout(r, 300))
       const data = await readToEnd(socket)
@@ -228,6 +237,65 @@ describe('forwardConnection', () => {
       assert.deepEqual([result.bytesIn, result.bytesOut], [0, 0])
     } finally {
       server.stall(false)
+      await l.close()
+    }
+  })
+
+  it('a client that connects and closes without a byte (nc -z) is released at once, no upgrade made', async () => {
+    server.stall(true)
+    const opened: Tunnel[] = []
+    const l = await listen(server, 'web', 7, {onTunnel: t => opened.push(t)})
+    try {
+      const socket = await connect(l.port)
+      socket.end()
+      const result = await l.next()
+      assert.deepEqual(result, {bytesIn: 0, bytesOut: 0, reason: 'local-closed'})
+      assert.equal(opened.length, 0)
+      await readToEnd(socket)
+    } finally {
+      server.stall(false)
+      await l.close()
+    }
+  })
+
+  it('a client that closes without a byte once the tunnel is open is released at once too', async () => {
+    const opened: Tunnel[] = []
+    const l = await listen(server, 'web', 9, {halfCloseTimeoutMs: 0, onTunnel: t => opened.push(t)})
+    try {
+      const socket = await connect(l.port)
+      while (opened.length === 0) await new Promise(r => setTimeout(r, 5))
+      socket.end()
+      assert.deepEqual(await l.next(), {bytesIn: 0, bytesOut: 0, reason: 'local-closed'})
+      assert.equal(await opened[0].done, undefined)
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('bytes and FIN sent while the tunnel is opening are delivered, then the reply, then the linger ends it', async () => {
+    const l = await listen(server, 'web', 7, {halfCloseTimeoutMs: 100})
+    try {
+      const socket = await connect(l.port)
+      socket.end('early bytes')
+      assert.equal((await readToEnd(socket)).toString(), 'early bytes')
+      assert.equal((await l.next()).reason, 'half-close-timeout')
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a client that fully closed is released at the first failed write, before the linger', async () => {
+    const l = await listen(server, 'web', 15, {halfCloseTimeoutMs: 0})
+    try {
+      const socket = await connect(l.port)
+      socket.end('ping')
+      while (!server.podSockets.some(s => s.bytesRead === 4 && !s.destroyed)) await new Promise(r => setTimeout(r, 10))
+      socket.destroy()
+      await once(socket, 'close')
+      chatter()
+      const result = await l.next()
+      assert.equal(result.reason, 'local-closed')
+    } finally {
       await l.close()
     }
   })

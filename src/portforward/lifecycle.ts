@@ -1,0 +1,82 @@
+// The connection lifecycle rules of the port-forward data path, for every transport: what happens
+// when the local client ends its side, and when a tunnel counts as alive. forward.ts applies them
+// to each connection; a transport only says whether it can carry a half-close (Tunnel.halfClose).
+// These are pure decisions, table-tested in test/unit/portforward/lifecycle.test.ts.
+//
+// Half-close, per transport:
+// - 'fin' (SPDY, SPDY tunnelled in a WebSocket): the local EOF is sent on as a FIN on the data
+//   stream; the pod reads EOF, as under kubectl, and the connection ends when the pod side ends
+//   (containerd closes the pod socket at most 1 s after either copy ends, so this is bounded by
+//   the node, not by svc).
+// - 'none' (WebSocket v4): nothing on the wire can say "no more input", so the pod never sees the
+//   EOF. svc keeps the tunnel open for the pod's reply while the pod keeps sending, and closes it
+//   once the pod has been silent for the linger (--half-close-timeout, default 1 s: the window
+//   containerd gives a pod to answer after EOF under kubectl). 0 waits for the pod to close.
+// - Either way, a client that ends without having sent a single byte (`nc -z`, TCP health
+//   checks, port scanners) is released at once: no tunnel is opened for it, or the one being
+//   opened is abandoned.
+// - A client that has fully closed is told apart from one that only half-closed by the first
+//   write to it that fails (reset or broken pipe): the connection is released at that moment.
+
+/** Whether a transport can tell the pod that the local client has finished sending. */
+export type HalfClose = 'fin' | 'none'
+
+/** Default linger after the local EOF over a transport without half-close (ms). */
+export const DEFAULT_HALF_CLOSE_TIMEOUT_MS = 1_000
+
+export interface LocalEnd {
+  /** Bytes the local client sent before its EOF. */
+  bytesFromClient: number
+  /** The tunnel's half-close ability, or undefined while the tunnel is still being opened. */
+  halfClose: HalfClose | undefined
+  /** The configured linger for transports without half-close (ms; 0 = wait for the pod). */
+  lingerMs: number
+}
+
+export type LocalEndAction =
+  /** Close the local socket and the tunnel now (or abandon the tunnel being opened). */
+  | {kind: 'release'}
+  /** The tunnel is not open yet: decide again once it is (the bytes read so far go first). */
+  | {kind: 'defer'}
+  /** End the tunnel's writable side (a FIN) and wait for the pod side to end. */
+  | {kind: 'fin'}
+  /** Keep the tunnel for the pod's reply; release it after `ms` of silence from the pod. */
+  | {kind: 'linger'; ms: number}
+  /** Keep the tunnel until the pod side ends (linger disabled). */
+  | {kind: 'wait'}
+
+/** What to do when the local client ends its side of the connection. */
+export function onLocalEnd(facts: LocalEnd): LocalEndAction {
+  if (facts.bytesFromClient === 0) return {kind: 'release'}
+  if (facts.halfClose === undefined) return {kind: 'defer'}
+  if (facts.halfClose === 'fin') return {kind: 'fin'}
+  return facts.lingerMs > 0 ? {kind: 'linger', ms: facts.lingerMs} : {kind: 'wait'}
+}
+
+export interface KeepaliveFacts {
+  /** A ping was sent at the previous tick and no pong (nor any message) has come since. */
+  awaitingPong: boolean
+  /** Payload bytes received + sent since the previous tick. */
+  bytesMoved: number
+  /** Bytes queued on the transport's socket now, and at the previous tick. */
+  queuedBefore: number
+  queuedNow: number
+  /** We hold the transport's reading paused (a slow local reader): a pong cannot be read. */
+  readPaused: boolean
+}
+
+export type KeepaliveVerdict = 'ping' | 'skip' | 'dead'
+
+/**
+ * A tunnel counts as alive while bytes move in either direction or its send buffer drains: a
+ * kubelet answers pings only between data frames, so behind megabytes of upload to a slowly
+ * reading pod a pong can be late by minutes. Only a tunnel that moved nothing, drained nothing and
+ * left the previous ping unanswered for a whole interval is dead. kubectl never drops a connection
+ * for a missed ping; svc does for a silent one, so that a vanished API server or node is noticed.
+ */
+export function keepalive(facts: KeepaliveFacts): KeepaliveVerdict {
+  if (facts.readPaused) return 'skip'
+  const progressed = facts.bytesMoved > 0 || facts.queuedNow < facts.queuedBefore
+  if (!facts.awaitingPong) return 'ping'
+  return progressed ? 'skip' : 'dead'
+}
