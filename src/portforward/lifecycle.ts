@@ -68,15 +68,18 @@ export interface KeepaliveFacts {
 export type KeepaliveVerdict = 'ping' | 'skip' | 'dead'
 
 /**
- * A tunnel counts as alive while bytes move in either direction or its send buffer drains: a
- * kubelet answers pings only between data frames, so behind megabytes of upload to a slowly
- * reading pod a pong can be late by minutes. Only a tunnel that moved nothing, drained nothing and
- * left the previous ping unanswered for a whole interval is dead. kubectl never drops a connection
- * for a missed ping; svc does for a silent one, so that a vanished API server or node is noticed.
+ * A tunnel counts as alive while bytes move in either direction, its send buffer drains, or it has
+ * bytes queued for the server: a kubelet answers pings only between data frames, so behind
+ * megabytes of upload to a slowly reading pod a pong can be late by minutes, and TCP flow control
+ * (the window opens only when the receiver has freed a good part of its buffer) can hold an upload
+ * still for longer than an interval. A peer that vanishes while an upload is blocked is left to
+ * TCP's retransmission timeout. Only an otherwise idle tunnel that left the previous ping
+ * unanswered for a whole interval is dead. kubectl never drops a connection for a missed ping; svc
+ * drops a silent idle one, so that a vanished API server or node is noticed.
  */
 export function keepalive(facts: KeepaliveFacts): KeepaliveVerdict {
   if (facts.readPaused) return 'skip'
-  const progressed = facts.bytesMoved > 0 || facts.queuedNow < facts.queuedBefore
   if (!facts.awaitingPong) return 'ping'
-  return progressed ? 'skip' : 'dead'
+  const alive = facts.bytesMoved > 0 || facts.queuedNow < facts.queuedBefore || facts.queuedNow > 0
+  return alive ? 'skip' : 'dead'
 }

@@ -6,7 +6,9 @@
 // wait (lifecycle.ts). See docs/pf-transport.md.
 
 import type {ClientRequest, IncomingMessage} from 'node:http'
+import net from 'node:net'
 import {Duplex} from 'node:stream'
+import tls from 'node:tls'
 
 import WebSocket from 'ws'
 
@@ -69,7 +71,7 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      ...(url.protocol === 'https:' ? {generateMask: zeroMask} : {}),
+      ...(url.protocol === 'https:' ? {createConnection: resumingTlsConnect(client) as unknown as WebSocket.ClientOptions['createConnection'], generateMask: zeroMask} : {}),
     })
     // Late errors of a socket we gave up on must not reach the process.
     ws.on('error', error => fail(handshakeError(error, client, url)))
@@ -121,6 +123,24 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
  */
 function zeroMask(mask: Buffer): void {
   mask.fill(0)
+}
+
+/** The last TLS session ticket of each client's API server, so that the next tunnel resumes it. */
+const tlsSessions = new WeakMap<KubeClient, Buffer>()
+
+/**
+ * ws's own TLS connect, plus session resumption: each tunnel is a new TLS connection to the same
+ * API server, and resuming the previous session skips the key exchange and certificate checks
+ * (the server still proves it holds the session keys). A busy forwarder opens hundreds of tunnels
+ * a second. Used only when no proxy agent is set (an agent makes its own connections).
+ */
+function resumingTlsConnect(client: KubeClient): (options: tls.ConnectionOptions & {host?: string}) => tls.TLSSocket {
+  return options => {
+    const servername = options.servername ?? (net.isIP(options.host ?? '') ? '' : options.host)
+    const socket = tls.connect({...options, path: undefined, servername, session: tlsSessions.get(client)} as tls.ConnectionOptions)
+    socket.on('session', (session: Buffer) => tlsSessions.set(client, session))
+    return socket
+  }
 }
 
 function handshakeError(error: NodeJS.ErrnoException, client: KubeClient, url: URL): Error {
@@ -332,8 +352,9 @@ class TunnelStream extends Duplex implements Tunnel {
   private keepalive(intervalMs: number): void {
     if (this.ws.readyState !== WebSocket.OPEN) return
     const moved = this.bytesIn + this.bytesOut
-    // ws's bufferedAmount counts what its sender holds plus the TLS socket's queue.
-    const queued = this.ws.bufferedAmount
+    // ws's bufferedAmount counts what its sender holds plus the TLS socket's queue; writableLength
+    // what waits in this stream for the previous send to complete.
+    const queued = this.ws.bufferedAmount + this.writableLength
     const verdict = keepalive({
       awaitingPong: this.awaitingPong,
       bytesMoved: moved - this.movedAtTick,

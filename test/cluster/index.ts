@@ -42,6 +42,8 @@ export interface LocalCluster {
   onPortForward(handler: PortForwardHandler): void
   dialPod(namespace: string, name: string, port: number): Promise<Socket>
   getObject(resource: string, namespace: string, name: string): any | undefined
+  /** Port-forward upgrades (WebSocket or SPDY) whose connection is still open on the server side. */
+  openPortForwards(): number
 }
 
 export type PortForwardHandler = (ctx: {req: IncomingMessage; socket: Duplex; head: Buffer; namespace: string; pod: string; user: string; cluster: LocalCluster}) => void
@@ -101,7 +103,12 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
       return latency.ms
     },
   })
-  const routes: UpgradeHandler[] = [(ctx) => (handlers[0] ?? ((c) => builtinPortForward(c)))(ctx)]
+  let openPortForwards = 0
+  const routes: UpgradeHandler[] = [(ctx) => {
+    openPortForwards++
+    ctx.socket.once('close', () => openPortForwards--)
+    ;(handlers[0] ?? ((c) => builtinPortForward(c)))(ctx)
+  }]
   let podDialer: PodDialer | undefined
   bootstrap(store, allocators)
   // The API server collects garbage itself (it honours propagationPolicy Orphan), so the simulation's is off.
@@ -175,6 +182,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
     getObject(resource: string, namespace: string, name: string): any | undefined {
       return store.get(resource, namespace, name)
     },
+    openPortForwards: () => openPortForwards,
   }
   INTERNALS.set(cluster, {store, latency, simulation, setPodDialer: (d) => {
     podDialer = d

@@ -225,7 +225,11 @@ class V4Session {
     }
     this.pods[index] = pod
     for (const e of early) pod.write(e.payload, e.written)
-    pod.on('error', () => {})
+    const connection = `127.0.0.1:${pod.localPort}->127.0.0.1:${port}`
+    let copyError: NodeJS.ErrnoException | undefined
+    pod.on('error', (error: NodeJS.ErrnoException) => {
+      copyError ??= error
+    })
     pod.on('data', (chunk: Buffer) => {
       // One message per read, like io.Copy; stop reading the pod while the client lags behind.
       this.send(index * 2, chunk, () => {
@@ -238,7 +242,21 @@ class V4Session {
       pod.end()
       setTimeout(() => pod.destroy(), POD_CLOSE_GRACE_MS).unref()
     })
-    pod.once('close', () => this.portDone(index))
+    pod.once('close', () => {
+      if (!copyError || this.closed) return this.portDone(index)
+      // containerd portForward (internal/cri/server/sandbox_portforward_linux.go): the copy that
+      // failed ends the forward, the other copy gets up to 1 s, and the error comes back wrapped
+      // as `failed to execute portforward for "ID" port P: <Go net error>`; the kubelet
+      // (pkg/kubelet/cri/streaming/portforward/websocket.go, websocketStreamHandler.portForward)
+      // then writes `error forwarding port P to pod ID, uid : ...` on the error channel, after
+      // every data message the copy had already sent. Then the WebSocket is closed (run()).
+      const text = `error forwarding port ${port} to pod ${this.options.sandboxId}, uid : ` +
+        `failed to execute portforward for "${this.options.sandboxId}" port ${port}: ${goCopyError(copyError, connection)}`
+      setTimeout(() => {
+        if (!this.closed) this.send(index * 2 + 1, Buffer.from(text))
+        this.portDone(index)
+      }, POD_CLOSE_GRACE_MS).unref()
+    })
   }
 
   private dialError(port: number, error: NodeJS.ErrnoException): string {
@@ -330,6 +348,17 @@ class V4Session {
     this.closed = true
     for (const pod of this.pods) pod?.destroy()
   }
+}
+
+/** A failed read or write on the pod connection in Go's net.OpError words (`read tcp4 A->B: read: connection reset by peer`). */
+export function goCopyError(error: NodeJS.ErrnoException, connection: string): string {
+  const words: Record<string, [string, string]> = {
+    ECONNRESET: ['read', 'connection reset by peer'],
+    EPIPE: ['write', 'broken pipe'],
+    ETIMEDOUT: ['read', 'connection timed out'],
+  }
+  const [op, text] = words[error.code ?? ''] ?? ['read', error.message]
+  return `${op} tcp4 ${connection}: ${op}: ${text}`
 }
 
 /** The subprotocols a WebSocket upgrade offers, in order. */

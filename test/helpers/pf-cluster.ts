@@ -123,12 +123,20 @@ export interface SvcProcess {
   kill(signal?: NodeJS.Signals): void
 }
 
-export function startSvc(args: string[], env: Record<string, string | undefined> = {}): SvcProcess {
+export interface StartSvcOptions {
+  /** Options for node itself, before bin/run.js (e.g. --expose-gc). */
+  nodeArgs?: string[]
+  /** SIGKILL after this long, so that a hang fails the test (default 120 s). */
+  hardStopMs?: number
+}
+
+export function startSvc(args: string[], env: Record<string, string | undefined> = {}, options: StartSvcOptions = {}): SvcProcess {
+  const nodeArgs = options.nodeArgs ?? []
   const fullEnv: Record<string, string | undefined> = {
     HOME: path.join(ROOT, '.cache', 'empty-home'), KUBECONFIG: undefined, LANG: 'C', PATH: process.env.PATH, ...env,
   }
   for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key]
-  const child = spawn(process.execPath, [BIN, ...args], {env: fullEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {env: fullEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   const waiters: Array<() => void> = []
@@ -149,7 +157,7 @@ export function startSvc(args: string[], env: Record<string, string | undefined>
   }))
   let done = false
   void exited.then(() => (done = true))
-  const hardStop = setTimeout(() => child.kill('SIGKILL'), 120_000)
+  const hardStop = setTimeout(() => child.kill('SIGKILL'), options.hardStopMs ?? 120_000)
   void exited.then(() => clearTimeout(hardStop))
   return {
     child,

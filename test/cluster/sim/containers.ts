@@ -1,6 +1,8 @@
 // Simulated containers: every declared TCP containerPort of a running pod is a real listening socket
 // on 127.0.0.1 (ephemeral port) owned by the cluster. What it does is read per connection from the
-// pod's current `sim.svc.local/port-<N>` annotation: echo (default), http, hostname or refuse.
+// pod's current `sim.svc.local/port-<N>` annotation: echo (default), http, hostname, refuse,
+// send-reset (SEND_RESET_BYTES of patternBytes, then a TCP reset: a process that crashes mid-reply)
+// or slow-read (reads SLOW_READ_BYTES_PER_SECOND and discards it: a pod slower than the upload).
 
 import http from 'node:http'
 import net from 'node:net'
@@ -36,6 +38,10 @@ export function patternBytes(offset: number, length: number): Buffer {
 }
 
 const MAX_BYTES = 64 * 1024 * 1024 * 1024
+/** What a send-reset port writes before it resets the connection. */
+export const SEND_RESET_BYTES = 4 * 1024 * 1024
+/** How fast a slow-read port reads. */
+export const SLOW_READ_BYTES_PER_SECOND = 100_000
 const CHUNK = 64 * 1024
 
 function handleHttp(podName: string, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -142,6 +148,17 @@ export class PodContainers {
       case 'http':
         // one HTTP/1.1 server (not listening) parses every http-mode connection of the pod
         this.httpServer.emit('connection', socket)
+        return
+      case 'send-reset':
+        socket.resume()
+        socket.write(patternBytes(0, SEND_RESET_BYTES), () => socket.resetAndDestroy())
+        return
+      case 'slow-read':
+        socket.on('data', (chunk: Buffer) => {
+          socket.pause()
+          setTimeout(() => socket.resume(), (chunk.length / SLOW_READ_BYTES_PER_SECOND) * 1000).unref()
+        })
+        socket.once('end', () => socket.end())
         return
       default:
         // echo; pipe() honours backpressure and ends our side once the client has ended its side

@@ -182,12 +182,13 @@ export function declaredTcpPorts(pod: any): number[] {
   return [...out].sort((a, b) => a - b)
 }
 
-export type PortBehaviour = 'echo' | 'http' | 'hostname' | 'refuse'
+export type PortBehaviour = 'echo' | 'http' | 'hostname' | 'refuse' | 'send-reset' | 'slow-read'
+const BEHAVIOURS: readonly string[] = ['http', 'hostname', 'refuse', 'send-reset', 'slow-read']
 
 /** What the simulated container does on a port: the sim.svc.local/port-<N> annotation, echo by default. */
 export function portBehaviour(pod: any, port: number): PortBehaviour {
   if (!declaredTcpPorts(pod).includes(port)) return 'refuse'
   const raw = (pod?.metadata?.annotations?.[`${PORT_ANNOTATION_PREFIX}${port}`] ?? '').trim().toLowerCase()
-  if (raw === 'http' || raw === 'hostname' || raw === 'refuse') return raw
+  if (BEHAVIOURS.includes(raw)) return raw as PortBehaviour
   return 'echo'
 }

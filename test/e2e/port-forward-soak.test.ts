@@ -1,0 +1,124 @@
+// Soak: a forwarder that serves thousands of connections, closed every way a client can close
+// them, gives back every fd, tunnel and byte of memory it took. Parameterised by transport: adding
+// one is one line in TRANSPORTS. Bounded (each client has a timeout, the whole test a deadline),
+// loopback only, against the local cluster.
+
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {fileURLToPath} from 'node:url'
+
+import {churn, CLOSE_MODES, type CloseMode, fdCount, rssBytes} from '../helpers/churn.ts'
+import {createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+
+/** Every transport svc offers, by the flags that select it. */
+const TRANSPORTS: Array<{args: string[]; name: string}> = [
+  {args: [], name: 'websocket (v4)'},
+]
+
+const COUNTS: Record<CloseMode, number> = {'abandon': 500, 'data-fin': 500, 'echo': 2000, 'fin-no-data': 500, 'reset': 500}
+const CONCURRENCY = 8
+const MiB = 1024 * 1024
+const GC_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'gc-on-signal.ts')
+
+let c: PfCluster
+let kc: string
+
+before(async () => {
+  c = await startPfCluster()
+  kc = c.kubeconfig()
+  await createPod(c.client, 'echo', {ports: [{containerPort: 7}]})
+  await until(async () => (await c.client.request({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
+})
+
+after(() => c.stop())
+
+for (const transport of TRANSPORTS) {
+  describe(`soak over ${transport.name}`, () => {
+    // Its own timeout: the churn takes about 30 s on an idle 2-core machine, more on a busy one.
+    test(`${Object.entries(COUNTS).map(([m, n]) => `${n} ${m}`).join(', ')}: within 3 s of the last close, fds and tunnels are back, the JS heap after a GC too`, {timeout: 280_000}, async t => {
+      const gcFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'svc-soak-')), 'gc')
+      t.after(() => fs.rmSync(path.dirname(gcFile), {force: true, recursive: true}))
+      const svc = startSvc(
+        ['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '--address', '127.0.0.1', '--quiet', ...transport.args],
+        {SVC_TEST_GC_FILE: gcFile},
+        {hardStopMs: 300_000, nodeArgs: ['--expose-gc', '--import', GC_PRELOAD]},
+      )
+      t.after(() => svc.kill('SIGKILL'))
+      const pid = svc.child.pid!
+      // --quiet prints nothing on success: find the port from the process's listening socket.
+      const port = await until(() => listeningPort(pid), 'the listener', 20_000)
+      let gcs = 0
+      const rssAfterGc = async () => {
+        svc.child.kill('SIGUSR2')
+        gcs++
+        await until(() => fs.existsSync(gcFile) && fs.readFileSync(gcFile, 'utf8').split('\n').filter(l => l.startsWith('gc ')).length >= gcs, 'a GC in svc', 10_000)
+        return rssBytes(pid)
+      }
+      // Idle: after one warm-up connection (modules and TLS context loaded lazily are part of idle).
+      await churn(port, 'echo', 1, 1)
+      await until(() => c.cluster.openPortForwards() === 0 || undefined, 'the warm-up tunnel closed', 10_000)
+      const idleFds = fdCount(pid)
+      const idleRss = await rssAfterGc()
+      const idleHeap = heapUsed(gcFile)
+
+      const figures: string[] = []
+      let peakFds = idleFds
+      const sampler = setInterval(() => {
+        try {
+          peakFds = Math.max(peakFds, fdCount(pid))
+        } catch {
+          // svc exited: the test fails on its own
+        }
+      }, 100)
+      try {
+        for (const mode of CLOSE_MODES) {
+          const ms = await churn(port, mode, COUNTS[mode], CONCURRENCY)
+          figures.push(`${mode} ${COUNTS[mode]} in ${Math.round(ms)} ms (${Math.round(COUNTS[mode] / (ms / 1000))}/s)`)
+        }
+      } finally {
+        clearInterval(sampler)
+      }
+      const lastClose = Date.now()
+      const settled = await until(() => {
+        const fds = fdCount(pid)
+        const tunnels = c.cluster.openPortForwards()
+        return fds <= idleFds + 10 && tunnels === 0 ? {fds, tunnels} : undefined
+      }, `fds <= ${idleFds} + 10 and no open tunnel on the cluster (fds now ${fdCount(pid)}, tunnels ${c.cluster.openPortForwards()})`, 3_000)
+      const settleMs = Date.now() - lastClose
+      const rss = await rssAfterGc()
+      t.diagnostic(`${figures.join('; ')}; idle ${idleFds} fds / ${(idleRss / MiB).toFixed(1)} MiB; peak ${peakFds} fds; ` +
+        `${settleMs} ms after the last close: ${settled.fds} fds, ${settled.tunnels} tunnels; RSS after GC ${(rss / MiB).toFixed(1)} MiB, JS heap ${(heapUsed(gcFile) / MiB).toFixed(1)} MiB (idle ${(idleHeap / MiB).toFixed(1)})`)
+      // RSS after a GC is reported, not asserted: the JS heap returns to its idle size, but glibc keeps
+      // freed native memory (TLS and socket buffers) mapped; see docs/benchmarks.md.
+      assert.ok(heapUsed(gcFile) - idleHeap <= 8 * MiB, `JS heap after a GC ${(heapUsed(gcFile) / MiB).toFixed(1)} MiB, idle ${(idleHeap / MiB).toFixed(1)} MiB: something kept connections alive`)
+      assert.equal(svc.stderr, '')
+    })
+  })
+}
+
+/** heapUsed of the last GC line the preload wrote. */
+function heapUsed(gcFile: string): number {
+  const last = fs.readFileSync(gcFile, 'utf8').trim().split('\n').at(-1) ?? ''
+  return (JSON.parse(last.slice(3)) as NodeJS.MemoryUsage).heapUsed
+}
+
+/** The TCP port a process listens on (from /proc/net/tcp, matched by the inodes of its fds). */
+function listeningPort(pid: number): number | undefined {
+  const inodes = new Set<string>()
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))
+      if (m) inodes.add(m[1])
+    } catch {
+      // the fd closed meanwhile
+    }
+  }
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f[3] === '0A' && inodes.has(f[9])) return Number.parseInt(f[1].split(':')[1], 16)
+  }
+  return undefined
+}
