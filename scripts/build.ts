@@ -15,7 +15,7 @@
 // one file that Node's compile cache keeps warm. undici, which client-node loads only for its fetch
 // dispatchers, is replaced by scripts/undici-unused.js.
 
-import {readdirSync, rmSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import {isBuiltin} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -61,6 +61,46 @@ const builtinsByRequire: Plugin = {
   },
 }
 
+/**
+ * client-node's KubeConfig imports the code for every kind of proxy and auth provider up front: a
+ * SOCKS client (with an IP address library), HTTP proxy agents, JSONPath for the gcp and azure
+ * providers, an OpenID Connect client. A kubeconfig uses one of them, if any. These edits turn
+ * each import into a require() at the one place the module is used, so it is evaluated only when
+ * that proxy or provider is; the code is the same. An edit that no longer matches its file (a new
+ * client-node) fails the build rather than silently loading everything again.
+ */
+const LAZY_EDITS: Record<string, Array<[string, string]>> = {
+  'config.js': [
+    ["import { SocksProxyAgent } from 'socks-proxy-agent';", ''],
+    ["import { SocksClient } from 'socks';", ''],
+    ["import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';", ''],
+    ['SocksClient.createConnection(', "require('socks').SocksClient.createConnection("],
+    ['new SocksProxyAgent(', "new (require('socks-proxy-agent').SocksProxyAgent)("],
+    ['new HttpsProxyAgent(', "new (require('hpagent').HttpsProxyAgent)("],
+    ['new HttpProxyAgent(', "new (require('hpagent').HttpProxyAgent)("],
+  ],
+  'oidc_auth.js': [["import * as oidc from 'openid-client';", "const oidcModule = () => require('openid-client');"], ['oidc.', 'oidcModule().']],
+  'azure_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
+  'gcp_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
+}
+
+const clientNodeLazyImports: Plugin = {
+  name: 'client-node-lazy-imports',
+  setup(b) {
+    const dir = path.join('@kubernetes', 'client-node', 'dist') + path.sep
+    b.onLoad({filter: /client-node[\\/]dist[\\/][a-z_]+\.js$/}, args => {
+      const edits = LAZY_EDITS[path.basename(args.path)]
+      if (!edits || !args.path.includes(dir)) return undefined
+      let contents = readFileSync(args.path, 'utf8')
+      for (const [from, to] of edits) {
+        if (!contents.includes(from)) throw new Error(`${args.path}: "${from}" not found; update LAZY_EDITS in scripts/build.ts`)
+        contents = contents.replaceAll(from, to)
+      }
+      return {contents, loader: 'js'}
+    })
+  },
+}
+
 export async function buildDist(): Promise<void> {
   const dist = path.join(ROOT, 'dist')
   rmSync(dist, {force: true, recursive: true})
@@ -85,7 +125,7 @@ export async function buildDist(): Promise<void> {
     logLevel: 'warning',
     outdir: dist,
     platform: 'node',
-    plugins: [builtinsByRequire, clientNodeGenUnused],
+    plugins: [builtinsByRequire, clientNodeGenUnused, clientNodeLazyImports],
     splitting: true,
     target: 'node22.19',
   })
