@@ -11,6 +11,7 @@ import {globalFlags} from '../flags/index.ts'
 import {KubeClient} from '../kube/client.ts'
 import {type Environment, resolveKubeConfig, type ResolvedConfig} from '../kube/config.ts'
 import {renderError} from '../kube/errors.ts'
+import {impersonationFromFiles, resolveImpersonation} from '../kube/impersonation.ts'
 import {colorEnabled, makeChalk} from '../printers/color.ts'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KubeCommand)['baseFlags'] & T['flags']>
@@ -48,7 +49,14 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
         {context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace},
         this.environment,
       )
+      const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
+      const impersonation = resolveImpersonation(
+        impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
+        {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
+        userName,
+      )
       const client = new KubeClient(config.kubeConfig, {
+        impersonation,
         log: line => this.stderr(line),
         timeoutMs: this.flags['request-timeout'],
         verbosity: this.flags.verbose,

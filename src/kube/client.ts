@@ -10,6 +10,7 @@ import tls from 'node:tls'
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
+import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 
 export interface RequestOptions {
   accept?: string
@@ -39,6 +40,8 @@ export interface ClientOptions {
    *  10s in kubectl), whatever --request-timeout says; a server that accepts TCP and never answers
    *  must not hang svc. Default 10000. */
   handshakeTimeoutMs?: number
+  /** Who to act as (--as and the kubeconfig's as-* fields); replaces client-node's Impersonate-User. */
+  impersonation?: Impersonation
   /** Where -v logs go; nothing is logged when absent. */
   log?: (line: string) => void
   /** --request-timeout in milliseconds; 0 means no timeout. */
@@ -117,6 +120,11 @@ export class KubeClient {
         throw new CliError(`the server ${this.server} is plain HTTP: svc sends credentials only over HTTPS unless the cluster entry in the kubeconfig sets insecure-skip-tls-verify: true`)
       }
       throw error
+    }
+    if (this.options.impersonation) {
+      const headers = options.headers as Record<string, string | string[]>
+      delete headers['Impersonate-User']
+      Object.assign(headers, impersonationHeaders(this.options.impersonation))
     }
     return options
   }
