@@ -69,8 +69,9 @@ export class NoProxy {
         this.ipMatchers.push((_host, _port, ip) => ip !== undefined && cidr.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4'))
         continue
       }
-      let [host, port] = splitHostPort(entry) ?? [entry, '']
-      if (host === '' && port !== '') continue
+      const [spelled, port] = splitHostPort(entry) ?? [entry, '']
+      if (spelled === '' && port !== '') continue
+      let host = spelled
       if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
       const ip = canonicalIp(host)
       if (ip) {
