@@ -104,7 +104,8 @@ const clientNodeLazyImports: Plugin = {
 export async function buildDist(): Promise<void> {
   const dist = path.join(ROOT, 'dist')
   rmSync(dist, {force: true, recursive: true})
-  const entryPoints: Record<string, string> = {...PLUGIN_ENTRIES}
+  // dist/argv.js: kubectl's global-flag placement, applied by bin/run.js before oclif sees argv.
+  const entryPoints: Record<string, string> = {...PLUGIN_ENTRIES, argv: path.join(ROOT, 'src', 'base', 'argv.ts')}
   for (const e of readdirSync(path.join(ROOT, 'src', 'commands'), {recursive: true, withFileTypes: true})) {
     if (!e.isFile() || !e.name.endsWith('.ts')) continue
     const file = path.join(e.parentPath, e.name)

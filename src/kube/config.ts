@@ -101,6 +101,13 @@ export function resolveKubeConfig(flags: KubeConfigFlags, environment: Environme
     }
   }
 
+  // client-go refuses this pair when it builds the transport (transport.TLSConfigFor), before any
+  // request, and kubectl prints it as is: skip-verify would otherwise silently ignore the CA.
+  const cluster = kubeConfig.getCurrentCluster()
+  if (cluster?.skipTLSVerify && (cluster.caData || cluster.caFile)) {
+    throw new CliError('specifying a root certificates file with the insecure flag is not allowed')
+  }
+
   const namespace = flags.namespace || context?.namespace || 'default'
   return {kubeConfig, namespace, namespaceExplicit: Boolean(flags.namespace), sources}
 }

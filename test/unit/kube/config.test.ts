@@ -100,3 +100,26 @@ describe('resolveKubeConfig', () => {
     test(`fails clearly: ${name}`, () => assert.throws(() => resolveKubeConfig(flags, envOf(env)), message))
   }
 })
+
+describe('insecure-skip-tls-verify with a CA', () => {
+  const file = path.join(dir, 'insecure-ca.yaml')
+  const write = (cluster: Record<string, unknown>) => writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1', clusters: [{cluster: {server: 'https://x:6443', ...cluster}, name: 'c'}],
+    contexts: [{context: {cluster: 'c', user: 'u'}, name: 'x'}], 'current-context': 'x', kind: 'Config', users: [{name: 'u', user: {token: 't'}}],
+  }))
+  const refusal = {message: 'specifying a root certificates file with the insecure flag is not allowed'}
+  test('with certificate-authority-data: refused in client-go\'s words', () => {
+    write({'certificate-authority-data': Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64'), 'insecure-skip-tls-verify': true})
+    assert.throws(() => resolveKubeConfig({kubeconfig: file}, envOf({})), refusal)
+  })
+  test('with certificate-authority (a file): refused too', () => {
+    write({'certificate-authority': file, 'insecure-skip-tls-verify': true})
+    assert.throws(() => resolveKubeConfig({kubeconfig: file}, envOf({})), refusal)
+  })
+  test('either one alone is accepted', () => {
+    write({'insecure-skip-tls-verify': true})
+    assert.doesNotThrow(() => resolveKubeConfig({kubeconfig: file}, envOf({})))
+    write({'certificate-authority': file})
+    assert.doesNotThrow(() => resolveKubeConfig({kubeconfig: file}, envOf({})))
+  })
+})
