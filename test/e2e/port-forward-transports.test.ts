@@ -225,6 +225,27 @@ describe('--transport auto', () => {
     await stop(svc)
   })
 
+  test('a create-only user (1.35: a WebSocket GET needs get and create): the tunnel gets 403, SPDY over POST works', async t => {
+    const svc = startSvc(['port-forward', '--kubeconfig', c.kubeconfig('create-only'), '--transport', 'auto', '--address', '127.0.0.1', 'pod/tp', ':7', '-o', 'json', '-v=4'])
+    t.after(() => svc.kill('SIGKILL'))
+    await svc.line(/"event":"ready"/)
+    const ready = svc.events().find(e => e.event === 'ready')
+    assert.equal(ready.transport, 'spdy', svc.stderr)
+    assert.match(svc.stderr, /the tunnel \(SPDY\/3\.1\+portforward\.k8s\.io\) was refused: 403 pods "tp" is forbidden: User "create-only" cannot get resource "pods\/portforward"/)
+    const {received, sent} = await echoRandom(ready.ports[0].localPort, MiB)
+    assert.equal(received, sent)
+    await stop(svc)
+  })
+
+  test('a get-only user: refused on both, svc ends with kubectl\'s error at the first connection', async t => {
+    const svc = startSvc(['port-forward', '--kubeconfig', c.kubeconfig('get-only'), '--transport', 'auto', '--address', '127.0.0.1', 'pod/tp', ':7'])
+    t.after(() => svc.kill('SIGKILL'))
+    const [, port] = await svc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7$/)
+    assert.equal((await exchange(Number(port), 'x')).toString(), '')
+    assert.equal((await svc.exited).code, 1)
+    assert.match(svc.stderr, /\nerror: error upgrading connection: pods "tp" is forbidden: User "get-only" cannot create resource "pods\/portforward"/)
+  })
+
   test('--transport tunnel does not fall back: each connection reports the refusal', async t => {
     refuseTunnel = true
     t.after(() => (refuseTunnel = false))
