@@ -45,6 +45,8 @@ export interface LocalCluster {
   getObject(resource: string, namespace: string, name: string): any | undefined
   /** Port-forward upgrades (WebSocket or SPDY) whose connection is still open on the server side. */
   openPortForwards(): number
+  /** Connections dialled into pods for port-forwarding (by any route) that are still open. */
+  openPodConnections(): number
 }
 
 export type PortForwardHandler = (ctx: {req: IncomingMessage; socket: Duplex; head: Buffer; namespace: string; pod: string; user: string; cluster: LocalCluster}) => void
@@ -105,6 +107,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
     },
   })
   let openPortForwards = 0
+  let openPodConnections = 0
   const routes: UpgradeHandler[] = [(ctx) => {
     openPortForwards++
     ctx.socket.once('close', () => openPortForwards--)
@@ -180,7 +183,12 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
       handlers.push((ctx) => handler({...ctx, cluster}))
     },
     async dialPod(namespace: string, name: string, port: number): Promise<Socket> {
-      if (podDialer) return podDialer(namespace, name, port)
+      if (podDialer) {
+        const socket = await podDialer(namespace, name, port)
+        openPodConnections++
+        socket.once('close', () => openPodConnections--)
+        return socket
+      }
       // Without the simulation there is no container behind any port: every port refuses.
       throw refused(namespace, name, port)
     },
@@ -188,6 +196,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
       return store.get(resource, namespace, name)
     },
     openPortForwards: () => openPortForwards,
+    openPodConnections: () => openPodConnections,
   }
   INTERNALS.set(cluster, {store, latency, simulation, setPodDialer: (d) => {
     podDialer = d

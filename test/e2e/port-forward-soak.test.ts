@@ -13,9 +13,15 @@ import {fileURLToPath} from 'node:url'
 import {churn, CLOSE_MODES, type CloseMode, fdCount, rssBytes} from '../helpers/churn.ts'
 import {createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
-/** Every transport svc offers, by the flags that select it. */
-const TRANSPORTS: Array<{args: string[]; name: string}> = [
-  {args: [], name: 'websocket (v4)'},
+/**
+ * Every transport svc offers, by the flags that select it. `perConnection`: each connection has its
+ * own upgrade, so none may stay open; the SPDY transports keep a session per pod (at most 8) for
+ * 60 s, and only the pod connections must be gone.
+ */
+const TRANSPORTS: Array<{args: string[]; name: string; perConnection: boolean}> = [
+  {args: ['--transport', 'websocket'], name: 'websocket (v4)', perConnection: true},
+  {args: ['--transport', 'tunnel'], name: 'tunnel (SPDY in a WebSocket)', perConnection: false},
+  {args: ['--transport', 'spdy'], name: 'spdy', perConnection: false},
 ]
 
 const COUNTS: Record<CloseMode, number> = {'abandon': 500, 'data-fin': 500, 'echo': 2000, 'fin-no-data': 500, 'reset': 500}
@@ -59,7 +65,7 @@ for (const transport of TRANSPORTS) {
       }
       // Idle: after one warm-up connection (modules and TLS context loaded lazily are part of idle).
       await churn(port, 'echo', 1, 1)
-      await until(() => c.cluster.openPortForwards() === 0 || undefined, 'the warm-up tunnel closed', 10_000)
+      await until(() => c.cluster.openPodConnections() === 0 || undefined, 'the warm-up connection closed', 10_000)
       const idleFds = fdCount(pid)
       const idleRss = await rssAfterGc()
       const idleHeap = heapUsed(gcFile)
@@ -85,12 +91,13 @@ for (const transport of TRANSPORTS) {
       const settled = await until(() => {
         const fds = fdCount(pid)
         const tunnels = c.cluster.openPortForwards()
-        return fds <= idleFds + 10 && tunnels === 0 ? {fds, tunnels} : undefined
-      }, `fds <= ${idleFds} + 10 and no open tunnel on the cluster (fds now ${fdCount(pid)}, tunnels ${c.cluster.openPortForwards()})`, 3_000)
+        const pods = c.cluster.openPodConnections()
+        return fds <= idleFds + 10 && pods === 0 && (!transport.perConnection || tunnels === 0) && tunnels <= 8 ? {fds, pods, tunnels} : undefined
+      }, `fds <= ${idleFds} + 10, no pod connection and no idle tunnel left on the cluster (fds now ${fdCount(pid)}, pod connections ${c.cluster.openPodConnections()}, upgrades ${c.cluster.openPortForwards()})`, 3_000)
       const settleMs = Date.now() - lastClose
       const rss = await rssAfterGc()
       t.diagnostic(`${figures.join('; ')}; idle ${idleFds} fds / ${(idleRss / MiB).toFixed(1)} MiB; peak ${peakFds} fds; ` +
-        `${settleMs} ms after the last close: ${settled.fds} fds, ${settled.tunnels} tunnels; RSS after GC ${(rss / MiB).toFixed(1)} MiB, JS heap ${(heapUsed(gcFile) / MiB).toFixed(1)} MiB (idle ${(idleHeap / MiB).toFixed(1)})`)
+        `${settleMs} ms after the last close: ${settled.fds} fds, ${settled.pods} pod connections, ${settled.tunnels} upgrades open; RSS after GC ${(rss / MiB).toFixed(1)} MiB, JS heap ${(heapUsed(gcFile) / MiB).toFixed(1)} MiB (idle ${(idleHeap / MiB).toFixed(1)})`)
       // RSS after a GC is reported, not asserted: the JS heap returns to its idle size, but glibc keeps
       // freed native memory (TLS and socket buffers) mapped; see docs/benchmarks.md.
       assert.ok(heapUsed(gcFile) - idleHeap <= 8 * MiB, `JS heap after a GC ${(heapUsed(gcFile) / MiB).toFixed(1)} MiB, idle ${(idleHeap / MiB).toFixed(1)} MiB: something kept connections alive`)
