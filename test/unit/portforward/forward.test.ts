@@ -211,11 +211,14 @@ describe('forwardConnection', () => {
   })
 
   it('a slow local reader is not mistaken for a silent pod', async () => {
-    const l = await listen(server, 'web', 14, {halfCloseTimeoutMs: 20})
+    const opened: Tunnel[] = []
+    const l = await listen(server, 'web', 14, {halfCloseTimeoutMs: 20, onTunnel: t => opened.push(t)})
     try {
       const socket = await connect(l.port)
       socket.end('x')
       socket.pause()
+      // Once the pod is sending, stay paused for many linger periods.
+      while (!opened[0]?.bytesIn) await new Promise(r => setTimeout(r, 5))
       await new Promise(r => setTimeout(r, 300))
       const data = await readToEnd(socket)
       assert.equal(data.length, 8 * 1024 * 1024)
