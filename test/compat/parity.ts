@@ -80,8 +80,11 @@ export class Parity {
 
   /** Runs the case through both tools and records the outcome. */
   async run(pc: ParityCase): Promise<Outcome> {
-    const kubectl = await this.once(pc, () => this.c.kubectl(pc.argv, {env: pc.env}))
-    const svc = await this.once(pc, () => runSvc(pc.argv, {env: {KUBECONFIG: this.c.kubeconfig, ...pc.env}}))
+    const runKubectl = () => this.once(pc, () => this.c.kubectl(pc.argv, {env: pc.env}))
+    const runSvcOnce = () => this.once(pc, () => runSvc(pc.argv, {env: {KUBECONFIG: this.c.kubeconfig, ...pc.env}}))
+    // get and describe change nothing: both tools run at once
+    const readOnly = ['get', 'describe'].includes(pc.argv[0]) && !pc.check && !pc.absent
+    const [kubectl, svc] = readOnly ? await Promise.all([runKubectl(), runSvcOnce()]) : [await runKubectl(), await runSvcOnce()]
     const outcome = {case: pc, kubectl, same: equal(kubectl, svc), svc}
     this.outcomes.push(outcome)
     return outcome
