@@ -4,7 +4,7 @@
 // timestamps and ages. Each compared case lands in a report, SAME or DIFF; a DIFF must name the
 // sentence of docs/kubectl-differences.md that says why.
 
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {KubeConfig} from '@kubernetes/client-node'
@@ -51,14 +51,9 @@ export function normalize(text: string): string {
     .replace(/(?<=\s|^)(\d+[smhd])+(?=\s|$)/gm, '<age>')
 }
 
-/** The file that documents the differences: docs/kubectl-differences.md, or the README's section before the docs split. */
+/** The file that documents the differences. */
 export function differencesDoc(): {file: string; text: string} {
-  const docs = path.join(ROOT, 'docs', 'kubectl-differences.md')
-  if (existsSync(docs)) return {file: 'docs/kubectl-differences.md', text: readFileSync(docs, 'utf8')}
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-  const start = readme.indexOf('## Differences from kubectl')
-  const end = readme.indexOf('\n## ', start + 1)
-  return {file: 'README.md#differences-from-kubectl', text: readme.slice(start, end < 0 ? undefined : end)}
+  return {file: 'docs/kubectl-differences.md', text: readFileSync(path.join(ROOT, 'docs', 'kubectl-differences.md'), 'utf8')}
 }
 
 /** Collapses line breaks and Markdown emphasis so a sentence can be found however it is wrapped. */
