@@ -96,7 +96,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     }
     const ports = this.check(() => validateServiceOptions(options))
     const service = buildService(options, ports)
-    return this.send(service, {dryRun: dryRun.strategy, fieldManager: flags['field-manager'], fieldValidation, output, saveConfig: flags['save-config']})
+    return this.send(service, {dryRun: dryRun.strategy, fieldManager: flags['field-manager'], fieldValidation, output})
   }
 
   protected async init(): Promise<void> {
@@ -120,10 +120,12 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     }
   }
 
-  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat; saveConfig: boolean}): Promise<unknown> {
+  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat}): Promise<unknown> {
     let result = service
     if (o.dryRun !== 'client') {
-      const body = o.saveConfig ? withAnnotation(service) : service
+      // kubectl 1.35's create service takes --save-config and writes no annotation (its generator
+      // never applies it); svc sends the same object, so a client dry run shows what is sent.
+      const body = service
       const namespace = this.kube.namespace
       const path = collectionPath('', 'v1', namespace, 'services')
       try {

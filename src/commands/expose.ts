@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 import {klogWarning, parseIntFlag, withAnnotation} from '../base/create-service-command.ts'
 import {KubeCommand} from '../base/kube-command.ts'
 import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput} from '../flags/mutation.ts'
-import {applyOverrides, checkOverrideType, ExposeError, exposeService, parseResourceArgs, resolveType} from '../generate/expose.ts'
+import {applyOverrides, checkExposable, checkOverrideType, ExposeError, exposeService, parseResourceArgs} from '../generate/expose.ts'
 import {ManifestError, parseManifest} from '../generate/manifest.ts'
 import {PortSpecError} from '../generate/ports.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
@@ -108,6 +108,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     const r = ref.resource
     try {
       const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
+      this.check(() => checkExposable(res.body))
       return res.body
     } catch (error) {
       // A 404 that names no object: the server does not serve that resource at all (kubectl finds
@@ -130,8 +131,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
       }
       try {
         for (const m of parseManifest(file === '-' ? 'STDIN' : file, text)) {
-          const kind = String(m.object?.kind ?? '')
-          this.check(() => resolveType(kind))
+          this.check(() => checkExposable(m.object))
           out.push(m.object)
         }
       } catch (error) {

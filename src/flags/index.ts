@@ -7,6 +7,7 @@ import {parseDuration} from '../kube/duration.ts'
 
 /** Flags every command has; declared once as the base command's baseFlags. */
 export const globalFlags = {
+  cluster: Flags.string({description: 'The name of the kubeconfig cluster to use.', helpGroup: 'GLOBAL'}),
   context: Flags.string({description: 'The name of the kubeconfig context to use.', helpGroup: 'GLOBAL'}),
   kubeconfig: Flags.string({description: 'Path to the kubeconfig file to use for CLI requests.', helpGroup: 'GLOBAL'}),
   namespace: Flags.string({char: 'n', description: 'If present, the namespace scope for this CLI request.', helpGroup: 'GLOBAL'}),
@@ -16,6 +17,7 @@ export const globalFlags = {
     helpGroup: 'GLOBAL',
     parse: async input => parseDuration(input),
   })(),
+  user: Flags.string({description: 'The name of the kubeconfig user to use.', helpGroup: 'GLOBAL'}),
   verbose: Flags.integer({
     char: 'v',
     default: 0,

@@ -6,7 +6,12 @@
 // docs/kubectl-differences.md documents it.
 
 import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
+
+import yaml from 'js-yaml'
 
 import {type ParityCase, Parity} from './parity.ts'
 import {runSvc} from '../helpers/run-svc.ts'
@@ -18,8 +23,43 @@ function service(name: string, spec: Record<string, unknown> = {}): unknown {
   return {apiVersion: 'v1', kind: 'Service', metadata: {labels: {app: name}, name}, spec: {ports: [{name: 'http', port: 80, targetPort: 8080}], selector: {app: name}, ...spec}}
 }
 
+const DEPLOYMENT = {
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: {labels: {app: 'web'}, name: 'web'},
+  spec: {replicas: 1, selector: {matchLabels: {app: 'web'}}, template: {metadata: {labels: {app: 'web'}}, spec: {containers: [{image: 'nginx', name: 'app', ports: [{containerPort: 8080, name: 'http'}]}]}}},
+}
+const INGRESS = {
+  apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: {name: 'ing1'},
+  spec: {rules: [{http: {paths: [{backend: {service: {name: 'web', port: {number: 80}}}, path: '/', pathType: 'Prefix'}]}}]},
+}
+const ANNOTATIONS = ['get', 'svc', 'sv1', '-o', 'jsonpath={.metadata.annotations}']
+
 const SERVICES_ONLY = 'svc works with Services only'
 const DESCRIBE_SECTIONS = 'svc describe adds the Backends, Routes, Access and Diagnosis sections'
+
+/** Kubeconfig files with one thing wrong each, written from the cluster's own kubeconfig in before(). */
+const KDIR = mkdtempSync(path.join(tmpdir(), 'svc-parity-kubeconfig-'))
+const kfile = (name: string) => path.join(KDIR, name)
+
+function writeKubeconfigs(good: string): void {
+  const base = yaml.load(readFileSync(good, 'utf8')) as any
+  const variant = (name: string, change: (k: any) => void) => {
+    const k = structuredClone(base)
+    change(k)
+    writeFileSync(kfile(name), yaml.dump(k))
+  }
+  variant('ghost-current', k => (k['current-context'] = 'ghost'))
+  variant('no-current', k => delete k['current-context'])
+  variant('context-cluster-missing', k => (k.contexts[0].context.cluster = 'ghost-cluster'))
+  variant('context-user-missing', k => (k.contexts[0].context.user = 'ghost-user'))
+  variant('no-server', k => delete k.clusters[0].cluster.server)
+  variant('missing-ca', k => {
+    delete k.clusters[0].cluster['certificate-authority-data']
+    k.clusters[0].cluster['certificate-authority'] = kfile('no-such-ca.crt')
+  })
+  writeFileSync(kfile('bad-yaml'), 'apiVersion: v1\nkind: Config\nclusters: [\n  bad yaml\n')
+}
+
+const CONFIG_FALLBACK = 'where kubectl falls back to http://localhost:8080'
 
 /** The cases, grouped as the report shows them. */
 export const CASES: Record<string, ParityCase[]> = {
@@ -50,6 +90,40 @@ export const CASES: Record<string, ParityCase[]> = {
     {argv: ['get', 'svc', 'r1', 'nosuch', 'r1', '-o', 'name'], absent: [`${SERVICES}/nosuch`], name: 'get a repeat around a missing name', objects: [service('r1')]},
     {argv: ['describe', 'svc', 'r1', 'r1'], documented: DESCRIBE_SECTIONS, name: 'describe the same name twice', objects: [service('r1')]},
   ],
+  'kubeconfig errors': [
+    ...[['--context', 'nosuch'], ['--cluster', 'nosuch'], ['--user', 'nosuch'], ['--context', 'nosuch', '--cluster', 'nosuch'],
+      ['--context', 'nosuch', '--user', 'nosuch'], ['--cluster', 'nosuch', '--user', 'nosuch'], ['--cluster', 'local', '-o', 'name'],
+      ['--user', 'readonly', '-o', 'name'], ['--context', 'local', '--user', 'nosuch'], ['--kubeconfig', kfile('nosuch')]]
+      .map(flags => ({argv: ['get', 'svc', ...flags], name: `get ${flags.join(' ')}`})),
+    {argv: ['delete', 'svc', 'k1', '--context', 'nosuch'], name: 'delete with an unknown context', objects: [service('k1')]},
+    {argv: ['get', 'svc', '-o', 'name'], env: {KUBECONFIG: kfile('ghost-current')}, name: 'current-context names a missing context'},
+    {argv: ['get', 'svc', '-o', 'name'], env: {KUBECONFIG: kfile('missing-ca')}, name: 'certificate-authority file missing'},
+    {argv: ['get', 'svc', '-o', 'name', '--user', 'nosuch'], env: {KUBECONFIG: kfile('missing-ca')}, name: 'certificate-authority file missing, unknown --user'},
+    {argv: ['get', 'svc', '-o', 'name', '--context', 'nosuch'], env: {KUBECONFIG: kfile('missing-ca')}, name: 'certificate-authority file missing, unknown --context'},
+    {argv: ['get', 'svc', '-o', 'name'], documented: 'the YAML parser', env: {KUBECONFIG: kfile('bad-yaml')}, name: 'not YAML'},
+    {argv: ['get', 'svc', '-o', 'name'], documented: CONFIG_FALLBACK, env: {KUBECONFIG: kfile('no-current')}, name: 'no current-context'},
+    {argv: ['get', 'svc', '-o', 'name'], documented: CONFIG_FALLBACK, env: {KUBECONFIG: kfile('context-cluster-missing')}, name: "the context's cluster is missing"},
+    {argv: ['get', 'svc', '-o', 'name'], documented: CONFIG_FALLBACK, env: {KUBECONFIG: kfile('no-server')}, name: 'a cluster without a server'},
+    {argv: ['get', 'svc', '-o', 'name'], documented: CONFIG_FALLBACK, env: {KUBECONFIG: kfile('nosuch')}, name: 'KUBECONFIG names no existing file'},
+    {argv: ['get', 'svc', '-o', 'name'], documented: 'asks for a username', env: {KUBECONFIG: kfile('context-user-missing')}, name: "the context's user is missing"},
+  ],
+  '--save-config': [
+    ...[['clusterip', 'sv1', '--tcp=80:8080'], ['clusterip', 'sv1', '--clusterip=None'], ['nodeport', 'sv1', '--tcp=80'], ['loadbalancer', 'sv1', '--tcp=80'],
+      ['externalname', 'sv1', '--external-name=db.example.com']].flatMap(args => [
+      {absent: [`${SERVICES}/sv1`], argv: ['create', 'service', ...args, '--save-config'], check: ANNOTATIONS, name: `create service ${args[0]} --save-config`},
+      {absent: [`${SERVICES}/sv1`], argv: ['create', 'service', ...args, '--save-config', '--dry-run=client', '-o', 'json'], name: `create service ${args[0]} --save-config, client dry run`},
+    ]),
+    ...[['clusterip', 'sv1', '--clusterip=None', '--tcp=80'], ['externalname', 'sv1', '--external-name=db.example.com']].map(args => (
+      {absent: [`${SERVICES}/sv1`], argv: ['create', 'service', ...args, '--save-config', '--dry-run=server', '-o', 'yaml'], name: `create service ${args[0]} --save-config, server dry run`})),
+    {absent: [`${SERVICES}/sv1`], argv: ['expose', 'deployment', 'web', '--name=sv1', '--port=80', '--save-config'], check: ANNOTATIONS, name: 'expose --save-config', objects: [DEPLOYMENT]},
+    {absent: [`${SERVICES}/sv1`], argv: ['expose', 'deployment', 'web', '--name=sv1', '--port=80', '--save-config', '--dry-run=client', '-o', 'yaml'], name: 'expose --save-config, client dry run', objects: [DEPLOYMENT]},
+    {absent: [`${SERVICES}/sv1`], argv: ['expose', 'deployment', 'web', '--name=sv1', '--port=80', '--cluster-ip=None', '--save-config', '--dry-run=server', '-o', 'yaml'], name: 'expose --save-config, server dry run', objects: [DEPLOYMENT]},
+  ],
+  'expose: look up before refusing': [
+    ...[['ingress', 'nope'], ['ing/nope'], ['ingresses.networking.k8s.io', 'nope'], ['ingress', 'ing1'], ['ing.networking.k8s.io/ing1'],
+      ['statefulset', 'x'], ['configmap', 'x'], ['nosuchtype', 'x'], ['deployment', 'nope']]
+      .map(args => ({argv: ['expose', ...args, '--port=80'], name: `expose ${args.join(' ')}`, objects: [INGRESS]})),
+  ],
   'create service spellings': [
     ...[['clusterip', 'c1', '--tcp=80:8080'], ['nodeport', 'c1', '--tcp=80:8080'], ['loadbalancer', 'c1', '--tcp=80'], ['externalname', 'c1', '--external-name=db.example.com']]
       .flatMap(args => [
@@ -66,11 +140,13 @@ let parity: Parity
 
 before(async () => {
   c = await startCompat()
+  writeKubeconfigs(c.kubeconfig)
   parity = new Parity(c)
 })
 after(async () => {
   if (parity?.outcomes.length) process.stdout.write(`# parity report: ${parity.writeReport()}\n`)
   await c?.stop()
+  rmSync(KDIR, {force: true, recursive: true})
 })
 
 for (const [group, cases] of Object.entries(CASES)) {
