@@ -1,14 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {effectiveGracePeriod, IMMEDIATE_DELETION_WARNING, parseCascade} from '../flags/delete.ts'
-import {expandNoOptFlags} from '../flags/mutation.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
 import {
-  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, parseDryRun, type ServiceObject, serviceNames, waitForDeletion,
+  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, type ServiceObject, serviceNames, waitForDeletion,
 } from '../kube/service-ops.ts'
 
 const WEEK_MS = 168 * 3600 * 1000
@@ -66,7 +64,7 @@ By default the command waits until each Service is really gone (--wait), bounded
     if (names.length === 0 && !bySelector && !flags['all-namespaces']) throw new CliError('resource(s) were provided, but no name was specified')
     if (flags.force && gracePeriod > 0) throw new CliError('--force and --grace-period greater than 0 cannot be specified together')
     if (flags.force && gracePeriod === 0) this.stderr(`Warning: ${IMMEDIATE_DELETION_WARNING}`)
-    const dryRun = parseDryRun(flags['dry-run'])
+    const dryRun = this.dryRunStrategy(flags['dry-run'])
     const client = this.kube.client
     const options = {dryRun, gracePeriod: gracePeriod >= 0 ? gracePeriod : undefined, output: flags.output, propagationPolicy: cascade.policy}
 
@@ -119,10 +117,5 @@ By default the command waits until each Service is really gone (--wait), bounded
       }
     }
     if (errors.length > 0) throw new MultiError(errors)
-  }
-
-  protected async init(): Promise<void> {
-    this.argv = expandNoOptFlags(normalizeBooleanFlags(this.argv, ['all', 'all-namespaces', 'force', 'ignore-not-found', 'now'], ['wait']), {'--cascade': 'background'})
-    await super.init()
   }
 }

@@ -2,6 +2,7 @@
 // protocols derived from the object (polymorphichelpers), and the Service it generates
 // (ExposeServiceOptions.createService). Every error text is kubectl's.
 
+import {CliError} from '../kube/errors.ts'
 import {resolveResourceType, type ResourceType} from '../kube/resource-types.ts'
 import {goAtoi} from './ports.ts'
 
@@ -11,7 +12,7 @@ export type ExposableResource = Pick<ResourceType, 'group' | 'kind' | 'plural' |
 /** The GroupKinds kubectl's canBeExposed accepts (k8s.io/kubectl pkg/polymorphichelpers/canbeexposed.go). */
 const EXPOSABLE = new Set(['ReplicationController', 'Service', 'Pod', 'Deployment.apps', 'ReplicaSet.apps', 'Deployment.extensions', 'ReplicaSet.extensions'])
 
-export class ExposeError extends Error {}
+export class ExposeError extends CliError {}
 
 export interface ResourceRef {
   name: string
