@@ -1,7 +1,8 @@
 // `npm run bench`: svc port-forward against kubectl port-forward 1.35 (WebSocket tunnel and plain
 // SPDY), a forwarder built on @kubernetes/client-node's PortForward, and the pod's own socket
 // ("direct", the limit on this machine), all through one local cluster process. Then the CLI:
-// `get svc`, `describe svc` and `--help`, svc against kubectl.
+// `get svc`, `describe svc`, `--help`, `version` and `create --dry-run=client`, svc against kubectl,
+// wall time and peak RSS (the latter through GNU time, when installed).
 //
 // Tools run alternately (A B C D E, then B C D E A, ...) so that drift of the machine hits all of
 // them alike; each result is the median over rounds, with min and max; ratios are taken pair by
@@ -153,8 +154,12 @@ async function startClusterChild(dir: string): Promise<{child: ChildProcess; dir
 interface CliResult {
   command: string
   kubectl: Summary
+  /** Peak RSS in MiB of each run (GNU time); empty when it is not installed. */
+  kubectlRss: Summary
   ratio: number
+  rssRatio: number
   svc: Summary
+  svcRss: Summary
 }
 
 async function cliTimings(env: Env): Promise<CliResult[]> {
@@ -165,6 +170,8 @@ async function cliTimings(env: Env): Promise<CliResult[]> {
     ['get svc', ['get'], ['get', 'svc']],
     ['describe svc kubernetes', ['describe', 'kubernetes'], ['describe', 'svc', 'kubernetes']],
     ['--help', ['--help'], ['--help']],
+    ['version', ['version'], ['version']],
+    ['create clusterip --dry-run=client', ['create', 'clusterip', 'bench', '--tcp=80:8080', '--dry-run=client', '-o', 'yaml'], ['create', 'service', 'clusterip', 'bench', '--tcp=80:8080', '--dry-run=client', '-o', 'yaml']],
   ]
   const results: CliResult[] = []
   for (const [label, svcArgs, args] of cases) {
@@ -172,15 +179,25 @@ async function cliTimings(env: Env): Promise<CliResult[]> {
     await timeCommand(svc[0], [...svc.slice(1), ...svcArgs], base)
     await timeCommand(env.kubectl, args, base)
     const times: Record<'kubectl' | 'svc', number[]> = {kubectl: [], svc: []}
+    const rss: Record<'kubectl' | 'svc', number[]> = {kubectl: [], svc: []}
     for (let i = 0; i < SIZES.cliRuns; i++) {
       const order: Array<'kubectl' | 'svc'> = i % 2 === 0 ? ['svc', 'kubectl'] : ['kubectl', 'svc']
       for (const tool of order) {
         const r = tool === 'svc' ? await timeCommand(svc[0], [...svc.slice(1), ...svcArgs], base) : await timeCommand(env.kubectl, args, base)
         if (r.code !== 0) throw new Error(`${tool} ${label} exited with ${r.code}`)
         times[tool].push(r.ms)
+        if (Number.isFinite(r.peakRss)) rss[tool].push(r.peakRss / MiB)
       }
     }
-    results.push({command: label, kubectl: summarize(times.kubectl), ratio: pairedRatio(times.svc, times.kubectl), svc: summarize(times.svc)})
+    results.push({
+      command: label,
+      kubectl: summarize(times.kubectl),
+      kubectlRss: summarize(rss.kubectl),
+      ratio: pairedRatio(times.svc, times.kubectl),
+      rssRatio: pairedRatio(rss.svc, rss.kubectl),
+      svc: summarize(times.svc),
+      svcRss: summarize(rss.svc),
+    })
   }
   return results
 }
@@ -207,8 +224,15 @@ function markdown(meta: Record<string, string>, cli: CliResult[]): string {
     const ratio = (other: Tool) => (m.values.svc && m.values[other] ? fmt(pairedRatio(m.values.svc, m.values[other]!)) : '-')
     lines.push(`| ${m.label} (${m.unit}, ${m.better} is better) | ${cells.join(' | ')} | ${ratio('kubectl-ws')} | ${ratio('client-node')} | ${ratio('direct')} |`)
   }
-  lines.push('', `| CLI command (ms, median of ${SIZES.cliRuns}) | svc | kubectl | svc/kubectl |`, '| --- | ---: | ---: | ---: |')
-  for (const c of cli) lines.push(`| \`${c.command}\` | ${fmt(c.svc.median)} (${fmt(c.svc.min)}-${fmt(c.svc.max)}) | ${fmt(c.kubectl.median)} (${fmt(c.kubectl.min)}-${fmt(c.kubectl.max)}) | ${fmt(c.ratio)} |`)
+  const spread = (s: Summary) => (s.n > 0 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : 'n/a')
+  lines.push(
+    '',
+    `| CLI command (median of ${SIZES.cliRuns}) | svc wall (ms) | kubectl wall (ms) | svc/kubectl | svc peak RSS (MiB) | kubectl peak RSS (MiB) | svc/kubectl |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  )
+  for (const c of cli) {
+    lines.push(`| \`${c.command}\` | ${spread(c.svc)} | ${spread(c.kubectl)} | ${fmt(c.ratio)} | ${spread(c.svcRss)} | ${spread(c.kubectlRss)} | ${fmt(c.rssRatio)} |`)
+  }
   return lines.join('\n')
 }
 
