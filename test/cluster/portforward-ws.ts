@@ -18,9 +18,9 @@ import type {IncomingMessage} from 'node:http'
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
-import {type WebSocket, WebSocketServer} from 'ws'
-
+import {NODE_NAME} from './bootstrap.ts'
 import {internals, type LocalCluster} from './index.ts'
+import {XnetWebSocket, xnetHandshakeOk} from './xnet-websocket.ts'
 
 export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
@@ -29,8 +29,6 @@ const SUPPORTED = ['', V4_BINARY, V4_BASE64]
 const SEND_HIGH_WATER_MARK = 256 * 1024
 /** containerd gives the other direction this long after the pod side ended. */
 const POD_CLOSE_GRACE_MS = 1_000
-const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
-const CHOSEN = new WeakMap<IncomingMessage, string>()
 
 /** What the portforward route needs from the cluster; LocalCluster satisfies it. */
 export interface PortForwardBackend {
@@ -58,17 +56,9 @@ export function isV4PortForwardRequest(req: IncomingMessage): boolean {
 
 /** The handler to register with cluster.onPortForward (see registerPortForwardWs). */
 export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
-  // The protocol is negotiated before the upgrade (serve); ws only echoes it ("" = no header).
-  const wss = new WebSocketServer({
-    clientTracking: false,
-    handleProtocols: (_offered, req) => CHOSEN.get(req) || false,
-    maxPayload: MAX_MESSAGE_BYTES,
-    noServer: true,
-    perMessageDeflate: false,
-  })
   return ctx => {
     try {
-      serve(backend, wss, ctx)
+      serve(backend, ctx)
     } catch (error) {
       respond(ctx.socket, 500, 'text/plain; charset=utf-8', (error as Error).message)
     }
@@ -96,7 +86,7 @@ export function registerPortForwardWs(cluster: LocalCluster): void {
   cluster.onPortForward(portForwardWsHandler(backend))
 }
 
-function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
+function serve(backend: PortForwardBackend, ctx: PortForwardRequest): void {
   const {req, socket, head, namespace, pod: name} = ctx
   socket.on('error', () => {})
   if (req.method !== 'GET' && req.method !== 'POST') {
@@ -132,13 +122,22 @@ function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwa
     return
   }
   if (ports.includes(0)) {
+    // NewV4Options quotes the whole `port` value it parsed, which the API server joined with commas
+    // (pkg/registry/core/pod/strategy.go streamParams): `port "80,0" must be > 0`.
     respond(socket, 400, 'text/plain; charset=utf-8', `port "${ports.join(',')}" must be > 0`)
+    return
+  }
+  if (!kubeletHasPod(pod)) {
+    respond(socket, 404, 'text/plain; charset=utf-8', 'pod does not exist')
     return
   }
   if (phase !== 'Running') {
     respond(socket, 500, 'text/plain; charset=utf-8', `pod not found ("${name}_${namespace}")`)
     return
   }
+  // The CRI streaming server hands the request to golang.org/x/net/websocket: its handshake checks
+  // (GET only, 405 `bad method`, ...) come before the subprotocols are looked at.
+  if (!xnetHandshakeOk(req, socket)) return
   if (ports.length > 127) {
     respond(socket, 400, 'text/plain; charset=utf-8', 'too many ports requested')
     return
@@ -150,11 +149,9 @@ function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwa
     socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
     return
   }
-  CHOSEN.set(req, protocol)
   const sandboxId = createHash('sha256').update(String(pod.metadata?.uid ?? `${namespace}/${name}`)).digest('hex')
-  wss.handleUpgrade(req, socket, head, ws => {
-    new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
-  })
+  const ws = new XnetWebSocket(req, socket, head, protocol)
+  new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
 }
 
 interface SessionOptions {
@@ -168,7 +165,7 @@ interface SessionOptions {
 /** One upgraded portforward WebSocket: N ports, 2N channels. */
 class V4Session {
   private readonly backend: PortForwardBackend
-  private readonly ws: WebSocket
+  private readonly ws: XnetWebSocket
   private readonly options: SessionOptions
   private readonly pods: Array<Socket | undefined>
   /** What the client sent for a port while its dial was still in progress (the kubelet's pipe holds it). */
@@ -180,7 +177,7 @@ class V4Session {
   private toPods = 0
   private closed = false
 
-  constructor(backend: PortForwardBackend, ws: WebSocket, options: SessionOptions) {
+  constructor(backend: PortForwardBackend, ws: XnetWebSocket, options: SessionOptions) {
     this.backend = backend
     this.ws = ws
     this.options = options
@@ -330,6 +327,16 @@ class V4Session {
     this.closed = true
     for (const pod of this.pods) pod?.destroy()
   }
+}
+
+/**
+ * Whether the kubelet the API server reached knows the pod: pkg/kubelet/server/server.go
+ * getPortForward asks its pod manager (GetPodByName) after NewV4Options and answers 404 `pod does
+ * not exist` (go-restful WriteError, plain text) when it does not. The local cluster runs one kubelet,
+ * for the simulated node; the API server sends it the upgrades of pods bound to any existing Node.
+ */
+export function kubeletHasPod(pod: any): boolean {
+  return pod?.spec?.nodeName === NODE_NAME
 }
 
 /** The subprotocols a WebSocket upgrade offers, in order. */
