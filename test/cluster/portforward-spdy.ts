@@ -89,7 +89,7 @@ function podReady(backend: PortForwardBackend, ctx: PortForwardRequest): {sandbo
     status(socket, 400, 'BadRequest', `pod ${name} does not have a host assigned`)
     return undefined
   }
-  if (!kubeletHasPod(pod)) {
+  if (!kubeletHasPod(backend, pod)) {
     respond(socket, 404, {'Content-Type': 'text/plain; charset=utf-8'}, 'pod does not exist')
     return undefined
   }

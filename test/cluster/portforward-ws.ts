@@ -18,9 +18,11 @@ import type {IncomingMessage} from 'node:http'
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
+import {type WebSocket, WebSocketServer} from 'ws'
+
 import {NODE_NAME} from './bootstrap.ts'
 import {internals, type LocalCluster} from './index.ts'
-import {XnetWebSocket, xnetHandshakeOk} from './xnet-websocket.ts'
+import {xnetHandshakeOk} from './xnet-websocket.ts'
 
 export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
@@ -29,6 +31,8 @@ const SUPPORTED = ['', V4_BINARY, V4_BASE64]
 const SEND_HIGH_WATER_MARK = 256 * 1024
 /** containerd gives the other direction this long after the pod side ended. */
 const POD_CLOSE_GRACE_MS = 1_000
+const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+const CHOSEN = new WeakMap<IncomingMessage, string>()
 
 /** What the portforward route needs from the cluster; LocalCluster satisfies it. */
 export interface PortForwardBackend {
@@ -36,6 +40,8 @@ export interface PortForwardBackend {
   getObject(resource: string, namespace: string, name: string): any | undefined
   /** Extra delay per stream frame, when the cluster simulates latency. */
   readonly latencyMs?: number
+  /** The node whose kubelet answers; it knows only the pods bound to it. Unset: it knows every pod. */
+  readonly kubeletNode?: string
 }
 
 export interface PortForwardRequest {
@@ -56,9 +62,17 @@ export function isV4PortForwardRequest(req: IncomingMessage): boolean {
 
 /** The handler to register with cluster.onPortForward (see registerPortForwardWs). */
 export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
+  // The protocol is negotiated before the upgrade (serve); ws only echoes it ("" = no header).
+  const wss = new WebSocketServer({
+    clientTracking: false,
+    handleProtocols: (_offered, req) => CHOSEN.get(req) || false,
+    maxPayload: MAX_MESSAGE_BYTES,
+    noServer: true,
+    perMessageDeflate: false,
+  })
   return ctx => {
     try {
-      serve(backend, ctx)
+      serve(backend, wss, ctx)
     } catch (error) {
       respond(ctx.socket, 500, 'text/plain; charset=utf-8', (error as Error).message)
     }
@@ -79,6 +93,7 @@ export function registerPortForwardWs(cluster: LocalCluster): void {
   const backend: PortForwardBackend = {
     dialPod: (namespace, name, port) => cluster.dialPod(namespace, name, port),
     getObject: (resource, namespace, name) => cluster.getObject(resource, namespace, name),
+    kubeletNode: NODE_NAME,
     get latencyMs() {
       return internals(cluster).latency.ms
     },
@@ -86,7 +101,7 @@ export function registerPortForwardWs(cluster: LocalCluster): void {
   cluster.onPortForward(portForwardWsHandler(backend))
 }
 
-function serve(backend: PortForwardBackend, ctx: PortForwardRequest): void {
+function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
   const {req, socket, head, namespace, pod: name} = ctx
   socket.on('error', () => {})
   if (req.method !== 'GET' && req.method !== 'POST') {
@@ -127,7 +142,7 @@ function serve(backend: PortForwardBackend, ctx: PortForwardRequest): void {
     respond(socket, 400, 'text/plain; charset=utf-8', `port "${ports.join(',')}" must be > 0`)
     return
   }
-  if (!kubeletHasPod(pod)) {
+  if (!kubeletHasPod(backend, pod)) {
     respond(socket, 404, 'text/plain; charset=utf-8', 'pod does not exist')
     return
   }
@@ -149,9 +164,11 @@ function serve(backend: PortForwardBackend, ctx: PortForwardRequest): void {
     socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
     return
   }
+  CHOSEN.set(req, protocol)
   const sandboxId = createHash('sha256').update(String(pod.metadata?.uid ?? `${namespace}/${name}`)).digest('hex')
-  const ws = new XnetWebSocket(req, socket, head, protocol)
-  new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
+  wss.handleUpgrade(req, socket, head, ws => {
+    new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
+  })
 }
 
 interface SessionOptions {
@@ -165,7 +182,7 @@ interface SessionOptions {
 /** One upgraded portforward WebSocket: N ports, 2N channels. */
 class V4Session {
   private readonly backend: PortForwardBackend
-  private readonly ws: XnetWebSocket
+  private readonly ws: WebSocket
   private readonly options: SessionOptions
   private readonly pods: Array<Socket | undefined>
   /** What the client sent for a port while its dial was still in progress (the kubelet's pipe holds it). */
@@ -177,7 +194,7 @@ class V4Session {
   private toPods = 0
   private closed = false
 
-  constructor(backend: PortForwardBackend, ws: XnetWebSocket, options: SessionOptions) {
+  constructor(backend: PortForwardBackend, ws: WebSocket, options: SessionOptions) {
     this.backend = backend
     this.ws = ws
     this.options = options
@@ -333,10 +350,11 @@ class V4Session {
  * Whether the kubelet the API server reached knows the pod: pkg/kubelet/server/server.go
  * getPortForward asks its pod manager (GetPodByName) after NewV4Options and answers 404 `pod does
  * not exist` (go-restful WriteError, plain text) when it does not. The local cluster runs one kubelet,
- * for the simulated node; the API server sends it the upgrades of pods bound to any existing Node.
+ * for the simulated node (backend.kubeletNode); the API server sends it the upgrades of pods bound
+ * to any existing Node.
  */
-export function kubeletHasPod(pod: any): boolean {
-  return pod?.spec?.nodeName === NODE_NAME
+export function kubeletHasPod(backend: PortForwardBackend, pod: any): boolean {
+  return backend.kubeletNode === undefined || pod?.spec?.nodeName === backend.kubeletNode
 }
 
 /** The subprotocols a WebSocket upgrade offers, in order. */
