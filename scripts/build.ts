@@ -120,7 +120,9 @@ export async function buildDist(): Promise<void> {
     entryPoints,
     // oclif reads tsconfig.json with TypeScript only in development (NODE_ENV=development or test),
     // from wherever TypeScript is installed; it is no part of svc.
-    external: ['typescript'],
+    // bufferutil: ws's optional native masking, loaded from node_modules at run time (a native addon
+    // cannot be bundled); without it ws masks in JavaScript.
+    external: ['typescript', 'bufferutil'],
     format: 'esm',
     legalComments: 'linked',
     logLevel: 'warning',

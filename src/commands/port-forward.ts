@@ -5,7 +5,7 @@ import {outputFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
-import {DEFAULT_HALF_CLOSE_TIMEOUT_MS} from '../portforward/lifecycle.ts'
+import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {SpdyConnector} from '../portforward/multiplex.ts'
 import {portForward, processSignals, type TransportControl} from '../portforward/run.ts'
 import type {OpenTunnelFn} from '../portforward/session.ts'
@@ -39,6 +39,10 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       description: 'Over the WebSocket transport, which cannot tell the pod that the local client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (like 1s or 30s; 0 waits for the pod to close). Longer keeps slow replies to clients that half-close; shorter frees finished connections sooner.',
       parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
     })(),
+    'permanent-error-limit': Flags.integer({
+      default: DEFAULT_PERMANENT_ERROR_LIMIT,
+      description: 'How many connections in a row may fail with an error that retrying cannot fix (the server certificate fails verification) before svc exits 1. The first is reported; the others are not.',
+    }),
     'one-pod': Flags.boolean({description: 'For svc/ targets: forward every connection to one pod (as kubectl does) instead of spreading them over all ready endpoints.'}),
     output: outputFlag(['json'] as const, 'Output format: json prints one event per line on stdout (listening, ready, connection-opened, connection-closed, error, target-changed).'),
     'pod-running-timeout': Flags.custom<number>({
@@ -76,6 +80,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       env: process.env,
       forward: forwardConnection,
       halfCloseTimeoutMs: this.flags['half-close-timeout'],
+      permanentErrorLimit: this.flags['permanent-error-limit'],
       log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
       mode,
       namespace,

@@ -18,6 +18,8 @@
 // - A client that has fully closed is told apart from one that only half-closed by the first
 //   write to it that fails (reset or broken pipe): the connection is released at that moment.
 
+import {ConnectionError} from '../kube/errors.ts'
+
 /** Whether a transport can tell the pod that the local client has finished sending. */
 export type HalfClose = 'fin' | 'none'
 
@@ -82,4 +84,42 @@ export function keepalive(facts: KeepaliveFacts): KeepaliveVerdict {
   if (!facts.awaitingPong) return 'ping'
   const alive = facts.bytesMoved > 0 || facts.queuedNow < facts.queuedBefore || facts.queuedNow > 0
   return alive ? 'skip' : 'dead'
+}
+
+/** Default number of connections in a row that may fail with a permanent error before svc exits. */
+export const DEFAULT_PERMANENT_ERROR_LIMIT = 3
+
+/** TLS verification failures (toConnectionError's codes): retrying cannot fix them. */
+const PERMANENT_TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+])
+
+/**
+ * An upgrade failure that the next connection would hit again whatever happens on the cluster: the
+ * server's certificate fails verification. (401 and 403 end the session at once, as kubectl does.)
+ * An API server that is down or restarting is not permanent: each connection reports it and the
+ * next one tries again.
+ */
+export function isPermanentUpgradeError(error: unknown): boolean {
+  return error instanceof ConnectionError && PERMANENT_TLS_CODES.has(error.errno)
+}
+
+export interface PermanentErrorState {
+  /** Connections in a row that failed with a permanent error. */
+  count: number
+}
+
+/**
+ * What to do with a finished connection under the permanent-error rule: `report` its line or not
+ * (a permanent error is reported once, not once per connection), and `exit` when `limit`
+ * connections in a row failed permanently. Any other outcome resets the count.
+ */
+export function onConnectionOutcome(state: PermanentErrorState, permanent: boolean, limit: number): {exit: boolean; report: boolean} {
+  if (!permanent) {
+    state.count = 0
+    return {exit: false, report: true}
+  }
+  state.count++
+  return {exit: state.count >= limit, report: state.count === 1}
 }

@@ -30,6 +30,8 @@ export interface PortForwardRequest {
   forward: ForwardFn
   /** Linger after a local half-close over a transport without one (ms; 0 = wait for the pod). */
   halfCloseTimeoutMs?: number
+  /** Connections in a row failing with a permanent error before svc exits 1. */
+  permanentErrorLimit?: number
   /** -v logging (watch retries at 6 and more). */
   log?: (line: string) => void
   mode: OutputMode
@@ -68,6 +70,7 @@ const CHILD_KILL_GRACE_MS = 10_000
 export async function portForward(request: PortForwardRequest): Promise<number> {
   if (request.podRunningTimeoutMs <= 0) throw new UsageError('--pod-running-timeout must be higher than zero')
   if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new UsageError('--half-close-timeout must not be negative')
+  if (request.permanentErrorLimit !== undefined && request.permanentErrorLimit < 1) throw new UsageError('--permanent-error-limit must be at least 1')
   const addresses = (() => {
     try {
       return parseAddresses(request.addresses)
@@ -120,6 +123,7 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
       addresses,
       forward: request.forward,
       halfCloseTimeoutMs: request.halfCloseTimeoutMs,
+      permanentErrorLimit: request.permanentErrorLimit,
       namespace: request.namespace,
       openTunnel: request.openTunnel,
       ports: resolved.ports,

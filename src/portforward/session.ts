@@ -12,6 +12,7 @@ import type net from 'node:net'
 
 import {ApiError, CliError, ConnectionError} from '../kube/errors.ts'
 import type {Backend, Tracker} from './balancer.ts'
+import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, onConnectionOutcome, type PermanentErrorState} from './lifecycle.ts'
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
 import type {Reporter} from './output.ts'
@@ -28,6 +29,8 @@ export interface SessionOptions {
   forward: ForwardFn
   /** Passed to forward as hooks.halfCloseTimeoutMs. */
   halfCloseTimeoutMs?: number
+  /** Connections in a row failing with a permanent error (TLS verification) before the session ends (default 3). */
+  permanentErrorLimit?: number
   namespace: string
   openTunnel: OpenTunnelFn
   ports: readonly ForwardedPort[]
@@ -64,6 +67,7 @@ export class Session {
   private nextId = 1
   private closedBytes = {in: 0, out: 0}
   private closing = false
+  private readonly permanentErrors: PermanentErrorState = {count: 0}
   private statusTimer: NodeJS.Timeout | undefined
   private resolveFinished!: (error: Error | undefined) => void
   /** Settles when the session must end: with the fatal error, or undefined after close(). */
@@ -209,7 +213,9 @@ export class Session {
     const backend = connection.backend
     const remotePort = backend?.port ?? listener.remotePort
     const message = this.failureMessage(result, connection)
-    if (message !== undefined) {
+    const permanent = result.reason === 'open-failed' && isPermanentUpgradeError(result.error)
+    const outcome = onConnectionOutcome(this.permanentErrors, permanent, this.options.permanentErrorLimit ?? DEFAULT_PERMANENT_ERROR_LIMIT)
+    if (message !== undefined && outcome.report) {
       reporter.error({
         id,
         localPort: listener.localPort,
@@ -229,7 +235,9 @@ export class Session {
       ...(message === undefined ? {} : {error: message}),
       ...(backend ? {pod: backend.pod, podPort: backend.port} : {}),
     })
-    if (result.reason === 'open-failed' && result.error instanceof ApiError && (result.error.code === 401 || result.error.code === 403)) {
+    if (outcome.exit) {
+      this.fatal(new CliError(`${message} (${this.permanentErrors.count} connections in a row; giving up)`))
+    } else if (result.reason === 'open-failed' && result.error instanceof ApiError && (result.error.code === 401 || result.error.code === 403)) {
       this.fatal(new CliError(`error upgrading connection: ${result.error.status.message ?? result.error.message}`))
     }
     this.refreshStatus()

@@ -71,7 +71,7 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      ...(url.protocol === 'https:' ? {createConnection: resumingTlsConnect(client) as unknown as WebSocket.ClientOptions['createConnection'], generateMask: zeroMask} : {}),
+      ...(url.protocol === 'https:' ? {createConnection: resumingTlsConnect(client) as unknown as WebSocket.ClientOptions['createConnection']} : {}),
     })
     // Late errors of a socket we gave up on must not reach the process.
     ws.on('error', error => fail(handshakeError(error, client, url)))
@@ -112,17 +112,6 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
       resolve(new TunnelStream(ws, protocol, options))
     })
   })
-}
-
-/**
- * Client frames must carry a masking key (RFC 6455 5.3), but its purpose is to stop script in a
- * browser from steering what a plain-HTTP proxy sees (10.3). Inside TLS no intermediary reads the
- * frames and svc runs no foreign script, so the key is all zeros: ws then sends the payload as it
- * is instead of XOR-copying every byte (a third of the forwarder's CPU in a bulk upload). Over
- * plain HTTP the key stays random.
- */
-function zeroMask(mask: Buffer): void {
-  mask.fill(0)
 }
 
 /** The last TLS session ticket of each client's API server, so that the next tunnel resumes it. */

@@ -8,13 +8,14 @@
 // is pushed as it arrives, in whatever pieces the socket delivers it. Control frames (ping, pong,
 // close; at most 125 bytes each) are the only bytes held.
 //
-// Masking: the masking key guards plain-HTTP intermediaries against frames steered by script in a
-// browser (RFC 6455 10.3). Inside TLS no intermediary reads the frames and svc runs no foreign
-// script, so over TLS the key is all zeros and payloads are written as they are, without a copy.
-// Over plain HTTP the key is random.
+// Masking: every client frame carries a random masking key (RFC 6455 5.3), also inside TLS, where
+// proxies that terminate TLS (auth gateways, Rancher, Teleport) read the frames. Frames are built
+// by ws's Sender.frame, which takes the key from its random pool and masks with the bufferutil
+// native module when it loads (an optional dependency of svc), else in JavaScript.
 
-import {randomBytes} from 'node:crypto'
 import {Duplex} from 'node:stream'
+
+import * as ws from 'ws'
 
 const OP_CONTINUATION = 0x0
 const OP_TEXT = 0x1
@@ -26,7 +27,8 @@ const OP_PONG = 0xa
 const CLOSE_GRACE_MS = 2_000
 /** Largest frame accepted from the server (the kubelet side never sends more than 32 KiB per write). */
 const MAX_FRAME_BYTES = 32 * 1024 * 1024
-const ZERO_MASK = Buffer.alloc(4)
+/** ws's frame builder (not in its type declarations): the header and a masked copy of the payload. */
+const {Sender} = ws as unknown as {Sender: {frame(data: Buffer, options: {fin: boolean; mask: boolean; opcode: number; readOnly: boolean; rsv1: boolean}): Buffer[]}}
 
 /** The WebSocket ended without a close frame, or broke the framing rules. */
 export class WebSocketPipeError extends Error {
@@ -37,14 +39,11 @@ export class WebSocketPipeError extends Error {
 }
 
 export interface WebSocketPipeOptions {
-  /** false: random masking keys (plain HTTP); true: zero keys (inside TLS). */
-  secure: boolean
   highWaterMark?: number
 }
 
 export class WebSocketPipe extends Duplex {
   private readonly socket: Duplex
-  private readonly secure: boolean
   // Parser state: header bytes collected so far, then the payload left of the current frame.
   private header = Buffer.alloc(0)
   private opcode = 0
@@ -60,7 +59,6 @@ export class WebSocketPipe extends Duplex {
   constructor(socket: Duplex, head: Buffer, options: WebSocketPipeOptions) {
     super({allowHalfOpen: false, highWaterMark: options.highWaterMark ?? 64 * 1024})
     this.socket = socket
-    this.secure = options.secure
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk))
     socket.on('end', () => this.onSocketEnd())
     socket.on('close', () => this.onSocketEnd())
@@ -130,39 +128,14 @@ export class WebSocketPipe extends Duplex {
 
   private writeFrame(opcode: number, payload: Buffer | Buffer[], callback?: (error?: Error | null) => void): void {
     const done = callback ? (error?: Error | null) => callback(error ?? null) : undefined
-    const parts = Array.isArray(payload) ? payload.filter(p => p.length > 0) : payload.length > 0 ? [payload] : []
-    let length = 0
-    for (const part of parts) length += part.length
-    const extra = length < 126 ? 0 : length < 65536 ? 2 : 8
-    const header = Buffer.allocUnsafe(2 + extra + 4)
-    header[0] = 0x80 | opcode
-    if (extra === 0) {
-      header[1] = 0x80 | length
-    } else if (extra === 2) {
-      header[1] = 0x80 | 126
-      header.writeUInt16BE(length, 2)
-    } else {
-      header[1] = 0x80 | 127
-      header.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
-      header.writeUInt32BE(length >>> 0, 6)
-    }
-    let body = parts
-    if (this.secure) {
-      ZERO_MASK.copy(header, 2 + extra)
-    } else {
-      const mask = randomBytes(4)
-      mask.copy(header, 2 + extra)
-      const masked = Buffer.allocUnsafe(length)
-      let i = 0
-      for (const part of parts) for (let j = 0; j < part.length; j++, i++) masked[i] = part[j] ^ mask[i & 3]
-      body = length > 0 ? [masked] : []
-    }
-    if (body.length === 0) {
+    const data = !Array.isArray(payload) ? payload : payload.length === 1 ? payload[0] : Buffer.concat(payload)
+    const [header, body] = Sender.frame(data, {fin: true, mask: true, opcode, readOnly: true, rsv1: false})
+    if (body === undefined || body.length === 0) {
       this.socket.write(header, done)
       return
     }
     this.socket.write(header)
-    body.forEach((part, i) => this.socket.write(part, i === body.length - 1 ? done : undefined))
+    this.socket.write(body, done)
   }
 
   private onSocketEnd(): void {

@@ -38,6 +38,10 @@ export interface LocalCluster {
   writeKubeconfig(file: string, user?: KubeUser): void
   stop(): Promise<void>
   restart(): Promise<void>
+  /** The API server goes away (listener closed, every connection dropped); store, PKI and tokens stay. */
+  stopServing(): Promise<void>
+  /** The API server comes back on the same port with the same CA, certificates and tokens. */
+  startServing(): Promise<void>
   dropConnections(): void
   setLatency(ms: number): void
   onPortForward(handler: PortForwardHandler): void
@@ -169,7 +173,14 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
       await simulation?.stop()
     },
     async restart(): Promise<void> {
+      await cluster.stopServing()
+      await cluster.startServing()
+    },
+    async stopServing(): Promise<void> {
       await closeServer()
+    },
+    async startServing(): Promise<void> {
+      if (running) return
       api = new ApiServer({store, pki, creds, latency, allocators, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, portForwardHandlers: routes})
       await listen(api.server, port)
       running = true

@@ -212,14 +212,17 @@ describe('forwardConnection', () => {
 
   it('a slow local reader is not mistaken for a silent pod', async () => {
     const opened: Tunnel[] = []
-    const l = await listen(server, 'web', 14, {halfCloseTimeoutMs: 20, onTunnel: t => opened.push(t)})
+    const l = await listen(server, 'web', 14, {halfCloseTimeoutMs: 300, onTunnel: t => opened.push(t)})
     try {
       const socket = await connect(l.port)
       socket.end('x')
       socket.pause()
-      // Once the pod is sending, stay paused for many linger periods.
-      while (!opened[0]?.bytesIn) await new Promise(r => setTimeout(r, 5))
-      await new Promise(r => setTimeout(r, 300))
+      // Once the pod is sending, stay paused for several linger periods.
+      while (!opened[0]?.bytesIn) {
+        assert.equal(l.results.length, 0, 'the pod did not start sending within the linger')
+        await new Promise(r => setTimeout(r, 5))
+      }
+      await new Promise(r => setTimeout(r, 1500))
       const data = await readToEnd(socket)
       assert.equal(data.length, 8 * 1024 * 1024)
       assert.equal((await l.next()).reason, 'completed')

@@ -35,3 +35,26 @@ describe('keepalive: alive while bytes move, the send buffer drains or holds byt
     it(name, () => assert.equal(keepalive({...base, ...facts}), verdict))
   }
 })
+
+describe('permanent upgrade errors: reported once, exit after the limit', () => {
+  it('x509 failures are permanent; a refused connection or a 503 is not', async () => {
+    const {ConnectionError, ApiError} = await import('../../../src/kube/errors.ts')
+    const {isPermanentUpgradeError} = await import('../../../src/portforward/lifecycle.ts')
+    assert.equal(isPermanentUpgradeError(new ConnectionError('h:1', 'SELF_SIGNED_CERT_IN_CHAIN', 'x509')), true)
+    assert.equal(isPermanentUpgradeError(new ConnectionError('h:1', 'CERT_HAS_EXPIRED', 'x509')), true)
+    assert.equal(isPermanentUpgradeError(new ConnectionError('h:1', 'ECONNREFUSED', 'refused')), false)
+    assert.equal(isPermanentUpgradeError(new ApiError(503, {message: 'unavailable'} as never)), false)
+  })
+  it('the first is reported, the rest are not, the limit exits; anything else resets the count', async () => {
+    const {onConnectionOutcome} = await import('../../../src/portforward/lifecycle.ts')
+    const state = {count: 0}
+    assert.deepEqual(onConnectionOutcome(state, true, 3), {exit: false, report: true})
+    assert.deepEqual(onConnectionOutcome(state, true, 3), {exit: false, report: false})
+    assert.deepEqual(onConnectionOutcome(state, false, 3), {exit: false, report: true})
+    assert.equal(state.count, 0)
+    onConnectionOutcome(state, true, 3)
+    onConnectionOutcome(state, true, 3)
+    assert.deepEqual(onConnectionOutcome(state, true, 3), {exit: true, report: false})
+    assert.deepEqual(onConnectionOutcome({count: 0}, true, 1), {exit: true, report: true})
+  })
+})

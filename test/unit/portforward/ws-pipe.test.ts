@@ -62,15 +62,15 @@ describe('WebSocketPipe', () => {
     ])
     for (const step of [1, 7, 125, 4096, wire.length]) {
       const fake = fakeSocket()
-      const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {secure: true})
+      const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {})
       const read = readAll(pipe)
       for (let i = 0; i < wire.length; i += step) fake.feed(wire.subarray(i, i + step))
       assert.ok((await read).equals(payload), `step ${step}`)
       // The ping was answered with a masked pong carrying the same payload, the close with a close.
       const out = fake.written()
       assert.deepEqual([...out.subarray(0, 2)], [0x8a, 0x82])
-      assert.deepEqual([...out.subarray(2, 6)], [0, 0, 0, 0], 'zero masking key inside TLS')
-      assert.equal(out.subarray(6, 8).toString(), 'hi')
+      const key = out.subarray(2, 6)
+      assert.equal(Buffer.from(out.subarray(6, 8).map((byte, i) => byte ^ key[i & 3])).toString(), 'hi', 'masked with the key in its header')
       assert.deepEqual([...out.subarray(8, 10)], [0x88, 0x82])
     }
   })
@@ -83,7 +83,7 @@ describe('WebSocketPipe', () => {
     ]
     for (const [wire, error] of cases) {
       const fake = fakeSocket()
-      const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {secure: true})
+      const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {})
       const failed = new Promise<Error>(resolve => pipe.once('error', resolve))
       pipe.resume()
       fake.feed(wire)
@@ -113,7 +113,7 @@ describe('WebSocketPipe', () => {
     while (!head.includes('\r\n\r\n')) head = Buffer.concat([head, await new Promise<Buffer>(resolve => socket.once('data', resolve))])
     socket.pause()
     const rest = head.subarray(head.indexOf('\r\n\r\n') + 4)
-    const pipe = new WebSocketPipe(socket, rest, {secure: false})
+    const pipe = new WebSocketPipe(socket, rest, {})
     const read = readAll(pipe)
     const payload = randomBytes(size)
     for (let off = 0; off < payload.length; off += 100_000) pipe.write(payload.subarray(off, off + 100_000))
