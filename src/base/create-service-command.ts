@@ -4,11 +4,12 @@
 
 import {Args, Command, Flags} from '@oclif/core'
 
-import {compactJson, printObject, type OutputFormat} from '../printers/object.ts'
-import {type DryRun, expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
+import {compactJson} from '../printers/object.ts'
+import {type DryRun, expandNoOptFlags, lastFlagWins, mutationFlags, type Output, parseDryRun, parseOutput, parseValidate, printResult, validateFlag} from '../flags/mutation.ts'
 import {buildService, LAST_APPLIED, type ServiceOptions, ServiceOptionsError, type ServiceType, validateServiceOptions} from '../generate/service.ts'
 import {ApiError, CliError, ConnectionError, FlagError, UsageError} from '../kube/errors.ts'
 import {collectionPath, connectionErrorText, createObject} from '../kube/services.ts'
+import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {KubeCommand} from './kube-command.ts'
 
 /** Flags every create subcommand has. */
@@ -77,7 +78,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     if (this.positionals.length !== 1) throw new UsageError(`exactly one NAME is required, got ${this.positionals.length}`)
     const name = this.positionals[0]
     const dryRun = this.check(() => parseDryRun(flags['dry-run']))
-    const output = this.check(() => parseOutput(flags.output))
+    const output = this.check(() => parseOutput(flags.output, {allowMissingKeys: flags['allow-missing-template-keys'], template: flags.template}))
     const fieldValidation = this.check(() => parseValidate(flags.validate))
     if (dryRun.warning) this.stderr(klogWarning(dryRun.warning, dryRun.warning.includes('boolean') ? 'helpers.go:717' : 'helpers.go:703'))
     const options: ServiceOptions = {
@@ -100,7 +101,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
   }
 
   protected async init(): Promise<void> {
-    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
+    this.argv = lastFlagWins(expandNoOptFlags(normalizeBooleanFlags(this.argv, [], ['allow-missing-template-keys'])), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const dashDash = this.argv.indexOf('--')
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
@@ -120,7 +121,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     }
   }
 
-  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat; saveConfig: boolean}): Promise<unknown> {
+  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output: Output; saveConfig: boolean}): Promise<unknown> {
     let result = service
     if (o.dryRun !== 'client') {
       const body = o.saveConfig ? withAnnotation(service) : service
@@ -138,7 +139,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
       }
     }
     const suffix = o.dryRun === 'client' ? ' (dry run)' : o.dryRun === 'server' ? ' (server dry run)' : ''
-    this.stdout(printObject(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
+    this.stdout(printResult(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
     return result
   }
 }

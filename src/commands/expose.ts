@@ -4,13 +4,13 @@ import {Flags} from '@oclif/core'
 
 import {klogWarning, parseIntFlag, withAnnotation} from '../base/create-service-command.ts'
 import {KubeCommand} from '../base/kube-command.ts'
-import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput} from '../flags/mutation.ts'
+import {normalizeBooleanFlags} from '../flags/booleans.ts'
+import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, printResult} from '../flags/mutation.ts'
 import {applyOverrides, checkOverrideType, ExposeError, exposeService, parseResourceArgs, resolveType} from '../generate/expose.ts'
 import {ManifestError, parseManifest} from '../generate/manifest.ts'
 import {PortSpecError} from '../generate/ports.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
-import {printObject} from '../printers/object.ts'
 
 export default class Expose extends KubeCommand<typeof Expose> {
   static description = `Expose a resource as a new Kubernetes service.
@@ -57,7 +57,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     const nodePort = parseIntFlag('node-port', f['node-port'], 32)
     const timeout = parseIntFlag('session-affinity-timeout', f['session-affinity-timeout'], 32)
     const dryRun = this.check(() => parseDryRun(f['dry-run']))
-    const output = this.check(() => parseOutput(f.output))
+    const output = this.check(() => parseOutput(f.output, {allowMissingKeys: f['allow-missing-template-keys'], template: f.template}))
     if (dryRun.warning) this.stderr(klogWarning(dryRun.warning, dryRun.warning.includes('boolean') ? 'helpers.go:717' : 'helpers.go:703'))
     if (nodePort && f.type !== 'NodePort' && f.type !== 'LoadBalancer') {
       throw new CliError(`--node-port needs a service that has node ports: add --type=NodePort or --type=LoadBalancer`)
@@ -81,14 +81,14 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
           {dryRun: dryRun.strategy === 'server', fieldManager: f['field-manager']}, line => this.stderr(line))
       }
       const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
+      this.stdout(printResult(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
       results.push(result)
     }
     return results
   }
 
   protected async init(): Promise<void> {
-    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
+    this.argv = lastFlagWins(expandNoOptFlags(normalizeBooleanFlags(this.argv, [], ['allow-missing-template-keys'])), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
     this.positionals = parsed.argv as string[]

@@ -3,7 +3,8 @@
 
 import {Flags} from '@oclif/core'
 
-import {OUTPUT_FORMATS, type OutputFormat} from '../printers/object.ts'
+import {OUTPUT_FORMATS, type OutputFormat, printObject, type PrintOptions, typedOrder} from '../printers/object.ts'
+import {type TemplatePrinter, templateFormats, templatePrinter, typedNumbers} from '../printers/templates.ts'
 
 export type DryRun = 'client' | 'none' | 'server'
 
@@ -91,12 +92,26 @@ export function parseValidate(value: string | undefined): 'Ignore' | 'Strict' | 
   throw new Error(`invalid - validate option "${v}"; must be one of: strict (or true), warn, ignore (or false)`)
 }
 
+/** What -o (with --template) asks for: a built-in format, a template printer, or the default. */
+export type Output = OutputFormat | TemplatePrinter | undefined
+
 /** The -o value, or kubectl's error listing the formats svc prints. */
-export function parseOutput(value: string | undefined): OutputFormat | undefined {
-  if (value === undefined || value === '') return undefined
-  const v = value.toLowerCase() as OutputFormat
+export function parseOutput(value: string | undefined, templateFlags: {allowMissingKeys?: boolean; template?: string} = {}): Output {
+  if ((value === undefined || value === '') && !templateFlags.template) return undefined
+  const v = (value ?? '').toLowerCase() as OutputFormat
   if (OUTPUT_FORMATS.includes(v)) return v
-  throw new Error(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS].sort().join(',')}`)
+  const template = templatePrinter(value, templateFlags, false)
+  if (template) return template
+  throw new Error(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS, ...templateFormats(false)].sort().join(',')}`)
+}
+
+/**
+ * One created object in the chosen output. A template sees the object as kubectl's printers do: a
+ * typed object (create service, expose) through a JSON round trip, so its numbers are float64.
+ */
+export function printResult(obj: unknown, output: Output, options: PrintOptions & {index?: number; operation?: string} = {}): string {
+  if (output === undefined || typeof output === 'string') return printObject(obj, output, options)
+  return output.print(options.typed ? typedNumbers(typedOrder(obj)) : obj)
 }
 
 /** strconv.ParseBool. */
@@ -114,7 +129,9 @@ export function mutationFlags(fieldManager: string) {
       helpValue: 'none|client|server',
     }),
     'field-manager': Flags.string({default: fieldManager, description: 'Name of the manager used to track field ownership.'}),
-    output: Flags.string({char: 'o', description: 'Output format. One of: (json, yaml, name).'}),
+    'allow-missing-template-keys': Flags.boolean({allowNo: true, default: true, description: 'If true, ignore any errors in templates when a field or map key is missing in the template. Only applies to golang and jsonpath output formats.'}),
+    output: Flags.string({char: 'o', description: `Output format. One of: (${[...OUTPUT_FORMATS, ...templateFormats(false)].sort().join(', ')}).`}),
+    template: Flags.string({description: 'Template string or path to template file to use when -o=go-template, -o=go-template-file. The template format is golang templates [http://golang.org/pkg/text/template/#pkg-overview].'}),
     'show-managed-fields': Flags.boolean({default: false, description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
     'save-config': Flags.boolean({
       default: false,

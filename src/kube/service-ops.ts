@@ -63,13 +63,15 @@ export async function getService(client: KubeClient, namespace: string, name: st
 }
 
 export interface ListOptions {
+  /** Items per request (kubectl's --chunk-size, default 500); 0 asks for everything at once. */
+  chunkSize?: number
   fieldSelector?: string
   labelSelector?: string
   /** undefined: every namespace. */
   namespace?: string
 }
 
-/** Lists Services, following `continue` tokens in chunks of 500 as kubectl does. */
+/** Lists Services, following `continue` tokens in chunks (500 unless chunkSize says otherwise) as kubectl does. */
 export async function listServices(client: KubeClient, options: ListOptions): Promise<ServiceList> {
   const items: ServiceObject[] = []
   let token: string | undefined
@@ -77,7 +79,7 @@ export async function listServices(client: KubeClient, options: ListOptions): Pr
   do {
     const {body} = await client.request<ServiceList>({
       path: servicesPath(options.namespace),
-      query: {continue: token, fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, limit: 500},
+      query: {continue: token, fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, limit: (options.chunkSize ?? 500) > 0 ? (options.chunkSize ?? 500) : undefined},
     })
     items.push(...(body.items ?? []))
     token = body.metadata?.continue || undefined

@@ -5,12 +5,13 @@ import {Flags} from '@oclif/core'
 
 import {klogWarning} from '../../base/create-service-command.ts'
 import {KubeCommand} from '../../base/kube-command.ts'
-import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
+import {normalizeBooleanFlags} from '../../flags/booleans.ts'
+import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, printResult, validateFlag} from '../../flags/mutation.ts'
 import {checkServiceManifest, describeOrigin, ManifestError, type ManifestObject, parseManifest} from '../../generate/manifest.ts'
 import {LAST_APPLIED} from '../../generate/service.ts'
 import {ApiError, CliError, MultiError, UsageError} from '../../kube/errors.ts'
 import {collectionPath, createObject} from '../../kube/services.ts'
-import {compactJson, printObject} from '../../printers/object.ts'
+import {compactJson} from '../../printers/object.ts'
 
 export default class Create extends KubeCommand<typeof Create> {
   static description = 'Create Services from files or stdin (YAML or JSON, several documents, kind: List). Every document is checked first; nothing is created if any is invalid.'
@@ -38,7 +39,7 @@ export default class Create extends KubeCommand<typeof Create> {
       throw new UsageError('must specify one of -f and -k')
     }
     const dryRun = this.check(() => parseDryRun(this.flags['dry-run']))
-    const output = this.check(() => parseOutput(this.flags.output))
+    const output = this.check(() => parseOutput(this.flags.output, {allowMissingKeys: this.flags['allow-missing-template-keys'], template: this.flags.template}))
     const fieldValidation = this.check(() => parseValidate(this.flags.validate))
     if (dryRun.warning) this.stderr(klogWarning(dryRun.warning, dryRun.warning.includes('boolean') ? 'helpers.go:717' : 'helpers.go:703'))
 
@@ -81,7 +82,7 @@ export default class Create extends KubeCommand<typeof Create> {
         }
       }
       const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
+      this.stdout(printResult(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
       results.push(result)
     }
     if (errors.length > 0) throw new MultiError(errors)
@@ -89,7 +90,7 @@ export default class Create extends KubeCommand<typeof Create> {
   }
 
   protected async init(): Promise<void> {
-    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
+    this.argv = lastFlagWins(expandNoOptFlags(normalizeBooleanFlags(this.argv, [], ['allow-missing-template-keys'])), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
     await super.init()
     const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
     this.positionals = parsed.argv as string[]

@@ -1,0 +1,206 @@
+// The cross-check for what CI scripts type: for the same objects in the same local cluster, svc
+// prints what kubectl 1.35 prints (stdout, stderr and exit code, byte for byte) for every template
+// output format (jsonpath, jsonpath-file, jsonpath-as-json, custom-columns, custom-columns-file,
+// go-template, go-template-file, --template) on get, create and expose, their error cases, and the
+// get flags scripts rely on (--ignore-not-found, --field-selector, --chunk-size,
+// --output-watch-events, --show-kind, -L).
+
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {after, before, test} from 'node:test'
+
+import {BIN, runSvc} from '../helpers/run-svc.ts'
+import {eventually, normalizeAges, runKubectl, startCompat, type Compat} from './helpers.ts'
+
+let c: Compat
+
+const MANIFESTS = `
+apiVersion: v1
+kind: Pod
+metadata: {name: web-0, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 8080, name: http}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cs, labels: {app: web, team: edge, example.com/tier: front}, annotations: {example.com/owner: me}}
+spec: {clusterIP: 10.96.120.10, selector: {app: web}, ports: [{port: 80, targetPort: http}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: np, labels: {team: core}}
+spec: {type: NodePort, clusterIP: 10.96.120.11, selector: {app: web}, externalIPs: [198.51.100.7], ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30280}, {name: dns, port: 53, protocol: UDP, nodePort: 30253}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec: {type: LoadBalancer, clusterIP: 10.96.120.12, selector: {app: web}, ports: [{port: 443, targetPort: 8443, nodePort: 31543}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: en}
+spec: {type: ExternalName, externalName: db.example.com}
+`
+
+before(async () => {
+  c = await startCompat()
+  const r = await c.kubectl(['apply', '-f', c.file('x.yaml', MANIFESTS)])
+  assert.equal(r.code, 0, r.stderr)
+  const status = await c.kubectl(['patch', 'svc', 'lb', '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"hostname":"lb.example.com"},{"ip":"203.0.113.10","ipMode":"VIP"}]}}}'])
+  assert.equal(status.code, 0, status.stderr)
+})
+after(() => c?.stop())
+
+function svc(args: string[]) {
+  return runSvc(args, {env: {KUBECONFIG: c.kubeconfig}})
+}
+
+async function same(mine: string[], theirs: string[], options: {ages?: boolean} = {}): Promise<void> {
+  const [a, b] = await Promise.all([svc(mine), c.kubectl(theirs)])
+  const norm = (s: string) => (options.ages ? normalizeAges(s) : s)
+  assert.equal(a.stderr, b.stderr, 'stderr')
+  assert.equal(norm(a.stdout), norm(b.stdout), 'stdout')
+  assert.equal(a.code, b.code, 'exit code')
+}
+
+const GET: string[][] = [
+  // jsonpath: fields, filters, ranges, unions, slices, literals
+  ['cs', '-o', 'jsonpath={.spec.clusterIP}'],
+  ['-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.type}{"\\n"}{end}'],
+  ['np', '-o', 'jsonpath={.spec.ports[?(@.protocol=="UDP")].nodePort}'],
+  ['np', '-o', "jsonpath={.spec.ports[?(@.name=='http')].port}"],
+  ['np', '-o', 'jsonpath={.spec.ports[*]}'],
+  ['np', '-o', 'jsonpath={.spec.ports[-1:].name} {.spec.ports[0,1].port}'],
+  ['lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}'],
+  ['lb', '-o', 'jsonpath={..ip}'],
+  ['cs', 'np', '-o', 'jsonpath={.items[*].metadata.name}'],
+  ['cs', '-o', "jsonpath={.metadata.labels['team']} {.metadata.annotations.example\\.com/owner}"],
+  ['np', '-o', 'jsonpath-as-json={.spec.ports[*].port}'],
+  ['-o', 'jsonpath-as-json={range .items[*]}{.metadata.name}{end}'],
+  ['cs', '--template={.metadata.name}', '-o', 'jsonpath'],
+  // jsonpath errors: missing keys (with the object dump), bad indexes, bad templates
+  ['cs', '-o', 'jsonpath={.nope}'],
+  ['cs', '-o', 'jsonpath={.spec.nope}', '--allow-missing-template-keys=false'],
+  ['cs', 'np', '-o', 'jsonpath={.items[0].spec.nope}', '--allow-missing-template-keys=false'],
+  ['cs', '-o', 'jsonpath={.spec.ports[3].port}'],
+  ['cs', '-o', 'jsonpath={.spec.ports[?(@.port=="80")].name}'],
+  ['cs', '-o', 'jsonpath={.metadata.name'],
+  ['cs', '-o', 'jsonpath={.spec.ports[x]}'],
+  ['cs', '-o', 'jsonpath={end}'],
+  ['cs', '-o', 'jsonpath'],
+  ['cs', '-o', 'jsonpath-file=/nonexistent/template'],
+  // custom columns
+  ['-o', 'custom-columns=NAME:.metadata.name,TYPE:.spec.type,PORTS:.spec.ports[*].port,IP:.status.loadBalancer.ingress[*].ip'],
+  ['-o', 'custom-columns=NAME:metadata.name,TEAM:{.metadata.labels.team}', '--no-headers'],
+  ['cs', '-o', 'custom-columns=NAME:.metadata.name,SEL:.spec.selector,PORTS:.spec.ports'],
+  ['-l', 'nothing=here', '-o', 'custom-columns=NAME:.metadata.name'],
+  ['cs', '-o', 'custom-columns=NAME'],
+  ['cs', '-o', 'custom-columns=NAME:.metadata.name,X:{{.a}}'],
+  ['cs', '-o', 'custom-columns=NAME:.spec.ports[x].port'],
+  ['cs', '-o', 'custom-columns'],
+  ['cs', '-o', 'custom-columns-file=/nonexistent/columns'],
+  // get flags
+  ['nosuch', '--ignore-not-found'],
+  ['nosuch', '--ignore-not-found', '-o', 'jsonpath={.metadata.name}'],
+  ['cs', 'nosuch', '--ignore-not-found', '-o', 'name'],
+  ['nosuch', '-o', 'jsonpath={.metadata.name}'],
+  ['--field-selector', 'metadata.name=np', '-o', 'name'],
+  ['--field-selector', 'metadata.name!=np', '-o', 'jsonpath={.items[*].metadata.name}'],
+  ['--field-selector', 'spec.type=NodePort'],
+  ['--chunk-size=2', '-o', 'name'],
+  ['--show-kind'],
+  ['--show-kind', '-A', '-o', 'wide'],
+  ['-L', 'team,example.com/tier'],
+  ['-L', 'team', '-L', 'app', '--show-labels', 'cs', 'np'],
+  ['cs', '--output-watch-events'],
+]
+
+for (const args of GET) {
+  test(`svc get ${args.join(' ')} = kubectl get svc ${args.join(' ')}`, async () => {
+    await same(['get', ...args], ['get', 'svc', ...args], {ages: true})
+  })
+}
+
+test('template files: jsonpath-file, custom-columns-file = kubectl', async () => {
+  const jp = c.file('t.jsonpath', '{range .items[*]}{.metadata.name}={.spec.clusterIP}{"\\n"}{end}')
+  const cols = c.file('t.columns', 'NAME   TYPE         PORTS\n.metadata.name  {.spec.type}  .spec.ports[*].port\n')
+  const short = c.file('t.short', 'NAME TYPE\n.metadata.name\n')
+  for (const output of [`jsonpath-file=${jp}`, `custom-columns-file=${cols}`, `custom-columns-file=${short}`]) {
+    await same(['get', '-o', output], ['get', 'svc', '-o', output])
+  }
+})
+
+const WRITE: Array<[string[], string[]]> = [
+  [['create', 'clusterip', 'made', '--tcp=80:8080', '--dry-run=client', '-o', 'jsonpath={.spec.ports[0].targetPort}']],
+  [['create', 'nodeport', 'made', '--tcp=80', '--dry-run=client', '-o', 'jsonpath={.spec.ports[?(@.port==80)].name}']],
+  [['create', 'clusterip', 'made', '--tcp=80', '--dry-run=client', '-o', 'jsonpath={.spec.nope}', '--allow-missing-template-keys=false']],
+  [['create', 'clusterip', 'made', '--tcp=80', '--dry-run=client', '-o', 'jsonpath-as-json={.metadata}']],
+  [['expose', 'svc', 'cs', '--name=cs2', '--port=8080', '--dry-run=client', '-o', 'jsonpath={.spec.selector.app}:{.spec.ports[0].port}']],
+].map(([args]) => [args, args[0] === 'create' ? ['create', 'service', ...args.slice(1)] : args])
+
+for (const [mine, theirs] of WRITE) {
+  test(`svc ${mine.join(' ')} = kubectl ${theirs.join(' ')}`, async () => {
+    await same(mine, theirs)
+  })
+}
+
+test('create has no custom-columns: kubectl\'s error, less the kyaml format svc does not print', async () => {
+  const args = ['clusterip', 'made', '--tcp=80', '--dry-run=client', '-o', 'custom-columns=N:.metadata.name']
+  const [a, b] = await Promise.all([svc(['create', ...args]), c.kubectl(['create', 'service', ...args])])
+  assert.equal(a.stderr, b.stderr.replace(',kyaml,', ','))
+  assert.equal(a.code, b.code)
+})
+
+/** The query strings of the list requests a -v=6 run made, in order. */
+function listQueries(stderr: string): string[] {
+  return [...stderr.matchAll(/services(\?[^" ]*)?["\s]/g)].map(m => m[1] ?? '')
+}
+
+test('--chunk-size pages through the list with limit/continue as kubectl does (default 500)', async () => {
+  for (const size of [['--chunk-size=2'], [], ['--chunk-size=0']]) {
+    const [mine, theirs] = await Promise.all([svc(['get', ...size, '-o', 'name', '-v', '6']), c.kubectl(['get', 'svc', ...size, '-o', 'name', '-v=6'])])
+    assert.equal(mine.stdout, theirs.stdout)
+    const a = listQueries(mine.stderr)
+    const b = listQueries(theirs.stderr)
+    assert.deepEqual(a, b)
+    if (size[0] === '--chunk-size=2') assert.ok(a.length >= 3 && a.slice(1).every(q => q.includes('continue=')), a.join('\n'))
+  }
+})
+
+/** Starts a long-running command; its stdout can be awaited. */
+function start(command: string, args: string[]) {
+  const child = spawn(command === 'svc' ? process.execPath : c.kubectlPath, command === 'svc' ? [BIN, ...args] : args, {
+    env: c.env(), stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', d => (out += d))
+  child.stderr!.resume()
+  const exited = new Promise<number | null>(resolve => child.on('close', code => resolve(code)))
+  return {
+    exited,
+    out: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGINT')
+      return exited
+    },
+  }
+}
+
+for (const output of [[], ['-o', 'json'], ['-o', 'yaml'], ['-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}'], ['-o', 'custom-columns=EVENT:.type,NAME:.object.metadata.name']]) {
+  test(`svc get cs np -w --output-watch-events ${output.join(' ')} = kubectl's, through a change`, async () => {
+    const args = ['-l', 'team', '-w', '--output-watch-events', ...output]
+    const mine = start('svc', ['get', ...args])
+    const theirs = runKubectl(c, ['get', 'svc', ...args])
+    const initial = /np/
+    await eventually(async () => initial.test(mine.out()), 'svc prints the initial events')
+    await theirs.waitFor(initial)
+    const r = await c.kubectl(['label', 'svc', 'np', 'touched=yes', '--overwrite'])
+    assert.equal(r.code, 0, r.stderr)
+    const modified = /MODIFIED/
+    await eventually(async () => modified.test(mine.out()), 'svc prints the MODIFIED event')
+    await theirs.waitFor(modified)
+    await Promise.all([mine.stop(), theirs.stop()])
+    const strip = (s: string) => normalizeAges(s).replace(/"resourceVersion":"\d+"|resourceVersion: "\d+"/g, 'RV')
+    assert.equal(strip(mine.out()), strip(theirs.stdout()))
+    await c.kubectl(['label', 'svc', 'np', 'touched-'])
+  })
+}
