@@ -59,7 +59,7 @@ describe('mutation flags', () => {
     assert.deepEqual(['true', 'strict', 'warn', 'ignore', 'F'].map(parseValidate), ['Strict', 'Strict', 'Warn', 'Ignore', 'Ignore'])
     assert.throws(() => parseValidate('x'), {message: 'invalid - validate option "x"; must be one of: strict (or true), warn, ignore (or false)'})
     assert.equal(parseOutput('YAML'), 'yaml')
-    assert.throws(() => parseOutput('wide'), {message: 'unable to match a printer suitable for the output format "wide", allowed formats are: json,name,yaml'})
+    assert.throws(() => parseOutput('wide'), {message: 'unable to match a printer suitable for the output format "wide", allowed formats are: json,jsonpath,jsonpath-as-json,jsonpath-file,name,yaml'})
     assert.deepEqual(expandNoOptFlags(['a', '--dry-run', '--validate', '--', '--dry-run']), ['a', '--dry-run=unchanged', '--validate=strict', '--', '--dry-run'])
   })
   it('a repeated single-valued flag: the last one wins, as with pflag', () => {
