@@ -1,12 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
 import {
-  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, parseDryRun, type ServiceObject, serviceNames, waitForDeletion,
+  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, type ServiceObject, serviceNames, waitForDeletion,
 } from '../kube/service-ops.ts'
 
 const WEEK_MS = 168 * 3600 * 1000
@@ -50,7 +49,7 @@ By default the command waits until each Service is really gone (--wait), bounded
     if (names.length > 0 && bySelector) throw new CliError('name cannot be provided when a selector is specified')
     if (names.length > 0 && flags['all-namespaces']) throw new CliError('a resource cannot be retrieved by name across all namespaces')
     if (names.length === 0 && !bySelector && !flags['all-namespaces']) throw new CliError('resource(s) were provided, but no name was specified')
-    const dryRun = parseDryRun(flags['dry-run'])
+    const dryRun = this.dryRunStrategy(flags['dry-run'])
     const client = this.kube.client
     const options = {dryRun, gracePeriod: flags['grace-period'] >= 0 ? flags['grace-period'] : undefined, output: flags.output}
 
@@ -103,10 +102,5 @@ By default the command waits until each Service is really gone (--wait), bounded
       }
     }
     if (errors.length > 0) throw new MultiError(errors)
-  }
-
-  protected async init(): Promise<void> {
-    this.argv = normalizeBooleanFlags(this.argv, ['all', 'all-namespaces', 'ignore-not-found'], ['wait'])
-    await super.init()
   }
 }

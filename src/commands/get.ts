@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
 import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
@@ -123,11 +122,6 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     }
     if (errors.length > 0) throw new MultiError(errors)
     if (watching) await this.watch({fieldSelector, namespace, printed, printer, relist, resourceVersion, table, template})
-  }
-
-  protected async init(): Promise<void> {
-    this.argv = normalizeBooleanFlags(this.argv, ['all-namespaces', 'ignore-not-found', 'no-headers', 'output-watch-events', 'show-kind', 'show-labels', 'show-managed-fields', 'watch', 'watch-only'], ['allow-missing-template-keys'])
-    await super.init()
   }
 
   // Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0.

@@ -44,21 +44,19 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
   static summary = 'Forward one or more local ports to a pod or a Service'
   static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [-- COMMAND [ARGS...]]'
 
-  private command?: string[]
-  private positional: string[] = []
-
   async run(): Promise<void> {
-    const [target, ...ports] = this.positional
+    // Everything after the first `--` is the command to run.
+    const [target, ...ports] = this.operandsBeforeDash
     if (!target || ports.length === 0) throw new UsageError('TYPE/NAME and list of ports are required for port-forward')
-    const unknown = this.positional.find(a => /^--?[A-Za-z]/.test(a))
+    const unknown = this.operandsBeforeDash.find(a => /^--?[A-Za-z]/.test(a))
     if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
-    if (this.command?.length === 0) throw new UsageError('a COMMAND is required after --')
+    if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
     const {client, namespace} = this.kube
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     process.exitCode = await portForward({
       addresses: this.flags.address,
       client,
-      command: this.command,
+      command: this.afterDash,
       env: process.env,
       forward: forwardConnection,
       log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
@@ -73,17 +71,5 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
       target,
     })
-  }
-
-  protected async init(): Promise<void> {
-    // Everything after the first `--` is the command to run; oclif would drop the `--` itself.
-    const dash = this.argv.indexOf('--')
-    if (dash >= 0) {
-      this.command = this.argv.slice(dash + 1)
-      this.argv = this.argv.slice(0, dash)
-    }
-    await super.init()
-    const {argv} = await this.parse({baseFlags: PortForward.baseFlags, flags: PortForward.flags, strict: false})
-    this.positional = argv as string[]
   }
 }

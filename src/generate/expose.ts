@@ -2,6 +2,7 @@
 // protocols derived from the object (polymorphichelpers), and the Service it generates
 // (ExposeServiceOptions.createService). Every error text is kubectl's.
 
+import {CliError} from '../kube/errors.ts'
 import {goAtoi} from './ports.ts'
 
 /** The resources expose accepts, with kubectl's short names, mapped to their API coordinates. */
@@ -39,7 +40,7 @@ const REFUSED: Record<string, string> = {
   serviceaccount: 'ServiceAccount', serviceaccounts: 'ServiceAccount', sa: 'ServiceAccount',
 }
 
-export class ExposeError extends Error {}
+export class ExposeError extends CliError {}
 
 export interface ResourceRef {
   name: string

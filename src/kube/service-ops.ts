@@ -4,7 +4,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {KubeClient, WatchEvent} from './client.ts'
-import {ApiError, CliError, ConnectionError, UsageError} from './errors.ts'
+import {ApiError, ConnectionError, UsageError} from './errors.ts'
 
 export interface ServiceObject {
   apiVersion?: string
@@ -179,14 +179,8 @@ export async function* watchObjects<T extends {metadata?: {resourceVersion?: str
   }
 }
 
+/** kubectl's dry-run strategies (parsed from --dry-run by flags/mutation.ts parseDryRun). */
 export type DryRun = 'client' | 'none' | 'server'
-
-/** kubectl's --dry-run values. */
-export function parseDryRun(value: string | undefined): DryRun {
-  if (value === undefined || value === 'none') return 'none'
-  if (value === 'client' || value === 'server') return value
-  throw new CliError(`Invalid dry-run value (${value}). Must be "none", "server", or "client".`)
-}
 
 export interface DeleteOptions {
   dryRun: DryRun

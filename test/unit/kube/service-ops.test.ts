@@ -3,9 +3,8 @@ import {describe, it} from 'node:test'
 
 import type {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError} from '../../../src/kube/errors.ts'
-import {deletedMessage, isBrokenStream, parseDryRun, serviceNames, waitForDeletion} from '../../../src/kube/service-ops.ts'
+import {deletedMessage, isBrokenStream, serviceNames, waitForDeletion} from '../../../src/kube/service-ops.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
-import {normalizeBooleanFlags} from '../../../src/flags/booleans.ts'
 
 describe('serviceNames: kubectl argument spellings', () => {
   const table: [string[], string[]][] = [
@@ -26,13 +25,6 @@ describe('serviceNames: kubectl argument spellings', () => {
 })
 
 describe('delete helpers', () => {
-  it('parses --dry-run like kubectl', () => {
-    assert.equal(parseDryRun(undefined), 'none')
-    assert.equal(parseDryRun('none'), 'none')
-    assert.equal(parseDryRun('client'), 'client')
-    assert.equal(parseDryRun('server'), 'server')
-    assert.throws(() => parseDryRun('yes'), {message: 'Invalid dry-run value (yes). Must be "none", "server", or "client".'})
-  })
   it('prints kubectl 1.35 messages', () => {
     assert.equal(deletedMessage('web', 'default', {dryRun: 'none'}), 'service "web" deleted from default namespace\n')
     assert.equal(deletedMessage('web', 'prod', {dryRun: 'client'}), 'service "web" deleted from prod namespace (dry run)\n')
@@ -68,14 +60,6 @@ describe('delete helpers', () => {
   it('gives up with kubectl\'s timeout text', async () => {
     const fake = fakeClient([() => ({metadata: {uid: 'u1'}})])
     await assert.rejects(waitForDeletion(fake.client, 'default', 'web', 'u1', 150), {message: 'timed out waiting for the condition on services/web'})
-  })
-})
-
-describe('normalizeBooleanFlags', () => {
-  it('rewrites kubectl\'s --flag=false and --flag=true for the named flags only', () => {
-    assert.deepEqual(normalizeBooleanFlags(['--wait=false', '--show-events=true', '--other=false', '-o', 'name', '--', '--wait=false'], [], ['wait', 'show-events']),
-      ['--no-wait', '--show-events', '--other=false', '-o', 'name', '--', '--wait=false'])
-    assert.deepEqual(normalizeBooleanFlags(['--no-headers=true', '--watch=false', '--all=1'], ['no-headers', 'watch', 'all']), ['--no-headers', '--all'])
   })
 })
 
