@@ -5,8 +5,8 @@ import {Flags} from '@oclif/core'
 
 import {CliError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
-import {OUTPUT_FORMATS, type OutputFormat, printObject, type PrintOptions, typedOrder} from '../printers/object.ts'
-import {type TemplatePrinter, templateFormats, templatePrinter, typedNumbers} from '../printers/templates.ts'
+import {OUTPUT_FORMATS, type OutputFormat, printObject, type PrintOptions} from '../printers/object.ts'
+import {type TemplatePrinter, TemplatePrintError, templateFormats, templatePrinter} from '../printers/templates.ts'
 
 /**
  * GetDryRunStrategy (create, expose and delete alike): the strategy and kubectl's deprecation
@@ -57,12 +57,18 @@ export function parseOutput(value: string | undefined, templateFlags: {allowMiss
 }
 
 /**
- * One created object in the chosen output. A template sees the object as kubectl's printers do: a
- * typed object (create service, expose) through a JSON round trip, so its numbers are float64.
+ * One created object in the chosen output; a template printer is told whether kubectl holds the
+ * object typed (create service, expose), which changes what its printers see.
  */
 export function printResult(obj: unknown, output: Output, options: PrintOptions & {index?: number; operation?: string} = {}): string {
   if (output === undefined || typeof output === 'string') return printObject(obj, output, options)
-  return output.print(options.typed ? typedNumbers(typedOrder(obj)) : obj)
+  try {
+    return output.print(obj, options.typed)
+  } catch (error) {
+    // kubectl's template printers write their debugging text to stdout before the error
+    if (error instanceof TemplatePrintError) process.stdout.write(error.partial)
+    throw error
+  }
 }
 
 /** strconv.ParseBool. */

@@ -10,8 +10,10 @@
 import {readFileSync} from 'node:fs'
 
 import {CliError} from '../kube/errors.ts'
-import {GoFloat, goQuote, goSharpV, goSprint} from './gofmt.ts'
+import {GoFloat, goJsonMarshal, goQuote, goSharpV, goSprint} from './gofmt.ts'
+import {GoTemplate} from './gotemplate.ts'
 import {JsonPath} from './jsonpath.ts'
+import {compactJson, typedOrder} from './object.ts'
 import {escapeTerminal} from './service-table.ts'
 import {GET_TABLE, TabWriter} from './tabwriter.ts'
 
@@ -25,8 +27,11 @@ export class TemplatePrintError extends CliError {
 }
 
 export interface TemplatePrinter {
-  /** The text for one object (or List); throws TemplatePrintError. */
-  print(obj: unknown): string
+  /**
+   * The text for one object (or List); throws TemplatePrintError. `typed`: the object is one kubectl
+   * holds typed (what create and expose made), which its printers see through a JSON round trip.
+   */
+  print(obj: unknown, typed?: boolean): string
 }
 
 export interface TemplateFlags {
@@ -38,11 +43,12 @@ export interface TemplateFlags {
 }
 
 const JSONPATH_FORMATS = ['jsonpath', 'jsonpath-as-json', 'jsonpath-file']
+const GO_TEMPLATE_FORMATS = ['go-template', 'go-template-file', 'template', 'templatefile']
 const CUSTOM_COLUMNS_FORMATS = ['custom-columns', 'custom-columns-file']
 
 /** The template formats a command lists in kubectl's "allowed formats" error, sorted per family. */
 export function templateFormats(customColumns: boolean): string[] {
-  return [...JSONPATH_FORMATS, ...(customColumns ? CUSTOM_COLUMNS_FORMATS : [])]
+  return [...GO_TEMPLATE_FORMATS, ...JSONPATH_FORMATS, ...(customColumns ? CUSTOM_COLUMNS_FORMATS : [])]
 }
 
 /** Splits `format=value` for one family of formats; undefined when the output is not of the family. */
@@ -88,6 +94,12 @@ export function templatePrinter(output: string | undefined, flags: TemplateFlags
     const text = jsonpath.format === 'jsonpath-file' ? readTemplate(jsonpath.value) : jsonpath.value
     return new JsonPathPrinter(text, allowMissingKeys, jsonpath.format === 'jsonpath-as-json')
   }
+  const goTemplate = split(out, GO_TEMPLATE_FORMATS, flags.template)
+  if (goTemplate) {
+    if (goTemplate.value === '') throw new CliError('template format specified but no template given')
+    const file = goTemplate.format === 'go-template-file' || goTemplate.format === 'templatefile'
+    return new GoTemplatePrinter(file ? readTemplate(goTemplate.value) : goTemplate.value, allowMissingKeys)
+  }
   if (customColumns) {
     const columns = split(out, CUSTOM_COLUMNS_FORMATS, flags.template)
     if (columns) {
@@ -127,7 +139,9 @@ export class JsonPathPrinter implements TemplatePrinter {
     this.jsonPath.outputJson = outputJson
   }
 
-  print(obj: unknown): string {
+  print(original: unknown, typed = false): string {
+    // a typed object reaches the jsonpath engine as json.Unmarshal makes it: every number float64
+    const obj = typed ? typedNumbers(typedOrder(original)) : original
     let results: unknown[][]
     let out = ''
     try {
@@ -141,6 +155,34 @@ export class JsonPathPrinter implements TemplatePrinter {
       )
     }
     return out
+  }
+}
+
+/** cli-runtime printers.GoTemplatePrinter. */
+export class GoTemplatePrinter implements TemplatePrinter {
+  private readonly raw: string
+  private readonly template: GoTemplate
+
+  constructor(raw: string, allowMissingKeys: boolean) {
+    this.raw = raw
+    try {
+      this.template = new GoTemplate(raw, allowMissingKeys)
+    } catch (error) {
+      throw new CliError(`error parsing template ${raw}, ${(error as Error).message}`)
+    }
+  }
+
+  print(original: unknown, typed = false): string {
+    // kubectl marshals the object and decodes it with apimachinery's json (integral numbers int64)
+    const obj = typed ? typedOrder(original) : original
+    const {error, text} = this.template.execute(obj)
+    if (!error) return text
+    const raw = typed ? compactJson(obj, {typed: true}).slice(0, -1) : goJsonMarshal(obj)
+    const debug = `Error executing template: ${error.message}. Printing more information for debugging the template:\n` +
+      `\ttemplate was:\n\t\t${this.raw}\n` +
+      `\traw data was:\n\t\t${raw}\n` +
+      `\tobject given to template engine was:\n\t\t${goSprint(obj)}\n\n`
+    throw new TemplatePrintError(`error executing template ${goQuote(this.raw)}: ${error.message}`, text + debug)
   }
 }
 

@@ -39,7 +39,7 @@ export function simulate(output: string, obj: unknown, allowMissingKeys: boolean
   }
 }
 
-for (const file of ['jsonpath.json', 'jsonpath-as-json.json', 'custom-columns.json']) {
+for (const file of ['jsonpath.json', 'jsonpath-as-json.json', 'custom-columns.json', 'go-template.json']) {
   const {cases, objects} = load(file)
   for (const c of cases) {
     const output = c.args[c.args.indexOf('-o') + 1]
