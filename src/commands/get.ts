@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
+import {allNamespacesFlag, selectorFlag, templateFlags} from '../flags/index.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
 import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
 import {currentTime} from '../printers/human-duration.ts'
@@ -28,8 +28,8 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     '<%= config.bin %> get -w',
   ]
   static flags = {
+    ...templateFlags,
     'all-namespaces': allNamespacesFlag,
-    'allow-missing-template-keys': Flags.boolean({allowNo: true, default: true, description: 'If true, ignore any errors in templates when a field or map key is missing in the template. Only applies to golang and jsonpath output formats.'}),
     'chunk-size': Flags.integer({default: 500, description: 'Return large lists in chunks rather than all at once. Pass 0 to disable.'}),
     'field-selector': Flags.string({description: "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. --field-selector key1=value1,key2=value2). The server only supports a limited number of field queries per type."}),
     'ignore-not-found': Flags.boolean({description: 'If set to true, suppresses NotFound error for specific objects that do not exist.'}),
@@ -42,7 +42,6 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     'show-kind': Flags.boolean({description: 'If present, list the resource type for the requested object(s).'}),
     'show-labels': Flags.boolean({description: 'When printing, show all labels as the last column (default hide labels column).'}),
     'sort-by': Flags.string({description: "If non-empty, sort list types using this field specification. The field specification is expressed as a JSONPath expression (e.g. '{.metadata.name}')."}),
-    template: Flags.string({description: 'Template string or path to template file to use when -o=go-template, -o=go-template-file. The template format is golang templates [http://golang.org/pkg/text/template/#pkg-overview].'}),
     watch: Flags.boolean({char: 'w', description: 'After listing/getting the requested object, watch for changes. Ends on Ctrl-C.'}),
     'watch-only': Flags.boolean({description: 'Watch for changes to the requested object(s), without listing/getting first.'}),
   }

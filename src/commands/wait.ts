@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {selectorFlag} from '../flags/index.ts'
+import {selectorFlag, templateFlags} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {CliError, MultiError, UsageError} from '../kube/errors.ts'
 import {listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
@@ -34,12 +34,11 @@ and loadbalancer (the load balancer has an ingress IP or hostname; svc prints it
     '<%= config.bin %> wait svc -l app=web --for=create',
   ]
   static flags = {
+    ...templateFlags,
     all: Flags.boolean({description: 'Select all Services in the namespace.'}),
-    'allow-missing-template-keys': Flags.boolean({allowNo: true, default: true, description: 'If true, ignore any errors in templates when a field or map key is missing in the template. Only applies to golang and jsonpath output formats.'}),
     for: Flags.string({description: "The condition to wait on: create, delete, endpoints[=N], loadbalancer, condition=NAME[=VALUE] or jsonpath='{JSONPath expression}'[=VALUE]."}),
     output: Flags.string({char: 'o', description: `Output format. One of: (${ALL_FORMATS.join(', ')}). wide lists the ready endpoints with --for=endpoints.`}),
     selector: selectorFlag,
-    template: Flags.string({description: 'Template string or path to template file to use when -o=go-template, -o=go-template-file.'}),
     timeout: Flags.string({default: '30s', description: "The length of time to wait before giving up. Zero means check once and don't wait, negative means wait for a week."}),
   }
   static strict = false

@@ -3,6 +3,8 @@
 
 import {Flags} from '@oclif/core'
 
+import {templateFlags} from './index.ts'
+
 import {CliError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
 import {OUTPUT_FORMATS, type OutputFormat, printObject, type PrintOptions} from '../printers/object.ts'
@@ -47,12 +49,12 @@ export function parseValidate(value: string | undefined): 'Ignore' | 'Strict' | 
 export type Output = OutputFormat | TemplatePrinter | undefined
 
 /** The -o value, or kubectl's error listing the formats svc prints. */
-export function parseOutput(value: string | undefined, templateFlags: {allowMissingKeys?: boolean; template?: string} = {}): Output {
-  if ((value === undefined || value === '') && !templateFlags.template) return undefined
+export function parseOutput(value: string | undefined, template: {allowMissingKeys?: boolean; template?: string} = {}): Output {
+  if ((value === undefined || value === '') && !template.template) return undefined
   const v = (value ?? '').toLowerCase() as OutputFormat
   if (OUTPUT_FORMATS.includes(v)) return v
-  const template = templatePrinter(value, templateFlags, false)
-  if (template) return template
+  const printer = templatePrinter(value, template, false)
+  if (printer) return printer
   throw new CliError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS, ...templateFormats(false)].sort().join(',')}`)
 }
 
@@ -81,14 +83,13 @@ export function goParseBool(v: string): boolean | undefined {
 /** The flags create and expose share. */
 export function mutationFlags(fieldManager: string) {
   return {
+    ...templateFlags,
     'dry-run': Flags.string({
       description: 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.',
       helpValue: 'none|client|server',
     }),
     'field-manager': Flags.string({default: fieldManager, description: 'Name of the manager used to track field ownership.'}),
-    'allow-missing-template-keys': Flags.boolean({allowNo: true, default: true, description: 'If true, ignore any errors in templates when a field or map key is missing in the template. Only applies to golang and jsonpath output formats.'}),
     output: Flags.string({char: 'o', description: `Output format. One of: (${[...OUTPUT_FORMATS, ...templateFormats(false)].sort().join(', ')}).`}),
-    template: Flags.string({description: 'Template string or path to template file to use when -o=go-template, -o=go-template-file. The template format is golang templates [http://golang.org/pkg/text/template/#pkg-overview].'}),
     'show-managed-fields': Flags.boolean({default: false, description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
     'save-config': Flags.boolean({
       default: false,

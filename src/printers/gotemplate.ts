@@ -180,20 +180,7 @@ function lex(input: string): Item[] {
         advance(1)
         emit('pipe')
       } else if (c === '"') {
-        advance(1)
-        for (;;) {
-          const d = input[pos]
-          if (d === '\\' && pos + 1 < input.length && input[pos + 1] !== '\n') {
-            advance(2)
-            continue
-          }
-          if (d === undefined || d === '\n') {
-            error('unterminated quoted string')
-            return items
-          }
-          advance(1)
-          if (d === '"') break
-        }
+        if (!quoted('"', 'unterminated quoted string')) return items
         emit('string')
       } else if (c === '`') {
         const end = input.indexOf('`', pos + 1)
@@ -204,20 +191,7 @@ function lex(input: string): Item[] {
         advance(end + 1 - pos)
         emit('rawString')
       } else if (c === "'") {
-        advance(1)
-        for (;;) {
-          const d = input[pos]
-          if (d === '\\' && pos + 1 < input.length && input[pos + 1] !== '\n') {
-            advance(2)
-            continue
-          }
-          if (d === undefined || d === '\n') {
-            error('unterminated character constant')
-            return items
-          }
-          advance(1)
-          if (d === "'") break
-        }
+        if (!quoted("'", 'unterminated character constant')) return items
         emit('char')
       } else if (c === '$') {
         advance(1)
@@ -264,6 +238,24 @@ function lex(input: string): Item[] {
         error(`unrecognized character in action: ${goUnicode(ch)}`)
         return items
       }
+    }
+  }
+
+  /** Scans a "..." string or '...' character up to its closing quote (lexQuote, lexChar). */
+  function quoted(quote: string, unterminated: string): boolean {
+    advance(1)
+    for (;;) {
+      const d = input[pos]
+      if (d === '\\' && pos + 1 < input.length && input[pos + 1] !== '\n') {
+        advance(2)
+        continue
+      }
+      if (d === undefined || d === '\n') {
+        error(unterminated)
+        return false
+      }
+      advance(1)
+      if (d === quote) return true
     }
   }
 

@@ -22,7 +22,7 @@ spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 8080, name: 
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: cs, labels: {app: web, team: edge, example.com/tier: front}, annotations: {example.com/owner: me}}
+metadata: {name: web, labels: {app: web, team: edge, example.com/tier: front}, annotations: {example.com/owner: me}}
 spec: {clusterIP: 10.96.120.10, selector: {app: web}, ports: [{port: 80, targetPort: http}]}
 ---
 apiVersion: v1
@@ -66,7 +66,7 @@ async function same(mine: string[], theirs: string[], options: {ages?: boolean} 
 
 const GET: string[][] = [
   // jsonpath: fields, filters, ranges, unions, slices, literals
-  ['cs', '-o', 'jsonpath={.spec.clusterIP}'],
+  ['web', '-o', 'jsonpath={.spec.clusterIP}'],
   ['-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.type}{"\\n"}{end}'],
   ['np', '-o', 'jsonpath={.spec.ports[?(@.protocol=="UDP")].nodePort}'],
   ['np', '-o', "jsonpath={.spec.ports[?(@.name=='http')].port}"],
@@ -74,48 +74,48 @@ const GET: string[][] = [
   ['np', '-o', 'jsonpath={.spec.ports[-1:].name} {.spec.ports[0,1].port}'],
   ['lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}'],
   ['lb', '-o', 'jsonpath={..ip}'],
-  ['cs', 'np', '-o', 'jsonpath={.items[*].metadata.name}'],
-  ['cs', '-o', "jsonpath={.metadata.labels['team']} {.metadata.annotations.example\\.com/owner}"],
+  ['web', 'np', '-o', 'jsonpath={.items[*].metadata.name}'],
+  ['web', '-o', "jsonpath={.metadata.labels['team']} {.metadata.annotations.example\\.com/owner}"],
   ['np', '-o', 'jsonpath-as-json={.spec.ports[*].port}'],
   ['-o', 'jsonpath-as-json={range .items[*]}{.metadata.name}{end}'],
-  ['cs', '--template={.metadata.name}', '-o', 'jsonpath'],
+  ['web', '--template={.metadata.name}', '-o', 'jsonpath'],
   // jsonpath errors: missing keys (with the object dump), bad indexes, bad templates
-  ['cs', '-o', 'jsonpath={.nope}'],
-  ['cs', '-o', 'jsonpath={.spec.nope}', '--allow-missing-template-keys=false'],
-  ['cs', 'np', '-o', 'jsonpath={.items[0].spec.nope}', '--allow-missing-template-keys=false'],
-  ['cs', '-o', 'jsonpath={.spec.ports[3].port}'],
-  ['cs', '-o', 'jsonpath={.spec.ports[?(@.port=="80")].name}'],
-  ['cs', '-o', 'jsonpath={.metadata.name'],
-  ['cs', '-o', 'jsonpath={.spec.ports[x]}'],
-  ['cs', '-o', 'jsonpath={end}'],
-  ['cs', '-o', 'jsonpath'],
-  ['cs', '-o', 'jsonpath-file=/nonexistent/template'],
+  ['web', '-o', 'jsonpath={.nope}'],
+  ['web', '-o', 'jsonpath={.spec.nope}', '--allow-missing-template-keys=false'],
+  ['web', 'np', '-o', 'jsonpath={.items[0].spec.nope}', '--allow-missing-template-keys=false'],
+  ['web', '-o', 'jsonpath={.spec.ports[3].port}'],
+  ['web', '-o', 'jsonpath={.spec.ports[?(@.port=="80")].name}'],
+  ['web', '-o', 'jsonpath={.metadata.name'],
+  ['web', '-o', 'jsonpath={.spec.ports[x]}'],
+  ['web', '-o', 'jsonpath={end}'],
+  ['web', '-o', 'jsonpath'],
+  ['web', '-o', 'jsonpath-file=/nonexistent/template'],
   // go-template
   ['np', '-o', 'go-template={{range .spec.ports}}{{.name}}={{.port}}{{"\\n"}}{{end}}'],
   ['-o', 'go-template={{range .items}}{{.metadata.name}}{{if eq .spec.type "LoadBalancer"}} {{(index .status.loadBalancer.ingress 1).ip}}{{end}}{{"\\n"}}{{end}}'],
   ['np', '-o', 'go-template={{$n := .metadata.name}}{{range $i, $p := .spec.ports}}{{printf "%s[%d]=%v/%s " $n $i $p.port $p.protocol}}{{end}}'],
-  ['cs', '-o', 'go-template={{with .metadata.labels}}{{.team}}{{else}}none{{end}} {{len .spec.ports}} {{index .metadata.labels "example.com/tier"}}'],
-  ['cs', '--template={{.spec.clusterIP}}'],
-  ['cs', '-o', 'go-template={{.nope}} {{.spec.nope.deeper}}'],
-  ['cs', '-o', 'go-template=before {{.nope.x}}', '--allow-missing-template-keys=false'],
-  ['cs', '-o', 'go-template={{index .spec.ports 3}}'],
-  ['cs', '-o', 'go-template={{.metadata.name'],
-  ['cs', '-o', 'go-template={{nope .metadata.name}}'],
-  ['cs', '-o', 'go-template'],
+  ['web', '-o', 'go-template={{with .metadata.labels}}{{.team}}{{else}}none{{end}} {{len .spec.ports}} {{index .metadata.labels "example.com/tier"}}'],
+  ['web', '--template={{.spec.clusterIP}}'],
+  ['web', '-o', 'go-template={{.nope}} {{.spec.nope.deeper}}'],
+  ['web', '-o', 'go-template=before {{.nope.x}}', '--allow-missing-template-keys=false'],
+  ['web', '-o', 'go-template={{index .spec.ports 3}}'],
+  ['web', '-o', 'go-template={{.metadata.name'],
+  ['web', '-o', 'go-template={{nope .metadata.name}}'],
+  ['web', '-o', 'go-template'],
   // custom columns
   ['-o', 'custom-columns=NAME:.metadata.name,TYPE:.spec.type,PORTS:.spec.ports[*].port,IP:.status.loadBalancer.ingress[*].ip'],
   ['-o', 'custom-columns=NAME:metadata.name,TEAM:{.metadata.labels.team}', '--no-headers'],
-  ['cs', '-o', 'custom-columns=NAME:.metadata.name,SEL:.spec.selector,PORTS:.spec.ports'],
+  ['web', '-o', 'custom-columns=NAME:.metadata.name,SEL:.spec.selector,PORTS:.spec.ports'],
   ['-l', 'nothing=here', '-o', 'custom-columns=NAME:.metadata.name'],
-  ['cs', '-o', 'custom-columns=NAME'],
-  ['cs', '-o', 'custom-columns=NAME:.metadata.name,X:{{.a}}'],
-  ['cs', '-o', 'custom-columns=NAME:.spec.ports[x].port'],
-  ['cs', '-o', 'custom-columns'],
-  ['cs', '-o', 'custom-columns-file=/nonexistent/columns'],
+  ['web', '-o', 'custom-columns=NAME'],
+  ['web', '-o', 'custom-columns=NAME:.metadata.name,X:{{.a}}'],
+  ['web', '-o', 'custom-columns=NAME:.spec.ports[x].port'],
+  ['web', '-o', 'custom-columns'],
+  ['web', '-o', 'custom-columns-file=/nonexistent/columns'],
   // get flags
   ['nosuch', '--ignore-not-found'],
   ['nosuch', '--ignore-not-found', '-o', 'jsonpath={.metadata.name}'],
-  ['cs', 'nosuch', '--ignore-not-found', '-o', 'name'],
+  ['web', 'nosuch', '--ignore-not-found', '-o', 'name'],
   ['nosuch', '-o', 'jsonpath={.metadata.name}'],
   ['--field-selector', 'metadata.name=np', '-o', 'name'],
   ['--field-selector', 'metadata.name!=np', '-o', 'jsonpath={.items[*].metadata.name}'],
@@ -124,8 +124,8 @@ const GET: string[][] = [
   ['--show-kind'],
   ['--show-kind', '-A', '-o', 'wide'],
   ['-L', 'team,example.com/tier'],
-  ['-L', 'team', '-L', 'app', '--show-labels', 'cs', 'np'],
-  ['cs', '--output-watch-events'],
+  ['-L', 'team', '-L', 'app', '--show-labels', 'web', 'np'],
+  ['web', '--output-watch-events'],
 ]
 
 for (const args of GET) {
@@ -149,7 +149,7 @@ const WRITE: Array<[string[], string[]]> = [
   [['create', 'nodeport', 'made', '--tcp=80', '--dry-run=client', '-o', 'jsonpath={.spec.ports[?(@.port==80)].name}']],
   [['create', 'clusterip', 'made', '--tcp=80', '--dry-run=client', '-o', 'jsonpath={.spec.nope}', '--allow-missing-template-keys=false']],
   [['create', 'clusterip', 'made', '--tcp=80', '--dry-run=client', '-o', 'jsonpath-as-json={.metadata}']],
-  [['expose', 'svc', 'cs', '--name=cs2', '--port=8080', '--dry-run=client', '-o', 'jsonpath={.spec.selector.app}:{.spec.ports[0].port}']],
+  [['expose', 'svc', 'web', '--name=cs2', '--port=8080', '--dry-run=client', '-o', 'jsonpath={.spec.selector.app}:{.spec.ports[0].port}']],
   [['create', 'clusterip', 'made', '--tcp=80:8080', '--dry-run=client', '-o', 'go-template={{range .spec.ports}}{{.port}}>{{.targetPort}}{{end}} {{.metadata.creationTimestamp}}']],
   [['create', 'clusterip', 'made', '--tcp=80', '--dry-run=client', '-o', 'go-template={{.spec.nope}}', '--allow-missing-template-keys=false']],
   [['expose', 'svc', 'np', '--name=np2', '--dry-run=client', '-o', 'go-template={{range .spec.ports}}{{.name}} {{end}}']],
@@ -170,26 +170,26 @@ test('create has no custom-columns: kubectl\'s error, less the kyaml format svc 
 })
 
 const WAIT: string[][] = [
-  ['svc/cs', '--for=jsonpath={.spec.type}=ClusterIP'],
-  ['svc/cs', 'svc/np', '--for=jsonpath={.spec.sessionAffinity}=None'],
+  ['svc/web', '--for=jsonpath={.spec.type}=ClusterIP'],
+  ['svc/web', 'svc/np', '--for=jsonpath={.spec.sessionAffinity}=None'],
   ['svc', '-l', 'team', "--for=jsonpath={.spec.ports[?(@.port==80)].protocol}=TCP"],
-  ['svc/cs', '--for=jsonpath={.spec.type}=ClusterIP', '-o', 'name'],
-  ['svc/cs', '--for=jsonpath={.spec.type}', '-o', 'jsonpath={.spec.clusterIP}'],
-  ['svc/cs', '--for=create'],
+  ['svc/web', '--for=jsonpath={.spec.type}=ClusterIP', '-o', 'name'],
+  ['svc/web', '--for=jsonpath={.spec.type}', '-o', 'jsonpath={.spec.clusterIP}'],
+  ['svc/web', '--for=create'],
   ['svc/nosuch', '--for=delete', '--timeout=1s'],
-  ['svc/cs', '--for=jsonpath={.spec.type}=NodePort', '--timeout=1s'],
-  ['svc/cs', '--for=jsonpath={.spec.type}=NodePort', '--timeout=0'],
+  ['svc/web', '--for=jsonpath={.spec.type}=NodePort', '--timeout=1s'],
+  ['svc/web', '--for=jsonpath={.spec.type}=NodePort', '--timeout=0'],
   ['svc/nosuch', '--for=create', '--timeout=1s'],
   ['svc/nosuch', '--for=jsonpath={.spec.type}=X', '--timeout=1s'],
-  ['svc/cs', 'svc/nosuch', '--for=jsonpath={.spec.type}=ClusterIP', '--timeout=1s'],
-  ['svc/cs', '--for=condition=Ready', '--timeout=1s'],
-  ['svc/cs', '--for=jsonpath={.spec.ports}=x', '--timeout=1s'],
+  ['svc/web', 'svc/nosuch', '--for=jsonpath={.spec.type}=ClusterIP', '--timeout=1s'],
+  ['svc/web', '--for=condition=Ready', '--timeout=1s'],
+  ['svc/web', '--for=jsonpath={.spec.ports}=x', '--timeout=1s'],
   ['svc', '-l', 'nothing=here', '--for=jsonpath={.a}=b', '--timeout=1s'],
   ['svc', '--for=create'],
-  ['svc/cs', '--for=bogus'],
-  ['svc/cs'],
-  ['svc/cs', '--for=jsonpath='],
-  ['svc/cs', '--for=jsonpath={.spec.type}='],
+  ['svc/web', '--for=bogus'],
+  ['svc/web'],
+  ['svc/web', '--for=jsonpath='],
+  ['svc/web', '--for=jsonpath={.spec.type}='],
 ]
 
 for (const args of WAIT) {
@@ -234,7 +234,7 @@ function start(command: string, args: string[]) {
 }
 
 for (const output of [[], ['-o', 'json'], ['-o', 'yaml'], ['-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}'], ['-o', 'custom-columns=EVENT:.type,NAME:.object.metadata.name']]) {
-  test(`svc get cs np -w --output-watch-events ${output.join(' ')} = kubectl's, through a change`, async () => {
+  test(`svc get web np -w --output-watch-events ${output.join(' ')} = kubectl's, through a change`, async () => {
     const args = ['-l', 'team', '-w', '--output-watch-events', ...output]
     const mine = start('svc', ['get', ...args])
     const theirs = runKubectl(c, ['get', 'svc', ...args])
