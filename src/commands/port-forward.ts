@@ -5,6 +5,7 @@ import {outputFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
+import {limitBufferGarbage} from '../portforward/heap.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {openTunnel} from '../portforward/tunnel.ts'
 
@@ -52,6 +53,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
     if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
     const {client, namespace} = this.kube
+    limitBufferGarbage()
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     process.exitCode = await portForward({
       addresses: this.flags.address,
