@@ -31,8 +31,8 @@ const SIZES = QUICK
   ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, latencyCount: 50, rounds: 1, rpsMs: 2000}
   : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, latencyCount: 500, rounds: 3, rpsMs: 10_000}
 
-type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc'
-const ALL_TOOLS: Tool[] = ['svc', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
+type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc' | 'svc-spdy' | 'svc-websocket'
+const ALL_TOOLS: Tool[] = ['svc', 'svc-spdy', 'svc-websocket', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
 const TOOLS: Tool[] = process.env.BENCH_TOOLS ? ALL_TOOLS.filter(t => process.env.BENCH_TOOLS!.split(',').includes(t)) : ALL_TOOLS
 const ONLY = process.env.BENCH_ONLY?.split(',')
 const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined
@@ -48,7 +48,12 @@ async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promi
   const base = {...process.env, KUBECONFIG: env.kubeconfig, NO_COLOR: '1'}
   switch (tool) {
     case 'svc':
-      return startForwarder(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1'], base)
+    case 'svc-spdy':
+    case 'svc-websocket': {
+      // `svc` is --transport auto (the tunnel, here); the others pin a transport.
+      const transport = tool === 'svc' ? 'auto' : tool.slice('svc-'.length)
+      return startForwarder(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1', '--transport', transport], base)
+    }
     case 'kubectl-ws':
       return startForwarder(env.kubectl, ['port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1'], base)
     case 'kubectl-spdy':
@@ -211,9 +216,9 @@ function fmt(n: number): string {
 
 function markdown(meta: Record<string, string>, cli: CliResult[]): string {
   const lines: string[] = []
-  lines.push(`Measured ${meta.date} on ${meta.machine}, Node ${meta.node}, kubectl ${meta.kubectl}; ${SIZES.rounds} rounds, tools alternated; median (min-max).`, '')
-  lines.push(`| metric | ${TOOLS.join(' | ')} | svc/kubectl-ws | svc/client-node | svc/direct |`)
-  lines.push(`| --- | ${TOOLS.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`)
+  lines.push(`Measured ${meta.date} on ${meta.machine}, Node ${meta.node}, kubectl ${meta.kubectl}; ${SIZES.rounds} rounds, tools alternated; median (min-max). \`svc\` is \`--transport auto\` (the tunnel against this cluster); svc/... ratios are for it.`, '')
+  lines.push(`| metric | ${TOOLS.join(' | ')} | svc/kubectl-ws | svc/kubectl-spdy | svc/client-node | svc/direct |`)
+  lines.push(`| --- | ${TOOLS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`)
   for (const m of metrics) {
     const cells = TOOLS.map(t => {
       const v = m.values[t]
@@ -222,7 +227,7 @@ function markdown(meta: Record<string, string>, cli: CliResult[]): string {
       return s.n > 1 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : fmt(s.median)
     })
     const ratio = (other: Tool) => (m.values.svc && m.values[other] ? fmt(pairedRatio(m.values.svc, m.values[other]!)) : '-')
-    lines.push(`| ${m.label} (${m.unit}, ${m.better} is better) | ${cells.join(' | ')} | ${ratio('kubectl-ws')} | ${ratio('client-node')} | ${ratio('direct')} |`)
+    lines.push(`| ${m.label} (${m.unit}, ${m.better} is better) | ${cells.join(' | ')} | ${ratio('kubectl-ws')} | ${ratio('kubectl-spdy')} | ${ratio('client-node')} | ${ratio('direct')} |`)
   }
   const spread = (s: Summary) => (s.n > 0 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : 'n/a')
   lines.push(
