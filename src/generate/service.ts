@@ -64,9 +64,11 @@ export function validateServiceOptions(o: ServiceOptions): ServicePort[] {
   if (nameErrs.length > 0) {
     throw new ServiceOptionsError(`invalid service name "${o.name}": ${nameErrs.join('; ')}; for example "${suggestDNS1035(o.name)}"`)
   }
-  for (const p of ports) {
+  // ports[i] comes from specs[i] (parseAllPorts keeps the order): quote what the user typed
+  const specs = [...(o.tcp ?? []), ...(o.udp ?? []), ...(o.sctp ?? [])]
+  for (const [i, p] of ports.entries()) {
     if (p.port === 0) {
-      throw new ServiceOptionsError(`invalid port 0 in "${p.name}": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535`)
+      throw new ServiceOptionsError(`invalid port 0 in "${specs[i]}": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535`)
     }
   }
   if (o.nodePort !== undefined && o.nodePort !== 0) {
