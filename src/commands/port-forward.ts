@@ -6,6 +6,7 @@ import {parseDuration} from '../kube/duration.ts'
 import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
+import {limitBufferGarbage} from '../portforward/heap.ts'
 import {SpdyConnector} from '../portforward/multiplex.ts'
 import {portForward, processSignals, type TransportControl} from '../portforward/run.ts'
 import type {OpenTunnelFn} from '../portforward/session.ts'
@@ -71,6 +72,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
     if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
     const {client, namespace} = this.kube
+    limitBufferGarbage()
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = this.transport(client)
     process.exitCode = await portForward({
