@@ -5,7 +5,7 @@
 //
 // Tools run alternately (A B C D E, then B C D E A, ...) so that drift of the machine hits all of
 // them alike; each result is the median over rounds, with min and max; ratios are taken pair by
-// pair within a round. Results go to bench/results.json, bench/results.svg and the README.
+// pair within a round. Results go to bench/results.json, bench/results.svg and docs/benchmarks.md (never the README).
 //
 // BENCH_QUICK=1 runs small sizes and one round, to check that the harness works. While tuning,
 // BENCH_TOOLS=svc,kubectl-ws and BENCH_ONLY=latency,echo (workload names: echo, download, latency,
@@ -248,12 +248,12 @@ async function main() {
     if (QUICK || PARTIAL) return
     writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify({cli, meta, metrics, sizes: SIZES}, null, 2)}\n`)
     writeFileSync(path.join(ROOT, 'bench', 'results.svg'), renderChart(metrics.filter(m => ['echo', 'download', 'latency-p50', 'rps'].includes(m.id)), TOOLS))
-    const readme = path.join(ROOT, 'README.md')
-    const text = readFileSync(readme, 'utf8')
+    const doc = path.join(ROOT, 'docs', 'benchmarks.md')
+    const text = readFileSync(doc, 'utf8')
     const begin = '<!-- bench:begin -->'
     const end = '<!-- bench:end -->'
     if (text.includes(begin) && text.includes(end)) {
-      writeFileSync(readme, text.slice(0, text.indexOf(begin) + begin.length) + `\n${table}\n` + text.slice(text.indexOf(end)))
+      writeFileSync(doc, text.slice(0, text.indexOf(begin) + begin.length) + `\n${table}\n` + text.slice(text.indexOf(end)))
     }
   } finally {
     cluster.child.kill('SIGTERM')

@@ -1,5 +1,5 @@
 // Every failure svc can meet, and the one function that turns any of them into kubectl's words.
-// The rules follow kubectl's cmdutil.CheckErr (see README, "Errors and exit codes").
+// The rules follow kubectl's cmdutil.CheckErr (see docs/errors.md).
 
 /** The parts of a metav1.Status that error rendering reads. */
 export interface StatusCause {

@@ -296,9 +296,16 @@ process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v
   })
 
   it('pings a live server and gets pongs', async () => {
-    const t = await openTunnel(server.client(), {namespace: ns, pingIntervalMs: 20, pod: 'web', port: 9})
+    // 250 ms, not less: on a loaded machine two timer runs can come before the poll phase reads a
+    // pong, and the tunnel then (rightly) counts the peer as dead. A lost tunnel fails the test at
+    // once instead of leaving it waiting for a pong that never comes.
+    const t = await openTunnel(server.client(), {namespace: ns, pingIntervalMs: 250, pod: 'web', port: 9})
     const ws = (t as unknown as {ws: import('ws').WebSocket}).ws
-    for (let i = 0; i < 3; i++) await once(ws, 'pong')
+    let pongs = 0
+    const lost = t.done.then((error) => {
+      if (pongs < 3) throw new Error(`tunnel ended after ${pongs} pongs: ${error?.message ?? 'closed'}`)
+    })
+    for (; pongs < 3; pongs++) await Promise.race([once(ws, 'pong'), lost])
     t.destroy()
     assert.equal(await t.done, undefined)
   })
