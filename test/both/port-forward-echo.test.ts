@@ -29,11 +29,11 @@ async function connect(port: number): Promise<net.Socket> {
   return socket
 }
 
-async function echo64(port: number): Promise<void> {
+async function echoSha(port: number, size = MiB64): Promise<void> {
   const socket = await connect(port)
   try {
-    const {got, sent} = await echoRandom(socket, MiB64)
-    assert.equal(got, sent, 'sha256 of the 64 MiB echoed')
+    const {got, sent} = await echoRandom(socket, size)
+    assert.equal(got, sent, `sha256 of the ${size} bytes echoed`)
   } finally {
     socket.destroy()
   }
@@ -75,7 +75,7 @@ for (const kind of clusterKinds()) {
       const echoPort = ports.find(p => p.remotePort === 7000)!.localPort
       const webPort = ports.find(p => p.remotePort === 8080)!.localPort
 
-      await echo64(echoPort)
+      await echoSha(echoPort)
 
       const pods = await readyPods()
       await until(async () => {
@@ -93,7 +93,7 @@ for (const kind of clusterKinds()) {
       await until(async () => (await readyPods()).length === 2 || undefined, 'a replacement pod', 60_000)
       const replacement = (await readyPods()).find(p => p !== survivor)!
       await until(async () => new Set(await hostnames(webPort, 4)).has(replacement) || undefined, `connections reaching the replacement ${replacement}`)
-      await echo64(echoPort)
+      await echoSha(echoPort, 1024 * 1024)
 
       svc.kill('SIGTERM')
       assert.equal((await svc.exited).code, 0, svc.stderr)
@@ -105,7 +105,7 @@ for (const kind of clusterKinds()) {
       const [, echoPort] = await kc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7000$/, 'stdout', 60_000)
       const [, webPort] = await kc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 8080$/)
 
-      await echo64(Number(echoPort))
+      await echoSha(Number(echoPort))
 
       const names = new Set(await hostnames(Number(webPort), 4))
       assert.equal(names.size, 1, `kubectl forwards to one pod: ${[...names].join(', ')}`)

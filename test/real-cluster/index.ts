@@ -152,7 +152,7 @@ const RESOLVE_TARGETS = [
  */
 function rbacObjects(): unknown[] {
   return [
-    ...roleFor('readonly', [{apiGroups: ['*'], resources: ['*'], verbs: READ}, {nonResourceURLs: ['*'], verbs: ['get']}]),
+    ...roleFor('readonly', [{apiGroups: ['*'], resources: ['*'], verbs: READ}]),
     ...roleFor('create-only', [...RESOLVE_TARGETS, {apiGroups: [''], resources: ['pods/portforward'], verbs: ['create']}]),
     ...roleFor('get-only', [...RESOLVE_TARGETS, {apiGroups: [''], resources: ['pods/portforward'], verbs: ['get']}]),
   ]
