@@ -4,11 +4,13 @@
 
 import {Args, Command, Flags} from '@oclif/core'
 
-import {compactJson, printObject, type OutputFormat} from '../printers/object.ts'
-import {type DryRun, expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
-import {buildService, LAST_APPLIED, type ServiceOptions, ServiceOptionsError, type ServiceType, validateServiceOptions} from '../generate/service.ts'
-import {ApiError, CliError, ConnectionError, FlagError, UsageError} from '../kube/errors.ts'
+import {mutationFlags, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
+import {csvList, parseIntFlag} from '../flags/values.ts'
+import {buildService, type ServiceOptions, type ServiceType, validateServiceOptions} from '../generate/service.ts'
+import {ApiError, CliError, ConnectionError, UsageError} from '../kube/errors.ts'
+import type {DryRun} from '../kube/service-ops.ts'
 import {collectionPath, connectionErrorText, createObject} from '../kube/services.ts'
+import {printObject, type OutputFormat} from '../printers/object.ts'
 import {KubeCommand} from './kube-command.ts'
 
 /** Flags every create subcommand has. */
@@ -26,35 +28,7 @@ export const createServiceFlags = {
 
 export const createServiceArgs = {name: Args.string({description: 'Service name', required: false})}
 
-/** pflag's StringSlice: an empty value (`--tcp=`) is an empty list, not one empty item. */
-function csvList(values: string[] | undefined): string[] | undefined {
-  return values?.every(v => v === '') ? [] : values
-}
-
-/** pflag's int parsing, with its error text. */
-export function parseIntFlag(flag: string, value: string | undefined, bits = 64): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^[+-]?[0-9]+$/.test(value)) {
-    throw new FlagError(`invalid argument "${value}" for "--${flag}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`)
-  }
-  const n = Number(value)
-  if (Math.abs(n) >= 2 ** (bits - 1)) {
-    throw new FlagError(`invalid argument "${value}" for "--${flag}" flag: strconv.ParseInt: parsing "${value}": value out of range`)
-  }
-  return n
-}
-
-/** klog's warning line, as kubectl prints deprecation warnings. */
-export function klogWarning(message: string, file = 'helpers.go:703', now = new Date()): string {
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0')
-  const stamp = `${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())} ${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())}.${pad(now.getUTCMilliseconds() * 1000, 6)}`
-  return `W${stamp} ${String(process.pid).padStart(7)} ${file}] ${message}`
-}
-
 export abstract class CreateServiceCommand<T extends typeof Command> extends KubeCommand<T> {
-  /** Positional arguments before `--`, for kubectl's NAME count check. */
-  protected positionals: string[] = []
-
   /** The Service type this subcommand makes, and whether it is headless. */
   protected abstract serviceType: ServiceType
   protected headless = false
@@ -74,12 +48,13 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     // Flag parsing and cobra's required-flag check come before anything else, as in kubectl.
     const typeOptions = this.typeOptions()
     const timeout = parseIntFlag('session-affinity-timeout', flags['session-affinity-timeout'], 32)
-    if (this.positionals.length !== 1) throw new UsageError(`exactly one NAME is required, got ${this.positionals.length}`)
-    const name = this.positionals[0]
-    const dryRun = this.check(() => parseDryRun(flags['dry-run']))
-    const output = this.check(() => parseOutput(flags.output))
-    const fieldValidation = this.check(() => parseValidate(flags.validate))
-    if (dryRun.warning) this.stderr(klogWarning(dryRun.warning, dryRun.warning.includes('boolean') ? 'helpers.go:717' : 'helpers.go:703'))
+    // kubectl's NameFromCommandArgs counts the arguments before `--` only.
+    const names = this.operandsBeforeDash
+    if (names.length !== 1) throw new UsageError(`exactly one NAME is required, got ${names.length}`)
+    const name = names[0]
+    const dryRun = this.dryRunStrategy(flags['dry-run'])
+    const output = parseOutput(flags.output)
+    const fieldValidation = parseValidate(flags.validate)
     const options: ServiceOptions = {
       labels: flags.labels,
       name,
@@ -94,36 +69,17 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
       udp: csvList(flags.udp),
       ...typeOptions,
     }
-    const ports = this.check(() => validateServiceOptions(options))
+    const ports = validateServiceOptions(options)
     const service = buildService(options, ports)
-    return this.send(service, {dryRun: dryRun.strategy, fieldManager: flags['field-manager'], fieldValidation, output, saveConfig: flags['save-config']})
+    return this.send(service, {dryRun, fieldManager: flags['field-manager'], fieldValidation, output})
   }
 
-  protected async init(): Promise<void> {
-    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
-    await super.init()
-    const dashDash = this.argv.indexOf('--')
-    const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
-    this.positionals = (parsed.argv as string[]).slice()
-    if (dashDash >= 0) {
-      const after = this.argv.length - dashDash - 1
-      this.positionals = this.positionals.slice(0, Math.max(0, this.positionals.length - after))
-    }
-  }
-
-  private check<R>(fn: () => R): R {
-    try {
-      return fn()
-    } catch (error) {
-      if (error instanceof ServiceOptionsError || (error instanceof Error && error.constructor === Error)) throw new CliError(error.message)
-      throw error
-    }
-  }
-
-  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat; saveConfig: boolean}): Promise<unknown> {
+  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat}): Promise<unknown> {
     let result = service
     if (o.dryRun !== 'client') {
-      const body = o.saveConfig ? withAnnotation(service) : service
+      // kubectl 1.35's create service takes --save-config and writes no annotation (its generator
+      // never applies it); svc sends the same object, so a client dry run shows what is sent.
+      const body = service
       const namespace = this.kube.namespace
       const path = collectionPath('', 'v1', namespace, 'services')
       try {
@@ -141,16 +97,4 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     this.stdout(printObject(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
     return result
   }
-}
-
-/** --save-config: the object's own JSON (without the annotation) stored in the annotation. */
-export function withAnnotation(obj: any): any {
-  const copy = structuredClone(obj)
-  const annotations = {...copy.metadata.annotations}
-  delete annotations[LAST_APPLIED]
-  if (Object.keys(annotations).length === 0) delete copy.metadata.annotations
-  else copy.metadata.annotations = annotations
-  const out = structuredClone(obj)
-  out.metadata.annotations = {...annotations, [LAST_APPLIED]: compactJson(copy, {typed: true})}
-  return out
 }

@@ -7,11 +7,16 @@ import path from 'node:path'
 import {Command, type Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
+import {type FlagShape, kubectlArgv} from '../flags/argv.ts'
 import {globalFlags} from '../flags/index.ts'
+import {parseDryRun} from '../flags/mutation.ts'
 import {KubeClient} from '../kube/client.ts'
 import {type Environment, resolveKubeConfig, type ResolvedConfig} from '../kube/config.ts'
 import {renderError} from '../kube/errors.ts'
+import {impersonationFromFiles, resolveImpersonation} from '../kube/impersonation.ts'
+import type {DryRun} from '../kube/service-ops.ts'
 import {colorEnabled, makeChalk} from '../printers/color.ts'
+import {klogWarning} from '../printers/klog.ts'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KubeCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -30,6 +35,8 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   protected flags!: CommandFlags<T>
   /** Every positional argument, in order (what a `strict = false` command takes as NAME...). */
   protected operands: string[] = []
+  /** The words after the first `--`, as typed (also the last ones of `operands`); undefined without `--`. */
+  protected afterDash?: string[]
   /** The environment kubeconfig resolution reads; tests may replace it. */
   protected environment?: Environment
   private kubeCache?: Kube
@@ -45,10 +52,17 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   get kube(): Kube {
     if (!this.kubeCache) {
       const config = resolveKubeConfig(
-        {context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace},
+        {cluster: this.flags.cluster, context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user},
         this.environment,
       )
+      const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
+      const impersonation = resolveImpersonation(
+        impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
+        {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
+        userName,
+      )
       const client = new KubeClient(config.kubeConfig, {
+        impersonation,
         log: line => this.stderr(line),
         timeoutMs: this.flags['request-timeout'],
         verbosity: this.flags.verbose,
@@ -81,11 +95,34 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     process.exitCode = exitCode
   }
 
+  /** The operands before `--` (cobra's ArgsLenAtDash): kubectl counts only these as NAMEs. */
+  protected get operandsBeforeDash(): string[] {
+    return this.afterDash ? this.operands.slice(0, this.operands.length - this.afterDash.length) : this.operands
+  }
+
+  /**
+   * --dry-run, parsed as kubectl's GetDryRunStrategy does for every command that has the flag, with
+   * its deprecation warning printed at once in klog's format, as kubectl prints it.
+   */
+  protected dryRunStrategy(value: string | undefined): DryRun {
+    const {at, strategy, warning} = parseDryRun(value)
+    if (warning) this.stderr(klogWarning(warning, at ?? 'helpers.go:703'))
+    return strategy
+  }
+
+  /**
+   * The one parse of every command: kubectl's flag spellings are rewritten first (flags/argv.ts,
+   * driven by the command's flag definitions), then oclif parses once.
+   */
   protected async init(): Promise<void> {
     await super.init()
+    const flagShapes = {...KubeCommand.baseFlags, ...this.ctor.flags} as Record<string, FlagShape>
+    this.argv = kubectlArgv(this.argv, flagShapes)
+    const dash = this.argv.indexOf('--')
+    this.afterDash = dash >= 0 ? this.argv.slice(dash + 1) : undefined
     const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
-      baseFlags: (super.ctor as typeof KubeCommand).baseFlags,
+      baseFlags: KubeCommand.baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
       flags: this.ctor.flags,
       strict: this.ctor.strict,

@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {describeOne, type DescribeSettings} from '../describe/describer.ts'
-import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
 import {getNamedServices, getService, isNotFound, listServices, serviceNames} from '../kube/service-ops.ts'
@@ -72,11 +71,6 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
     const {errors, found} = await getNamedServices(client, namespace, names)
     await this.describeEach(found, settings)
     if (errors.length > 0) throw new MultiError(errors)
-  }
-
-  protected async init(): Promise<void> {
-    this.argv = normalizeBooleanFlags(this.argv, ['compat', 'all-namespaces'], ['show-events'])
-    await super.init()
   }
 
   private contextNamespace(): string {

@@ -2,12 +2,12 @@ import {readFileSync} from 'node:fs'
 
 import {Flags} from '@oclif/core'
 
-import {klogWarning, parseIntFlag, withAnnotation} from '../base/create-service-command.ts'
 import {KubeCommand} from '../base/kube-command.ts'
-import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput} from '../flags/mutation.ts'
-import {applyOverrides, checkOverrideType, ExposeError, exposeService, parseResourceArgs, resolveType} from '../generate/expose.ts'
-import {ManifestError, parseManifest} from '../generate/manifest.ts'
-import {PortSpecError} from '../generate/ports.ts'
+import {mutationFlags, parseOutput} from '../flags/mutation.ts'
+import {parseIntFlag} from '../flags/values.ts'
+import {applyOverrides, checkExposable, checkOverrideType, exposeService, parseResourceArgs} from '../generate/expose.ts'
+import {parseManifest} from '../generate/manifest.ts'
+import {withAnnotation} from '../generate/service.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
 import {printObject} from '../printers/object.ts'
@@ -49,65 +49,46 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
   static strict = false
   static usage = 'expose (-f FILENAME | TYPE NAME) [--port=port] [--protocol=TCP|UDP|SCTP] [--target-port=number-or-name] [--name=name] [--external-ip=external-ip-of-service] [--type=type]'
 
-  /** TYPE NAME or TYPE/NAME. */
-  private positionals: string[] = []
-
   async run(): Promise<unknown[]> {
     const f = this.flags
     const nodePort = parseIntFlag('node-port', f['node-port'], 32)
     const timeout = parseIntFlag('session-affinity-timeout', f['session-affinity-timeout'], 32)
-    const dryRun = this.check(() => parseDryRun(f['dry-run']))
-    const output = this.check(() => parseOutput(f.output))
-    if (dryRun.warning) this.stderr(klogWarning(dryRun.warning, dryRun.warning.includes('boolean') ? 'helpers.go:717' : 'helpers.go:703'))
+    const dryRun = this.dryRunStrategy(f['dry-run'])
+    const output = parseOutput(f.output)
     if (nodePort && f.type !== 'NodePort' && f.type !== 'LoadBalancer') {
       throw new CliError(`--node-port needs a service that has node ports: add --type=NodePort or --type=LoadBalancer`)
     }
     const namespace = this.kube.namespace
-    const objects = f.filename?.length ? this.fromFiles(f.filename) : [await this.fetch(this.positionals, namespace)]
+    const objects = f.filename?.length ? this.fromFiles(f.filename) : [await this.fetch(this.operands, namespace)]
     const results: unknown[] = []
     for (const [index, obj] of objects.entries()) {
-      let service = this.check(() => exposeService(obj, {
+      let service = exposeService(obj, {
         clusterIP: f['cluster-ip'], externalIP: f['external-ip'], labels: f.labels, loadBalancerIP: f['load-balancer-ip'], name: f.name,
         nodePort, port: f.port, protocol: f.protocol, selector: f.selector, sessionAffinity: f['session-affinity'], sessionAffinityTimeout: timeout,
         targetPort: f['target-port'], type: f.type,
-      }))
-      if (f.overrides) service = this.check(() => applyOverrides(service, f.overrides!, checkOverrideType(f['override-type'])))
+      })
+      if (f.overrides) service = applyOverrides(service, f.overrides, checkOverrideType(f['override-type']))
       let result = service
-      if (dryRun.strategy === 'client') {
+      if (dryRun === 'client') {
         if (f.namespace) result = {...service, metadata: {...service.metadata, namespace}}
       } else {
-        const body = f['save-config'] ? withAnnotation(service) : service
+        const body = f['save-config'] ? withAnnotation(service, {typed: true}) : service
         result = await createObject(this.kube.client, collectionPath('', 'v1', namespace, 'services'), body,
-          {dryRun: dryRun.strategy === 'server', fieldManager: f['field-manager']}, line => this.stderr(line))
+          {dryRun: dryRun === 'server', fieldManager: f['field-manager']}, line => this.stderr(line))
       }
-      const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
+      const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
       this.stdout(printObject(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
       results.push(result)
     }
     return results
   }
 
-  protected async init(): Promise<void> {
-    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
-    await super.init()
-    const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
-    this.positionals = parsed.argv as string[]
-  }
-
-  private check<R>(fn: () => R): R {
-    try {
-      return fn()
-    } catch (error) {
-      if (error instanceof ExposeError || error instanceof PortSpecError || (error instanceof Error && error.constructor === Error)) throw new CliError(error.message)
-      throw error
-    }
-  }
-
   private async fetch(args: string[], namespace: string): Promise<any> {
-    const ref = this.check(() => parseResourceArgs(args))
+    const ref = parseResourceArgs(args)
     const r = ref.resource
     try {
       const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
+      checkExposable(res.body)
       return res.body
     } catch (error) {
       // A 404 that names no object: the server does not serve that resource at all (kubectl finds
@@ -128,15 +109,9 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
       } catch {
         throw new CliError(`the path "${file}" does not exist`)
       }
-      try {
-        for (const m of parseManifest(file === '-' ? 'STDIN' : file, text)) {
-          const kind = String(m.object?.kind ?? '')
-          this.check(() => resolveType(kind))
-          out.push(m.object)
-        }
-      } catch (error) {
-        if (error instanceof ManifestError) throw new CliError(error.message)
-        throw error
+      for (const m of parseManifest(file === '-' ? 'STDIN' : file, text)) {
+        checkExposable(m.object)
+        out.push(m.object)
       }
     }
     return out

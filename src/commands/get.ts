@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {normalizeBooleanFlags} from '../flags/booleans.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
 import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
@@ -101,11 +100,6 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     }
     if (errors.length > 0) throw new MultiError(errors)
     if (watching) await this.watch({fieldSelector, namespace, printed, printer, relist, resourceVersion, table})
-  }
-
-  protected async init(): Promise<void> {
-    this.argv = normalizeBooleanFlags(this.argv, ['all-namespaces', 'ignore-not-found', 'no-headers', 'show-labels', 'show-managed-fields', 'watch', 'watch-only'])
-    await super.init()
   }
 
   // Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0.

@@ -3,80 +3,31 @@
 
 import {Flags} from '@oclif/core'
 
+import {CliError} from '../kube/errors.ts'
+import type {DryRun} from '../kube/service-ops.ts'
 import {OUTPUT_FORMATS, type OutputFormat} from '../printers/object.ts'
 
-export type DryRun = 'client' | 'none' | 'server'
-
-/** The value a bare `--dry-run` / `--validate` stands for (pflag's NoOptDefVal). */
-export const NO_OPT_DEFAULTS: Record<string, string> = {'--dry-run': 'unchanged', '--validate': 'strict'}
-
-/** Rewrites bare `--dry-run` and `--validate` to `--flag=<default>`, as pflag's NoOptDefVal does. */
-export function expandNoOptFlags(argv: readonly string[], defaults: Record<string, string> = NO_OPT_DEFAULTS): string[] {
-  const out: string[] = []
-  let afterDashDash = false
-  for (const arg of argv) {
-    if (arg === '--') afterDashDash = true
-    out.push(!afterDashDash && defaults[arg] !== undefined ? `${arg}=${defaults[arg]}` : arg)
-  }
-  return out
-}
-
-interface FlagShape {
-  char?: string
-  multiple?: boolean
-  type: string
-}
-
 /**
- * pflag lets a repeated single-valued flag override the earlier one (`--dry-run=none --dry-run=client`
- * is client); oclif refuses repeats. Drops every occurrence but the last of each single-valued flag.
+ * GetDryRunStrategy (create, expose and delete alike): the strategy and kubectl's deprecation
+ * warning, if any, with the helpers.go line kubectl's klog names for it.
  */
-export function lastFlagWins(argv: readonly string[], flags: Record<string, FlagShape>): string[] {
-  const byToken = new Map<string, string>()
-  for (const [name, f] of Object.entries(flags)) {
-    if (f.multiple) continue
-    byToken.set(`--${name}`, name)
-    if (f.char) byToken.set(`-${f.char}`, name)
-  }
-  const takesValue = (name: string) => flags[name].type !== 'boolean'
-  // Find each occurrence: [start index, token count, flag name].
-  const seen: Array<[number, number, string]> = []
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--') break
-    const eq = arg.indexOf('=')
-    const token = eq > 0 ? arg.slice(0, eq) : arg
-    const name = byToken.get(token)
-    if (!name) continue
-    const count = eq > 0 || !takesValue(name) ? 1 : 2
-    seen.push([i, count, name])
-    i += count - 1
-  }
-  const last = new Map<string, number>()
-  for (const [i, , name] of seen) last.set(name, i)
-  const drop = new Set<number>()
-  for (const [i, count, name] of seen) if (last.get(name) !== i) for (let k = 0; k < count; k++) drop.add(i + k)
-  return argv.filter((_, i) => !drop.has(i))
-}
-
-/** GetDryRunStrategy: the strategy and kubectl's deprecation warning, if any. */
-export function parseDryRun(value: string | undefined): {strategy: DryRun; warning?: string} {
+export function parseDryRun(value: string | undefined): {at?: string; strategy: DryRun; warning?: string} {
   const v = value ?? 'none'
   const bool = goParseBool(v)
   if (bool === undefined) {
     switch (v) {
       case 'unchanged':
-        return {strategy: 'client', warning: '--dry-run is deprecated and can be replaced with --dry-run=client.'}
+        return {at: 'helpers.go:703', strategy: 'client', warning: '--dry-run is deprecated and can be replaced with --dry-run=client.'}
       case 'client':
       case 'server':
       case 'none':
         return {strategy: v}
       default:
-        throw new Error(`Invalid dry-run value (${v}). Must be "none", "server", or "client".`)
+        throw new CliError(`Invalid dry-run value (${v}). Must be "none", "server", or "client".`)
     }
   }
   const replacement = bool ? 'client' : 'none'
-  return {strategy: replacement, warning: `--dry-run=${v} is deprecated (boolean value) and can be replaced with --dry-run=${replacement}.`}
+  return {at: 'helpers.go:717', strategy: replacement, warning: `--dry-run=${v} is deprecated (boolean value) and can be replaced with --dry-run=${replacement}.`}
 }
 
 /** GetValidationDirective: the fieldValidation query value. */
@@ -88,7 +39,7 @@ export function parseValidate(value: string | undefined): 'Ignore' | 'Strict' | 
   if (v === 'strict') return 'Strict'
   if (v === 'warn') return 'Warn'
   if (v === 'ignore') return 'Ignore'
-  throw new Error(`invalid - validate option "${v}"; must be one of: strict (or true), warn, ignore (or false)`)
+  throw new CliError(`invalid - validate option "${v}"; must be one of: strict (or true), warn, ignore (or false)`)
 }
 
 /** The -o value, or kubectl's error listing the formats svc prints. */
@@ -96,7 +47,7 @@ export function parseOutput(value: string | undefined): OutputFormat | undefined
   if (value === undefined || value === '') return undefined
   const v = value.toLowerCase() as OutputFormat
   if (OUTPUT_FORMATS.includes(v)) return v
-  throw new Error(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS].sort().join(',')}`)
+  throw new CliError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS].sort().join(',')}`)
 }
 
 /** strconv.ParseBool. */

@@ -4,6 +4,7 @@
 
 import {loadAll} from 'js-yaml'
 
+import {CliError} from '../kube/errors.ts'
 import {isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isIP, isQualifiedName, isValidLabelValue, isValidPortName} from './validation.ts'
 import {MAX_CLIENT_IP_TIMEOUT, NODE_PORT_RANGE} from './service.ts'
 
@@ -16,7 +17,7 @@ export interface ManifestObject {
   source: string
 }
 
-export class ManifestError extends Error {}
+export class ManifestError extends CliError {}
 
 /** Where an object came from, for messages: `svc.yaml: document 2` or `svc.yaml: document 1, item 3`. */
 export function describeOrigin(m: Pick<ManifestObject, 'document' | 'item' | 'source'>): string {

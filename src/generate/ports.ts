@@ -1,6 +1,7 @@
 // `--tcp=PORT[:TARGET]` parsing exactly as kubectl's create service parsePorts, with svc's
 // --udp and --sctp lists beside it.
 
+import {CliError} from '../kube/errors.ts'
 import {isValidPortName, isValidPortNum} from './validation.ts'
 
 export type Protocol = 'SCTP' | 'TCP' | 'UDP'
@@ -13,7 +14,7 @@ export interface ServicePort {
   targetPort?: number | string
 }
 
-export class PortSpecError extends Error {}
+export class PortSpecError extends CliError {}
 
 /** strconv.ParseUint(s, 10, 16) with Go's error text. */
 export function goParseUint16(s: string): number {

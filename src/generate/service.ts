@@ -5,6 +5,8 @@
 // validateServiceOptions runs kubectl's client-side checks first, with kubectl's exact words, then
 // svc's own checks; each svc check is one line that says what to write instead.
 
+import {CliError} from '../kube/errors.ts'
+import {compactJson} from '../printers/object.ts'
 import {parseAllPorts, PortSpecError, type ServicePort} from './ports.ts'
 import {isDNS1035Label, isDNS1123Subdomain, isIP, isQualifiedName, isValidLabelValue, suggestDNS1035} from './validation.ts'
 
@@ -32,7 +34,7 @@ export interface ServiceOptions {
 }
 
 /** A client-side check failed; rendered as `error: <message>`. */
-export class ServiceOptionsError extends Error {}
+export class ServiceOptionsError extends CliError {}
 
 export const DEFAULT_CLIENT_IP_TIMEOUT = 10_800
 export const MAX_CLIENT_IP_TIMEOUT = 86_400
@@ -62,9 +64,11 @@ export function validateServiceOptions(o: ServiceOptions): ServicePort[] {
   if (nameErrs.length > 0) {
     throw new ServiceOptionsError(`invalid service name "${o.name}": ${nameErrs.join('; ')}; for example "${suggestDNS1035(o.name)}"`)
   }
-  for (const p of ports) {
+  // ports[i] comes from specs[i] (parseAllPorts keeps the order): quote what the user typed
+  const specs = [...(o.tcp ?? []), ...(o.udp ?? []), ...(o.sctp ?? [])]
+  for (const [i, p] of ports.entries()) {
     if (p.port === 0) {
-      throw new ServiceOptionsError(`invalid port 0 in "${p.name}": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535`)
+      throw new ServiceOptionsError(`invalid port 0 in "${specs[i]}": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535`)
     }
   }
   if (o.nodePort !== undefined && o.nodePort !== 0) {
@@ -146,3 +150,20 @@ export function buildService(o: ServiceOptions, ports: ServicePort[]): any {
 
 /** The annotation --save-config writes: the object's compact JSON and a newline. */
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
+
+/**
+ * --save-config: the object with its own compact JSON (without the annotation) stored in the
+ * annotation. `typed` keeps Go's struct order, as kubectl does for the objects its generators
+ * build (create TYPE, expose); objects read from files are unstructured there, so their keys are sorted.
+ */
+export function withAnnotation<T extends {metadata?: {annotations?: Record<string, string>}}>(obj: T, options: {typed?: boolean} = {}): T {
+  const copy = structuredClone(obj)
+  copy.metadata ??= {}
+  const annotations = {...copy.metadata.annotations}
+  delete annotations[LAST_APPLIED]
+  if (Object.keys(annotations).length === 0) delete copy.metadata.annotations
+  else copy.metadata.annotations = annotations
+  const out = structuredClone(obj)
+  out.metadata = {...out.metadata, annotations: {...annotations, [LAST_APPLIED]: compactJson(copy, {typed: options.typed})}}
+  return out
+}

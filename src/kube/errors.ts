@@ -70,6 +70,20 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * The kubeconfig cannot be used (clientcmd's errConfigurationInvalid): kubectl prints
+ * `Error in configuration: <reason>`, or one `* <reason>` line each after it when there are several.
+ */
+export class ConfigurationError extends Error {
+  readonly reasons: string[]
+
+  constructor(reasons: string[]) {
+    super(reasons.join('; '))
+    this.name = 'ConfigurationError'
+    this.reasons = reasons
+  }
+}
+
 /** A bad flag value found after parsing: `error: <message>` and cobra's `See '<path> --help' for usage.` */
 export class FlagError extends Error {
   constructor(message: string) {
@@ -107,6 +121,25 @@ export function statusFromBody(code: number, body: unknown): Status {
     return parsed as Status
   }
   return {code, kind: 'Status', message: genericMessage(code, ''), reason: reasonForCode(code), status: 'Failure'}
+}
+
+/**
+ * The Status of a 403 answer to a pods/portforward upgrade, its message naming the verbs the API
+ * server wanted. Since Kubernetes 1.35 (feature gate AuthorizePodWebsocketUpgradeCreatePermission) a
+ * WebSocket upgrade is a GET that needs `get` (checked first, with RBAC's usual message) AND
+ * `create` (checked again by PortForwardREST.Connect, whose refusal carries no reason: `pods "NAME"
+ * is forbidden: `); SPDY over POST needs `create` only. Other answers come back unchanged.
+ */
+export function portForwardUpgradeStatus(status: Status, method: 'GET' | 'POST'): Status {
+  const message = status.message ?? ''
+  const refusedVerb = /cannot (\w+) resource "pods\/portforward"/.exec(message)?.[1]
+  const connectCheck = method === 'GET' && /^pods "[^"]*" is forbidden: $/.test(message)
+  if (status.code !== 403 || (!refusedVerb && !connectCheck)) return status
+  const wanted = method === 'GET'
+    ? 'a port-forward over WebSocket needs both the get and the create verb on pods/portforward since Kubernetes 1.35'
+    : 'a port-forward over SPDY needs the create verb on pods/portforward'
+  const text = connectCheck ? `${message}the create verb on pods/portforward was refused (${wanted})` : `${message} (${wanted})`
+  return {...status, message: text}
 }
 
 // apimachinery's NewGenericServerResponse: the reason and message a client gives a bare HTTP code.
@@ -169,6 +202,11 @@ export function renderError(err: unknown, ctx: RenderContext): {exitCode: number
     return {exitCode: 1, text: `${withPrefix(err.message)}\nSee '${ctx.commandPath} -h' for help and examples`}
   }
   if (err instanceof CliError) return {exitCode: err.exitCode, text: withPrefix(err.message)}
+  if (err instanceof ConfigurationError) {
+    // kubectl's MultilineError("Error in configuration: ", err)
+    const text = err.reasons.length === 1 ? `Error in configuration: ${err.reasons[0]}` : `Error in configuration: \n${err.reasons.map(r => `* ${r}`).join('\n')}`
+    return {exitCode: 1, text}
+  }
   if (err instanceof FlagError) return {exitCode: 1, text: `${withPrefix(err.message)}\nSee '${ctx.commandPath} --help' for usage.`}
   if (err instanceof MultiError) {
     if (err.errors.length === 1) return renderError(err.errors[0], ctx)

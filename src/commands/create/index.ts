@@ -3,14 +3,13 @@ import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
-import {klogWarning} from '../../base/create-service-command.ts'
 import {KubeCommand} from '../../base/kube-command.ts'
-import {expandNoOptFlags, lastFlagWins, mutationFlags, parseDryRun, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
-import {checkServiceManifest, describeOrigin, ManifestError, type ManifestObject, parseManifest} from '../../generate/manifest.ts'
-import {LAST_APPLIED} from '../../generate/service.ts'
+import {mutationFlags, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
+import {checkServiceManifest, describeOrigin, type ManifestObject, parseManifest} from '../../generate/manifest.ts'
+import {withAnnotation} from '../../generate/service.ts'
 import {ApiError, CliError, MultiError, UsageError} from '../../kube/errors.ts'
 import {collectionPath, createObject} from '../../kube/services.ts'
-import {compactJson, printObject} from '../../printers/object.ts'
+import {printObject} from '../../printers/object.ts'
 
 export default class Create extends KubeCommand<typeof Create> {
   static description = 'Create Services from files or stdin (YAML or JSON, several documents, kind: List). Every document is checked first; nothing is created if any is invalid.'
@@ -28,19 +27,15 @@ export default class Create extends KubeCommand<typeof Create> {
 
   static strict = false
 
-  /** Positional arguments: kubectl takes none here. */
-  private positionals: string[] = []
-
   async run(): Promise<unknown[]> {
-    if (this.positionals.length > 0) throw new UsageError(`Unexpected args: [${this.positionals.join(' ')}]`)
+    if (this.operands.length > 0) throw new UsageError(`Unexpected args: [${this.operands.join(' ')}]`)
     const files = this.flags.filename ?? []
     if (files.length === 0) {
       throw new UsageError('must specify one of -f and -k')
     }
-    const dryRun = this.check(() => parseDryRun(this.flags['dry-run']))
-    const output = this.check(() => parseOutput(this.flags.output))
-    const fieldValidation = this.check(() => parseValidate(this.flags.validate))
-    if (dryRun.warning) this.stderr(klogWarning(dryRun.warning, dryRun.warning.includes('boolean') ? 'helpers.go:717' : 'helpers.go:703'))
+    const dryRun = this.dryRunStrategy(this.flags['dry-run'])
+    const output = parseOutput(this.flags.output)
+    const fieldValidation = parseValidate(this.flags.validate)
 
     const objects = this.readAll(files)
     const problems: string[] = []
@@ -53,7 +48,7 @@ export default class Create extends KubeCommand<typeof Create> {
     if (objects.length === 0) throw new CliError('no objects passed to create')
 
     const explicitNs = this.flags.namespace
-    const needsServer = dryRun.strategy !== 'client'
+    const needsServer = dryRun !== 'client'
     const defaultNs = explicitNs || (needsServer ? this.kube.namespace : this.namespaceWithoutServer())
     for (const m of objects) {
       const ns = m.object.metadata?.namespace
@@ -74,25 +69,18 @@ export default class Create extends KubeCommand<typeof Create> {
         const body = this.flags['save-config'] ? withAnnotation(obj) : obj
         try {
           result = await createObject(this.kube.client, collectionPath('', 'v1', obj.metadata.namespace, 'services'), body,
-            {dryRun: dryRun.strategy === 'server', fieldManager: this.flags['field-manager'], fieldValidation}, line => this.stderr(line))
+            {dryRun: dryRun === 'server', fieldManager: this.flags['field-manager'], fieldValidation}, line => this.stderr(line))
         } catch (error) {
           errors.push(addSource(error, m.source))
           continue
         }
       }
-      const suffix = dryRun.strategy === 'client' ? ' (dry run)' : dryRun.strategy === 'server' ? ' (server dry run)' : ''
+      const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
       this.stdout(printObject(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
       results.push(result)
     }
     if (errors.length > 0) throw new MultiError(errors)
     return results
-  }
-
-  protected async init(): Promise<void> {
-    this.argv = lastFlagWins(expandNoOptFlags(this.argv), {...KubeCommand.baseFlags, ...this.ctor.flags} as any)
-    await super.init()
-    const parsed = await this.parse({args: this.ctor.args, baseFlags: KubeCommand.baseFlags, flags: this.ctor.flags, strict: false})
-    this.positionals = parsed.argv as string[]
   }
 
   /** A client dry run needs no cluster: the context's namespace when there is a kubeconfig, else default. */
@@ -104,28 +92,15 @@ export default class Create extends KubeCommand<typeof Create> {
     }
   }
 
-  private check<R>(fn: () => R): R {
-    try {
-      return fn()
-    } catch (error) {
-      throw new CliError((error as Error).message)
-    }
-  }
-
   /** Every object of every -f source, in order: files, directories (sorted, .json/.yaml/.yml), or - for stdin. */
   private readAll(files: string[]): ManifestObject[] {
     const out: ManifestObject[] = []
-    try {
-      for (const f of files) {
-        if (f === '-') {
-          out.push(...parseManifest('STDIN', readFileSync(0, 'utf8')))
-          continue
-        }
-        for (const file of this.expand(f)) out.push(...parseManifest(file, readFileSync(file, 'utf8')))
+    for (const f of files) {
+      if (f === '-') {
+        out.push(...parseManifest('STDIN', readFileSync(0, 'utf8')))
+        continue
       }
-    } catch (error) {
-      if (error instanceof ManifestError) throw new CliError(error.message)
-      throw error
+      for (const file of this.expand(f)) out.push(...parseManifest(file, readFileSync(file, 'utf8')))
     }
     return out
   }
@@ -156,16 +131,4 @@ function addSource(error: unknown, source: string): unknown {
   }
   if (error instanceof Error) return new Error(`error when creating ${JSON.stringify(source)}: ${error.message}`)
   return error
-}
-
-/** --save-config for an object read from a file: its JSON without the annotation, keys sorted. */
-function withAnnotation(obj: any): any {
-  const copy = structuredClone(obj)
-  const annotations = {...copy.metadata.annotations}
-  delete annotations[LAST_APPLIED]
-  if (Object.keys(annotations).length === 0) delete copy.metadata.annotations
-  else copy.metadata.annotations = annotations
-  const out = structuredClone(obj)
-  out.metadata.annotations = {...annotations, [LAST_APPLIED]: compactJson(copy)}
-  return out
 }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {createServiceArgs, createServiceFlags, CreateServiceCommand, parseIntFlag} from '../../base/create-service-command.ts'
+import {createServiceArgs, createServiceFlags, CreateServiceCommand} from '../../base/create-service-command.ts'
+import {parseIntFlag} from '../../flags/values.ts'
 import type {ServiceOptions, ServiceType} from '../../generate/service.ts'
 
 export default class CreateNodePort extends CreateServiceCommand<typeof CreateNodePort> {

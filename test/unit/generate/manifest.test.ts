@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {checkServiceManifest, describeOrigin, parseManifest} from '../../../src/generate/manifest.ts'
-import {expandNoOptFlags, lastFlagWins, parseDryRun, parseOutput, parseValidate} from '../../../src/flags/mutation.ts'
 
 const svc = (spec: any, metadata: any = {name: 'web'}) => ({apiVersion: 'v1', kind: 'Service', metadata, spec})
 
@@ -13,7 +12,7 @@ describe('parseManifest', () => {
     assert.deepEqual(docs.map(describeOrigin), ['f.yaml: document 2', 'f.yaml: document 3, item 1', 'f.yaml: document 3, item 2'])
   })
   it('names the source of a syntax error', () => {
-    assert.throws(() => parseManifest('bad.yaml', 'a: [1,\n'), /^Error: bad\.yaml: not valid YAML or JSON: /)
+    assert.throws(() => parseManifest('bad.yaml', 'a: [1,\n'), {message: /^bad\.yaml: not valid YAML or JSON: /})
     assert.throws(() => parseManifest('s.yaml', '- 1\n'), {message: 's.yaml: document 1: expected an object with apiVersion and kind, got a list'})
   })
 })
@@ -44,27 +43,5 @@ describe('checkServiceManifest', () => {
   }
   it('--validate=ignore skips the node port range', () => {
     assert.deepEqual(checkServiceManifest(svc({ports: [{port: 80, nodePort: 80}], type: 'NodePort'}), {skipRangeChecks: true}), [])
-  })
-})
-
-describe('mutation flags', () => {
-  it('--dry-run values and warnings (GetDryRunStrategy)', () => {
-    assert.deepEqual(parseDryRun(undefined), {strategy: 'none'})
-    assert.deepEqual(parseDryRun('server'), {strategy: 'server'})
-    assert.deepEqual(parseDryRun('unchanged'), {strategy: 'client', warning: '--dry-run is deprecated and can be replaced with --dry-run=client.'})
-    assert.deepEqual(parseDryRun('false'), {strategy: 'none', warning: '--dry-run=false is deprecated (boolean value) and can be replaced with --dry-run=none.'})
-    assert.throws(() => parseDryRun('x'), {message: 'Invalid dry-run value (x). Must be "none", "server", or "client".'})
-  })
-  it('--validate, -o and bare flags', () => {
-    assert.deepEqual(['true', 'strict', 'warn', 'ignore', 'F'].map(parseValidate), ['Strict', 'Strict', 'Warn', 'Ignore', 'Ignore'])
-    assert.throws(() => parseValidate('x'), {message: 'invalid - validate option "x"; must be one of: strict (or true), warn, ignore (or false)'})
-    assert.equal(parseOutput('YAML'), 'yaml')
-    assert.throws(() => parseOutput('wide'), {message: 'unable to match a printer suitable for the output format "wide", allowed formats are: json,name,yaml'})
-    assert.deepEqual(expandNoOptFlags(['a', '--dry-run', '--validate', '--', '--dry-run']), ['a', '--dry-run=unchanged', '--validate=strict', '--', '--dry-run'])
-  })
-  it('a repeated single-valued flag: the last one wins, as with pflag', () => {
-    const flags = {'dry-run': {type: 'option'}, output: {char: 'o', type: 'option'}, 'save-config': {type: 'boolean'}, tcp: {multiple: true, type: 'option'}}
-    assert.deepEqual(lastFlagWins(['x', '--dry-run=none', '-o', 'json', '--tcp=1', '--save-config', '--dry-run', 'client', '--output=name', '--tcp', '2', '--save-config'], flags),
-      ['x', '--tcp=1', '--dry-run', 'client', '--output=name', '--tcp', '2', '--save-config'])
   })
 })
