@@ -3,7 +3,8 @@
  * kube-scheduler built from the upstream Go modules, kwok as the node agent, all on loopback and
  * free ports, each in its own process group. startRealCluster() gives the same kubeconfig users as
  * the local cluster (token, cert, readonly) plus create-only and get-only (the two verbs on
- * pods/portforward), a kwok-managed Node, and pods that answer (pods.ts).
+ * pods/portforward; the local cluster's policy, RBAC_OBJECTS), a kwok-managed Node, and pods that
+ * answer (pods.ts).
  */
 import {type ChildProcess, spawn} from 'node:child_process'
 import {generateKeyPairSync, randomBytes} from 'node:crypto'
@@ -17,6 +18,7 @@ import yaml from 'js-yaml'
 
 import {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
+import {RBAC_OBJECTS} from '../cluster/auth.ts'
 import {createPKI} from '../cluster/certs.ts'
 import {type Binaries, ensureBinaries} from './build.ts'
 import {NODE_ANNOTATION, NODE_NAME, nodeObject, podStages, portForwardCrd} from './kwok-config.ts'
@@ -122,40 +124,6 @@ async function until<T>(procs: Proc[], what: string, check: () => Promise<T | un
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 100))
   }
-}
-
-/** A ClusterRole and its binding to one user. */
-function roleFor(user: string, rules: unknown[]): unknown[] {
-  const name = `svc-test:${user}`
-  return [
-    {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: {name}, rules},
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: {name},
-      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name},
-      subjects: [{apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user}],
-    },
-  ]
-}
-
-const READ = ['get', 'list', 'watch']
-/** What a port-forward needs besides the subresource: resolving svc/deployment targets to pods. */
-const RESOLVE_TARGETS = [
-  {apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'namespaces'], verbs: READ},
-  {apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ},
-  {apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: READ},
-]
-
-/**
- * The users' permissions. token and cert are in system:masters (as on the local cluster);
- * readonly may get, list and watch everything (the local cluster's read-only user); create-only
- * and get-only hold that one verb on pods/portforward (the 1.35 upgrade check tells them apart).
- */
-function rbacObjects(): unknown[] {
-  return [
-    ...roleFor('readonly', [{apiGroups: ['*'], resources: ['*'], verbs: READ}]),
-    ...roleFor('create-only', [...RESOLVE_TARGETS, {apiGroups: [''], resources: ['pods/portforward'], verbs: ['create']}]),
-    ...roleFor('get-only', [...RESOLVE_TARGETS, {apiGroups: [''], resources: ['pods/portforward'], verbs: ['get']}]),
-  ]
 }
 
 function collectionPath(obj: any): string {
@@ -290,7 +258,7 @@ export async function startRealCluster(options: RealStartOptions = {}): Promise<
       '--bind-address=127.0.0.1', '--secure-port=0', '--leader-elect=false',
     ]))
 
-    await createAll(client, [portForwardCrd(), ...rbacObjects(), nodeObject()])
+    await createAll(client, [portForwardCrd(), ...RBAC_OBJECTS, nodeObject()])
     await until(procs, 'the PortForward resource', async () => {
       const crd = (await client.request({path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/portforwards.kwok.x-k8s.io'})).body
       return crd.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True') || undefined
