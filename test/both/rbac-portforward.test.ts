@@ -53,10 +53,10 @@ for (const kind of clusterKinds()) {
       })
     }
 
-    // svc's default transport upgrades with a v4 WebSocket GET, which kube-apiserver 1.35
-    // authorizes as get AND create (AuthorizePodWebsocketUpgradeCreatePermission); kubectl's
-    // tunnel and SPDY upgrades need create only.
-    test('create-only: svc with its default transport forwards as kubectl does', {todo: 'refused: User "create-only" cannot get resource "pods/portforward" (the v4 WebSocket GET needs get and create)'}, async t => {
+    // svc's default transport (auto) tries the tunnel, a WebSocket GET that kube-apiserver 1.35
+    // authorizes as get AND create (AuthorizePodWebsocketUpgradeCreatePermission), then falls back
+    // to SPDY over POST, which needs create only: as kubectl does.
+    test('create-only: svc with its default transport forwards as kubectl does', async t => {
       const svc = startSvc(['port-forward', '--kubeconfig', c.kubeconfig('create-only'), 'pod/rbac-echo', ':7000'])
       t.after(() => svc.kill('SIGKILL'))
       const [, svcPort] = await svc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7000$/, 'stdout', 60_000)
