@@ -38,7 +38,7 @@ const linesMatching = (text: string, pattern: RegExp) => text.split('\n').filter
 
 describe('API server restarts', () => {
   test('down: the listener stays and each connection gets one line; back: the next connection works at once', async t => {
-    const svc = startSvc(['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '--address', '127.0.0.1'])
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '--address', '127.0.0.1', '--transport', 'websocket'])
     t.after(() => svc.kill('SIGKILL'))
     const [, portText] = await svc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7$/)
     const port = Number(portText)
@@ -75,7 +75,7 @@ describe('API server restarts', () => {
 
   test('back with a different CA: reported once, exit 1 after --permanent-error-limit connections', async t => {
     await c.cluster.startServing()
-    const svc = startSvc(['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '--address', '127.0.0.1', '--permanent-error-limit', '3'])
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '--address', '127.0.0.1', '--transport', 'websocket', '--permanent-error-limit', '3'])
     t.after(() => svc.kill('SIGKILL'))
     const [, portText] = await svc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7$/)
     const port = Number(portText)

@@ -131,12 +131,16 @@ export interface StartSvcOptions {
 }
 
 export function startSvc(args: string[], env: Record<string, string | undefined> = {}, options: StartSvcOptions = {}): SvcProcess {
-  const nodeArgs = options.nodeArgs ?? []
+  return startCommand(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], env, options)
+}
+
+/** Like startSvc, for another program (e.g. the real kubectl beside svc). */
+export function startCommand(file: string, args: string[], env: Record<string, string | undefined> = {}, options: StartSvcOptions = {}): SvcProcess {
   const fullEnv: Record<string, string | undefined> = {
     HOME: path.join(ROOT, '.cache', 'empty-home'), KUBECONFIG: undefined, LANG: 'C', PATH: process.env.PATH, ...env,
   }
   for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key]
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {env: fullEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(file, args, {env: fullEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   const waiters: Array<() => void> = []
@@ -172,7 +176,7 @@ export function startSvc(args: string[], env: Record<string, string | undefined>
         const text = stream === 'stdout' ? stdout : stderr
         const match = text.split('\n').map(l => pattern.exec(l)).find(Boolean)
         if (match) return match
-        if (done) throw new Error(`svc exited without printing ${pattern} on ${stream}\nstdout: ${stdout}\nstderr: ${stderr}`)
+        if (done) throw new Error(`${file === process.execPath ? 'svc' : path.basename(file)} exited without printing ${pattern} on ${stream}\nstdout: ${stdout}\nstderr: ${stderr}`)
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} on ${stream}\nstdout: ${stdout}\nstderr: ${stderr}`)
         await new Promise<void>(resolve => {
           const timer = setTimeout(resolve, 250)
