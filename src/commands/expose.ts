@@ -10,6 +10,7 @@ import {parseManifest} from '../generate/manifest.ts'
 import {withAnnotation} from '../generate/service.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
+import type {UnstructuredObject} from '../kube/types.ts'
 import {printObject} from '../printers/object.ts'
 
 export default class Expose extends KubeCommand<typeof Expose> {
@@ -83,11 +84,11 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     return results
   }
 
-  private async fetch(args: string[], namespace: string): Promise<any> {
+  private async fetch(args: string[], namespace: string): Promise<UnstructuredObject> {
     const ref = parseResourceArgs(args)
     const r = ref.resource
     try {
-      const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
+      const res = await this.kube.client.request<UnstructuredObject>({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
       return res.body
     } catch (error) {
       // A 404 that names no object: the server does not serve that resource at all (kubectl finds
@@ -99,8 +100,8 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     }
   }
 
-  private fromFiles(files: string[]): any[] {
-    const out: any[] = []
+  private fromFiles(files: string[]): UnstructuredObject[] {
+    const out: UnstructuredObject[] = []
     for (const file of files) {
       let text: string
       try {

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KubeCommand} from '../base/kube-command.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
-import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
+import {getNamedServices, listServices, type Service, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
 import {currentTime} from '../printers/human-duration.ts'
 import {type ListOutput, printList, withoutManagedFields} from '../printers/list.ts'
 import {printObject} from '../printers/object.ts'
@@ -57,7 +57,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       throw new CliError(`watch is only supported on individual resources and resource collections, but ${names.length} resources were found`)
     }
 
-    let items: ServiceObject[] = []
+    let items: Service[] = []
     let printed = 0
     let errors: unknown[] = []
     let resourceVersion: string | undefined
@@ -103,7 +103,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   }
 
   // Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0.
-  private forOutput(svc: ServiceObject): ServiceObject {
+  private forOutput(svc: Service): Service {
     return this.flags['show-managed-fields'] ? withKind(svc) : withoutManagedFields(withKind(svc))
   }
 

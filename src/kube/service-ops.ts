@@ -5,20 +5,9 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {KubeClient, WatchEvent} from './client.ts'
 import {ApiError, ConnectionError, UsageError} from './errors.ts'
+import type {Service, ServiceList} from './types.ts'
 
-export interface ServiceObject {
-  apiVersion?: string
-  kind?: string
-  metadata?: {creationTimestamp?: string; labels?: Record<string, string>; name?: string; namespace?: string; resourceVersion?: string; uid?: string; [key: string]: unknown}
-  spec?: any
-  status?: any
-  [key: string]: unknown
-}
-
-export interface ServiceList {
-  items: ServiceObject[]
-  metadata?: {continue?: string; resourceVersion?: string}
-}
+export type {Service, ServiceList}
 
 const TYPE_WORDS = new Set(['svc', 'service', 'services'])
 
@@ -58,8 +47,8 @@ export function servicesPath(namespace: string | undefined, name?: string): stri
   return name === undefined ? base : `${base}/${encodeURIComponent(name)}`
 }
 
-export async function getService(client: KubeClient, namespace: string, name: string): Promise<ServiceObject> {
-  return (await client.request<ServiceObject>({path: servicesPath(namespace, name)})).body
+export async function getService(client: KubeClient, namespace: string, name: string): Promise<Service> {
+  return (await client.request<Service>({path: servicesPath(namespace, name)})).body
 }
 
 export interface ListOptions {
@@ -71,7 +60,7 @@ export interface ListOptions {
 
 /** Lists Services, following `continue` tokens in chunks of 500 as kubectl does. */
 export async function listServices(client: KubeClient, options: ListOptions): Promise<ServiceList> {
-  const items: ServiceObject[] = []
+  const items: Service[] = []
   let token: string | undefined
   let resourceVersion: string | undefined
   do {
@@ -91,8 +80,8 @@ export function isNotFound(error: unknown): boolean {
 }
 
 /** Fetches each named Service; missing ones become errors (or are skipped with ignoreNotFound). */
-export async function getNamedServices(client: KubeClient, namespace: string, names: string[], ignoreNotFound = false): Promise<{errors: unknown[]; found: ServiceObject[]}> {
-  const found: ServiceObject[] = []
+export async function getNamedServices(client: KubeClient, namespace: string, names: string[], ignoreNotFound = false): Promise<{errors: unknown[]; found: Service[]}> {
+  const found: Service[] = []
   const errors: unknown[] = []
   const seen = new Set<string>()
   for (const name of names) {
@@ -109,7 +98,7 @@ export async function getNamedServices(client: KubeClient, namespace: string, na
 }
 
 /** Items of a list lack kind and apiVersion; printers want them. */
-export function withKind(svc: ServiceObject): ServiceObject {
+export function withKind(svc: Service): Service {
   const {apiVersion, kind, ...rest} = svc
   return {apiVersion: apiVersion ?? 'v1', kind: kind ?? 'Service', ...rest}
 }
@@ -132,12 +121,12 @@ export async function* watchServices(
   options: ListOptions & {resourceVersion?: string},
   signal: AbortSignal,
   relist: () => Promise<string | undefined>,
-): AsyncGenerator<WatchEvent<ServiceObject>> {
+): AsyncGenerator<WatchEvent<Service>> {
   let resourceVersion = options.resourceVersion
   let failures = 0
   while (!signal.aborted) {
     try {
-      for await (const event of client.watch<ServiceObject>(servicesPath(options.namespace), {
+      for await (const event of client.watch<Service>(servicesPath(options.namespace), {
         fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, resourceVersion,
       }, signal)) {
         failures = 0
@@ -177,7 +166,7 @@ export async function deleteService(client: KubeClient, namespace: string, name:
   if (options.gracePeriod !== undefined && options.gracePeriod >= 0) body.gracePeriodSeconds = options.gracePeriod
   // in the body as client-go sends it, and in the query for servers that read only that
   if (options.dryRun === 'server') body.dryRun = ['All']
-  const res = await client.request<any>({
+  const res = await client.request<{details?: {uid?: string}; metadata?: {uid?: string}} | undefined>({
     body,
     method: 'DELETE',
     path: servicesPath(namespace, name),

@@ -13,6 +13,7 @@
 // Every tracker watches (list + watch with resourceVersion, see informer.ts), never polls.
 
 import {CliError} from '../kube/errors.ts'
+import type {EndpointSlice} from '../kube/types.ts'
 import {type ListWatchClient, startInformer} from './informer.ts'
 import {bestPod, isPodServing, objectPath, type Pod, type ServicePort} from './targets.ts'
 
@@ -82,15 +83,7 @@ export function affinityTimeoutMs(spec: {sessionAffinity?: string; sessionAffini
 
 // ---- EndpointSlices ----------------------------------------------------------------------------
 
-export interface EndpointSlice {
-  addressType?: string
-  endpoints?: {
-    conditions?: {ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null}
-    targetRef?: {kind?: string; name?: string; namespace?: string}
-  }[]
-  metadata: {name: string; resourceVersion?: string; uid?: string}
-  ports?: {name?: string | null; port?: number | null; protocol?: string | null}[] | null
-}
+export type {EndpointSlice}
 
 /** One pod behind a Service, merged over every slice that lists it (dual-stack lists it twice). */
 export interface ServiceEndpoint {

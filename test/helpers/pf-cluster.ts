@@ -93,7 +93,7 @@ export async function patchPod(client: KubeClient, name: string, patch: unknown,
 }
 
 export async function listPods(client: KubeClient, selector: string, namespace = 'default'): Promise<any[]> {
-  return (await client.request({path: `/api/v1/namespaces/${namespace}/pods`, query: {labelSelector: selector}})).body.items
+  return (await client.request<any>({path: `/api/v1/namespaces/${namespace}/pods`, query: {labelSelector: selector}})).body.items
 }
 
 /** Polls until `check` holds (bounded: a failure names what never happened). */

@@ -42,7 +42,7 @@ async function createPod(client: KubeClient, name: string, annotations: Record<s
 
 async function waitForPhase(client: KubeClient, name: string, phase: string): Promise<void> {
   for (;;) {
-    const {body} = await client.request({path: `/api/v1/namespaces/${ns}/pods/${name}`})
+    const {body} = await client.request<any>({path: `/api/v1/namespaces/${ns}/pods/${name}`})
     if (body.status?.phase === phase) return
     await new Promise(resolve => setTimeout(resolve, 20))
   }
