@@ -1,7 +1,8 @@
 // `npm run bench`: svc port-forward against kubectl port-forward 1.35 (WebSocket tunnel and plain
 // SPDY), a forwarder built on @kubernetes/client-node's PortForward, and the pod's own socket
 // ("direct", the limit on this machine), all through one local cluster process. Then the CLI:
-// `get svc`, `describe svc` and `--help`, svc against kubectl.
+// `get svc`, `describe svc`, `--help`, `version` and `create --dry-run=client`, svc against kubectl,
+// wall time and peak RSS (the latter through GNU time, when installed).
 //
 // Tools run alternately (A B C D E, then B C D E A, ...) so that drift of the machine hits all of
 // them alike; each result is the median over rounds, with min and max; ratios are taken pair by
@@ -30,8 +31,8 @@ const SIZES = QUICK
   ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, latencyCount: 50, rounds: 1, rpsMs: 2000}
   : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, latencyCount: 500, rounds: 3, rpsMs: 10_000}
 
-type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc'
-const ALL_TOOLS: Tool[] = ['svc', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
+type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc' | 'svc-spdy' | 'svc-websocket'
+const ALL_TOOLS: Tool[] = ['svc', 'svc-spdy', 'svc-websocket', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
 const TOOLS: Tool[] = process.env.BENCH_TOOLS ? ALL_TOOLS.filter(t => process.env.BENCH_TOOLS!.split(',').includes(t)) : ALL_TOOLS
 const ONLY = process.env.BENCH_ONLY?.split(',')
 const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined
@@ -47,7 +48,12 @@ async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promi
   const base = {...process.env, KUBECONFIG: env.kubeconfig, NO_COLOR: '1'}
   switch (tool) {
     case 'svc':
-      return startForwarder(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1'], base)
+    case 'svc-spdy':
+    case 'svc-websocket': {
+      // `svc` is --transport auto (the tunnel, here); the others pin a transport.
+      const transport = tool === 'svc' ? 'auto' : tool.slice('svc-'.length)
+      return startForwarder(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1', '--transport', transport], base)
+    }
     case 'kubectl-ws':
       return startForwarder(env.kubectl, ['port-forward', `pod/${pod}`, `:${port}`, '--address', '127.0.0.1'], base)
     case 'kubectl-spdy':
@@ -153,8 +159,12 @@ async function startClusterChild(dir: string): Promise<{child: ChildProcess; dir
 interface CliResult {
   command: string
   kubectl: Summary
+  /** Peak RSS in MiB of each run (GNU time); empty when it is not installed. */
+  kubectlRss: Summary
   ratio: number
+  rssRatio: number
   svc: Summary
+  svcRss: Summary
 }
 
 async function cliTimings(env: Env): Promise<CliResult[]> {
@@ -165,6 +175,8 @@ async function cliTimings(env: Env): Promise<CliResult[]> {
     ['get svc', ['get'], ['get', 'svc']],
     ['describe svc kubernetes', ['describe', 'kubernetes'], ['describe', 'svc', 'kubernetes']],
     ['--help', ['--help'], ['--help']],
+    ['version', ['version'], ['version']],
+    ['create clusterip --dry-run=client', ['create', 'clusterip', 'bench', '--tcp=80:8080', '--dry-run=client', '-o', 'yaml'], ['create', 'service', 'clusterip', 'bench', '--tcp=80:8080', '--dry-run=client', '-o', 'yaml']],
   ]
   const results: CliResult[] = []
   for (const [label, svcArgs, args] of cases) {
@@ -172,15 +184,25 @@ async function cliTimings(env: Env): Promise<CliResult[]> {
     await timeCommand(svc[0], [...svc.slice(1), ...svcArgs], base)
     await timeCommand(env.kubectl, args, base)
     const times: Record<'kubectl' | 'svc', number[]> = {kubectl: [], svc: []}
+    const rss: Record<'kubectl' | 'svc', number[]> = {kubectl: [], svc: []}
     for (let i = 0; i < SIZES.cliRuns; i++) {
       const order: Array<'kubectl' | 'svc'> = i % 2 === 0 ? ['svc', 'kubectl'] : ['kubectl', 'svc']
       for (const tool of order) {
         const r = tool === 'svc' ? await timeCommand(svc[0], [...svc.slice(1), ...svcArgs], base) : await timeCommand(env.kubectl, args, base)
         if (r.code !== 0) throw new Error(`${tool} ${label} exited with ${r.code}`)
         times[tool].push(r.ms)
+        if (Number.isFinite(r.peakRss)) rss[tool].push(r.peakRss / MiB)
       }
     }
-    results.push({command: label, kubectl: summarize(times.kubectl), ratio: pairedRatio(times.svc, times.kubectl), svc: summarize(times.svc)})
+    results.push({
+      command: label,
+      kubectl: summarize(times.kubectl),
+      kubectlRss: summarize(rss.kubectl),
+      ratio: pairedRatio(times.svc, times.kubectl),
+      rssRatio: pairedRatio(rss.svc, rss.kubectl),
+      svc: summarize(times.svc),
+      svcRss: summarize(rss.svc),
+    })
   }
   return results
 }
@@ -194,9 +216,9 @@ function fmt(n: number): string {
 
 function markdown(meta: Record<string, string>, cli: CliResult[]): string {
   const lines: string[] = []
-  lines.push(`Measured ${meta.date} on ${meta.machine}, Node ${meta.node}, kubectl ${meta.kubectl}; ${SIZES.rounds} rounds, tools alternated; median (min-max).`, '')
-  lines.push(`| metric | ${TOOLS.join(' | ')} | svc/kubectl-ws | svc/client-node | svc/direct |`)
-  lines.push(`| --- | ${TOOLS.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`)
+  lines.push(`Measured ${meta.date} on ${meta.machine}, Node ${meta.node}, kubectl ${meta.kubectl}; ${SIZES.rounds} rounds, tools alternated; median (min-max). \`svc\` is \`--transport auto\` (the tunnel against this cluster); svc/... ratios are for it.`, '')
+  lines.push(`| metric | ${TOOLS.join(' | ')} | svc/kubectl-ws | svc/kubectl-spdy | svc/client-node | svc/direct |`)
+  lines.push(`| --- | ${TOOLS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`)
   for (const m of metrics) {
     const cells = TOOLS.map(t => {
       const v = m.values[t]
@@ -205,10 +227,17 @@ function markdown(meta: Record<string, string>, cli: CliResult[]): string {
       return s.n > 1 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : fmt(s.median)
     })
     const ratio = (other: Tool) => (m.values.svc && m.values[other] ? fmt(pairedRatio(m.values.svc, m.values[other]!)) : '-')
-    lines.push(`| ${m.label} (${m.unit}, ${m.better} is better) | ${cells.join(' | ')} | ${ratio('kubectl-ws')} | ${ratio('client-node')} | ${ratio('direct')} |`)
+    lines.push(`| ${m.label} (${m.unit}, ${m.better} is better) | ${cells.join(' | ')} | ${ratio('kubectl-ws')} | ${ratio('kubectl-spdy')} | ${ratio('client-node')} | ${ratio('direct')} |`)
   }
-  lines.push('', `| CLI command (ms, median of ${SIZES.cliRuns}) | svc | kubectl | svc/kubectl |`, '| --- | ---: | ---: | ---: |')
-  for (const c of cli) lines.push(`| \`${c.command}\` | ${fmt(c.svc.median)} (${fmt(c.svc.min)}-${fmt(c.svc.max)}) | ${fmt(c.kubectl.median)} (${fmt(c.kubectl.min)}-${fmt(c.kubectl.max)}) | ${fmt(c.ratio)} |`)
+  const spread = (s: Summary) => (s.n > 0 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : 'n/a')
+  lines.push(
+    '',
+    `| CLI command (median of ${SIZES.cliRuns}) | svc wall (ms) | kubectl wall (ms) | svc/kubectl | svc peak RSS (MiB) | kubectl peak RSS (MiB) | svc/kubectl |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  )
+  for (const c of cli) {
+    lines.push(`| \`${c.command}\` | ${spread(c.svc)} | ${spread(c.kubectl)} | ${fmt(c.ratio)} | ${spread(c.svcRss)} | ${spread(c.kubectlRss)} | ${fmt(c.rssRatio)} |`)
+  }
   return lines.join('\n')
 }
 

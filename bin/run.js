@@ -20,7 +20,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
-const {execute} = await import('@oclif/core')
+const {execute} = (await import('../dist/oclif.js')).default
 await execute({dir: import.meta.url})
 // Keep-alive agents and watches must not hold a finished command open; exit once what was
 // written has been handed to the OS (stdout is asynchronous for pipes on some platforms).

@@ -1,31 +1,115 @@
-// `npm run build`: bundles each command with esbuild into dist/commands/, shared code split into
-// dist/chunks/, then `oclif manifest` records the commands. Type checking is `npm run typecheck`
-// (part of `npm run lint`); this step only emits JavaScript.
+// `npm run build`: bundles svc with esbuild into dist/, then `oclif manifest` records the commands.
+// Type checking is `npm run typecheck` (part of `npm run lint`); this step only emits JavaScript.
+//
+// What goes in, one build with shared chunks (dist/chunks/) so every module exists once:
+//   dist/oclif.js                  @oclif/core, which bin/run.js starts
+//   dist/commands/**               svc's commands, plus the commands of the oclif plugins svc ships
+//                                  (help, autocomplete) as its own, unchanged
+//   dist/hooks/command-not-found.js  @oclif/plugin-not-found's hook, unchanged
+// The installed package then needs no runtime dependency at all, and oclif has no plugin to find,
+// read and load on each start: only svc's package.json and oclif.manifest.json.
 //
 // Why a bundle: start-up. Loading @kubernetes/client-node module by module costs about 0.45 s and
 // 85 MB on every run (its index loads the whole generated API, undici, tar, ...). svc needs only
 // its KubeConfig (kubeconfig loading and auth); bundled, unused modules are dropped and the rest is
 // one file that Node's compile cache keeps warm. undici, which client-node loads only for its fetch
-// dispatchers, is replaced by scripts/undici-unused.js. @oclif/core stays external: oclif's runtime
-// and the commands must share one instance of it.
-//
-// Measured on 2 cores: `svc get` 0.46 s and 157 MB unbundled; bundled 0.22 s and 94 MB; without
-// undici 0.19 s and 89 MB.
+// dispatchers, is replaced by scripts/undici-unused.js.
 
-import {readdirSync, rmSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {isBuiltin} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {build} from 'esbuild'
+import {build, type Plugin} from 'esbuild'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const modules = (p: string) => path.join(ROOT, 'node_modules', p)
+
+/** The oclif plugins' code that svc ships as its own: output name (under dist/) to source file. */
+export const PLUGIN_ENTRIES: Record<string, string> = {
+  'commands/autocomplete/create': modules('@oclif/plugin-autocomplete/lib/commands/autocomplete/create.js'),
+  'commands/autocomplete/index': modules('@oclif/plugin-autocomplete/lib/commands/autocomplete/index.js'),
+  'commands/autocomplete/script': modules('@oclif/plugin-autocomplete/lib/commands/autocomplete/script.js'),
+  'commands/help': modules('@oclif/plugin-help/lib/commands/help.js'),
+  'hooks/command-not-found': modules('@oclif/plugin-not-found/lib/index.js'),
+  oclif: modules('@oclif/core/lib/index.js'),
+}
+
+/** client-node's KubeConfig imports its generated API only for makeApiClient, which svc never calls. */
+const clientNodeGenUnused: Plugin = {
+  name: 'client-node-gen-unused',
+  setup(b) {
+    b.onResolve({filter: /^\.\/gen\/index\.js$/}, args =>
+      args.importer.endsWith(path.join('@kubernetes', 'client-node', 'dist', 'config.js')) ? {path: path.join(ROOT, 'scripts', 'client-node-gen-unused.js')} : undefined,
+    )
+  },
+}
+
+/**
+ * Node's built-in modules, loaded with require() instead of an ES import. An ES import of a built-in
+ * builds a namespace from every export, which runs its lazy getters: \`import http from 'node:http'\`
+ * loads Node's internal undici (for http.WebSocket), http2, zlib, worker_threads and more, about
+ * 75 modules that svc never uses. require() returns the same object without touching them.
+ */
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({filter: /^(node:)?[a-z_/]+$/}, args =>
+      args.kind === 'import-statement' && isBuiltin(args.path) ? {namespace: 'builtin', path: args.path.replace(/^node:/, '')} : undefined,
+    )
+    b.onLoad({filter: /.*/, namespace: 'builtin'}, args => ({contents: `module.exports = require('node:${args.path}')`, loader: 'js'}))
+  },
+}
+
+/**
+ * client-node's KubeConfig imports the code for every kind of proxy and auth provider up front: a
+ * SOCKS client (with an IP address library), HTTP proxy agents, JSONPath for the gcp and azure
+ * providers, an OpenID Connect client. A kubeconfig uses one of them, if any. These edits turn
+ * each import into a require() at the one place the module is used, so it is evaluated only when
+ * that proxy or provider is; the code is the same. An edit that no longer matches its file (a new
+ * client-node) fails the build rather than silently loading everything again.
+ */
+const LAZY_EDITS: Record<string, Array<[string, string]>> = {
+  'config.js': [
+    ["import { SocksProxyAgent } from 'socks-proxy-agent';", ''],
+    ["import { SocksClient } from 'socks';", ''],
+    ["import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';", ''],
+    ['SocksClient.createConnection(', "require('socks').SocksClient.createConnection("],
+    ['new SocksProxyAgent(', "new (require('socks-proxy-agent').SocksProxyAgent)("],
+    ['new HttpsProxyAgent(', "new (require('hpagent').HttpsProxyAgent)("],
+    ['new HttpProxyAgent(', "new (require('hpagent').HttpProxyAgent)("],
+  ],
+  'oidc_auth.js': [["import * as oidc from 'openid-client';", "const oidcModule = () => require('openid-client');"], ['oidc.', 'oidcModule().']],
+  'azure_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
+  'gcp_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
+}
+
+const clientNodeLazyImports: Plugin = {
+  name: 'client-node-lazy-imports',
+  setup(b) {
+    const dir = path.join('@kubernetes', 'client-node', 'dist') + path.sep
+    b.onLoad({filter: /client-node[\\/]dist[\\/][a-z_]+\.js$/}, args => {
+      const edits = LAZY_EDITS[path.basename(args.path)]
+      if (!edits || !args.path.includes(dir)) return undefined
+      let contents = readFileSync(args.path, 'utf8')
+      for (const [from, to] of edits) {
+        if (!contents.includes(from)) throw new Error(`${args.path}: "${from}" not found; update LAZY_EDITS in scripts/build.ts`)
+        contents = contents.replaceAll(from, to)
+      }
+      return {contents, loader: 'js'}
+    })
+  },
+}
 
 export async function buildDist(): Promise<void> {
   const dist = path.join(ROOT, 'dist')
   rmSync(dist, {force: true, recursive: true})
-  const entryPoints = readdirSync(path.join(ROOT, 'src', 'commands'), {recursive: true, withFileTypes: true})
-    .filter(e => e.isFile() && e.name.endsWith('.ts'))
-    .map(e => path.join(e.parentPath, e.name))
+  const entryPoints: Record<string, string> = {...PLUGIN_ENTRIES}
+  for (const e of readdirSync(path.join(ROOT, 'src', 'commands'), {recursive: true, withFileTypes: true})) {
+    if (!e.isFile() || !e.name.endsWith('.ts')) continue
+    const file = path.join(e.parentPath, e.name)
+    entryPoints[path.relative(path.join(ROOT, 'src'), file).replace(/\.ts$/, '')] = file
+  }
   await build({
     alias: {undici: path.join(ROOT, 'scripts', 'undici-unused.js')},
     // CommonJS dependencies inside an ES module bundle still call require().
@@ -33,13 +117,15 @@ export async function buildDist(): Promise<void> {
     bundle: true,
     chunkNames: 'chunks/[name]-[hash]',
     entryPoints,
-    external: ['@oclif/core'],
+    // oclif reads tsconfig.json with TypeScript only in development (NODE_ENV=development or test),
+    // from wherever TypeScript is installed; it is no part of svc.
+    external: ['typescript'],
     format: 'esm',
     legalComments: 'linked',
     logLevel: 'warning',
-    outbase: path.join(ROOT, 'src'),
     outdir: dist,
     platform: 'node',
+    plugins: [builtinsByRequire, clientNodeGenUnused, clientNodeLazyImports],
     splitting: true,
     target: 'node22.19',
   })

@@ -1,7 +1,9 @@
 // Starting a forwarder process, waiting until it listens, reading its peak memory, stopping it.
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
 export interface Started {
   child: ChildProcess
@@ -69,15 +71,39 @@ function stop(child: ChildProcess): Promise<void> {
   })
 }
 
-/** Runs a command to completion and returns its wall time in milliseconds and exit code. */
-export function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{code: number | null; ms: number; stdout: string}> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint()
-    const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    child.stdout.setEncoding('utf8').on('data', d => (stdout += d))
-    child.stderr.resume()
-    child.on('error', reject)
-    child.on('exit', code => resolve({code, ms: Number(process.hrtime.bigint() - started) / 1e6, stdout}))
-  })
+/** GNU time, which reports a finished process's peak resident set size (Node cannot read a child's). */
+const GNU_TIME = ['/usr/bin/time', '/usr/local/bin/time'].find(f => existsSync(f))
+
+export interface Timed {
+  code: number | null
+  ms: number
+  /** Peak resident set size in bytes, or NaN when GNU time is not installed. */
+  peakRss: number
+  stdout: string
+}
+
+/**
+ * Runs a command to completion and returns its wall time in milliseconds, exit code and peak RSS.
+ * The peak RSS comes from GNU time (`-f %M`), which runs the command as its child; the wall time
+ * then includes time's own fork and exec, the same small cost for every command compared.
+ */
+export async function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
+  const dir = GNU_TIME ? mkdtempSync(path.join(os.tmpdir(), 'svc-bench-time-')) : undefined
+  const rssFile = dir ? path.join(dir, 'rss') : undefined
+  try {
+    const run = await new Promise<Omit<Timed, 'peakRss'>>((resolve, reject) => {
+      const started = process.hrtime.bigint()
+      const [file, argv] = GNU_TIME ? [GNU_TIME, ['-f', '%M', '-o', rssFile!, '--', command, ...args]] : [command, args]
+      const child = spawn(file, argv, {env, stdio: ['ignore', 'pipe', 'pipe']})
+      let stdout = ''
+      child.stdout.setEncoding('utf8').on('data', d => (stdout += d))
+      child.stderr.resume()
+      child.on('error', reject)
+      child.on('exit', code => resolve({code, ms: Number(process.hrtime.bigint() - started) / 1e6, stdout}))
+    })
+    const kib = rssFile ? Number(/(\d+)\s*$/.exec(readFileSync(rssFile, 'utf8'))?.[1]) : Number.NaN
+    return {...run, peakRss: kib * 1024}
+  } finally {
+    if (dir) rmSync(dir, {force: true, recursive: true})
+  }
 }

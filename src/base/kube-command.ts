@@ -13,6 +13,7 @@ import {parseDryRun} from '../flags/mutation.ts'
 import {KubeClient} from '../kube/client.ts'
 import {type Environment, resolveKubeConfig, type ResolvedConfig} from '../kube/config.ts'
 import {renderError} from '../kube/errors.ts'
+import {impersonationFromFiles, resolveImpersonation} from '../kube/impersonation.ts'
 import type {DryRun} from '../kube/service-ops.ts'
 import {colorEnabled, makeChalk} from '../printers/color.ts'
 import {klogWarning} from '../printers/klog.ts'
@@ -54,7 +55,14 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
         {context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace},
         this.environment,
       )
+      const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
+      const impersonation = resolveImpersonation(
+        impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
+        {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
+        userName,
+      )
       const client = new KubeClient(config.kubeConfig, {
+        impersonation,
         log: line => this.stderr(line),
         timeoutMs: this.flags['request-timeout'],
         verbosity: this.flags.verbose,

@@ -5,8 +5,11 @@ import {outputFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
-import {portForward, processSignals} from '../portforward/run.ts'
+import {SpdyConnector} from '../portforward/multiplex.ts'
+import {portForward, processSignals, type TransportControl} from '../portforward/run.ts'
+import type {OpenTunnelFn} from '../portforward/session.ts'
 import {openTunnel} from '../portforward/tunnel.ts'
+import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 
 export default class PortForward extends KubeCommand<typeof PortForward> {
   static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
@@ -38,6 +41,11 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
     })(),
     quiet: Flags.boolean({description: 'Print only errors.'}),
+    transport: Flags.custom<TransportMode>({
+      default: async () => 'websocket' as TransportMode,
+      description: 'How connections reach the pod: tunnel (one WebSocket to the pod carrying SPDY/3.1 streams for every connection, as kubectl 1.31+), spdy (SPDY/3.1 over a POST upgrade, kubectl\'s fallback), websocket (a v4 WebSocket per connection), or auto (tunnel, falling back to spdy when the tunnel upgrade is refused).',
+      options: [...TRANSPORTS],
+    })(),
   }
 
   static strict = false
@@ -53,6 +61,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
     const {client, namespace} = this.kube
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
+    const {open, transport} = this.transport(client)
     process.exitCode = await portForward({
       addresses: this.flags.address,
       client,
@@ -63,13 +72,33 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       mode,
       namespace,
       onePod: this.flags['one-pod'],
-      openTunnel: ({signal, ...target}) => openTunnel(client, {...target, signal}),
+      openTunnel: open,
       podRunningTimeoutMs: this.flags['pod-running-timeout'],
       portArgs: ports,
       signals: processSignals,
       sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
       statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
       target,
+      transport,
     })
+  }
+
+  /** The --transport's tunnel opener and its controls. */
+  private transport(client: typeof this.kube.client): {open: OpenTunnelFn; transport: TransportControl} {
+    const mode = this.flags.transport
+    if (mode === 'websocket') {
+      return {open: ({signal, ...target}) => openTunnel(client, {...target, signal}), transport: {name: () => 'websocket'}}
+    }
+    const log = this.flags.verbose >= 4 ? (line: string) => this.stderr(line) : undefined
+    const connector = new SpdyConnector(client, {log, mode})
+    return {
+      open: target => connector.open(target),
+      transport: {
+        close: () => connector.close(),
+        name: () => connector.transport ?? mode,
+        podGone: pod => connector.podGone(pod),
+        warm: (namespace, pod, signal) => connector.warm(namespace, pod, signal),
+      },
+    }
   }
 }

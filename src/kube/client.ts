@@ -1,6 +1,7 @@
-// The one HTTP client svc uses to talk to the API server. Credentials, TLS and proxies come from
-// @kubernetes/client-node (KubeConfig.applyToHTTPSOptions); this file only sends requests, reads
-// bodies as bytes, applies the timeout, logs under -v and maps failures to ApiError/ConnectionError.
+// The one HTTP client svc uses to talk to the API server. Credentials and TLS come from
+// @kubernetes/client-node (KubeConfig.applyToHTTPSOptions), proxies from proxy.ts and impersonation
+// from impersonation.ts; this file sends requests, reads bodies as bytes, applies the timeout, logs
+// under -v and maps failures to ApiError/ConnectionError.
 
 import http from 'node:http'
 import {createHash} from 'node:crypto'
@@ -10,6 +11,8 @@ import tls from 'node:tls'
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
+import {type Impersonation, impersonationHeaders} from './impersonation.ts'
+import {proxyAgent, proxyFor, type ProxyEnvironment} from './proxy.ts'
 
 export interface RequestOptions {
   accept?: string
@@ -39,6 +42,10 @@ export interface ClientOptions {
    *  10s in kubectl), whatever --request-timeout says; a server that accepts TCP and never answers
    *  must not hang svc. Default 10000. */
   handshakeTimeoutMs?: number
+  /** The environment the proxy settings are read from (HTTPS_PROXY, NO_PROXY, ...); default process.env. */
+  env?: ProxyEnvironment
+  /** Who to act as (--as and the kubeconfig's as-* fields); replaces client-node's Impersonate-User. */
+  impersonation?: Impersonation
   /** Where -v logs go; nothing is logged when absent. */
   log?: (line: string) => void
   /** --request-timeout in milliseconds; 0 means no timeout. */
@@ -53,6 +60,7 @@ export class KubeClient {
   readonly kubeConfig: KubeConfig
   private readonly options: ClientOptions
   private secureContext: {key: string; context: tls.SecureContext} | undefined
+  private proxyAgentCache: {agent: http.Agent; key: string} | undefined
 
   constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
     this.kubeConfig = kubeConfig
@@ -118,7 +126,28 @@ export class KubeClient {
       }
       throw error
     }
+    // Proxies are chosen as client-go does (src/kube/proxy.ts); client-node's own proxy-url agents are not used.
+    const server = new URL(this.server)
+    const proxyUrl = this.kubeConfig.getCurrentCluster()?.proxyUrl
+    const proxy = proxyFor(server, proxyUrl, this.options.env ?? process.env)
+    if (proxyUrl && !proxy) throw new CliError(`the kubeconfig cluster's proxy-url ${JSON.stringify(proxyUrl)} is not a URL: use http://, https:// or socks5://HOST:PORT`)
+    if (proxy) options.agent = this.proxyAgent(proxy, server.protocol === 'https:')
+    if (this.options.impersonation) {
+      const headers = options.headers as Record<string, string | string[]>
+      delete headers['Impersonate-User']
+      Object.assign(headers, impersonationHeaders(this.options.impersonation))
+    }
     return options
+  }
+
+  /** One keep-alive agent per proxy, reused by every request and upgrade of this client. */
+  private proxyAgent(proxy: URL, secure: boolean): http.Agent {
+    const key = `${secure}:${proxy.href}`
+    if (this.proxyAgentCache?.key !== key) {
+      this.proxyAgentCache?.agent.destroy()
+      this.proxyAgentCache = {agent: proxyAgent(proxy, secure, this.options.handshakeTimeoutMs ?? 10_000), key}
+    }
+    return this.proxyAgentCache.agent
   }
 
   /** Sends one request and parses a JSON answer. Non-2xx answers throw ApiError with the server's Status. */

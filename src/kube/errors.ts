@@ -109,6 +109,25 @@ export function statusFromBody(code: number, body: unknown): Status {
   return {code, kind: 'Status', message: genericMessage(code, ''), reason: reasonForCode(code), status: 'Failure'}
 }
 
+/**
+ * The Status of a 403 answer to a pods/portforward upgrade, its message naming the verbs the API
+ * server wanted. Since Kubernetes 1.35 (feature gate AuthorizePodWebsocketUpgradeCreatePermission) a
+ * WebSocket upgrade is a GET that needs `get` (checked first, with RBAC's usual message) AND
+ * `create` (checked again by PortForwardREST.Connect, whose refusal carries no reason: `pods "NAME"
+ * is forbidden: `); SPDY over POST needs `create` only. Other answers come back unchanged.
+ */
+export function portForwardUpgradeStatus(status: Status, method: 'GET' | 'POST'): Status {
+  const message = status.message ?? ''
+  const refusedVerb = /cannot (\w+) resource "pods\/portforward"/.exec(message)?.[1]
+  const connectCheck = method === 'GET' && /^pods "[^"]*" is forbidden: $/.test(message)
+  if (status.code !== 403 || (!refusedVerb && !connectCheck)) return status
+  const wanted = method === 'GET'
+    ? 'a port-forward over WebSocket needs both the get and the create verb on pods/portforward since Kubernetes 1.35'
+    : 'a port-forward over SPDY needs the create verb on pods/portforward'
+  const text = connectCheck ? `${message}the create verb on pods/portforward was refused (${wanted})` : `${message} (${wanted})`
+  return {...status, message: text}
+}
+
 // apimachinery's NewGenericServerResponse: the reason and message a client gives a bare HTTP code.
 function reasonForCode(code: number): string {
   switch (code) {

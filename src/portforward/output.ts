@@ -19,6 +19,8 @@ export interface ReadyEvent {
   pods: string[]
   ports: {localPort: number; remotePort: number}[]
   target: string
+  /** The transport new connections use: tunnel, spdy or websocket (`auto` while it is not settled yet). */
+  transport?: string
 }
 
 export interface ConnectionOpenedEvent {

@@ -42,8 +42,21 @@ export interface PortForwardRequest {
   /** Draw the live status line on stderr. */
   statusLine: boolean
   target: string
+  transport?: TransportControl
   /** Watch retry backoff (tests shorten it). */
   watchBackoff?: {initialMs?: number; maxMs?: number}
+}
+
+/** What the port-forward needs of its transport beyond opening tunnels (multiplex.ts's SpdyConnector for the SPDY ones). */
+export interface TransportControl {
+  /** The transport's name, for the ready event: tunnel, spdy or websocket. */
+  name(): string
+  /** Prepares the way to a pod before the listeners open (dials its session); never throws. */
+  warm?(namespace: string, pod: string, signal: AbortSignal): Promise<void>
+  /** The pod went away for good: release what is kept for it. */
+  podGone?(pod: string): void
+  /** The port-forward ends: release everything. */
+  close?(): void
 }
 
 /** How long a command that ignores the signal we passed on may take before it is killed. */
@@ -85,12 +98,21 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
     const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine})
     const hooks: TrackerHooks = {
       fatal: error => session?.fatal(error),
-      podGone: pod => session?.podGone(pod),
+      podGone: pod => {
+        session?.podGone(pod)
+        request.transport?.podGone?.(pod)
+      },
       retry: (error, delayMs) => request.log?.(`watch failed, retrying in ${delayMs}ms: ${(error as Error).message}`),
       targetChanged: pods => session?.targetChanged(pods),
     }
     const tracker = makeTracker(resolved, request, hooks, stop.signal)
     await tracker.start()
+    // kubectl dials before it listens; svc does the same for the first pod, so that the ready
+    // event names the transport in use and the first connection does not pay for the upgrade.
+    const firstPod = tracker.pods[0]
+    if (firstPod && request.transport?.warm) await request.transport.warm(request.namespace, firstPod, stop.signal)
+    if (interrupted) return 0
+    const transport = request.transport
     session = new Session({
       addresses,
       forward: request.forward,
@@ -100,6 +122,7 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
       reporter,
       target: request.target,
       tracker,
+      ...(transport ? {transport: () => transport.name()} : {}),
     })
     const bound = await session.start()
 
@@ -145,6 +168,7 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
     unsubscribe()
     stop.abort()
     await session?.close()
+    request.transport?.close?.()
   }
 }
 

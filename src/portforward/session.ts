@@ -36,6 +36,8 @@ export interface SessionOptions {
   statusIntervalMs?: number
   /** `svc/web`, for the ready event. */
   target: string
+  /** The transport's name for the ready event, asked when it is emitted. */
+  transport?: () => string
   tracker: Tracker
 }
 
@@ -103,6 +105,7 @@ export class Session {
       pods: [...this.options.tracker.pods],
       ports: result.ports.filter((_, i) => bound.has(i)).map(p => ({localPort: p.local, remotePort: p.remote})),
       target: this.options.target,
+      ...(this.options.transport ? {transport: this.options.transport()} : {}),
     })
     this.refreshStatus()
     return result

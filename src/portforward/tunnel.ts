@@ -11,7 +11,7 @@ import WebSocket from 'ws'
 
 import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
-import {ApiError, statusFromBody} from '../kube/errors.ts'
+import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {
   decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
 } from './frames.ts'
@@ -87,7 +87,7 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
         size += chunk.length
       })
       const done = () => {
-        fail(new ApiError(code, statusFromBody(code, Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES))))
+        fail(new ApiError(code, portForwardUpgradeStatus(statusFromBody(code, Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES)), 'GET')))
         req.destroy()
       }
       res.once('end', done)

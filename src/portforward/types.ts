@@ -1,6 +1,7 @@
-// The transport's public surface for the port-forward command: one tunnel = one WebSocket to
-// pods/NAME/portforward carrying one TCP connection to one pod port (the v4 channel protocol).
-// Implementation: tunnel.ts (openTunnel, Tunnel) and forward.ts (forwardConnection).
+// The transport's public surface for the port-forward command: one tunnel = one forwarded TCP
+// connection to one pod port, either its own WebSocket to pods/NAME/portforward (the v4 channel
+// protocol: tunnel.ts) or a stream pair on a shared SPDY/3.1 session (multiplex.ts).
+// forward.ts (forwardConnection) copies a local socket through either.
 // Design notes: docs/pf-transport.md.
 
 import type {Duplex} from 'node:stream'
@@ -56,8 +57,11 @@ export interface Tunnel extends Duplex {
   readonly namespace: string
   readonly pod: string
   readonly port: number
-  /** The negotiated subprotocol. */
-  readonly protocol: V4Protocol
+  /**
+   * The negotiated protocol: a v4 subprotocol for the WebSocket transport,
+   * `SPDY/3.1+portforward.k8s.io` (tunnel) or `portforward.k8s.io` (plain SPDY) for a SPDY session.
+   */
+  readonly protocol: string
   /** Payload bytes received from the pod so far (port prefixes not counted). */
   readonly bytesIn: number
   /** Payload bytes sent towards the pod so far (accepted by the WebSocket). */
@@ -71,6 +75,10 @@ export interface Tunnel extends Duplex {
    */
   readonly done: Promise<Error | undefined>
 }
+
+/** `--transport`: auto (tunnel, falling back to spdy), tunnel, spdy, or websocket (v4, one per connection). */
+export const TRANSPORTS = ['auto', 'tunnel', 'spdy', 'websocket'] as const
+export type TransportMode = (typeof TRANSPORTS)[number]
 
 /** Opens a tunnel; the shape of openTunnel bound to a client, as forwardConnection takes it. */
 export type TunnelOpener = (signal: AbortSignal) => Promise<Tunnel>

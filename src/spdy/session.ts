@@ -184,6 +184,7 @@ interface OutItem {
 
 /**
  * Events: 'stream' (stream: SpdyStream) for each valid incoming SYN_STREAM (reply or reset it);
+ * 'held' when a full stream buffer makes the session stop reading, 'released' when it reads again;
  * 'ping' (id) for each echoed or answered ping; 'goaway' (lastGoodStreamId, status);
  * 'error' (err) for protocol violations; 'close' once the transport is gone.
  */
@@ -200,6 +201,7 @@ export class SpdySession extends EventEmitter {
   private readonly out: OutItem[] = []
   private writing = false
   private readonly held = new Set<SpdyStream>()
+  private heldSinceMs: number | undefined
   private nextStreamId: number
   private nextPingId: number
   private lastPeerStreamId = 0
@@ -386,13 +388,29 @@ export class SpdySession extends EventEmitter {
 
   /** @internal a stream's buffer is full: stop reading the transport until it drains. */
   holdReading(stream: SpdyStream): void {
+    const first = this.held.size === 0
+    if (first) this.heldSinceMs = performance.now()
     this.held.add(stream)
     this.transport.pause()
+    if (first) this.emit('held')
   }
 
   /** @internal */
   releaseReading(stream: SpdyStream): void {
-    if (this.held.delete(stream) && this.held.size === 0 && !this.closed) this.transport.resume()
+    if (this.held.delete(stream) && this.held.size === 0) {
+      this.heldSinceMs = undefined
+      if (!this.closed) this.transport.resume()
+      this.emit('released')
+    }
+  }
+
+  /**
+   * Since when (performance.now()) reading is held because a stream's buffer is full, or undefined
+   * while every stream takes what arrives. Without flow control a held session holds all its
+   * streams: a session held for long has a reader that stopped.
+   */
+  get heldSince(): number | undefined {
+    return this.heldSinceMs
   }
 
   /** @internal */

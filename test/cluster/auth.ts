@@ -1,13 +1,35 @@
-/** Authentication (client certificate or bearer token) and the tiny authorizer of the local cluster. */
+/**
+ * Authentication (client certificate or bearer token), impersonation and the small RBAC authorizer of
+ * the local cluster.
+ *
+ * Users (docs/local-cluster.md lists them with their roles; `RBAC_OBJECTS` below is the same policy as
+ * RBAC objects, for a real API server):
+ * - `token` and the client certificate (O=system:masters): everything.
+ * - `readonly`: get, list and watch on every resource and subresource.
+ * - `create-only` and `get-only`: the role a team typically grants for port-forwarding: read pods,
+ *   services, endpoints, EndpointSlices and the workloads that own pods, plus ONE verb on
+ *   pods/portforward: `create` (what SPDY over POST needs) or `get` (what a WebSocket GET needed
+ *   before 1.35).
+ */
 import {randomBytes} from 'node:crypto'
 import type {IncomingMessage} from 'node:http'
 import type {TLSSocket} from 'node:tls'
 
+import {forbidden, type Status} from './status.ts'
+
+/** One rbac/v1 PolicyRule (apiGroups, resources incl. `resource/subresource`, verbs; `*` matches all). */
+export interface PolicyRule {
+  apiGroups: string[]
+  resources: string[]
+  verbs: string[]
+}
+
 export interface Identity {
   user: string
   groups: string[]
-  /** may only get, list and watch */
-  readonly: boolean
+  /** user.Info's Extra, set by impersonation */
+  extra?: Record<string, string[]>
+  uid?: string
 }
 
 export interface Credentials {
@@ -15,11 +37,44 @@ export interface Credentials {
   token: string
   /** bearer token of the `readonly` user */
   readonlyToken: string
+  /** bearer token of the `create-only` user */
+  createOnlyToken: string
+  /** bearer token of the `get-only` user */
+  getOnlyToken: string
 }
 
 export function createCredentials(): Credentials {
-  return {token: `svc-${randomBytes(24).toString('hex')}`, readonlyToken: `ro-${randomBytes(24).toString('hex')}`}
+  const token = (prefix: string): string => `${prefix}-${randomBytes(24).toString('hex')}`
+  return {token: token('svc'), readonlyToken: token('ro'), createOnlyToken: token('pfc'), getOnlyToken: token('pfg')}
 }
+
+const READ = ['get', 'list', 'watch']
+
+/** What the port-forward users may read: the objects svc and kubectl resolve a target through. */
+const PORT_FORWARD_READS: PolicyRule[] = [
+  {apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'replicationcontrollers'], verbs: READ},
+  {apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ},
+  {apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: READ},
+]
+
+/** The rules of each user that is not in system:masters, by user name (impersonated names too). */
+export const USER_RULES: Readonly<Record<string, PolicyRule[]>> = {
+  readonly: [{apiGroups: ['*'], resources: ['*'], verbs: READ}],
+  'create-only': [...PORT_FORWARD_READS, {apiGroups: [''], resources: ['pods/portforward'], verbs: ['create']}],
+  'get-only': [...PORT_FORWARD_READS, {apiGroups: [''], resources: ['pods/portforward'], verbs: ['get']}],
+}
+
+/** The same policy as ClusterRoles and ClusterRoleBindings (for a real API server's users). */
+export const RBAC_OBJECTS = Object.entries(USER_RULES).flatMap(([user, rules]) => [
+  {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: {name: `svc-test:${user}`}, rules},
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: {name: `svc-test:${user}`},
+    roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `svc-test:${user}`},
+    subjects: [{apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user}],
+  },
+])
 
 /** Paths the real API server lets system:unauthenticated read (system:public-info-viewer). */
 const PUBLIC_PATHS = new Set(['/version', '/version/', '/healthz', '/livez', '/readyz'])
@@ -33,9 +88,10 @@ export function authenticate(req: IncomingMessage, creds: Credentials, path: str
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
     if (!m) return undefined
-    if (m[1] === creds.token) return {user: 'token', groups: ['system:masters', 'system:authenticated'], readonly: false}
-    if (m[1] === creds.readonlyToken) return {user: 'readonly', groups: ['system:authenticated'], readonly: true}
-    return undefined
+    if (m[1] === creds.token) return {user: 'token', groups: ['system:masters', 'system:authenticated']}
+    const byToken: Record<string, string> = {[creds.readonlyToken]: 'readonly', [creds.createOnlyToken]: 'create-only', [creds.getOnlyToken]: 'get-only'}
+    const user = byToken[m[1]]
+    return user ? {user, groups: ['system:authenticated']} : undefined
   }
   const socket = req.socket as TLSSocket
   if (typeof socket.getPeerCertificate === 'function' && socket.authorized) {
@@ -44,15 +100,111 @@ export function authenticate(req: IncomingMessage, creds: Credentials, path: str
     if (cn) {
       const org = cert.subject.O
       const orgs = Array.isArray(org) ? org : org ? [org] : []
-      return {user: String(cn), groups: [...orgs, 'system:authenticated'], readonly: false}
+      return {user: String(cn), groups: [...orgs, 'system:authenticated']}
     }
   }
   if (PUBLIC_PATHS.has(path)) return 'anonymous'
   return undefined
 }
 
-const READ_VERBS = new Set(['get', 'list', 'watch'])
+export interface AuthzAttributes {
+  verb: string
+  /** the API group ('' for core) */
+  group: string
+  resource: string
+  subresource?: string
+}
 
-export function authorize(identity: Identity, verb: string): boolean {
-  return !identity.readonly || READ_VERBS.has(verb)
+/**
+ * The RBAC decision (plugin/pkg/auth/authorizer/rbac/rbac.go RBACAuthorizer.Authorize with
+ * rbac/v1 helpers VerbMatches, APIGroupMatches, ResourceMatches): system:masters may do anything
+ * (the privileged-group authorizer); anyone else needs a rule that matches the verb, the group and
+ * the resource (`pods`, `pods/portforward`, `*`, or `*\/portforward`).
+ */
+export function authorize(identity: Identity, a: AuthzAttributes): boolean {
+  if (identity.groups.includes('system:masters')) return true
+  const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
+  return (USER_RULES[identity.user] ?? []).some(rule =>
+    (rule.verbs.includes('*') || rule.verbs.includes(a.verb)) &&
+    (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.group)) &&
+    rule.resources.some(r => r === '*' || r === combined || (a.subresource !== undefined && r === `*/${a.subresource}`)),
+  )
+}
+
+/** kubernetes.io/serviceaccount SplitUsername: system:serviceaccount:NS:NAME. */
+function splitServiceAccount(user: string): {name: string; namespace: string} | undefined {
+  const parts = user.split(':')
+  if (parts.length !== 4 || parts[0] !== 'system' || parts[1] !== 'serviceaccount' || !parts[2] || !parts[3]) return undefined
+  return {namespace: parts[2], name: parts[3]}
+}
+
+interface ImpersonationRequest {
+  /** what to authorize: verb `impersonate` on this resource */
+  resource: string
+  subresource?: string
+  namespace?: string
+  name: string
+  /** Go's %v of the ObjectReference in the "without impersonating a user" error */
+  describe: string
+}
+
+/** The outcome of the impersonation filter: the identity to act as, a 403 Status, or a plain-text 500. */
+export type Impersonation = {identity: Identity} | {forbidden: Status} | {internalError: string}
+
+/**
+ * The API server's impersonation filter (k8s.io/apiserver pkg/endpoints/filters/impersonation.go
+ * WithImpersonation and buildImpersonationRequests): Impersonate-User (a service account name is
+ * checked as serviceaccounts), each Impersonate-Group, each value of each Impersonate-Extra-KEY (KEY
+ * lower-cased and %-unescaped, checked as userextras/KEY) and Impersonate-Uid, each authorized in that
+ * order with verb `impersonate` for the requesting user; the first refusal is a 403 in the
+ * responsewriters.Forbidden form. Groups, extras or a UID without a user are a 500. The new user gets
+ * system:authenticated unless system:authenticated or system:unauthenticated was asked for.
+ */
+export function impersonate(identity: Identity, headers: NodeJS.Dict<string[]>, requestURI: string): Impersonation {
+  // headersDistinct: repeated headers stay apart, as in Go's http.Header.
+  const user = headers['impersonate-user']?.[0] ?? ''
+  const groups = headers['impersonate-group'] ?? []
+  const uid = headers['impersonate-uid']?.[0] ?? ''
+  const extras: Array<[string, string]> = []
+  for (const [name, values] of Object.entries(headers)) {
+    if (!name.startsWith('impersonate-extra-')) continue
+    const key = unescapeExtraKey(name.slice('impersonate-extra-'.length).toLowerCase())
+    for (const v of values ?? []) extras.push([key, v])
+  }
+  if (!user && groups.length === 0 && extras.length === 0 && !uid) return {identity}
+
+  const requests: ImpersonationRequest[] = []
+  const sa = user ? splitServiceAccount(user) : undefined
+  if (sa) requests.push({resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name, describe: `{ServiceAccount ${sa.namespace} ${sa.name}    }`})
+  else if (user) requests.push({resource: 'users', name: user, describe: `{User  ${user}    }`})
+  for (const g of groups) requests.push({resource: 'groups', name: g, describe: `{Group  ${g}    }`})
+  for (const [key, value] of extras) requests.push({resource: 'authentication.k8s.io/userextras', subresource: key, name: value, describe: `{UserExtra  ${value}  authentication.k8s.io/v1  ${key}}`})
+  if (uid) requests.push({resource: 'authentication.k8s.io/uids', name: uid, describe: `{UID  ${uid}  authentication.k8s.io/v1  }`})
+  if (!user) {
+    // responsewriters.InternalError: a plain-text 500.
+    return {internalError: `Internal Server Error: ${JSON.stringify(requestURI)}: requested [${requests.map(r => r.describe).join(' ')}] without impersonating a user\n`}
+  }
+  for (const r of requests) {
+    const group = r.resource.includes('/') ? r.resource.slice(0, r.resource.indexOf('/')) : ''
+    const resource = r.resource.slice(r.resource.indexOf('/') + 1)
+    if (!authorize(identity, {verb: 'impersonate', group, resource, subresource: r.subresource})) {
+      return {forbidden: forbidden({user: identity.user, verb: 'impersonate', resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name})}
+    }
+  }
+  const newGroups = sa && groups.length === 0
+    ? ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`]
+    : [...groups]
+  if (!newGroups.includes('system:authenticated') && !newGroups.includes('system:unauthenticated')) newGroups.push('system:authenticated')
+  const extra: Record<string, string[]> = {}
+  for (const [key, value] of extras) (extra[key] ??= []).push(value)
+  return {identity: {user, groups: newGroups, extra, ...(uid ? {uid} : {})}}
+}
+
+/** impersonation.go unescapeExtraKey: %XX escapes in the header name; a bad escape keeps the text. */
+function unescapeExtraKey(key: string): string {
+  try {
+    return decodeURIComponent(key)
+  } catch {
+    return key
+  }
 }

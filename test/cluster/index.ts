@@ -28,7 +28,8 @@ export interface StartOptions {
   simulate?: boolean
 }
 
-export type KubeUser = 'token' | 'cert' | 'readonly'
+/** Users of the kubeconfig (test/cluster/auth.ts says what each may do). */
+export type KubeUser = 'token' | 'cert' | 'readonly' | 'create-only' | 'get-only'
 
 export interface LocalCluster {
   readonly url: string
@@ -134,11 +135,15 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
           {name: 'token', user: {token: creds.token}},
           {name: 'cert', user: {'client-certificate-data': Buffer.from(pki.admin.certPem).toString('base64'), 'client-key-data': Buffer.from(pki.admin.keyPem).toString('base64')}},
           {name: 'readonly', user: {token: creds.readonlyToken}},
+          {name: 'create-only', user: {token: creds.createOnlyToken}},
+          {name: 'get-only', user: {token: creds.getOnlyToken}},
         ],
         contexts: [
           {name: 'local', context: {cluster: 'local', user: 'token', namespace: 'default'}},
           {name: 'local-cert', context: {cluster: 'local', user: 'cert', namespace: 'default'}},
           {name: 'local-readonly', context: {cluster: 'local', user: 'readonly', namespace: 'default'}},
+          {name: 'local-create-only', context: {cluster: 'local', user: 'create-only', namespace: 'default'}},
+          {name: 'local-get-only', context: {cluster: 'local', user: 'get-only', namespace: 'default'}},
         ],
         'current-context': context,
         preferences: {},

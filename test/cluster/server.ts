@@ -6,7 +6,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import {authenticate, authorize, type Credentials, type Identity} from './auth.ts'
+import {authenticate, authorize, impersonate, type Credentials, type Identity} from './auth.ts'
 import type {ClusterPKI} from './certs.ts'
 import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, version} from './discovery.ts'
 import {negotiate, send, sendStatus} from './http.ts'
@@ -17,7 +17,7 @@ import * as rest from './rest/index.ts'
 import {
   HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
 } from './status.ts'
-import type {Store} from './store.ts'
+import {groupOf, pluralOf, type Store} from './store.ts'
 import {openapiV3ForPath, openapiV3Root} from './openapi.ts'
 import {tableEvent, tableFor, wantsTable} from './tables.ts'
 import {serveWatch} from './watch.ts'
@@ -158,17 +158,22 @@ export class ApiServer {
     if (path === '/version' || path === '/version/') return send(res, latency, 200, version())
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return send(res, latency, 200, 'ok', {contentType: 'text/plain; charset=utf-8', headers: {'X-Content-Type-Options': 'nosniff'}})
     if (who === 'anonymous') return sendStatus(res, latency, unauthorized())
-    const identity: Identity = who
+    const acting = impersonate(who, req.headersDistinct, req.url ?? '/')
+    if ('forbidden' in acting) return sendStatus(res, latency, acting.forbidden)
+    if ('internalError' in acting) return send(res, latency, 500, acting.internalError, {contentType: 'text/plain; charset=utf-8', headers: {'X-Content-Type-Options': 'nosniff'}})
+    const identity: Identity = acting.identity
     const info = parseResourcePath(path)
     if (!info) return this.#nonResource(req, res, path)
     const verb = verbOf(req.method ?? 'GET', info, url.searchParams)
-    if (verb && !authorize(identity, verb)) {
+    if (verb) {
       const resource = info.def?.resource ?? (info.unknown!.group ? `${info.unknown!.group}/${info.unknown!.resource}` : info.unknown!.resource)
-      return sendStatus(res, latency, forbidden({user: identity.user, verb, resource, subresource: info.subresource, namespace: info.namespace, name: info.name}))
+      if (!authorize(identity, {verb, group: groupOf(resource), resource: pluralOf(resource), subresource: info.subresource})) {
+        return sendStatus(res, latency, forbidden({user: identity.user, verb, resource, subresource: info.subresource, namespace: info.namespace, name: info.name}))
+      }
     }
     if (!info.def) return sendStatus(res, latency, pathNotFound())
     if (!verb) return sendStatus(res, latency, methodNotAllowed())
-    if (info.subresource === 'portforward' && info.def.resource === 'pods') return this.#portForwardPlain(req, res, info)
+    if (info.subresource === 'portforward' && info.def.resource === 'pods') return this.#portForwardPlain(req, res, info, identity, verb)
     if (info.subresource && !info.def.subresources[info.subresource]) return sendStatus(res, latency, pathNotFound())
     if (info.subresource && !['get', 'update', 'patch'].includes(verb)) return sendStatus(res, latency, methodNotAllowed())
     if (!info.def.verbs.includes(verb) && verb !== 'get') return sendStatus(res, latency, methodNotAllowed())
@@ -272,10 +277,12 @@ export class ApiServer {
   }
 
   /** A non-upgrade request to pods/NAME/portforward: what the real server answers. */
-  async #portForwardPlain(req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<void> {
+  async #portForwardPlain(req: IncomingMessage, res: ServerResponse, info: RequestInfo, identity: Identity, verb: string): Promise<void> {
     const {latency, store} = this.#deps
     if (req.method !== 'GET' && req.method !== 'POST') return sendStatus(res, latency, methodNotAllowed())
     if (!info.namespace) return sendStatus(res, latency, pathNotFound())
+    const refused = connectCreateCheck(identity, verb, info.name!)
+    if (refused) return sendStatus(res, latency, refused)
     const pod = store.get('pods', info.namespace, info.name!)
     if (!pod) return sendStatus(res, latency, notFound('pods', info.name!))
     if (!pod.spec?.nodeName) return sendStatus(res, latency, badRequest(`pod ${info.name} does not have a host assigned`))
@@ -292,13 +299,25 @@ export class ApiServer {
     if (!url) return answer(badRequest(`invalid URI: ${JSON.stringify(req.url ?? '')}`))
     const who = authenticate(req, this.#deps.creds, url.pathname)
     if (who === undefined || who === 'anonymous') return answer(unauthorized())
+    const acting = impersonate(who, req.headersDistinct, req.url ?? '/')
+    if ('forbidden' in acting) return answer(acting.forbidden)
+    if ('internalError' in acting) {
+      void latency.wait().then(() => writeText(socket, 500, 'text/plain; charset=utf-8', acting.internalError))
+      return
+    }
+    const identity = acting.identity
     const info = parseResourcePath(url.pathname)
     const isPortForward = info?.def?.resource === 'pods' && info.subresource === 'portforward' && info.namespace !== undefined && info.name !== undefined
     if (!isPortForward || !info) return answer(pathNotFound())
     if (req.method !== 'GET' && req.method !== 'POST') return answer(methodNotAllowed())
-    if (!authorize(who, 'create')) {
-      return answer(forbidden({user: who.user, verb: 'create', resource: 'pods', subresource: 'portforward', namespace: info.namespace, name: info.name}))
+    // The WithAuthorization filter checks the request's own verb (GET: get, POST: create) ...
+    const verb = req.method === 'POST' ? 'create' : 'get'
+    if (!authorize(identity, {verb, group: '', resource: 'pods', subresource: 'portforward'})) {
+      return answer(forbidden({user: identity.user, verb, resource: 'pods', subresource: 'portforward', namespace: info.namespace, name: info.name}))
     }
+    // ... then PortForwardREST.Connect checks create as well.
+    const refused = connectCreateCheck(identity, verb, info.name!)
+    if (refused) return answer(refused)
     const pod = store.get('pods', info.namespace!, info.name!)
     if (!pod) return answer(notFound('pods', info.name!))
     // PortForwardLocation needs the node the pod runs on
@@ -310,7 +329,7 @@ export class ApiServer {
     }
     this.#streams.add(close)
     socket.on('close', () => this.#streams.delete(close))
-    handler({req, socket, head, namespace: info.namespace!, pod: info.name!, user: who.user})
+    handler({req, socket, head, namespace: info.namespace!, pod: info.name!, user: identity.user})
   }
 
   #effects: rest.DeleteEffects = {
@@ -376,6 +395,27 @@ function requestURL(req: IncomingMessage): URL | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * The second authorization of a pods/portforward request, with the feature gate
+ * AuthorizePodWebsocketUpgradeCreatePermission on (beta and on by default since 1.35):
+ * pkg/registry/core/pod/rest/subresources.go PortForwardREST.Connect calls ensureAuthorizedForVerb
+ * (ctx, r.Authorizer, "create"), which passes when the request's verb already was create (a POST) and
+ * otherwise asks the authorizer again with the verb replaced. A refusal is apierrors.NewForbidden(
+ * {Group: "", Resource: "pods"}, name, errors.New(reason)), and RBAC gives no reason when no rule
+ * matched (rbac.go RBACAuthorizer.Authorize), so the message ends in "is forbidden: ".
+ */
+export function connectCreateCheck(identity: Identity, verb: string, name: string): ReturnType<typeof status> | undefined {
+  if (verb === 'create' || authorize(identity, {verb: 'create', group: '', resource: 'pods', subresource: 'portforward'})) return undefined
+  return status(403, 'Forbidden', `pods "${name}" is forbidden: `, {name, kind: 'pods'})
+}
+
+/** Writes a plain-text answer on a socket that was not upgraded, then closes it (net/http's http.Error). */
+function writeText(socket: Duplex, code: number, contentType: string, body: string): void {
+  if (socket.destroyed) return
+  const reason = {500: 'Internal Server Error'}[code] ?? 'Error'
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: ${contentType}\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
 /** Writes a Status as a raw HTTP/1.1 response on a socket that was not upgraded, then closes it. */

@@ -11,7 +11,7 @@ import path from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
-import {type LocalCluster, startCluster} from '../cluster/index.ts'
+import {type KubeUser, type LocalCluster, startCluster} from '../cluster/index.ts'
 import {BIN, ROOT} from './run-svc.ts'
 
 export interface PfCluster {
@@ -19,7 +19,7 @@ export interface PfCluster {
   /** An admin client for arranging objects. */
   client: KubeClient
   /** A kubeconfig file for svc (`token` user unless asked otherwise). */
-  kubeconfig(user?: 'readonly' | 'token'): string
+  kubeconfig(user?: KubeUser): string
   stop(): Promise<void>
 }
 
@@ -31,7 +31,7 @@ export async function startPfCluster(): Promise<PfCluster> {
   const cluster = await startCluster()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-pf-'))
   const files: Record<string, string> = {}
-  const kubeconfig = (user: 'readonly' | 'token' = 'token') => {
+  const kubeconfig = (user: KubeUser = 'token') => {
     files[user] ??= path.join(dir, `kubeconfig-${user}`)
     cluster.writeKubeconfig(files[user], user)
     return files[user]

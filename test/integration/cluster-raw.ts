@@ -8,6 +8,8 @@ export interface Creds {
   ca: string
   token?: string
   readonlyToken?: string
+  /** the bearer token of every token user of the kubeconfig, by user name */
+  tokens: Record<string, string>
   cert?: string
   key?: string
 }
@@ -21,6 +23,7 @@ export function credsOf(cluster: LocalCluster): Creds {
     ca: b64(doc.clusters[0].cluster['certificate-authority-data']),
     token: users.token.token,
     readonlyToken: users.readonly.token,
+    tokens: Object.fromEntries(Object.entries(users).filter(([, u]: [string, any]) => u.token).map(([name, u]: [string, any]) => [name, u.token])),
     cert: b64(users.cert['client-certificate-data']),
     key: b64(users.cert['client-key-data']),
   }
@@ -37,7 +40,7 @@ export interface RawOptions {
   method?: string
   body?: string | Buffer
   headers?: Record<string, string>
-  /** 'token' (default), 'readonly', 'cert', 'none' or a literal bearer token */
+  /** a token user of the kubeconfig ('token' by default, 'readonly', 'create-only', 'get-only'), 'cert', 'none' or a literal bearer token */
   as?: string
 }
 
@@ -46,8 +49,7 @@ export function request(cluster: LocalCluster, path: string, opts: RawOptions = 
   const headers: Record<string, string> = {...opts.headers}
   const as = opts.as ?? 'token'
   const tls: https.RequestOptions = {ca: creds.ca}
-  if (as === 'token') headers.Authorization = `Bearer ${creds.token}`
-  else if (as === 'readonly') headers.Authorization = `Bearer ${creds.readonlyToken}`
+  if (creds.tokens[as]) headers.Authorization = `Bearer ${creds.tokens[as]}`
   else if (as === 'cert') {
     tls.cert = creds.cert
     tls.key = creds.key

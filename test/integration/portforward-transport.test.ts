@@ -13,7 +13,7 @@ import WebSocket from 'ws'
 import {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
 import {openTunnel, PortForwardError, TunnelLostError} from '../../src/portforward/tunnel.ts'
-import {startCluster, type LocalCluster} from '../cluster/index.ts'
+import {type KubeUser, startCluster, type LocalCluster} from '../cluster/index.ts'
 import {registerPortForwardWs} from '../cluster/portforward-ws.ts'
 import {patternBytes} from '../cluster/sim/containers.ts'
 import {connect, destroyAllClients, echoRandom, listenAndForward, readAtLeast, readToEnd} from '../helpers/forward-listener.ts'
@@ -22,7 +22,7 @@ import {credsOf} from './cluster-raw.ts'
 const ns = 'default'
 const MiB = 1024 * 1024
 
-function clientFor(cluster: LocalCluster, user: 'cert' | 'readonly' | 'token' = 'token'): KubeClient {
+function clientFor(cluster: LocalCluster, user: KubeUser = 'token'): KubeClient {
   const kc = new KubeConfig()
   kc.loadFromString(cluster.kubeconfig(user))
   return new KubeClient(kc)
@@ -201,11 +201,11 @@ describe('port-forward transport through the local cluster', () => {
     assert.equal(Buffer.concat(chunks).toString(), 'web\n')
   })
 
-  it('403 Forbidden for the readonly user', async () => {
+  it('403 Forbidden for the readonly user (get but no create on pods/portforward), naming the verbs wanted', async () => {
     const error = await openTunnel(clientFor(cluster, 'readonly'), {namespace: ns, pod: 'web', port: 80}).catch(e => e)
     assert.ok(error instanceof ApiError)
     assert.equal(error.code, 403)
-    assert.equal(error.message, 'pods "web" is forbidden: User "readonly" cannot create resource "pods/portforward" in API group "" in the namespace "default"')
+    assert.equal(error.message, 'pods "web" is forbidden: the create verb on pods/portforward was refused (a port-forward over WebSocket needs both the get and the create verb on pods/portforward since Kubernetes 1.35)')
   })
 
   it('404 for a pod that does not exist', async () => {

@@ -203,7 +203,8 @@ process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v
       assert.ok(error instanceof ApiError)
       assert.equal(error.code, 403)
       assert.equal(error.reason, 'Forbidden')
-      assert.equal(error.message, 'pods "web" is forbidden: User "readonly" cannot create resource "pods/portforward" in API group "" in the namespace "default"')
+      // svc adds the verbs a WebSocket port-forward needs (src/kube/errors.ts portForwardUpgradeStatus).
+      assert.equal(error.message, 'pods "web" is forbidden: User "readonly" cannot create resource "pods/portforward" in API group "" in the namespace "default" (a port-forward over WebSocket needs both the get and the create verb on pods/portforward since Kubernetes 1.35)')
     })
     it('401 for bad credentials', async () => {
       const error = await openTunnel(server.client('bad'), {namespace: ns, pod: 'web', port: 7}).catch(e => e)

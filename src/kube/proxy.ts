@@ -1,0 +1,359 @@
+// Proxies, as kubectl (client-go) chooses and uses them:
+// - the kubeconfig cluster's `proxy-url` for every connection (client-go rest.Config.Proxy; no
+//   NO_PROXY, no exception for loopback), else
+// - the environment, with the rules of golang.org/x/net/http/httpproxy (net/http ProxyFromEnvironment):
+//   HTTPS_PROXY (or https_proxy) for an https server, HTTP_PROXY (or http_proxy) for an http one (not in
+//   a CGI environment, REQUEST_METHOD set), never for localhost or a loopback IP, and never for a host
+//   NO_PROXY (or no_proxy) matches: `*`, an IP, a CIDR, a domain that also matches its subdomains,
+//   `.domain` or `*.domain` for subdomains only, each optionally with `:port`. A value without a known
+//   scheme means http://.
+// Connections go through the proxy with HTTP CONNECT (http:// and https:// proxies; user:password in the
+// URL is sent as Proxy-Authorization: Basic) or SOCKS5 (socks5:// and socks5h://, the proxy resolves the
+// name; user:password as RFC 1929), then TLS to the API server inside the tunnel, as client-go's
+// transport and its SPDY and WebSocket dialers do.
+
+import {Buffer} from 'node:buffer'
+import http from 'node:http'
+import https from 'node:https'
+import net from 'node:net'
+import type {Duplex} from 'node:stream'
+import tls from 'node:tls'
+import {domainToASCII} from 'node:url'
+
+export type ProxyEnvironment = Record<string, string | undefined>
+
+/** getEnvAny: the first of the names that is set and not empty. */
+function envAny(env: ProxyEnvironment, ...names: string[]): string {
+  for (const name of names) {
+    const value = env[name]
+    if (value) return value
+  }
+  return ''
+}
+
+/** httpproxy parseProxy: a URL with a proxy scheme, else the value read as http://VALUE. */
+export function parseProxy(value: string): URL | undefined {
+  if (!value) return undefined
+  const schemes = ['http:', 'https:', 'socks5:', 'socks5h:']
+  try {
+    const url = new URL(value)
+    if (schemes.includes(url.protocol)) return url
+  } catch {
+    // fall through to the http:// reading
+  }
+  try {
+    return new URL(`http://${value}`)
+  } catch {
+    return undefined
+  }
+}
+
+type Matcher = (host: string, port: string, ip: string | undefined) => boolean
+
+/** NO_PROXY, parsed as httpproxy's config.init does. */
+export class NoProxy {
+  private readonly ipMatchers: Matcher[] = []
+  private readonly domainMatchers: Matcher[] = []
+
+  constructor(value: string) {
+    for (const raw of value.split(',')) {
+      const entry = raw.trim().toLowerCase()
+      if (entry === '') continue
+      if (entry === '*') {
+        this.ipMatchers.splice(0, Infinity, () => true)
+        this.domainMatchers.splice(0, Infinity, () => true)
+        return
+      }
+      const cidr = parseCidr(entry)
+      if (cidr) {
+        this.ipMatchers.push((_host, _port, ip) => ip !== undefined && cidr.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4'))
+        continue
+      }
+      const [spelled, port] = splitHostPort(entry) ?? [entry, '']
+      if (spelled === '' && port !== '') continue
+      let host = spelled
+      if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+      const ip = canonicalIp(host)
+      if (ip) {
+        this.ipMatchers.push((_h, p, target) => target === ip && (port === '' || port === p))
+        continue
+      }
+      if (host === '') continue
+      if (host.startsWith('*.')) host = host.slice(1)
+      const matchHost = !host.startsWith('.')
+      if (matchHost) host = `.${host}`
+      host = domainToASCII(host.slice(1)) ? `.${domainToASCII(host.slice(1))}` : host
+      const suffix = host
+      this.domainMatchers.push((h, p) => (h.endsWith(suffix) || (matchHost && h === suffix.slice(1))) && (port === '' || port === p))
+    }
+  }
+
+  /** httpproxy useProxy: false for localhost, a loopback IP, or a NO_PROXY match. */
+  useProxy(hostname: string, port: string): boolean {
+    let host = hostname.toLowerCase().trim()
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+    if (host === 'localhost') return false
+    const ip = canonicalIp(host)
+    if (ip && isLoopback(ip)) return false
+    if (ip && this.ipMatchers.some(m => m(host, port, ip))) return false
+    const ascii = ip ? host : domainToASCII(host) || host
+    return !this.domainMatchers.some(m => m(ascii, port, ip))
+  }
+}
+
+/** net.SplitHostPort for NO_PROXY entries: `host:port` or `[v6]:port`; undefined when there is no port. */
+function splitHostPort(entry: string): [string, string] | undefined {
+  if (entry.startsWith('[')) {
+    const close = entry.indexOf(']')
+    if (close < 0 || entry[close + 1] !== ':') return undefined
+    return [entry.slice(0, close + 1), entry.slice(close + 2)]
+  }
+  const colon = entry.lastIndexOf(':')
+  if (colon < 0 || entry.indexOf(':') !== colon) return undefined
+  return [entry.slice(0, colon), entry.slice(colon + 1)]
+}
+
+function parseCidr(entry: string): net.BlockList | undefined {
+  const slash = entry.indexOf('/')
+  if (slash < 0) return undefined
+  const address = entry.slice(0, slash)
+  const bits = entry.slice(slash + 1)
+  const family = net.isIP(address)
+  if (!family || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return undefined
+  const list = new net.BlockList()
+  list.addSubnet(address, Number(bits), family === 4 ? 'ipv4' : 'ipv6')
+  return list
+}
+
+/** The address in one spelling (an IPv4-mapped IPv6 address as IPv4, as Go's IP.Equal sees it). */
+function canonicalIp(host: string): string | undefined {
+  if (net.isIPv4(host)) return host
+  if (!net.isIPv6(host)) return undefined
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)
+  return mapped ? mapped[1] : expandIpv6(host)
+}
+
+/** An IPv6 address as eight hexadecimal groups without leading zeros, so that equal addresses compare equal. */
+function expandIpv6(host: string): string {
+  const double = host.includes('::')
+  const [head, tail = ''] = double ? host.split('::') : [host]
+  const groups = (part: string): string[] => part === '' ? [] : part.split(':').flatMap(g => {
+    if (!g.includes('.')) return [g]
+    const [a, b, c, d] = g.split('.').map(Number)
+    return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)]
+  })
+  const left = groups(head)
+  const right = groups(tail)
+  const zeros = double ? Array.from({length: 8 - left.length - right.length}, () => '0') : []
+  return [...left, ...zeros, ...right].map(g => Number.parseInt(g, 16).toString(16)).join(':')
+}
+
+function isLoopback(ip: string): boolean {
+  return net.isIPv4(ip) ? ip.startsWith('127.') : ip === '0:0:0:0:0:0:0:1'
+}
+
+/** The port a URL talks to (canonicalAddr: the scheme's default when the URL has none). */
+function portOf(url: URL): string {
+  return url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? '443' : '80')
+}
+
+/**
+ * The proxy for connections to `server`: the kubeconfig's proxy-url when set, else the environment's
+ * (undefined: connect directly).
+ */
+export function proxyFor(server: URL, proxyUrl: string | undefined, env: ProxyEnvironment): URL | undefined {
+  if (proxyUrl) return parseProxy(proxyUrl)
+  const secure = server.protocol === 'https:' || server.protocol === 'wss:'
+  if (!secure && env.REQUEST_METHOD) return undefined
+  const proxy = parseProxy(secure ? envAny(env, 'HTTPS_PROXY', 'https_proxy') : envAny(env, 'HTTP_PROXY', 'http_proxy'))
+  if (!proxy) return undefined
+  const noProxy = new NoProxy(envAny(env, 'NO_PROXY', 'no_proxy'))
+  return noProxy.useProxy(server.hostname, portOf(server)) ? proxy : undefined
+}
+
+/** A failure to get through the proxy, in Go's words (`proxyconnect tcp: ...`, the CONNECT status text, the SOCKS reply). */
+export class ProxyError extends Error {
+  readonly code = 'PROXY'
+  constructor(message: string) {
+    super(message)
+    this.name = 'ProxyError'
+  }
+}
+
+export interface TunnelOptions {
+  /** Gives up on the proxy connection and its handshake after this long. */
+  timeoutMs: number
+}
+
+/** Opens a TCP stream to host:port through the proxy (CONNECT or SOCKS5). */
+export async function connectThroughProxy(proxy: URL, host: string, port: number, options: TunnelOptions): Promise<net.Socket> {
+  const socks = proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:'
+  const proxyPort = Number(proxy.port) || (socks ? 1080 : proxy.protocol === 'https:' ? 443 : 80)
+  const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '')
+  const socket = await dial(proxy.protocol === 'https:', proxyHost, proxyPort, options.timeoutMs)
+  const timer = setTimeout(() => socket.destroy(new ProxyError(`proxyconnect tcp: ${proxyHost}:${proxyPort}: i/o timeout`)), options.timeoutMs)
+  try {
+    if (socks) await socksConnect(socket, proxy, host, port)
+    else await httpConnect(socket, proxy, host, port)
+    return socket
+  } catch (error) {
+    socket.destroy()
+    throw error
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function dial(secure: boolean, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = secure ? tls.connect({host, port, servername: net.isIP(host) ? undefined : host}) : net.connect({host, port})
+    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), timeoutMs)
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer)
+      socket.removeAllListeners('error')
+      resolve(socket)
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      const why = error.code === 'ECONNREFUSED' ? 'connect: connection refused' : error.code === 'ETIMEDOUT' ? 'i/o timeout' : error.message
+      reject(new ProxyError(`proxyconnect tcp: dial tcp ${host}:${port}: ${why}`))
+    })
+  })
+}
+
+/** Reads from the socket until `done` says how many bytes the answer took; the rest is put back. */
+function readAnswer(socket: net.Socket, done: (data: Buffer) => number | undefined, what: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let data = Buffer.alloc(0)
+    const cleanup = (): void => {
+      socket.off('data', onData)
+      socket.off('error', onError)
+      socket.off('close', onClose)
+    }
+    const onData = (chunk: Buffer): void => {
+      data = Buffer.concat([data, chunk])
+      let used: number | undefined
+      try {
+        used = done(data)
+      } catch (error) {
+        cleanup()
+        reject(error)
+        return
+      }
+      if (used === undefined) {
+        if (data.length > 64 * 1024) onError(new ProxyError(`${what}: answer too long`))
+        return
+      }
+      cleanup()
+      socket.pause()
+      if (used < data.length) socket.unshift(data.subarray(used))
+      resolve(data.subarray(0, used))
+    }
+    const onError = (error: Error): void => {
+      cleanup()
+      reject(error instanceof ProxyError ? error : new ProxyError(`${what}: ${error.message}`))
+    }
+    const onClose = (): void => onError(new ProxyError(`${what}: unexpected EOF`))
+    socket.on('data', onData)
+    socket.once('error', onError)
+    socket.once('close', onClose)
+    socket.resume()
+  })
+}
+
+function credentials(proxy: URL): {password: string; user: string} | undefined {
+  if (!proxy.username && !proxy.password) return undefined
+  return {password: decodeURIComponent(proxy.password), user: decodeURIComponent(proxy.username)}
+}
+
+async function httpConnect(socket: net.Socket, proxy: URL, host: string, port: number): Promise<void> {
+  const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`
+  const auth = credentials(proxy)
+  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`]
+  if (auth) lines.push(`Proxy-Authorization: Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`)
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+  const head = await readAnswer(socket, data => {
+    const end = data.indexOf('\r\n\r\n')
+    return end < 0 ? undefined : end + 4
+  }, 'proxyconnect tcp')
+  const statusLine = head.toString('latin1').split('\r\n')[0]
+  const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine)
+  if (!match) throw new ProxyError(`proxyconnect tcp: malformed HTTP response ${JSON.stringify(statusLine)}`)
+  // net/http Transport.dialConn: anything but 200 is an error carrying the status text.
+  if (match[1] !== '200') throw new ProxyError(match[2] || `${match[1]} ${http.STATUS_CODES[Number(match[1])] ?? ''}`.trim())
+}
+
+const SOCKS_REPLIES: Record<number, string> = {
+  1: 'general SOCKS server failure',
+  2: 'connection not allowed by ruleset',
+  3: 'network unreachable',
+  4: 'host unreachable',
+  5: 'connection refused',
+  6: 'TTL expired',
+  7: 'command not supported',
+  8: 'address type not supported',
+}
+
+/** RFC 1928 CONNECT (and RFC 1929 user/password), as golang.org/x/net/internal/socks does it. */
+async function socksConnect(socket: net.Socket, proxy: URL, host: string, port: number): Promise<void> {
+  const auth = credentials(proxy)
+  const where = `socks connect tcp ${proxy.host}->${host}:${port}`
+  socket.write(auth ? Buffer.of(5, 2, 0, 2) : Buffer.of(5, 1, 0))
+  const choice = await readAnswer(socket, data => (data.length >= 2 ? 2 : undefined), where)
+  if (choice[0] !== 5) throw new ProxyError(`${where}: unexpected protocol version ${choice[0]}`)
+  if (choice[1] === 2 && auth) {
+    const user = Buffer.from(auth.user)
+    const password = Buffer.from(auth.password)
+    socket.write(Buffer.concat([Buffer.of(1, user.length), user, Buffer.of(password.length), password]))
+    const answer = await readAnswer(socket, data => (data.length >= 2 ? 2 : undefined), where)
+    if (answer[1] !== 0) throw new ProxyError(`${where}: username/password authentication failed`)
+  } else if (choice[1] !== 0) {
+    throw new ProxyError(`${where}: no acceptable authentication methods`)
+  }
+  let address: Buffer
+  if (net.isIPv4(host)) address = Buffer.concat([Buffer.of(1), Buffer.from(host.split('.').map(Number))])
+  else if (net.isIPv6(host)) address = Buffer.concat([Buffer.of(4), ipv6Bytes(host)])
+  else {
+    const name = Buffer.from(host)
+    address = Buffer.concat([Buffer.of(3, name.length), name])
+  }
+  const portBytes = Buffer.alloc(2)
+  portBytes.writeUInt16BE(port)
+  socket.write(Buffer.concat([Buffer.of(5, 1, 0), address, portBytes]))
+  const reply = await readAnswer(socket, data => {
+    if (data.length < 5) return undefined
+    const length = data[3] === 1 ? 4 : data[3] === 4 ? 16 : data[3] === 3 ? 1 + data[4] : -1
+    if (length < 0) throw new ProxyError(`${where}: unknown address type ${data[3]}`)
+    return data.length >= 4 + length + 2 ? 4 + length + 2 : undefined
+  }, where)
+  if (reply[1] !== 0) throw new ProxyError(`${where}: unknown error ${SOCKS_REPLIES[reply[1]] ?? `unknown code: ${reply[1]}`}`)
+}
+
+function ipv6Bytes(host: string): Buffer {
+  return Buffer.from(expandIpv6(host).split(':').flatMap(g => {
+    const n = Number.parseInt(g, 16)
+    return [n >> 8, n & 0xff]
+  }))
+}
+
+/**
+ * An agent whose connections go through a proxy: the tunnel first, then TLS to the server inside it
+ * for https. Keep-alive pooling works as for a direct agent.
+ */
+export function proxyAgent(proxy: URL, secure: boolean, timeoutMs: number): http.Agent {
+  const Base = secure ? https.Agent : http.Agent
+  class ProxyAgent extends Base {
+    createConnection(options: http.ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+      const host = String(options.host ?? 'localhost')
+      const port = Number(options.port ?? (secure ? 443 : 80))
+      connectThroughProxy(proxy, host, port, {timeoutMs}).then(socket => {
+        socket.resume()
+        if (!secure) return callback?.(null, socket)
+        const {host: _host, port: _port, path: _path, ...rest} = options as tls.ConnectionOptions & {path?: string}
+        callback?.(null, tls.connect({...rest, socket}))
+      }, (error: Error) => callback?.(error, undefined as unknown as Duplex))
+      return undefined
+    }
+  }
+  return new ProxyAgent({keepAlive: true})
+}

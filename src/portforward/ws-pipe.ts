@@ -1,0 +1,288 @@
+// The client end of a KEP-4006 tunnel: an upgraded WebSocket used as a byte pipe, as client-go's
+// TunnelingConnection does (cg tools/portforward/tunneling_connection.go): every write is one
+// binary message, the reader concatenates the payloads of binary messages whatever their cuts, a
+// text message is an error (`invalid message type received`), and a close frame is EOF.
+//
+// RFC 6455 client framing, written here rather than borrowed from `ws` because only this subset is
+// needed and it lets payloads stream through without per-message buffering: a data frame's payload
+// is pushed as it arrives, in whatever pieces the socket delivers it. Control frames (ping, pong,
+// close; at most 125 bytes each) are the only bytes held.
+//
+// Masking: the masking key guards plain-HTTP intermediaries against frames steered by script in a
+// browser (RFC 6455 10.3). Inside TLS no intermediary reads the frames and svc runs no foreign
+// script, so over TLS the key is all zeros and payloads are written as they are, without a copy.
+// Over plain HTTP the key is random.
+
+import {randomBytes} from 'node:crypto'
+import {Duplex} from 'node:stream'
+
+const OP_CONTINUATION = 0x0
+const OP_TEXT = 0x1
+const OP_BINARY = 0x2
+const OP_CLOSE = 0x8
+const OP_PING = 0x9
+const OP_PONG = 0xa
+/** After our close frame, how long the server has to answer before the socket is cut. */
+const CLOSE_GRACE_MS = 2_000
+/** Largest frame accepted from the server (the kubelet side never sends more than 32 KiB per write). */
+const MAX_FRAME_BYTES = 32 * 1024 * 1024
+const ZERO_MASK = Buffer.alloc(4)
+
+/** The WebSocket ended without a close frame, or broke the framing rules. */
+export class WebSocketPipeError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'WebSocketPipeError'
+  }
+}
+
+export interface WebSocketPipeOptions {
+  /** false: random masking keys (plain HTTP); true: zero keys (inside TLS). */
+  secure: boolean
+  highWaterMark?: number
+}
+
+export class WebSocketPipe extends Duplex {
+  private readonly socket: Duplex
+  private readonly secure: boolean
+  // Parser state: header bytes collected so far, then the payload left of the current frame.
+  private header = Buffer.alloc(0)
+  private opcode = 0
+  private fin = false
+  private remaining = 0
+  private control: Buffer[] = []
+  /** Opcode of the message being continued (binary or text). */
+  private messageOpcode = 0
+  private closeSent = false
+  private closeReceived = false
+  private closeTimer: NodeJS.Timeout | undefined
+
+  constructor(socket: Duplex, head: Buffer, options: WebSocketPipeOptions) {
+    super({allowHalfOpen: false, highWaterMark: options.highWaterMark ?? 64 * 1024})
+    this.socket = socket
+    this.secure = options.secure
+    socket.on('data', (chunk: Buffer) => this.onBytes(chunk))
+    socket.on('end', () => this.onSocketEnd())
+    socket.on('close', () => this.onSocketEnd())
+    socket.on('error', (error: Error) => this.destroy(error))
+    if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
+    if (head.length > 0) this.onBytes(head)
+  }
+
+  override _read(): void {
+    if (this.socket.isPaused()) this.socket.resume()
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.closeSent || this.socket.destroyed) {
+      callback(new WebSocketPipeError('websocket closed'))
+      return
+    }
+    this.socket.cork()
+    this.writeFrame(OP_BINARY, chunk, callback)
+    process.nextTick(() => this.socket.uncork())
+  }
+
+  override _writev(chunks: Array<{chunk: Buffer}>, callback: (error?: Error | null) => void): void {
+    if (this.closeSent || this.socket.destroyed) {
+      callback(new WebSocketPipeError('websocket closed'))
+      return
+    }
+    this.socket.cork()
+    chunks.forEach(({chunk}, i) => this.writeFrame(OP_BINARY, chunk, i === chunks.length - 1 ? callback : undefined))
+    process.nextTick(() => this.socket.uncork())
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.sendClose()
+    callback()
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.closeTimer) clearTimeout(this.closeTimer)
+    if (!this.socket.destroyed) {
+      if (!error && !this.closeSent) {
+        this.sendClose()
+        this.socket.end()
+        setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref()
+      } else {
+        this.socket.destroy()
+      }
+    }
+    callback(error)
+  }
+
+  private sendClose(): void {
+    if (this.closeSent || this.socket.destroyed) return
+    this.closeSent = true
+    const code = Buffer.alloc(2)
+    code.writeUInt16BE(1000)
+    this.writeFrame(OP_CLOSE, code)
+    if (this.closeReceived) {
+      this.socket.end()
+    } else {
+      this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS)
+      this.closeTimer.unref()
+    }
+  }
+
+  private writeFrame(opcode: number, payload: Buffer, callback?: (error?: Error | null) => void): void {
+    const done = callback ? (error?: Error | null) => callback(error ?? null) : undefined
+    const length = payload.length
+    const extra = length < 126 ? 0 : length < 65536 ? 2 : 8
+    const header = Buffer.allocUnsafe(2 + extra + 4)
+    header[0] = 0x80 | opcode
+    if (extra === 0) {
+      header[1] = 0x80 | length
+    } else if (extra === 2) {
+      header[1] = 0x80 | 126
+      header.writeUInt16BE(length, 2)
+    } else {
+      header[1] = 0x80 | 127
+      header.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
+      header.writeUInt32BE(length >>> 0, 6)
+    }
+    if (this.secure) {
+      ZERO_MASK.copy(header, 2 + extra)
+      if (length === 0) {
+        this.socket.write(header, done)
+      } else {
+        this.socket.write(header)
+        this.socket.write(payload, done)
+      }
+      return
+    }
+    const mask = randomBytes(4)
+    mask.copy(header, 2 + extra)
+    const masked = Buffer.allocUnsafe(length)
+    for (let i = 0; i < length; i++) masked[i] = payload[i] ^ mask[i & 3]
+    if (length === 0) {
+      this.socket.write(header, done)
+    } else {
+      this.socket.write(header)
+      this.socket.write(masked, done)
+    }
+  }
+
+  private onSocketEnd(): void {
+    if (this.destroyed) return
+    if (this.closeReceived) {
+      this.eof()
+      return
+    }
+    this.destroy(new WebSocketPipeError('connection closed without a close frame (1006)'))
+  }
+
+  private onBytes(chunk: Buffer): void {
+    let offset = 0
+    while (offset < chunk.length && !this.destroyed) {
+      if (this.remaining === 0 && !this.inPayload) {
+        const used = this.readHeader(chunk, offset)
+        if (used < 0) return
+        offset = used
+        continue
+      }
+      const take = Math.min(this.remaining, chunk.length - offset)
+      const piece = chunk.subarray(offset, offset + take)
+      offset += take
+      this.remaining -= take
+      this.onPayload(piece)
+      if (this.remaining === 0) this.endFrame()
+    }
+  }
+
+  /** True between a complete header and the end of its payload. */
+  private inPayload = false
+
+  /** Consumes header bytes from chunk[offset..]; returns the new offset, or -1 when it needs more. */
+  private readHeader(chunk: Buffer, offset: number): number {
+    const needed = (h: Buffer) => {
+      if (h.length < 2) return 2
+      const len7 = h[1] & 0x7f
+      return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (h[1] & 0x80 ? 4 : 0)
+    }
+    let header = this.header
+    while (header.length < needed(header)) {
+      const want = needed(header) - header.length
+      const available = chunk.length - offset
+      if (available === 0) {
+        this.header = header
+        return -1
+      }
+      const take = Math.min(want, available)
+      header = Buffer.concat([header, chunk.subarray(offset, offset + take)])
+      offset += take
+    }
+    this.header = Buffer.alloc(0)
+    const fin = (header[0] & 0x80) !== 0
+    const opcode = header[0] & 0x0f
+    if (header[0] & 0x70) return this.protocolError('reserved bits set')
+    if (header[1] & 0x80) return this.protocolError('masked frame from the server')
+    const len7 = header[1] & 0x7f
+    let length = len7
+    if (len7 === 126) length = header.readUInt16BE(2)
+    else if (len7 === 127) length = header.readUInt32BE(2) * 2 ** 32 + header.readUInt32BE(6)
+    if (length > MAX_FRAME_BYTES) return this.protocolError(`frame of ${length} bytes exceeds the limit`)
+    if (opcode >= 0x8) {
+      if (!fin || length > 125) return this.protocolError('fragmented or oversized control frame')
+    } else if (opcode === OP_CONTINUATION) {
+      if (this.messageOpcode === 0) return this.protocolError('continuation without a message')
+    } else if (opcode === OP_BINARY || opcode === OP_TEXT) {
+      if (this.messageOpcode !== 0) return this.protocolError('new message inside a fragmented one')
+      this.messageOpcode = opcode
+    } else {
+      return this.protocolError(`unknown opcode ${opcode}`)
+    }
+    if (this.messageOpcode === OP_TEXT && opcode < 0x8) {
+      // client-go: `invalid message type received`.
+      this.destroy(new WebSocketPipeError('invalid message type received'))
+      return -1
+    }
+    this.opcode = opcode
+    this.fin = fin
+    this.remaining = length
+    this.inPayload = true
+    if (length === 0) this.endFrame()
+    return offset
+  }
+
+  private onPayload(piece: Buffer): void {
+    if (this.opcode >= 0x8) {
+      this.control.push(piece)
+      return
+    }
+    if (!this.push(piece)) this.socket.pause()
+  }
+
+  private endFrame(): void {
+    this.inPayload = false
+    const opcode = this.opcode
+    if (opcode < 0x8) {
+      if (this.fin) this.messageOpcode = 0
+      return
+    }
+    const payload = Buffer.concat(this.control)
+    this.control = []
+    if (opcode === OP_PING) {
+      if (!this.closeSent && !this.socket.destroyed) this.writeFrame(OP_PONG, payload)
+    } else if (opcode === OP_CLOSE) {
+      this.closeReceived = true
+      if (!this.closeSent) this.sendClose()
+      else this.socket.end()
+      this.eof()
+    }
+  }
+
+  private ended = false
+
+  private eof(): void {
+    if (this.ended) return
+    this.ended = true
+    this.push(null)
+  }
+
+  private protocolError(detail: string): number {
+    this.destroy(new WebSocketPipeError(`websocket protocol error: ${detail}`))
+    return -1
+  }
+}

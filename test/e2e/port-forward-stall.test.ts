@@ -1,0 +1,116 @@
+// svc port-forward with a local reader that stops reading, over each transport, end to end: the
+// built binary against the local cluster. Upstream applies no SPDY flow control, so a stream whose
+// reader stopped holds its whole session once its bounded buffer is full; new connections must go
+// to another session, the forwarder's memory must stay bounded, and the stopped reader must get
+// every byte once it reads again. (Throughput beside kubectl is measured by the benchmarks.)
+
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import net from 'node:net'
+import {after, before, describe, test} from 'node:test'
+
+import {patternBytes} from '../cluster/sim/containers.ts'
+import {createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+
+let c: PfCluster
+const MiB = 1024 * 1024
+
+before(async () => {
+  c = await startPfCluster()
+  await createPod(c.client, 'dl', {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080}]})
+  await until(async () => (await c.client.request({path: '/api/v1/namespaces/default/pods/dl'})).body.status?.phase === 'Running', 'pod dl Running')
+})
+after(() => c.stop())
+
+describe('a local reader that stops reading', () => {
+  for (const transport of ['tunnel', 'spdy', 'websocket']) {
+    test(`--transport ${transport}: ten others still move 16 MiB each; the forwarder's RSS stays bounded; the stopped one resumes intact`, async t => {
+      const svc = startSvc(['port-forward', '--kubeconfig', c.kubeconfig(), '--transport', transport, '--address', '127.0.0.1', 'pod/dl', ':8080', '-o', 'json', '-v=4'])
+      t.after(() => svc.kill('SIGKILL'))
+      await svc.line(/"event":"ready"/)
+      const http: number = svc.events().find(e => e.event === 'ready').ports[0].localPort
+      const pid = svc.child.pid!
+      /** Ten downloads of 16 MiB at once; resolves with the peak RSS of svc meanwhile. */
+      const run10 = async () => {
+        let peak = rssBytes(pid)
+        const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20)
+        try {
+          assert.deepEqual(await Promise.all(Array.from({length: 10}, () => download(http, 16 * MiB))), Array(10).fill(16 * MiB))
+        } finally {
+          clearInterval(sampler)
+        }
+        return peak
+      }
+      // The same load without a stopped reader first: its peak is the baseline.
+      const baseline = await run10()
+
+      // A 32 MiB download whose reader stops after the first bytes: far more than every buffer
+      // on the way (svc's, and the kernel's socket buffers) holds.
+      const stalledSize = 32 * MiB
+      const stalled = net.connect({host: '127.0.0.1', port: http})
+      stalled.on('error', () => {})
+      await new Promise(resolve => stalled.once('connect', resolve))
+      stalled.write(`GET /bytes?n=${stalledSize} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+      await new Promise(resolve => stalled.once('readable', resolve))
+      stalled.pause()
+      if (transport !== 'websocket') {
+        // Its session stops reading once the stream's buffer is full; new connections go to another.
+        await svc.line(/held by a reader that stopped reading/, 'stderr')
+      }
+      const growth = (await run10()) - baseline
+      assert.ok(growth <= 16 * MiB, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`)
+      // The stopped reader resumes and gets every byte.
+      const body = await readBody(stalled)
+      assert.equal(body.length, stalledSize)
+      assert.ok(body.subarray(stalledSize - 1000).equals(patternBytes(stalledSize - 1000, 1000)))
+      stalled.destroy()
+      svc.kill('SIGTERM')
+      assert.equal((await svc.exited).code, 0, svc.stderr)
+    })
+  }
+})
+
+/** GET /bytes?n=size through the forward; resolves with the body's length. */
+async function download(port: number, size: number): Promise<number> {
+  const socket = net.connect({host: '127.0.0.1', port})
+  socket.on('error', () => {})
+  await new Promise(resolve => socket.once('connect', resolve))
+  socket.write(`GET /bytes?n=${size} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+  let got = -1
+  let head = Buffer.alloc(0)
+  await new Promise<void>(resolve => {
+    socket.on('data', (chunk: Buffer) => {
+      if (got < 0) {
+        head = Buffer.concat([head, chunk])
+        const at = head.indexOf('\r\n\r\n')
+        if (at < 0) return
+        got = head.length - at - 4
+      } else {
+        got += chunk.length
+      }
+      if (got >= size) resolve()
+    })
+    socket.once('close', () => resolve())
+  })
+  socket.destroy()
+  return got
+}
+
+/** Resumes a paused socket and reads its HTTP response body to the end. */
+async function readBody(socket: net.Socket): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  const done = new Promise<void>(resolve => {
+    socket.once('end', () => resolve())
+    socket.once('close', () => resolve())
+  })
+  socket.resume()
+  await done
+  const all = Buffer.concat(chunks)
+  return all.subarray(all.indexOf('\r\n\r\n') + 4)
+}
+
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith('VmRSS:'))
+  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024
+}

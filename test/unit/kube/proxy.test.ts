@@ -1,0 +1,93 @@
+// The proxy choice against golang.org/x/net/http/httpproxy's own test tables (proxy_test.go:
+// UseProxyTests with its noProxy list, proxyForURLTests), which client-go inherits through
+// net/http.ProxyFromEnvironment, plus the kubeconfig proxy-url rule of client-go's rest.Config.
+
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
+
+const NO_PROXY = 'foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, 10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:2]:443, [2001:db8::52:0:3]:80, 2002:db8:a::45/64'
+
+// [host, proxied?] for port 80: httpproxy UseProxyTests.
+const USE_PROXY: Array<[string, boolean]> = [
+  ['localhost', false],
+  ['127.0.0.1', false],
+  ['127.0.0.2', false],
+  ['[::1]', false],
+  ['[::2]', true],
+  ['192.168.1.1', false],
+  ['192.168.1.2', true],
+  ['192.168.1.3', false],
+  ['192.168.1.4', true],
+  ['10.0.0.2', false],
+  ['[2001:db8::52:0:1]', false],
+  ['[2001:db8::52:0:2]', true],
+  ['[2001:db8::52:0:3]', false],
+  ['[2002:db8:a::123]', false],
+  ['[fe80::424b:c8be:1643:a1b6]', true],
+  ['barbaz.net', true],
+  ['www.barbaz.net', false],
+  ['foobar.com', false],
+  ['www.foobar.com', false],
+  ['foofoobar.com', true],
+  ['baz.com', true],
+  ['localhost.net', true],
+  ['local.localhost', true],
+  ['barbarbaz.net', true],
+  ['wildcard.io', true],
+  ['nested.wildcard.io', false],
+  ['awildcard.io', true],
+]
+
+describe('NO_PROXY (httpproxy useProxy)', () => {
+  const noProxy = new NoProxy(NO_PROXY)
+  for (const [host, proxied] of USE_PROXY) {
+    it(`${host}:80 ${proxied ? 'goes through the proxy' : 'goes direct'}`, () => assert.equal(noProxy.useProxy(host, '80'), proxied))
+  }
+  it('matches ports when the entry has one', () => {
+    assert.equal(noProxy.useProxy('[2001:db8::52:0:2]', '443'), false)
+    assert.equal(noProxy.useProxy('192.168.1.2', '81'), false)
+  })
+  it('a malformed entry is ignored, and * matches everything', () => {
+    assert.equal(new NoProxy(':1').useProxy('example.com', '80'), true)
+    assert.equal(new NoProxy('*').useProxy('example.com', '443'), false)
+    assert.equal(new NoProxy('').useProxy('example.com', '443'), true)
+  })
+  it('CIDR entries match IPv4 and IPv6 addresses inside them only', () => {
+    const cidrs = new NoProxy('10.0.0.0/8,fd00::/8')
+    assert.equal(cidrs.useProxy('10.96.0.1', '443'), false)
+    assert.equal(cidrs.useProxy('11.0.0.1', '443'), true)
+    assert.equal(cidrs.useProxy('[fd12::1]', '443'), false)
+    assert.equal(cidrs.useProxy('example.com', '443'), true)
+  })
+})
+
+describe('proxy choice (httpproxy proxyForURL; client-go proxy-url)', () => {
+  const cases: Array<[string, Record<string, string>, string | undefined, string, string | undefined]> = [
+    // [name, environment, kubeconfig proxy-url, server, proxy]
+    ['host:port means http://', {HTTPS_PROXY: 'cache.corp.example.com:1234'}, undefined, 'https://api.example.com', 'http://cache.corp.example.com:1234/'],
+    ['a name alone means http://', {HTTPS_PROXY: 'cache.corp.example.com'}, undefined, 'https://api.example.com', 'http://cache.corp.example.com/'],
+    ['https:// proxy', {HTTPS_PROXY: 'https://cache.corp.example.com'}, undefined, 'https://api.example.com', 'https://cache.corp.example.com/'],
+    ['socks5:// proxy', {HTTPS_PROXY: 'socks5://127.0.0.1'}, undefined, 'https://api.example.com', 'socks5://127.0.0.1'],
+    ['socks5h:// proxy', {HTTPS_PROXY: 'socks5h://127.0.0.1'}, undefined, 'https://api.example.com', 'socks5h://127.0.0.1'],
+    ['http server: HTTP_PROXY', {HTTP_PROXY: 'http.proxy.tld', HTTPS_PROXY: 'secure.proxy.tld'}, undefined, 'http://insecure.tld', 'http://http.proxy.tld/'],
+    ['https server: HTTPS_PROXY', {HTTP_PROXY: 'http.proxy.tld', HTTPS_PROXY: 'secure.proxy.tld'}, undefined, 'https://secure.tld', 'http://secure.proxy.tld/'],
+    ['https server without HTTPS_PROXY: direct', {HTTP_PROXY: 'http.proxy.tld'}, undefined, 'https://secure.tld', undefined],
+    ['CGI: no HTTP_PROXY', {HTTP_PROXY: 'http://10.1.2.3:8080', REQUEST_METHOD: 'GET'}, undefined, 'http://host.tld', undefined],
+    ['CGI: HTTPS_PROXY still', {HTTPS_PROXY: 'https://secure.proxy.tld', REQUEST_METHOD: 'GET'}, undefined, 'https://secure.tld', 'https://secure.proxy.tld/'],
+    ['upper case wins', {HTTPS_PROXY: 'upper.tld', https_proxy: 'lower.tld'}, undefined, 'https://a.tld', 'http://upper.tld/'],
+    ['lower case when upper is empty', {HTTPS_PROXY: '', https_proxy: 'lower.tld'}, undefined, 'https://a.tld', 'http://lower.tld/'],
+    ['NO_PROXY *', {HTTPS_PROXY: 'secure.proxy.tld', NO_PROXY: '*'}, undefined, 'https://secure.tld', undefined],
+    ['no_proxy lower case', {HTTPS_PROXY: 'secure.proxy.tld', no_proxy: 'secure.tld'}, undefined, 'https://secure.tld', undefined],
+    ['default port in NO_PROXY', {HTTPS_PROXY: 'p.tld', NO_PROXY: 'api.tld:443'}, undefined, 'https://api.tld', undefined],
+    ['loopback never', {HTTPS_PROXY: 'p.tld'}, undefined, 'https://127.0.0.1:6443', undefined],
+    ['CIDR in NO_PROXY', {HTTPS_PROXY: 'p.tld', NO_PROXY: '10.0.0.0/8'}, undefined, 'https://10.1.2.3:6443', undefined],
+    ['proxy-url beats the environment', {HTTPS_PROXY: 'env.tld'}, 'http://kube.proxy:3128', 'https://api.tld', 'http://kube.proxy:3128/'],
+    ['proxy-url ignores NO_PROXY and loopback', {NO_PROXY: '*'}, 'socks5://127.0.0.1:1080', 'https://127.0.0.1:6443', 'socks5://127.0.0.1:1080'],
+  ]
+  for (const [name, env, proxyUrl, server, want] of cases) {
+    it(name, () => assert.equal(proxyFor(new URL(server), proxyUrl, env)?.href, want))
+  }
+  it('parseProxy: empty is none', () => assert.equal(parseProxy(''), undefined))
+})

@@ -1,0 +1,122 @@
+// WebSocketPipe (src/portforward/ws-pipe.ts): RFC 6455 client framing as a byte pipe, checked
+// against the `ws` server on a real socket pair and against hand-made server frames cut at every
+// byte.
+
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import net from 'node:net'
+import {Duplex, PassThrough} from 'node:stream'
+import {describe, test} from 'node:test'
+
+import {WebSocketServer} from 'ws'
+
+import {WebSocketPipe} from '../../../src/portforward/ws-pipe.ts'
+
+/** A fake upgraded socket: what the pipe writes is collected, `feed` delivers server bytes. */
+function fakeSocket(): {socket: Duplex; written: () => Buffer; feed: (b: Buffer) => void; end: () => void} {
+  const incoming = new PassThrough()
+  const chunks: Buffer[] = []
+  const socket = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk)
+      cb()
+    },
+  })
+  incoming.on('data', (b: Buffer) => socket.push(b))
+  incoming.on('end', () => socket.push(null))
+  return {end: () => incoming.end(), feed: b => incoming.write(b), socket, written: () => Buffer.concat(chunks)}
+}
+
+function serverFrame(opcode: number, payload: Buffer, fin = true): Buffer {
+  const len = payload.length
+  const head = len < 126 ? Buffer.from([(fin ? 0x80 : 0) | opcode, len]) : len < 65536 ? Buffer.from([(fin ? 0x80 : 0) | opcode, 126, len >> 8, len & 0xff]) : (() => {
+    const h = Buffer.alloc(10)
+    h[0] = (fin ? 0x80 : 0) | opcode
+    h[1] = 127
+    h.writeUInt32BE(len, 6)
+    return h
+  })()
+  return Buffer.concat([head, payload])
+}
+
+function readAll(pipe: Duplex): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  pipe.on('data', (c: Buffer) => chunks.push(c))
+  return new Promise((resolve, reject) => {
+    pipe.once('end', () => resolve(Buffer.concat(chunks)))
+    pipe.once('error', reject)
+  })
+}
+
+describe('WebSocketPipe', () => {
+  test('binary messages (fragmented, with pings between) become one byte stream, cut at every byte', async () => {
+    const payload = randomBytes(70_000)
+    const wire = Buffer.concat([
+      serverFrame(0x2, payload.subarray(0, 10), false),
+      serverFrame(0x9, Buffer.from('hi')),
+      serverFrame(0x0, payload.subarray(10, 300), false),
+      serverFrame(0x0, payload.subarray(300, 66_000), true),
+      serverFrame(0x2, payload.subarray(66_000)),
+      serverFrame(0x8, Buffer.from([0x03, 0xe8])),
+    ])
+    for (const step of [1, 7, 125, 4096, wire.length]) {
+      const fake = fakeSocket()
+      const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {secure: true})
+      const read = readAll(pipe)
+      for (let i = 0; i < wire.length; i += step) fake.feed(wire.subarray(i, i + step))
+      assert.ok((await read).equals(payload), `step ${step}`)
+      // The ping was answered with a masked pong carrying the same payload, the close with a close.
+      const out = fake.written()
+      assert.deepEqual([...out.subarray(0, 2)], [0x8a, 0x82])
+      assert.deepEqual([...out.subarray(2, 6)], [0, 0, 0, 0], 'zero masking key inside TLS')
+      assert.equal(out.subarray(6, 8).toString(), 'hi')
+      assert.deepEqual([...out.subarray(8, 10)], [0x88, 0x82])
+    }
+  })
+
+  test('a text message, a masked server frame and a socket closed without a close frame are errors', async () => {
+    const cases: Array<[Buffer, RegExp]> = [
+      [serverFrame(0x1, Buffer.from('text')), /invalid message type received/],
+      [Buffer.from([0x82, 0x81, 1, 2, 3, 4, 5]), /masked frame from the server/],
+      [serverFrame(0x2, Buffer.from('partial')), /closed without a close frame \(1006\)/],
+    ]
+    for (const [wire, error] of cases) {
+      const fake = fakeSocket()
+      const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {secure: true})
+      const failed = new Promise<Error>(resolve => pipe.once('error', resolve))
+      pipe.resume()
+      fake.feed(wire)
+      fake.end()
+      assert.match((await failed).message, error)
+    }
+  })
+
+  test('against the ws server over TCP: masked frames without TLS, 4 MiB both ways, close as EOF', async t => {
+    const wss = new WebSocketServer({port: 0, host: '127.0.0.1'})
+    t.after(() => wss.close())
+    await new Promise(resolve => wss.once('listening', resolve))
+    const size = 4 * 1024 * 1024
+    wss.on('connection', ws => {
+      let got = 0
+      ws.on('message', (data: Buffer) => {
+        ws.send(data)
+        got += data.length
+        if (got === size) ws.close(1000)
+      })
+    })
+    const port = (wss.address() as net.AddressInfo).port
+    const socket = net.connect(port, '127.0.0.1')
+    await new Promise(resolve => socket.once('connect', resolve))
+    socket.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+    let head = Buffer.alloc(0)
+    while (!head.includes('\r\n\r\n')) head = Buffer.concat([head, await new Promise<Buffer>(resolve => socket.once('data', resolve))])
+    socket.pause()
+    const rest = head.subarray(head.indexOf('\r\n\r\n') + 4)
+    const pipe = new WebSocketPipe(socket, rest, {secure: false})
+    const read = readAll(pipe)
+    const payload = randomBytes(size)
+    for (let off = 0; off < payload.length; off += 100_000) pipe.write(payload.subarray(off, off + 100_000))
+    assert.ok((await read).equals(payload))
+  })
+})
