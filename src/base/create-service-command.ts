@@ -6,7 +6,7 @@ import {Args, Command, Flags, type Interfaces} from '@oclif/core'
 
 import {mutationFlags, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
 import {csvList, parseIntFlag} from '../flags/values.ts'
-import {buildService, type ServiceOptions, type ServiceType, validateServiceOptions, withAnnotation} from '../generate/service.ts'
+import {buildService, type ServiceOptions, type ServiceType, validateServiceOptions} from '../generate/service.ts'
 import {ApiError, CliError, ConnectionError, UsageError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
 import type {Service} from '../kube/types.ts'
@@ -75,13 +75,15 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     }
     const ports = validateServiceOptions(options)
     const service = buildService(options, ports)
-    return this.send(service, {dryRun, fieldManager: flags['field-manager'], fieldValidation, output, saveConfig: flags['save-config']})
+    return this.send(service, {dryRun, fieldManager: flags['field-manager'], fieldValidation, output})
   }
 
-  private async send(service: Service, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat; saveConfig: boolean}): Promise<unknown> {
+  private async send(service: Service, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat}): Promise<unknown> {
     let result = service
     if (o.dryRun !== 'client') {
-      const body = o.saveConfig ? withAnnotation(service, {typed: true}) : service
+      // kubectl 1.35's create service takes --save-config and writes no annotation (its generator
+      // never applies it); svc sends the same object, so a client dry run shows what is sent.
+      const body = service
       const namespace = this.kube.namespace
       const path = collectionPath('', 'v1', namespace, 'services')
       try {

@@ -52,7 +52,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   get kube(): Kube {
     if (!this.kubeCache) {
       const config = resolveKubeConfig(
-        {context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace},
+        {cluster: this.flags.cluster, context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user},
         this.environment,
       )
       const userName = config.kubeConfig.getCurrentUser()?.name ?? ''

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
+import {effectiveGracePeriod, IMMEDIATE_DELETION_WARNING, parseCascade} from '../flags/delete.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
@@ -24,10 +25,17 @@ By default the command waits until each Service is really gone (--wait), bounded
   static flags = {
     all: Flags.boolean({description: 'Delete all Services in the namespace.'}),
     'all-namespaces': allNamespacesFlag,
+    cascade: Flags.string({
+      default: 'background',
+      description: 'Must be "background", "orphan", or "foreground". Selects the deletion cascading strategy for the dependents (e.g. Pods created by a ReplicationController). Defaults to background.',
+      helpValue: 'background|orphan|foreground',
+    }),
     'dry-run': Flags.string({description: 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.'}),
     'field-selector': Flags.string({description: "Selector (field query) to filter on, supports '=', '==', and '!='."}),
+    force: Flags.boolean({description: 'If true, immediately remove resources from API and bypass graceful deletion. Note that immediate deletion of some resources may result in inconsistency or data loss and requires confirmation.'}),
     'grace-period': Flags.integer({default: -1, description: 'Period of time in seconds given to the resource to terminate gracefully. Ignored if negative. Set to 0 for immediate deletion.'}),
     'ignore-not-found': Flags.boolean({description: 'Treat "resource not found" as a successful delete.'}),
+    now: Flags.boolean({description: 'If true, resources are signaled for immediate shutdown (same as --grace-period=1).'}),
     output: Flags.string({char: 'o', description: 'Output mode. Use "-o name" for shorter output (resource/name).'}),
     selector: selectorFlag,
     timeout: Flags.custom<number>({
@@ -40,8 +48,13 @@ By default the command waits until each Service is really gone (--wait), bounded
   static strict = false
 
   async run(): Promise<void> {
-    const {names} = serviceNames(this.operands)
     const flags = this.flags
+    // kubectl's order: the cascade value (ToOptions), the grace period (Complete), the arguments,
+    // then Validate.
+    const cascade = parseCascade(flags.cascade)
+    if (cascade.warning) this.stderr(cascade.warning)
+    const gracePeriod = effectiveGracePeriod(flags['grace-period'], flags.now, flags.force)
+    const {names} = serviceNames(this.operands)
     if (flags.output !== undefined && flags.output !== 'name') throw new CliError(`unexpected -o output mode: ${flags.output}. We only support '-o name'`)
     if (flags.all && flags.selector) throw new CliError('cannot set --all and --selector at the same time')
     if (flags.all && flags['field-selector']) throw new CliError('cannot set --all and --field-selector at the same time')
@@ -49,9 +62,11 @@ By default the command waits until each Service is really gone (--wait), bounded
     if (names.length > 0 && bySelector) throw new CliError('name cannot be provided when a selector is specified')
     if (names.length > 0 && flags['all-namespaces']) throw new CliError('a resource cannot be retrieved by name across all namespaces')
     if (names.length === 0 && !bySelector && !flags['all-namespaces']) throw new CliError('resource(s) were provided, but no name was specified')
+    if (flags.force && gracePeriod > 0) throw new CliError('--force and --grace-period greater than 0 cannot be specified together')
+    if (flags.force && gracePeriod === 0) this.stderr(`Warning: ${IMMEDIATE_DELETION_WARNING}`)
     const dryRun = this.dryRunStrategy(flags['dry-run'])
     const client = this.kube.client
-    const options = {dryRun, gracePeriod: flags['grace-period'] >= 0 ? flags['grace-period'] : undefined, output: flags.output}
+    const options = {dryRun, gracePeriod: gracePeriod >= 0 ? gracePeriod : undefined, output: flags.output, propagationPolicy: cascade.policy}
 
     let targets: Service[]
     const errors: unknown[] = []

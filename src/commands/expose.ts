@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 import {KubeCommand} from '../base/kube-command.ts'
 import {mutationFlags, parseOutput} from '../flags/mutation.ts'
 import {parseIntFlag} from '../flags/values.ts'
-import {applyOverrides, checkOverrideType, exposeService, parseResourceArgs, resolveType} from '../generate/expose.ts'
+import {applyOverrides, checkExposable, checkOverrideType, exposeService, parseResourceArgs} from '../generate/expose.ts'
 import {parseManifest} from '../generate/manifest.ts'
 import {withAnnotation} from '../generate/service.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
@@ -89,6 +89,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     const r = ref.resource
     try {
       const res = await this.kube.client.request<UnstructuredObject>({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
+      checkExposable(res.body)
       return res.body
     } catch (error) {
       // A 404 that names no object: the server does not serve that resource at all (kubectl finds
@@ -110,7 +111,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
         throw new CliError(`the path "${file}" does not exist`)
       }
       for (const m of parseManifest(file === '-' ? 'STDIN' : file, text)) {
-        resolveType(String(m.object?.kind ?? ''))
+        checkExposable(m.object)
         out.push(m.object)
       }
     }

@@ -10,6 +10,7 @@ export const globalFlags = {
   as: Flags.string({description: 'Username to impersonate for the operation. User could be a regular user or a service account in a namespace.', helpGroup: 'GLOBAL'}),
   'as-group': Flags.string({description: 'Group to impersonate for the operation, this flag can be repeated to specify multiple groups.', helpGroup: 'GLOBAL', multiple: true}),
   'as-uid': Flags.string({description: 'UID to impersonate for the operation.', helpGroup: 'GLOBAL'}),
+  cluster: Flags.string({description: 'The name of the kubeconfig cluster to use.', helpGroup: 'GLOBAL'}),
   context: Flags.string({description: 'The name of the kubeconfig context to use.', helpGroup: 'GLOBAL'}),
   kubeconfig: Flags.string({description: 'Path to the kubeconfig file to use for CLI requests.', helpGroup: 'GLOBAL'}),
   namespace: Flags.string({char: 'n', description: 'If present, the namespace scope for this CLI request.', helpGroup: 'GLOBAL'}),
@@ -19,6 +20,7 @@ export const globalFlags = {
     helpGroup: 'GLOBAL',
     parse: async input => parseDuration(input),
   })(),
+  user: Flags.string({description: 'The name of the kubeconfig user to use.', helpGroup: 'GLOBAL'}),
   verbose: Flags.integer({
     char: 'v',
     default: 0,

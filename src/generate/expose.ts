@@ -4,42 +4,14 @@
 
 import {CliError} from '../kube/errors.ts'
 import type {LabelSelector, Pod, PodSpec, ReplicationController, Service, ServicePort, ServiceSpec, UnstructuredObject, Workload} from '../kube/types.ts'
+import {resolveResourceType, type ResourceType} from '../kube/resource-types.ts'
 import {goAtoi} from './ports.ts'
 
-/** The resources expose accepts, with kubectl's short names, mapped to their API coordinates. */
-export interface ExposableResource {
-  group: string
-  kind: string
-  plural: string
-  version: string
-}
+/** Where an object lives in the API: what expose GETs before deciding anything. */
+export type ExposableResource = Pick<ResourceType, 'group' | 'kind' | 'plural' | 'version'>
 
-const RESOURCES: Record<string, ExposableResource> = {}
-function add(names: string[], r: ExposableResource): void {
-  for (const n of names) RESOURCES[n] = r
-}
-add(['pod', 'pods', 'po'], {group: '', kind: 'Pod', plural: 'pods', version: 'v1'})
-add(['service', 'services', 'svc'], {group: '', kind: 'Service', plural: 'services', version: 'v1'})
-add(['replicationcontroller', 'replicationcontrollers', 'rc'], {group: '', kind: 'ReplicationController', plural: 'replicationcontrollers', version: 'v1'})
-add(['deployment', 'deployments', 'deploy'], {group: 'apps', kind: 'Deployment', plural: 'deployments', version: 'v1'})
-add(['replicaset', 'replicasets', 'rs'], {group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', version: 'v1'})
-
-/** Other kinds kubectl knows but refuses (`cannot expose a StatefulSet.apps`). */
-const REFUSED: Record<string, string> = {
-  configmap: 'ConfigMap', configmaps: 'ConfigMap', cm: 'ConfigMap',
-  secret: 'Secret', secrets: 'Secret',
-  statefulset: 'StatefulSet.apps', statefulsets: 'StatefulSet.apps', sts: 'StatefulSet.apps',
-  daemonset: 'DaemonSet.apps', daemonsets: 'DaemonSet.apps', ds: 'DaemonSet.apps',
-  job: 'Job.batch', jobs: 'Job.batch',
-  cronjob: 'CronJob.batch', cronjobs: 'CronJob.batch', cj: 'CronJob.batch',
-  endpoints: 'Endpoints', ep: 'Endpoints',
-  namespace: 'Namespace', namespaces: 'Namespace', ns: 'Namespace',
-  node: 'Node', nodes: 'Node', no: 'Node',
-  ingress: 'Ingress.networking.k8s.io', ingresses: 'Ingress.networking.k8s.io', ing: 'Ingress.networking.k8s.io',
-  endpointslice: 'EndpointSlice.discovery.k8s.io', endpointslices: 'EndpointSlice.discovery.k8s.io',
-  event: 'Event', events: 'Event', ev: 'Event',
-  serviceaccount: 'ServiceAccount', serviceaccounts: 'ServiceAccount', sa: 'ServiceAccount',
-}
+/** The GroupKinds kubectl's canBeExposed accepts (k8s.io/kubectl pkg/polymorphichelpers/canbeexposed.go). */
+const EXPOSABLE = new Set(['ReplicationController', 'Service', 'Pod', 'Deployment.apps', 'ReplicaSet.apps', 'Deployment.extensions', 'ReplicaSet.extensions'])
 
 export class ExposeError extends CliError {}
 
@@ -77,15 +49,24 @@ export function parseResourceArgs(args: readonly string[]): ResourceRef {
   return {name, resource: resolveType(type), type}
 }
 
+/**
+ * The resource a type word names (any spelling kubectl accepts for a built-in resource), or
+ * kubectl's error for a word it does not know. Whether it can be exposed is decided after the GET,
+ * as kubectl does (a missing Ingress is NotFound, not "cannot expose").
+ */
 export function resolveType(type: string): ExposableResource {
-  const lower = type.toLowerCase()
-  const [base, ...groupParts] = lower.split('.')
-  const group = groupParts.join('.')
-  const r = RESOURCES[base]
-  if (r && (group === '' || group === r.group || (group === 'extensions' && r.group === 'apps'))) return r
-  const refused = REFUSED[base]
-  if (refused) throw new ExposeError(`cannot expose a ${refused}`)
-  throw new ExposeError(`the server doesn't have a resource type "${type}"`)
+  const r = resolveResourceType(type)
+  if (!r) throw new ExposeError(`the server doesn't have a resource type "${type}"`)
+  return r
+}
+
+/** kubectl's canBeExposed, on the object fetched (or read from a file): `cannot expose a Ingress.networking.k8s.io`. */
+export function checkExposable(obj: UnstructuredObject | undefined): void {
+  const kind = String(obj?.kind ?? '')
+  const apiVersion = String(obj?.apiVersion ?? '')
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : ''
+  const gk = group ? `${kind}.${group}` : kind
+  if (!EXPOSABLE.has(gk)) throw new ExposeError(`cannot expose a ${gk}`)
 }
 
 // ---- derivations (polymorphichelpers) ----

@@ -6,7 +6,7 @@
 // svc's own checks; each svc check is one line that says what to write instead.
 
 import {CliError} from '../kube/errors.ts'
-import type {ObjectMeta, Service, ServiceSpec} from '../kube/types.ts'
+import {DEFAULT_CLIENT_IP_TIMEOUT, type ObjectMeta, type Service, type ServiceSpec} from '../kube/types.ts'
 import {compactJson} from '../printers/object.ts'
 import {parseAllPorts, PortSpecError, type ServicePort} from './ports.ts'
 import {isDNS1035Label, isDNS1123Subdomain, isIP, isQualifiedName, isValidLabelValue, suggestDNS1035} from './validation.ts'
@@ -37,7 +37,6 @@ export interface ServiceOptions {
 /** A client-side check failed; rendered as `error: <message>`. */
 export class ServiceOptionsError extends CliError {}
 
-export const DEFAULT_CLIENT_IP_TIMEOUT = 10_800
 export const MAX_CLIENT_IP_TIMEOUT = 86_400
 export const NODE_PORT_RANGE = {max: 32_767, min: 30_000}
 
@@ -65,9 +64,11 @@ export function validateServiceOptions(o: ServiceOptions): ServicePort[] {
   if (nameErrs.length > 0) {
     throw new ServiceOptionsError(`invalid service name "${o.name}": ${nameErrs.join('; ')}; for example "${suggestDNS1035(o.name)}"`)
   }
-  for (const p of ports) {
+  // ports[i] comes from specs[i] (parseAllPorts keeps the order): quote what the user typed
+  const specs = [...(o.tcp ?? []), ...(o.udp ?? []), ...(o.sctp ?? [])]
+  for (const [i, p] of ports.entries()) {
     if (p.port === 0) {
-      throw new ServiceOptionsError(`invalid port 0 in "${p.name}": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535`)
+      throw new ServiceOptionsError(`invalid port 0 in "${specs[i]}": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535`)
     }
   }
   if (o.nodePort !== undefined && o.nodePort !== 0) {

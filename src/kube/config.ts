@@ -7,21 +7,31 @@
 //      first file to set a value wins (current-context, and each named cluster, user and context).
 //   3. ~/.kube/config, when it exists.
 //   4. In-cluster: the service account token and KUBERNETES_SERVICE_HOST/PORT.
-// --context picks a context by name; -n beats the context's namespace, which beats `default`.
+// --context picks a context by name; --cluster and --user replace its cluster and user; -n beats
+// the context's namespace, which beats `default`.
+//
+// A kubeconfig kubectl cannot use gets kubectl's words (k8s.io/client-go tools/clientcmd
+// client_config.go ConfirmUsable, validation.go; kubectl 1.35 run side by side): an unknown context
+// is `Error in configuration: context was not found for specified context: NAME`, an unknown
+// --cluster `no server found for cluster "NAME"`, an unknown --user `auth info "NAME" does not
+// exist`. Where kubectl falls back to http://localhost:8080 (no current context, a context whose
+// cluster is missing, no kubeconfig at all), svc says what is missing instead.
 
-import {existsSync} from 'node:fs'
+import {accessSync, constants, existsSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 // The module itself, not the package index: the index loads every API client and model.
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 
-import {CliError} from './errors.ts'
+import {CliError, ConfigurationError} from './errors.ts'
 
 export interface KubeConfigFlags {
+  cluster?: string
   context?: string
   kubeconfig?: string
   namespace?: string
+  user?: string
 }
 
 export interface Environment {
@@ -57,21 +67,20 @@ export function resolveKubeConfig(flags: KubeConfigFlags, environment: Environme
 
   if (flags.kubeconfig) {
     const file = path.resolve(flags.kubeconfig)
-    if (!existsSync(file)) {
-      throw new CliError(`kubeconfig file "${flags.kubeconfig}" does not exist: pass --kubeconfig an existing file, or leave it out to use KUBECONFIG or ~/.kube/config`)
-    }
-    kubeConfig = loadFile(file)
+    if (!existsSync(file)) throw new CliError(`stat ${flags.kubeconfig}: no such file or directory`)
+    kubeConfig = loadFile(file, flags.kubeconfig)
     sources = [file]
   } else if (env.KUBECONFIG) {
-    const files = env.KUBECONFIG.split(path.delimiter).filter(f => f !== '').map(f => path.resolve(f))
-    sources = files.filter(f => existsSync(f))
+    const files = env.KUBECONFIG.split(path.delimiter).filter(f => f !== '')
+    const present = files.filter(f => existsSync(path.resolve(f)))
+    sources = present.map(f => path.resolve(f))
     if (sources.length === 0) {
       throw new CliError(`none of the files in KUBECONFIG exist (${env.KUBECONFIG}): set KUBECONFIG to a kubeconfig file, or pass --kubeconfig`)
     }
-    kubeConfig = mergeFirstWins(sources.map(loadFile))
+    kubeConfig = mergeFirstWins(present.map(f => loadFile(path.resolve(f), f)))
   } else if (existsSync(path.join(home, '.kube', 'config'))) {
     const file = path.join(home, '.kube', 'config')
-    kubeConfig = loadFile(file)
+    kubeConfig = loadFile(file, file)
     sources = [file]
   } else if (inCluster(environment)) {
     kubeConfig = new KubeConfig()
@@ -81,36 +90,68 @@ export function resolveKubeConfig(flags: KubeConfigFlags, environment: Environme
     throw new CliError('no kubeconfig found: set KUBECONFIG or pass --kubeconfig FILE (or create ~/.kube/config); for the local test cluster run `npm run cluster -- --kubeconfig FILE` first')
   }
 
-  if (flags.context) {
-    if (!kubeConfig.getContextObject(flags.context)) {
-      throw new CliError(`context "${flags.context}" does not exist in the kubeconfig: list contexts with \`kubectl config get-contexts\``)
-    }
-    kubeConfig.setCurrentContext(flags.context)
+  const contextName = flags.context || kubeConfig.getCurrentContext()
+  if (contextName && !kubeConfig.getContextObject(contextName)) {
+    const reasons = [`context was not found for specified context: ${contextName}`]
+    if (flags.cluster && !kubeConfig.getCluster(flags.cluster)) reasons.push(`no server found for cluster ${JSON.stringify(flags.cluster)}`)
+    throw new ConfigurationError(reasons)
   }
+  if (flags.context) kubeConfig.setCurrentContext(flags.context)
 
   if (!kubeConfig.getCurrentContext() && sources[0] !== 'in-cluster') {
     throw new CliError('the kubeconfig sets no current-context: pass --context NAME, or run `kubectl config use-context NAME`')
   }
+  if (flags.cluster !== undefined || flags.user !== undefined) overrideContext(kubeConfig, flags)
   const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext())
-  if (sources[0] !== 'in-cluster') {
-    if (!context) {
-      throw new CliError(`context "${kubeConfig.getCurrentContext()}" does not exist in the kubeconfig: pass --context with an existing one`)
-    }
-    if (!kubeConfig.getCurrentCluster()) {
+  if (sources[0] !== 'in-cluster' && context) {
+    const cluster = kubeConfig.getCurrentCluster()
+    if (!cluster) {
+      if (flags.cluster) throw new CliError(`no server found for cluster ${JSON.stringify(flags.cluster)}`)
       throw new CliError(`context "${context.name}" names cluster "${context.cluster}", which the kubeconfig does not define`)
     }
+    checkReadable(cluster.caFile, 'certificate-authority', cluster.name)
+    if (context.user && !kubeConfig.getUser(context.user)) throw new CliError(`auth info ${JSON.stringify(context.user)} does not exist`)
+    const user = kubeConfig.getCurrentUser()
+    checkReadable(user?.certFile, 'client-cert', user?.name ?? '')
+    checkReadable(user?.keyFile, 'client-key', user?.name ?? '')
   }
 
   const namespace = flags.namespace || context?.namespace || 'default'
   return {kubeConfig, namespace, namespaceExplicit: Boolean(flags.namespace), sources}
 }
 
-function loadFile(file: string): KubeConfig {
+/** --cluster and --user: the current context with its cluster or user replaced. */
+function overrideContext(kubeConfig: KubeConfig, flags: KubeConfigFlags): void {
+  const current = kubeConfig.getCurrentContext()
+  kubeConfig.loadFromOptions({
+    clusters: kubeConfig.getClusters(),
+    contexts: kubeConfig.getContexts().map(c => (c.name === current ? {...c, cluster: flags.cluster ?? c.cluster, user: flags.user ?? c.user} : c)),
+    currentContext: current,
+    users: kubeConfig.getUsers(),
+  })
+}
+
+/** A file the kubeconfig names must be readable: kubectl's `unable to read certificate-authority F for NAME due to open F: ...`. */
+function checkReadable(file: string | undefined, what: string, owner: string): void {
+  if (!file) return
+  try {
+    accessSync(file, constants.R_OK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
+    throw new CliError(`unable to read ${what} ${file} for ${owner} due to open ${file}: ${reason}`)
+  }
+}
+
+/** Reads one file; a file that is not a kubeconfig gets kubectl's `error loading config file "F": ...`. */
+function loadFile(file: string, shown: string): KubeConfig {
   const kc = new KubeConfig()
   try {
     kc.loadFromFile(file)
   } catch (error) {
-    throw new CliError(`cannot read kubeconfig ${file}: ${(error as Error).message}`)
+    const e = error as Error & {mark?: {line: number}; reason?: string}
+    const detail = e.name === 'YAMLException' && e.mark ? `yaml: line ${e.mark.line + 1}: ${e.reason ?? e.message}` : e.message
+    throw new CliError(`error loading config file ${JSON.stringify(shown)}: ${detail}`)
   }
   return kc
 }

@@ -70,6 +70,20 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * The kubeconfig cannot be used (clientcmd's errConfigurationInvalid): kubectl prints
+ * `Error in configuration: <reason>`, or one `* <reason>` line each after it when there are several.
+ */
+export class ConfigurationError extends Error {
+  readonly reasons: string[]
+
+  constructor(reasons: string[]) {
+    super(reasons.join('; '))
+    this.name = 'ConfigurationError'
+    this.reasons = reasons
+  }
+}
+
 /** A bad flag value found after parsing: `error: <message>` and cobra's `See '<path> --help' for usage.` */
 export class FlagError extends Error {
   constructor(message: string) {
@@ -188,6 +202,11 @@ export function renderError(err: unknown, ctx: RenderContext): {exitCode: number
     return {exitCode: 1, text: `${withPrefix(err.message)}\nSee '${ctx.commandPath} -h' for help and examples`}
   }
   if (err instanceof CliError) return {exitCode: err.exitCode, text: withPrefix(err.message)}
+  if (err instanceof ConfigurationError) {
+    // kubectl's MultilineError("Error in configuration: ", err)
+    const text = err.reasons.length === 1 ? `Error in configuration: ${err.reasons[0]}` : `Error in configuration: \n${err.reasons.map(r => `* ${r}`).join('\n')}`
+    return {exitCode: 1, text}
+  }
   if (err instanceof FlagError) return {exitCode: 1, text: `${withPrefix(err.message)}\nSee '${ctx.commandPath} --help' for usage.`}
   if (err instanceof MultiError) {
     if (err.errors.length === 1) return renderError(err.errors[0], ctx)

@@ -6,32 +6,43 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type {KubeClient, WatchEvent} from './client.ts'
 import {ApiError, ConnectionError, UsageError} from './errors.ts'
 import type {Service, ServiceList} from './types.ts'
+import {isServiceType, resolveResourceType} from './resource-types.ts'
 
 export type {Service, ServiceList}
 
-const TYPE_WORDS = new Set(['svc', 'service', 'services'])
+/** The "Services only" refusal for a type word that names another resource. */
+function notAService(type: string): UsageError {
+  return new UsageError(`svc works with Services only; "${type}" is not a Service type (use NAME or svc/NAME)`)
+}
 
 /**
- * Turns the words after the verb into Service names. kubectl muscle memory works: a leading `svc`,
- * `service` or `services` names the type, `svc/NAME` (or `service/NAME`, `services/NAME`) a Service.
- * Any other type is refused: svc works with Services only.
+ * Turns the words after the verb into Service names. kubectl muscle memory works: a first word
+ * that is a kubectl resource type is a type (any spelling, see resource-types.ts): a Service
+ * spelling (`svc`, `services`, `Service`, `svc.v1.`, a comma list of them) is dropped, any other
+ * type (`pods`, `deploy`, `svc,pods`) is refused. `svc/NAME` names a Service, so a Service named
+ * like a type stays reachable (`svc/pods`). Names are kept as given, repeats included: kubectl acts
+ * on each one.
  */
 export function serviceNames(args: string[]): {names: string[]; typed: boolean} {
   const words = [...args]
   let typed = false
-  if (words.length > 0 && TYPE_WORDS.has(words[0].toLowerCase())) {
-    words.shift()
-    typed = true
-  } else if (words.length > 0 && words[0].includes(',') && words[0].split(',').every(w => TYPE_WORDS.has(w.toLowerCase()))) {
-    words.shift()
-    typed = true
+  const first = words[0]
+  if (first !== undefined && !first.includes('/')) {
+    const types = first.split(',')
+    const known = types.map(t => resolveResourceType(t))
+    if (types.length > 1 || known[0] !== undefined) {
+      const other = types.find((t, i) => !known[i] || !isServiceType(t))
+      if (other !== undefined) throw notAService(other)
+      words.shift()
+      typed = true
+    }
   }
   const names: string[] = []
   for (const word of words) {
     const slash = word.indexOf('/')
     if (slash >= 0) {
-      const type = word.slice(0, slash).toLowerCase()
-      if (!TYPE_WORDS.has(type)) throw new UsageError(`svc works with Services only; "${word.slice(0, slash)}" is not a Service type (use NAME or svc/NAME)`)
+      const type = word.slice(0, slash)
+      if (!isServiceType(type)) throw notAService(type)
       const name = word.slice(slash + 1)
       if (name === '') throw new UsageError(`arguments in resource/name form must have a single resource and name`)
       names.push(name)
@@ -79,14 +90,14 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof ApiError && (error.code === 404 || error.reason === 'NotFound')
 }
 
-/** Fetches each named Service; missing ones become errors (or are skipped with ignoreNotFound). */
+/**
+ * Fetches each named Service; missing ones become errors (or are skipped with ignoreNotFound). A
+ * name given twice is fetched twice, as kubectl's builder does (`get svc a a` prints two rows).
+ */
 export async function getNamedServices(client: KubeClient, namespace: string, names: string[], ignoreNotFound = false): Promise<{errors: unknown[]; found: Service[]}> {
   const found: Service[] = []
   const errors: unknown[] = []
-  const seen = new Set<string>()
   for (const name of names) {
-    if (seen.has(name)) continue
-    seen.add(name)
     try {
       found.push(await getService(client, namespace, name))
     } catch (error) {
@@ -155,14 +166,18 @@ export async function* watchServices(
 /** kubectl's dry-run strategies (parsed from --dry-run by flags/mutation.ts parseDryRun). */
 export type DryRun = 'client' | 'none' | 'server'
 
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan'
+
 export interface DeleteOptions {
   dryRun: DryRun
   gracePeriod?: number
+  /** --cascade; Background when not given. */
+  propagationPolicy?: PropagationPolicy
 }
 
 /** DELETE one Service; returns the uid of what was deleted (for waiting). */
 export async function deleteService(client: KubeClient, namespace: string, name: string, options: DeleteOptions): Promise<string | undefined> {
-  const body: Record<string, unknown> = {apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background'}
+  const body: Record<string, unknown> = {apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: options.propagationPolicy ?? 'Background'}
   if (options.gracePeriod !== undefined && options.gracePeriod >= 0) body.gracePeriodSeconds = options.gracePeriod
   // in the body as client-go sends it, and in the query for servers that read only that
   if (options.dryRun === 'server') body.dryRun = ['All']

@@ -4,6 +4,9 @@
 // ContainerPort's containerPort) is required here; everything else is optional because real
 // objects vary.
 
+/** The API's default for a Service's sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
+export const DEFAULT_CLIENT_IP_TIMEOUT = 10_800
+
 export interface ObjectMeta {
   annotations?: Record<string, string>
   creationTimestamp?: string

@@ -80,9 +80,12 @@ export async function startCompat(): Promise<Compat> {
 /** The tests' one polling helper (test/helpers/poll.ts), under the name the compatibility tests use. */
 export {until as eventually} from '../helpers/poll.ts'
 
-/** The AGE-like cells change with time: `0s`..`99s` become `AGE` padded to the same width. */
+/**
+ * The AGE-like cells change with time: `0s`..`99s` become `##` padded to the same width (and a
+ * line's trailing padding goes, so `9s` in one run and `10s` in the other still compare equal).
+ */
 export function normalizeAges(text: string): string {
-  return text.replace(/(?<=\s|^)\d{1,2}s(?=\s|$)/gm, (m) => '##'.padEnd(m.length, ' ').slice(0, m.length))
+  return text.replace(/(?<=\s|^)\d{1,2}s(?=\s|$)/gm, (m) => '##'.padEnd(m.length, ' ').slice(0, m.length)).replace(/ +$/gm, '')
 }
 
 /** kubectl's column layout: cells padded to the widest + 3, last column unpadded. */

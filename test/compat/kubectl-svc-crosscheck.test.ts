@@ -77,8 +77,8 @@ function svc(args: string[]) {
 }
 
 for (const args of [[], ['-o', 'wide'], ['cs', 'lb', 'en'], ['--show-labels'], ['-A']]) {
-  test(`svc get ${args.join(' ')} = kubectl get svc ${args.join(' ')}`, async () => {
-    const [mine, theirs] = await Promise.all([svc(['get', ...args]), c.kubectl(['get', 'svc', ...args])])
+  test(`svc get svc ${args.join(' ')} = kubectl get svc ${args.join(' ')}`, async () => {
+    const [mine, theirs] = await Promise.all([svc(['get', 'svc', ...args]), c.kubectl(['get', 'svc', ...args])])
     assert.equal(theirs.code, 0, theirs.stderr)
     assert.equal(mine.stderr, theirs.stderr)
     assert.equal(normalizeAges(mine.stdout), normalizeAges(theirs.stdout))
@@ -86,16 +86,16 @@ for (const args of [[], ['-o', 'wide'], ['cs', 'lb', 'en'], ['--show-labels'], [
   })
 }
 
-test('svc get missing = kubectl get svc missing', async () => {
-  const [mine, theirs] = await Promise.all([svc(['get', 'cs', 'nosuch']), c.kubectl(['get', 'svc', 'cs', 'nosuch'])])
+test('svc get svc missing = kubectl get svc missing', async () => {
+  const [mine, theirs] = await Promise.all([svc(['get', 'svc', 'cs', 'nosuch']), c.kubectl(['get', 'svc', 'cs', 'nosuch'])])
   assert.equal(normalizeAges(mine.stdout), normalizeAges(theirs.stdout))
   assert.equal(mine.stderr, theirs.stderr)
   assert.equal(mine.code, theirs.code)
 })
 
 for (const name of ['cs', 'np', 'lb', 'en', 'hl', 'manual']) {
-  test(`svc describe ${name} --compat = kubectl describe svc ${name}`, async () => {
-    const [mine, theirs] = await Promise.all([svc(['describe', name, '--compat']), c.kubectl(['describe', 'svc', name])])
+  test(`svc describe svc ${name} --compat = kubectl describe svc ${name}`, async () => {
+    const [mine, theirs] = await Promise.all([svc(['describe', 'svc', name, '--compat']), c.kubectl(['describe', 'svc', name])])
     assert.equal(theirs.code, 0, theirs.stderr)
     assert.equal(mine.stderr, theirs.stderr)
     assert.equal(normalizeAges(mine.stdout), normalizeAges(theirs.stdout))

@@ -119,7 +119,8 @@ describe('svc expose: derived services', () => {
 describe('svc expose: errors (kubectl\'s texts)', () => {
   const cases: Array<[string, string[], string]> = [
     ['missing object', ['expose', 'deployment', 'nope'], 'Error from server (NotFound): deployments.apps "nope" not found\n'],
-    ['refused kind', ['expose', 'statefulset', 'x'], 'error: cannot expose a StatefulSet.apps\n'],
+    ['a missing object of a kind that cannot be exposed', ['expose', 'ingress', 'nope'], 'Error from server (NotFound): ingresses.networking.k8s.io "nope" not found\n'],
+    ['a kind the server does not serve', ['expose', 'statefulset', 'x'], 'error: the server doesn\'t have a resource type "statefulset"\n'],
     ['a resource the server does not serve', ['expose', 'rc', 'x'], 'error: the server doesn\'t have a resource type "rc"\n'],
     ['no name', ['expose', 'deployment'], 'error: resource(s) were provided, but no name was specified\n'],
     ['matchExpressions', ['expose', 'deployment', 'expr'], 'error: couldn\'t retrieve selectors via --selector flag or introspection: couldn\'t convert expressions - "[{Key:tier Operator:In Values:[a b]}]" to map-based selector format\n'],

@@ -5,7 +5,7 @@
 export interface PollOptions {
   /** How long to keep asking (default 20 s); the failure names `what`. */
   timeoutMs?: number
-  /** Pause between tries, each try starting after the previous one settled (default 25 ms). */
+  /** Pause between tries, each try starting after the previous one settled (default 10 ms). */
   intervalMs?: number
   /** Treat a thrown error as "not yet" and report the last one on timeout (default: it fails at once). */
   retryErrors?: boolean
@@ -20,7 +20,7 @@ export async function until<T>(
   what: string,
   options: PollOptions | number = {},
 ): Promise<T> {
-  const {intervalMs = 25, retryErrors = false, timeoutMs = 20_000} = typeof options === 'number' ? {timeoutMs: options} : options
+  const {intervalMs = 10, retryErrors = false, timeoutMs = 20_000} = typeof options === 'number' ? {timeoutMs: options} : options
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   for (;;) {

@@ -2,6 +2,7 @@ import {createServiceArgs, createServiceFlags, CreateServiceCommand} from '../..
 import type {ServiceOptions, ServiceType} from '../../generate/service.ts'
 
 export default class CreateHeadless extends CreateServiceCommand<typeof CreateHeadless> {
+  static aliases = ['create:service:headless', 'create:svc:headless']
   static args = createServiceArgs
   static description = 'Create a headless service (ClusterIP None): DNS returns the pod IPs, no virtual IP. Ports are optional.'
   static examples = [

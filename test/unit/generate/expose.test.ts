@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {applyOverrides, exposeService, formatRequirements, mapBasedSelectorForObject, parseExposeLabels, parseResourceArgs, portsForObject, protocolsForObject} from '../../../src/generate/expose.ts'
+import {applyOverrides, exposeService, formatRequirements, mapBasedSelectorForObject, parseExposeLabels, parseResourceArgs, portsForObject, protocolsForObject, checkExposable} from '../../../src/generate/expose.ts'
 
 const pod = (labels: Record<string, string> | undefined, ports: Array<{containerPort: number; protocol?: string}>, name = 'p') => ({
   apiVersion: 'v1', kind: 'Pod', metadata: {labels, name}, spec: {containers: [{name: 'c', ports}]},
@@ -78,8 +78,14 @@ describe('exposeService (kubectl expose_test.go cases)', () => {
     assert.throws(() => parseExposeLabels(''), {message: 'no label spec passed'})
     assert.deepEqual(parseResourceArgs(['deploy/web']).resource.plural, 'deployments')
     assert.deepEqual(parseResourceArgs(['SVC', 'web']).name, 'web')
-    assert.throws(() => parseResourceArgs(['statefulset', 'x']), {message: 'cannot expose a StatefulSet.apps'})
-    assert.throws(() => parseResourceArgs(['configmap/x']), {message: 'cannot expose a ConfigMap'})
+    // any type is looked up first; whether it can be exposed is decided on the object
+    assert.equal(parseResourceArgs(['statefulset', 'x']).resource.plural, 'statefulsets')
+    assert.equal(parseResourceArgs(['ing.networking.k8s.io/x']).resource.group, 'networking.k8s.io')
+    assert.throws(() => parseResourceArgs(['nosuchtype', 'x']), {message: 'the server doesn\'t have a resource type "nosuchtype"'})
+    assert.throws(() => checkExposable({apiVersion: 'apps/v1', kind: 'StatefulSet'}), {message: 'cannot expose a StatefulSet.apps'})
+    assert.throws(() => checkExposable({apiVersion: 'v1', kind: 'ConfigMap'}), {message: 'cannot expose a ConfigMap'})
+    assert.throws(() => checkExposable({apiVersion: 'networking.k8s.io/v1', kind: 'Ingress'}), {message: 'cannot expose a Ingress.networking.k8s.io'})
+    for (const o of [{apiVersion: 'v1', kind: 'Pod'}, {apiVersion: 'apps/v1', kind: 'Deployment'}, {apiVersion: 'v1', kind: 'Service'}]) checkExposable(o)
     assert.throws(() => parseResourceArgs(['deployment']), {message: 'resource(s) were provided, but no name was specified'})
   })
   it('overrides: merge, strategic (ports by port number) and json patch', () => {

@@ -55,7 +55,7 @@ describe('validateServiceOptions', () => {
     ['kubectl: trailing dot rejected client-side', {externalName: 'bar.com.', type: 'ExternalName'}, 'invalid service external name bar.com.'],
     ['kubectl: tcp parse', {tcp: ['70000']}, 'strconv.ParseUint: parsing "70000": value out of range'],
     ['svc: name', {name: 'My_svc', tcp: ['80']}, 'invalid service name "My_svc": a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character (e.g. \'my-name\',  or \'abc-123\', regex used for validation is \'[a-z]([-a-z0-9]*[a-z0-9])?\'); for example "my-svc"'],
-    ['svc: port 0', {tcp: ['0:80']}, 'invalid port 0 in "0-80": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535'],
+    ['svc: port 0', {tcp: ['0:80']}, 'invalid port 0 in "0:80": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535'],
     ['svc: node port range', {nodePort: 80, tcp: ['80'], type: 'NodePort'}, 'invalid --node-port=80: must be between 30000 and 32767 (the default range), or 0 to let the cluster pick one; pass --validate=ignore if your cluster uses another range'],
     ['svc: node port shared by two port numbers', {nodePort: 30080, tcp: ['80'], type: 'NodePort', udp: ['81']}, '--node-port=30080 would be given to 2 different ports, but each port number needs its own node port; give this service one port (over TCP and UDP if you like), or leave --node-port out so the cluster picks them'],
     ['svc: clusterip', {clusterIP: 'abc', tcp: ['80']}, 'invalid --clusterip "abc": must be an IP address from the cluster\'s service range, or None for a headless service'],

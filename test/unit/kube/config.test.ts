@@ -37,6 +37,8 @@ const b = kubeconfig('b.yaml', {
   users: ['ub'],
 })
 const noCurrent = kubeconfig('none.yaml', {clusters: [['c3', 'https://c.example']], contexts: [{cluster: 'c3', name: 'ctx-c', user: 'uc'}], users: ['uc']})
+const notYaml = path.join(dir, 'not-yaml.yaml')
+writeFileSync(notYaml, 'clusters: [\n  bad yaml\n')
 const home = path.join(dir, 'home')
 kubeconfig('home/.kube/config', {clusters: [['h', 'https://home:6443']], contexts: [{cluster: 'h', name: 'ctx-home', user: 'uh'}], current: 'ctx-home', users: ['uh']})
 const emptyHome = path.join(dir, 'empty-home')
@@ -79,6 +81,12 @@ describe('resolveKubeConfig', () => {
     assert.equal(r.namespace, 'default')
   })
 
+  test('--cluster and --user replace the context\'s', () => {
+    const r = resolveKubeConfig({cluster: 'shared', kubeconfig: b, user: 'ub'}, envOf({}))
+    assert.equal(r.kubeConfig.getCurrentCluster()?.server, 'https://from-b:6443')
+    assert.equal(r.kubeConfig.getCurrentUser()?.name, 'ub')
+  })
+
   test('~/.kube/config when nothing else is set', () => {
     const r = resolveKubeConfig({}, envOf({}, home))
     assert.equal(r.kubeConfig.getCurrentContext(), 'ctx-home')
@@ -90,10 +98,14 @@ describe('resolveKubeConfig', () => {
   })
 
   const failures: Array<[string, Parameters<typeof resolveKubeConfig>[0], Record<string, string>, RegExp]> = [
-    ['missing --kubeconfig file', {kubeconfig: path.join(dir, 'nope.yaml')}, {}, /kubeconfig file ".*nope.yaml" does not exist: pass --kubeconfig an existing file/],
+    ['missing --kubeconfig file', {kubeconfig: path.join(dir, 'nope.yaml')}, {}, /stat .*nope.yaml: no such file or directory$/],
     ['KUBECONFIG of missing files', {}, {KUBECONFIG: path.join(dir, 'nope.yaml')}, /none of the files in KUBECONFIG exist .*: set KUBECONFIG to a kubeconfig file, or pass --kubeconfig/],
     ['nothing at all', {}, {}, /no kubeconfig found: set KUBECONFIG or pass --kubeconfig FILE/],
-    ['unknown --context', {context: 'nope', kubeconfig: a}, {}, /context "nope" does not exist in the kubeconfig/],
+    ['unknown --context', {context: 'nope', kubeconfig: a}, {}, /: context was not found for specified context: nope$/],
+    ['unknown --cluster', {cluster: 'nope', kubeconfig: a}, {}, /: no server found for cluster "nope"$/],
+    ['unknown --user', {kubeconfig: a, user: 'nope'}, {}, /: auth info "nope" does not exist$/],
+    ['unknown --context and --cluster', {cluster: 'nope', context: 'nope', kubeconfig: a}, {}, /: context was not found for specified context: nope; no server found for cluster "nope"$/],
+    ['not YAML', {kubeconfig: notYaml}, {}, /: error loading config file ".*not-yaml.yaml": yaml: line \d+: /],
     ['no current-context', {kubeconfig: noCurrent}, {}, /sets no current-context: pass --context NAME/],
   ]
   for (const [name, flags, env, message] of failures) {

@@ -5,6 +5,50 @@ import type {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError} from '../../../src/kube/errors.ts'
 import {deletedMessage, isBrokenStream, serviceNames, waitForDeletion} from '../../../src/kube/service-ops.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
+import {effectiveGracePeriod, parseCascade} from '../../../src/flags/delete.ts'
+import {groupKind, groupResource, isServiceType, resolveResourceType} from '../../../src/kube/resource-types.ts'
+
+describe('resource type words, as kubectl reads them', () => {
+  const table: [string, string | undefined][] = [
+    ['pods', 'pods'], ['pod', 'pods'], ['po', 'pods'], ['PODS', 'pods'], ['pods.', 'pods'], ['pods.v1.', 'pods'], ['pods.v1', undefined],
+    ['deploy', 'deployments.apps'], ['deployment.apps', 'deployments.apps'], ['deploy.v1.apps', 'deployments.apps'], ['deploy.v2.apps', undefined],
+    ['ing', 'ingresses.networking.k8s.io'], ['ingress.networking.k8s.io', 'ingresses.networking.k8s.io'], ['ingresses.v1.networking.k8s.io', 'ingresses.networking.k8s.io'],
+    ['ev', 'events'], ['events.events.k8s.io', 'events.events.k8s.io'], ['crds', 'customresourcedefinitions.apiextensions.k8s.io'],
+    ['web', undefined], ['api', undefined], ['', undefined], ['.apps', undefined],
+  ]
+  for (const [word, resource] of table) {
+    it(JSON.stringify(word), () => {
+      const r = resolveResourceType(word)
+      assert.equal(r && groupResource(r), resource)
+    })
+  }
+  it('knows the Service spellings and GroupKinds', () => {
+    for (const w of ['svc', 'service', 'services', 'Services', 'svc.v1.', 'service.']) assert.ok(isServiceType(w), w)
+    for (const w of ['pods', 'web', 'services.v1', 'svc.apps']) assert.ok(!isServiceType(w), w)
+    assert.equal(groupKind(resolveResourceType('ing')!), 'Ingress.networking.k8s.io')
+    assert.equal(groupKind(resolveResourceType('cm')!), 'ConfigMap')
+  })
+})
+
+describe('delete flags', () => {
+  it('--cascade values and the deprecated booleans', () => {
+    assert.deepEqual(parseCascade('background'), {policy: 'Background'})
+    assert.deepEqual(parseCascade('foreground'), {policy: 'Foreground'})
+    assert.deepEqual(parseCascade('orphan'), {policy: 'Orphan'})
+    assert.deepEqual(parseCascade('false'), {policy: 'Orphan', warning: 'warning: --cascade=false is deprecated (boolean value) and can be replaced with --cascade=orphan.'})
+    assert.deepEqual(parseCascade('1'), {policy: 'Background', warning: 'warning: --cascade=true is deprecated (boolean value) and can be replaced with --cascade=background.'})
+    assert.throws(() => parseCascade('Orphan'), {message: 'invalid cascade value (Orphan). Must be "background", "foreground", or "orphan"'})
+  })
+  it('--now, --grace-period and --force', () => {
+    assert.equal(effectiveGracePeriod(-1, false, false), -1)
+    assert.equal(effectiveGracePeriod(0, false, false), 1)
+    assert.equal(effectiveGracePeriod(0, false, true), 0)
+    assert.equal(effectiveGracePeriod(-1, false, true), 0)
+    assert.equal(effectiveGracePeriod(-1, true, false), 1)
+    assert.equal(effectiveGracePeriod(5, false, true), 5)
+    assert.throws(() => effectiveGracePeriod(0, true, false), {message: '--now and --grace-period cannot be specified together'})
+  })
+})
 
 describe('serviceNames: kubectl argument spellings', () => {
   const table: [string[], string[]][] = [
@@ -16,11 +60,24 @@ describe('serviceNames: kubectl argument spellings', () => {
     [['service', 'web', 'api'], ['web', 'api']],
     [['svc/web', 'services/api'], ['web', 'api']],
     [['svc', 'svc/svc'], ['svc']],
+    [['Service', 'web'], ['web']],
+    [['SVC', 'web'], ['web']],
+    [['services.v1.', 'web'], ['web']],
+    [['svc.', 'web'], ['web']],
+    [['svc,services', 'web'], ['web']],
+    [['svc/pods', 'pods'], ['pods', 'pods']],
+    [['web', 'web'], ['web', 'web']],
+    [['web', 'pods'], ['web', 'pods']],
+    [['Service/web'], ['web']],
   ]
   for (const [args, names] of table) it(JSON.stringify(args), () => assert.deepEqual(serviceNames(args).names, names))
   it('refuses other types', () => {
     assert.throws(() => serviceNames(['pods/web']), /svc works with Services only; "pods" is not a Service type/)
     assert.throws(() => serviceNames(['svc/']), /must have a single resource and name/)
+    for (const [word, type] of [['pods', 'pods'], ['po', 'po'], ['Pod', 'Pod'], ['deploy', 'deploy'], ['deployments.apps', 'deployments.apps'],
+      ['deployments.v1.apps', 'deployments.v1.apps'], ['ing.networking.k8s.io', 'ing.networking.k8s.io'], ['svc,pods', 'pods'], ['cm', 'cm'], ['svc,nosuch', 'nosuch']]) {
+      assert.throws(() => serviceNames([word, 'web']), {message: `svc works with Services only; "${type}" is not a Service type (use NAME or svc/NAME)`}, word)
+    }
   })
 })
 
