@@ -12,6 +12,7 @@ export interface ObjectMeta {
   creationTimestamp?: string
   deletionTimestamp?: string
   generateName?: string
+  generation?: number
   labels?: Record<string, string>
   managedFields?: unknown[]
   name: string
@@ -66,7 +67,10 @@ export interface LoadBalancerIngress {
 
 export interface Service extends KubeObject {
   spec?: ServiceSpec
-  status?: {loadBalancer?: {ingress?: LoadBalancerIngress[]}}
+  status?: {
+    conditions?: {lastTransitionTime?: string; message?: string; observedGeneration?: number; reason?: string; status?: string; type?: string}[]
+    loadBalancer?: {ingress?: LoadBalancerIngress[]}
+  }
 }
 
 export interface ServiceList {

@@ -65,7 +65,7 @@ export function printName(obj: UnstructuredObject | undefined, operation?: strin
  * default for mutations). `index` > 0 adds YAML's `---` separator, as kubectl's YAML printer does
  * from the second object on.
  */
-export function printObject(obj: UnstructuredObject | undefined, format: OutputFormat | undefined, options: PrintOptions & {index?: number; operation?: string} = {}): string {
+export function printObject(obj: unknown, format: OutputFormat | undefined, options: PrintOptions & {index?: number; operation?: string} = {}): string {
   const shown = options.showManagedFields ? obj : omitManagedFields(obj)
   switch (format) {
     case 'json':
@@ -73,9 +73,9 @@ export function printObject(obj: UnstructuredObject | undefined, format: OutputF
     case 'yaml':
       return `${(options.index ?? 0) > 0 ? '---\n' : ''}${printYaml(shown)}`
     case 'name':
-      return printName(obj)
+      return printName(obj as UnstructuredObject | undefined)
     default:
-      return printName(obj, options.operation)
+      return printName(obj as UnstructuredObject | undefined, options.operation)
   }
 }
 
