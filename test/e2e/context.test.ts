@@ -32,6 +32,6 @@ describe('--context', () => {
     const r = await env.svc(['get', '--context', 'nosuch'])
     assert.equal(r.code, 1)
     assert.equal(r.stdout, '')
-    assert.match(r.stderr, /^error: .*"nosuch"/)
+    assert.match(r.stderr, /context.*\bnosuch\b/)
   })
 })
