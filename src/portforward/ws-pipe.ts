@@ -88,8 +88,10 @@ export class WebSocketPipe extends Duplex {
       callback(new WebSocketPipeError('websocket closed'))
       return
     }
+    // A byte pipe: the chunks written together (a corked batch of SPDY frames) travel as one
+    // message, so one frame header and one TLS record for all of them.
     this.socket.cork()
-    chunks.forEach(({chunk}, i) => this.writeFrame(OP_BINARY, chunk, i === chunks.length - 1 ? callback : undefined))
+    this.writeFrame(OP_BINARY, chunks.map(c => c.chunk), callback)
     process.nextTick(() => this.socket.uncork())
   }
 
@@ -126,9 +128,11 @@ export class WebSocketPipe extends Duplex {
     }
   }
 
-  private writeFrame(opcode: number, payload: Buffer, callback?: (error?: Error | null) => void): void {
+  private writeFrame(opcode: number, payload: Buffer | Buffer[], callback?: (error?: Error | null) => void): void {
     const done = callback ? (error?: Error | null) => callback(error ?? null) : undefined
-    const length = payload.length
+    const parts = Array.isArray(payload) ? payload.filter(p => p.length > 0) : payload.length > 0 ? [payload] : []
+    let length = 0
+    for (const part of parts) length += part.length
     const extra = length < 126 ? 0 : length < 65536 ? 2 : 8
     const header = Buffer.allocUnsafe(2 + extra + 4)
     header[0] = 0x80 | opcode
@@ -142,26 +146,23 @@ export class WebSocketPipe extends Duplex {
       header.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
       header.writeUInt32BE(length >>> 0, 6)
     }
+    let body = parts
     if (this.secure) {
       ZERO_MASK.copy(header, 2 + extra)
-      if (length === 0) {
-        this.socket.write(header, done)
-      } else {
-        this.socket.write(header)
-        this.socket.write(payload, done)
-      }
+    } else {
+      const mask = randomBytes(4)
+      mask.copy(header, 2 + extra)
+      const masked = Buffer.allocUnsafe(length)
+      let i = 0
+      for (const part of parts) for (let j = 0; j < part.length; j++, i++) masked[i] = part[j] ^ mask[i & 3]
+      body = length > 0 ? [masked] : []
+    }
+    if (body.length === 0) {
+      this.socket.write(header, done)
       return
     }
-    const mask = randomBytes(4)
-    mask.copy(header, 2 + extra)
-    const masked = Buffer.allocUnsafe(length)
-    for (let i = 0; i < length; i++) masked[i] = payload[i] ^ mask[i & 3]
-    if (length === 0) {
-      this.socket.write(header, done)
-    } else {
-      this.socket.write(header)
-      this.socket.write(masked, done)
-    }
+    this.socket.write(header)
+    body.forEach((part, i) => this.socket.write(part, i === body.length - 1 ? done : undefined))
   }
 
   private onSocketEnd(): void {

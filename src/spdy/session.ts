@@ -20,6 +20,8 @@ import type {SpdyHeaders} from './headers.ts'
 
 /** Largest DATA frame we send; the wire allows 16 MiB, peers read in 32 KiB chunks. */
 export const MAX_DATA_FRAME = 64 * 1024
+/** Bytes written in one corked batch at most, so that a long queue still yields to 'drain'. */
+const MAX_BATCH_BYTES = 256 * 1024
 
 export interface SpdySessionOptions {
   /** 'server' accepts streams (even ids would be its own); 'client' opens odd-numbered streams. */
@@ -320,6 +322,17 @@ export class SpdySession extends EventEmitter {
     frame: HeaderFrameWithoutBlock,
     headers: SpdyHeaders,
   ): void {
+    let sync: Buffer | undefined
+    try {
+      sync = this.compressor.compressSync(headers)
+    } catch (err) {
+      this.destroy(err as Error)
+      return
+    }
+    if (sync) {
+      this.enqueue({data: encodeFrame({...frame, headerBlock: sync} as Frame)})
+      return
+    }
     const data = this.compressor.compress(headers).then((headerBlock) => encodeFrame({...frame, headerBlock} as Frame))
     data.catch(() => undefined) // surfaced by the writer
     this.enqueue({data})
@@ -328,14 +341,17 @@ export class SpdySession extends EventEmitter {
   /** @internal DATA frames (split at MAX_DATA_FRAME); callback once the transport took them. */
   sendData(streamId: number, data: Buffer, fin: boolean, callback: (err?: Error | null) => void): void {
     if (this.closed) return callback(new Error('SPDY session closed'))
+    // Header and payload are queued apart (no copy); drainOut writes them in one batch.
     if (data.length <= MAX_DATA_FRAME) {
-      this.enqueue({data: Buffer.concat([dataFrameHeader(streamId, data.length, fin), data]), callback})
+      this.enqueue({data: dataFrameHeader(streamId, data.length, fin)})
+      this.enqueue({data, callback})
       return
     }
     for (let off = 0; off < data.length; off += MAX_DATA_FRAME) {
       const piece = data.subarray(off, off + MAX_DATA_FRAME)
       const last = off + MAX_DATA_FRAME >= data.length
-      this.enqueue({data: Buffer.concat([dataFrameHeader(streamId, piece.length, fin && last), piece]), callback: last ? callback : undefined})
+      this.enqueue({data: dataFrameHeader(streamId, piece.length, fin && last)})
+      this.enqueue({data: piece, callback: last ? callback : undefined})
     }
   }
 
@@ -352,20 +368,41 @@ export class SpdySession extends EventEmitter {
     this.writing = true
     try {
       while (this.out.length > 0 && !this.closed) {
-        const item = this.out[0]
-        let buf: Buffer
-        try {
-          buf = item.data instanceof Promise ? await item.data : item.data
-        } catch (err) {
-          this.destroy(err as Error)
-          return
+        if (this.out[0].data instanceof Promise) {
+          const item = this.out[0]
+          let buf: Buffer
+          try {
+            buf = await item.data
+          } catch (err) {
+            this.destroy(err as Error)
+            return
+          }
+          if (this.closed) return
+          this.out.shift()
+          let ok = true
+          if (buf.length > 0) ok = this.transport.write(buf)
+          if (!ok) await this.waitDrain()
+          item.callback?.(this.closed ? new Error('SPDY session closed') : null)
+          continue
         }
-        if (this.closed) return
-        this.out.shift()
+        // The frames ready now go out as one corked batch: one writev on a socket, one message
+        // in a WebSocket tunnel, so one TLS record instead of one per frame (a connection's two
+        // SYN_STREAMs, a DATA frame's header and payload). Callbacks run once the batch is taken.
+        const batch: OutItem[] = []
+        let bytes = 0
         let ok = true
-        if (buf.length > 0) ok = this.transport.write(buf)
+        this.transport.cork()
+        while (this.out.length > 0 && !(this.out[0].data instanceof Promise) && bytes < MAX_BATCH_BYTES) {
+          const item = this.out.shift() as OutItem
+          const buf = item.data as Buffer
+          if (buf.length > 0) ok = this.transport.write(buf)
+          bytes += buf.length
+          batch.push(item)
+        }
+        this.transport.uncork()
         if (!ok) await this.waitDrain()
-        item.callback?.(this.closed ? new Error('SPDY session closed') : null)
+        const err = this.closed ? new Error('SPDY session closed') : null
+        for (const item of batch) item.callback?.(err)
       }
     } finally {
       this.writing = false
@@ -440,6 +477,17 @@ export class SpdySession extends EventEmitter {
         const frame = this.inbox.shift() as Frame
         // Header blocks must be inflated in arrival order, even for frames we then drop.
         if (frame.type === 'syn_stream' || frame.type === 'syn_reply' || frame.type === 'headers') {
+          let sync: SpdyHeaders | undefined
+          try {
+            sync = this.decompressor.decompressSync(frame.headerBlock)
+          } catch (err) {
+            this.protocolError(new FrameError(`bad header block on stream ${frame.streamId}: ${(err as Error).message}`))
+            return
+          }
+          if (sync) {
+            this.handleHeaderFrame(frame, sync)
+            continue
+          }
           // Hold further bytes while zlib works so the inbox stays bounded.
           this.transport.pause()
           let headers: SpdyHeaders

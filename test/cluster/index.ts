@@ -8,7 +8,7 @@ import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import yaml from 'js-yaml'
 import {createCredentials} from './auth.ts'
-import {bootstrap} from './bootstrap.ts'
+import {bootstrap, NODE_NAME} from './bootstrap.ts'
 import {createPKI} from './certs.ts'
 import {Latency} from './latency.ts'
 import {serviceSemantics} from './resources/services.ts'
@@ -98,6 +98,7 @@ export async function startCluster(options: StartOptions = {}): Promise<LocalClu
   const builtinPortForward = portForwardHandler({
     dialPod: (ns, name, p) => cluster.dialPod(ns, name, p),
     getObject: (resource, ns, name) => store.get(resource, ns, name),
+    kubeletNode: NODE_NAME,
     get latencyMs() {
       return latency.ms
     },

@@ -22,7 +22,7 @@ import {type WebSocket, WebSocketServer} from 'ws'
 
 import {SpdySession} from '../../src/spdy/session.ts'
 import {PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardPair} from '../../src/spdy/portforward.ts'
-import {offeredProtocols, type PortForwardBackend, type PortForwardRequest} from './portforward-ws.ts'
+import {kubeletHasPod, offeredProtocols, type PortForwardBackend, type PortForwardRequest} from './portforward-ws.ts'
 
 export const SPDY_UPGRADE = 'SPDY/3.1'
 export const TUNNEL_PREFIX = 'SPDY/3.1+'
@@ -87,6 +87,10 @@ function podReady(backend: PortForwardBackend, ctx: PortForwardRequest): {sandbo
   }
   if (!pod.spec?.nodeName) {
     status(socket, 400, 'BadRequest', `pod ${name} does not have a host assigned`)
+    return undefined
+  }
+  if (!kubeletHasPod(backend, pod)) {
+    respond(socket, 404, {'Content-Type': 'text/plain; charset=utf-8'}, 'pod does not exist')
     return undefined
   }
   if (pod.status?.phase !== 'Running') {

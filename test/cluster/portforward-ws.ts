@@ -20,7 +20,9 @@ import type {Duplex} from 'node:stream'
 
 import {type WebSocket, WebSocketServer} from 'ws'
 
+import {NODE_NAME} from './bootstrap.ts'
 import {internals, type LocalCluster} from './index.ts'
+import {xnetHandshakeOk} from './xnet-websocket.ts'
 
 export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
@@ -38,6 +40,8 @@ export interface PortForwardBackend {
   getObject(resource: string, namespace: string, name: string): any | undefined
   /** Extra delay per stream frame, when the cluster simulates latency. */
   readonly latencyMs?: number
+  /** The node whose kubelet answers; it knows only the pods bound to it. Unset: it knows every pod. */
+  readonly kubeletNode?: string
 }
 
 export interface PortForwardRequest {
@@ -89,6 +93,7 @@ export function registerPortForwardWs(cluster: LocalCluster): void {
   const backend: PortForwardBackend = {
     dialPod: (namespace, name, port) => cluster.dialPod(namespace, name, port),
     getObject: (resource, namespace, name) => cluster.getObject(resource, namespace, name),
+    kubeletNode: NODE_NAME,
     get latencyMs() {
       return internals(cluster).latency.ms
     },
@@ -132,13 +137,22 @@ function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwa
     return
   }
   if (ports.includes(0)) {
+    // NewV4Options quotes the whole `port` value it parsed, which the API server joined with commas
+    // (pkg/registry/core/pod/strategy.go streamParams): `port "80,0" must be > 0`.
     respond(socket, 400, 'text/plain; charset=utf-8', `port "${ports.join(',')}" must be > 0`)
+    return
+  }
+  if (!kubeletHasPod(backend, pod)) {
+    respond(socket, 404, 'text/plain; charset=utf-8', 'pod does not exist')
     return
   }
   if (phase !== 'Running') {
     respond(socket, 500, 'text/plain; charset=utf-8', `pod not found ("${name}_${namespace}")`)
     return
   }
+  // The CRI streaming server hands the request to golang.org/x/net/websocket: its handshake checks
+  // (GET only, 405 `bad method`, ...) come before the subprotocols are looked at.
+  if (!xnetHandshakeOk(req, socket)) return
   if (ports.length > 127) {
     respond(socket, 400, 'text/plain; charset=utf-8', 'too many ports requested')
     return
@@ -330,6 +344,17 @@ class V4Session {
     this.closed = true
     for (const pod of this.pods) pod?.destroy()
   }
+}
+
+/**
+ * Whether the kubelet the API server reached knows the pod: pkg/kubelet/server/server.go
+ * getPortForward asks its pod manager (GetPodByName) after NewV4Options and answers 404 `pod does
+ * not exist` (go-restful WriteError, plain text) when it does not. The local cluster runs one kubelet,
+ * for the simulated node (backend.kubeletNode); the API server sends it the upgrades of pods bound
+ * to any existing Node.
+ */
+export function kubeletHasPod(backend: PortForwardBackend, pod: any): boolean {
+  return backend.kubeletNode === undefined || pod?.spec?.nodeName === backend.kubeletNode
 }
 
 /** The subprotocols a WebSocket upgrade offers, in order. */

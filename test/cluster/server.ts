@@ -322,6 +322,9 @@ export class ApiServer {
     if (!pod) return answer(notFound('pods', info.name!))
     // PortForwardLocation needs the node the pod runs on
     if (!pod.spec?.nodeName) return answer(badRequest(`pod ${info.name} does not have a host assigned`))
+    // ... and its kubelet's address: pkg/kubelet/client/kubelet_client.go NodeConnectionInfoGetter.
+    // GetConnectionInfo returns the Node lookup's error as it is (404 `nodes "X" not found`).
+    if (!store.get('nodes', '', pod.spec.nodeName)) return answer(notFound('nodes', pod.spec.nodeName))
     const handler = this.#deps.portForwardHandlers[0]
     if (!handler) return answer(pathNotFound())
     const close = (): void => {

@@ -87,6 +87,7 @@ describe('port-forward transport through the local cluster', () => {
     client = clientFor(cluster)
     await createPod(client, 'web', {'sim.svc.local/port-8080': 'http', 'sim.svc.local/port-8081': 'hostname', 'sim.svc.local/port-9090': 'refuse'}, [80, 8080, 8081, 9090])
     await createPod(client, 'elsewhere', {}, [80], 'another-node')
+    await createPod(client, 'pending', {'sim.svc.local/phase': 'Pending'}, [80])
     await waitForPhase(client, 'web', 'Running')
   })
   after(async () => {
@@ -216,10 +217,22 @@ describe('port-forward transport through the local cluster', () => {
   })
 
   it('a pod that is not running is refused', async () => {
-    const error = await openTunnel(client, {namespace: ns, pod: 'elsewhere', port: 80}).catch(e => e)
+    for (;;) {
+      const {body} = await client.request({path: `/api/v1/namespaces/${ns}/pods/pending`})
+      if (body.spec?.nodeName) break
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    const error = await openTunnel(client, {namespace: ns, pod: 'pending', port: 80}).catch(e => e)
     assert.ok(error instanceof ApiError)
     assert.equal(error.code, 500)
-    assert.match(error.message, /pod not found \(\\?"elsewhere_default\\?"\)/)
+    assert.match(error.message, /pod not found \(\\?"pending_default\\?"\)/)
+  })
+
+  it('a pod bound to a node that does not exist: the API server\'s Node lookup answers', async () => {
+    const error = await openTunnel(client, {namespace: ns, pod: 'elsewhere', port: 80}).catch(e => e)
+    assert.ok(error instanceof ApiError)
+    assert.equal(error.code, 404)
+    assert.equal(error.message, 'nodes "another-node" not found')
   })
 
   describe('the handshake as the API server and kubelet answer it', () => {

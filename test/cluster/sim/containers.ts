@@ -164,10 +164,14 @@ export class PodContainers {
   }
 }
 
-/** Connects to 127.0.0.1:port; rejects after timeoutMs. */
+/**
+ * Connects to 127.0.0.1:port; rejects after timeoutMs. Without Nagle's algorithm, as containerd's
+ * dial into the pod (Go's net.Dial sets TCP_NODELAY on every TCP connection, net/tcpsock_posix.go
+ * newTCPConn): a request that reaches the pod in two writes must not wait for the pod's delayed ACK.
+ */
 export function connectLoopback(port: number, timeoutMs = 10_000): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({host: '127.0.0.1', port})
+    const socket = net.connect({host: '127.0.0.1', noDelay: true, port})
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new Error(`timed out connecting to 127.0.0.1:${port}`))
