@@ -16,7 +16,6 @@
 // dispatchers, is replaced by scripts/undici-unused.js.
 
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
-import {isBuiltin} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -46,18 +45,18 @@ const clientNodeGenUnused: Plugin = {
 }
 
 /**
- * Node's built-in modules, loaded with require() instead of an ES import. An ES import of a built-in
- * builds a namespace from every export, which runs its lazy getters: \`import http from 'node:http'\`
- * loads Node's internal undici (for http.WebSocket), http2, zlib, worker_threads and more, about
- * 75 modules that svc never uses. require() returns the same object without touching them.
+ * node:http loaded with require() instead of an ES import. An ES import of a built-in builds a
+ * namespace from every export, which runs its lazy getters: \`import http from 'node:http'\` loads
+ * Node's internal undici (for http.WebSocket), http2, zlib, worker_threads and more, about 75
+ * modules that svc never uses. require() returns the same object without touching them. (The other
+ * built-ins svc imports cost the same either way, so they stay ES imports: each shim would be one
+ * more small chunk to load.)
  */
-const builtinsByRequire: Plugin = {
-  name: 'builtins-by-require',
+const httpByRequire: Plugin = {
+  name: 'http-by-require',
   setup(b) {
-    b.onResolve({filter: /^(node:)?[a-z_/]+$/}, args =>
-      args.kind === 'import-statement' && isBuiltin(args.path) ? {namespace: 'builtin', path: args.path.replace(/^node:/, '')} : undefined,
-    )
-    b.onLoad({filter: /.*/, namespace: 'builtin'}, args => ({contents: `module.exports = require('node:${args.path}')`, loader: 'js'}))
+    b.onResolve({filter: /^(node:)?http$/}, args => (args.kind === 'import-statement' ? {namespace: 'builtin', path: 'http'} : undefined))
+    b.onLoad({filter: /.*/, namespace: 'builtin'}, () => ({contents: "module.exports = require('node:http')", loader: 'js'}))
   },
 }
 
@@ -125,7 +124,7 @@ export async function buildDist(): Promise<void> {
     logLevel: 'warning',
     outdir: dist,
     platform: 'node',
-    plugins: [builtinsByRequire, clientNodeGenUnused, clientNodeLazyImports],
+    plugins: [httpByRequire, clientNodeGenUnused, clientNodeLazyImports],
     splitting: true,
     target: 'node22.19',
   })

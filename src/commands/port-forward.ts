@@ -5,6 +5,7 @@ import {outputFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
+import {limitBufferGarbage} from '../portforward/heap.ts'
 import {SpdyConnector} from '../portforward/multiplex.ts'
 import {portForward, processSignals, type TransportControl} from '../portforward/run.ts'
 import type {OpenTunnelFn} from '../portforward/session.ts'
@@ -60,6 +61,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
     if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
     const {client, namespace} = this.kube
+    limitBufferGarbage()
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = this.transport(client)
     process.exitCode = await portForward({

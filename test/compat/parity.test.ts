@@ -141,7 +141,7 @@ export const CASES: Record<string, ParityCase[]> = {
       ['expose', 'deployment'], ['expose', 'deployment', 'web', '--port=abc'], ['expose', 'deployment', 'web', '--session-affinity=x'],
       ['expose', 'deployment', 'web', '--selector=a==b'], ['expose', 'deployment', 'web', '--dry-run=client', '--overrides={}', '--override-type=x']]
       .map(argv => ({absent: [`${SERVICES}/e1`], argv, name: argv.join(' '), objects: [DEPLOYMENT]})),
-    {absent: [`${SERVICES}/e1`], argv: ['create', 'service', 'clusterip', 'e1', '--tcp=80', '-o', 'wide'], documented: 'the list after allowed formats are: names the formats svc has', name: 'an output format create does not have'},
+    {absent: [`${SERVICES}/e1`], argv: ['create', 'service', 'clusterip', 'e1', '--tcp=80', '-o', 'wide'], documented: 'the list of allowed formats in the unable to match a printer error lacks kyaml', name: 'an output format create does not have'},
   ],
   'create service spellings': [
     ...[['clusterip', 'c1', '--tcp=80:8080'], ['nodeport', 'c1', '--tcp=80:8080'], ['loadbalancer', 'c1', '--tcp=80'], ['externalname', 'c1', '--external-name=db.example.com']]
