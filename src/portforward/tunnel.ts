@@ -17,7 +17,7 @@ import {toConnectionError} from '../kube/client.ts'
 import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {keepalive} from './lifecycle.ts'
 import {
-  decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
+  dataChannel, decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, errorChannel, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
 } from './frames.ts'
 import {PortForwardError, type Tunnel, TunnelLostError, type TunnelOptions, V4_BASE64, V4_BINARY, type V4Protocol} from './types.ts'
 
@@ -39,8 +39,9 @@ const CLOSE_GRACE_MS = 2_000
  */
 const ERROR_DRAIN_MS = 2_000
 
-const DATA = 0
-const ERROR = 1
+/** svc asks for one port per WebSocket: port index 0, so its data and error channels. */
+const DATA = dataChannel(0)
+const ERROR = errorChannel(0)
 
 /**
  * Opens one port-forward WebSocket and resolves once the server has upgraded it (101). Credentials,
