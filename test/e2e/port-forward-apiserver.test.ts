@@ -18,7 +18,7 @@ before(async () => {
   c = await startPfCluster()
   kc = c.kubeconfig()
   await createPod(c.client, 'echo', {ports: [{containerPort: 7}]})
-  await until(async () => (await c.client.request({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
+  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
 })
 
 after(async () => {

@@ -18,7 +18,7 @@ before(async () => {
   await createPod(c.client, 'crash', {annotations: {'sim.svc.local/port-9': 'send-reset'}, ports: [{containerPort: 9}]})
   await createPod(c.client, 'slow', {annotations: {'sim.svc.local/port-10': 'slow-read'}, ports: [{containerPort: 10}]})
   for (const pod of ['crash', 'slow']) {
-    await until(async () => (await c.client.request({path: `/api/v1/namespaces/default/pods/${pod}`})).body.status?.phase === 'Running', `pod ${pod} Running`)
+    await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${pod}`})).body.status?.phase === 'Running', `pod ${pod} Running`)
   }
 })
 
