@@ -8,7 +8,8 @@
 // them alike; each result is the median over rounds, with min and max; ratios are taken pair by
 // pair within a round. Results go to bench/results.json, bench/results.svg and docs/benchmarks.md (never the README).
 //
-// BENCH_QUICK=1 runs small sizes and one round, to check that the harness works. While tuning,
+// BENCH_QUICK=1 runs small sizes and one round, to check that the harness works; BENCH_MEDIUM=1
+// runs every workload at a quarter of the bulk size, 3 rounds (printed only). While tuning,
 // BENCH_TOOLS=svc,kubectl-ws and BENCH_ONLY=latency,echo (workload names: echo, download, latency,
 // concurrency, rps, cli) narrow a run; results are then printed only, not written.
 
@@ -26,16 +27,20 @@ import {concurrentEcho, connectionLatency, download, echoTransfer, requestRate} 
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const QUICK = process.env.BENCH_QUICK === '1'
+/** BENCH_MEDIUM=1: the full run's workloads at a quarter of the bulk size and fewer samples, 3 rounds; printed only. */
+const MEDIUM = process.env.BENCH_MEDIUM === '1'
 const MiB = 1024 * 1024
 const SIZES = QUICK
   ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, latencyCount: 50, rounds: 1, rpsMs: 2000}
-  : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, latencyCount: 500, rounds: 3, rpsMs: 10_000}
+  : MEDIUM
+    ? {bulk: 64 * MiB, cliRuns: 5, concurrency: 100, concurrencyBytes: MiB, latencyCount: 200, rounds: 3, rpsMs: 5000}
+    : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, latencyCount: 500, rounds: 3, rpsMs: 10_000}
 
 type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc' | 'svc-spdy' | 'svc-websocket'
 const ALL_TOOLS: Tool[] = ['svc', 'svc-spdy', 'svc-websocket', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
 const TOOLS: Tool[] = process.env.BENCH_TOOLS ? ALL_TOOLS.filter(t => process.env.BENCH_TOOLS!.split(',').includes(t)) : ALL_TOOLS
 const ONLY = process.env.BENCH_ONLY?.split(',')
-const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined
+const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined || MEDIUM
 
 interface Env {
   direct: Record<string, number>

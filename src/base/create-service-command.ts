@@ -4,13 +4,12 @@
 
 import {Args, Command, Flags} from '@oclif/core'
 
-import {mutationFlags, parseOutput, parseValidate, validateFlag} from '../flags/mutation.ts'
+import {mutationFlags, type Output, parseOutput, parseValidate, printResult, validateFlag} from '../flags/mutation.ts'
 import {csvList, parseIntFlag} from '../flags/values.ts'
 import {buildService, type ServiceOptions, type ServiceType, validateServiceOptions} from '../generate/service.ts'
 import {ApiError, CliError, ConnectionError, UsageError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
 import {collectionPath, connectionErrorText, createObject} from '../kube/services.ts'
-import {printObject, type OutputFormat} from '../printers/object.ts'
 import {KubeCommand} from './kube-command.ts'
 
 /** Flags every create subcommand has. */
@@ -53,7 +52,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     if (names.length !== 1) throw new UsageError(`exactly one NAME is required, got ${names.length}`)
     const name = names[0]
     const dryRun = this.dryRunStrategy(flags['dry-run'])
-    const output = parseOutput(flags.output)
+    const output = parseOutput(flags.output, {allowMissingKeys: flags['allow-missing-template-keys'], template: flags.template})
     const fieldValidation = parseValidate(flags.validate)
     const options: ServiceOptions = {
       labels: flags.labels,
@@ -74,7 +73,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     return this.send(service, {dryRun, fieldManager: flags['field-manager'], fieldValidation, output})
   }
 
-  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output?: OutputFormat}): Promise<unknown> {
+  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output: Output}): Promise<unknown> {
     let result = service
     if (o.dryRun !== 'client') {
       // kubectl 1.35's create service takes --save-config and writes no annotation (its generator
@@ -94,7 +93,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
       }
     }
     const suffix = o.dryRun === 'client' ? ' (dry run)' : o.dryRun === 'server' ? ' (server dry run)' : ''
-    this.stdout(printObject(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
+    this.stdout(printResult(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
     return result
   }
 }

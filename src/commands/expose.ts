@@ -3,14 +3,13 @@ import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {mutationFlags, parseOutput} from '../flags/mutation.ts'
+import {mutationFlags, parseOutput, printResult} from '../flags/mutation.ts'
 import {parseIntFlag} from '../flags/values.ts'
 import {applyOverrides, checkExposable, checkOverrideType, exposeService, parseResourceArgs} from '../generate/expose.ts'
 import {parseManifest} from '../generate/manifest.ts'
 import {withAnnotation} from '../generate/service.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
-import {printObject} from '../printers/object.ts'
 
 export default class Expose extends KubeCommand<typeof Expose> {
   static description = `Expose a resource as a new Kubernetes service.
@@ -54,7 +53,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     const nodePort = parseIntFlag('node-port', f['node-port'], 32)
     const timeout = parseIntFlag('session-affinity-timeout', f['session-affinity-timeout'], 32)
     const dryRun = this.dryRunStrategy(f['dry-run'])
-    const output = parseOutput(f.output)
+    const output = parseOutput(f.output, {allowMissingKeys: f['allow-missing-template-keys'], template: f.template})
     if (nodePort && f.type !== 'NodePort' && f.type !== 'LoadBalancer') {
       throw new CliError(`--node-port needs a service that has node ports: add --type=NodePort or --type=LoadBalancer`)
     }
@@ -77,7 +76,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
           {dryRun: dryRun === 'server', fieldManager: f['field-manager']}, line => this.stderr(line))
       }
       const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
+      this.stdout(printResult(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
       results.push(result)
     }
     return results

@@ -43,7 +43,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     })(),
     quiet: Flags.boolean({description: 'Print only errors.'}),
     transport: Flags.custom<TransportMode>({
-      default: async () => 'websocket' as TransportMode,
+      default: async () => 'auto' as TransportMode,
       description: 'How connections reach the pod: tunnel (one WebSocket to the pod carrying SPDY/3.1 streams for every connection, as kubectl 1.31+), spdy (SPDY/3.1 over a POST upgrade, kubectl\'s fallback), websocket (a v4 WebSocket per connection), or auto (tunnel, falling back to spdy when the tunnel upgrade is refused).',
       options: [...TRANSPORTS],
     })(),

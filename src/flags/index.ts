@@ -50,3 +50,13 @@ export const selectorFlag = Flags.string({
   char: 'l',
   description: "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.",
 })
+
+/** --template and --allow-missing-template-keys, for the commands with kubectl's template printers. */
+export const templateFlags = {
+  'allow-missing-template-keys': Flags.boolean({
+    allowNo: true,
+    default: true,
+    description: 'If true, ignore any errors in templates when a field or map key is missing in the template. Only applies to golang and jsonpath output formats.',
+  }),
+  template: Flags.string({description: 'Template string or path to template file to use when -o=go-template, -o=go-template-file. The template format is golang templates [http://golang.org/pkg/text/template/#pkg-overview].'}),
+}

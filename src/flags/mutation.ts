@@ -3,9 +3,12 @@
 
 import {Flags} from '@oclif/core'
 
+import {templateFlags} from './index.ts'
+
 import {CliError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
-import {OUTPUT_FORMATS, type OutputFormat} from '../printers/object.ts'
+import {OUTPUT_FORMATS, type OutputFormat, printObject, type PrintOptions} from '../printers/object.ts'
+import {type TemplatePrinter, TemplatePrintError, templateFormats, templatePrinter} from '../printers/templates.ts'
 
 /**
  * GetDryRunStrategy (create, expose and delete alike): the strategy and kubectl's deprecation
@@ -42,12 +45,32 @@ export function parseValidate(value: string | undefined): 'Ignore' | 'Strict' | 
   throw new CliError(`invalid - validate option "${v}"; must be one of: strict (or true), warn, ignore (or false)`)
 }
 
+/** What -o (with --template) asks for: a built-in format, a template printer, or the default. */
+export type Output = OutputFormat | TemplatePrinter | undefined
+
 /** The -o value, or kubectl's error listing the formats svc prints. */
-export function parseOutput(value: string | undefined): OutputFormat | undefined {
-  if (value === undefined || value === '') return undefined
-  const v = value.toLowerCase() as OutputFormat
+export function parseOutput(value: string | undefined, template: {allowMissingKeys?: boolean; template?: string} = {}): Output {
+  if ((value === undefined || value === '') && !template.template) return undefined
+  const v = (value ?? '').toLowerCase() as OutputFormat
   if (OUTPUT_FORMATS.includes(v)) return v
-  throw new CliError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS].sort().join(',')}`)
+  const printer = templatePrinter(value, template, false)
+  if (printer) return printer
+  throw new CliError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS, ...templateFormats(false)].sort().join(',')}`)
+}
+
+/**
+ * One created object in the chosen output; a template printer is told whether kubectl holds the
+ * object typed (create service, expose), which changes what its printers see.
+ */
+export function printResult(obj: unknown, output: Output, options: PrintOptions & {index?: number; operation?: string} = {}): string {
+  if (output === undefined || typeof output === 'string') return printObject(obj, output, options)
+  try {
+    return output.print(obj, options.typed)
+  } catch (error) {
+    // kubectl's template printers write their debugging text to stdout before the error
+    if (error instanceof TemplatePrintError) process.stdout.write(error.partial)
+    throw error
+  }
 }
 
 /** strconv.ParseBool. */
@@ -60,12 +83,13 @@ export function goParseBool(v: string): boolean | undefined {
 /** The flags create and expose share. */
 export function mutationFlags(fieldManager: string) {
   return {
+    ...templateFlags,
     'dry-run': Flags.string({
       description: 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.',
       helpValue: 'none|client|server',
     }),
     'field-manager': Flags.string({default: fieldManager, description: 'Name of the manager used to track field ownership.'}),
-    output: Flags.string({char: 'o', description: 'Output format. One of: (json, yaml, name).'}),
+    output: Flags.string({char: 'o', description: `Output format. One of: (${[...OUTPUT_FORMATS, ...templateFormats(false)].sort().join(', ')}).`}),
     'show-managed-fields': Flags.boolean({default: false, description: 'If true, keep the managedFields when printing objects in JSON or YAML format.'}),
     'save-config': Flags.boolean({
       default: false,

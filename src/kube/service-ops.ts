@@ -74,13 +74,15 @@ export async function getService(client: KubeClient, namespace: string, name: st
 }
 
 export interface ListOptions {
+  /** Items per request (kubectl's --chunk-size, default 500); 0 asks for everything at once. */
+  chunkSize?: number
   fieldSelector?: string
   labelSelector?: string
   /** undefined: every namespace. */
   namespace?: string
 }
 
-/** Lists Services, following `continue` tokens in chunks of 500 as kubectl does. */
+/** Lists Services, following `continue` tokens in chunks (500 unless chunkSize says otherwise) as kubectl does. */
 export async function listServices(client: KubeClient, options: ListOptions): Promise<ServiceList> {
   const items: ServiceObject[] = []
   let token: string | undefined
@@ -88,7 +90,7 @@ export async function listServices(client: KubeClient, options: ListOptions): Pr
   do {
     const {body} = await client.request<ServiceList>({
       path: servicesPath(options.namespace),
-      query: {continue: token, fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, limit: 500},
+      query: {continue: token, fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, limit: (options.chunkSize ?? 500) > 0 ? (options.chunkSize ?? 500) : undefined},
     })
     items.push(...(body.items ?? []))
     token = body.metadata?.continue || undefined
@@ -133,22 +135,36 @@ export function isBrokenStream(error: unknown): boolean {
 }
 
 /**
- * Watches Services from a resourceVersion and yields every event until the signal aborts. A watch
- * the server closes, or whose connection breaks, is reopened from the last version seen (after
- * 10 failed attempts in a row, with growing pauses, the error is thrown); an expired version (410)
- * is reported to `relist` and watching resumes from the version it returns.
+ * Watches Services from a resourceVersion and yields every event until the signal aborts (see
+ * watchObjects).
  */
-export async function* watchServices(
+export function watchServices(
   client: KubeClient,
   options: ListOptions & {resourceVersion?: string},
   signal: AbortSignal,
   relist: () => Promise<string | undefined>,
 ): AsyncGenerator<WatchEvent<ServiceObject>> {
+  return watchObjects<ServiceObject>(client, servicesPath(options.namespace), options, signal, relist)
+}
+
+/**
+ * Watches a collection from a resourceVersion and yields every event until the signal aborts. A
+ * watch the server closes, or whose connection breaks, is reopened from the last version seen
+ * (after 10 failed attempts in a row, with growing pauses, the error is thrown); an expired
+ * version (410) is reported to `relist` and watching resumes from the version it returns.
+ */
+export async function* watchObjects<T extends {metadata?: {resourceVersion?: string}}>(
+  client: KubeClient,
+  path: string,
+  options: {fieldSelector?: string; labelSelector?: string; resourceVersion?: string},
+  signal: AbortSignal,
+  relist: () => Promise<string | undefined>,
+): AsyncGenerator<WatchEvent<T>> {
   let resourceVersion = options.resourceVersion
   let failures = 0
   while (!signal.aborted) {
     try {
-      for await (const event of client.watch<ServiceObject>(servicesPath(options.namespace), {
+      for await (const event of client.watch<T>(path, {
         fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, resourceVersion,
       }, signal)) {
         failures = 0

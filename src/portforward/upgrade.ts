@@ -19,7 +19,7 @@ import type {Duplex} from 'node:stream'
 
 import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
-import {ApiError, statusFromBody} from '../kube/errors.ts'
+import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {PORT_FORWARD_PROTOCOL} from '../spdy/portforward.ts'
 
 export const TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`
@@ -162,7 +162,8 @@ async function upgrade(
         size += chunk.length
       })
       const answered = () => {
-        const apiError = new ApiError(code, statusFromBody(code, Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES)))
+        const status = statusFromBody(code, Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES))
+        const apiError = new ApiError(code, portForwardUpgradeStatus(status, method))
         fail(new UpgradeFailure(apiError.message, apiError))
       }
       res.once('end', answered)

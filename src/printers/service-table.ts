@@ -25,6 +25,10 @@ export interface ServiceLike {
 export interface TableOptions {
   /** -A: a leading NAMESPACE column. */
   allNamespaces?: boolean
+  /** -L/--label-columns: one column per label key, headed by the key's last segment in upper case. */
+  labelColumns?: string[]
+  /** --show-kind: names as `service/NAME`. */
+  showKind?: boolean
   /** The clock for the AGE column, in epoch milliseconds. */
   now: number
   /** --show-labels: a trailing LABELS column. */
@@ -40,6 +44,8 @@ export function serviceHeaders(options: Omit<TableOptions, 'now'>): string[] {
   const headers = ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']
   if (options.wide) headers.push('SELECTOR')
   if (options.allNamespaces) headers.unshift('NAMESPACE')
+  // cli-runtime formatLabelHeaders
+  for (const key of options.labelColumns ?? []) headers.push(key.split('/').at(-1)!.toUpperCase())
   if (options.showLabels) headers.push('LABELS')
   return headers
 }
@@ -50,7 +56,7 @@ export function serviceRow(svc: ServiceLike, options: TableOptions): string[] {
   const clusterIPs = spec.clusterIPs ?? []
   const clusterIP = clusterIPs.length > 0 ? clusterIPs[0] : '<none>'
   const row = [
-    svc.metadata?.name ?? '',
+    options.showKind ? `service/${svc.metadata?.name ?? ''}` : svc.metadata?.name ?? '',
     spec.type ?? '',
     clusterIP,
     // kubectl prints the API server's Table, which kube-apiserver generates with Wide=true: the
@@ -61,6 +67,7 @@ export function serviceRow(svc: ServiceLike, options: TableOptions): string[] {
   ]
   if (options.wide) row.push(formatLabels(spec.selector))
   if (options.allNamespaces) row.unshift(svc.metadata?.namespace ?? '')
+  for (const key of options.labelColumns ?? []) row.push(svc.metadata?.labels?.[key] ?? '')
   if (options.showLabels) row.push(formatLabels(svc.metadata?.labels))
   return row
 }
@@ -124,6 +131,15 @@ export function escapeTerminal(text: string): string {
   return text.replaceAll('\x1b', '^[').replaceAll('\r', '\\r')
 }
 
+/** A watch event's row: `--output-watch-events` adds its type as a first EVENT column. */
+export interface EventRow {
+  event: string
+  svc: ServiceLike
+}
+
+// cli-runtime tableprinter.go formattedEventType: padded to the width of MODIFIED
+const EVENT_TYPES: Record<string, string> = {ADDED: 'ADDED   ', DELETED: 'DELETED ', ERROR: 'ERROR   ', MODIFIED: 'MODIFIED'}
+
 /**
  * A table printer that keeps its column widths between prints, as kubectl's does: the first print
  * may add the header, later prints (watch events) only add rows.
@@ -131,20 +147,28 @@ export function escapeTerminal(text: string): string {
 export class ServiceTablePrinter {
   private readonly writer: TabWriter
   private headerPrinted = false
-  private readonly options: Omit<TableOptions, 'now'> & {noHeaders?: boolean}
+  private readonly options: Omit<TableOptions, 'now'> & {events?: boolean; noHeaders?: boolean}
 
-  constructor(options: Omit<TableOptions, 'now'> & {noHeaders?: boolean}) {
+  constructor(options: Omit<TableOptions, 'now'> & {events?: boolean; noHeaders?: boolean}) {
     this.options = options
     this.writer = new TabWriter(GET_TABLE)
   }
 
   /** Renders rows (and the header, the first time, unless --no-headers); returns the text. */
-  print(services: ServiceLike[], now: number): string {
+  print(services: Array<EventRow | ServiceLike>, now: number): string {
     if (!this.headerPrinted && !this.options.noHeaders && services.length > 0) {
-      this.writer.write(tableLine(serviceHeaders(this.options)))
+      const headers = serviceHeaders(this.options)
+      this.writer.write(tableLine(this.options.events ? ['EVENT', ...headers] : headers))
       this.headerPrinted = true
     }
-    for (const svc of services) this.writer.write(tableLine(serviceRow(svc, {...this.options, now})))
+    for (const item of services) {
+      if ('event' in item && 'svc' in item) {
+        const e = item as EventRow
+        this.writer.write(tableLine([EVENT_TYPES[e.event] ?? e.event, ...serviceRow(e.svc, {...this.options, now})]))
+      } else {
+        this.writer.write(tableLine(serviceRow(item, {...this.options, now})))
+      }
+    }
     this.writer.flush()
     return this.writer.take()
   }

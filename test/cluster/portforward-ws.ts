@@ -18,11 +18,9 @@ import type {IncomingMessage} from 'node:http'
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
-import {type WebSocket, WebSocketServer} from 'ws'
-
 import {NODE_NAME} from './bootstrap.ts'
 import {internals, type LocalCluster} from './index.ts'
-import {xnetHandshakeOk} from './xnet-websocket.ts'
+import {XnetWebSocket, xnetHandshakeOk} from './xnet-websocket.ts'
 
 export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
@@ -31,8 +29,6 @@ const SUPPORTED = ['', V4_BINARY, V4_BASE64]
 const SEND_HIGH_WATER_MARK = 256 * 1024
 /** containerd gives the other direction this long after the pod side ended. */
 const POD_CLOSE_GRACE_MS = 1_000
-const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
-const CHOSEN = new WeakMap<IncomingMessage, string>()
 
 /** What the portforward route needs from the cluster; LocalCluster satisfies it. */
 export interface PortForwardBackend {
@@ -62,17 +58,9 @@ export function isV4PortForwardRequest(req: IncomingMessage): boolean {
 
 /** The handler to register with cluster.onPortForward (see registerPortForwardWs). */
 export function portForwardWsHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
-  // The protocol is negotiated before the upgrade (serve); ws only echoes it ("" = no header).
-  const wss = new WebSocketServer({
-    clientTracking: false,
-    handleProtocols: (_offered, req) => CHOSEN.get(req) || false,
-    maxPayload: MAX_MESSAGE_BYTES,
-    noServer: true,
-    perMessageDeflate: false,
-  })
   return ctx => {
     try {
-      serve(backend, wss, ctx)
+      serve(backend, ctx)
     } catch (error) {
       respond(ctx.socket, 500, 'text/plain; charset=utf-8', (error as Error).message)
     }
@@ -101,7 +89,7 @@ export function registerPortForwardWs(cluster: LocalCluster): void {
   cluster.onPortForward(portForwardWsHandler(backend))
 }
 
-function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
+function serve(backend: PortForwardBackend, ctx: PortForwardRequest): void {
   const {req, socket, head, namespace, pod: name} = ctx
   socket.on('error', () => {})
   if (req.method !== 'GET' && req.method !== 'POST') {
@@ -164,11 +152,9 @@ function serve(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwa
     socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
     return
   }
-  CHOSEN.set(req, protocol)
   const sandboxId = createHash('sha256').update(String(pod.metadata?.uid ?? `${namespace}/${name}`)).digest('hex')
-  wss.handleUpgrade(req, socket, head, ws => {
-    new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
-  })
+  const ws = new XnetWebSocket(req, socket, head, protocol)
+  new V4Session(backend, ws, {binary: protocol !== V4_BASE64, namespace, pod: name, ports, sandboxId}).run()
 }
 
 interface SessionOptions {
@@ -182,7 +168,7 @@ interface SessionOptions {
 /** One upgraded portforward WebSocket: N ports, 2N channels. */
 class V4Session {
   private readonly backend: PortForwardBackend
-  private readonly ws: WebSocket
+  private readonly ws: XnetWebSocket
   private readonly options: SessionOptions
   private readonly pods: Array<Socket | undefined>
   /** What the client sent for a port while its dial was still in progress (the kubelet's pipe holds it). */
@@ -194,7 +180,7 @@ class V4Session {
   private toPods = 0
   private closed = false
 
-  constructor(backend: PortForwardBackend, ws: WebSocket, options: SessionOptions) {
+  constructor(backend: PortForwardBackend, ws: XnetWebSocket, options: SessionOptions) {
     this.backend = backend
     this.ws = ws
     this.options = options

@@ -130,7 +130,7 @@ describe('svc get (table)', () => {
     assert.equal(r.code, 1)
     assert.match(r.stderr, /^error: svc works with Services only; "pod" is not a Service type/)
     const o = await env.svc(['get', '-o', 'table'])
-    assert.deepEqual([o.code, o.stderr], [1, 'error: unable to match a printer suitable for the output format "table", allowed formats are: json,name,wide,yaml\n'])
+    assert.deepEqual([o.code, o.stderr], [1, 'error: unable to match a printer suitable for the output format "table", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml\n'])
   })
 })
 

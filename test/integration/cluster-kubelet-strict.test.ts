@@ -7,7 +7,10 @@
 // - pkg/kubelet/client/kubelet_client.go NodeConnectionInfoGetter.GetConnectionInfo: the Node lookup's
 //   404 for a pod bound to a node that does not exist;
 // - golang.org/x/net/websocket hybiServerHandshaker.ReadHandshake + newServerConn: a WebSocket upgrade
-//   that is not a GET gets `HTTP/1.1 405 Method Not Allowed`, no headers, body `bad method`.
+//   that is not a GET gets `HTTP/1.1 405 Method Not Allowed`, no headers, body `bad method`;
+// - x/net websocket Codec.Receive (as apimachinery wsstream.Conn.handle calls it): one frame is one
+//   message, so each fragment of a fragmented message is read as a message of its own whose first byte
+//   names the channel.
 
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
@@ -28,6 +31,49 @@ async function rawUpgrade(c: LocalCluster, method: string, path: string, headers
   socket.on('data', (chunk: Buffer) => chunks.push(chunk))
   await once(socket, 'close')
   return Buffer.concat(chunks).toString('latin1')
+}
+
+/** A client frame: FIN as given, masked with a non-zero key. */
+function clientFrame(fin: boolean, opcode: number, payload: Buffer): Buffer {
+  const mask = Buffer.of(0x11, 0x22, 0x33, 0x44)
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i & 3]))
+  return Buffer.concat([Buffer.of((fin ? 0x80 : 0) | opcode, 0x80 | payload.length), mask, masked])
+}
+
+/** Opens a v4 WebSocket by hand (so the test controls the frames) and returns its socket after the 101. */
+async function openRawV4(c: LocalCluster, pod: string, port: number): Promise<{socket: tls.TLSSocket; received: () => Buffer}> {
+  const creds = credsOf(c)
+  const socket = tls.connect({ca: creds.ca, host: '127.0.0.1', port: c.port, servername: 'localhost'})
+  await once(socket, 'secureConnect')
+  const lines = [`GET ${pf(pod, `?ports=${port}`)} HTTP/1.1`, 'Host: localhost', `Authorization: Bearer ${creds.token}`, ...Object.entries(WEBSOCKET).map(([k, v]) => `${k}: ${v}`)]
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+  let data = Buffer.alloc(0)
+  socket.on('data', (chunk: Buffer) => {
+    data = Buffer.concat([data, chunk])
+  })
+  while (data.indexOf('\r\n\r\n') < 0) await once(socket, 'data')
+  assert.match(data.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/)
+  const start = data.indexOf('\r\n\r\n') + 4
+  return {socket, received: () => data.subarray(start)}
+}
+
+/** The data-channel bytes in the server's frames (binary v4: channel byte, then payload; port prefixes dropped). */
+function dataChannel(frames: Buffer): Buffer {
+  const out: Buffer[] = []
+  let offset = 0
+  let prefix = true
+  while (offset + 2 <= frames.length) {
+    const length = frames[offset + 1] & 0x7f
+    const payload = frames.subarray(offset + 2, offset + 2 + length)
+    offset += 2 + length
+    if (payload[0] !== 0) continue
+    if (prefix) {
+      prefix = false
+      continue
+    }
+    out.push(payload.subarray(1))
+  }
+  return Buffer.concat(out)
 }
 
 const WEBSOCKET = {Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Protocol': 'v4.channel.k8s.io'}
@@ -56,6 +102,30 @@ describe('local cluster: the kubelet\'s answers to port-forward upgrades', () =>
   it('a POST WebSocket upgrade: 405 with x/net\'s bare answer', async () => {
     const answer = await rawUpgrade(c, 'POST', pf('web'), WEBSOCKET)
     assert.equal(answer, 'HTTP/1.1 405 Method Not Allowed\r\n\r\nbad method')
+  })
+
+  it('a fragmented message is read frame by frame: every fragment starts with its channel', async () => {
+    const {socket, received} = await openRawV4(c, 'web', 80)
+    // Fragments [0 h e] and [0 l l o]: the kubelet delivers "he" then "llo" on channel 0 (a reassembling
+    // server would deliver "he\0llo"); then [5 x] continues nothing valid and is dropped.
+    socket.write(Buffer.concat([
+      clientFrame(false, 2, Buffer.from('\u0000he', 'latin1')),
+      clientFrame(true, 0, Buffer.from('\u0000llo', 'latin1')),
+      clientFrame(true, 2, Buffer.from('\u0005x', 'latin1')),
+      clientFrame(true, 2, Buffer.from('\u0000!', 'latin1')),
+    ]))
+    while (dataChannel(received()).length < 6) await once(socket, 'data')
+    assert.equal(dataChannel(received()).toString('latin1'), 'hello!')
+    socket.destroy()
+  })
+
+  it('an unmasked client frame ends the connection with close 1002', async () => {
+    const {socket, received} = await openRawV4(c, 'web', 80)
+    socket.write(Buffer.of(0x82, 2, 0, 0x41))
+    await once(socket, 'close')
+    const frames = received()
+    const close = frames.subarray(frames.lastIndexOf(Buffer.of(0x88, 2)))
+    assert.deepEqual([...close], [0x88, 2, 0x03, 0xea])
   })
 
   it('port 0: one message quoting the joined port value', async () => {

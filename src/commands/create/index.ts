@@ -4,12 +4,11 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../../base/kube-command.ts'
-import {mutationFlags, parseOutput, parseValidate, validateFlag} from '../../flags/mutation.ts'
+import {mutationFlags, parseOutput, parseValidate, printResult, validateFlag} from '../../flags/mutation.ts'
 import {checkServiceManifest, describeOrigin, type ManifestObject, parseManifest} from '../../generate/manifest.ts'
 import {withAnnotation} from '../../generate/service.ts'
 import {ApiError, CliError, MultiError, UsageError} from '../../kube/errors.ts'
 import {collectionPath, createObject} from '../../kube/services.ts'
-import {printObject} from '../../printers/object.ts'
 
 export default class Create extends KubeCommand<typeof Create> {
   static description = 'Create Services from files or stdin (YAML or JSON, several documents, kind: List). Every document is checked first; nothing is created if any is invalid.'
@@ -34,7 +33,7 @@ export default class Create extends KubeCommand<typeof Create> {
       throw new UsageError('must specify one of -f and -k')
     }
     const dryRun = this.dryRunStrategy(this.flags['dry-run'])
-    const output = parseOutput(this.flags.output)
+    const output = parseOutput(this.flags.output, {allowMissingKeys: this.flags['allow-missing-template-keys'], template: this.flags.template})
     const fieldValidation = parseValidate(this.flags.validate)
 
     const objects = this.readAll(files)
@@ -76,7 +75,7 @@ export default class Create extends KubeCommand<typeof Create> {
         }
       }
       const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
-      this.stdout(printObject(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
+      this.stdout(printResult(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
       results.push(result)
     }
     if (errors.length > 0) throw new MultiError(errors)

@@ -20,6 +20,6 @@ describe('mutation flags', () => {
     assert.deepEqual(['true', 'strict', 'warn', 'ignore', 'F'].map(parseValidate), ['Strict', 'Strict', 'Warn', 'Ignore', 'Ignore'])
     assert.throws(() => parseValidate('x'), {message: 'invalid - validate option "x"; must be one of: strict (or true), warn, ignore (or false)'})
     assert.equal(parseOutput('YAML'), 'yaml')
-    assert.throws(() => parseOutput('wide'), {message: 'unable to match a printer suitable for the output format "wide", allowed formats are: json,name,yaml'})
+    assert.throws(() => parseOutput('wide'), {message: 'unable to match a printer suitable for the output format "wide", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml'})
   })
 })
