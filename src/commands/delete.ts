@@ -55,9 +55,9 @@ By default the command waits until each Service is really gone (--wait), bounded
     if (cascade.warning) this.stderr(cascade.warning)
     const gracePeriod = effectiveGracePeriod(flags['grace-period'], flags.now, flags.force)
     const {names} = serviceNames(this.operands)
+    // the resource builder's check (SelectAllParam), before Validate's: note kubectl's trailing space
+    if (flags.all && (flags.selector || flags['field-selector'])) throw new CliError("setting 'all' parameter but found a non empty selector. ")
     if (flags.output !== undefined && flags.output !== 'name') throw new CliError(`unexpected -o output mode: ${flags.output}. We only support '-o name'`)
-    if (flags.all && flags.selector) throw new CliError('cannot set --all and --selector at the same time')
-    if (flags.all && flags['field-selector']) throw new CliError('cannot set --all and --field-selector at the same time')
     const bySelector = flags.all || Boolean(flags.selector) || Boolean(flags['field-selector'])
     if (names.length > 0 && bySelector) throw new CliError('name cannot be provided when a selector is specified')
     if (names.length > 0 && flags['all-namespaces']) throw new CliError('a resource cannot be retrieved by name across all namespaces')

@@ -90,30 +90,34 @@ export function resolveKubeConfig(flags: KubeConfigFlags, environment: Environme
     throw new CliError('no kubeconfig found: set KUBECONFIG or pass --kubeconfig FILE (or create ~/.kube/config); for the local test cluster run `npm run cluster -- --kubeconfig FILE` first')
   }
 
+  // clientcmd's ConfirmUsable: a missing context, then the user's unreadable files, in one
+  // `Error in configuration` (an unknown --cluster joins a missing context's error there)
   const contextName = flags.context || kubeConfig.getCurrentContext()
-  if (contextName && !kubeConfig.getContextObject(contextName)) {
-    const reasons = [`context was not found for specified context: ${contextName}`]
-    if (flags.cluster && !kubeConfig.getCluster(flags.cluster)) reasons.push(`no server found for cluster ${JSON.stringify(flags.cluster)}`)
-    throw new ConfigurationError(reasons)
+  const contextMissing = Boolean(contextName) && !kubeConfig.getContextObject(contextName)
+  const reasons = contextMissing ? [`context was not found for specified context: ${contextName}`] : []
+  if (!contextMissing && flags.context) kubeConfig.setCurrentContext(flags.context)
+  if (!contextMissing && kubeConfig.getCurrentContext() && (flags.cluster !== undefined || flags.user !== undefined)) overrideContext(kubeConfig, flags)
+  const context = contextMissing ? undefined : kubeConfig.getContextObject(kubeConfig.getCurrentContext())
+  const user = context ? kubeConfig.getCurrentUser() : undefined
+  for (const [file, what] of [[user?.certFile, 'client-cert'], [user?.keyFile, 'client-key']] as const) {
+    const problem = unreadable(file)
+    if (problem) reasons.push(`unable to read ${what} ${file} for ${user?.name ?? ''} due to open ${file}: ${problem}`)
   }
-  if (flags.context) kubeConfig.setCurrentContext(flags.context)
+  if (contextMissing && flags.cluster && !kubeConfig.getCluster(flags.cluster)) reasons.push(`no server found for cluster ${JSON.stringify(flags.cluster)}`)
+  if (reasons.length > 0) throw new ConfigurationError(reasons)
 
   if (!kubeConfig.getCurrentContext() && sources[0] !== 'in-cluster') {
     throw new CliError('the kubeconfig sets no current-context: pass --context NAME, or run `kubectl config use-context NAME`')
   }
-  if (flags.cluster !== undefined || flags.user !== undefined) overrideContext(kubeConfig, flags)
-  const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext())
   if (sources[0] !== 'in-cluster' && context) {
     const cluster = kubeConfig.getCurrentCluster()
     if (!cluster) {
       if (flags.cluster) throw new CliError(`no server found for cluster ${JSON.stringify(flags.cluster)}`)
       throw new CliError(`context "${context.name}" names cluster "${context.cluster}", which the kubeconfig does not define`)
     }
-    checkReadable(cluster.caFile, 'certificate-authority', cluster.name)
-    if (context.user && !kubeConfig.getUser(context.user)) throw new CliError(`auth info ${JSON.stringify(context.user)} does not exist`)
-    const user = kubeConfig.getCurrentUser()
-    checkReadable(user?.certFile, 'client-cert', user?.name ?? '')
-    checkReadable(user?.keyFile, 'client-key', user?.name ?? '')
+    const problem = unreadable(cluster.caFile)
+    if (problem) throw new CliError(`unable to read certificate-authority ${cluster.caFile} for ${cluster.name} due to open ${cluster.caFile}: ${problem}`)
+    if (context.user && !user) throw new CliError(`auth info ${JSON.stringify(context.user)} does not exist`)
   }
 
   const namespace = flags.namespace || context?.namespace || 'default'
@@ -131,15 +135,15 @@ function overrideContext(kubeConfig: KubeConfig, flags: KubeConfigFlags): void {
   })
 }
 
-/** A file the kubeconfig names must be readable: kubectl's `unable to read certificate-authority F for NAME due to open F: ...`. */
-function checkReadable(file: string | undefined, what: string, owner: string): void {
-  if (!file) return
+/** Why a file the kubeconfig names cannot be read, in Go's words (`no such file or directory`), or undefined. */
+function unreadable(file: string | undefined): string | undefined {
+  if (!file) return undefined
   try {
     accessSync(file, constants.R_OK)
+    return undefined
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
-    throw new CliError(`unable to read ${what} ${file} for ${owner} due to open ${file}: ${reason}`)
+    return code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
   }
 }
 

@@ -56,6 +56,11 @@ function writeKubeconfigs(good: string): void {
     delete k.clusters[0].cluster['certificate-authority-data']
     k.clusters[0].cluster['certificate-authority'] = kfile('no-such-ca.crt')
   })
+  variant('missing-client-cert', k => {
+    const user = k.users.find((u: any) => u.name === k.contexts[0].context.user)
+    user.user['client-certificate'] = kfile('no-such-client.crt')
+    user.user['client-key'] = kfile('no-such-client.key')
+  })
   writeFileSync(kfile('bad-yaml'), 'apiVersion: v1\nkind: Config\nclusters: [\n  bad yaml\n')
 }
 
@@ -100,6 +105,7 @@ export const CASES: Record<string, ParityCase[]> = {
     {argv: ['get', 'svc', '-o', 'name'], env: {KUBECONFIG: kfile('missing-ca')}, name: 'certificate-authority file missing'},
     {argv: ['get', 'svc', '-o', 'name', '--user', 'nosuch'], env: {KUBECONFIG: kfile('missing-ca')}, name: 'certificate-authority file missing, unknown --user'},
     {argv: ['get', 'svc', '-o', 'name', '--context', 'nosuch'], env: {KUBECONFIG: kfile('missing-ca')}, name: 'certificate-authority file missing, unknown --context'},
+    {argv: ['get', 'svc', '-o', 'name'], env: {KUBECONFIG: kfile('missing-client-cert')}, name: 'client-certificate and client-key files missing'},
     {argv: ['get', 'svc', '-o', 'name'], documented: 'the YAML parser', env: {KUBECONFIG: kfile('bad-yaml')}, name: 'not YAML'},
     {argv: ['get', 'svc', '-o', 'name'], documented: CONFIG_FALLBACK, env: {KUBECONFIG: kfile('no-current')}, name: 'no current-context'},
     {argv: ['get', 'svc', '-o', 'name'], documented: CONFIG_FALLBACK, env: {KUBECONFIG: kfile('context-cluster-missing')}, name: "the context's cluster is missing"},
@@ -123,6 +129,19 @@ export const CASES: Record<string, ParityCase[]> = {
     ...[['ingress', 'nope'], ['ing/nope'], ['ingresses.networking.k8s.io', 'nope'], ['ingress', 'ing1'], ['ing.networking.k8s.io/ing1'],
       ['statefulset', 'x'], ['configmap', 'x'], ['nosuchtype', 'x'], ['deployment', 'nope']]
       .map(args => ({argv: ['expose', ...args, '--port=80'], name: `expose ${args.join(' ')}`, objects: [INGRESS]})),
+  ],
+  'errors documented as kubectl\'s words': [
+    ...[['create', 'service', 'clusterip'], ['create', 'service', 'clusterip', 'e1'], ['create', 'service', 'clusterip', 'e1', '--tcp=65536'],
+      ['create', 'service', 'clusterip', 'e1', '--tcp=abc'], ['create', 'service', 'clusterip', 'e1', '--tcp=80:-abc'], ['create', 'service', 'clusterip', 'e1', '--tcp=80:0'],
+      ['create', 'service', 'externalname', 'e1', '--external-name=Bad_'], ['create', 'service', 'externalname', 'e1'],
+      ['create', 'service', 'clusterip', 'e1', '--tcp=80', '--dry-run=foo'], ['create', 'service', 'clusterip', 'e1', '--tcp=80', '--validate=foo'],
+      ['create', 'service', 'clusterip', 'e1', 'e2', '--tcp=80'], ['create', 'service', 'nodeport', 'e1', '--tcp=80', '--node-port=abc'],
+      ['delete', 'svc'], ['delete', 'svc', 'e1', '-o', 'json'], ['delete', 'svc', '--all', '-l', 'a=b'], ['delete', 'svc', '--all', '--field-selector=metadata.name=x'], ['delete', 'svc', '--all', '-l', 'a=b', '-o', 'json'], ['delete', 'svc', 'e1', '--all'], ['delete', 'svc', 'e1', '-l', 'a=b'],
+      ['delete', 'svc', '--dry-run=foo', 'e1'], ['get', 'svc', 'e1', '-A'], ['get', 'svc', 'e1', '-l', 'a=b'],
+      ['expose', 'deployment'], ['expose', 'deployment', 'web', '--port=abc'], ['expose', 'deployment', 'web', '--session-affinity=x'],
+      ['expose', 'deployment', 'web', '--selector=a==b'], ['expose', 'deployment', 'web', '--dry-run=client', '--overrides={}', '--override-type=x']]
+      .map(argv => ({absent: [`${SERVICES}/e1`], argv, name: argv.join(' '), objects: [DEPLOYMENT]})),
+    {absent: [`${SERVICES}/e1`], argv: ['create', 'service', 'clusterip', 'e1', '--tcp=80', '-o', 'wide'], documented: 'the list of allowed formats in the unable to match a printer error lacks kyaml', name: 'an output format create does not have'},
   ],
   'create service spellings': [
     ...[['clusterip', 'c1', '--tcp=80:8080'], ['nodeport', 'c1', '--tcp=80:8080'], ['loadbalancer', 'c1', '--tcp=80'], ['externalname', 'c1', '--external-name=db.example.com']]

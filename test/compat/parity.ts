@@ -41,7 +41,7 @@ export interface Outcome {
   same: boolean
 }
 
-/** UIDs, resource versions, RFC 3339 times, klog headers and ages: what differs between two runs. */
+/** UIDs, resource versions, RFC 3339 times, klog headers, ages and the program's name: what differs between two runs. */
 export function normalize(text: string): string {
   return text
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uid>')
@@ -49,6 +49,8 @@ export function normalize(text: string): string {
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
     .replace(/^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ /gm, '$1<klog> ')
     .replace(/(?<=\s|^)(\d+[smhd])+(?=\s|$)/gm, '<age>')
+    // the program's name in usage hints: `See 'svc create clusterip -h'` is kubectl's `See 'kubectl ...'`
+    .replace(/^See '(svc|kubectl) /gm, "See '<cli> ")
 }
 
 /** The file that documents the differences. */

@@ -178,7 +178,7 @@ describe('svc create: errors', () => {
     assert.deepEqual(await svc(['create', 'nodeport', 'np2', '--tcp=80', '--node-port=30500']), {code: 1, signal: null, stdout: '',
       stderr: 'error: failed to create NodePort service: Service "np2" is invalid: spec.ports[0].nodePort: Invalid value: 30500: provided port is already allocated\n'})
     assert.deepEqual(await svc(['create', 'clusterip', 'ip', '--tcp=80', '--clusterip=1.1.1.1']), {code: 1, signal: null, stdout: '',
-      stderr: 'error: failed to create ClusterIP service: Service "ip" is invalid: spec.clusterIPs: Invalid value: ["1.1.1.1"]: failed to allocate IP 1.1.1.1: the provided IP (1.1.1.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12\n'})
+      stderr: 'error: failed to create ClusterIP service: Service "ip" is invalid: spec.clusterIPs: Invalid value: ["1.1.1.1"]: failed to allocate IP 1.1.1.1: the provided network does not match the current range\n'})
   })
 
   it('a read-only user is refused by the server', async () => {

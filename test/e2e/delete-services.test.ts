@@ -95,7 +95,7 @@ describe('svc delete', () => {
       [['delete', 'svc'], 'error: resource(s) were provided, but no name was specified\n'],
       [['delete', 'keep', '--all'], 'error: name cannot be provided when a selector is specified\n'],
       [['delete', 'keep', '-l', 'a=b'], 'error: name cannot be provided when a selector is specified\n'],
-      [['delete', '--all', '-l', 'a=b'], 'error: cannot set --all and --selector at the same time\n'],
+      [['delete', '--all', '-l', 'a=b'], "error: setting 'all' parameter but found a non empty selector. \n"],
     ]
     for (const [args, stderr] of cases) {
       const r = await env.svc(args)

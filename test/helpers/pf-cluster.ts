@@ -124,11 +124,16 @@ export interface SvcProcess {
 }
 
 export function startSvc(args: string[], env: Record<string, string | undefined> = {}): SvcProcess {
+  return startCommand(process.execPath, [BIN, ...args], env)
+}
+
+/** Like startSvc, for another program (e.g. the real kubectl beside svc). */
+export function startCommand(file: string, args: string[], env: Record<string, string | undefined> = {}): SvcProcess {
   const fullEnv: Record<string, string | undefined> = {
     HOME: path.join(ROOT, '.cache', 'empty-home'), KUBECONFIG: undefined, LANG: 'C', PATH: process.env.PATH, ...env,
   }
   for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key]
-  const child = spawn(process.execPath, [BIN, ...args], {env: fullEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(file, args, {env: fullEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   const waiters: Array<() => void> = []
@@ -164,7 +169,7 @@ export function startSvc(args: string[], env: Record<string, string | undefined>
         const text = stream === 'stdout' ? stdout : stderr
         const match = text.split('\n').map(l => pattern.exec(l)).find(Boolean)
         if (match) return match
-        if (done) throw new Error(`svc exited without printing ${pattern} on ${stream}\nstdout: ${stdout}\nstderr: ${stderr}`)
+        if (done) throw new Error(`${file === process.execPath ? 'svc' : path.basename(file)} exited without printing ${pattern} on ${stream}\nstdout: ${stdout}\nstderr: ${stderr}`)
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} on ${stream}\nstdout: ${stdout}\nstderr: ${stderr}`)
         await new Promise<void>(resolve => {
           const timer = setTimeout(resolve, 250)

@@ -92,6 +92,12 @@ export class IPAllocator {
 
   /** Reserves a given address. A dry run checks the range only (as the real dry-run allocator does). */
   allocate(ipText: string, dryRun = false): void {
+    // An address outside every ServiceCIDR finds no allocator: ErrMismatchedNetwork
+    // (pkg/registry/core/service/ipallocator/cidrallocator.go, MetaAllocator.getAllocator; the
+    // MultiCIDRServiceAllocator is on by default since 1.33). Inside the range but not usable
+    // (network or broadcast address): ErrNotInRange (ipallocator.go, Allocator.allocateService).
+    const ip = parseIP(ipText)
+    if (ip && !cidrContains(this.cidr, ip)) throw new AllocationError('notInRange', 'the provided network does not match the current range')
     const off = this.offsetOf(ipText)
     if (off === undefined) throw this.notInRange(ipText)
     if (dryRun) return

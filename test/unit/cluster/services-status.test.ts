@@ -64,9 +64,9 @@ describe('Status bodies for invalid Services', () => {
       input: svc('test', {clusterIP: '10.0.0.1', ports: [{port: 80}]}),
       want:
         '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",' +
-        '"message":"Service \\"test\\" is invalid: spec.clusterIPs: Invalid value: [\\"10.0.0.1\\"]: failed to allocate IP 10.0.0.1: the provided IP (10.0.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12",' +
+        '"message":"Service \\"test\\" is invalid: spec.clusterIPs: Invalid value: [\\"10.0.0.1\\"]: failed to allocate IP 10.0.0.1: the provided network does not match the current range",' +
         '"reason":"Invalid","details":{"name":"test","kind":"Service","causes":[' +
-        '{"reason":"FieldValueInvalid","message":"Invalid value: [\\"10.0.0.1\\"]: failed to allocate IP 10.0.0.1: the provided IP (10.0.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12","field":"spec.clusterIPs"}]},"code":422}',
+        '{"reason":"FieldValueInvalid","message":"Invalid value: [\\"10.0.0.1\\"]: failed to allocate IP 10.0.0.1: the provided network does not match the current range","field":"spec.clusterIPs"}]},"code":422}',
     },
     {
       name: 'clusterIP already allocated',

@@ -1,0 +1,48 @@
+// `npm run test:real`: the real-cluster tier. Starts one real control plane (building it on first
+// use), writes a kubeconfig per user into a folder, and runs the suites of test/both/ against both
+// clusters (SVC_TEST_CLUSTER=both, SVC_REAL_CLUSTER_DIR=that folder); stops it all at the end.
+// Extra arguments go to `node --test` (e.g. a single file).
+
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {realKubeconfigName} from '../helpers/test-cluster.ts'
+import {GoMissingError} from './build.ts'
+import {REAL_USERS, startRealCluster} from './index.ts'
+
+async function main(): Promise<number> {
+  const started = Date.now()
+  let cluster
+  try {
+    cluster = await startRealCluster()
+  } catch (error) {
+    if (error instanceof GoMissingError) {
+      process.stderr.write(`error: ${error.message}\n`)
+      return 1
+    }
+    throw error
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-real-tier-'))
+  for (const user of REAL_USERS) cluster.writeKubeconfig(path.join(dir, realKubeconfigName(user)), user)
+  process.stderr.write(`real-cluster: v${cluster.binaries.kubeVersion} up ${((Date.now() - started) / 1000).toFixed(1)} s after start; running the tier\n`)
+  const files = process.argv.slice(2)
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...(files.length ? files : ['test/both/*.test.ts'])], {
+    env: {...process.env, SVC_REAL_CLUSTER_DIR: dir, SVC_TEST_CLUSTER: process.env.SVC_TEST_CLUSTER ?? 'both'},
+    stdio: 'inherit',
+  })
+  const stop = () => child.kill('SIGTERM')
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const code = await new Promise<number>(resolve => child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
+  await cluster.stop()
+  rmSync(dir, {force: true, recursive: true})
+  process.stderr.write(`real-cluster: tier finished in ${((Date.now() - started) / 1000).toFixed(0)} s (exit ${code})\n`)
+  return code
+}
+
+main().then(code => process.exit(code), (error: Error) => {
+  process.stderr.write(`error: ${error.stack ?? error}\n`)
+  process.exit(1)
+})
