@@ -5,6 +5,7 @@
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../src/kube/client.ts'
+import type {Pod} from '../src/kube/types.ts'
 import {startCluster} from '../test/cluster/index.ts'
 
 const kubeconfigFile = process.argv[2]
@@ -33,7 +34,7 @@ for (const pod of pods) {
 }
 const deadline = Date.now() + 30_000
 for (const pod of pods) {
-  while ((await client.request({path: `/api/v1/namespaces/default/pods/${pod.name}`})).body.status?.phase !== 'Running') {
+  while ((await client.request<Pod>({path: `/api/v1/namespaces/default/pods/${pod.name}`})).body.status?.phase !== 'Running') {
     if (Date.now() > deadline) throw new Error(`pod ${pod.name} did not start`)
     await new Promise(resolve => setTimeout(resolve, 50))
   }

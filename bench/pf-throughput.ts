@@ -9,6 +9,7 @@ import http from 'node:http'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../src/kube/client.ts'
+import type {Pod} from '../src/kube/types.ts'
 import {startCluster} from '../test/cluster/index.ts'
 import {registerPortForwardWs} from '../test/cluster/portforward-ws.ts'
 import {listenAndForward} from '../test/helpers/forward-listener.ts'
@@ -43,7 +44,7 @@ await client.request({
   method: 'POST', path: '/api/v1/namespaces/default/pods',
 })
 for (;;) {
-  const {body} = await client.request({path: '/api/v1/namespaces/default/pods/web'})
+  const {body} = await client.request<Pod>({path: '/api/v1/namespaces/default/pods/web'})
   if (body.status?.phase === 'Running') break
   await new Promise(resolve => setTimeout(resolve, 20))
 }

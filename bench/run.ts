@@ -156,7 +156,7 @@ const workloads: Array<[string, Workload]> = [
 async function startClusterChild(dir: string): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string}> {
   const child = fork(path.join(ROOT, 'bench', 'cluster-child.ts'), [path.join(dir, 'kubeconfig')], {execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
   return new Promise((resolve, reject) => {
-    child.once('message', (m: any) => resolve({child, direct: m.direct, kubeconfig: m.kubeconfig}))
+    child.once('message', (m: {direct: Record<string, number>; kubeconfig: string}) => resolve({child, direct: m.direct, kubeconfig: m.kubeconfig}))
     child.once('exit', code => reject(new Error(`the cluster process exited with ${code}`)))
   })
 }

@@ -49,7 +49,7 @@ await client.request({
   path: '/apis/apps/v1/namespaces/default/deployments',
 })
 const deadline = Date.now() + 30_000
-while ((await client.request({path: '/apis/apps/v1/namespaces/default/deployments/web'})).body.status?.readyReplicas !== 2) {
+while ((await client.request<{status?: {readyReplicas?: number}}>({path: '/apis/apps/v1/namespaces/default/deployments/web'})).body.status?.readyReplicas !== 2) {
   if (Date.now() > deadline) throw new Error('the web deployment did not become ready')
   await new Promise(resolve => setTimeout(resolve, 50))
 }

@@ -2,13 +2,14 @@
 // service flags plus svc's, argument and flag checks in kubectl's order, the request, the printing.
 // The subcommand files only say which type they make and which extra flags they take.
 
-import {Args, Command, Flags} from '@oclif/core'
+import {Args, Command, Flags, type Interfaces} from '@oclif/core'
 
 import {mutationFlags, type Output, parseOutput, parseValidate, printResult, validateFlag} from '../flags/mutation.ts'
 import {csvList, parseIntFlag} from '../flags/values.ts'
 import {buildService, type ServiceOptions, type ServiceType, validateServiceOptions} from '../generate/service.ts'
 import {ApiError, CliError, ConnectionError, UsageError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
+import type {Service} from '../kube/types.ts'
 import {collectionPath, connectionErrorText, createObject} from '../kube/services.ts'
 import {KubeCommand} from './kube-command.ts'
 
@@ -24,6 +25,9 @@ export const createServiceFlags = {
   udp: Flags.string({delimiter: ',', description: 'svc: UDP port pairs, like --tcp.', multiple: true, multipleNonGreedy: true}),
   validate: validateFlag,
 }
+
+/** The parsed values of those flags (and the global ones), whatever the subcommand adds. */
+type CreateServiceFlagValues = Interfaces.InferredFlags<typeof KubeCommand.baseFlags & typeof createServiceFlags>
 
 export const createServiceArgs = {name: Args.string({description: 'Service name', required: false})}
 
@@ -43,7 +47,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
   protected abstract typeOptions(): Partial<ServiceOptions>
 
   async run(): Promise<unknown> {
-    const flags = this.flags as Record<string, any>
+    const flags = this.flags as unknown as CreateServiceFlagValues
     // Flag parsing and cobra's required-flag check come before anything else, as in kubectl.
     const typeOptions = this.typeOptions()
     const timeout = parseIntFlag('session-affinity-timeout', flags['session-affinity-timeout'], 32)
@@ -73,7 +77,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
     return this.send(service, {dryRun, fieldManager: flags['field-manager'], fieldValidation, output})
   }
 
-  private async send(service: any, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output: Output}): Promise<unknown> {
+  private async send(service: Service, o: {dryRun: DryRun; fieldManager: string; fieldValidation: string; output: Output}): Promise<unknown> {
     let result = service
     if (o.dryRun !== 'client') {
       // kubectl 1.35's create service takes --save-config and writes no annotation (its generator

@@ -6,7 +6,7 @@ import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
 import {
-  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, type ServiceObject, serviceNames, waitForDeletion,
+  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, type Service, serviceNames, waitForDeletion,
 } from '../kube/service-ops.ts'
 
 const WEEK_MS = 168 * 3600 * 1000
@@ -68,7 +68,7 @@ By default the command waits until each Service is really gone (--wait), bounded
     const client = this.kube.client
     const options = {dryRun, gracePeriod: gracePeriod >= 0 ? gracePeriod : undefined, output: flags.output, propagationPolicy: cascade.policy}
 
-    let targets: ServiceObject[]
+    let targets: Service[]
     const errors: unknown[] = []
     if (names.length > 0) {
       const result = await getNamedServices(client, this.kube.namespace, names, flags['ignore-not-found'])

@@ -10,6 +10,7 @@ import {parseManifest} from '../generate/manifest.ts'
 import {withAnnotation} from '../generate/service.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
+import type {UnstructuredObject} from '../kube/types.ts'
 
 export default class Expose extends KubeCommand<typeof Expose> {
   static description = `Expose a resource as a new Kubernetes service.
@@ -82,11 +83,11 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     return results
   }
 
-  private async fetch(args: string[], namespace: string): Promise<any> {
+  private async fetch(args: string[], namespace: string): Promise<UnstructuredObject> {
     const ref = parseResourceArgs(args)
     const r = ref.resource
     try {
-      const res = await this.kube.client.request({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
+      const res = await this.kube.client.request<UnstructuredObject>({path: `${collectionPath(r.group, r.version, namespace, r.plural)}/${encodeURIComponent(ref.name)}`})
       checkExposable(res.body)
       return res.body
     } catch (error) {
@@ -99,8 +100,8 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     }
   }
 
-  private fromFiles(files: string[]): any[] {
-    const out: any[] = []
+  private fromFiles(files: string[]): UnstructuredObject[] {
+    const out: UnstructuredObject[] = []
     for (const file of files) {
       let text: string
       try {

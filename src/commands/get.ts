@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KubeCommand} from '../base/kube-command.ts'
 import {allNamespacesFlag, selectorFlag, templateFlags} from '../flags/index.ts'
 import {CliError, MultiError} from '../kube/errors.ts'
-import {getNamedServices, listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
+import {getNamedServices, listServices, type Service, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
 import {currentTime} from '../printers/human-duration.ts'
 import {type ListOutput, outputObject, printList, withoutManagedFields} from '../printers/list.ts'
 import {printObject} from '../printers/object.ts'
@@ -71,7 +71,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       throw new CliError(`watch is only supported on individual resources and resource collections, but ${names.length} resources were found`)
     }
 
-    let items: ServiceObject[] = []
+    let items: Service[] = []
     let printed = 0
     let errors: unknown[] = []
     let resourceVersion: string | undefined
@@ -124,12 +124,12 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   }
 
   // Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0.
-  private forOutput(svc: ServiceObject): ServiceObject {
+  private forOutput(svc: Service): Service {
     return this.flags['show-managed-fields'] ? withKind(svc) : withoutManagedFields(withKind(svc))
   }
 
   /** One object (or, with --output-watch-events, one event) in a machine format while watching. */
-  private printEvent(type: string, svc: ServiceObject, template: TemplatePrinter | undefined, index: number): string {
+  private printEvent(type: string, svc: Service, template: TemplatePrinter | undefined, index: number): string {
     const events = this.flags['output-watch-events']
     if (template) {
       // kubectl hands a template printer the unstructured object, managedFields included

@@ -4,7 +4,7 @@ import {KubeCommand} from '../base/kube-command.ts'
 import {selectorFlag, templateFlags} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {CliError, MultiError, UsageError} from '../kube/errors.ts'
-import {listServices, type ServiceObject, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
+import {listServices, type Service, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
 import {withoutManagedFields} from '../printers/list.ts'
 import {printObject} from '../printers/object.ts'
 import {GET_TABLE, tabify} from '../printers/tabwriter.ts'
@@ -145,7 +145,7 @@ and loadbalancer (the load balancer has an ingress IP or hostname; svc prints it
     this.stdout(this.render(name, condition, result.service ?? {metadata: {name, namespace}}, result.slices, template))
   }
 
-  private render(name: string, condition: Condition, svc: ServiceObject, slices: EndpointSlice[], template?: TemplatePrinter): string {
+  private render(name: string, condition: Condition, svc: Service, slices: EndpointSlice[], template?: TemplatePrinter): string {
     const output = this.flags.output
     if (template) {
       try {

@@ -2,7 +2,7 @@
 // port each service port reaches on it. Pure functions over the objects; the same rules the
 // endpoint controllers use (equality selector, FindPort by name and protocol, sidecars included).
 
-import type {Container, EndpointSlice, Pod, Service, ServicePort} from './types.ts'
+import type {Container, EndpointSlice, Pod, Service, ServicePort} from '../kube/types.ts'
 
 /** Equality-based selector match: every key present with the same value. */
 export function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {

@@ -5,10 +5,9 @@
 // of those is optional (a forbidden or missing API just leaves its section empty).
 
 import type {KubeClient} from '../kube/client.ts'
-import type {ServiceObject} from '../kube/service-ops.ts'
 import {describeServiceExtended, type RenderOptions} from './extended.ts'
 import {describeServiceCompat} from './service.ts'
-import type {EndpointSlice, Event, Ingress, Node, Pod, Service} from './types.ts'
+import type {EndpointSlice, Event, Ingress, Node, Pod, Service} from '../kube/types.ts'
 
 export interface DescribeSettings {
   /** The namespace svc uses without -n (for the tunnel hint). */
@@ -63,7 +62,7 @@ export async function fetchEvents(client: KubeClient, svc: Service): Promise<Eve
 }
 
 /** Renders one Service: kubectl's text with --compat, svc's extended text otherwise. */
-export async function describeOne(client: KubeClient, svc: ServiceObject, settings: DescribeSettings): Promise<string> {
+export async function describeOne(client: KubeClient, svc: Service, settings: DescribeSettings): Promise<string> {
   const service = svc as Service
   const ns = encodeURIComponent(service.metadata?.namespace ?? '')
   const [slices, events] = await Promise.all([fetchSlices(client, service), settings.showEvents ? fetchEvents(client, service) : Promise.resolve(null)])

@@ -4,7 +4,7 @@
 
 import {formatLabels} from '../printers/labels.ts'
 import {type Backend, readyEndpointCount} from './backends.ts'
-import type {EndpointSlice, Ingress, Pod, Service} from './types.ts'
+import type {EndpointSlice, Ingress, Pod, Service} from '../kube/types.ts'
 
 export type Severity = 'error' | 'ok' | 'warning'
 

@@ -10,7 +10,7 @@ import {escapeTerminal} from '../printers/service-table.ts'
 import {type Backend, backendsFor, type PortTarget} from './backends.ts'
 import {diagnose, type Finding} from './diagnosis.ts'
 import {describeServiceCompat} from './service.ts'
-import type {EndpointSlice, Event, Ingress, Node, Pod, Service, ServicePort} from './types.ts'
+import type {EndpointSlice, Event, Ingress, Node, Pod, Service, ServicePort} from '../kube/types.ts'
 
 export interface ExtendedInput {
   /** The namespace svc would use without -n, to decide whether the tunnel hint needs `-n`. */

@@ -5,7 +5,7 @@ import type {ChalkInstance} from 'chalk'
 
 import {describeServiceExtended} from './extended.ts'
 import {describeServiceCompat} from './service.ts'
-import type {EndpointSlice, Event, Ingress, Node, Pod, Service} from './types.ts'
+import type {EndpointSlice, Event, Ingress, Node, Pod, Service} from '../kube/types.ts'
 
 export interface DescribeOptions {
   chalk?: ChalkInstance

@@ -6,7 +6,7 @@ import {ageSince} from '../printers/human-duration.ts'
 import {formatLabels, sortedKeys} from '../printers/labels.ts'
 import {escapeTerminal} from '../printers/service-table.ts'
 import {DESCRIBE, TabWriter} from '../printers/tabwriter.ts'
-import type {EndpointSlice, Event, Service, ServicePort} from './types.ts'
+import type {EndpointSlice, Event, Service, ServicePort} from '../kube/types.ts'
 
 const MAX_ANNOTATION_LEN = 140
 const SKIPPED_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration'])
@@ -114,7 +114,7 @@ export function formatEndpointSlices(slices: EndpointSlice[], ports: ServicePort
       for (const ep of slice.endpoints ?? []) {
         if (list.length === max) more = true
         if (!isReady(ep.conditions?.ready)) continue
-        if (!more) list.push(joinHostPort(ep.addresses?.[0] ?? '', p.port))
+        if (!more) list.push(joinHostPort(ep.addresses?.[0] ?? '', p.port ?? undefined))
         count++
       }
     }

@@ -3,6 +3,7 @@
 // (ExposeServiceOptions.createService). Every error text is kubectl's.
 
 import {CliError} from '../kube/errors.ts'
+import type {LabelSelector, Pod, PodSpec, ReplicationController, Service, ServicePort, ServiceSpec, UnstructuredObject, Workload} from '../kube/types.ts'
 import {resolveResourceType, type ResourceType} from '../kube/resource-types.ts'
 import {goAtoi} from './ports.ts'
 
@@ -60,7 +61,7 @@ export function resolveType(type: string): ExposableResource {
 }
 
 /** kubectl's canBeExposed, on the object fetched (or read from a file): `cannot expose a Ingress.networking.k8s.io`. */
-export function checkExposable(obj: any): void {
+export function checkExposable(obj: UnstructuredObject | undefined): void {
   const kind = String(obj?.kind ?? '')
   const apiVersion = String(obj?.apiVersion ?? '')
   const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : ''
@@ -70,32 +71,34 @@ export function checkExposable(obj: any): void {
 
 // ---- derivations (polymorphichelpers) ----
 
-function podSpecOf(obj: any): any {
-  return obj?.kind === 'Pod' ? obj.spec : obj?.spec?.template?.spec
+function podSpecOf(obj: UnstructuredObject): PodSpec | undefined {
+  return obj.kind === 'Pod' ? (obj as Pod).spec : (obj as Workload).spec?.template?.spec
 }
 
 /** The map-based selector of the object; errors are kubectl's, before the "couldn't retrieve" wrapping. */
-export function mapBasedSelectorForObject(obj: any): Record<string, string> {
-  switch (obj?.kind) {
+export function mapBasedSelectorForObject(obj: UnstructuredObject): Record<string, string> {
+  switch (obj.kind) {
     case 'ReplicationController':
-      return {...(obj.spec?.selector ?? {})}
+      return {...((obj as ReplicationController).spec?.selector ?? {})}
     case 'Pod': {
       const labels = obj.metadata?.labels ?? {}
       if (Object.keys(labels).length === 0) throw new ExposeError('the pod has no labels and cannot be exposed')
       return {...labels}
     }
-    case 'Service':
-      if (obj.spec?.selector == null) throw new ExposeError('the service has no pod selector set')
-      return {...obj.spec.selector}
+    case 'Service': {
+      const selector = (obj as Service).spec?.selector
+      if (selector == null) throw new ExposeError('the service has no pod selector set')
+      return {...selector}
+    }
     case 'Deployment':
     case 'ReplicaSet': {
       const what = obj.kind === 'Deployment' ? 'deployment' : 'replicaset'
-      const sel = obj.spec?.selector
+      const sel = (obj as Workload).spec?.selector
       if (sel == null || Object.keys(sel.matchLabels ?? {}).length === 0) {
         throw new ExposeError(`invalid ${what}: no selectors, therefore cannot be exposed`)
       }
       if ((sel.matchExpressions ?? []).length > 0) {
-        throw new ExposeError(`couldn't convert expressions - "${formatRequirements(sel.matchExpressions)}" to map-based selector format`)
+        throw new ExposeError(`couldn't convert expressions - "${formatRequirements(sel.matchExpressions ?? [])}" to map-based selector format`)
       }
       return {...sel.matchLabels}
     }
@@ -105,51 +108,43 @@ export function mapBasedSelectorForObject(obj: any): Record<string, string> {
 }
 
 /** Go's %+v of []metav1.LabelSelectorRequirement: `[{Key:tier Operator:In Values:[a b]}]`. */
-export function formatRequirements(reqs: any[]): string {
+export function formatRequirements(reqs: NonNullable<LabelSelector['matchExpressions']>): string {
   return `[${reqs.map(r => `{Key:${r.key ?? ''} Operator:${r.operator ?? ''} Values:[${(r.values ?? []).join(' ')}]}`).join(' ')}]`
 }
 
-function goTypeName(obj: any): string {
-  const kind = obj?.kind ?? 'Unknown'
-  const group = String(obj?.apiVersion ?? '').split('/')
+function goTypeName(obj: UnstructuredObject): string {
+  const kind = obj.kind ?? 'Unknown'
+  const group = String(obj.apiVersion ?? '').split('/')
   const pkg = group.length === 2 ? `${group[0].split('.')[0]}${group[1]}` : 'v1'
   return `*${pkg}.${kind}`
 }
 
+const POD_OWNERS = ['Pod', 'Deployment', 'ReplicaSet', 'ReplicationController']
+
+/** Each container port (or service port) with its protocol, in order; undefined for a kind without ports. */
+function declaredPorts(obj: UnstructuredObject): {port?: number; protocol?: string}[] | undefined {
+  if (obj.kind === 'Service') return ((obj as Service).spec?.ports ?? []).map(p => ({port: p.port, protocol: p.protocol}))
+  if (!POD_OWNERS.includes(obj.kind ?? '')) return undefined
+  return (podSpecOf(obj)?.containers ?? []).flatMap(c => (c.ports ?? []).map(p => ({port: p.containerPort, protocol: p.protocol})))
+}
+
 /** Container (or service) port numbers, in order, without repeats. */
-export function portsForObject(obj: any): string[] {
-  const out: string[] = []
-  const push = (n: unknown): void => {
-    const s = String(n ?? 0)
-    if (!out.includes(s)) out.push(s)
-  }
-  if (obj?.kind === 'Service') {
-    for (const p of obj.spec?.ports ?? []) push(p.port)
-    return out
-  }
-  if (['Pod', 'Deployment', 'ReplicaSet', 'ReplicationController'].includes(obj?.kind)) {
-    for (const c of podSpecOf(obj)?.containers ?? []) for (const p of c.ports ?? []) push(p.containerPort)
-    return out
-  }
-  throw new ExposeError(`cannot extract ports from ${goTypeName(obj)}`)
+export function portsForObject(obj: UnstructuredObject): string[] {
+  const ports = declaredPorts(obj)
+  if (!ports) throw new ExposeError(`cannot extract ports from ${goTypeName(obj)}`)
+  return [...new Set(ports.map(p => String(p.port ?? 0)))]
 }
 
 /** "<port>" -> protocols, one entry per container or service port (empty protocol = TCP). */
-export function protocolsForObject(obj: any): Map<string, string[]> {
+export function protocolsForObject(obj: UnstructuredObject): Map<string, string[]> {
+  const ports = declaredPorts(obj)
+  if (!ports) throw new ExposeError(`cannot extract protocols from ${goTypeName(obj)}`)
   const out = new Map<string, string[]>()
-  const add = (port: unknown, protocol: unknown): void => {
+  for (const {port, protocol} of ports) {
     const key = String(port ?? 0)
     out.set(key, [...(out.get(key) ?? []), typeof protocol === 'string' && protocol !== '' ? protocol : 'TCP'])
   }
-  if (obj?.kind === 'Service') {
-    for (const p of obj.spec?.ports ?? []) add(p.port, p.protocol)
-    return out
-  }
-  if (['Pod', 'Deployment', 'ReplicaSet', 'ReplicationController'].includes(obj?.kind)) {
-    for (const c of podSpecOf(obj)?.containers ?? []) for (const p of c.ports ?? []) add(p.containerPort, p.protocol)
-    return out
-  }
-  throw new ExposeError(`cannot extract protocols from ${goTypeName(obj)}`)
+  return out
 }
 
 /** expose's parseLabels: `k=v,...`, equality only, no validation of keys or values. */
@@ -183,89 +178,64 @@ export interface ExposeFlags {
   type?: string
 }
 
+/** What RunExpose derives from the object and the flags before it builds the Service. */
+interface ExposeInputs {
+  /** The object's name cut to 63 characters (the Service's name unless --name). */
+  name: string
+  labelsText: string
+  /** One port, or several joined by commas; '' when there is none. */
+  portString: string
+  protocols: Map<string, string[]>
+  selectorText: string
+}
+
 /**
  * The Service kubectl expose generates for the object (before --overrides). Follows RunExpose and
  * createService step by step, with their error texts.
  */
-export function exposeService(obj: any, flags: ExposeFlags): any {
-  let name = String(obj?.metadata?.name ?? '')
-  if (name.length > 63) name = name.slice(0, 63)
+export function exposeService(obj: UnstructuredObject, flags: ExposeFlags): Service {
+  return createService(exposeInputs(obj, flags), flags)
+}
+
+/** RunExpose: the selector, ports, protocols and labels, from the flags or from the object. */
+function exposeInputs(obj: UnstructuredObject, flags: ExposeFlags): ExposeInputs {
   let selectorText = flags.selector ?? ''
-  let selector: Record<string, string> | undefined
   if (selectorText.length === 0) {
-    try {
-      selector = mapBasedSelectorForObject(obj)
-    } catch (error) {
-      throw new ExposeError(`couldn't retrieve selectors via --selector flag or introspection: ${(error as Error).message}`)
-    }
+    const selector = introspect('retrieve selectors via --selector flag or', () => mapBasedSelectorForObject(obj))
     selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')
   }
-  const headless = flags.clusterIP === 'None'
-  let port = flags.port ?? ''
-  let ports = ''
-  if (port.length === 0) {
-    let derived: string[]
-    try {
-      derived = portsForObject(obj)
-    } catch (error) {
-      throw new ExposeError(`couldn't find port via --port flag or introspection: ${(error as Error).message}`)
-    }
-    if (derived.length === 0) {
-      if (!headless) throw new ExposeError("couldn't find port via --port flag or introspection")
-    } else if (derived.length === 1) port = derived[0]
-    else ports = derived.join(',')
+  let portString = flags.port ?? ''
+  if (portString.length === 0) {
+    const derived = introspect('find port via --port flag or', () => portsForObject(obj))
+    if (derived.length === 0 && flags.clusterIP !== 'None') throw new ExposeError("couldn't find port via --port flag or introspection")
+    portString = derived.join(',')
   }
-  let protocolMap: Map<string, string[]>
-  try {
-    protocolMap = protocolsForObject(obj)
-  } catch (error) {
-    throw new ExposeError(`couldn't find protocol via introspection: ${(error as Error).message}`)
-  }
+  const protocols = introspect('find protocol via', () => protocolsForObject(obj))
   let labelsText = flags.labels ?? ''
-  if (labelsText.length === 0) {
-    labelsText = Object.entries(obj?.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
-  }
+  if (labelsText.length === 0) labelsText = Object.entries(obj.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
+  return {labelsText, name: String(obj.metadata?.name ?? '').slice(0, 63), portString, protocols, selectorText}
+}
 
-  // createService
-  if (selectorText.length === 0) throw new ExposeError('selector must be specified')
-  const parsedSelector = parseExposeLabels(selectorText)
-  const labels = labelsText.length > 0 ? parseExposeLabels(labelsText) : undefined
-  const serviceName = flags.name || name
-  if (serviceName.length === 0) throw new ExposeError('name must be specified')
-  const portString = ports.length > 0 ? ports : port
-  const servicePorts: any[] = []
-  if (portString.length > 0) {
-    const items = portString.split(',')
-    items.forEach((item, i) => {
-      const n = goAtoi(item)
-      let portName = ''
-      if (items.length > 1) portName = `port-${i + 1}`
-      let protocol = flags.protocol ?? ''
-      if (protocol.length === 0 && protocolMap.size === 0) protocol = 'TCP'
-      else if (protocol.length === 0) {
-        protocol = 'TCP'
-        const found = protocolMap.get(item)
-        if (found) {
-          if (found.length === 1) protocol = found[0]
-          else {
-            for (const p of found) servicePorts.push(servicePort(`port-${i + 1}-${p.toLowerCase()}`, n, p))
-            return
-          }
-        }
-      }
-      servicePorts.push(servicePort(portName, n, protocol))
-    })
+/** kubectl's "couldn't <what> introspection: <reason>" wrapping of a derivation's error. */
+function introspect<T>(what: string, derive: () => T): T {
+  try {
+    return derive()
+  } catch (error) {
+    throw new ExposeError(`couldn't ${what} introspection: ${(error as Error).message}`)
   }
-  for (const p of servicePorts) {
-    if (flags.targetPort && flags.targetPort.length > 0) p.targetPort = /^[+-]?[0-9]+$/.test(flags.targetPort) ? Number(flags.targetPort) : flags.targetPort
-    else p.targetPort = p.port
-    if (flags.nodePort) p.nodePort = flags.nodePort
-  }
-  const metadata: Record<string, unknown> = {name: serviceName}
-  if (labels) metadata.labels = labels
-  const spec: Record<string, unknown> = {}
-  if (servicePorts.length > 0) spec.ports = servicePorts
-  spec.selector = parsedSelector
+}
+
+/** createService: the Service object from the derived inputs and the flags. */
+function createService(inputs: ExposeInputs, flags: ExposeFlags): Service {
+  if (inputs.selectorText.length === 0) throw new ExposeError('selector must be specified')
+  const selector = parseExposeLabels(inputs.selectorText)
+  const labels = inputs.labelsText.length > 0 ? parseExposeLabels(inputs.labelsText) : undefined
+  const name = flags.name || inputs.name
+  if (name.length === 0) throw new ExposeError('name must be specified')
+  const ports = servicePorts(inputs.portString, inputs.protocols, flags)
+  const spec: ServiceSpec = {}
+  if (ports.length > 0) spec.ports = ports
+  spec.selector = selector
   if (flags.clusterIP) spec.clusterIP = flags.clusterIP
   if (flags.type) spec.type = flags.type
   if (flags.externalIP) spec.externalIPs = [flags.externalIP]
@@ -276,24 +246,50 @@ export function exposeService(obj: any, flags: ExposeFlags): any {
     spec.sessionAffinity = flags.sessionAffinity
   }
   if (flags.type === 'LoadBalancer' && flags.loadBalancerIP) spec.loadBalancerIP = flags.loadBalancerIP
-  if (flags.sessionAffinityTimeout !== undefined) {
-    if (flags.sessionAffinity !== 'ClientIP') {
-      throw new ExposeError('--session-affinity-timeout applies to ClientIP affinity only: add --session-affinity=ClientIP')
-    }
-    if (!Number.isInteger(flags.sessionAffinityTimeout) || flags.sessionAffinityTimeout < 1 || flags.sessionAffinityTimeout > 86_400) {
-      throw new ExposeError(`invalid --session-affinity-timeout=${flags.sessionAffinityTimeout}: must be a whole number of seconds from 1 to 86400 (default 10800)`)
-    }
-    spec.sessionAffinityConfig = {clientIP: {timeoutSeconds: flags.sessionAffinityTimeout}}
-  }
-  return {kind: 'Service', apiVersion: 'v1', metadata, spec, status: {loadBalancer: {}}}
+  if (flags.sessionAffinityTimeout !== undefined) spec.sessionAffinityConfig = {clientIP: {timeoutSeconds: affinityTimeout(flags)}}
+  return {kind: 'Service', apiVersion: 'v1', metadata: labels ? {name, labels} : {name}, spec, status: {loadBalancer: {}}}
 }
 
-function servicePort(name: string, port: number, protocol: string): any {
-  const p: any = {}
-  if (name) p.name = name
-  p.protocol = protocol
-  p.port = port
-  return p
+/**
+ * The Service's ports: several are named port-1, port-2, ...; the protocol is the flag's, else the
+ * object's for that port number (a port served over two protocols becomes port-N-tcp and port-N-udp).
+ */
+function servicePorts(portString: string, protocols: Map<string, string[]>, flags: ExposeFlags): ServicePort[] {
+  if (portString.length === 0) return []
+  const items = portString.split(',')
+  const out = items.flatMap((item, i): ServicePort[] => {
+    const port = goAtoi(item)
+    const name = items.length > 1 ? `port-${i + 1}` : ''
+    let protocol = flags.protocol ?? ''
+    if (protocol.length === 0) {
+      const found = protocols.get(item)
+      if (found && found.length > 1) return found.map(p => servicePort(`port-${i + 1}-${p.toLowerCase()}`, port, p))
+      protocol = found?.[0] ?? 'TCP'
+    }
+    return [servicePort(name, port, protocol)]
+  })
+  for (const p of out) {
+    if (flags.targetPort && flags.targetPort.length > 0) p.targetPort = /^[+-]?[0-9]+$/.test(flags.targetPort) ? Number(flags.targetPort) : flags.targetPort
+    else p.targetPort = p.port
+    if (flags.nodePort) p.nodePort = flags.nodePort
+  }
+  return out
+}
+
+function servicePort(name: string, port: number, protocol: string): ServicePort {
+  return name ? {name, protocol, port} : {protocol, port}
+}
+
+/** svc's --session-affinity-timeout: ClientIP only, 1 to 86400 seconds. */
+function affinityTimeout(flags: ExposeFlags): number {
+  const timeout = flags.sessionAffinityTimeout ?? 0
+  if (flags.sessionAffinity !== 'ClientIP') {
+    throw new ExposeError('--session-affinity-timeout applies to ClientIP affinity only: add --session-affinity=ClientIP')
+  }
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86_400) {
+    throw new ExposeError(`invalid --session-affinity-timeout=${timeout}: must be a whole number of seconds from 1 to 86400 (default 10800)`)
+  }
+  return timeout
 }
 
 // ---- --overrides ----
@@ -310,23 +306,29 @@ export function checkOverrideType(value: string): OverrideType {
  * strategic merge patch for `strategic` (lists of ports merge by `port`, others are replaced); a
  * JSON patch (RFC 6902) for `json`.
  */
-export function applyOverrides(obj: any, overrides: string, type: OverrideType): any {
+export function applyOverrides(obj: Service, overrides: string, type: OverrideType): Service {
   let patch: unknown
   try {
     patch = JSON.parse(overrides)
   } catch (error) {
     throw new ExposeError(`unable to parse "${overrides}": ${(error as Error).message}`)
   }
-  if (type === 'json') return applyJsonPatch(structuredClone(obj), patch)
-  return mergePatch(structuredClone(obj), patch, type === 'strategic')
+  const doc: unknown = structuredClone(obj)
+  return (type === 'json' ? applyJsonPatch(doc, patch) : mergePatch(doc, patch, type === 'strategic')) as Service
 }
 
-function mergePatch(target: any, patch: any, strategic: boolean, key = ''): any {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+type JsonObject = Record<string, unknown>
+
+function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+function mergePatch(target: unknown, patch: unknown, strategic: boolean, key = ''): unknown {
+  if (!isObject(patch)) {
     if (strategic && Array.isArray(patch) && Array.isArray(target) && key === 'ports') {
-      const out = target.map((t: any) => ({...t}))
+      const out: unknown[] = target.map(t => (isObject(t) ? {...t} : t))
       for (const p of patch) {
-        const i = out.findIndex((t: any) => t.port === p?.port)
+        const i = out.findIndex(t => isObject(t) && isObject(p) && t.port === p.port)
         if (i >= 0) out[i] = mergePatch(out[i], p, true)
         else out.push(p)
       }
@@ -334,7 +336,7 @@ function mergePatch(target: any, patch: any, strategic: boolean, key = ''): any 
     }
     return patch
   }
-  const base = target !== null && typeof target === 'object' && !Array.isArray(target) ? target : {}
+  const base: JsonObject = isObject(target) ? target : {}
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete base[k]
     else base[k] = mergePatch(base[k], v, strategic, k)
@@ -342,32 +344,35 @@ function mergePatch(target: any, patch: any, strategic: boolean, key = ''): any 
   return base
 }
 
-function applyJsonPatch(doc: any, ops: unknown): any {
+function applyJsonPatch(doc: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw new ExposeError('json patch must be a list of operations')
-  for (const op of ops as any[]) {
-    const path = String(op?.path ?? '').split('/').slice(1).map(s => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+  for (const op of ops as unknown[]) {
+    const o: JsonObject = isObject(op) ? op : {}
+    const path = String(o.path ?? '').split('/').slice(1).map(s => s.replaceAll('~1', '/').replaceAll('~0', '~'))
     const last = path.pop()
-    let parent = doc
+    let parent: unknown = doc
     for (const seg of path) {
-      parent = Array.isArray(parent) ? parent[Number(seg)] : parent?.[seg]
-      if (parent === undefined) throw new ExposeError(`json patch: path ${op.path} does not exist`)
+      parent = Array.isArray(parent) ? parent[Number(seg)] : isObject(parent) ? parent[seg] : undefined
+      if (parent === undefined) throw new ExposeError(`json patch: path ${o.path} does not exist`)
     }
-    if (last === undefined) throw new ExposeError(`json patch: invalid path "${op?.path}"`)
-    switch (op?.op) {
+    if (last === undefined) throw new ExposeError(`json patch: invalid path "${o.path}"`)
+    switch (o.op) {
       case 'add':
       case 'replace':
         if (Array.isArray(parent)) {
           const i = last === '-' ? parent.length : Number(last)
-          if (op.op === 'add') parent.splice(i, 0, op.value)
-          else parent[i] = op.value
-        } else parent[last] = op.value
+          if (o.op === 'add') parent.splice(i, 0, o.value)
+          else parent[i] = o.value
+        } else if (isObject(parent)) parent[last] = o.value
+        else throw new ExposeError(`json patch: path ${o.path} does not exist`)
         break
       case 'remove':
         if (Array.isArray(parent)) parent.splice(Number(last), 1)
-        else delete parent[last]
+        else if (isObject(parent)) delete parent[last]
+        else throw new ExposeError(`json patch: path ${o.path} does not exist`)
         break
       default:
-        throw new ExposeError(`json patch: unsupported operation "${op?.op}"`)
+        throw new ExposeError(`json patch: unsupported operation "${o.op}"`)
     }
   }
   return doc

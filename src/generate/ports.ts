@@ -2,17 +2,12 @@
 // --udp and --sctp lists beside it.
 
 import {CliError} from '../kube/errors.ts'
+import type {ServicePort} from '../kube/types.ts'
 import {isValidPortName, isValidPortNum} from './validation.ts'
 
 export type Protocol = 'SCTP' | 'TCP' | 'UDP'
 
-export interface ServicePort {
-  name?: string
-  nodePort?: number
-  port: number
-  protocol: Protocol | string
-  targetPort?: number | string
-}
+export type {ServicePort}
 
 export class PortSpecError extends CliError {}
 

@@ -6,6 +6,7 @@
 // svc's own checks; each svc check is one line that says what to write instead.
 
 import {CliError} from '../kube/errors.ts'
+import {DEFAULT_CLIENT_IP_TIMEOUT, type ObjectMeta, type Service, type ServiceSpec} from '../kube/types.ts'
 import {compactJson} from '../printers/object.ts'
 import {parseAllPorts, PortSpecError, type ServicePort} from './ports.ts'
 import {isDNS1035Label, isDNS1123Subdomain, isIP, isQualifiedName, isValidLabelValue, suggestDNS1035} from './validation.ts'
@@ -36,7 +37,6 @@ export interface ServiceOptions {
 /** A client-side check failed; rendered as `error: <message>`. */
 export class ServiceOptionsError extends CliError {}
 
-export const DEFAULT_CLIENT_IP_TIMEOUT = 10_800
 export const MAX_CLIENT_IP_TIMEOUT = 86_400
 export const NODE_PORT_RANGE = {max: 32_767, min: 30_000}
 
@@ -129,13 +129,13 @@ export function parseLabelFlag(flag: string, text: string): Record<string, strin
  * The Service object, in kubectl's field order. `ports` must come from validateServiceOptions.
  * kubectl 1.35 omits the zero `creationTimestamp` (it printed `creationTimestamp: null` up to 1.33).
  */
-export function buildService(o: ServiceOptions, ports: ServicePort[]): any {
+export function buildService(o: ServiceOptions, ports: ServicePort[]): Service {
   const labels = o.labels !== undefined ? parseLabelFlag('--labels', o.labels) : {app: o.name}
   const selector = o.selector !== undefined ? parseLabelFlag('--selector', o.selector) : {app: o.name}
-  const metadata: Record<string, unknown> = {name: o.name}
+  const metadata: ObjectMeta = {name: o.name}
   if (o.namespace) metadata.namespace = o.namespace
   metadata.labels = labels
-  const spec: Record<string, unknown> = {}
+  const spec: ServiceSpec = {}
   if (ports.length > 0) spec.ports = ports.map(p => ({...p}))
   spec.selector = selector
   if (o.clusterIP) spec.clusterIP = o.clusterIP

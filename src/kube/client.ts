@@ -32,7 +32,7 @@ export interface Response<T> {
   statusCode: number
 }
 
-export interface WatchEvent<T = any> {
+export interface WatchEvent<T = unknown> {
   object: T
   type: 'ADDED' | 'BOOKMARK' | 'DELETED' | 'ERROR' | 'MODIFIED'
 }
@@ -151,10 +151,10 @@ export class KubeClient {
   }
 
   /** Sends one request and parses a JSON answer. Non-2xx answers throw ApiError with the server's Status. */
-  async request<T = any>(req: RequestOptions): Promise<Response<T>> {
+  async request<T = unknown>(req: RequestOptions): Promise<Response<T>> {
     const raw = await this.requestRaw(req)
     const text = raw.body.toString('utf8')
-    let body: any = text
+    let body: unknown = text
     if ((raw.headers['content-type'] ?? '').includes('json') || /^\s*[{[]/.test(text)) {
       try {
         body = text === '' ? undefined : JSON.parse(text)
@@ -183,7 +183,7 @@ export class KubeClient {
    * Opens a watch and yields its events until the server ends it or the signal aborts. An ERROR
    * event with a Status (for example 410 Expired) is thrown as ApiError.
    */
-  async *watch<T = any>(path: string, query: RequestOptions['query'], signal?: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+  async *watch<T = unknown>(path: string, query: RequestOptions['query'], signal?: AbortSignal): AsyncGenerator<WatchEvent<T>> {
     const res = await this.open({path, query: {...query, allowWatchBookmarks: true, watch: true}, signal, timeoutMs: 0})
     try {
       if (res.statusCode < 200 || res.statusCode > 299) {
@@ -201,7 +201,7 @@ export class KubeClient {
           if (!line) continue
           const event = JSON.parse(line) as WatchEvent<T>
           if (event.type === 'ERROR') {
-            const status = event.object as any
+            const status = event.object as {code?: number} | undefined
             throw new ApiError(status?.code ?? 500, statusFromBody(status?.code ?? 500, status))
           }
           yield event

@@ -41,13 +41,14 @@ export function impersonationFromFiles(files: string[], userName: string): Imper
   // Most kubeconfigs impersonate nobody: skip the second parse for them.
   if (!texts.some(text => /^[\s-]*as(?:-groups|-uid|-user-extra)?\s*:/m.test(text))) return NO_IMPERSONATION
   for (const text of texts) {
-    let doc: any
+    let doc: {users?: unknown} | undefined
     try {
-      doc = yaml.load(text)
+      doc = yaml.load(text) as {users?: unknown} | undefined
     } catch {
       continue
     }
-    const entry = Array.isArray(doc?.users) ? doc.users.find((u: any) => u?.name === userName) : undefined
+    const users: {name?: unknown; user?: Record<string, unknown>}[] = Array.isArray(doc?.users) ? doc.users : []
+    const entry = users.find(u => u?.name === userName)
     if (entry) return fromUser(entry.user ?? {})
   }
   return NO_IMPERSONATION

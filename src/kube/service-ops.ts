@@ -5,21 +5,10 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {KubeClient, WatchEvent} from './client.ts'
 import {ApiError, ConnectionError, UsageError} from './errors.ts'
+import type {Service, ServiceList} from './types.ts'
 import {isServiceType, resolveResourceType} from './resource-types.ts'
 
-export interface ServiceObject {
-  apiVersion?: string
-  kind?: string
-  metadata?: {creationTimestamp?: string; labels?: Record<string, string>; name?: string; namespace?: string; resourceVersion?: string; uid?: string; [key: string]: unknown}
-  spec?: any
-  status?: any
-  [key: string]: unknown
-}
-
-export interface ServiceList {
-  items: ServiceObject[]
-  metadata?: {continue?: string; resourceVersion?: string}
-}
+export type {Service, ServiceList}
 
 /** The "Services only" refusal for a type word that names another resource. */
 function notAService(type: string): UsageError {
@@ -69,8 +58,8 @@ export function servicesPath(namespace: string | undefined, name?: string): stri
   return name === undefined ? base : `${base}/${encodeURIComponent(name)}`
 }
 
-export async function getService(client: KubeClient, namespace: string, name: string): Promise<ServiceObject> {
-  return (await client.request<ServiceObject>({path: servicesPath(namespace, name)})).body
+export async function getService(client: KubeClient, namespace: string, name: string): Promise<Service> {
+  return (await client.request<Service>({path: servicesPath(namespace, name)})).body
 }
 
 export interface ListOptions {
@@ -84,7 +73,7 @@ export interface ListOptions {
 
 /** Lists Services, following `continue` tokens in chunks (500 unless chunkSize says otherwise) as kubectl does. */
 export async function listServices(client: KubeClient, options: ListOptions): Promise<ServiceList> {
-  const items: ServiceObject[] = []
+  const items: Service[] = []
   let token: string | undefined
   let resourceVersion: string | undefined
   do {
@@ -107,8 +96,8 @@ export function isNotFound(error: unknown): boolean {
  * Fetches each named Service; missing ones become errors (or are skipped with ignoreNotFound). A
  * name given twice is fetched twice, as kubectl's builder does (`get svc a a` prints two rows).
  */
-export async function getNamedServices(client: KubeClient, namespace: string, names: string[], ignoreNotFound = false): Promise<{errors: unknown[]; found: ServiceObject[]}> {
-  const found: ServiceObject[] = []
+export async function getNamedServices(client: KubeClient, namespace: string, names: string[], ignoreNotFound = false): Promise<{errors: unknown[]; found: Service[]}> {
+  const found: Service[] = []
   const errors: unknown[] = []
   for (const name of names) {
     try {
@@ -122,7 +111,7 @@ export async function getNamedServices(client: KubeClient, namespace: string, na
 }
 
 /** Items of a list lack kind and apiVersion; printers want them. */
-export function withKind(svc: ServiceObject): ServiceObject {
+export function withKind(svc: Service): Service {
   const {apiVersion, kind, ...rest} = svc
   return {apiVersion: apiVersion ?? 'v1', kind: kind ?? 'Service', ...rest}
 }
@@ -143,8 +132,8 @@ export function watchServices(
   options: ListOptions & {resourceVersion?: string},
   signal: AbortSignal,
   relist: () => Promise<string | undefined>,
-): AsyncGenerator<WatchEvent<ServiceObject>> {
-  return watchObjects<ServiceObject>(client, servicesPath(options.namespace), options, signal, relist)
+): AsyncGenerator<WatchEvent<Service>> {
+  return watchObjects<Service>(client, servicesPath(options.namespace), options, signal, relist)
 }
 
 /**
@@ -208,7 +197,7 @@ export async function deleteService(client: KubeClient, namespace: string, name:
   if (options.gracePeriod !== undefined && options.gracePeriod >= 0) body.gracePeriodSeconds = options.gracePeriod
   // in the body as client-go sends it, and in the query for servers that read only that
   if (options.dryRun === 'server') body.dryRun = ['All']
-  const res = await client.request<any>({
+  const res = await client.request<{details?: {uid?: string}; metadata?: {uid?: string}} | undefined>({
     body,
     method: 'DELETE',
     path: servicesPath(namespace, name),

@@ -17,8 +17,8 @@ export function collectionPath(group: string, version: string, namespace: string
 }
 
 /** POST an object to its collection; returns the server's object. Warnings go to `warn`. */
-export async function createObject(client: KubeClient, path: string, obj: unknown, options: CreateOptions, warn?: (line: string) => void): Promise<any> {
-  const res = await client.request({
+export async function createObject<T>(client: KubeClient, path: string, obj: T, options: CreateOptions, warn?: (line: string) => void): Promise<T> {
+  const res = await client.request<T>({
     body: obj,
     method: 'POST',
     path,

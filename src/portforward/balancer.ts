@@ -13,6 +13,7 @@
 // Every tracker watches (list + watch with resourceVersion, see informer.ts), never polls.
 
 import {CliError} from '../kube/errors.ts'
+import {DEFAULT_CLIENT_IP_TIMEOUT, type EndpointSlice} from '../kube/types.ts'
 import {type ListWatchClient, startInformer} from './informer.ts'
 import {bestPod, isPodServing, objectPath, type Pod, type ServicePort} from './targets.ts'
 
@@ -29,9 +30,6 @@ export interface BalancerOptions {
   affinityTimeoutMs?: number
   now?: () => number
 }
-
-/** kube-proxy's default ClientIP affinity timeout: 3 hours. */
-export const DEFAULT_AFFINITY_SECONDS = 10_800
 
 export class Balancer {
   private readonly affinityTimeoutMs: number | undefined
@@ -77,20 +75,12 @@ export class Balancer {
 /** The affinity timeout a Service asks for, in ms; undefined when it has no ClientIP affinity. */
 export function affinityTimeoutMs(spec: {sessionAffinity?: string; sessionAffinityConfig?: {clientIP?: {timeoutSeconds?: number}}} | undefined): number | undefined {
   if (spec?.sessionAffinity !== 'ClientIP') return undefined
-  return (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) * 1000
+  return (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_CLIENT_IP_TIMEOUT) * 1000
 }
 
 // ---- EndpointSlices ----------------------------------------------------------------------------
 
-export interface EndpointSlice {
-  addressType?: string
-  endpoints?: {
-    conditions?: {ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null}
-    targetRef?: {kind?: string; name?: string; namespace?: string}
-  }[]
-  metadata: {name: string; resourceVersion?: string; uid?: string}
-  ports?: {name?: string | null; port?: number | null; protocol?: string | null}[] | null
-}
+export type {EndpointSlice}
 
 /** One pod behind a Service, merged over every slice that lists it (dual-stack lists it twice). */
 export interface ServiceEndpoint {

@@ -5,10 +5,8 @@
 // followed by the payload in standard padded base64.
 // For port index i, channel 2i carries data and 2i+1 errors (server to client only). The first two
 // payload bytes on every channel are the port, uint16 little-endian; they may arrive split over
-// several messages, which PortPrefix handles.
-
-/** Channel 255 is reserved by wsstream, so 127 ports at most per WebSocket. */
-export const MAX_PORTS_PER_CONNECTION = 127
+// several messages, which PortPrefix handles. Channel 255 is reserved by wsstream, so one WebSocket
+// carries 127 ports at most.
 
 /** Largest payload one message carries; longer writes are split (the kubelet reads whole messages). */
 export const MAX_FRAME_PAYLOAD = 64 * 1024

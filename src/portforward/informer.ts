@@ -8,8 +8,8 @@ import {ApiError} from '../kube/errors.ts'
 import type {WatchEvent} from '../kube/client.ts'
 
 export interface ListWatchClient {
-  request<T = any>(req: {path: string; query?: Record<string, string | number | boolean | undefined>; signal?: AbortSignal}): Promise<{body: T}>
-  watch<T = any>(path: string, query: Record<string, string | number | boolean | undefined>, signal?: AbortSignal): AsyncIterable<WatchEvent<T>>
+  request<T = unknown>(req: {path: string; query?: Record<string, string | number | boolean | undefined>; signal?: AbortSignal}): Promise<{body: T}>
+  watch<T = unknown>(path: string, query: Record<string, string | number | boolean | undefined>, signal?: AbortSignal): AsyncIterable<WatchEvent<T>>
 }
 
 export interface InformerOptions<T> {
@@ -64,7 +64,7 @@ export async function startInformer<T extends {metadata?: {resourceVersion?: str
         for await (const event of events) {
           received = true
           delay = initial
-          const rv = (event.object as any)?.metadata?.resourceVersion
+          const rv = (event.object as {metadata?: {resourceVersion?: string}} | undefined)?.metadata?.resourceVersion
           if (rv) resourceVersion = rv
           if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') options.onEvent(event.type, event.object)
         }

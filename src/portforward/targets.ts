@@ -5,64 +5,11 @@
 
 import {isNumericPort, joinPort, splitPort} from './ports.ts'
 
-// ---- the few API fields read here --------------------------------------------------------------
+// ---- the API objects read here (declared once, in kube/types.ts) ------------------------------
 
-export interface ContainerPort {
-  containerPort: number
-  name?: string
-  protocol?: string
-}
+import type {ContainerPort, LabelSelector, Pod, Service, ServicePort, Workload} from '../kube/types.ts'
 
-export interface Pod {
-  metadata: {
-    creationTimestamp?: string
-    deletionTimestamp?: string
-    labels?: Record<string, string>
-    name: string
-    namespace?: string
-    resourceVersion?: string
-    uid?: string
-  }
-  spec?: {
-    containers?: {name?: string; ports?: ContainerPort[]}[]
-    initContainers?: {name?: string; ports?: ContainerPort[]}[]
-    nodeName?: string
-  }
-  status?: {
-    conditions?: {lastTransitionTime?: string; status?: string; type?: string}[]
-    containerStatuses?: {restartCount?: number}[]
-    phase?: string
-    podIP?: string
-  }
-}
-
-export interface ServicePort {
-  name?: string
-  port: number
-  protocol?: string
-  targetPort?: number | string
-}
-
-export interface Service {
-  metadata: {name: string; namespace?: string; resourceVersion?: string}
-  spec?: {
-    clusterIP?: string
-    ports?: ServicePort[]
-    selector?: Record<string, string>
-    sessionAffinity?: string
-    sessionAffinityConfig?: {clientIP?: {timeoutSeconds?: number}}
-  }
-}
-
-export interface LabelSelector {
-  matchExpressions?: {key: string; operator: string; values?: string[]}[]
-  matchLabels?: Record<string, string>
-}
-
-export interface Workload {
-  metadata: {name: string; namespace?: string}
-  spec?: {selector?: LabelSelector}
-}
+export type {ContainerPort, LabelSelector, Pod, Service, ServicePort, Workload}
 
 // ---- TYPE/NAME ---------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
 import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {
-  decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
+  dataChannel, decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, errorChannel, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
 } from './frames.ts'
 import {PortForwardError, type Tunnel, TunnelLostError, type TunnelOptions, V4_BASE64, V4_BINARY, type V4Protocol} from './types.ts'
 
@@ -30,8 +30,9 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024
 /** After destroy() sends a close frame, how long the server has to answer before the socket is cut. */
 const CLOSE_GRACE_MS = 2_000
 
-const DATA = 0
-const ERROR = 1
+/** svc asks for one port per WebSocket: port index 0, so its data and error channels. */
+const DATA = dataChannel(0)
+const ERROR = errorChannel(0)
 
 /**
  * Opens one port-forward WebSocket and resolves once the server has upgraded it (101). Credentials,

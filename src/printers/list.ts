@@ -3,13 +3,15 @@
 // the items in `kind: List` with `metadata: {resourceVersion: ""}`. `get` holds unstructured
 // objects, so JSON keys are sorted; the byte-level printers are those of printers/object.ts.
 
+import type {KubeObject} from '../kube/types.ts'
 import {printJson as objectJson, printName, printYaml as objectYaml} from './object.ts'
 
-export interface KubeObject {
-  apiVersion?: string
-  kind?: string
-  metadata?: {name?: string; namespace?: string; [key: string]: unknown}
-  [key: string]: unknown
+/** kubectl's List wrapper around several objects. */
+export interface ListObject {
+  apiVersion: 'v1'
+  items: KubeObject[]
+  kind: 'List'
+  metadata: {resourceVersion: string}
 }
 
 export type ListOutput = 'json' | 'name' | 'yaml'
@@ -22,7 +24,7 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
 }
 
 /** The object kubectl would print for these items. */
-export function outputObject(items: KubeObject[], singleItemImplied: boolean): KubeObject {
+export function outputObject(items: KubeObject[], singleItemImplied: boolean): KubeObject | ListObject {
   if (singleItemImplied && items.length === 1) return items[0]
   return {apiVersion: 'v1', items, kind: 'List', metadata: {resourceVersion: ''}}
 }

@@ -9,6 +9,7 @@
 // -o yaml is sigs.k8s.io/yaml (see goyaml.ts): keys always sorted, whatever the JSON order was.
 // -o name is `<lower(kind)>[.<group>]/<name>`, with ` <operation>` when the command did something.
 
+import type {UnstructuredObject} from '../kube/types.ts'
 import {marshalYaml} from './goyaml.ts'
 
 export type OutputFormat = 'json' | 'name' | 'yaml'
@@ -23,15 +24,15 @@ export interface PrintOptions {
 }
 
 /** kubectl's OmitManagedFieldsPrinter: the object (or each List item) without metadata.managedFields. */
-export function omitManagedFields(obj: any): any {
+export function omitManagedFields<T>(obj: T): T {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return obj
-  let out = obj
-  if (obj.metadata && typeof obj.metadata === 'object' && 'managedFields' in obj.metadata) {
-    const {managedFields: _omit, ...metadata} = obj.metadata
-    out = {...obj, metadata}
+  let out = obj as Record<string, unknown>
+  if (out.metadata && typeof out.metadata === 'object' && 'managedFields' in out.metadata) {
+    const {managedFields: _omit, ...metadata} = out.metadata
+    out = {...out, metadata}
   }
   if (Array.isArray(out.items)) out = {...out, items: out.items.map(omitManagedFields)}
-  return out
+  return out as T
 }
 
 /** kubectl's JSON printer output for one object. */
@@ -50,7 +51,7 @@ export function printYaml(obj: unknown): string {
 }
 
 /** `service/web`, or `service/web created (dry run)` when an operation is given. */
-export function printName(obj: any, operation?: string): string {
+export function printName(obj: UnstructuredObject | undefined, operation?: string): string {
   const kind = String(obj?.kind ?? '').toLowerCase()
   const apiVersion = String(obj?.apiVersion ?? '')
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : ''
@@ -72,9 +73,9 @@ export function printObject(obj: unknown, format: OutputFormat | undefined, opti
     case 'yaml':
       return `${(options.index ?? 0) > 0 ? '---\n' : ''}${printYaml(shown)}`
     case 'name':
-      return printName(obj)
+      return printName(obj as UnstructuredObject | undefined)
     default:
-      return printName(obj, options.operation)
+      return printName(obj as UnstructuredObject | undefined, options.operation)
   }
 }
 
@@ -176,9 +177,9 @@ const SCHEMAS: Record<string, Schema> = {'v1/Service': service}
  * Go, a Service always has `status: {loadBalancer: {}}` (both are non-pointer structs).
  */
 export function typedOrder(obj: unknown): unknown {
-  const o = obj as any
+  const o = obj as (UnstructuredObject & {status?: {loadBalancer?: unknown}}) | null
   const schema = o && typeof o === 'object' ? SCHEMAS[`${o.apiVersion}/${o.kind}`] : undefined
-  if (!schema) return obj
+  if (!o || !schema) return obj
   const copy = {...o, status: {...o.status, loadBalancer: o.status?.loadBalancer ?? {}}}
   return order(copy, schema)
 }

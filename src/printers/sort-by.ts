@@ -30,10 +30,10 @@ export function parseSortPath(expression: string): Step[] {
 }
 
 export function lookup(obj: unknown, steps: Step[]): unknown {
-  let value: any = obj
+  let value: unknown = obj
   for (const step of steps) {
     if (value === null || value === undefined) return undefined
-    value = value[step]
+    value = (value as Record<string | number, unknown>)[step]
   }
   return value
 }

@@ -6,7 +6,8 @@
 // hostname in status.loadBalancer).
 
 import {CliError} from '../kube/errors.ts'
-import type {ServiceObject} from '../kube/service-ops.ts'
+import type {Service} from '../kube/service-ops.ts'
+import type {LoadBalancerIngress} from '../kube/types.ts'
 import {goSprint} from '../printers/gofmt.ts'
 import {JsonPath} from '../printers/jsonpath.ts'
 import {relaxedJsonPath} from '../printers/templates.ts'
@@ -101,7 +102,7 @@ export function parseCondition(value: string): Condition {
 }
 
 /** JSONPathWait.checkCondition: one value, compared as text (after trimming white space). */
-function jsonPathMet(condition: {jsonPath: JsonPath; value?: string}, svc: ServiceObject): boolean {
+function jsonPathMet(condition: {jsonPath: JsonPath; value?: string}, svc: Service): boolean {
   let results: unknown[][]
   try {
     results = condition.jsonPath.findResults(svc)
@@ -118,8 +119,8 @@ function jsonPathMet(condition: {jsonPath: JsonPath; value?: string}, svc: Servi
 }
 
 /** ConditionalWait.checkCondition on status.conditions. */
-function conditionMet(condition: {name: string; status: string}, svc: ServiceObject): boolean {
-  const conditions: any[] = Array.isArray(svc.status?.conditions) ? svc.status.conditions : []
+function conditionMet(condition: {name: string; status: string}, svc: Service): boolean {
+  const conditions: Partial<Record<string, unknown>>[] = Array.isArray(svc.status?.conditions) ? svc.status.conditions : []
   for (const c of conditions) {
     if (typeof c?.type !== 'string' || c.type.toLowerCase() !== condition.name.toLowerCase()) continue
     if (typeof c.status !== 'string') continue
@@ -148,13 +149,13 @@ export function readyEndpoints(slices: EndpointSlice[]): Array<{endpoint: SliceE
 }
 
 /** The load balancer's ingress addresses: the IP of each entry, or its hostname. */
-export function ingressAddresses(svc: ServiceObject): string[] {
-  const ingress: any[] = Array.isArray(svc.status?.loadBalancer?.ingress) ? svc.status.loadBalancer.ingress : []
+export function ingressAddresses(svc: Service): string[] {
+  const ingress: LoadBalancerIngress[] = Array.isArray(svc.status?.loadBalancer?.ingress) ? svc.status.loadBalancer.ingress : []
   return ingress.map(i => i?.ip || i?.hostname).filter((a): a is string => typeof a === 'string' && a !== '')
 }
 
 /** Whether a Service (and its slices, for endpoints) meets the condition; create and delete are decided by the caller. */
-export function isMet(condition: Condition, svc: ServiceObject, slices: EndpointSlice[] = []): boolean {
+export function isMet(condition: Condition, svc: Service, slices: EndpointSlice[] = []): boolean {
   switch (condition.kind) {
     case 'create':
       return true

@@ -10,12 +10,12 @@
 
 import type {KubeClient} from '../kube/client.ts'
 import {ApiError} from '../kube/errors.ts'
-import {isNotFound, type ServiceObject, servicesPath, watchObjects} from '../kube/service-ops.ts'
+import {isNotFound, type Service, servicesPath, watchObjects} from '../kube/service-ops.ts'
 import {type Condition, type EndpointSlice, isMet} from './conditions.ts'
 
 export interface WaitResult {
   /** The Service as last seen (for delete: before it went). */
-  service?: ServiceObject
+  service?: Service
   slices: EndpointSlice[]
 }
 
@@ -51,7 +51,7 @@ export async function waitForService(client: KubeClient, namespace: string, name
 async function run(client: KubeClient, namespace: string, name: string, condition: Condition, signal: AbortSignal, once: boolean): Promise<WaitResult> {
   const fieldSelector = `metadata.name=${name}`
   const listService = async () => {
-    const {body} = await client.request<{items?: ServiceObject[]; metadata?: {resourceVersion?: string}}>({path: servicesPath(namespace), query: {fieldSelector}})
+    const {body} = await client.request<{items?: Service[]; metadata?: {resourceVersion?: string}}>({path: servicesPath(namespace), query: {fieldSelector}})
     return {rv: body.metadata?.resourceVersion, svc: body.items?.[0]}
   }
   const state: WaitResult & {gone: boolean} = {gone: false, slices: []}
@@ -106,7 +106,7 @@ async function run(client: KubeClient, namespace: string, name: string, conditio
       return again.rv
     }
     const watchService = async () => {
-      for await (const event of watchObjects<ServiceObject>(client, servicesPath(namespace), {fieldSelector, resourceVersion: first.rv}, signal, relistService)) {
+      for await (const event of watchObjects<Service>(client, servicesPath(namespace), {fieldSelector, resourceVersion: first.rv}, signal, relistService)) {
         if (event.type === 'DELETED') {
           state.gone = true
           // kubectl's precondition: a Service that disappears while waited for is NotFound

@@ -151,8 +151,8 @@ if (kinds.includes('local') && kinds.includes('real')) {
         for (const step of SESSION) {
           if (step.settle) {
             await until(async () => {
-              const pods = (await c.client.request({path: `/api/v1/namespaces/${NS}/pods`})).body.items
-              const slices = (await c.client.request({path: `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, query: {labelSelector: 'kubernetes.io/service-name=web-exp'}})).body.items
+              const pods = (await c.client.request<any>({path: `/api/v1/namespaces/${NS}/pods`})).body.items
+              const slices = (await c.client.request<any>({path: `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, query: {labelSelector: 'kubernetes.io/service-name=web-exp'}})).body.items
               return pods.length === 2 && pods.every((p: any) => p.status?.phase === 'Running') &&
                 slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 2
             }, `the ${kind} cluster settling`, 60_000)

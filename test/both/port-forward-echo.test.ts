@@ -83,7 +83,7 @@ for (const kind of clusterKinds()) {
       await createService(c.client, 'echo', {ports: [{name: 'echo', port: 70, targetPort: 'echo'}, {name: 'http', port: 80, targetPort: 'web'}], selector: {app: 'echo'}})
       await until(async () => (await readyPods()).length === 2, 'two ready echo pods', 60_000)
       await until(async () => {
-        const slices = (await c.client.request({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: 'kubernetes.io/service-name=echo'}})).body.items
+        const slices = (await c.client.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: 'kubernetes.io/service-name=echo'}})).body.items
         return slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 2
       }, 'two ready endpoints', 60_000)
     })

@@ -77,15 +77,8 @@ export async function startCompat(): Promise<Compat> {
   }
 }
 
-/** Waits until `check` resolves truthy (each try after the previous one settled), or fails. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, tries = 200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await check()
-    if (v) return v
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+/** The tests' one polling helper (test/helpers/poll.ts), under the name the compatibility tests use. */
+export {until as eventually} from '../helpers/poll.ts'
 
 /**
  * The AGE-like cells change with time: `0s`..`99s` become `##` padded to the same width (and a

@@ -21,7 +21,7 @@ before(async () => {
     ports: [{containerPort: 7, name: 'echo'}, {containerPort: 81}, {containerPort: 82}, {containerPort: 53, name: 'dns', protocol: 'UDP'}],
   })
   await createPod(c.client, 'pending', {annotations: {'sim.svc.local/phase': 'Pending'}})
-  await until(async () => (await c.client.request({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
+  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
 })
 
 after(() => c.stop())

@@ -19,7 +19,7 @@ before(async () => {
   c = await startPfCluster()
   kc = c.kubeconfig()
   await createPod(c.client, 'web', {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080, name: 'http'}, {containerPort: 7}]})
-  await until(async () => (await c.client.request({path: '/api/v1/namespaces/default/pods/web'})).body.status?.phase === 'Running', 'pod Running')
+  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/web'})).body.status?.phase === 'Running', 'pod Running')
 })
 after(() => c.stop())
 

@@ -23,7 +23,7 @@ after(() => c.stop())
 
 async function running(names: string[]): Promise<void> {
   for (const name of names) {
-    await until(async () => (await c.client.request({path: `/api/v1/namespaces/default/pods/${name}`})).body.status?.phase === 'Running', `${name} Running`)
+    await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${name}`})).body.status?.phase === 'Running', `${name} Running`)
   }
 }
 
@@ -59,7 +59,7 @@ describe('svc/NAME', () => {
     await createService(c.client, 'aff', {ports: [{port: 80, targetPort: 8080}], selector: {app: 'aff'}, sessionAffinity: 'ClientIP'})
     await createService(c.client, 'plain', {ports: [{port: 80, targetPort: 8080}], selector: {app: 'aff'}})
     await running(['aff-a', 'aff-b'])
-    await until(async () => (await c.client.request({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: 'kubernetes.io/service-name=aff'}})).body.items[0]?.endpoints?.length === 2, 'two endpoints')
+    await until(async () => (await c.client.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: 'kubernetes.io/service-name=aff'}})).body.items[0]?.endpoints?.length === 2, 'two endpoints')
     for (const args of [['svc/aff', ':80'], ['--one-pod', 'svc/plain', ':80']]) {
       const svc = startSvc(['port-forward', '--kubeconfig', kc, ...args])
       t.after(() => svc.kill('SIGKILL'))

@@ -18,7 +18,7 @@ const MiB = 1024 * 1024
 before(async () => {
   c = await startPfCluster()
   await createPod(c.client, 'dl', {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080}]})
-  await until(async () => (await c.client.request({path: '/api/v1/namespaces/default/pods/dl'})).body.status?.phase === 'Running', 'pod dl Running')
+  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/dl'})).body.status?.phase === 'Running', 'pod dl Running')
 })
 after(() => c.stop())
 

@@ -38,7 +38,7 @@ before(async () => {
     builtin(ctx)
   })
   await createPod(c.client, 'tp', ECHO)
-  await until(async () => (await c.client.request({path: '/api/v1/namespaces/default/pods/tp'})).body.status?.phase === 'Running', 'pod tp Running')
+  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/tp'})).body.status?.phase === 'Running', 'pod tp Running')
 })
 after(() => c.stop())
 
@@ -159,7 +159,7 @@ for (const transport of ['tunnel', 'spdy', 'websocket']) {
       await createPod(c.client, `${app}-a`, {...ECHO, labels: {app}})
       await createPod(c.client, `${app}-b`, {...ECHO, labels: {app}})
       await createService(c.client, app, {ports: [{port: 7, targetPort: 7}], selector: {app}})
-      await until(async () => (await c.client.request({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: `kubernetes.io/service-name=${app}`}})).body.items[0]?.endpoints?.filter((e: any) => e.conditions?.ready).length === 2, 'two ready endpoints')
+      await until(async () => (await c.client.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: `kubernetes.io/service-name=${app}`}})).body.items[0]?.endpoints?.filter((e: any) => e.conditions?.ready).length === 2, 'two ready endpoints')
       const {svc, local} = await forward(transport, `svc/${app}`, ':7')
       t.after(() => svc.kill('SIGKILL'))
       // Round-robin over two pods: four connections, two on each, all mid-transfer.

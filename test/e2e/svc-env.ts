@@ -69,13 +69,5 @@ export function deployment(name: string, replicas: number, ports: Record<string,
   }
 }
 
-/** Polls until `check` returns a value (the simulation settles on microtasks; this bounds the wait). */
-export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await check()
-    if (value !== undefined) return value
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+/** The tests' one polling helper, re-exported for the e2e tests that import it from here. */
+export {until} from '../helpers/poll.ts'

@@ -93,19 +93,11 @@ export async function patchPod(client: KubeClient, name: string, patch: unknown,
 }
 
 export async function listPods(client: KubeClient, selector: string, namespace = 'default'): Promise<any[]> {
-  return (await client.request({path: `/api/v1/namespaces/${namespace}/pods`, query: {labelSelector: selector}})).body.items
+  return (await client.request<any>({path: `/api/v1/namespaces/${namespace}/pods`, query: {labelSelector: selector}})).body.items
 }
 
-/** Polls until `check` holds (bounded: a failure names what never happened). */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
+/** The tests' one polling helper, re-exported for the port-forward tests that import it from here. */
+export {until} from './poll.ts'
 
 // ---- the svc process ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import * as k8s from '@kubernetes/client-node'
 import {internals, startCluster, type LocalCluster} from '../cluster/index.ts'
+import {within} from '../helpers/poll.ts'
 import {credsOf, json, request, watch} from './cluster-raw.ts'
 
 /** Sends an upgrade request; resolves with the 101 (and the socket) or the plain response. */
@@ -153,13 +154,15 @@ describe('faults', () => {
 
   it('stop frees the port', async () => {
     const c = await startCluster({simulate: false})
-    await c.stop()
+    await within(c.stop(), 'the cluster to stop')
+    // Binding the same port again succeeds only if stop() released it (else EADDRINUSE).
     const s = createServer()
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject)
-      s.listen(c.port, '127.0.0.1', () => resolve())
-    })
-    await new Promise<void>((resolve) => s.close(() => resolve()))
+    const bound = await within(new Promise<true | Error>(resolve => {
+      s.once('error', resolve)
+      s.listen(c.port, '127.0.0.1', () => resolve(true))
+    }), `a new listener on port ${c.port}`)
+    assert.equal(bound, true)
+    await within(new Promise<void>((resolve) => s.close(() => resolve())), 'the new listener to close')
   })
 })
 

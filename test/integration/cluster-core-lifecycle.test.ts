@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 import {internals, startCluster, type LocalCluster} from '../cluster/index.ts'
 import {json, request} from './cluster-raw.ts'
+import {until} from '../helpers/poll.ts'
 
 let c: LocalCluster
 before(async () => {
@@ -15,13 +16,12 @@ async function settled<T>(read: () => Promise<T>): Promise<T> {
   return read()
 }
 
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+/** Polls `check` after the simulation has caught up each time (bounded, see until). */
+function eventually(what: string, check: () => Promise<boolean>): Promise<boolean> {
+  return until(async () => {
     await internals(c).simulation!.idle()
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  assert.fail(`never: ${what}`)
+    return check()
+  }, what, {intervalMs: 10})
 }
 
 const deployment = (name: string): any => ({

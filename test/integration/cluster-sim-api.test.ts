@@ -5,22 +5,13 @@ import {createHash, randomBytes} from 'node:crypto'
 import {test} from 'node:test'
 import {AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
 import {startCluster} from '../cluster/index.ts'
+import {until} from '../helpers/poll.ts'
 
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v))
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
+/** Polls `fn` until it returns a value; errors count as "not yet" (the last one is reported). */
+function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return until(fn, what, {retryErrors: true, timeoutMs})
 }
 
 test('Deployment, Service, readiness patches and containers through the API', async (t) => {

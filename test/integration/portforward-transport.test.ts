@@ -12,11 +12,13 @@ import WebSocket from 'ws'
 
 import {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
+import type {Pod} from '../../src/kube/types.ts'
 import {openTunnel, PortForwardError, TunnelLostError} from '../../src/portforward/tunnel.ts'
 import {type KubeUser, startCluster, type LocalCluster} from '../cluster/index.ts'
 import {registerPortForwardWs} from '../cluster/portforward-ws.ts'
 import {patternBytes} from '../cluster/sim/containers.ts'
 import {connect, destroyAllClients, echoRandom, listenAndForward, readAtLeast, readToEnd} from '../helpers/forward-listener.ts'
+import {until, within} from '../helpers/poll.ts'
 import {credsOf} from './cluster-raw.ts'
 
 const ns = 'default'
@@ -41,11 +43,7 @@ async function createPod(client: KubeClient, name: string, annotations: Record<s
 }
 
 async function waitForPhase(client: KubeClient, name: string, phase: string): Promise<void> {
-  for (;;) {
-    const {body} = await client.request({path: `/api/v1/namespaces/${ns}/pods/${name}`})
-    if (body.status?.phase === phase) return
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
+  await until(async () => (await client.request<Pod>({path: `/api/v1/namespaces/${ns}/pods/${name}`})).body.status?.phase === phase, `pod ${name} ${phase}`)
 }
 
 /** A raw WebSocket upgrade to pods/NAME/portforward with a query and subprotocols of our choice. */
@@ -191,8 +189,12 @@ describe('port-forward transport through the local cluster', () => {
     })
     await client.request({method: 'DELETE', path: `/api/v1/namespaces/${ns}/pods/doomed`, query: {gracePeriodSeconds: 0}})
     t.resume()
-    await ended
-    await t.done
+    await within(ended, 'the tunnel to end after its pod was deleted')
+    // The container's socket closes with the pod: the data channel ends cleanly (no error-channel
+    // text, no lost connection), as the kubelet ends a stream whose container went away.
+    assert.equal(await within(t.done, 'the tunnel to close'), undefined)
+    assert.equal(t.errorMessage, undefined)
+    assert.equal(t.readableEnded, true)
   })
 
   it('authenticates with a client certificate too (TLS verified against the cluster CA)', async () => {
@@ -217,11 +219,7 @@ describe('port-forward transport through the local cluster', () => {
   })
 
   it('a pod that is not running is refused', async () => {
-    for (;;) {
-      const {body} = await client.request({path: `/api/v1/namespaces/${ns}/pods/pending`})
-      if (body.spec?.nodeName) break
-      await new Promise(resolve => setTimeout(resolve, 20))
-    }
+    await until(async () => (await client.request<Pod>({path: `/api/v1/namespaces/${ns}/pods/pending`})).body.spec?.nodeName, 'pod pending scheduled')
     const error = await openTunnel(client, {namespace: ns, pod: 'pending', port: 80}).catch(e => e)
     assert.ok(error instanceof ApiError)
     assert.equal(error.code, 500)

@@ -58,7 +58,7 @@ before(async () => {
     path: '/api/v1/namespaces/default/pods',
   })
   for (;;) {
-    const {body} = await direct.request({path: '/api/v1/namespaces/default/pods/echo'})
+    const {body} = await direct.request<any>({path: '/api/v1/namespaces/default/pods/echo'})
     if (body.status?.phase === 'Running') break
     await new Promise(resolve => setTimeout(resolve, 20))
   }

@@ -260,7 +260,7 @@ export async function startRealCluster(options: RealStartOptions = {}): Promise<
 
     await createAll(client, [portForwardCrd(), ...RBAC_OBJECTS, nodeObject()])
     await until(procs, 'the PortForward resource', async () => {
-      const crd = (await client.request({path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/portforwards.kwok.x-k8s.io'})).body
+      const crd = (await client.request<any>({path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/portforwards.kwok.x-k8s.io'})).body
       return crd.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True') || undefined
     })
     procs.push(startProcess(dir, 'kwok', binaries.kwok, [
@@ -278,7 +278,7 @@ export async function startRealCluster(options: RealStartOptions = {}): Promise<
     })
     await agent.start()
     await until(procs, `node ${NODE_NAME} Ready`, async () => {
-      const node = (await client.request({path: `/api/v1/nodes/${NODE_NAME}`})).body
+      const node = (await client.request<any>({path: `/api/v1/nodes/${NODE_NAME}`})).body
       return node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') || undefined
     })
     // Pods need the default ServiceAccount (the ServiceAccount admission plugin), which the

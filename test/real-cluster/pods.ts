@@ -56,7 +56,7 @@ export class PodAgent {
   }
 
   private async relist(): Promise<string> {
-    const list = (await this.client.request({path: '/api/v1/pods'})).body
+    const list = (await this.client.request<any>({path: '/api/v1/pods'})).body
     const seen = new Set<string>()
     for (const pod of list.items) {
       seen.add(key(pod))

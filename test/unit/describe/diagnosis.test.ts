@@ -6,7 +6,7 @@ import {
   allGood, diagnose, type DiagnosisContext, endpointsLagging, externalNameWithPorts, ingressUnknownPort, loadBalancerPending,
   namedTargetPortNotFound, noneReady, noSelectorNoEndpoints, selectorMatchesNoPods, someNotReady, targetPortNotDeclared,
 } from '../../../src/describe/diagnosis.ts'
-import type {EndpointSlice, Ingress, Pod, Service} from '../../../src/describe/types.ts'
+import type {EndpointSlice, Ingress, Pod, Service} from '../../../src/kube/types.ts'
 
 function pod(name: string, opts: {labels?: Record<string, string>; ports?: {containerPort: number; name?: string; protocol?: string}[]; ready?: boolean; probe?: boolean; status?: Pod['status']} = {}): Pod {
   const ready = opts.ready ?? true
@@ -27,7 +27,7 @@ function service(spec: Service['spec'], status: Service['status'] = {}): Service
 }
 
 const webPorts = [{name: 'http', port: 80, protocol: 'TCP', targetPort: 8080}]
-const readySlice: EndpointSlice = {endpoints: [{addresses: ['10.244.0.5'], conditions: {ready: true}}], ports: [{name: 'http', port: 8080}]}
+const readySlice: EndpointSlice = {metadata: {name: 'web-abcde'}, endpoints: [{addresses: ['10.244.0.5'], conditions: {ready: true}}], ports: [{name: 'http', port: 8080}]}
 
 function ctx(svc: Service, pods: Pod[], slices: EndpointSlice[] = [], ingresses: Ingress[] = []): DiagnosisContext {
   return {backends: backendsFor(svc, pods), ingresses, namespacePods: pods, service: svc, slices}

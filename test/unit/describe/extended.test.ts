@@ -4,7 +4,7 @@ import {describe, it} from 'node:test'
 import {describeService} from '../../../src/describe/index.ts'
 import {describeServiceExtended, renderAccess, renderBackends, renderDiagnosis, routesFor} from '../../../src/describe/extended.ts'
 import {describeServiceCompat} from '../../../src/describe/service.ts'
-import type {Ingress, Node, Pod, Service} from '../../../src/describe/types.ts'
+import type {Ingress, Node, Pod, Service} from '../../../src/kube/types.ts'
 import {makeChalk} from '../../../src/printers/color.ts'
 import {describeFixture} from '../../fixtures/describe-fixtures.ts'
 
@@ -93,7 +93,7 @@ describe('extended describe', () => {
   })
 
   it('a Service without a selector lists the endpoints it was given', () => {
-    const slices = [{endpoints: [{addresses: ['192.168.1.10'], conditions: {ready: true}}, {addresses: ['192.168.1.11'], conditions: {ready: false}, nodeName: 'n2', targetRef: {kind: 'Pod', name: 'db-0'}}], ports: [{port: 5432}]}]
+    const slices = [{metadata: {name: 'manual-abcde'}, endpoints: [{addresses: ['192.168.1.10'], conditions: {ready: true}}, {addresses: ['192.168.1.11'], conditions: {ready: false}, nodeName: 'n2', targetRef: {kind: 'Pod', name: 'db-0'}}], ports: [{port: 5432}]}]
     assert.equal(renderBackends(byName('manual'), [], slices), [
       'Backends (endpoints set without a selector):',
       '  ADDRESS       TARGET  NODE    READY',

@@ -24,11 +24,11 @@ describe('expose derivations (polymorphichelpers)', () => {
       'couldn\'t convert expressions - "[{Key:tier Operator:In Values:[a b]}]" to map-based selector format'],
     ['replicaset without selector', {...deployment(undefined), kind: 'ReplicaSet'}, 'invalid replicaset: no selectors, therefore cannot be exposed'],
   ]
-  for (const [title, obj, msg] of selectorErrors) it(title, () => assert.throws(() => mapBasedSelectorForObject(obj), {message: msg}))
+  for (const [title, obj, msg] of selectorErrors) it(title, () => assert.throws(() => mapBasedSelectorForObject(obj as any), {message: msg}))
 
   it('selectors, ports and protocols of each kind', () => {
     assert.deepEqual(mapBasedSelectorForObject(deployment({matchLabels: {app: 'd'}})), {app: 'd'})
-    assert.deepEqual(mapBasedSelectorForObject({kind: 'ReplicationController', spec: {selector: {a: 'b'}}}), {a: 'b'})
+    assert.deepEqual(mapBasedSelectorForObject({kind: 'ReplicationController', spec: {selector: {a: 'b'}}} as any), {a: 'b'})
     assert.deepEqual(portsForObject(pod({a: 'b'}, [{containerPort: 53, protocol: 'UDP'}, {containerPort: 53}, {containerPort: 80}])), ['53', '80'])
     assert.deepEqual([...protocolsForObject(pod({a: 'b'}, [{containerPort: 53, protocol: 'UDP'}, {containerPort: 53}])).entries()], [['53', ['UDP', 'TCP']]])
     assert.equal(formatRequirements([{key: 'a', operator: 'Exists'}]), '[{Key:a Operator:Exists Values:[]}]')
@@ -38,7 +38,7 @@ describe('expose derivations (polymorphichelpers)', () => {
 describe('exposeService (kubectl expose_test.go cases)', () => {
   it('a multi-protocol service exposed without --port keeps each port\'s protocol', () => {
     const out = exposeService(svc([{port: 80}, {port: 8080, protocol: 'UDP'}, {port: 8081, protocol: 'UDP'}, {port: 8082, protocol: 'SCTP'}]), {})
-    assert.deepEqual(out.spec.ports, [
+    assert.deepEqual(out.spec?.ports, [
       {name: 'port-1', port: 80, protocol: 'TCP', targetPort: 80},
       {name: 'port-2', port: 8080, protocol: 'UDP', targetPort: 8080},
       {name: 'port-3', port: 8081, protocol: 'UDP', targetPort: 8081},
@@ -48,10 +48,10 @@ describe('exposeService (kubectl expose_test.go cases)', () => {
   })
   it('--port 53 on 53/TCP and 53/UDP makes port-1-tcp and port-1-udp', () => {
     const out = exposeService(pod({a: 'b'}, [{containerPort: 53}, {containerPort: 53, protocol: 'UDP'}]), {port: '53'})
-    assert.deepEqual(out.spec.ports.map((p: any) => `${p.name} ${p.port}/${p.protocol}`), ['port-1-tcp 53/TCP', 'port-1-udp 53/UDP'])
+    assert.deepEqual(out.spec?.ports?.map((p: any) => `${p.name} ${p.port}/${p.protocol}`), ['port-1-tcp 53/TCP', 'port-1-udp 53/UDP'])
   })
   it('headless without ports is allowed; otherwise ports are required', () => {
-    assert.equal(exposeService(pod({a: 'b'}, []), {clusterIP: 'None'}).spec.ports, undefined)
+    assert.equal(exposeService(pod({a: 'b'}, []), {clusterIP: 'None'}).spec?.ports, undefined)
     assert.throws(() => exposeService(pod({a: 'b'}, []), {}), {message: 'couldn\'t find port via --port flag or introspection'})
   })
   it('truncates the name to 63 characters', () => {
@@ -90,8 +90,8 @@ describe('exposeService (kubectl expose_test.go cases)', () => {
   })
   it('overrides: merge, strategic (ports by port number) and json patch', () => {
     const out = exposeService(pod({a: 'b'}, [{containerPort: 80}]), {})
-    assert.equal(applyOverrides(out, '{"spec":{"type":"NodePort"}}', 'merge').spec.type, 'NodePort')
-    assert.deepEqual(applyOverrides(out, '{"spec":{"ports":[{"port":80,"name":"http"}]}}', 'strategic').spec.ports, [{name: 'http', port: 80, protocol: 'TCP', targetPort: 80}])
-    assert.deepEqual(applyOverrides(out, '[{"op":"replace","path":"/spec/ports/0/port","value":81}]', 'json').spec.ports[0].port, 81)
+    assert.equal(applyOverrides(out, '{"spec":{"type":"NodePort"}}', 'merge').spec?.type, 'NodePort')
+    assert.deepEqual(applyOverrides(out, '{"spec":{"ports":[{"port":80,"name":"http"}]}}', 'strategic').spec?.ports, [{name: 'http', port: 80, protocol: 'TCP', targetPort: 80}])
+    assert.deepEqual(applyOverrides(out, '[{"op":"replace","path":"/spec/ports/0/port","value":81}]', 'json').spec?.ports?.[0]?.port, 81)
   })
 })

@@ -94,9 +94,9 @@ describe('buildService', () => {
     const o = base({labels: 'team=a', selector: 'k8s-app=web,tier=fe', sessionAffinity: 'ClientIP', tcp: ['80']})
     const svc = buildService(o, validateServiceOptions(o))
     assert.deepEqual(svc.metadata.labels, {team: 'a'})
-    assert.deepEqual(svc.spec.selector, {'k8s-app': 'web', tier: 'fe'})
-    assert.equal(svc.spec.sessionAffinity, 'ClientIP')
-    assert.deepEqual(svc.spec.sessionAffinityConfig, {clientIP: {timeoutSeconds: 10_800}})
+    assert.deepEqual(svc.spec?.selector, {'k8s-app': 'web', tier: 'fe'})
+    assert.equal(svc.spec?.sessionAffinity, 'ClientIP')
+    assert.deepEqual(svc.spec?.sessionAffinityConfig, {clientIP: {timeoutSeconds: 10_800}})
   })
   it('parseLabelFlag validates keys and values', () => {
     assert.deepEqual(parseLabelFlag('--labels', 'app.kubernetes.io/name=web'), {'app.kubernetes.io/name': 'web'})

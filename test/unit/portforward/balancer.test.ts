@@ -7,6 +7,7 @@ import {
 } from '../../../src/portforward/balancer.ts'
 import type {Pod} from '../../../src/portforward/targets.ts'
 import {FakeListWatch} from '../../helpers/fake-list-watch.ts'
+import {until} from '../../helpers/poll.ts'
 
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices'
 const PODS = '/api/v1/namespaces/default/pods'
@@ -116,19 +117,16 @@ describe('EndpointSlices to backends', () => {
 })
 
 function trackerHooks() {
-  const log = {changed: [] as string[][], fatal: [] as Error[], gone: [] as string[]}
+  const log = {changed: [] as string[][], fatal: [] as Error[], gone: [] as string[], retryDelays: [] as number[]}
   return {
-    hooks: {fatal: (e: Error) => log.fatal.push(e), podGone: (p: string) => log.gone.push(p), targetChanged: (p: string[]) => log.changed.push(p)},
+    hooks: {
+      fatal: (e: Error) => log.fatal.push(e),
+      podGone: (p: string) => log.gone.push(p),
+      retry: (_error: unknown, delayMs: number) => log.retryDelays.push(delayMs),
+      targetChanged: (p: string[]) => log.changed.push(p),
+    },
     log,
   }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
-  assert.fail(`timed out waiting for ${what}`)
 }
 
 describe('ServiceTracker', () => {
@@ -210,13 +208,15 @@ describe('ServiceTracker', () => {
   })
 
   test('watch failures are retried with backoff until the API answers again', async t => {
-    const {kube, stop, tracker} = setup()
+    const {kube, log, stop, tracker} = setup()
     t.after(() => stop.abort())
     await tracker.start()
     await kube.waitForWatch(SLICES)
     kube.failWatches = Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})
     kube.dropWatches()
-    await until(() => kube.watchLog.length >= 4, 'several retries')
+    await until(() => log.retryDelays.length >= 4, 'several retries')
+    // The pause doubles from backoff.initialMs (5) and stops at backoff.maxMs (20).
+    assert.deepEqual(log.retryDelays.slice(0, 4), [5, 10, 20, 20])
     kube.failWatches = undefined
     await kube.waitForWatch(SLICES)
     kube.emit(SLICES, 'MODIFIED', slice('web-abc', [['web-7', true]]))

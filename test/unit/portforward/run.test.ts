@@ -6,6 +6,7 @@ import {forwardConnection} from '../../../src/portforward/forward.ts'
 import {portForward, type PortForwardRequest, type SignalSource} from '../../../src/portforward/run.ts'
 import {FakeListWatch} from '../../helpers/fake-list-watch.ts'
 import {FakeTunnel} from '../../helpers/fake-tunnel.ts'
+import {until} from '../../helpers/poll.ts'
 
 const POD = {
   metadata: {name: 'db-0', namespace: 'default', uid: 'u1'},
@@ -39,14 +40,6 @@ function setup(overrides: Partial<PortForwardRequest> = {}) {
     target: 'pod/db-0', ...overrides,
   }
   return {err, kube, out, request, send: (s: NodeJS.Signals) => handler?.(s), subscribed: () => subscribed}
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (check()) return
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
-  assert.fail(`timed out waiting for ${what}`)
 }
 
 describe('portForward', () => {

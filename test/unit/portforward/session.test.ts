@@ -10,6 +10,7 @@ import {parseAddresses} from '../../../src/portforward/ports.ts'
 import {type OpenTunnelFn, Session} from '../../../src/portforward/session.ts'
 import {PortForwardError} from '../../../src/portforward/types.ts'
 import {FakeTunnel} from '../../helpers/fake-tunnel.ts'
+import {until} from '../../helpers/poll.ts'
 
 class FakeTracker implements Tracker {
   canFailOver = true
@@ -77,14 +78,6 @@ async function exchange(port: number, payload: string): Promise<string> {
     if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error
   }
   return Buffer.concat(chunks).toString()
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (check()) return
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
-  assert.fail(`timed out waiting for ${what}`)
 }
 
 describe('Session', () => {

@@ -85,7 +85,7 @@ describe('printName and printObject', () => {
     [{kind: 'Service', apiVersion: 'v1', metadata: {name: 'web'}}, 'created (dry run)', 'service/web created (dry run)\n'],
     [{kind: 'Deployment', apiVersion: 'apps/v1', metadata: {name: 'd'}}, 'exposed', 'deployment.apps/d exposed\n'],
   ]
-  for (const [obj, op, want] of table) it(`${want.trim()}`, () => assert.equal(printName(obj, op), want))
+  for (const [obj, op, want] of table) it(`${want.trim()}`, () => assert.equal(printName(obj as any, op), want))
 
   it('json and yaml omit managedFields unless asked (kubectl\'s OmitManagedFieldsPrinter)', () => {
     const obj = {kind: 'Service', apiVersion: 'v1', metadata: {managedFields: [{manager: 'm'}], name: 'a'}}

@@ -72,8 +72,8 @@ test('condition=NAME[=VALUE]: case-insensitive, and not met while observedGenera
 test('loadbalancer: each ingress entry gives its IP, else its hostname', () => {
   assert.deepEqual(ingressAddresses(svc), ['lb.example.com', '203.0.113.9'])
   assert.equal(isMet({kind: 'loadbalancer'}, svc), true)
-  assert.equal(isMet({kind: 'loadbalancer'}, {status: {loadBalancer: {}}}), false)
-  assert.equal(isMet({kind: 'loadbalancer'}, {status: {loadBalancer: {ingress: [{ipMode: 'VIP'}]}}}), false)
+  assert.equal(isMet({kind: 'loadbalancer'}, {metadata: {name: 'lb'}, status: {loadBalancer: {}}}), false)
+  assert.equal(isMet({kind: 'loadbalancer'}, {metadata: {name: 'lb'}, status: {loadBalancer: {ingress: [{ipMode: 'VIP'}]}}}), false)
 })
 
 test('endpoints: ready (or unset) endpoints, once per pod across slices', () => {
