@@ -61,15 +61,21 @@ const httpByRequire: Plugin = {
 }
 
 /**
- * client-node's KubeConfig imports the code for every kind of proxy and auth provider up front: a
- * SOCKS client (with an IP address library), HTTP proxy agents, JSONPath for the gcp and azure
- * providers, an OpenID Connect client. A kubeconfig uses one of them, if any. These edits turn
- * each import into a require() at the one place the module is used, so it is evaluated only when
- * that proxy or provider is; the code is the same. An edit that no longer matches its file (a new
- * client-node) fails the build rather than silently loading everything again.
+ * Modules that dependencies load up front and svc needs only sometimes, turned into a require() at
+ * the one place each is used, so it is evaluated only when that code runs; the code is the same.
+ * Keyed by path under node_modules. An edit that no longer matches its file (a new version of the
+ * dependency) fails the build rather than silently loading everything again.
+ * - client-node's KubeConfig imports the code for every kind of proxy and auth provider: a SOCKS
+ *   client (with an IP address library), HTTP proxy agents, JSONPath for the gcp and azure
+ *   providers, an OpenID Connect client. A kubeconfig uses one of them, if any.
+ * - oclif's Plugin loads a glob library to find command files when a plugin has no manifest; svc
+ *   always has one.
+ * - oclif's index checks the Node version against @oclif/core's own `engines` by reading its
+ *   package.json next to `__dirname`, which a bundle does not have: the check fails quietly every
+ *   time (svc checks the Node version itself, in bin/node-check.js), after loading semver.
  */
 const LAZY_EDITS: Record<string, Array<[string, string]>> = {
-  'config.js': [
+  '@kubernetes/client-node/dist/config.js': [
     ["import { SocksProxyAgent } from 'socks-proxy-agent';", ''],
     ["import { SocksClient } from 'socks';", ''],
     ["import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';", ''],
@@ -78,18 +84,20 @@ const LAZY_EDITS: Record<string, Array<[string, string]>> = {
     ['new HttpsProxyAgent(', "new (require('hpagent').HttpsProxyAgent)("],
     ['new HttpProxyAgent(', "new (require('hpagent').HttpProxyAgent)("],
   ],
-  'oidc_auth.js': [["import * as oidc from 'openid-client';", "const oidcModule = () => require('openid-client');"], ['oidc.', 'oidcModule().']],
-  'azure_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
-  'gcp_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
+  '@kubernetes/client-node/dist/oidc_auth.js': [["import * as oidc from 'openid-client';", "const oidcModule = () => require('openid-client');"], ['oidc.', 'oidcModule().']],
+  '@kubernetes/client-node/dist/azure_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
+  '@kubernetes/client-node/dist/gcp_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
+  '@oclif/core/lib/config/plugin.js': [['const tinyglobby_1 = require("tinyglobby");', 'const tinyglobby_1 = {get glob() { return require("tinyglobby").glob; }};']],
+  '@oclif/core/lib/index.js': [['\ncheckNodeVersion();\n', '\n']],
 }
 
-const clientNodeLazyImports: Plugin = {
-  name: 'client-node-lazy-imports',
+const lazyImports: Plugin = {
+  name: 'lazy-imports',
   setup(b) {
-    const dir = path.join('@kubernetes', 'client-node', 'dist') + path.sep
-    b.onLoad({filter: /client-node[\\/]dist[\\/][a-z_]+\.js$/}, args => {
-      const edits = LAZY_EDITS[path.basename(args.path)]
-      if (!edits || !args.path.includes(dir)) return undefined
+    b.onLoad({filter: /[\\/]node_modules[\\/]@(kubernetes|oclif)[\\/].*\.js$/}, args => {
+      const key = args.path.split(`node_modules${path.sep}`).at(-1)!.split(path.sep).join('/')
+      const edits = LAZY_EDITS[key]
+      if (!edits) return undefined
       let contents = readFileSync(args.path, 'utf8')
       for (const [from, to] of edits) {
         if (!contents.includes(from)) throw new Error(`${args.path}: "${from}" not found; update LAZY_EDITS in scripts/build.ts`)
@@ -127,7 +135,7 @@ export async function buildDist(): Promise<void> {
     logLevel: 'warning',
     outdir: dist,
     platform: 'node',
-    plugins: [httpByRequire, clientNodeGenUnused, clientNodeLazyImports],
+    plugins: [httpByRequire, clientNodeGenUnused, lazyImports],
     splitting: true,
     target: 'node22.19',
   })
