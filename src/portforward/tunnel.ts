@@ -14,12 +14,12 @@ import WebSocket from 'ws'
 
 import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
-import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {keepalive} from './lifecycle.ts'
 import {
   dataChannel, decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, errorChannel, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
 } from './frames.ts'
 import {PortForwardError, type Tunnel, TunnelLostError, type TunnelOptions, V4_BASE64, V4_BINARY, type V4Protocol} from './types.ts'
+import {readUpgradeRefusal} from './upgrade.ts'
 
 export {PortForwardError, TunnelLostError} from './types.ts'
 export type {Tunnel, TunnelOptions} from './types.ts'
@@ -29,8 +29,6 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024
 /** The kubelet's x/net websocket refuses messages above 32 MiB; accept no more than that either. */
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
-/** Bytes of a non-101 answer kept for the error. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024
 /** After destroy() sends a close frame, how long the server has to answer before the socket is cut. */
 const CLOSE_GRACE_MS = 2_000
 /**
@@ -89,20 +87,10 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
     }
 
     ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
-      const code = res.statusCode ?? 0
-      const chunks: Buffer[] = []
-      let size = 0
-      res.on('data', (chunk: Buffer) => {
-        if (size < MAX_ERROR_BODY_BYTES) chunks.push(chunk)
-        size += chunk.length
-      })
-      const done = () => {
-        fail(new ApiError(code, portForwardUpgradeStatus(statusFromBody(code, Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES)), 'GET')))
+      readUpgradeRefusal(res, 'GET', (apiError) => {
+        fail(apiError)
         req.destroy()
-      }
-      res.once('end', done)
-      res.once('close', done)
-      res.once('error', done)
+      })
     })
 
     ws.once('open', () => {

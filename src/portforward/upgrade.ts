@@ -153,23 +153,33 @@ async function upgrade(
       resolve({head, res, secure, socket})
     })
     req.on('response', (res: http.IncomingMessage) => {
-      // Not upgraded: read the (bounded) body for the Status and fail with it.
-      const code = res.statusCode ?? 0
-      const chunks: Buffer[] = []
-      let size = 0
-      res.on('data', (chunk: Buffer) => {
-        if (size < MAX_ERROR_BODY_BYTES) chunks.push(chunk)
-        size += chunk.length
-      })
-      const answered = () => {
-        const status = statusFromBody(code, Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES))
-        const apiError = new ApiError(code, portForwardUpgradeStatus(status, method))
-        fail(new UpgradeFailure(apiError.message, apiError))
-      }
-      res.once('end', answered)
-      res.once('close', answered)
-      res.once('error', answered)
+      // Not upgraded: the (bounded) body carries the Status to fail with.
+      readUpgradeRefusal(res, method, (apiError) => fail(new UpgradeFailure(apiError.message, apiError)))
     })
     req.end()
   })
+}
+
+/**
+ * Reads the answer to an upgrade the server refused (at most 64 KiB of its body is kept) and hands
+ * `done` the error its Status names, once, when the response ends, closes or fails.
+ */
+export function readUpgradeRefusal(res: http.IncomingMessage, method: 'GET' | 'POST', done: (error: ApiError) => void): void {
+  const code = res.statusCode ?? 0
+  const chunks: Buffer[] = []
+  let size = 0
+  let answered = false
+  res.on('data', (chunk: Buffer) => {
+    if (size < MAX_ERROR_BODY_BYTES) chunks.push(chunk)
+    size += chunk.length
+  })
+  const answer = () => {
+    if (answered) return
+    answered = true
+    const status = statusFromBody(code, Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES))
+    done(new ApiError(code, portForwardUpgradeStatus(status, method)))
+  }
+  res.once('end', answer)
+  res.once('close', answer)
+  res.once('error', answer)
 }
