@@ -19,6 +19,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {credsOf, json, request} from './cluster-raw.ts'
+import {until} from '../helpers/poll.ts'
 
 /** Sends one upgrade request over a raw TLS socket and returns every byte the server wrote before closing. */
 async function rawUpgrade(c: LocalCluster, method: string, path: string, headers: Record<string, string>): Promise<string> {
@@ -92,10 +93,7 @@ describe('local cluster: the kubelet\'s answers to port-forward upgrades', () =>
     for (const [name, node] of [['web', undefined], ['stranger', 'other-node'], ['orphan', 'gone-node']] as const) {
       assert.equal((await request(c, '/api/v1/namespaces/default/pods', json('POST', pod(name, node)))).status, 201)
     }
-    for (;;) {
-      if ((await request(c, '/api/v1/namespaces/default/pods/web')).json().status?.phase === 'Running') break
-      await new Promise(resolve => setTimeout(resolve, 20))
-    }
+    await until(async () => (await request(c, '/api/v1/namespaces/default/pods/web')).json().status?.phase === 'Running', 'pod web to be Running')
   })
   after(() => c.stop())
 

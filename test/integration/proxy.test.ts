@@ -14,6 +14,7 @@ import {ConnectionError} from '../../src/kube/errors.ts'
 import {openTunnel} from '../../src/portforward/tunnel.ts'
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {readAtLeast} from '../helpers/forward-listener.ts'
+import {until} from '../helpers/poll.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../helpers/proxies.ts'
 
 const NAME = 'kubernetes.default.svc'
@@ -57,11 +58,7 @@ before(async () => {
     method: 'POST',
     path: '/api/v1/namespaces/default/pods',
   })
-  for (;;) {
-    const {body} = await direct.request<any>({path: '/api/v1/namespaces/default/pods/echo'})
-    if (body.status?.phase === 'Running') break
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
+  await until(async () => (await direct.request<any>({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo to be Running')
 })
 after(() => cluster?.stop())
 
