@@ -314,7 +314,9 @@ process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v
   })
 
   it('a paused reader does not count as a dead peer', async () => {
-    const t = await openTunnel(server.client(), {namespace: ns, pingIntervalMs: 20, pod: 'web', port: 12})
+    // 50 ms pings: the pause below lasts at least 300 ms (six intervals), and an interval is long
+    // enough that a loaded machine does not leave the idle moment after the last byte pongless.
+    const t = await openTunnel(server.client(), {namespace: ns, pingIntervalMs: 50, pod: 'web', port: 12})
     // Nobody reads for many ping intervals: the socket is paused and pongs cannot be read.
     await settled(() => t.bytesIn, 10, 30)
     const hash = createHash('sha256')
