@@ -107,10 +107,12 @@ for (const kind of clusterKinds()) {
 
       const [victim, survivor] = pods
       await deletePod(c.client, victim)
+      // A connection placed on the victim before svc saw it go fails (svc reports it and goes on):
+      // a failed round is "not yet", not a failure of the test.
       await until(async () => {
         const names = await hostnames(webPort, 4)
         return names.every(n => n !== victim) && names.includes(survivor) ? true : undefined
-      }, `connections avoiding the deleted ${victim}`)
+      }, `connections avoiding the deleted ${victim}`, {retryErrors: true, timeoutMs: 20_000})
       // The Deployment's replacement joins the rotation.
       await until(async () => (await readyPods()).length === 2 || undefined, 'a replacement pod', 60_000)
       const replacement = (await readyPods()).find(p => p !== survivor)!
@@ -135,13 +137,18 @@ for (const kind of clusterKinds()) {
       assert.ok((await readyPods()).includes(pod), `${pod} is one of the Service's pods`)
 
       await deletePod(c.client, pod)
-      // A new connection after the pod is gone finds it missing; kubectl 1.35 then ends itself.
+      // kubectl does not follow the Service: a new connection after the pod is gone fails. kubectl
+      // 1.35 ends itself when the node writes an error on the error stream (the kubelet does);
+      // kwok may instead close the streams without one once the pod's forward rule is gone, and
+      // kubectl then stays up with every new connection failing.
       await until(async () => {
-        await hostname(Number(webPort)).catch(() => '')
-        return kc.child.exitCode !== null || undefined
-      }, 'kubectl to end after its pod was deleted', 60_000)
-      assert.notEqual((await kc.exited).code, 0)
-      assert.match(kc.stderr, /lost connection to pod|error forwarding port|not found/)
+        const reply = await hostname(Number(webPort)).catch(() => undefined)
+        return kc.child.exitCode !== null || reply === undefined || undefined
+      }, 'a connection through kubectl to fail after its pod was deleted', 60_000)
+      if (kc.child.exitCode !== null) {
+        assert.notEqual((await kc.exited).code, 0)
+        assert.match(kc.stderr, /lost connection to pod|error forwarding port|not found/)
+      }
     })
   })
 }
