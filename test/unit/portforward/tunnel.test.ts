@@ -344,7 +344,11 @@ process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v
     // holds the server side here (its send queue is bounded at 256 KiB); the rest is in the kernel.
     assert.ok(buffered <= 1024 * 1024, `buffered ${buffered} bytes`)
     assert.ok(growth < 32, `rss grew ${growth.toFixed(1)} MiB`)
-    assert.ok(external < 8, `external memory grew ${external.toFixed(1)} MiB`)
+    // External memory also counts the server side and both TLS sockets' write queues, which live
+    // in this process and swing by several MiB with GC timing (8-18 MiB seen on loaded runs). The
+    // unbounded buffering this guards against would hold most of the 256 MiB; `buffered` above is
+    // the exact check.
+    assert.ok(external < 32, `external memory grew ${external.toFixed(1)} MiB`)
     process.stderr.write(`# paused reader: ${buffered} bytes buffered in the tunnel, rss +${growth.toFixed(1)} MiB, external+arrayBuffers +${external.toFixed(1)} MiB\n`)
     let size = 0
     for await (const chunk of t) size += (chunk as Buffer).length
