@@ -11,6 +11,7 @@ import {promisify} from 'node:util'
 
 import {ensureKubectl} from '../../scripts/fetch-kubectl.ts'
 import {DEFAULT_KUBE_VERSION} from '../real-cluster/build.ts'
+import {within} from '../helpers/poll.ts'
 import {ROOT} from '../helpers/run-svc.ts'
 import {clusterKinds} from '../helpers/test-cluster.ts'
 
@@ -33,8 +34,11 @@ if (clusterKinds().includes('real')) {
     child.stderr.setEncoding('utf8').on('data', d => (stderr += d))
     const exited = new Promise<number | null>(resolve => child.on('close', code => resolve(code)))
     try {
-      const deadline = Date.now() + 180_000
-      while (!stdout.includes('\n') && child.exitCode === null && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+      // The first line of stdout is the ready line; an early exit ends the wait too (stderr then says why).
+      await within(new Promise<void>(resolve => {
+        child.stdout.on('data', () => stdout.includes('\n') && resolve())
+        child.on('close', () => resolve())
+      }), 'the ready line of npm run real-cluster', 180_000)
       assert.match(stdout, new RegExp(`^real cluster v${DEFAULT_KUBE_VERSION.replaceAll('.', '\\.')} listening on https://127\\.0\\.0\\.1:\\d+; kubeconfig written to ${kubeconfig}\\n$`), stderr)
       const clusterDir = /logs in (\S+)\)/.exec(stderr)![1]
       assert.ok((await processesUsing(clusterDir)).length >= 5, 'etcd, the three Kubernetes components and kwok are running')
