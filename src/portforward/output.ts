@@ -147,7 +147,7 @@ export function formatBytes(n: number): string {
 }
 
 /** One line at the bottom of the terminal, cleared before any other line is printed. */
-class StatusLine {
+export class StatusLine {
   private readonly write: (text: string) => void
   private text = ''
 
