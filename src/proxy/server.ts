@@ -10,6 +10,7 @@ import net from 'node:net'
 import {ApiError, CliError, ConnectionError} from '../kube/errors.ts'
 import type {Backend} from '../portforward/balancer.ts'
 import {isPodUnreachable} from '../portforward/lifecycle.ts'
+import {StatusTicker} from '../portforward/output.ts'
 import {joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
 import type {OpenTunnelFn} from '../portforward/transport-mode.ts'
@@ -71,10 +72,11 @@ export class ProxyServer {
   private nextId = 1
   private closing = false
   private closedBytes = {in: 0, out: 0}
-  private statusTimer: NodeJS.Timeout | undefined
+  private readonly status: StatusTicker
 
   constructor(options: ProxyServerOptions) {
     this.options = options
+    this.status = new StatusTicker(() => options.reporter.status(() => this.snapshot()), () => this.connections.size, options.statusIntervalMs)
   }
 
   get openConnections(): number {
@@ -120,7 +122,7 @@ export class ProxyServer {
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
-    clearInterval(this.statusTimer)
+    this.status.stop()
     const closed = this.servers.map(s => new Promise(resolve => s.close(resolve)))
     for (const c of this.connections.values()) c.controller.abort(new Error('svc proxy is shutting down'))
     let timer: NodeJS.Timeout | undefined
@@ -322,19 +324,7 @@ export class ProxyServer {
   }
 
   private refreshStatus(): void {
-    if (this.closing) return
-    const {reporter} = this.options
-    reporter.status(() => this.snapshot())
-    if (this.connections.size > 0 && !this.statusTimer) {
-      this.statusTimer = setInterval(() => {
-        reporter.status(() => this.snapshot())
-        if (this.connections.size === 0) {
-          clearInterval(this.statusTimer)
-          this.statusTimer = undefined
-        }
-      }, this.options.statusIntervalMs ?? 500)
-      this.statusTimer.unref()
-    }
+    if (!this.closing) this.status.refresh()
   }
 
   private snapshot() {
