@@ -107,7 +107,7 @@ export class Directory {
     try {
       decision = await this.decide(query, host, port, passthrough)
     } catch (error) {
-      if (error instanceof ApiError) decision = refuse('forbidden', `cannot look up ${host}: ${error.status.message ?? error.message}`)
+      if (error instanceof ApiError) decision = refuse(error.code === 403 ? 'forbidden' : 'unreachable', `cannot look up ${host}: ${error.status.message ?? error.message}`)
       else throw error
     }
     switch (decision.kind) {

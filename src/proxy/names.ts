@@ -6,9 +6,9 @@
 //   NAME.NS, NAME.NS.svc, NAME.NS.svc.DOMAIN   the Service NAME in namespace NS
 //   HOST.NAME.NS[.svc[.DOMAIN]]        the pod whose hostname is HOST behind the headless Service NAME
 //   an IP                              a Service's ClusterIP, or a pod's IP
-// NAME.NS and HOST.NAME.NS without `.svc` are what the cluster's DNS search path makes of them;
-// they may as well be names outside the cluster (`example.com`), so they are only "ours" when the
-// Service exists (`explicit: false`).
+// NAME, NAME.NS and HOST.NAME.NS without `.svc` are what the cluster's DNS search path makes of
+// them; they may as well be names outside the cluster (`localhost`, `example.com`), so they are
+// only "ours" when the Service exists (`explicit: false`).
 //
 // Ports: a ClusterIP Service's port is mapped to each endpoint's target port (a named targetPort
 // can differ per pod), and only its TCP ports exist. A headless Service, a pod IP and a pod
@@ -46,7 +46,7 @@ export function parseHost(host: string, context: {clusterDomain: string; namespa
     explicit = true
   }
   if (!labels.every(l => LABEL.test(l))) return {kind: 'outside'}
-  if (labels.length === 1 && !explicit) return {explicit: true, kind: 'service', name: labels[0], namespace: context.namespace}
+  if (labels.length === 1 && !explicit) return {explicit: false, kind: 'service', name: labels[0], namespace: context.namespace}
   if (labels.length === 2) return {explicit, kind: 'service', name: labels[0], namespace: labels[1]}
   if (labels.length === 3) return {explicit, hostname: labels[0], kind: 'pod', namespace: labels[2], service: labels[1]}
   return {kind: 'outside'}

@@ -10,7 +10,8 @@ import {joinHostPort} from '../portforward/ports.ts'
 
 export interface ProxyListening {
   address: string
-  port: number
+  /** The port the proxy listens on (named as in port-forward's listening event). */
+  localPort: number
 }
 
 export interface ProxyReady {
@@ -109,7 +110,7 @@ export function createProxyReporter(options: ProxyReporterOptions): ProxyReporte
       emit('error', {message, ...fields})
     },
     listening: event => {
-      if (mode === 'text') out(`Proxying on ${joinHostPort(event.address, event.port)} (SOCKS5 and HTTP)`)
+      if (mode === 'text') out(`Proxying on ${joinHostPort(event.address, event.localPort)} (SOCKS5 and HTTP)`)
       emit('listening', event)
     },
     opened: event => emit('connection-opened', event),

@@ -93,7 +93,7 @@ export async function runProxy(request: ProxyRequest): Promise<number> {
   })
   try {
     const bound = await server.listen(addresses, request.port)
-    for (const b of bound) reporter.listening(b)
+    for (const b of bound) reporter.listening({address: b.address, localPort: b.port})
     for (const b of bound) {
       if (!isLoopback(b.address)) {
         reporter.warning(`Warning: ${joinHostPort(b.address, b.port)} accepts connections from other machines; anyone who can reach it reaches your cluster's Services through your credentials.`)

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import http from 'node:http'
 import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
@@ -167,7 +168,7 @@ describe('names', () => {
     assert.equal(result.code, 0, result.stderr)
     const lines = result.stdout.trim().split('\n')
     const events = lines.filter(l => l.startsWith('{')).map(l => JSON.parse(l))
-    const port = events[0].port
+    const port = events[0].localPort
     assert.deepEqual(events.slice(0, 2).map(e => e.event), ['listening', 'ready'])
     assert.ok(lines.some(l => new RegExp(`^got api-\\S+ socks5h://127\\.0\\.0\\.1:${port}$`).test(l)), result.stdout)
     const closed = events.filter(e => e.event === 'connection-closed')
@@ -211,6 +212,24 @@ describe('refusals', () => {
     })
     assert.deepEqual([...reply], [5, 0, 5, 7, 0, 1, 0, 0, 0, 0, 0, 0])
     await proxy.line(/^refused 0\.0\.0\.0:0: UDP ASSOCIATE is not supported; svc proxy carries TCP only \(SOCKS5 CONNECT\)$/, 'stderr')
+  })
+
+  test('--passthrough: names and IPs outside the cluster, and ExternalName targets, are dialled directly', async t => {
+    const server = http.createServer((req, res) => res.end(`direct ${req.socket.localPort}`))
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    t.after(() => server.close())
+    const local = (server.address() as net.AddressInfo).port
+    await c.client.request({body: {apiVersion: 'v1', kind: 'Service', metadata: {name: 'here'}, spec: {externalName: 'localhost', type: 'ExternalName'}}, method: 'POST', path: '/api/v1/namespaces/shop/services'})
+    const open = startSvc(['proxy', '--kubeconfig', kc, '--port', '0', '--passthrough', '-o', 'json'])
+    t.after(() => open.kill('SIGKILL'))
+    const [, p] = await open.line(/"event":"listening".*"localPort":(\d+)/)
+    for (const target of [`127.0.0.1:${local}`, `here.shop.svc:${local}`, `localhost:${local}`]) {
+      const result = await curl(['--socks5-hostname', `127.0.0.1:${p}`, `http://${target}/`])
+      assert.deepEqual([result.code, result.stdout], [0, `direct ${local}`], `${target}: ${result.stderr}`)
+    }
+    await until(() => open.events().filter(e => e.event === 'connection-closed' && e.direct === true).length === 3, 'three direct connections closed')
+    open.kill('SIGTERM')
+    assert.deepEqual(await open.exited, {code: 0, signal: null})
   })
 
   test('listening beyond loopback warns', async () => {

@@ -9,7 +9,7 @@ import {decideIP, decidePodHostname, decideService, type HostQuery, type Namespa
 describe('parseHost', () => {
   const context = {clusterDomain: 'cluster.local', namespace: 'default'}
   const table: Array<[string, HostQuery]> = [
-    ['web', {explicit: true, kind: 'service', name: 'web', namespace: 'default'}],
+    ['web', {explicit: false, kind: 'service', name: 'web', namespace: 'default'}],
     ['web.shop', {explicit: false, kind: 'service', name: 'web', namespace: 'shop'}],
     ['web.shop.svc', {explicit: true, kind: 'service', name: 'web', namespace: 'shop'}],
     ['web.shop.svc.cluster.local', {explicit: true, kind: 'service', name: 'web', namespace: 'shop'}],
