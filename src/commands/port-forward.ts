@@ -9,9 +9,8 @@ import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../p
 import {limitBufferGarbage} from '../portforward/heap.ts'
 import {SpdyConnector} from '../portforward/multiplex.ts'
 import {portForward, processSignals, type TransportControl} from '../portforward/run.ts'
-import type {OpenTunnelFn} from '../portforward/session.ts'
 import {openTunnel} from '../portforward/tunnel.ts'
-import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
+import {TRANSPORTS, type TransportMode, type TunnelOpener, type TunnelTarget} from '../portforward/types.ts'
 
 export default class PortForward extends KubeCommand<typeof PortForward> {
   static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
@@ -99,7 +98,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
   }
 
   /** The --transport's tunnel opener and its controls. */
-  private transport(client: typeof this.kube.client): {open: OpenTunnelFn; transport: TransportControl} {
+  private transport(client: typeof this.kube.client): {open: TunnelOpener<TunnelTarget>; transport: TransportControl} {
     const mode = this.flags.transport
     if (mode === 'websocket') {
       return {open: ({signal, ...target}) => openTunnel(client, {...target, signal}), transport: {name: () => 'websocket'}}

@@ -8,8 +8,9 @@ import type {ListWatchClient} from './informer.ts'
 import {createReporter, type OutputMode, type Sink} from './output.ts'
 import {parseAddresses} from './ports.ts'
 import {type ResolvedTarget, resolveTarget} from './resolve.ts'
-import {type ForwardFn, type OpenTunnelFn, Session} from './session.ts'
+import {type ForwardFn, Session} from './session.ts'
 import type {Service} from './targets.ts'
+import type {TunnelOpener, TunnelTarget} from './types.ts'
 
 /** Where signals come from: the process, or a test. Returns a function that stops listening. */
 export type SignalSource = (signals: NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void) => () => void
@@ -38,7 +39,7 @@ export interface PortForwardRequest {
   namespace: string
   /** --one-pod: a svc/ target forwards to one pod at a time, as kubectl does. */
   onePod: boolean
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   portArgs: string[]
   podRunningTimeoutMs: number
   signals: SignalSource
