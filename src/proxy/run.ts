@@ -7,7 +7,8 @@ import type {ListWatchClient} from '../portforward/informer.ts'
 import type {OutputMode, Sink} from '../portforward/output.ts'
 import {isLoopback, joinHostPort, parseAddresses} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
-import type {OpenTunnelFn, TransportControl} from '../portforward/transport-mode.ts'
+import type {TransportControl} from '../portforward/transport-mode.ts'
+import type {TunnelOpener, TunnelTarget} from '../portforward/types.ts'
 import {Directory} from './directory.ts'
 import {createProxyReporter} from './output.ts'
 import {ProxyServer} from './server.ts'
@@ -26,7 +27,7 @@ export interface ProxyRequest {
   log?: (line: string) => void
   mode: OutputMode
   namespace: string
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   passthrough: boolean
   signals: SignalSource
   sink: Sink

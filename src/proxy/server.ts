@@ -13,8 +13,7 @@ import {isPodUnreachable} from '../portforward/lifecycle.ts'
 import {StatusTicker} from '../portforward/output.ts'
 import {joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
-import type {OpenTunnelFn} from '../portforward/transport-mode.ts'
-import {type ForwardResult, PortForwardError, type Tunnel} from '../portforward/types.ts'
+import {type ForwardResult, PortForwardError, type Tunnel, type TunnelOpener, type TunnelTarget} from '../portforward/types.ts'
 import type {Route} from './directory.ts'
 import {CONNECT_ESTABLISHED, errorResponse, parseProxyRequest} from './http.ts'
 import type {RefusalKind} from './names.ts'
@@ -28,7 +27,7 @@ export interface Router {
 
 export interface ProxyServerOptions {
   router: Router
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   forward: ForwardFn
   reporter: ProxyReporter
   passthrough: boolean
