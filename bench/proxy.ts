@@ -21,6 +21,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 import {KubeClient} from '../src/kube/client.ts'
 import {type Started, startForwarder} from './lib/proc.ts'
 import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
+import {connect, connectionLatencyVia, withDeadline} from './lib/workloads.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const QUICK = process.env.BENCH_QUICK === '1'
@@ -30,22 +31,6 @@ type Tool = (typeof TOOLS)[number]
 
 const ECHO = {name: 'bench-echo', port: 7, servicePort: 7007}
 const HTTP = {name: 'bench-http', port: 8080, servicePort: 80}
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout
-  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer))
-}
-
-function dial(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({host: '127.0.0.1', noDelay: true, port})
-    socket.once('connect', () => {
-      socket.off('error', reject)
-      resolve(socket)
-    })
-    socket.once('error', reject)
-  })
-}
 
 /** Reads exactly n bytes (the proxy's reply), leaving the rest in the socket. */
 function readReply(socket: net.Socket, test: (buf: Buffer) => number): Promise<void> {
@@ -68,7 +53,7 @@ function readReply(socket: net.Socket, test: (buf: Buffer) => number): Promise<v
 
 /** A connection to `host:port` through the proxy, ready for payload. */
 async function viaProxy(tool: Tool, proxyPort: number, host: string, port: number): Promise<net.Socket> {
-  const socket = await dial(proxyPort)
+  const socket = await connect(proxyPort)
   if (tool === 'proxy-socks5') {
     const name = Buffer.from(host)
     socket.write(Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 0xff])]))
@@ -88,24 +73,6 @@ async function viaProxy(tool: Tool, proxyPort: number, host: string, port: numbe
   }
   socket.resume()
   return socket
-}
-
-async function latency(open: () => Promise<net.Socket>, count: number): Promise<number[]> {
-  const samples: number[] = []
-  for (let i = 0; i < count; i++) {
-    const started = performance.now()
-    const socket = await open()
-    await new Promise<void>((resolve, reject) => {
-      socket.once('data', () => resolve())
-      socket.once('error', reject)
-      socket.once('close', () => reject(new Error('closed before the echo')))
-      socket.write('x')
-    })
-    samples.push(performance.now() - started)
-    socket.removeAllListeners('close')
-    socket.destroy()
-  }
-  return samples
 }
 
 /** GET /hostname on a new connection each time, 4 workers, for `ms`. */
@@ -148,7 +115,7 @@ interface Env {
 
 async function startCluster(dir: string): Promise<{child: ChildProcess; env: Env}> {
   const child = fork(path.join(ROOT, 'bench', 'cluster-child.ts'), [path.join(dir, 'kubeconfig')], {stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
-  const env = await deadline(new Promise<Env>((resolve, reject) => {
+  const env = await withDeadline(new Promise<Env>((resolve, reject) => {
     child.once('message', m => resolve(m as Env))
     child.once('exit', code => reject(new Error(`the cluster exited with ${code}`)))
   }), 60_000, 'the cluster')
@@ -190,19 +157,19 @@ export async function benchProxy(): Promise<Row[]> {
     const proxy = await startForwarder(process.execPath, [bin, 'proxy', '--port', '0', '-o', 'json'], base)
     started.push(pfEcho, pfHttp, proxy)
     const measure: Record<Tool, () => Promise<[number[], number]>> = {
-      'port-forward': async () => [await latency(() => dial(pfEcho.localPort), SIZES.latencyCount),
+      'port-forward': async () => [await connectionLatencyVia(() => connect(pfEcho.localPort), SIZES.latencyCount),
         (await requestRate(() => httpGet({host: '127.0.0.1', path: '/hostname', port: pfHttp.localPort}), SIZES.rpsMs)).rps],
-      'proxy-http': async () => [await latency(() => viaProxy('proxy-http', proxy.localPort, ECHO.name, ECHO.servicePort), SIZES.latencyCount),
+      'proxy-http': async () => [await connectionLatencyVia(() => viaProxy('proxy-http', proxy.localPort, ECHO.name, ECHO.servicePort), SIZES.latencyCount),
         (await requestRate(() => httpGet({headers: {Host: HTTP.name}, host: '127.0.0.1', path: `http://${HTTP.name}/hostname`, port: proxy.localPort}), SIZES.rpsMs)).rps],
-      'proxy-socks5': async () => [await latency(() => viaProxy('proxy-socks5', proxy.localPort, ECHO.name, ECHO.servicePort), SIZES.latencyCount),
+      'proxy-socks5': async () => [await connectionLatencyVia(() => viaProxy('proxy-socks5', proxy.localPort, ECHO.name, ECHO.servicePort), SIZES.latencyCount),
         (await requestRate(async () => getThrough(await viaProxy('proxy-socks5', proxy.localPort, HTTP.name, HTTP.servicePort), HTTP.name), SIZES.rpsMs)).rps],
     }
     // Warm every path once (sessions dialled, namespaces watched) before measuring.
-    for (const tool of TOOLS) await deadline(latency(tool === 'port-forward' ? () => dial(pfEcho.localPort) : () => viaProxy(tool, proxy.localPort, ECHO.name, ECHO.servicePort), 5), 30_000, `${tool} warm-up`)
+    for (const tool of TOOLS) await withDeadline(connectionLatencyVia(tool === 'port-forward' ? () => connect(pfEcho.localPort) : () => viaProxy(tool, proxy.localPort, ECHO.name, ECHO.servicePort), 5), 30_000, `${tool} warm-up`)
     for (let round = 0; round < SIZES.rounds; round++) {
       const order = TOOLS.map((_, i) => TOOLS[(i + round) % TOOLS.length])
       for (const tool of order) {
-        const [samples, rps] = await deadline(measure[tool](), 180_000, `${tool} round ${round + 1}`)
+        const [samples, rps] = await withDeadline(measure[tool](), 180_000, `${tool} round ${round + 1}`)
         rows[0].values[tool].push(quantile(samples, 0.5))
         rows[1].values[tool].push(quantile(samples, 0.99))
         rows[2].values[tool].push(rps)

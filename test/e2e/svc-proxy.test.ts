@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import fs from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
@@ -261,7 +262,7 @@ describe('following the cluster', () => {
     assert.deepEqual([...seen].sort(), fresh)
   })
 
-  test('200 concurrent connections across 5 Services, every byte echoed back', async () => {
+  test('200 concurrent connections across 5 Services, every byte echoed back; a second round leaves no fd behind', async () => {
     const one = async (i: number) => {
       const svc = i % 5
       const {reply, socket} = await socksConnect(`echo${svc}.load`, 7000 + svc)
@@ -283,7 +284,14 @@ describe('following the cluster', () => {
       socket.destroy()
       assert.ok(back.equals(payload), `connection ${i} to echo${svc}: bytes differ`)
     }
+    const lines = () => proxy.stderr.match(/^echo\d\.load:700\d -> load\/echo\d-\S+:7 socks5 /gm)?.length ?? 0
+    const fds = () => fs.readdirSync(`/proc/${proxy.child.pid}/fd`).length
     await Promise.all(Array.from({length: 200}, (_, i) => one(i)))
-    await until(() => (proxy.stderr.match(/^echo\d\.load:700\d -> load\/echo\d-\S+:7 socks5 /gm)?.length ?? 0) >= 200, 'a -v=1 line for each of the 200 connections')
+    await until(() => lines() >= 200, 'a -v=1 line for each of the 200 connections')
+    // The first round dialled the pods' sessions (kept for reuse); the second must end where it began.
+    const settled = fds()
+    await Promise.all(Array.from({length: 200}, (_, i) => one(i)))
+    await until(() => lines() >= 400, 'a -v=1 line for each of the next 200 connections')
+    await until(() => fds() <= settled, `the proxy's fds back to ${settled} (now ${fds()})`)
   })
 })
