@@ -1,21 +1,23 @@
 // svc against real kubectl 1.35 on the argv a script written for kubectl uses: resource type
 // words, delete's flags, repeated names, create service spellings, kubeconfig errors, expose
-// lookups, --save-config. Every case runs the same argv through both tools against the same local
-// cluster with the same objects set up first; the report (.cache/parity-report.md, printed by
-// `npm run parity`) lists each as SAME or DIFF, and a DIFF fails unless
-// docs/kubectl-differences.md documents it.
+// lookups, --save-config. Every case runs the same argv through both tools against the same cluster
+// with the same objects set up first, on each cluster SVC_TEST_CLUSTER asks for (the local one in
+// `npm test`, the real control plane too in `npm run test:real`); the report
+// (.cache/parity-report.md, parity-report-real.md; printed by `npm run parity`) lists each as SAME
+// or DIFF, and a DIFF fails unless docs/kubectl-differences.md documents it.
 
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import yaml from 'js-yaml'
 
-import {type ParityCase, Parity} from './parity.ts'
+import {type ParityCase, Parity} from '../compat/parity.ts'
+import {startKubectlRig, type KubectlRig} from '../compat/helpers.ts'
 import {runSvc} from '../helpers/run-svc.ts'
-import {startCompat, type Compat} from './helpers.ts'
+import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const SERVICES = '/api/v1/namespaces/default/services'
 
@@ -154,27 +156,36 @@ export const CASES: Record<string, ParityCase[]> = {
   ],
 }
 
-let c: Compat
-let parity: Parity
+after(() => rmSync(KDIR, {force: true, recursive: true}))
 
-before(async () => {
-  c = await startCompat()
-  writeKubeconfigs(c.kubeconfig)
-  parity = new Parity(c)
-})
-after(async () => {
-  if (parity?.outcomes.length) process.stdout.write(`# parity report: ${parity.writeReport()}\n`)
-  await c?.stop()
-  rmSync(KDIR, {force: true, recursive: true})
-})
+for (const kind of clusterKinds()) {
+  describe(`parity on the ${kind} cluster`, () => {
+    let cluster: TestCluster
+    let rig: KubectlRig
+    let parity: Parity
 
-for (const [group, cases] of Object.entries(CASES)) {
-  describe(group, () => {
-    for (const pc of cases) {
-      it(`${pc.name}: ${pc.argv.join(' ')}`, async () => {
-        const outcome = await parity.run(pc)
-        const problem = parity.problem(outcome)
-        assert.equal(problem, undefined, problem)
+    before(async () => {
+      cluster = await startTestCluster(kind)
+      rig = await startKubectlRig(file => copyFileSync(cluster.kubeconfig(), file))
+      // the kubeconfig variants are the same for both clusters (same names, users and contexts)
+      writeKubeconfigs(rig.kubeconfig)
+      parity = new Parity(rig, kind)
+    })
+    after(async () => {
+      if (parity?.outcomes.length) process.stdout.write(`# parity report (${kind}): ${parity.writeReport()}\n`)
+      await rig?.stop()
+      await cluster?.stop()
+    })
+
+    for (const [group, cases] of Object.entries(CASES)) {
+      describe(group, () => {
+        for (const pc of cases) {
+          it(`${pc.name}: ${pc.argv.join(' ')}`, async () => {
+            const outcome = await parity.run(pc)
+            const problem = parity.problem(outcome)
+            assert.equal(problem, undefined, problem)
+          })
+        }
       })
     }
   })
