@@ -66,6 +66,15 @@ function writeKubeconfigs(good: string): void {
   writeFileSync(kfile('bad-yaml'), 'apiVersion: v1\nkind: Config\nclusters: [\n  bad yaml\n')
 }
 
+/** Service manifests for create -f: plain, headless (nothing allocated: a server dry run compares), with annotations of its own. */
+const manifest = (name: string, doc: unknown) => {
+  writeFileSync(kfile(name), yaml.dump(doc))
+  return kfile(name)
+}
+const FILE_PLAIN = manifest('sv1.yaml', service('sv1'))
+const FILE_HEADLESS = manifest('sv1-headless.yaml', service('sv1', {clusterIP: 'None'}))
+const FILE_ANNOTATED = manifest('sv1-annotated.json', {...(service('sv1') as object), metadata: {annotations: {team: 'a'}, labels: {app: 'sv1'}, name: 'sv1'}})
+
 const CONFIG_FALLBACK = 'where kubectl falls back to http://localhost:8080'
 
 /** The cases, grouped as the report shows them. */
@@ -123,6 +132,12 @@ export const CASES: Record<string, ParityCase[]> = {
     ]),
     ...[['clusterip', 'sv1', '--clusterip=None', '--tcp=80'], ['externalname', 'sv1', '--external-name=db.example.com']].map(args => (
       {absent: [`${SERVICES}/sv1`], argv: ['create', 'service', ...args, '--save-config', '--dry-run=server', '-o', 'yaml'], name: `create service ${args[0]} --save-config, server dry run`})),
+    ...[['plain', FILE_PLAIN], ['with annotations', FILE_ANNOTATED]].flatMap(([what, file]) => [
+      {absent: [`${SERVICES}/sv1`], argv: ['create', '-f', file, '--save-config'], check: ANNOTATIONS, name: `create -f (${what}) --save-config`},
+      {absent: [`${SERVICES}/sv1`], argv: ['create', '-f', file, '--save-config', '--dry-run=client', '-o', 'json'], name: `create -f (${what}) --save-config, client dry run`},
+    ]),
+    {absent: [`${SERVICES}/sv1`], argv: ['create', '-f', FILE_HEADLESS, '--save-config', '--dry-run=server', '-o', 'yaml'], name: 'create -f (headless) --save-config, server dry run'},
+    {absent: [`${SERVICES}/sv1`], argv: ['create', '-f', FILE_HEADLESS, '--save-config', '--dry-run=client', '-o', 'yaml'], name: 'create -f (headless) --save-config, client dry run, yaml'},
     {absent: [`${SERVICES}/sv1`], argv: ['expose', 'deployment', 'web', '--name=sv1', '--port=80', '--save-config'], check: ANNOTATIONS, name: 'expose --save-config', objects: [DEPLOYMENT]},
     {absent: [`${SERVICES}/sv1`], argv: ['expose', 'deployment', 'web', '--name=sv1', '--port=80', '--save-config', '--dry-run=client', '-o', 'yaml'], name: 'expose --save-config, client dry run', objects: [DEPLOYMENT]},
     {absent: [`${SERVICES}/sv1`], argv: ['expose', 'deployment', 'web', '--name=sv1', '--port=80', '--cluster-ip=None', '--save-config', '--dry-run=server', '-o', 'yaml'], name: 'expose --save-config, server dry run', objects: [DEPLOYMENT]},
