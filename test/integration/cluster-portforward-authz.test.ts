@@ -49,10 +49,10 @@ function upgrade(c: LocalCluster, path: string, as: KubeUser, method: 'GET' | 'P
 
 /** responsewriters.Forbidden for pods/portforward in namespace default. */
 const filterRefusal = (user: string, verb: string, pod = 'web-1'): string =>
-  `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"${pod}\\" is forbidden: User \\"${user}\\" cannot ${verb} resource \\"pods/portforward\\" in API group \\"\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"name":"${pod}","kind":"pods"},"code":403}`
+  `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"${pod}\\" is forbidden: User \\"${user}\\" cannot ${verb} resource \\"pods/portforward\\" in API group \\"\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"name":"${pod}","kind":"pods"},"code":403}\n`
 /** ensureAuthorizedForVerb's NewForbidden with RBAC's empty reason. */
 const connectRefusal = (pod = 'web-1'): string =>
-  `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"${pod}\\" is forbidden: ","reason":"Forbidden","details":{"name":"${pod}","kind":"pods"},"code":403}`
+  `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"${pod}\\" is forbidden: ","reason":"Forbidden","details":{"name":"${pod}","kind":"pods"},"code":403}\n`
 
 describe('local cluster: pods/portforward authorization (1.35, AuthorizePodWebsocketUpgradeCreatePermission on)', () => {
   let c: LocalCluster
