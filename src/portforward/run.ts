@@ -8,9 +8,10 @@ import type {ListWatchClient} from './informer.ts'
 import {createReporter, type OutputMode, type Sink} from './output.ts'
 import {parseAddresses} from './ports.ts'
 import {type ResolvedTarget, resolveTarget} from './resolve.ts'
-import {type ForwardFn, type OpenTunnelFn, Session} from './session.ts'
+import {type ForwardFn, Session} from './session.ts'
 import type {TransportControl} from './transport-mode.ts'
 import type {Service} from './targets.ts'
+import type {TunnelOpener, TunnelTarget} from './types.ts'
 
 export {processSignals, type SignalSource} from './child.ts'
 
@@ -31,7 +32,7 @@ export interface PortForwardRequest {
   namespace: string
   /** --one-pod: a svc/ target forwards to one pod at a time, as kubectl does. */
   onePod: boolean
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   portArgs: string[]
   podRunningTimeoutMs: number
   signals: SignalSource

@@ -16,10 +16,7 @@ import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, onConnectionOutc
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
 import type {Reporter} from './output.ts'
-import type {OpenTunnelFn} from './transport-mode.ts'
-import type {ForwardHooks, ForwardResult, Tunnel, TunnelOpener} from './types.ts'
-
-export type {OpenTunnelFn} from './transport-mode.ts'
+import type {ForwardHooks, ForwardResult, Tunnel, TunnelOpener, TunnelTarget} from './types.ts'
 
 /** Copies one local connection through a tunnel (forward.ts's forwardConnection). */
 export type ForwardFn = (socket: net.Socket, open: TunnelOpener, hooks?: ForwardHooks) => Promise<ForwardResult>
@@ -32,7 +29,7 @@ export interface SessionOptions {
   /** Connections in a row failing with a permanent error (TLS verification) before the session ends (default 3). */
   permanentErrorLimit?: number
   namespace: string
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   ports: readonly ForwardedPort[]
   reporter: Reporter
   /** How often the status line is refreshed while connections are open (ms, default 500). */
@@ -172,7 +169,7 @@ export class Session {
     })
     this.refreshStatus()
 
-    const open: TunnelOpener = async signal => {
+    const open: TunnelOpener = async ({signal}) => {
       const exclude = new Set<string>()
       for (let attempt = 0; ; attempt++) {
         let backend: Backend
