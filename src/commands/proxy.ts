@@ -3,13 +3,13 @@ import {Flags} from '@oclif/core'
 import {KubeCommand} from '../base/kube-command.ts'
 import {outputFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
-import {UsageError} from '../kube/errors.ts'
 import {processSignals} from '../portforward/child.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS} from '../portforward/lifecycle.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
 import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
+import {proxyOptions} from '../options/proxy.ts'
 import {DEFAULT_CLUSTER_DOMAIN} from '../proxy/names.ts'
 import {runProxy} from '../proxy/run.ts'
 
@@ -56,30 +56,22 @@ Names resolve as cluster DNS resolves them: NAME, NAME.NS, NAME.NS.svc, NAME.NS.
   static usage = 'proxy [--address ADDR] [--port PORT] [options] [-- COMMAND [ARGS...]]'
 
   async run(): Promise<void> {
-    const stray = this.operandsBeforeDash[0]
-    if (stray !== undefined) throw new UsageError(/^--?[A-Za-z]/.test(stray) ? `unknown flag: ${stray}` : `unexpected argument "${stray}": svc proxy takes no arguments (a command goes after --)`)
-    if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
+    const options = proxyOptions({afterDash: this.afterDash, beforeDash: this.operandsBeforeDash}, this.flags)
     const {client, namespace} = this.kube
     limitBufferGarbage()
-    const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
     process.exitCode = await runProxy({
-      addresses: this.flags.address,
+      ...options,
       client,
-      clusterDomain: this.flags['cluster-domain'],
-      command: this.afterDash,
       env: process.env,
       forward: forwardConnection,
-      halfCloseTimeoutMs: this.flags['half-close-timeout'],
       log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
-      mode,
       namespace,
       openTunnel: open,
       passthrough: this.flags.passthrough,
-      port: this.flags.port,
       signals: processSignals,
       sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
-      statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
+      statusLine: options.mode === 'text' && Boolean(process.stderr.isTTY),
       transport,
       verbosity: this.flags.verbose,
     })

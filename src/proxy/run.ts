@@ -1,11 +1,10 @@
 // `svc proxy` from parsed flags to exit code: listen, then wait for a signal, or for `-- COMMAND`
 // to end (its exit status becomes svc's). The command gets the proxy in its environment.
 
-import {CliError} from '../kube/errors.ts'
 import {type SignalSource, startChild} from '../portforward/child.ts'
 import type {ListWatchClient} from '../portforward/informer.ts'
 import type {OutputMode, Sink} from '../portforward/output.ts'
-import {isLoopback, joinHostPort, parseAddresses} from '../portforward/ports.ts'
+import {isLoopback, joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
 import type {TransportControl} from '../portforward/transport-mode.ts'
 import type {TunnelOpener, TunnelTarget} from '../portforward/types.ts'
@@ -14,7 +13,7 @@ import {createProxyReporter} from './output.ts'
 import {ProxyServer} from './server.ts'
 
 export interface ProxyRequest {
-  addresses: string[]
+  addresses: ListenAddress[]
   port: number
   client: ListWatchClient
   clusterDomain: string
@@ -59,15 +58,6 @@ export function proxyEnvironment(base: NodeJS.ProcessEnv, address: string, port:
 }
 
 export async function runProxy(request: ProxyRequest): Promise<number> {
-  if (!Number.isInteger(request.port) || request.port < 0 || request.port > 65_535) throw new CliError(`--port must be a port number (0-65535), got ${request.port}`)
-  if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new CliError('--half-close-timeout must not be negative')
-  const addresses = (() => {
-    try {
-      return parseAddresses(request.addresses)
-    } catch (error) {
-      throw new CliError((error as Error).message)
-    }
-  })()
   const stop = new AbortController()
   let onSignal: (signal: NodeJS.Signals) => void = () => stop.abort()
   const unsubscribe = request.signals(request.command ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'], signal => onSignal(signal))
@@ -93,7 +83,7 @@ export async function runProxy(request: ProxyRequest): Promise<number> {
     router: directory,
   })
   try {
-    const bound = await server.listen(addresses, request.port)
+    const bound = await server.listen(request.addresses, request.port)
     for (const b of bound) reporter.listening({address: b.address, localPort: b.port})
     for (const b of bound) {
       if (!isLoopback(b.address)) {
