@@ -113,6 +113,8 @@ function runKubectl(kubectl: string, kubeconfig: string, home: string, step: Ste
       clearTimeout(timer)
       resolve({code: step.stopAfterMs ? 0 : code, stderr, stdout})
     })
+    // kubectl may exit before it reads its input (a refusal): the write then fails with EPIPE
+    child.stdin.on('error', () => undefined)
     child.stdin.end(step.input ?? '')
   })
 }
