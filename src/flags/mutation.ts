@@ -67,6 +67,11 @@ export function printResult(obj: unknown, output: Output, options: PrintOptions 
   return printTemplate(output, obj, options.typed)
 }
 
+/** What kubectl adds to `service/NAME created` (or exposed) under --dry-run. */
+export function dryRunSuffix(dryRun: DryRun): string {
+  return dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
+}
+
 /** strconv.ParseBool. */
 export function goParseBool(v: string): boolean | undefined {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true
