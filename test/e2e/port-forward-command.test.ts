@@ -9,7 +9,7 @@ import {after, before, describe, test} from 'node:test'
 
 import {childEnvironment, exitStatus} from '../../src/portforward/child.ts'
 import {runSvc} from '../helpers/run-svc.ts'
-import {createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, type PfCluster, podRunning, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
 let kc: string
@@ -19,7 +19,7 @@ before(async () => {
   c = await startPfCluster()
   kc = c.kubeconfig()
   await createPod(c.client, 'web', {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080, name: 'http'}, {containerPort: 7}]})
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/web'})).body.status?.phase === 'Running', 'pod Running')
+  await podRunning(c.client, 'web')
 })
 after(() => c.stop())
 

@@ -8,7 +8,7 @@ import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
 import {
-  createDeployment, createPod, createService, deletePod, echo, httpGet, listPods, type PfCluster, patchPod, startPfCluster, startSvc, until,
+  createDeployment, createPod, createService, deletePod, echo, httpGet, listPods, patchPod, type PfCluster, podRunning, startPfCluster, startSvc, until,
 } from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
@@ -23,7 +23,7 @@ after(() => c.stop())
 
 async function running(names: string[]): Promise<void> {
   for (const name of names) {
-    await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${name}`})).body.status?.phase === 'Running', `${name} Running`)
+    await podRunning(c.client, name)
   }
 }
 
