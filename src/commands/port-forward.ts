@@ -8,6 +8,7 @@ import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
 import {SpdyConnector} from '../portforward/multiplex.ts'
+import {parseForwardOperands, type TargetSpec} from '../portforward/operands.ts'
 import {portForward, processSignals, type TransportControl} from '../portforward/run.ts'
 import type {OpenTunnelFn} from '../portforward/session.ts'
 import {openTunnel} from '../portforward/tunnel.ts'
@@ -16,7 +17,7 @@ import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 export default class PortForward extends KubeCommand<typeof PortForward> {
   static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
 
-Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults to pod. Each local connection gets its own tunnel: a failed connection is reported and closed, and the forward goes on. svc/ targets spread new connections over every ready endpoint as kube-proxy does (--one-pod: one pod at a time, as kubectl does); svc/, deployment/ and rs/ targets follow their pods through restarts and rollouts. With -- COMMAND, the command runs once every port listens (SVC_PORT, SVC_PORT_<REMOTE> in its environment) and its exit status becomes svc's.`
+Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults to pod. Each local connection gets its own tunnel: a failed connection is reported and closed, and the forward goes on. svc/ targets spread new connections over every ready endpoint as kube-proxy does (--one-pod: one pod at a time, as kubectl does); svc/, deployment/ and rs/ targets follow their pods through restarts and rollouts. Several targets may follow each other (svc/api 8080:80 svc/db :5432), each with its own ports, in one process. With -- COMMAND, the command runs once every port listens (SVC_PORT, SVC_PORT_<REMOTE> in its environment) and its exit status becomes svc's.`
 
   static examples = [
     '<%= config.bin %> port-forward pod/mypod 5000 6000',
@@ -25,6 +26,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     '<%= config.bin %> port-forward deployment/mydeployment :5000 -o json',
     '<%= config.bin %> port-forward --address 0.0.0.0 pod/mypod 8888:5000',
     '<%= config.bin %> port-forward svc/pg :5432 -- sh -c \'psql -h 127.0.0.1 -p "$SVC_PORT" -c "select 1"\'',
+    '<%= config.bin %> port-forward svc/api 8080:80 svc/db :5432 pod/worker-0 9000',
   ]
 
   static flags = {
@@ -62,12 +64,16 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
 
   static strict = false
   static summary = 'Forward one or more local ports to a pod or a Service'
-  static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [-- COMMAND [ARGS...]]'
+  static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [TYPE/NAME PORT...]... [-- COMMAND [ARGS...]]'
 
   async run(): Promise<void> {
     // Everything after the first `--` is the command to run.
-    const [target, ...ports] = this.operandsBeforeDash
-    if (!target || ports.length === 0) throw new UsageError('TYPE/NAME and list of ports are required for port-forward')
+    let targets: TargetSpec[]
+    try {
+      targets = parseForwardOperands(this.operandsBeforeDash)
+    } catch (error) {
+      throw new UsageError((error as Error).message)
+    }
     const unknown = this.operandsBeforeDash.find(a => /^--?[A-Za-z]/.test(a))
     if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
     if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
@@ -89,11 +95,10 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       onePod: this.flags['one-pod'],
       openTunnel: open,
       podRunningTimeoutMs: this.flags['pod-running-timeout'],
-      portArgs: ports,
       signals: processSignals,
       sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
       statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
-      target,
+      targets,
       transport,
     })
   }

@@ -1,12 +1,14 @@
-// `svc port-forward` from parsed arguments to exit code: resolve the target, start following it,
-// listen, then wait for a signal, a fatal error, or the end of `-- COMMAND`.
+// `svc port-forward` from parsed arguments to exit code: resolve every target, start following
+// them, listen, announce ready, then wait for a signal, a fatal error, or the end of `-- COMMAND`.
 
-import {CliError, UsageError} from '../kube/errors.ts'
+import {ApiError, CliError, UsageError} from '../kube/errors.ts'
 import {affinityTimeoutMs, Balancer, NamedPodTracker, PodTracker, ServiceTracker, type Tracker, type TrackerHooks} from './balancer.ts'
-import {childEnvironment, startChild} from './child.ts'
+import {type ChildPort, childEnvironment, startChild} from './child.ts'
 import type {ListWatchClient} from './informer.ts'
-import {createReporter, type OutputMode, type Sink} from './output.ts'
-import {parseAddresses} from './ports.ts'
+import type {BindResult} from './listener.ts'
+import type {TargetSpec} from './operands.ts'
+import {createReporter, type OutputMode, type Reporter, type Sink} from './output.ts'
+import {type ListenAddress, parseAddresses} from './ports.ts'
 import {type ResolvedTarget, resolveTarget} from './resolve.ts'
 import {type ForwardFn, type OpenTunnelFn, Session} from './session.ts'
 import type {Service} from './targets.ts'
@@ -39,13 +41,16 @@ export interface PortForwardRequest {
   /** --one-pod: a svc/ target forwards to one pod at a time, as kubectl does. */
   onePod: boolean
   openTunnel: OpenTunnelFn
-  portArgs: string[]
   podRunningTimeoutMs: number
   signals: SignalSource
   sink: Sink
   /** Draw the live status line on stderr. */
   statusLine: boolean
-  target: string
+  /** The targets and their ports, in command-line order. */
+  targets?: TargetSpec[]
+  /** Shorthand for one target: `targets: [{target, portArgs}]`. */
+  target?: string
+  portArgs?: string[]
   transport?: TransportControl
   /** Watch retry backoff (tests shorten it). */
   watchBackoff?: {initialMs?: number; maxMs?: number}
@@ -68,116 +73,244 @@ const CHILD_KILL_GRACE_MS = 10_000
 
 /** Runs the forward; resolves with the exit code, throws what the command must render. */
 export async function portForward(request: PortForwardRequest): Promise<number> {
-  if (request.podRunningTimeoutMs <= 0) throw new UsageError('--pod-running-timeout must be higher than zero')
-  if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new UsageError('--half-close-timeout must not be negative')
-  if (request.permanentErrorLimit !== undefined && request.permanentErrorLimit < 1) throw new UsageError('--permanent-error-limit must be at least 1')
-  const addresses = (() => {
-    try {
-      return parseAddresses(request.addresses)
-    } catch (error) {
-      throw new CliError((error as Error).message)
-    }
-  })()
-
-  const stop = new AbortController()
-  let interrupted: NodeJS.Signals | undefined
-  let onSignal: (signal: NodeJS.Signals) => void = signal => {
-    interrupted = signal
-    stop.abort()
-  }
-  const catchSignals: NodeJS.Signals[] = request.command ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM']
-  const unsubscribe = request.signals(catchSignals, signal => onSignal(signal))
-
-  let session: Session | undefined
+  const addresses = validateRequest(request)
+  const specs = request.targets ?? [{portArgs: request.portArgs ?? [], target: request.target ?? ''}]
+  const signals = new SignalGate(request.signals, request.command ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'])
+  const forwards: TargetForward[] = []
   try {
-    let resolved: ResolvedTarget
-    try {
-      resolved = await resolveTarget(request.target, request.portArgs, {
-        client: request.client, namespace: request.namespace, podRunningTimeoutMs: request.podRunningTimeoutMs, signal: stop.signal,
-      })
-    } catch (error) {
-      if (interrupted) return 0
-      throw error
-    }
-    if (interrupted) return 0
-
-    const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine})
-    const hooks: TrackerHooks = {
-      fatal: error => session?.fatal(error),
-      podGone: pod => {
-        session?.podGone(pod)
-        request.transport?.podGone?.(pod)
-      },
-      retry: (error, delayMs) => request.log?.(`watch failed, retrying in ${delayMs}ms: ${(error as Error).message}`),
-      targetChanged: pods => session?.targetChanged(pods),
-    }
-    const tracker = makeTracker(resolved, request, hooks, stop.signal)
-    await tracker.start()
-    // kubectl dials before it listens; svc does the same for the first pod, so that the ready
-    // event names the transport in use and the first connection does not pay for the upgrade.
-    const firstPod = tracker.pods[0]
-    if (firstPod && request.transport?.warm) await request.transport.warm(request.namespace, firstPod, stop.signal)
-    if (interrupted) return 0
-    const transport = request.transport
-    session = new Session({
-      addresses,
-      forward: request.forward,
-      halfCloseTimeoutMs: request.halfCloseTimeoutMs,
-      permanentErrorLimit: request.permanentErrorLimit,
-      namespace: request.namespace,
-      openTunnel: request.openTunnel,
-      ports: resolved.ports,
-      reporter,
-      target: request.target,
-      tracker,
-      ...(transport ? {transport: () => transport.name()} : {}),
-    })
-    const bound = await session.start()
-
+    const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine && specs.length === 1})
+    const started = await startForwards(specs, {addresses, forwards, reporter, request, stop: signals.stop.signal})
+    if (!started) return 0
+    announceReady(forwards, reporter, request.transport)
+    if (signals.interrupted && !request.command) return 0
+    const finished = allFinished(forwards, reporter)
     if (!request.command) {
-      if (interrupted) return 0
-      const signalled = new Promise<undefined>(resolve => {
-        onSignal = signal => {
-          interrupted = signal
-          resolve(undefined)
-        }
-      })
-      const fatal = await Promise.race([session.finished, signalled])
+      const fatal = await Promise.race([finished, signals.next().then(() => undefined)])
       if (fatal) throw fatal
       return 0
     }
-
-    const ports = bound.ports
-      .map((p, i) => ({localPort: p.local, remote: resolved.remoteArgs[i], ok: bound.listeners.some(l => l.index === i)}))
-      .filter(p => p.ok)
-    const child = startChild(request.command, {env: childEnvironment(request.env, ports), stderr: line => request.sink.stderr(`${line}\n`)})
-    let killTimer: NodeJS.Timeout | undefined
-    const passOn = (signal: NodeJS.Signals) => {
-      child.kill(signal)
-      killTimer ??= setTimeout(() => child.kill('SIGKILL'), CHILD_KILL_GRACE_MS)
-    }
-    if (interrupted) passOn(interrupted)
-    onSignal = passOn
-    const outcome = await Promise.race([
-      child.exited.then(code => ({code})),
-      session.finished.then(error => ({error})),
-    ])
-    if ('error' in outcome) {
-      // The forward is gone for good: the command cannot use it any more.
-      passOn('SIGTERM')
-      await child.exited
-      clearTimeout(killTimer)
-      if (outcome.error) throw outcome.error
-      return 1
-    }
-    clearTimeout(killTimer)
-    return outcome.code
+    return await runCommand(request, forwards, finished, signals)
   } finally {
-    unsubscribe()
-    stop.abort()
-    await session?.close()
+    signals.unsubscribe()
+    signals.stop.abort()
+    await Promise.all(forwards.map(f => f.session?.close()))
     request.transport?.close?.()
   }
+}
+
+/** The checks made before any request; the parsed --address list. */
+function validateRequest(request: PortForwardRequest): ListenAddress[] {
+  if (request.podRunningTimeoutMs <= 0) throw new UsageError('--pod-running-timeout must be higher than zero')
+  if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new UsageError('--half-close-timeout must not be negative')
+  if (request.permanentErrorLimit !== undefined && request.permanentErrorLimit < 1) throw new UsageError('--permanent-error-limit must be at least 1')
+  try {
+    return parseAddresses(request.addresses)
+  } catch (error) {
+    throw new CliError((error as Error).message)
+  }
+}
+
+/**
+ * The signals caught while svc runs. Until next() or passTo() is called, a signal aborts `stop`
+ * (start-up ends quietly, exit 0); then it goes to the waiter or to the command.
+ */
+class SignalGate {
+  readonly stop = new AbortController()
+  interrupted: NodeJS.Signals | undefined
+  readonly unsubscribe: () => void
+  private handler: (signal: NodeJS.Signals) => void
+
+  constructor(source: SignalSource, signals: NodeJS.Signals[]) {
+    this.handler = signal => {
+      this.interrupted = signal
+      this.stop.abort()
+    }
+    this.unsubscribe = source(signals, signal => this.handler(signal))
+  }
+
+  /** The next signal (or the one already caught). */
+  next(): Promise<NodeJS.Signals> {
+    if (this.interrupted) return Promise.resolve(this.interrupted)
+    return new Promise(resolve => {
+      this.handler = signal => {
+        this.interrupted = signal
+        resolve(signal)
+      }
+    })
+  }
+
+  /** From now on every signal goes to `handler` (the one already caught too). */
+  passTo(handler: (signal: NodeJS.Signals) => void): void {
+    if (this.interrupted) handler(this.interrupted)
+    this.handler = handler
+  }
+}
+
+/** One target of the command on its way up: what it resolved to, and its session once created. */
+interface TargetForward {
+  spec: TargetSpec
+  namespace: string
+  resolved?: ResolvedTarget
+  session?: Session
+  bound?: BindResult
+}
+
+interface StartContext {
+  addresses: ListenAddress[]
+  /** Filled as targets start, so that the caller closes every session whatever happens. */
+  forwards: TargetForward[]
+  reporter: Reporter
+  request: PortForwardRequest
+  stop: AbortSignal
+}
+
+/**
+ * Resolves every target (in parallel), then binds their listeners, in the order given. The first
+ * target that fails stops the others and its error is thrown, naming it when there are several.
+ * Resolves false when a signal ended the start-up before the listeners.
+ */
+async function startForwards(specs: readonly TargetSpec[], ctx: StartContext): Promise<boolean> {
+  const several = specs.length > 1
+  const failed = new AbortController()
+  const signal = AbortSignal.any([ctx.stop, failed.signal])
+  let first: unknown
+  const fail = (spec: TargetSpec, error: unknown) => {
+    first ??= several ? namingTarget(spec.target, error) : error
+    failed.abort()
+  }
+  for (const spec of specs) ctx.forwards.push({namespace: spec.namespace ?? ctx.request.namespace, spec})
+  await Promise.all(ctx.forwards.map(f => prepareTarget(f, ctx, signal, several).catch(error => fail(f.spec, error))))
+  if (ctx.stop.aborted) return false
+  if (first !== undefined) throw first
+  for (const forward of ctx.forwards) {
+    try {
+      forward.bound = await forward.session?.listen()
+    } catch (error) {
+      throw several ? namingTarget(forward.spec.target, error) : error
+    }
+  }
+  return true
+}
+
+/** One target up to (not including) its listeners: resolved, its pods followed, its session made. */
+async function prepareTarget(forward: TargetForward, ctx: StartContext, signal: AbortSignal, several: boolean): Promise<void> {
+  const {request} = ctx
+  const resolved = await resolveTarget(forward.spec.target, forward.spec.portArgs, {
+    client: request.client, namespace: forward.namespace, podRunningTimeoutMs: request.podRunningTimeoutMs, signal,
+  })
+  if (signal.aborted) return
+  forward.resolved = resolved
+  const reporter = several ? createReporter({mode: request.mode, sink: request.sink, target: forward.spec.target}) : ctx.reporter
+  const hooks: TrackerHooks = {
+    fatal: error => forward.session?.fatal(error),
+    podGone: pod => {
+      forward.session?.podGone(pod)
+      request.transport?.podGone?.(pod)
+    },
+    retry: (error, delayMs) => request.log?.(`watch failed, retrying in ${delayMs}ms: ${(error as Error).message}`),
+    targetChanged: pods => forward.session?.targetChanged(pods),
+  }
+  // Trackers live as long as the command, not just the start-up.
+  const tracker = makeTracker(resolved, {...request, namespace: forward.namespace}, hooks, ctx.stop)
+  await tracker.start()
+  // kubectl dials before it listens; svc does the same for the first pod, so that the ready
+  // event names the transport in use and the first connection does not pay for the upgrade.
+  const firstPod = tracker.pods[0]
+  if (firstPod && request.transport?.warm) await request.transport.warm(forward.namespace, firstPod, signal)
+  if (signal.aborted) return
+  const transport = request.transport
+  forward.session = new Session({
+    addresses: ctx.addresses,
+    forward: request.forward,
+    halfCloseTimeoutMs: request.halfCloseTimeoutMs,
+    permanentErrorLimit: request.permanentErrorLimit,
+    namespace: forward.namespace,
+    openTunnel: request.openTunnel,
+    ports: resolved.ports,
+    reporter,
+    target: forward.spec.target,
+    tracker,
+    ...(transport ? {transport: () => transport.name()} : {}),
+  })
+}
+
+/** An error of one target among several, with the target's name in front unless the server's text names it. */
+function namingTarget(target: string, error: unknown): unknown {
+  if (error instanceof ApiError || !(error instanceof Error)) return error
+  return new CliError(`${target}: ${error.message}`)
+}
+
+/** The ready event: the target's own (one target, as before), or one listing every target. */
+function announceReady(forwards: readonly TargetForward[], reporter: Reporter, transport: TransportControl | undefined): void {
+  const sessions = forwards.map(f => f.session).filter(s => s !== undefined)
+  if (sessions.length === 1) {
+    sessions[0].ready()
+    return
+  }
+  const targets = sessions.map(s => {
+    const {transport: _, ...event} = s.readyEvent()
+    return event
+  })
+  reporter.readyAll({targets, ...(transport ? {transport: transport.name()} : {})})
+}
+
+/**
+ * Settles when every session has ended: with the error of the last one (a lone target's fatal
+ * error, as before). With several targets, one that ends is reported and the rest go on.
+ */
+function allFinished(forwards: readonly TargetForward[], reporter: Reporter): Promise<Error | undefined> {
+  const sessions = forwards.map(f => ({session: f.session as Session, target: f.spec.target}))
+  let left = sessions.length
+  return new Promise(resolve => {
+    for (const {session, target} of sessions) {
+      void session.finished.then(error => {
+        left--
+        if (left === 0) {
+          resolve(error)
+        } else if (error) {
+          reporter.error({fatal: true, message: `${target}: ${error.message}`})
+          void session.close()
+        }
+      })
+    }
+  })
+}
+
+/** `-- COMMAND`: runs it with the ports in its environment; its exit status, or the forward's fatal error. */
+async function runCommand(request: PortForwardRequest, forwards: readonly TargetForward[], finished: Promise<Error | undefined>, signals: SignalGate): Promise<number> {
+  const command = request.command ?? []
+  const child = startChild(command, {env: childEnvironment(request.env, childPorts(forwards)), stderr: line => request.sink.stderr(`${line}\n`)})
+  let killTimer: NodeJS.Timeout | undefined
+  const passOn = (signal: NodeJS.Signals) => {
+    child.kill(signal)
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), CHILD_KILL_GRACE_MS)
+  }
+  signals.passTo(passOn)
+  const outcome = await Promise.race([
+    child.exited.then(code => ({code})),
+    finished.then(error => ({error})),
+  ])
+  if ('error' in outcome) {
+    // The forward is gone for good: the command cannot use it any more.
+    passOn('SIGTERM')
+    await child.exited
+    clearTimeout(killTimer)
+    if (outcome.error) throw outcome.error
+    return 1
+  }
+  clearTimeout(killTimer)
+  return outcome.code
+}
+
+/** Every bound port of every target, in command-line order, as the command's environment names them. */
+function childPorts(forwards: readonly TargetForward[]): ChildPort[] {
+  return forwards.flatMap(({bound, resolved}) => {
+    if (!bound || !resolved) return []
+    return bound.ports
+      .map((p, i) => ({localPort: p.local, ok: bound.listeners.some(l => l.index === i), remote: resolved.remoteArgs[i]}))
+      .filter(p => p.ok)
+      .map(({localPort, remote}) => ({localPort, remote}))
+  })
 }
 
 function makeTracker(resolved: ResolvedTarget, request: PortForwardRequest, hooks: TrackerHooks, signal: AbortSignal): Tracker {

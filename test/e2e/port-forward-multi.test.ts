@@ -1,0 +1,86 @@
+// Several targets in one `svc port-forward`: a Service, a Deployment and a pod side by side, each
+// target's events naming it, one ready event for all, and one target that cannot start failing the
+// whole command, naming that target, before anything listens.
+
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {after, before, describe, test} from 'node:test'
+
+import {runSvc} from '../helpers/run-svc.ts'
+import {createDeployment, createPod, createService, echo, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+
+let c: PfCluster
+let kc: string
+
+before(async () => {
+  c = await startPfCluster()
+  kc = c.kubeconfig()
+  await createPod(c.client, 'db-0', {labels: {app: 'db'}, ports: [{containerPort: 5432, name: 'pg'}]})
+  await createService(c.client, 'db', {ports: [{name: 'pg', port: 5432, targetPort: 'pg'}], selector: {app: 'db'}})
+  await createDeployment(c.client, 'api', 1, {ports: [{containerPort: 8080}]})
+  await createPod(c.client, 'worker-0', {ports: [{containerPort: 9000}]})
+  const running = async (selector: string) => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods', query: {labelSelector: selector}})).body.items
+    .some((p: any) => p.status?.phase === 'Running' && p.status.conditions?.some((cond: any) => cond.type === 'Ready' && cond.status === 'True'))
+  await until(async () => (await running('app=db')) && (await running('app=api')), 'db-0 and the api pod ready')
+  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/worker-0'})).body.status?.phase === 'Running', 'worker-0 Running')
+})
+after(() => c.stop())
+
+const TARGETS = ['svc/db', ':5432', 'deployment/api', ':8080', 'pod/worker-0', ':9000']
+
+describe('svc port-forward with several targets', () => {
+  test('-o json: every event names its target, one ready event lists all three, bytes go through each', async t => {
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, '--address', '127.0.0.1', ...TARGETS, '-o', 'json'])
+    t.after(() => svc.kill('SIGKILL'))
+    await svc.line(/"event":"ready"/)
+    const events = svc.events()
+    const readies = events.filter(e => e.event === 'ready')
+    assert.equal(readies.length, 1)
+    const ready = readies[0]
+    assert.deepEqual(events.slice(0, -1).map(e => [e.event, e.target, e.remotePort]), [['listening', 'svc/db', 5432], ['listening', 'deployment/api', 8080], ['listening', 'pod/worker-0', 9000]])
+    assert.equal(events.at(-1), ready)
+    assert.deepEqual(ready.targets.map((r: any) => [r.target, r.namespace, r.ports.map((p: any) => p.remotePort)]), [['svc/db', 'default', [5432]], ['deployment/api', 'default', [8080]], ['pod/worker-0', 'default', [9000]]])
+    assert.deepEqual(ready.targets[0].pods, ['db-0'])
+    assert.match(ready.targets[1].pods[0], /^api-/)
+    assert.deepEqual(ready.targets[2].pods, ['worker-0'])
+    assert.ok(['tunnel', 'spdy', 'websocket'].includes(ready.transport), ready.transport)
+    for (const target of ready.targets) {
+      const payload = randomBytes(256 * 1024)
+      assert.ok((await echo(target.ports[0].localPort, payload)).equals(payload), `bytes through ${target.target}`)
+    }
+    await until(() => svc.events().filter(e => e.event === 'connection-closed').length === 3, 'three connection-closed events')
+    const closed = svc.events().filter(e => e.event === 'connection-closed')
+    assert.deepEqual(closed.map(e => [e.target, e.bytesIn, e.bytesOut]), ready.targets.map((r: any) => [r.target, 256 * 1024, 256 * 1024]))
+    svc.kill('SIGTERM')
+    assert.equal((await svc.exited).code, 0)
+    assert.equal(svc.stderr, '')
+  })
+
+  test('text: each Forwarding line names its target', async t => {
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, '--address', '127.0.0.1', 'svc/db', ':pg', 'pod/worker-0', ':9000'])
+    t.after(() => svc.kill('SIGKILL'))
+    const [, db] = await svc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 5432 \(svc\/db\)$/)
+    const [, worker] = await svc.line(/^Forwarding from 127\.0\.0\.1:(\d+) -> 9000 \(pod\/worker-0\)$/)
+    assert.equal((await echo(Number(worker), 'w')).toString(), 'w')
+    assert.equal((await echo(Number(db), 'd')).toString(), 'd')
+    await until(() => svc.stdout.includes(`Handling connection for ${db}`), 'the db connection line')
+    svc.kill('SIGINT')
+    assert.equal((await svc.exited).code, 0)
+  })
+
+  test('one target that cannot start fails the command with its error, naming it, and nothing listens', async () => {
+    const missing = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':5432', 'svc/nope', ':80', 'pod/worker-0', ':9000'])
+    assert.deepEqual([missing.code, missing.stdout, missing.stderr], [1, '', 'Error from server (NotFound): services "nope" not found\n'])
+    const badPort = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':5432', 'pod/worker-0', ':nosuch'])
+    assert.deepEqual([badPort.code, badPort.stdout, badPort.stderr], [1, '', 'error: pod/worker-0: Pod \'worker-0\' does not have a named port \'nosuch\'\n'])
+  })
+
+  test('usage errors: a target without ports, one local port twice', async () => {
+    const noPorts = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':5432', 'pod/worker-0'])
+    assert.equal(noPorts.code, 1)
+    assert.match(noPorts.stderr, /^error: pod\/worker-0 has no ports: give at least one \[LOCAL_PORT:\]REMOTE_PORT after it\n/)
+    const twice = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', '15432:5432', 'pod/worker-0', '15432:9000'])
+    assert.equal(twice.code, 1)
+    assert.match(twice.stderr, /^error: local port 15432 is given twice \(svc\/db and pod\/worker-0\)\n/)
+  })
+})
