@@ -17,7 +17,7 @@ import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 export default class PortForward extends KubeCommand<typeof PortForward> {
   static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
 
-Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults to pod. Each local connection gets its own tunnel: a failed connection is reported and closed, and the forward goes on. svc/ targets spread new connections over every ready endpoint as kube-proxy does (--one-pod: one pod at a time, as kubectl does); svc/, deployment/ and rs/ targets follow their pods through restarts and rollouts. Several targets may follow each other (svc/api 8080:80 svc/db :5432), each with its own ports, in one process. With -- COMMAND, the command runs once every port listens (SVC_PORT, SVC_PORT_<REMOTE> in its environment) and its exit status becomes svc's.`
+Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults to pod. Each local connection gets its own tunnel: a failed connection is reported and closed, and the forward goes on. svc/ targets spread new connections over every ready endpoint as kube-proxy does (--one-pod: one pod at a time, as kubectl does); svc/, deployment/ and rs/ targets follow their pods through restarts and rollouts. Several targets may follow each other (svc/api 8080:80 svc/db :5432), each with its own ports, in one process. With -- COMMAND, the command runs once every port listens, with SVC_PORT, SVC_PORT_<REMOTE> and, for each Service, the variables Kubernetes gives pods (<NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, ...) pointing at the local ports in its environment; its exit status becomes svc's.`
 
   static examples = [
     '<%= config.bin %> port-forward pod/mypod 5000 6000',
@@ -36,6 +36,8 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       multiple: true,
       multipleNonGreedy: true,
     }),
+    // Not --env-file: Node reads that option anywhere on its command line and exits 9 when the file does not exist yet (nodejs/node#54232).
+    dotenv: Flags.string({description: 'Once every target listens, write the variables -- COMMAND gets (SVC_PORT..., and <NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, <NAME>_SERVICE_PORT_<PORT> for each Service) to this file as dotenv lines.'}),
     'half-close-timeout': Flags.custom<number>({
       default: async () => DEFAULT_HALF_CLOSE_TIMEOUT_MS,
       defaultHelp: async () => '1s',
@@ -86,6 +88,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       client,
       command: this.afterDash,
       env: process.env,
+      envFile: this.flags.dotenv,
       forward: forwardConnection,
       halfCloseTimeoutMs: this.flags['half-close-timeout'],
       permanentErrorLimit: this.flags['permanent-error-limit'],

@@ -1,15 +1,19 @@
 // `svc port-forward` from parsed arguments to exit code: resolve every target, start following
 // them, listen, announce ready, then wait for a signal, a fatal error, or the end of `-- COMMAND`.
 
+import fs from 'node:fs'
+import path from 'node:path'
+
 import {ApiError, CliError, UsageError} from '../kube/errors.ts'
 import {affinityTimeoutMs, Balancer, NamedPodTracker, PodTracker, ServiceTracker, type Tracker, type TrackerHooks} from './balancer.ts'
-import {type ChildPort, childEnvironment, startChild} from './child.ts'
+import {childEnvironment, startChild} from './child.ts'
+import {childPorts, forwardedServices, forwardVariables, type TargetForward} from './forwards.ts'
 import type {ListWatchClient} from './informer.ts'
-import type {BindResult} from './listener.ts'
 import type {TargetSpec} from './operands.ts'
 import {createReporter, type OutputMode, type Reporter, type Sink} from './output.ts'
 import {type ListenAddress, parseAddresses} from './ports.ts'
 import {type ResolvedTarget, resolveTarget} from './resolve.ts'
+import {formatDotenv, serviceVariables} from './service-env.ts'
 import {type ForwardFn, type OpenTunnelFn, Session} from './session.ts'
 import type {Service} from './targets.ts'
 
@@ -34,6 +38,8 @@ export interface PortForwardRequest {
   halfCloseTimeoutMs?: number
   /** Connections in a row failing with a permanent error before svc exits 1. */
   permanentErrorLimit?: number
+  /** --dotenv: written once every target listens (SVC_PORT... and the Services' variables, dotenv). */
+  envFile?: string
   /** -v logging (watch retries at 6 and more). */
   log?: (line: string) => void
   mode: OutputMode
@@ -82,6 +88,7 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
     const started = await startForwards(specs, {addresses, forwards, reporter, request, stop: signals.stop.signal})
     if (!started) return 0
     announceReady(forwards, reporter, request.transport)
+    if (request.envFile) writeFileAtomically(request.envFile, formatDotenv(forwardVariables(forwards)))
     if (signals.interrupted && !request.command) return 0
     const finished = allFinished(forwards, reporter)
     if (!request.command) {
@@ -103,6 +110,7 @@ function validateRequest(request: PortForwardRequest): ListenAddress[] {
   if (request.podRunningTimeoutMs <= 0) throw new UsageError('--pod-running-timeout must be higher than zero')
   if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new UsageError('--half-close-timeout must not be negative')
   if (request.permanentErrorLimit !== undefined && request.permanentErrorLimit < 1) throw new UsageError('--permanent-error-limit must be at least 1')
+  if (request.envFile) checkWritable(request.envFile, '--dotenv')
   try {
     return parseAddresses(request.addresses)
   } catch (error) {
@@ -144,15 +152,6 @@ class SignalGate {
     if (this.interrupted) handler(this.interrupted)
     this.handler = handler
   }
-}
-
-/** One target of the command on its way up: what it resolved to, and its session once created. */
-interface TargetForward {
-  spec: TargetSpec
-  namespace: string
-  resolved?: ResolvedTarget
-  session?: Session
-  bound?: BindResult
 }
 
 interface StartContext {
@@ -279,7 +278,8 @@ function allFinished(forwards: readonly TargetForward[], reporter: Reporter): Pr
 /** `-- COMMAND`: runs it with the ports in its environment; its exit status, or the forward's fatal error. */
 async function runCommand(request: PortForwardRequest, forwards: readonly TargetForward[], finished: Promise<Error | undefined>, signals: SignalGate): Promise<number> {
   const command = request.command ?? []
-  const child = startChild(command, {env: childEnvironment(request.env, childPorts(forwards)), stderr: line => request.sink.stderr(`${line}\n`)})
+  const env = childEnvironment(request.env, childPorts(forwards), serviceVariables(forwardedServices(forwards)))
+  const child = startChild(command, {env, stderr: line => request.sink.stderr(`${line}\n`)})
   let killTimer: NodeJS.Timeout | undefined
   const passOn = (signal: NodeJS.Signals) => {
     child.kill(signal)
@@ -302,15 +302,26 @@ async function runCommand(request: PortForwardRequest, forwards: readonly Target
   return outcome.code
 }
 
-/** Every bound port of every target, in command-line order, as the command's environment names them. */
-function childPorts(forwards: readonly TargetForward[]): ChildPort[] {
-  return forwards.flatMap(({bound, resolved}) => {
-    if (!bound || !resolved) return []
-    return bound.ports
-      .map((p, i) => ({localPort: p.local, ok: bound.listeners.some(l => l.index === i), remote: resolved.remoteArgs[i]}))
-      .filter(p => p.ok)
-      .map(({localPort, remote}) => ({localPort, remote}))
-  })
+/** A file svc will write later can be written: its directory exists and is writable (checked before anything starts). */
+function checkWritable(file: string, flag: string): void {
+  try {
+    fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new CliError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`)
+  }
+}
+
+/** Writes a file that readers see whole or not at all (a temporary file renamed over it). */
+function writeFileAtomically(file: string, text: string): void {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+  try {
+    fs.writeFileSync(temporary, text)
+    fs.renameSync(temporary, file)
+  } catch (error) {
+    fs.rmSync(temporary, {force: true})
+    throw new CliError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
 }
 
 function makeTracker(resolved: ResolvedTarget, request: PortForwardRequest, hooks: TrackerHooks, signal: AbortSignal): Tracker {

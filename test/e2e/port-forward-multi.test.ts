@@ -4,6 +4,9 @@
 
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {runSvc} from '../helpers/run-svc.ts'
@@ -82,5 +85,40 @@ describe('svc port-forward with several targets', () => {
     const twice = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', '15432:5432', 'pod/worker-0', '15432:9000'])
     assert.equal(twice.code, 1)
     assert.match(twice.stderr, /^error: local port 15432 is given twice \(svc\/db and pod\/worker-0\)\n/)
+  })
+})
+
+describe('the Services\' own variables', () => {
+  test('-- COMMAND gets <NAME>_SERVICE_HOST/PORT/PORT_<NAME>, connects through them, and its exit code passes through', async () => {
+    const script = `const net = require('node:net'); const e = process.env;
+      const s = net.connect(Number(e.DB_SERVICE_PORT_PG), e.DB_SERVICE_HOST, () => s.end('through the env'));
+      let got = ''; s.on('data', d => got += d);
+      s.on('close', () => { console.log([e.DB_SERVICE_HOST, e.DB_SERVICE_PORT === e.DB_SERVICE_PORT_PG, e.DB_PORT_5432_TCP_ADDR, got, e.API_SERVICE_HOST].join('|')); process.exit(got === 'through the env' ? 3 : 1) })`
+    const result = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':pg', 'pod/worker-0', ':9000', '--quiet', '--', process.execPath, '-e', script])
+    assert.equal(result.stderr, '')
+    assert.equal(result.stdout, '127.0.0.1|true|127.0.0.1|through the env|\n')
+    assert.equal(result.code, 3)
+  })
+
+  test('--dotenv holds exactly the variables the command gets, written once every target listens', async t => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-env-'))
+    t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
+    const file = path.join(dir, 'forwards.env')
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, '--address', '127.0.0.1', 'svc/db', ':pg', 'deployment/api', ':8080', '--dotenv', file, '-o', 'json'])
+    t.after(() => svc.kill('SIGKILL'))
+    await svc.line(/"event":"ready"/)
+    const [db, api] = svc.events().find(e => e.event === 'ready').targets.map((r: any) => r.ports[0].localPort)
+    assert.equal(fs.readFileSync(file, 'utf8'), [
+      `SVC_PORT=${db}`, `SVC_PORT_PG=${db}`, `SVC_PORT_8080=${api}`,
+      'DB_SERVICE_HOST=127.0.0.1', `DB_SERVICE_PORT=${db}`, `DB_SERVICE_PORT_PG=${db}`, `DB_PORT=tcp://127.0.0.1:${db}`,
+      `DB_PORT_5432_TCP=tcp://127.0.0.1:${db}`, 'DB_PORT_5432_TCP_PROTO=tcp', `DB_PORT_5432_TCP_PORT=${db}`, 'DB_PORT_5432_TCP_ADDR=127.0.0.1', '',
+    ].join('\n'))
+    svc.kill('SIGTERM')
+    assert.equal((await svc.exited).code, 0)
+  })
+
+  test('--dotenv in a directory that does not exist: one line, nothing started', async () => {
+    const result = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':pg', '--dotenv', '/nonexistent-svc-dir/x.env'])
+    assert.deepEqual([result.code, result.stdout, result.stderr], [1, '', 'error: --dotenv /nonexistent-svc-dir/x.env: no such directory\n'])
   })
 })
