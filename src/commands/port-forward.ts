@@ -7,11 +7,9 @@ import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
-import {SpdyConnector} from '../portforward/multiplex.ts'
 import {parseForwardOperands, type TargetSpec} from '../portforward/operands.ts'
-import {portForward, processSignals, type TransportControl} from '../portforward/run.ts'
-import type {OpenTunnelFn} from '../portforward/session.ts'
-import {openTunnel} from '../portforward/tunnel.ts'
+import {portForward, processSignals} from '../portforward/run.ts'
+import {transportFor} from '../portforward/transport-mode.ts'
 import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 
 export default class PortForward extends KubeCommand<typeof PortForward> {
@@ -82,7 +80,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     const {client, namespace} = this.kube
     limitBufferGarbage()
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
-    const {open, transport} = this.transport(client)
+    const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
     process.exitCode = await portForward({
       addresses: this.flags.address,
       client,
@@ -104,24 +102,5 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       targets,
       transport,
     })
-  }
-
-  /** The --transport's tunnel opener and its controls. */
-  private transport(client: typeof this.kube.client): {open: OpenTunnelFn; transport: TransportControl} {
-    const mode = this.flags.transport
-    if (mode === 'websocket') {
-      return {open: ({signal, ...target}) => openTunnel(client, {...target, signal}), transport: {name: () => 'websocket'}}
-    }
-    const log = this.flags.verbose >= 4 ? (line: string) => this.stderr(line) : undefined
-    const connector = new SpdyConnector(client, {log, mode})
-    return {
-      open: target => connector.open(target),
-      transport: {
-        close: () => connector.close(),
-        name: () => connector.transport ?? mode,
-        podGone: pod => connector.podGone(pod),
-        warm: (namespace, pod, signal) => connector.warm(namespace, pod, signal),
-      },
-    }
   }
 }

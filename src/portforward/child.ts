@@ -87,3 +87,13 @@ export function startChild(command: readonly string[], options: ChildOptions): C
     },
   }
 }
+
+/** Where signals come from: the process, or a test. Returns a function that stops listening. */
+export type SignalSource = (signals: NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void) => () => void
+
+export const processSignals: SignalSource = (signals, handler) => {
+  for (const s of signals) process.on(s, handler)
+  return () => {
+    for (const s of signals) process.off(s, handler)
+  }
+}

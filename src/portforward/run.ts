@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import {ApiError, CliError, UsageError} from '../kube/errors.ts'
 import {affinityTimeoutMs, Balancer, NamedPodTracker, PodTracker, ServiceTracker, type Tracker, type TrackerHooks} from './balancer.ts'
-import {childEnvironment, startChild} from './child.ts'
+import {childEnvironment, type SignalSource, startChild} from './child.ts'
 import {childPorts, forwardedServices, forwardVariables, type TargetForward} from './forwards.ts'
 import type {ListWatchClient} from './informer.ts'
 import type {TargetSpec} from './operands.ts'
@@ -15,17 +15,10 @@ import {type ListenAddress, parseAddresses} from './ports.ts'
 import {type ResolvedTarget, resolveTarget} from './resolve.ts'
 import {formatDotenv, serviceVariables} from './service-env.ts'
 import {type ForwardFn, type OpenTunnelFn, Session} from './session.ts'
+import type {TransportControl} from './transport-mode.ts'
 import type {Service} from './targets.ts'
 
-/** Where signals come from: the process, or a test. Returns a function that stops listening. */
-export type SignalSource = (signals: NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void) => () => void
-
-export const processSignals: SignalSource = (signals, handler) => {
-  for (const s of signals) process.on(s, handler)
-  return () => {
-    for (const s of signals) process.off(s, handler)
-  }
-}
+export {processSignals, type SignalSource} from './child.ts'
 
 export interface PortForwardRequest {
   addresses: string[]
@@ -62,17 +55,7 @@ export interface PortForwardRequest {
   watchBackoff?: {initialMs?: number; maxMs?: number}
 }
 
-/** What the port-forward needs of its transport beyond opening tunnels (multiplex.ts's SpdyConnector for the SPDY ones). */
-export interface TransportControl {
-  /** The transport's name, for the ready event: tunnel, spdy or websocket. */
-  name(): string
-  /** Prepares the way to a pod before the listeners open (dials its session); never throws. */
-  warm?(namespace: string, pod: string, signal: AbortSignal): Promise<void>
-  /** The pod went away for good: release what is kept for it. */
-  podGone?(pod: string): void
-  /** The port-forward ends: release everything. */
-  close?(): void
-}
+export type {TransportControl} from './transport-mode.ts'
 
 /** How long a command that ignores the signal we passed on may take before it is killed. */
 const CHILD_KILL_GRACE_MS = 10_000

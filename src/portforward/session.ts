@@ -16,10 +16,10 @@ import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, onConnectionOutc
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
 import type {ReadyEvent, Reporter, StatusSnapshot} from './output.ts'
+import type {OpenTunnelFn} from './transport-mode.ts'
 import type {ForwardHooks, ForwardResult, Tunnel, TunnelOpener} from './types.ts'
 
-/** Opens a tunnel to a pod port (tunnel.ts's openTunnel bound to a client). */
-export type OpenTunnelFn = (target: {namespace: string; pod: string; port: number; signal: AbortSignal}) => Promise<Tunnel>
+export type {OpenTunnelFn} from './transport-mode.ts'
 
 /** Copies one local connection through a tunnel (forward.ts's forwardConnection). */
 export type ForwardFn = (socket: net.Socket, open: TunnelOpener, hooks?: ForwardHooks) => Promise<ForwardResult>
