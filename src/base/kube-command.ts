@@ -7,7 +7,7 @@ import path from 'node:path'
 import {Command, type Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
-import {type FlagShape, kubectlArgv} from '../flags/argv.ts'
+import {type FlagShape, kubectlArgv, operandsInOrder} from '../flags/argv.ts'
 import {globalFlags} from '../flags/index.ts'
 import {parseDryRun} from '../flags/mutation.ts'
 import {KubeClient} from '../kube/client.ts'
@@ -129,6 +129,6 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
-    this.operands = (argv as unknown[]).map(String)
+    this.operands = operandsInOrder((argv as unknown[]).map(String), this.argv)
   }
 }

@@ -34,6 +34,8 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       multiple: true,
       multipleNonGreedy: true,
     }),
+    'address-per-service': Flags.boolean({description: 'Give each Service its own loopback address (127.x.y.z, the same for a given namespace/name on every run) and keep its port numbers where the OS allows (else a free port, printed). Other targets listen on --address.'}),
+    'hosts-file': Flags.string({description: 'With --address-per-service: once every target listens, write hosts lines (127.x.y.z name name.ns name.ns.svc name.ns.svc.cluster.local) to this file. svc never edits /etc/hosts.'}),
     // Not --env-file: Node reads that option anywhere on its command line and exits 9 when the file does not exist yet (nodejs/node#54232).
     dotenv: Flags.string({description: 'Once every target listens, write the variables -- COMMAND gets (SVC_PORT..., and <NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, <NAME>_SERVICE_PORT_<PORT> for each Service) to this file as dotenv lines.'}),
     'half-close-timeout': Flags.custom<number>({
@@ -82,6 +84,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
     process.exitCode = await portForward({
+      addressPerService: this.flags['address-per-service'],
       addresses: this.flags.address,
       client,
       command: this.afterDash,
@@ -89,6 +92,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       envFile: this.flags.dotenv,
       forward: forwardConnection,
       halfCloseTimeoutMs: this.flags['half-close-timeout'],
+      hostsFile: this.flags['hosts-file'],
       permanentErrorLimit: this.flags['permanent-error-limit'],
       log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
       mode,

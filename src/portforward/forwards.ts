@@ -1,6 +1,7 @@
 // The targets of one `svc port-forward` once they listen, and what the command hands on from them:
 // the ports for `-- COMMAND`'s SVC_PORT variables and the Services' own variables (service-env.ts).
 
+import type {HostsEntry} from './addresses.ts'
 import {type ChildPort, portVariables} from './child.ts'
 import type {BindResult} from './listener.ts'
 import type {TargetSpec} from './operands.ts'
@@ -11,6 +12,8 @@ import type {Service} from './targets.ts'
 
 /** One target of the command on its way up: what it resolved to, its session once made, its listeners once bound. */
 export interface TargetForward {
+  /** Its own loopback address (--address-per-service, svc/ targets). */
+  address?: string
   spec: TargetSpec
   namespace: string
   resolved?: ResolvedTarget
@@ -54,4 +57,9 @@ export function forwardVariables(forwards: readonly TargetForward[]): Array<[str
 function reachable(address: string): string {
   if (address === '0.0.0.0') return '127.0.0.1'
   return address === '::' ? '::1' : address
+}
+
+/** The hosts file's entries: the Services that have their own address, in order. */
+export function hostsEntries(forwards: readonly TargetForward[]): HostsEntry[] {
+  return forwards.flatMap(({address, namespace, resolved}) => (address && resolved ? [{address, name: resolved.ref.name, namespace}] : []))
 }

@@ -17,6 +17,8 @@ export interface ListeningEvent {
 }
 
 export interface ReadyEvent {
+  /** The Service's own loopback address (--address-per-service). */
+  address?: string
   namespace: string
   pods: string[]
   ports: {localPort: number; remotePort: number}[]

@@ -5,13 +5,15 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {ApiError, CliError, UsageError} from '../kube/errors.ts'
+import {formatHosts, missingAliasMessage, ServiceAddresses} from './addresses.ts'
 import {affinityTimeoutMs, Balancer, NamedPodTracker, PodTracker, ServiceTracker, type Tracker, type TrackerHooks} from './balancer.ts'
 import {childEnvironment, type SignalSource, startChild} from './child.ts'
-import {childPorts, forwardedServices, forwardVariables, type TargetForward} from './forwards.ts'
+import {childPorts, forwardedServices, forwardVariables, hostsEntries, type TargetForward} from './forwards.ts'
 import type {ListWatchClient} from './informer.ts'
+import {unconfiguredAddresses} from './listener.ts'
 import type {TargetSpec} from './operands.ts'
 import {createReporter, type OutputMode, type Reporter, type Sink} from './output.ts'
-import {type ListenAddress, parseAddresses} from './ports.ts'
+import {type ForwardedPort, type ListenAddress, parseAddresses} from './ports.ts'
 import {type ResolvedTarget, resolveTarget} from './resolve.ts'
 import {formatDotenv, serviceVariables} from './service-env.ts'
 import {type ForwardFn, type OpenTunnelFn, Session} from './session.ts'
@@ -31,6 +33,10 @@ export interface PortForwardRequest {
   halfCloseTimeoutMs?: number
   /** Connections in a row failing with a permanent error before svc exits 1. */
   permanentErrorLimit?: number
+  /** --address-per-service: each svc/ target listens on its own 127.x.y.z, keeping its port numbers where it can. */
+  addressPerService?: boolean
+  /** --hosts-file: hosts lines for the Services' own addresses, written once every target listens. */
+  hostsFile?: string
   /** --dotenv: written once every target listens (SVC_PORT... and the Services' variables, dotenv). */
   envFile?: string
   /** -v logging (watch retries at 6 and more). */
@@ -68,10 +74,13 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
   const forwards: TargetForward[] = []
   try {
     const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine && specs.length === 1})
-    const started = await startForwards(specs, {addresses, forwards, reporter, request, stop: signals.stop.signal})
+    const addressBook = request.addressPerService ? new ServiceAddresses() : undefined
+    const started = await startForwards(specs, {addressBook, addresses, forwards, reporter, request, stop: signals.stop.signal})
     if (!started) return 0
-    announceReady(forwards, reporter, request.transport)
+    // The files first: a script that saw the ready event finds them.
     if (request.envFile) writeFileAtomically(request.envFile, formatDotenv(forwardVariables(forwards)))
+    if (request.hostsFile) writeFileAtomically(request.hostsFile, formatHosts(hostsEntries(forwards)))
+    announceReady(forwards, reporter, request.transport)
     if (signals.interrupted && !request.command) return 0
     const finished = allFinished(forwards, reporter)
     if (!request.command) {
@@ -94,6 +103,8 @@ function validateRequest(request: PortForwardRequest): ListenAddress[] {
   if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new UsageError('--half-close-timeout must not be negative')
   if (request.permanentErrorLimit !== undefined && request.permanentErrorLimit < 1) throw new UsageError('--permanent-error-limit must be at least 1')
   if (request.envFile) checkWritable(request.envFile, '--dotenv')
+  if (request.hostsFile && !request.addressPerService) throw new UsageError('--hosts-file needs --address-per-service: on one shared address, names cannot tell the Services apart')
+  if (request.hostsFile) checkWritable(request.hostsFile, '--hosts-file')
   try {
     return parseAddresses(request.addresses)
   } catch (error) {
@@ -139,6 +150,8 @@ class SignalGate {
 
 interface StartContext {
   addresses: ListenAddress[]
+  /** --address-per-service. */
+  addressBook?: ServiceAddresses
   /** Filled as targets start, so that the caller closes every session whatever happens. */
   forwards: TargetForward[]
   reporter: Reporter
@@ -164,6 +177,7 @@ async function startForwards(specs: readonly TargetSpec[], ctx: StartContext): P
   await Promise.all(ctx.forwards.map(f => prepareTarget(f, ctx, signal, several).catch(error => fail(f.spec, error))))
   if (ctx.stop.aborted) return false
   if (first !== undefined) throw first
+  await checkAliases(ctx.forwards)
   for (const forward of ctx.forwards) {
     try {
       forward.bound = await forward.session?.listen()
@@ -201,19 +215,43 @@ async function prepareTarget(forward: TargetForward, ctx: StartContext, signal: 
   if (firstPod && request.transport?.warm) await request.transport.warm(forward.namespace, firstPod, signal)
   if (signal.aborted) return
   const transport = request.transport
+  const own = ctx.addressBook && ownAddress(forward, resolved, ctx.addressBook)
   forward.session = new Session({
-    addresses: ctx.addresses,
+    addresses: own?.addresses ?? ctx.addresses,
+    ...(own ? {address: forward.address} : {}),
     forward: request.forward,
     halfCloseTimeoutMs: request.halfCloseTimeoutMs,
     permanentErrorLimit: request.permanentErrorLimit,
     namespace: forward.namespace,
     openTunnel: request.openTunnel,
-    ports: resolved.ports,
+    ports: own?.ports ?? resolved.ports,
     reporter,
     target: forward.spec.target,
     tracker,
     ...(transport ? {transport: () => transport.name()} : {}),
   })
+}
+
+/**
+ * --address-per-service for a svc/ target: its own address, and its ports keeping the service
+ * port numbers (`:80`, or `80`) where the OS allows, else a free port. Other targets: undefined.
+ */
+function ownAddress(forward: TargetForward, resolved: ResolvedTarget, book: ServiceAddresses): {addresses: ListenAddress[]; ports: ForwardedPort[]} | undefined {
+  if (resolved.ref.kind !== 'service' || !resolved.servicePorts) return undefined
+  forward.address = book.get(forward.namespace, resolved.ref.name)
+  const servicePorts = resolved.servicePorts
+  const ports = resolved.ports.map((p, i) => {
+    const keep = servicePorts[i].port
+    return p.local === 0 || p.local === keep ? {...p, fallbackToFree: true, local: keep} : p
+  })
+  return {addresses: [{address: forward.address, failureMode: 'any', family: 4}], ports}
+}
+
+/** On macOS, the Services' own addresses must be aliased on lo0: say which are missing, before anything listens. */
+async function checkAliases(forwards: readonly TargetForward[]): Promise<void> {
+  if (process.platform !== 'darwin') return
+  const missing = await unconfiguredAddresses(forwards.flatMap(f => (f.address ? [f.address] : [])))
+  if (missing.length > 0) throw new CliError(missingAliasMessage(missing))
 }
 
 /** An error of one target among several, with the target's name in front unless the server's text names it. */

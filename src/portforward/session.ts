@@ -26,6 +26,8 @@ export type ForwardFn = (socket: net.Socket, open: TunnelOpener, hooks?: Forward
 
 export interface SessionOptions {
   addresses: readonly ListenAddress[]
+  /** The target's own loopback address (--address-per-service), named in the ready event. */
+  address?: string
   forward: ForwardFn
   /** Passed to forward as hooks.halfCloseTimeoutMs. */
   halfCloseTimeoutMs?: number
@@ -125,6 +127,7 @@ export class Session {
   readyEvent(): ReadyEvent {
     const bound = new Set(this.listeners.map(l => l.index))
     return {
+      ...(this.options.address ? {address: this.options.address} : {}),
       namespace: this.options.namespace,
       pods: [...this.options.tracker.pods],
       ports: (this.bound?.ports ?? []).filter((_, i) => bound.has(i)).map(p => ({localPort: p.local, remotePort: p.remote})),

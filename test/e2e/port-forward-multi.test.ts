@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -20,11 +21,13 @@ before(async () => {
   kc = c.kubeconfig()
   await createPod(c.client, 'db-0', {labels: {app: 'db'}, ports: [{containerPort: 5432, name: 'pg'}]})
   await createService(c.client, 'db', {ports: [{name: 'pg', port: 5432, targetPort: 'pg'}], selector: {app: 'db'}})
+  await createPod(c.client, 'replica-0', {annotations: {'sim.svc.local/port-5432': 'hostname'}, labels: {app: 'replica'}, ports: [{containerPort: 5432}]})
+  await createService(c.client, 'replica', {ports: [{port: 5432}], selector: {app: 'replica'}})
   await createDeployment(c.client, 'api', 1, {ports: [{containerPort: 8080}]})
   await createPod(c.client, 'worker-0', {ports: [{containerPort: 9000}]})
   const running = async (selector: string) => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods', query: {labelSelector: selector}})).body.items
     .some((p: any) => p.status?.phase === 'Running' && p.status.conditions?.some((cond: any) => cond.type === 'Ready' && cond.status === 'True'))
-  await until(async () => (await running('app=db')) && (await running('app=api')), 'db-0 and the api pod ready')
+  await until(async () => (await running('app=db')) && (await running('app=api')) && (await running('app=replica')), 'db-0, replica-0 and the api pod ready')
   await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/worker-0'})).body.status?.phase === 'Running', 'worker-0 Running')
 })
 after(() => c.stop())
@@ -120,5 +123,50 @@ describe('the Services\' own variables', () => {
   test('--dotenv in a directory that does not exist: one line, nothing started', async () => {
     const result = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':pg', '--dotenv', '/nonexistent-svc-dir/x.env'])
     assert.deepEqual([result.code, result.stdout, result.stderr], [1, '', 'error: --dotenv /nonexistent-svc-dir/x.env: no such directory\n'])
+  })
+})
+
+describe('--address-per-service', () => {
+  test('two Services on the same port number, each on its own stable address; --hosts-file exact', async t => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-hosts-'))
+    t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
+    const hosts = path.join(dir, 'hosts')
+    const env = path.join(dir, 'forwards.env')
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, '--address-per-service', 'svc/db', ':5432', 'svc/replica', ':5432', 'pod/worker-0', ':9000', '--hosts-file', hosts, '--dotenv', env, '-o', 'json'])
+    t.after(() => svc.kill('SIGKILL'))
+    await svc.line(/"event":"ready"/)
+    const ready = svc.events().find(e => e.event === 'ready')
+    // The addresses are the hash of namespace/name (unit-tested); the service port number is kept.
+    const [db, replica, worker] = ready.targets
+    assert.deepEqual([db.address, db.ports], ['127.233.133.64', [{localPort: 5432, remotePort: 5432}]])
+    assert.equal(replica.ports[0].localPort, 5432)
+    assert.match(replica.address, /^127\.\d+\.\d+\.\d+$/)
+    assert.notEqual(replica.address, db.address)
+    assert.equal(worker.address, undefined)
+    const listening = svc.events().filter(e => e.event === 'listening').map(e => `${e.target} ${e.address}:${e.localPort}`)
+    assert.deepEqual(listening.slice(0, 2), [`svc/db ${db.address}:5432`, `svc/replica ${replica.address}:5432`])
+    assert.equal((await echo(5432, 'to db', db.address)).toString(), 'to db')
+    const greeting = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({host: replica.address, port: 5432})
+      let text = ''
+      socket.on('data', d => (text += d)).on('end', () => resolve(text)).on('error', reject)
+    })
+    assert.equal(greeting, 'replica-0\n')
+    assert.equal(fs.readFileSync(hosts, 'utf8'), [
+      `${db.address} db db.default db.default.svc db.default.svc.cluster.local`,
+      `${replica.address} replica replica.default replica.default.svc replica.default.svc.cluster.local`, '',
+    ].join('\n'))
+    const dotenv = fs.readFileSync(env, 'utf8')
+    assert.match(dotenv, new RegExp(`^DB_SERVICE_HOST=${db.address.replaceAll('.', '\\.')}$`, 'm'))
+    assert.match(dotenv, new RegExp(`^REPLICA_PORT=tcp://${replica.address.replaceAll('.', '\\.')}:5432$`, 'm'))
+    svc.kill('SIGTERM')
+    assert.equal((await svc.exited).code, 0)
+  })
+
+  test('--hosts-file without --address-per-service is refused before anything starts', async () => {
+    const result = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':5432', '--hosts-file', path.join(os.tmpdir(), 'svc-never-written')])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /^error: --hosts-file needs --address-per-service: on one shared address, names cannot tell the Services apart\n/)
+    assert.equal(fs.existsSync(path.join(os.tmpdir(), 'svc-never-written')), false)
   })
 })
