@@ -8,39 +8,60 @@
 // them alike; each result is the median over rounds, with min and max; ratios are taken pair by
 // pair within a round. Results go to bench/results.json, bench/results.svg and docs/benchmarks.md (never the README).
 //
-// BENCH_QUICK=1 runs small sizes and one round, to check that the harness works; BENCH_MEDIUM=1
-// runs every workload at a quarter of the bulk size, 3 rounds (printed only). While tuning,
-// BENCH_TOOLS=svc,kubectl-ws and BENCH_ONLY=latency,echo (workload names: echo, download, latency,
-// concurrency, rps, cli) narrow a run; results are then printed only, not written.
+// Flags (each also as an environment variable, for `npm run bench` without `--`):
+//   --quick (BENCH_QUICK=1)    small sizes and one round, to check that the harness works
+//   --medium (BENCH_MEDIUM=1)  every workload at a quarter of the bulk size, 3 rounds (printed only)
+//   --only echo,soak (BENCH_ONLY)  the workloads to run: echo, download, latency, concurrency, rps,
+//                              gib (1 GiB over 200 connections), soak (connection churn), stalled
+//                              (a stopped reader beside ten downloads), cli
+//   --tools svc,kubectl-ws (BENCH_TOOLS)  the forwarders to measure
+//   --rounds N (BENCH_ROUNDS)  rounds instead of the size's default
+// A run narrowed by any of them prints its table only; a full run also writes the results.
 
 import {type ChildProcess, fork} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
 
 import {ensureKubectl} from '../scripts/fetch-kubectl.ts'
 import {renderChart} from './lib/chart.ts'
 import {type Started, startForwarder, timeCommand} from './lib/proc.ts'
 import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
-import {concurrentEcho, connectionLatency, download, echoTransfer, requestRate} from './lib/workloads.ts'
+import type {CloseMode} from '../test/helpers/churn.ts'
+import {churnSoak, concurrentEcho, connectionLatency, download, echoTransfer, requestRate, stoppedReader} from './lib/workloads.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const QUICK = process.env.BENCH_QUICK === '1'
-/** BENCH_MEDIUM=1: the full run's workloads at a quarter of the bulk size and fewer samples, 3 rounds; printed only. */
-const MEDIUM = process.env.BENCH_MEDIUM === '1'
+const {values: flags} = parseArgs({
+  options: {
+    medium: {default: process.env.BENCH_MEDIUM === '1', type: 'boolean'},
+    only: {default: process.env.BENCH_ONLY, type: 'string'},
+    quick: {default: process.env.BENCH_QUICK === '1', type: 'boolean'},
+    rounds: {default: process.env.BENCH_ROUNDS, type: 'string'},
+    tools: {default: process.env.BENCH_TOOLS, type: 'string'},
+  },
+})
+const QUICK = flags.quick
+/** --medium: the full run's workloads at a quarter of the bulk size and fewer samples, 3 rounds; printed only. */
+const MEDIUM = flags.medium
 const MiB = 1024 * 1024
+const GiB = 1024 * MiB
+/** The soak test's churn (test/e2e/port-forward-soak.test.ts): per close mode, how many clients. */
+const SOAK_FULL: Record<CloseMode, number> = {'abandon': 500, 'data-fin': 500, 'echo': 2000, 'fin-no-data': 500, 'reset': 500}
+const SOAK_QUICK: Record<CloseMode, number> = {'abandon': 50, 'data-fin': 50, 'echo': 200, 'fin-no-data': 50, 'reset': 50}
 const SIZES = QUICK
-  ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, latencyCount: 50, rounds: 1, rpsMs: 2000}
+  ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, gibBytes: 64 * MiB, gibConnections: 50, latencyCount: 50, rounds: 1, rpsMs: 2000, soak: SOAK_QUICK, stalledBytes: 4 * MiB}
   : MEDIUM
-    ? {bulk: 64 * MiB, cliRuns: 5, concurrency: 100, concurrencyBytes: MiB, latencyCount: 200, rounds: 3, rpsMs: 5000}
-    : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, latencyCount: 500, rounds: 3, rpsMs: 10_000}
+    ? {bulk: 64 * MiB, cliRuns: 5, concurrency: 100, concurrencyBytes: MiB, gibBytes: GiB, gibConnections: 200, latencyCount: 200, rounds: 3, rpsMs: 5000, soak: SOAK_FULL, stalledBytes: 16 * MiB}
+    : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, gibBytes: GiB, gibConnections: 200, latencyCount: 500, rounds: 3, rpsMs: 10_000, soak: SOAK_FULL, stalledBytes: 16 * MiB}
+if (flags.rounds !== undefined) SIZES.rounds = Math.max(1, Number.parseInt(flags.rounds, 10) || 1)
 
 type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc' | 'svc-spdy' | 'svc-websocket'
 const ALL_TOOLS: Tool[] = ['svc', 'svc-spdy', 'svc-websocket', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
-const TOOLS: Tool[] = process.env.BENCH_TOOLS ? ALL_TOOLS.filter(t => process.env.BENCH_TOOLS!.split(',').includes(t)) : ALL_TOOLS
-const ONLY = process.env.BENCH_ONLY?.split(',')
-const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined || MEDIUM
+const TOOLS: Tool[] = flags.tools ? ALL_TOOLS.filter(t => flags.tools!.split(',').includes(t)) : ALL_TOOLS
+const ONLY = flags.only?.split(',')
+const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined || MEDIUM || flags.rounds !== undefined
 
 interface Env {
   direct: Record<string, number>
@@ -98,6 +119,22 @@ const concurrencyErrors = metric('concurrency-errors', 'errors in the parallel r
 const rps = metric('rps', `HTTP GET /hostname on new connections, ${SIZES.rpsMs / 1000} s`, 'req/s', 'higher')
 const rssBulk = metric('rss-bulk', 'peak RSS of the forwarder, bulk echo', 'MiB', 'lower')
 const rssConcurrency = metric('rss-concurrency', 'peak RSS of the forwarder, parallel run', 'MiB', 'lower')
+const gibLabel = `${SIZES.gibBytes >= GiB ? `${fmt(SIZES.gibBytes / GiB)} GiB` : `${fmt(SIZES.gibBytes / MiB)} MiB`} echo over ${SIZES.gibConnections} parallel connections`
+const gibMs = metric('gib', `${gibLabel}, total`, 'ms', 'lower')
+const gibFailed = metric('gib-failed', `${gibLabel}: connections with bytes lost or a sha256 that differs`, 'count', 'lower')
+const gibRss = metric('rss-gib', `peak RSS of the forwarder, ${gibLabel}`, 'MiB', 'lower')
+const soakCount = Object.values(SIZES.soak).reduce((a, b) => a + b, 0)
+const soakLabel = `churn of ${soakCount} connections (${Object.entries(SIZES.soak).map(([m, n]) => `${n} ${m}`).join(', ')}; 8 at a time)`
+const soakCps = metric('soak-cps', `${soakLabel}: connections per second`, 'conn/s', 'higher')
+const soakFdsIdle = metric('soak-fds-idle', 'churn: open fds of the forwarder, idle before', 'fds', 'lower')
+const soakFdsPeak = metric('soak-fds-peak', 'churn: open fds, peak during', 'fds', 'lower')
+const soakFdsAfter = metric('soak-fds-after', 'churn: open fds 3 s after the last close', 'fds', 'lower')
+const soakRssIdle = metric('soak-rss-idle', 'churn: RSS of the forwarder, idle before', 'MiB', 'lower')
+const soakRssPeak = metric('soak-rss-peak', 'churn: RSS, peak during', 'MiB', 'lower')
+const soakRssAfter = metric('soak-rss-after', 'churn: RSS 3 s after the last close', 'MiB', 'lower')
+const stalledLabel = `a stopped reader beside 10 downloads of ${fmt(SIZES.stalledBytes / MiB)} MiB`
+const stalledSpeed = metric('stalled-speed', `${stalledLabel}: their speed as a fraction of it without`, 'x', 'higher')
+const stalledRss = metric('stalled-rss', `${stalledLabel}: the forwarder's peak RSS growth`, 'MiB', 'lower')
 
 type Workload = (tool: Tool, env: Env) => Promise<void>
 
@@ -138,6 +175,45 @@ const workloads: Array<[string, Workload]> = [
       record(concurrencyMs, tool, result.ms)
       record(concurrencyErrors, tool, result.errors)
       if (tool !== 'direct') record(rssConcurrency, tool, fwd.peakRss() / MiB)
+    } finally {
+      await fwd.stop()
+    }
+  }],
+  ['gib', async (tool, env) => {
+    const fwd = await forwarder(tool, env, 'bench-echo', 7)
+    try {
+      const result = await concurrentEcho(fwd.localPort, SIZES.gibConnections, Math.floor(SIZES.gibBytes / SIZES.gibConnections), 900_000)
+      if (result.firstError) process.stderr.write(`gib, ${tool}: ${result.errors} connections failed, the first: ${result.firstError}\n`)
+      record(gibMs, tool, result.ms)
+      record(gibFailed, tool, result.errors)
+      if (tool !== 'direct') record(gibRss, tool, fwd.peakRss() / MiB)
+    } finally {
+      await fwd.stop()
+    }
+  }],
+  ['soak', async (tool, env) => {
+    if (tool === 'direct') return
+    const fwd = await forwarder(tool, env, 'bench-echo', 7) as Started
+    try {
+      const f = await churnSoak(fwd.child.pid!, fwd.localPort, SIZES.soak, 8)
+      record(soakCps, tool, f.cps)
+      record(soakFdsIdle, tool, f.fds.idle)
+      record(soakFdsPeak, tool, f.fds.peak)
+      record(soakFdsAfter, tool, f.fds.after)
+      record(soakRssIdle, tool, f.rss.idle / MiB)
+      record(soakRssPeak, tool, f.rss.peak / MiB)
+      record(soakRssAfter, tool, f.rss.after / MiB)
+    } finally {
+      await fwd.stop()
+    }
+  }],
+  ['stalled', async (tool, env) => {
+    if (tool === 'direct') return
+    const fwd = await forwarder(tool, env, 'bench-http', 8080) as Started
+    try {
+      const f = await stoppedReader(fwd.child.pid!, fwd.localPort, {bytes: SIZES.stalledBytes, deadlineMs: 60_000, others: 10, stalledBytes: 2 * SIZES.stalledBytes})
+      record(stalledSpeed, tool, f.speed)
+      record(stalledRss, tool, f.rssGrowth / MiB)
     } finally {
       await fwd.stop()
     }
@@ -225,6 +301,7 @@ function markdown(meta: Record<string, string>, cli: CliResult[]): string {
   lines.push(`| metric | ${TOOLS.join(' | ')} | svc/kubectl-ws | svc/kubectl-spdy | svc/client-node | svc/direct |`)
   lines.push(`| --- | ${TOOLS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`)
   for (const m of metrics) {
+    if (Object.keys(m.values).length === 0) continue
     const cells = TOOLS.map(t => {
       const v = m.values[t]
       if (!v || v.length === 0) return '-'
@@ -235,7 +312,7 @@ function markdown(meta: Record<string, string>, cli: CliResult[]): string {
     lines.push(`| ${m.label} (${m.unit}, ${m.better} is better) | ${cells.join(' | ')} | ${ratio('kubectl-ws')} | ${ratio('kubectl-spdy')} | ${ratio('client-node')} | ${ratio('direct')} |`)
   }
   const spread = (s: Summary) => (s.n > 0 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : 'n/a')
-  lines.push(
+  if (cli.length > 0) lines.push(
     '',
     `| CLI command (median of ${SIZES.cliRuns}) | svc wall (ms) | kubectl wall (ms) | svc/kubectl | svc peak RSS (MiB) | kubectl peak RSS (MiB) | svc/kubectl |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -5,6 +5,8 @@ import {createHash, randomBytes} from 'node:crypto'
 import http from 'node:http'
 import net from 'node:net'
 
+import {churn, CLOSE_MODES, type CloseMode, fdCount, rssBytes} from '../../test/helpers/churn.ts'
+
 const CHUNK = randomBytes(1024 * 1024)
 
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -111,11 +113,15 @@ export async function connectionLatency(port: number, count: number, deadlineMs 
   return withDeadline(run(), deadlineMs, `${count} sequential connections`)
 }
 
-/** `count` parallel connections each echoing `bytes`; total milliseconds and how many failed. */
-export async function concurrentEcho(port: number, count: number, bytes: number, deadlineMs = 180_000): Promise<{errors: number; ms: number}> {
+/**
+ * `count` parallel connections each echoing `bytes` (sha256 checked per connection); total
+ * milliseconds, how many failed (bytes lost, or echoed bytes that differ) and the first failure.
+ */
+export async function concurrentEcho(port: number, count: number, bytes: number, deadlineMs = 180_000): Promise<{errors: number; firstError?: string; ms: number}> {
   const started = performance.now()
   const results = await Promise.allSettled(Array.from({length: count}, () => echoTransfer(port, bytes, deadlineMs)))
-  return {errors: results.filter(r => r.status === 'rejected').length, ms: performance.now() - started}
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+  return {errors: failures.length, firstError: failures.length > 0 ? String((failures[0].reason as Error).message) : undefined, ms: performance.now() - started}
 }
 
 /** HTTP GET /hostname on a new connection each time, from `workers` loops, for `durationMs`. */
@@ -143,4 +149,105 @@ export async function requestRate(port: number, durationMs: number, workers = 4)
     while (performance.now() < until) await one()
   }))
   return {errors, rps: ok / ((performance.now() - started) / 1000)}
+}
+
+export interface SoakFigures {
+  /** Connections per second over the whole churn. */
+  cps: number
+  /** fds and RSS (bytes) once idle (after one warm-up connection), at the churn's peak, and `settleMs` after the last close. */
+  fds: {after: number; idle: number; peak: number}
+  rss: {after: number; idle: number; peak: number}
+}
+
+/**
+ * The churn of the port-forward soak test against a forwarder process: `counts[mode]` clients of
+ * each close mode (test/helpers/churn.ts), `concurrency` at a time, sampling the process's fds and
+ * RSS every 100 ms; then its fds and RSS `settleMs` after the last close (no GC is forced: the
+ * same figure for every tool).
+ */
+export async function churnSoak(pid: number, port: number, counts: Record<CloseMode, number>, concurrency: number, settleMs = 3000): Promise<SoakFigures> {
+  await churn(port, 'echo', 1, 1)
+  await delay(500)
+  const idle = {fds: fdCount(pid), rss: rssBytes(pid)}
+  const peak = {...idle}
+  const sample = () => {
+    peak.fds = Math.max(peak.fds, fdCount(pid))
+    peak.rss = Math.max(peak.rss, rssBytes(pid))
+  }
+  const sampler = setInterval(sample, 100)
+  const started = performance.now()
+  let total = 0
+  try {
+    for (const mode of CLOSE_MODES) {
+      await churn(port, mode, counts[mode], concurrency)
+      total += counts[mode]
+    }
+  } finally {
+    clearInterval(sampler)
+  }
+  const cps = total / ((performance.now() - started) / 1000)
+  sample()
+  await delay(settleMs)
+  return {cps, fds: {after: fdCount(pid), idle: idle.fds, peak: peak.fds}, rss: {after: rssBytes(pid), idle: idle.rss, peak: peak.rss}}
+}
+
+export interface StoppedReaderFigures {
+  /** The ten downloads' speed with a stopped reader beside them, as a fraction of their speed without. */
+  speed: number
+  /** Peak RSS (bytes) during the ten downloads with the stopped reader, minus the peak without. */
+  rssGrowth: number
+}
+
+/**
+ * `others` downloads of `bytes` each at once, alone and then beside a download of `stalledBytes`
+ * whose reader stopped after its first bytes; the stopped reader then reads to the end and must get
+ * every byte. A forwarder whose stopped reader stalls the others scores 0 at the deadline.
+ */
+export async function stoppedReader(pid: number, port: number, options: {bytes: number; deadlineMs: number; others: number; stalledBytes: number}): Promise<StoppedReaderFigures> {
+  const {bytes, deadlineMs, others, stalledBytes} = options
+  /** The downloads at once; `ms` is Infinity when they did not finish by the deadline (stalled). */
+  const parallel = async () => {
+    let peak = rssBytes(pid)
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20)
+    const started = performance.now()
+    try {
+      await Promise.all(Array.from({length: others}, () => download(port, bytes, deadlineMs)))
+      return {ms: performance.now() - started, peak}
+    } catch {
+      return {ms: Number.POSITIVE_INFINITY, peak}
+    } finally {
+      clearInterval(sampler)
+    }
+  }
+  const alone = await parallel()
+  if (!Number.isFinite(alone.ms)) throw new Error(`${others} downloads of ${bytes} bytes did not finish within ${deadlineMs / 1000} s`)
+  const stalled = await connect(port)
+  try {
+    stalled.write(`GET /bytes?n=${stalledBytes} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n`)
+    await withDeadline(new Promise(resolve => stalled.once('readable', resolve)), deadlineMs, 'the first bytes of the stalled download')
+    stalled.pause()
+    // Time for every buffer on the way (the kernel's, the forwarder's) to fill behind the stopped reader.
+    await delay(1000)
+    const beside = await parallel()
+    const body = await withDeadline(readToEnd(stalled), deadlineMs, 'the stopped reader reading to the end')
+    const got = body.length - (body.indexOf('\r\n\r\n') + 4)
+    if (got !== stalledBytes) throw new Error(`the stopped reader got ${got} of ${stalledBytes} bytes`)
+    return {rssGrowth: beside.peak - alone.peak, speed: alone.ms / beside.ms}
+  } finally {
+    stalled.destroy()
+  }
+}
+
+function readToEnd(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.once('error', reject)
+    socket.once('close', () => resolve(Buffer.concat(chunks)))
+    socket.resume()
+  })
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
 }

@@ -85,7 +85,7 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
       localEnd()
     })
 
-    open(controller.signal).then(opened => {
+    open({signal: controller.signal}).then(opened => {
       if (settled) {
         opened.destroy()
         return

@@ -64,14 +64,6 @@ export function decodeBase64Frame(message: Buffer | string): Frame | undefined {
   return {channel, payload: Buffer.from(body, 'base64')}
 }
 
-/** The 2-byte little-endian port prefix the server writes first on each channel. */
-export function encodePort(port: number): Buffer {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`invalid port ${port}`)
-  const bytes = Buffer.allocUnsafe(2)
-  bytes.writeUInt16LE(port, 0)
-  return bytes
-}
-
 /**
  * Strips the port prefix from the start of one channel, however the server split it over
  * messages. Feed every payload of the channel through strip(); it returns what follows the prefix.

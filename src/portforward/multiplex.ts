@@ -127,7 +127,7 @@ export class SpdyConnector {
     }
   }
 
-  /** Opens one forwarded connection (OpenTunnelFn). */
+  /** Opens one forwarded connection (a TunnelOpener<TunnelTarget>). */
   async open(target: {namespace: string; pod: string; port: number; signal: AbortSignal}): Promise<Tunnel> {
     const {namespace, pod, port, signal} = target
     for (let attempt = 0; ; attempt++) {

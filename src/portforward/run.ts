@@ -16,9 +16,10 @@ import {createReporter, type OutputMode, type Reporter, type Sink} from './outpu
 import {type ForwardedPort, type ListenAddress, parseAddresses} from './ports.ts'
 import {type ResolvedTarget, resolveTarget} from './resolve.ts'
 import {formatDotenv, serviceVariables} from './service-env.ts'
-import {type ForwardFn, type OpenTunnelFn, Session} from './session.ts'
+import {type ForwardFn, Session} from './session.ts'
 import type {TransportControl} from './transport-mode.ts'
 import type {Service} from './targets.ts'
+import type {TunnelOpener, TunnelTarget} from './types.ts'
 
 export {processSignals, type SignalSource} from './child.ts'
 
@@ -45,7 +46,7 @@ export interface PortForwardRequest {
   namespace: string
   /** --one-pod: a svc/ target forwards to one pod at a time, as kubectl does. */
   onePod: boolean
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   podRunningTimeoutMs: number
   signals: SignalSource
   sink: Sink

@@ -16,10 +16,7 @@ import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, onConnectionOutc
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
 import type {ReadyEvent, Reporter, StatusSnapshot} from './output.ts'
-import type {OpenTunnelFn} from './transport-mode.ts'
-import type {ForwardHooks, ForwardResult, Tunnel, TunnelOpener} from './types.ts'
-
-export type {OpenTunnelFn} from './transport-mode.ts'
+import type {ForwardHooks, ForwardResult, Tunnel, TunnelOpener, TunnelTarget} from './types.ts'
 
 /** Copies one local connection through a tunnel (forward.ts's forwardConnection). */
 export type ForwardFn = (socket: net.Socket, open: TunnelOpener, hooks?: ForwardHooks) => Promise<ForwardResult>
@@ -34,7 +31,7 @@ export interface SessionOptions {
   /** Connections in a row failing with a permanent error (TLS verification) before the session ends (default 3). */
   permanentErrorLimit?: number
   namespace: string
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   ports: readonly ForwardedPort[]
   reporter: Reporter
   /** How often the status line is refreshed while connections are open (ms, default 500). */
@@ -193,7 +190,7 @@ export class Session {
     })
     this.refreshStatus()
 
-    const open: TunnelOpener = signal => openWithFailover({
+    const open: TunnelOpener = ({signal}) => openWithFailover({
       clientIp, connection, listenerIndex: listener.index, namespace: this.options.namespace, openTunnel: this.options.openTunnel, signal, tracker,
     })
 
@@ -300,7 +297,7 @@ interface FailoverOptions {
   connection: Connection
   listenerIndex: number
   namespace: string
-  openTunnel: OpenTunnelFn
+  openTunnel: TunnelOpener<TunnelTarget>
   signal: AbortSignal
   tracker: Tracker
 }

@@ -5,10 +5,7 @@
 import type {KubeClient} from '../kube/client.ts'
 import {SpdyConnector} from './multiplex.ts'
 import {openTunnel} from './tunnel.ts'
-import type {Tunnel, TransportMode} from './types.ts'
-
-/** Opens a tunnel to a pod port (tunnel.ts's openTunnel bound to a client). */
-export type OpenTunnelFn = (target: {namespace: string; pod: string; port: number; signal: AbortSignal}) => Promise<Tunnel>
+import type {TransportMode, TunnelOpener, TunnelTarget} from './types.ts'
 
 /** What a forwarder needs of its transport beyond opening tunnels (multiplex.ts's SpdyConnector for the SPDY ones). */
 export interface TransportControl {
@@ -23,7 +20,7 @@ export interface TransportControl {
 }
 
 /** The opener and controls for `--transport MODE`; `log` gets the -v=4 transport lines. */
-export function transportFor(client: KubeClient, mode: TransportMode, log?: (line: string) => void): {open: OpenTunnelFn; transport: TransportControl} {
+export function transportFor(client: KubeClient, mode: TransportMode, log?: (line: string) => void): {open: TunnelOpener<TunnelTarget>; transport: TransportControl} {
   if (mode === 'websocket') {
     return {open: ({signal, ...target}) => openTunnel(client, {...target, signal}), transport: {name: () => 'websocket'}}
   }

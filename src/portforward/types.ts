@@ -13,11 +13,15 @@ export const V4_BINARY = 'v4.channel.k8s.io'
 export const V4_BASE64 = 'v4.base64.channel.k8s.io'
 export type V4Protocol = typeof V4_BASE64 | typeof V4_BINARY
 
-export interface TunnelOptions {
+/** Where a tunnel goes: one port of one pod. */
+export interface TunnelTarget {
   namespace: string
   pod: string
   /** The pod (container) port, 1-65535. */
   port: number
+}
+
+export interface TunnelOptions extends TunnelTarget {
   /**
    * Aborting before the upgrade rejects openTunnel with the signal's reason; aborting later
    * destroys the tunnel with that reason.
@@ -88,8 +92,13 @@ export interface Tunnel extends Duplex {
 export const TRANSPORTS = ['auto', 'tunnel', 'spdy', 'websocket'] as const
 export type TransportMode = (typeof TRANSPORTS)[number]
 
-/** Opens a tunnel; the shape of openTunnel bound to a client, as forwardConnection takes it. */
-export type TunnelOpener = (signal: AbortSignal) => Promise<Tunnel>
+/**
+ * Opens a tunnel that `signal` ends. `Target` is what the caller must say besides the signal: an
+ * opener to any pod (tunnel.ts's openTunnel bound to a client, multiplex.ts's SpdyConnector) is a
+ * `TunnelOpener<TunnelTarget>`; the opener a session hands forwardConnection has picked its pod
+ * already and takes only the signal.
+ */
+export type TunnelOpener<Target = unknown> = (request: Target & {signal: AbortSignal}) => Promise<Tunnel>
 
 /** Why one forwarded connection ended. */
 export type ForwardEndReason =

@@ -27,7 +27,7 @@ export async function listenAndForward(client: KubeClient, target: Omit<TunnelOp
   // allowHalfOpen left at its default on purpose: forwardConnection must turn it on itself.
   const listener = net.createServer(socket => {
     sockets.add(socket)
-    void forwardConnection(socket, signal => openTunnel(client, {...target, signal}), hooks).then(result => {
+    void forwardConnection(socket, ({signal}) => openTunnel(client, {...target, signal}), hooks).then(result => {
       sockets.delete(socket)
       results.push(result)
       const waiter = waiters.shift()

@@ -7,8 +7,8 @@ import type {Backend, Tracker} from '../../../src/portforward/balancer.ts'
 import {forwardConnection} from '../../../src/portforward/forward.ts'
 import {createReporter, type OutputMode} from '../../../src/portforward/output.ts'
 import {parseAddresses} from '../../../src/portforward/ports.ts'
-import {type OpenTunnelFn, Session} from '../../../src/portforward/session.ts'
-import {PortForwardError} from '../../../src/portforward/types.ts'
+import {Session} from '../../../src/portforward/session.ts'
+import {PortForwardError, type TunnelOpener, type TunnelTarget} from '../../../src/portforward/types.ts'
 import {FakeTunnel} from '../../helpers/fake-tunnel.ts'
 import {until} from '../../helpers/poll.ts'
 
@@ -44,7 +44,7 @@ function harness(options: {backends?: Backend[]; behaviours?: Record<string, Pod
   const opened: string[] = []
   const behaviours = options.behaviours ?? {}
   const tracker = new FakeTracker(options.backends ?? [{pod: 'web-1', port: 8080}])
-  const openTunnel: OpenTunnelFn = async target => {
+  const openTunnel: TunnelOpener<TunnelTarget> = async target => {
     opened.push(`${target.pod}:${target.port}`)
     const behaviour = behaviours[target.pod] ?? echo
     if (behaviour instanceof Error) throw behaviour
