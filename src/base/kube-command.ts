@@ -37,6 +37,8 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   protected operands: string[] = []
   /** The words after the first `--`, as typed (also the last ones of `operands`); undefined without `--`. */
   protected afterDash?: string[]
+  /** The command's words before the one parse (a repeated single-valued flag still has every value). */
+  protected typedArgv: string[] = []
   /** The environment kubeconfig resolution reads; tests may replace it. */
   protected environment?: Environment
   private kubeCache?: Kube
@@ -117,6 +119,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   protected async init(): Promise<void> {
     await super.init()
     const flagShapes = {...KubeCommand.baseFlags, ...this.ctor.flags} as Record<string, FlagShape>
+    this.typedArgv = [...this.argv]
     this.argv = kubectlArgv(this.argv, flagShapes)
     const dash = this.argv.indexOf('--')
     this.afterDash = dash >= 0 ? this.argv.slice(dash + 1) : undefined

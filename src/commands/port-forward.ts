@@ -1,12 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {outputFlag} from '../flags/index.ts'
+import {flagValues} from '../flags/argv.ts'
+import {allNamespacesFlag, outputFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
 import {UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
+import type {AllScope} from '../portforward/all-run.ts'
 import {parseForwardOperands, type TargetSpec} from '../portforward/operands.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
@@ -34,6 +36,9 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       multiple: true,
       multipleNonGreedy: true,
     }),
+    all: Flags.boolean({description: 'Forward every TCP port of every Service in the namespace (-n, repeatable; -A for all), narrowed by -l. Services are watched: new ones are forwarded, deleted ones closed; those that cannot be forwarded are listed once with the reason.'}),
+    'all-namespaces': allNamespacesFlag,
+    selector: selectorFlag,
     'address-per-service': Flags.boolean({description: 'Give each Service its own loopback address (127.x.y.z, the same for a given namespace/name on every run) and keep its port numbers where the OS allows (else a free port, printed). Other targets listen on --address.'}),
     'hosts-file': Flags.string({description: 'With --address-per-service: once every target listens, write hosts lines (127.x.y.z name name.ns name.ns.svc name.ns.svc.cluster.local) to this file. svc never edits /etc/hosts.'}),
     // Not --env-file: Node reads that option anywhere on its command line and exits 9 when the file does not exist yet (nodejs/node#54232).
@@ -70,9 +75,11 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
 
   async run(): Promise<void> {
     // Everything after the first `--` is the command to run.
-    let targets: TargetSpec[]
+    const all = this.allScope()
+    let targets: TargetSpec[] = []
+    if (all && this.operandsBeforeDash.length > 0) throw new UsageError(`--all forwards every Service: give no TYPE/NAME (got ${this.operandsBeforeDash[0]})`)
     try {
-      targets = parseForwardOperands(this.operandsBeforeDash)
+      if (!all) targets = parseForwardOperands(this.operandsBeforeDash)
     } catch (error) {
       throw new UsageError((error as Error).message)
     }
@@ -85,6 +92,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
     process.exitCode = await portForward({
       addressPerService: this.flags['address-per-service'],
+      all,
       addresses: this.flags.address,
       client,
       command: this.afterDash,
@@ -106,5 +114,16 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       targets,
       transport,
     })
+  }
+
+  /** --all's scope: -A, or every -n given (the context's namespace when none); -l. Undefined without --all. */
+  private allScope(): AllScope | undefined {
+    if (!this.flags.all) {
+      if (this.flags.selector !== undefined || this.flags['all-namespaces']) throw new UsageError('-l and -A go with --all')
+      return undefined
+    }
+    if (this.flags['all-namespaces']) return {selector: this.flags.selector}
+    const given = [...new Set(flagValues(this.typedArgv, 'n', 'namespace'))]
+    return {namespaces: given.length > 0 ? given : [this.kube.namespace], selector: this.flags.selector}
   }
 }

@@ -113,3 +113,23 @@ export function operandsInOrder(operands: readonly string[], argv: readonly stri
   }
   return out.length === operands.length ? out : [...operands]
 }
+
+/**
+ * Every value given to a flag, in order, up to `--` (`-n a -n b`, `-nb`, `-n=b`, `--namespace b`,
+ * `--namespace=b`): for a command that takes a single-valued global flag several times.
+ */
+export function flagValues(argv: readonly string[], char: string, name: string): string[] {
+  const values: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--') break
+    if (arg === `-${char}` || arg === `--${name}`) {
+      if (i + 1 < argv.length) values.push(argv[++i])
+    } else if (arg.startsWith(`--${name}=`)) {
+      values.push(arg.slice(name.length + 3))
+    } else if (arg.startsWith(`-${char}`) && !arg.startsWith('--')) {
+      values.push(arg.slice(arg[2] === '=' ? 3 : 2))
+    }
+  }
+  return values
+}

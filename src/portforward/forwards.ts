@@ -12,6 +12,8 @@ import type {Service} from './targets.ts'
 
 /** One target of the command on its way up: what it resolved to, its session once made, its listeners once bound. */
 export interface TargetForward {
+  /** Ends this target alone (--all: its Service was deleted or changed). */
+  abort?: AbortController
   /** Its own loopback address (--address-per-service, svc/ targets). */
   address?: string
   spec: TargetSpec

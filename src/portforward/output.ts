@@ -31,6 +31,22 @@ export interface ReadyEvent {
 export interface ReadyAllEvent {
   targets: Omit<ReadyEvent, 'transport'>[]
   transport?: string
+  /** --all: the Services that cannot be forwarded, and why. */
+  skipped?: SkippedEvent[]
+}
+
+/** --all: a Service that cannot be forwarded. */
+export interface SkippedEvent {
+  namespace: string
+  reason: string
+  target: string
+}
+
+/** --all: a Service's forward closed (`deleted`, or `changed`: restarted with its new ports). */
+export interface TargetRemovedEvent {
+  namespace: string
+  reason: 'changed' | 'deleted'
+  target: string
 }
 
 export interface ConnectionOpenedEvent {
@@ -79,6 +95,12 @@ export interface Reporter {
   ready(event: ReadyEvent): void
   /** Every target listens (several targets in one command). */
   readyAll(event: ReadyAllEvent): void
+  /** --all, after ready: a new Service listens. */
+  targetAdded(event: ReadyEvent): void
+  /** --all: a Service's forward closed. */
+  targetRemoved(event: TargetRemovedEvent): void
+  /** --all: a Service that cannot be forwarded (once per Service and reason). */
+  skipped(event: SkippedEvent): void
   connectionOpened(event: ConnectionOpenedEvent): void
   connectionClosed(event: ConnectionClosedEvent): void
   /** A line for stderr (already in its final words) plus the event. */
@@ -139,6 +161,15 @@ export function createReporter(options: ReporterOptions): Reporter {
     },
     ready: event => emit('ready', event),
     readyAll: event => emit('ready', event),
+    skipped: event => {
+      if (mode === 'text') err(`${event.target}: not forwarded: ${event.reason}`)
+      emit('skipped', event)
+    },
+    targetAdded: event => emit('target-added', event),
+    targetRemoved: event => {
+      if (mode === 'text') out(`Stopped forwarding ${event.target}: Service ${event.reason}`)
+      emit('target-removed', event)
+    },
     status: snapshot => status?.draw(formatStatus(snapshot())),
     targetChanged: pods => emit('target-changed', {pods: [...pods]}),
     warning: text => {

@@ -5,20 +5,19 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {ApiError, CliError, UsageError} from '../kube/errors.ts'
-import {formatHosts, missingAliasMessage, ServiceAddresses} from './addresses.ts'
-import {affinityTimeoutMs, Balancer, NamedPodTracker, PodTracker, ServiceTracker, type Tracker, type TrackerHooks} from './balancer.ts'
+import {formatHosts, ServiceAddresses} from './addresses.ts'
+import {type AllScope, startAll} from './all-run.ts'
 import {childEnvironment, type SignalSource, startChild} from './child.ts'
 import {childPorts, forwardedServices, forwardVariables, hostsEntries, type TargetForward} from './forwards.ts'
 import type {ListWatchClient} from './informer.ts'
-import {unconfiguredAddresses} from './listener.ts'
 import type {TargetSpec} from './operands.ts'
-import {createReporter, type OutputMode, type Reporter, type Sink} from './output.ts'
-import {type ForwardedPort, type ListenAddress, parseAddresses} from './ports.ts'
-import {type ResolvedTarget, resolveTarget} from './resolve.ts'
+import {createReporter, type OutputMode, type Reporter, type Sink, type SkippedEvent} from './output.ts'
+import {type ListenAddress, parseAddresses} from './ports.ts'
+import {resolveTarget} from './resolve.ts'
 import {formatDotenv, serviceVariables} from './service-env.ts'
-import {type ForwardFn, Session} from './session.ts'
+import type {ForwardFn, Session} from './session.ts'
+import {checkAliases, makeSession, type StartContext} from './target-start.ts'
 import type {TransportControl} from './transport-mode.ts'
-import type {Service} from './targets.ts'
 import type {TunnelOpener, TunnelTarget} from './types.ts'
 
 export {processSignals, type SignalSource} from './child.ts'
@@ -34,6 +33,8 @@ export interface PortForwardRequest {
   halfCloseTimeoutMs?: number
   /** Connections in a row failing with a permanent error before svc exits 1. */
   permanentErrorLimit?: number
+  /** --all: every Service of these namespaces (all when undefined), watched. */
+  all?: AllScope
   /** --address-per-service: each svc/ target listens on its own 127.x.y.z, keeping its port numbers where it can. */
   addressPerService?: boolean
   /** --hosts-file: hosts lines for the Services' own addresses, written once every target listens. */
@@ -74,16 +75,23 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
   const signals = new SignalGate(request.signals, request.command ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'])
   const forwards: TargetForward[] = []
   try {
-    const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine && specs.length === 1})
+    const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine && specs.length === 1 && !request.all})
     const addressBook = request.addressPerService ? new ServiceAddresses() : undefined
-    const started = await startForwards(specs, {addressBook, addresses, forwards, reporter, request, stop: signals.stop.signal})
+    const ctx: StartContext = {addressBook, addresses, forwards, reporter, request, stop: signals.stop.signal}
+    const all = request.all ? await startAll(request.all, ctx) : undefined
+    const started = all ? !signals.stop.signal.aborted : await startForwards(specs, ctx)
     if (!started) return 0
     // The files first: a script that saw the ready event finds them.
-    if (request.envFile) writeFileAtomically(request.envFile, formatDotenv(forwardVariables(forwards)))
-    if (request.hostsFile) writeFileAtomically(request.hostsFile, formatHosts(hostsEntries(forwards)))
-    announceReady(forwards, reporter, request.transport)
+    const writeFiles = () => {
+      if (request.envFile) writeFileAtomically(request.envFile, formatDotenv(forwardVariables(forwards)))
+      if (request.hostsFile) writeFileAtomically(request.hostsFile, formatHosts(hostsEntries(forwards)))
+    }
+    writeFiles()
+    announceReady(forwards, reporter, request.transport, all?.skipped)
+    all?.announced(() => writeFiles())
     if (signals.interrupted && !request.command) return 0
-    const finished = allFinished(forwards, reporter)
+    // Under --all a Service that ends is reported and dropped (all-run.ts); only a signal or the command ends svc.
+    const finished = all ? new Promise<undefined>(() => {}) : allFinished(forwards, reporter)
     if (!request.command) {
       const fatal = await Promise.race([finished, signals.next().then(() => undefined)])
       if (fatal) throw fatal
@@ -103,6 +111,7 @@ function validateRequest(request: PortForwardRequest): ListenAddress[] {
   if (request.podRunningTimeoutMs <= 0) throw new UsageError('--pod-running-timeout must be higher than zero')
   if ((request.halfCloseTimeoutMs ?? 0) < 0) throw new UsageError('--half-close-timeout must not be negative')
   if (request.permanentErrorLimit !== undefined && request.permanentErrorLimit < 1) throw new UsageError('--permanent-error-limit must be at least 1')
+  if (request.all && request.onePod) throw new UsageError('--one-pod does not combine with --all: --all follows each Service\'s endpoints')
   if (request.envFile) checkWritable(request.envFile, '--dotenv')
   if (request.hostsFile && !request.addressPerService) throw new UsageError('--hosts-file needs --address-per-service: on one shared address, names cannot tell the Services apart')
   if (request.hostsFile) checkWritable(request.hostsFile, '--hosts-file')
@@ -149,17 +158,6 @@ class SignalGate {
   }
 }
 
-interface StartContext {
-  addresses: ListenAddress[]
-  /** --address-per-service. */
-  addressBook?: ServiceAddresses
-  /** Filled as targets start, so that the caller closes every session whatever happens. */
-  forwards: TargetForward[]
-  reporter: Reporter
-  request: PortForwardRequest
-  stop: AbortSignal
-}
-
 /**
  * Resolves every target (in parallel), then binds their listeners, in the order given. The first
  * target that fails stops the others and its error is thrown, naming it when there are several.
@@ -196,63 +194,8 @@ async function prepareTarget(forward: TargetForward, ctx: StartContext, signal: 
     client: request.client, namespace: forward.namespace, podRunningTimeoutMs: request.podRunningTimeoutMs, signal,
   })
   if (signal.aborted) return
-  forward.resolved = resolved
   const reporter = several ? createReporter({mode: request.mode, sink: request.sink, target: forward.spec.target}) : ctx.reporter
-  const hooks: TrackerHooks = {
-    fatal: error => forward.session?.fatal(error),
-    podGone: pod => {
-      forward.session?.podGone(pod)
-      request.transport?.podGone?.(pod)
-    },
-    retry: (error, delayMs) => request.log?.(`watch failed, retrying in ${delayMs}ms: ${(error as Error).message}`),
-    targetChanged: pods => forward.session?.targetChanged(pods),
-  }
-  // Trackers live as long as the command, not just the start-up.
-  const tracker = makeTracker(resolved, {...request, namespace: forward.namespace}, hooks, ctx.stop)
-  await tracker.start()
-  // kubectl dials before it listens; svc does the same for the first pod, so that the ready
-  // event names the transport in use and the first connection does not pay for the upgrade.
-  const firstPod = tracker.pods[0]
-  if (firstPod && request.transport?.warm) await request.transport.warm(forward.namespace, firstPod, signal)
-  if (signal.aborted) return
-  const transport = request.transport
-  const own = ctx.addressBook && ownAddress(forward, resolved, ctx.addressBook)
-  forward.session = new Session({
-    addresses: own?.addresses ?? ctx.addresses,
-    ...(own ? {address: forward.address} : {}),
-    forward: request.forward,
-    halfCloseTimeoutMs: request.halfCloseTimeoutMs,
-    permanentErrorLimit: request.permanentErrorLimit,
-    namespace: forward.namespace,
-    openTunnel: request.openTunnel,
-    ports: own?.ports ?? resolved.ports,
-    reporter,
-    target: forward.spec.target,
-    tracker,
-    ...(transport ? {transport: () => transport.name()} : {}),
-  })
-}
-
-/**
- * --address-per-service for a svc/ target: its own address, and its ports keeping the service
- * port numbers (`:80`, or `80`) where the OS allows, else a free port. Other targets: undefined.
- */
-function ownAddress(forward: TargetForward, resolved: ResolvedTarget, book: ServiceAddresses): {addresses: ListenAddress[]; ports: ForwardedPort[]} | undefined {
-  if (resolved.ref.kind !== 'service' || !resolved.servicePorts) return undefined
-  forward.address = book.get(forward.namespace, resolved.ref.name)
-  const servicePorts = resolved.servicePorts
-  const ports = resolved.ports.map((p, i) => {
-    const keep = servicePorts[i].port
-    return p.local === 0 || p.local === keep ? {...p, fallbackToFree: true, local: keep} : p
-  })
-  return {addresses: [{address: forward.address, failureMode: 'any', family: 4}], ports}
-}
-
-/** On macOS, the Services' own addresses must be aliased on lo0: say which are missing, before anything listens. */
-async function checkAliases(forwards: readonly TargetForward[]): Promise<void> {
-  if (process.platform !== 'darwin') return
-  const missing = await unconfiguredAddresses(forwards.flatMap(f => (f.address ? [f.address] : [])))
-  if (missing.length > 0) throw new CliError(missingAliasMessage(missing))
+  await makeSession(forward, resolved, ctx, reporter, signal)
 }
 
 /** An error of one target among several, with the target's name in front unless the server's text names it. */
@@ -261,10 +204,10 @@ function namingTarget(target: string, error: unknown): unknown {
   return new CliError(`${target}: ${error.message}`)
 }
 
-/** The ready event: the target's own (one target, as before), or one listing every target. */
-function announceReady(forwards: readonly TargetForward[], reporter: Reporter, transport: TransportControl | undefined): void {
+/** The ready event: the target's own (one target, as before), or one listing every target (and --all's skipped Services). */
+function announceReady(forwards: readonly TargetForward[], reporter: Reporter, transport: TransportControl | undefined, skipped?: SkippedEvent[]): void {
   const sessions = forwards.map(f => f.session).filter(s => s !== undefined)
-  if (sessions.length === 1) {
+  if (sessions.length === 1 && !skipped) {
     sessions[0].ready()
     return
   }
@@ -272,7 +215,7 @@ function announceReady(forwards: readonly TargetForward[], reporter: Reporter, t
     const {transport: _, ...event} = s.readyEvent()
     return event
   })
-  reporter.readyAll({targets, ...(transport ? {transport: transport.name()} : {})})
+  reporter.readyAll({targets, ...(transport ? {transport: transport.name()} : {}), ...(skipped ? {skipped: [...skipped]} : {})})
 }
 
 /**
@@ -344,29 +287,4 @@ function writeFileAtomically(file: string, text: string): void {
     fs.rmSync(temporary, {force: true})
     throw new CliError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
-}
-
-function makeTracker(resolved: ResolvedTarget, request: PortForwardRequest, hooks: TrackerHooks, signal: AbortSignal): Tracker {
-  const common = {backoff: request.watchBackoff, client: request.client, hooks, namespace: request.namespace, signal, waitTimeoutMs: request.podRunningTimeoutMs}
-  const {ref} = resolved
-  if (ref.kind === 'pod') {
-    return new NamedPodTracker({...common, pod: resolved.pod, ports: resolved.ports.map(p => p.remote)})
-  }
-  if (ref.kind === 'service' && !request.onePod) {
-    const svc = resolved.object as Service
-    return new ServiceTracker({
-      ...common,
-      balancer: new Balancer({affinityTimeoutMs: affinityTimeoutMs(svc.spec)}),
-      headless: svc.spec?.clusterIP === 'None',
-      serviceName: svc.metadata.name,
-      servicePorts: resolved.servicePorts ?? [],
-    })
-  }
-  return new PodTracker({
-    ...common,
-    initialPod: resolved.pod,
-    label: `${ref.kind}/${ref.name}`,
-    portsFor: resolved.remotePortsFor,
-    selector: resolved.selector ?? '',
-  })
 }
