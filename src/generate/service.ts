@@ -155,13 +155,16 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
  * --save-config: the object with its own compact JSON (without the annotation) stored in the
  * annotation. `typed` keeps Go's struct order, as kubectl does for the objects its generators
  * build (create TYPE, expose); objects read from files are unstructured there, so their keys are sorted.
+ * kubectl's GetModifiedConfiguration (k8s.io/kubectl pkg/util/apply.go) sets the annotations, minus
+ * this one, back on the object before encoding it: a typed object's empty map is dropped by
+ * `omitempty`, an unstructured one keeps `"annotations":{}`.
  */
 export function withAnnotation<T extends {metadata?: {annotations?: Record<string, string>}}>(obj: T, options: {typed?: boolean} = {}): T {
   const copy = structuredClone(obj)
   copy.metadata ??= {}
   const annotations = {...copy.metadata.annotations}
   delete annotations[LAST_APPLIED]
-  if (Object.keys(annotations).length === 0) delete copy.metadata.annotations
+  if (options.typed && Object.keys(annotations).length === 0) delete copy.metadata.annotations
   else copy.metadata.annotations = annotations
   const out = structuredClone(obj)
   out.metadata = {...out.metadata, annotations: {...annotations, [LAST_APPLIED]: compactJson(copy, {typed: options.typed})}}

@@ -61,8 +61,13 @@ export function contentTypeOf(format: Format): string {
   return format === 'yaml' ? 'application/yaml' : 'application/json'
 }
 
+/**
+ * The body in `format`. JSON ends with a newline, as kube-apiserver's: its serializer encodes with
+ * encoding/json's Encoder (apimachinery pkg/runtime/serializer/json/json.go Serializer.doEncode,
+ * `json.NewEncoder(w).Encode(obj)`), which writes one after each value.
+ */
 export function serialize(body: unknown, format: Format): string {
-  return format === 'yaml' ? yaml.dump(body, {noRefs: true, lineWidth: -1}) : JSON.stringify(body)
+  return format === 'yaml' ? yaml.dump(body, {noRefs: true, lineWidth: -1}) : `${JSON.stringify(body)}\n`
 }
 
 export async function send(res: ServerResponse, latency: Latency, code: number, body: unknown, options: {format?: Format; contentType?: string; headers?: Record<string, string | string[]>} = {}): Promise<void> {

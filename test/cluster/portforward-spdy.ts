@@ -11,7 +11,10 @@
 // Behind the upgrade: the kubelet's stream handler (src/spdy/portforward.ts) pairs error + data
 // streams by requestid; for each pair the CRI runtime dials the pod port (cluster.dialPod) and
 // copies bytes both ways; a failed dial writes containerd's error text on the error stream.
-// Then both streams are closed (DATA FIN). Pings are echoed; GOAWAY/EOF tears the session down.
+// Then both streams are closed (DATA FIN). A pod connection that fails mid-transfer (a reset) ends
+// the data stream (FIN), then the kubelet writes its error and resets the error stream (RST_STREAM
+// CANCEL), as checked against the real kubelet code in test/both/spdy-forward-error.test.ts.
+// Pings are echoed; GOAWAY/EOF tears the session down.
 
 import {createHash} from 'node:crypto'
 import type {IncomingMessage} from 'node:http'
@@ -20,9 +23,10 @@ import {Duplex} from 'node:stream'
 
 import {type WebSocket, WebSocketServer} from 'ws'
 
+import {RstStatus} from '../../src/spdy/frames.ts'
 import {SpdySession} from '../../src/spdy/session.ts'
 import {PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardPair} from '../../src/spdy/portforward.ts'
-import {kubeletHasPod, offeredProtocols, type PortForwardBackend, type PortForwardRequest} from './portforward-ws.ts'
+import {goCopyError, kubeletHasPod, offeredProtocols, type PortForwardBackend, type PortForwardRequest} from './portforward-ws.ts'
 
 export const SPDY_UPGRADE = 'SPDY/3.1'
 export const TUNNEL_PREFIX = 'SPDY/3.1+'
@@ -239,7 +243,11 @@ async function forward(backend: PortForwardBackend, ctx: PortForwardRequest, pai
     pod.destroy()
     return
   }
-  pod.on('error', () => undefined)
+  const connection = `127.0.0.1:${pod.localPort}->127.0.0.1:${port}`
+  let copyError: NodeJS.ErrnoException | undefined
+  pod.on('error', (err: NodeJS.ErrnoException) => {
+    copyError ??= err
+  })
   // pod -> kubectl
   pod.on('data', (chunk: Buffer) => {
     const send = () => {
@@ -275,11 +283,40 @@ async function forward(backend: PortForwardBackend, ctx: PortForwardRequest, pai
   // kubectl reset the data stream or the session went away: the pod connection goes too.
   data.once('close', () => pod.destroy())
   pod.once('close', () => {
+    if (copyError && !data.destroyed) return failAfterCopyError(pair, sandboxId, connection, copyError)
     void delay().then(() => {
       if (!data.destroyed && !data.writableEnded) data.end()
       if (!error.destroyed && !error.writableEnded) error.end()
     })
   })
+}
+
+/**
+ * A copy failed (the pod reset the connection). containerd's portForward
+ * (internal/cri/server/sandbox_portforward_linux.go) gives the other copy up to a second (it ends
+ * at once when kubectl has half-closed), then its `defer stream.Close()` ends the data stream (FIN)
+ * and it returns `failed to execute portforward for "ID" port P: <the copy's error>`. The kubelet
+ * (k8s.io/kubelet pkg/cri/streaming/portforward/httpstream.go, httpStreamHandler.portForward)
+ * writes `error forwarding port P to pod ID, uid : ...` on the error stream and calls Reset() on
+ * both streams; spdystream (stream.go resetStream) sends RST_STREAM CANCEL only for a stream it has
+ * not finished, so the data stream (already ended) gets none and the error stream gets one.
+ */
+function failAfterCopyError(pair: PortForwardPair, sandboxId: string, connection: string, copyError: NodeJS.ErrnoException): void {
+  const {data, error, port} = pair
+  const finish = () => {
+    clearTimeout(timer)
+    if (data.destroyed || error.destroyed) return
+    if (!data.writableEnded) data.end()
+    const text = `error forwarding port ${port} to pod ${sandboxId}, uid : failed to execute portforward for "${sandboxId}" port ${port}: ${goCopyError(copyError, connection)}`
+    error.write(text, () => {
+      if (!data.writableEnded) data.reset(RstStatus.CANCEL)
+      error.reset(RstStatus.CANCEL)
+    })
+  }
+  const timer = setTimeout(finish, POD_CLOSE_GRACE_MS)
+  timer.unref()
+  if (data.readableEnded) finish()
+  else data.once('end', finish)
 }
 
 /** The text containerd's PortForward error gets on the error stream (see portforward-protocol.md §2.4). */

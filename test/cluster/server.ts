@@ -9,7 +9,7 @@ import type {Duplex} from 'node:stream'
 import {authenticate, authorize, impersonate, type Credentials, type Identity} from './auth.ts'
 import type {ClusterPKI} from './certs.ts'
 import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, version} from './discovery.ts'
-import {negotiate, send, sendStatus} from './http.ts'
+import {negotiate, send, sendStatus, serialize} from './http.ts'
 import type {Latency} from './latency.ts'
 import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
 import type {Allocators} from './resources/services.ts'
@@ -424,7 +424,7 @@ function writeText(socket: Duplex, code: number, contentType: string, body: stri
 /** Writes a Status as a raw HTTP/1.1 response on a socket that was not upgraded, then closes it. */
 export function writeRaw(socket: Duplex, s: ReturnType<typeof status>): void {
   if (socket.destroyed) return
-  const body = JSON.stringify(s)
+  const body = serialize(s, 'json')
   const reason = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error'}[s.code] ?? 'Error'
   socket.end(`HTTP/1.1 ${s.code} ${reason}\r\nCache-Control: no-cache, private\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }

@@ -16,8 +16,8 @@ export interface KubectlResult {
   stderr: string
 }
 
-export interface Compat {
-  cluster: LocalCluster
+/** Real kubectl 1.35 bound to one kubeconfig (of either cluster), with its own HOME. */
+export interface KubectlRig {
   dir: string
   kubeconfig: string
   kubectlPath: string
@@ -25,15 +25,34 @@ export interface Compat {
   kubectl(args: string[], options?: {input?: string; env?: Record<string, string>; timeoutMs?: number}): Promise<KubectlResult>
   /** Writes a manifest into the test directory and returns its path. */
   file(name: string, text: string): string
+  /** Removes the directory (and stops the cluster, for a Compat). */
   stop(): Promise<void>
 }
 
+/** The local cluster and real kubectl against it. */
+export interface Compat extends KubectlRig {
+  cluster: LocalCluster
+}
+
 export async function startCompat(): Promise<Compat> {
-  const kubectlPath = await ensureKubectl()
   const cluster = await startCluster()
+  const rig = await startKubectlRig(file => cluster.writeKubeconfig(file))
+  return {
+    ...rig,
+    cluster,
+    async stop() {
+      await cluster.stop()
+      await rig.stop()
+    },
+  }
+}
+
+/** kubectl in a fresh directory whose kubeconfig `writeKubeconfig` writes (any cluster's). */
+export async function startKubectlRig(writeKubeconfig: (file: string) => void): Promise<KubectlRig> {
+  const kubectlPath = await ensureKubectl()
   const dir = mkdtempSync(join(tmpdir(), 'svc-compat-'))
   const kubeconfig = join(dir, 'kubeconfig')
-  cluster.writeKubeconfig(kubeconfig)
+  writeKubeconfig(kubeconfig)
   const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: dir,
@@ -41,7 +60,6 @@ export async function startCompat(): Promise<Compat> {
     ...extra,
   })
   return {
-    cluster,
     dir,
     kubeconfig,
     kubectlPath,
@@ -71,7 +89,6 @@ export async function startCompat(): Promise<Compat> {
       return path
     },
     async stop() {
-      await cluster.stop()
       rmSync(dir, {recursive: true, force: true})
     },
   }
@@ -104,7 +121,7 @@ export interface Running {
   stop(): Promise<number | null>
 }
 
-export function runKubectl(compat: Compat, args: string[], env: Record<string, string> = {}): Running {
+export function runKubectl(compat: KubectlRig, args: string[], env: Record<string, string> = {}): Running {
   const child = spawn(compat.kubectlPath, args, {env: compat.env(env), stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   let err = ''

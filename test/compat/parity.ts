@@ -1,5 +1,5 @@
 // The parity machinery: one argv run through real kubectl 1.35 and through svc against the same
-// local cluster, the same objects set up before each, and the two results compared (exit code,
+// cluster (the local one, or the real control plane), the same objects set up before each, and the two results compared (exit code,
 // stdout, stderr) after normalising only what two runs cannot share: UIDs, resource versions,
 // timestamps and ages. Each compared case lands in a report, SAME or DIFF; a DIFF must name the
 // sentence of docs/kubectl-differences.md that says why.
@@ -12,7 +12,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 import {KubeClient} from '../../src/kube/client.ts'
 import {resolveResourceType} from '../../src/kube/resource-types.ts'
 import {ROOT, runSvc} from '../helpers/run-svc.ts'
-import type {Compat, KubectlResult} from './helpers.ts'
+import type {KubectlResult, KubectlRig} from './helpers.ts'
 
 export interface ParityCase {
   /** What the case checks, for the report. */
@@ -66,10 +66,13 @@ function flat(text: string): string {
 export class Parity {
   readonly outcomes: Outcome[] = []
   private readonly api: KubeClient
-  private readonly c: Compat
+  private readonly c: KubectlRig
+  /** Which cluster the cases run against (`local` or `real`), for the report. */
+  readonly cluster: string
 
-  constructor(c: Compat) {
+  constructor(c: KubectlRig, cluster = 'local') {
     this.c = c
+    this.cluster = cluster
     const kc = new KubeConfig()
     kc.loadFromFile(c.kubeconfig)
     this.api = new KubeClient(kc)
@@ -101,7 +104,7 @@ export class Parity {
     const same = this.outcomes.filter(o => o.same).length
     const doc = differencesDoc().file
     const lines = [
-      '# svc and kubectl 1.35, the same argv against the same local cluster',
+      `# svc and kubectl 1.35, the same argv against the same ${this.cluster === 'real' ? 'real control plane (kube-apiserver 1.35 and kwok)' : 'local cluster'}`,
       '',
       `${this.outcomes.length} cases: ${same} SAME, ${this.outcomes.length - same} DIFF. A DIFF is documented in ${doc}.`,
       '',
@@ -115,9 +118,9 @@ export class Parity {
     return `${lines.join('\n')}\n`
   }
 
-  /** Writes the report to .cache/parity-report.md and returns its path. */
+  /** Writes the report to .cache/parity-report.md (parity-report-real.md for the real control plane) and returns its path. */
   writeReport(): string {
-    const file = path.join(ROOT, '.cache', 'parity-report.md')
+    const file = path.join(ROOT, '.cache', reportName(this.cluster))
     mkdirSync(path.dirname(file), {recursive: true})
     writeFileSync(file, this.report())
     return file
@@ -153,6 +156,11 @@ export class Parity {
       })
     }
   }
+}
+
+/** The report's file name under .cache/ for a cluster kind. */
+export function reportName(cluster: string): string {
+  return cluster === 'local' ? 'parity-report.md' : `parity-report-${cluster}.md`
 }
 
 function equal(a: KubectlResult, b: KubectlResult): boolean {

@@ -100,11 +100,11 @@ describe('svc create -f', () => {
     assert.deepEqual(await svc(['create', '-f', '-', '--validate=warn'], json), {code: 0, signal: null, stdout: 'service/fx created\n', stderr: 'Warning: unknown field "spec.bogus"\n'})
   })
 
-  it('--save-config stores the file\'s object (keys sorted) in the annotation', async () => {
+  it('--save-config stores the file\'s object (keys sorted, "annotations":{} as kubectl writes it for an unstructured object) in the annotation', async () => {
     const f = file('saved.yaml', service('fsaved'))
     assert.deepEqual(await svc(['create', '-f', f, '--save-config']), {code: 0, signal: null, stderr: '', stdout: 'service/fsaved created\n'})
     assert.equal(cluster.getObject('services', 'default', 'fsaved').metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'],
-      '{"apiVersion":"v1","kind":"Service","metadata":{"name":"fsaved","namespace":"default"},"spec":{"ports":[{"port":80,"targetPort":"http"}],"selector":{"app":"fsaved"}}}\n')
+      '{"apiVersion":"v1","kind":"Service","metadata":{"annotations":{},"name":"fsaved","namespace":"default"},"spec":{"ports":[{"port":80,"targetPort":"http"}],"selector":{"app":"fsaved"}}}\n')
   })
 
   it('missing files, syntax errors, no -f, namespace mismatch', async () => {

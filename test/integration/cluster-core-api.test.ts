@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node'
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {json, request} from './cluster-raw.ts'
 
-const UNAUTHORIZED = '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}'
+const UNAUTHORIZED = '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}\n'
 
 let c: LocalCluster
 before(async () => {
@@ -48,7 +48,7 @@ describe('authentication and authorization', () => {
   it('forbids every write to readonly with the RBAC message', async () => {
     const create = await request(c, '/api/v1/namespaces/default/services', {...json('POST', svc('ro')), as: 'readonly'})
     assert.equal(create.status, 403)
-    assert.equal(create.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services is forbidden: User \\"readonly\\" cannot create resource \\"services\\" in API group \\"\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"kind":"services"},"code":403}')
+    assert.equal(create.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services is forbidden: User \\"readonly\\" cannot create resource \\"services\\" in API group \\"\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"kind":"services"},"code":403}\n')
     const del = await request(c, '/apis/apps/v1/namespaces/default/deployments/web', {method: 'DELETE', as: 'readonly'})
     assert.equal(del.json().message, 'deployments.apps "web" is forbidden: User "readonly" cannot delete resource "deployments" in API group "apps" in the namespace "default"')
     const patch = await request(c, '/api/v1/namespaces/default/services/kubernetes', {method: 'PATCH', body: '{}', headers: {'Content-Type': 'application/merge-patch+json'}, as: 'readonly'})
@@ -116,14 +116,14 @@ describe('bootstrap objects', () => {
 
 describe('errors', () => {
   it('404 for unknown paths and resources, NotFound for objects and namespaces', async () => {
-    const generic = '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}'
+    const generic = '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}\n'
     for (const p of ['/nope', '/api/v1/foos', '/api/v1/namespaces/default/foos/x', '/apis/apps/v1/widgets']) {
       const r = await request(c, p)
       assert.equal(r.status, 404, p)
       assert.equal(r.text, generic, p)
     }
     const missing = await request(c, '/api/v1/namespaces/default/services/foo')
-    assert.equal(missing.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services \\"foo\\" not found","reason":"NotFound","details":{"name":"foo","kind":"services"},"code":404}')
+    assert.equal(missing.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services \\"foo\\" not found","reason":"NotFound","details":{"name":"foo","kind":"services"},"code":404}\n')
     const deploy = await request(c, '/apis/apps/v1/namespaces/default/deployments/foo')
     assert.equal(deploy.json().message, 'deployments.apps "foo" not found')
     assert.deepEqual(deploy.json().details, {name: 'foo', group: 'apps', kind: 'deployments'})
@@ -136,7 +136,7 @@ describe('errors', () => {
     const first = await request(c, '/api/v1/namespaces/default/services', json('POST', svc('dup')))
     assert.equal(first.status, 201)
     const again = await request(c, '/api/v1/namespaces/default/services', json('POST', svc('dup')))
-    assert.equal(again.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services \\"dup\\" already exists","reason":"AlreadyExists","details":{"name":"dup","kind":"services"},"code":409}')
+    assert.equal(again.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services \\"dup\\" already exists","reason":"AlreadyExists","details":{"name":"dup","kind":"services"},"code":409}\n')
     const obj = first.json()
     const updated = await request(c, '/api/v1/namespaces/default/services/dup', json('PUT', {...obj, metadata: {...obj.metadata, labels: {v: '1'}}}))
     assert.equal(updated.status, 200)
@@ -194,7 +194,7 @@ describe('errors', () => {
     const big = JSON.stringify({...svc('big'), metadata: {name: 'big', annotations: {a: 'x'.repeat(3 * 1024 * 1024)}}})
     const r = await request(c, '/api/v1/namespaces/default/services', json('POST', big))
     assert.equal(r.status, 413)
-    assert.equal(r.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Request entity too large: limit is 3145728","reason":"RequestEntityTooLarge","code":413}')
+    assert.equal(r.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Request entity too large: limit is 3145728","reason":"RequestEntityTooLarge","code":413}\n')
     for (const body of ['', 'null', '[]', '"x"', '{"metadata":[]}', '{"metadata":{"name":5}}', '{"metadata":{"labels":{"a":1}}}', '\u0000\u0001', '{"spec":{"ports":"x"}}']) {
       const g = await request(c, '/api/v1/namespaces/default/pods', json('POST', body))
       assert.ok(g.status >= 400 && g.status < 500, `${JSON.stringify(body)} -> ${g.status} ${g.text}`)

@@ -66,7 +66,7 @@ describe('port-forward upgrade routing', () => {
       assert.deepEqual(calls, [{namespace: 'default', pod: 'web-1', user: 'token', method: 'POST'}, {namespace: 'default', pod: 'web-1', user: 'svc-admin', method: 'GET'}])
       const anon = await upgrade(c, path, 'none')
       assert.equal(anon.status, 401)
-      assert.equal(anon.body, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}')
+      assert.equal(anon.body, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}\n')
       const ro = await upgrade(c, path, 'readonly')
       assert.equal(ro.status, 403)
       assert.equal(JSON.parse(ro.body).message, 'pods "web-1" is forbidden: User "readonly" cannot create resource "pods/portforward" in API group "" in the namespace "default"')

@@ -48,7 +48,7 @@ describe('deletion semantics', () => {
     const gc = (await request(c, '/apis/apps/v1/namespaces/default/deployments/gc')).json()
     const status = await request(c, '/apis/apps/v1/namespaces/default/deployments/gc', {method: 'DELETE'})
     assert.equal(status.status, 200)
-    assert.equal(status.text, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":"gc","group":"apps","kind":"deployments","uid":"${gc.metadata.uid}"}}`)
+    assert.equal(status.text, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":"gc","group":"apps","kind":"deployments","uid":"${gc.metadata.uid}"}}\n`)
     await eventually('dependents gone', async () => (await names('/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dgc')).length === 0 &&
       (await names('/api/v1/namespaces/default/pods?labelSelector=app%3Dgc')).length === 0)
 

@@ -1,6 +1,8 @@
 // `npm run test:real`: the real-cluster tier. Starts one real control plane (building it on first
-// use), writes a kubeconfig per user into a folder, and runs the suites of test/both/ against both
-// clusters (SVC_TEST_CLUSTER=both, SVC_REAL_CLUSTER_DIR=that folder); stops it all at the end.
+// use), writes a kubeconfig per user into a folder, and runs the suites of test/both/ against it
+// (SVC_TEST_CLUSTER=real, SVC_REAL_CLUSTER_DIR=that folder): `npm test` has already run their
+// local-cluster half, and the differential suite starts a local cluster of its own to compare.
+// SVC_TEST_CLUSTER=both runs the local half here too. Stops it all at the end.
 // Extra arguments go to `node --test` (e.g. a single file).
 
 import {spawn} from 'node:child_process'
@@ -29,7 +31,7 @@ async function main(): Promise<number> {
   process.stderr.write(`real-cluster: v${cluster.binaries.kubeVersion} up ${((Date.now() - started) / 1000).toFixed(1)} s after start; running the tier\n`)
   const files = process.argv.slice(2)
   const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...(files.length ? files : ['test/both/*.test.ts'])], {
-    env: {...process.env, SVC_REAL_CLUSTER_DIR: dir, SVC_TEST_CLUSTER: process.env.SVC_TEST_CLUSTER ?? 'both'},
+    env: {...process.env, SVC_REAL_CLUSTER_DIR: dir, SVC_TEST_CLUSTER: process.env.SVC_TEST_CLUSTER ?? 'real'},
     stdio: 'inherit',
   })
   const stop = () => child.kill('SIGTERM')

@@ -63,9 +63,10 @@ export default class Create extends KubeCommand<typeof Create> {
       const obj = structuredClone(m.object)
       obj.metadata ??= {}
       obj.metadata.namespace ??= defaultNs
-      let result = obj
+      // kubectl's RunCreate annotates (--save-config) before it looks at --dry-run: a client dry run shows it.
+      const body = this.flags['save-config'] ? withAnnotation(obj) : obj
+      let result = body
       if (needsServer) {
-        const body = this.flags['save-config'] ? withAnnotation(obj) : obj
         try {
           result = await createObject(this.kube.client, collectionPath('', 'v1', obj.metadata.namespace, 'services'), body,
             {dryRun: dryRun === 'server', fieldManager: this.flags['field-manager'], fieldValidation}, line => this.stderr(line))
