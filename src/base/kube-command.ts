@@ -52,26 +52,33 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
 
   /** The kubeconfig, client and namespace, resolved on first use so that offline commands need none. */
   get kube(): Kube {
-    if (!this.kubeCache) {
-      const config = resolveKubeConfig(
-        {cluster: this.flags.cluster, context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user},
-        this.environment,
-      )
-      const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
-      const impersonation = resolveImpersonation(
-        impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
-        {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
-        userName,
-      )
-      const client = new KubeClient(config.kubeConfig, {
-        impersonation,
-        log: line => this.stderr(line),
-        timeoutMs: this.flags['request-timeout'],
-        verbosity: this.flags.verbose,
-      })
-      this.kubeCache = {client, config, namespace: config.namespace}
-    }
+    this.kubeCache ??= this.connect(this.flags.context)
     return this.kubeCache
+  }
+
+  /** Another context of the same kubeconfig, with the same flags (a command that spans contexts). */
+  protected kubeFor(context: string): Kube {
+    return this.connect(context)
+  }
+
+  private connect(context: string | undefined): Kube {
+    const config = resolveKubeConfig(
+      {cluster: this.flags.cluster, context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user},
+      this.environment,
+    )
+    const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
+    const impersonation = resolveImpersonation(
+      impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
+      {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
+      userName,
+    )
+    const client = new KubeClient(config.kubeConfig, {
+      impersonation,
+      log: line => this.stderr(line),
+      timeoutMs: this.flags['request-timeout'],
+      verbosity: this.flags.verbose,
+    })
+    return {client, config, namespace: config.namespace}
   }
 
   /** A chalk instance that colours only when stdout is a TTY and the format is for people. */

@@ -1,14 +1,18 @@
+import fs from 'node:fs'
+
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {flagValues} from '../flags/argv.ts'
 import {allNamespacesFlag, outputFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
-import {UsageError} from '../kube/errors.ts'
+import {CliError, UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
 import type {AllScope} from '../portforward/all-run.ts'
+import type {Via} from '../portforward/forwards.ts'
+import {ForwardsFileError, parseForwardsFile} from '../portforward/forwards-file.ts'
 import {parseForwardOperands, type TargetSpec} from '../portforward/operands.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
@@ -36,6 +40,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       multiple: true,
       multipleNonGreedy: true,
     }),
+    filename: Flags.string({char: 'f', description: 'Read the targets from a forwards file (YAML: a list of target, ports, and optionally namespace, context, address; - for stdin), validated as a whole before anything starts. Takes no TYPE/NAME.'}),
     all: Flags.boolean({description: 'Forward every TCP port of every Service in the namespace (-n, repeatable; -A for all), narrowed by -l. Services are watched: new ones are forwarded, deleted ones closed; those that cannot be forwarded are listed once with the reason.'}),
     'all-namespaces': allNamespacesFlag,
     selector: selectorFlag,
@@ -76,12 +81,18 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
   async run(): Promise<void> {
     // Everything after the first `--` is the command to run.
     const all = this.allScope()
+    const file = this.flags.filename
+    if (all && file !== undefined) throw new UsageError('--all and -f do not combine: list the Services in the file, or use --all alone')
+    const source = all ? '--all forwards every Service' : file === undefined ? '' : '-f reads the targets from the file'
+    if (source && this.operandsBeforeDash.length > 0) throw new UsageError(`${source}: give no TYPE/NAME (got ${this.operandsBeforeDash[0]})`)
     let targets: TargetSpec[] = []
-    if (all && this.operandsBeforeDash.length > 0) throw new UsageError(`--all forwards every Service: give no TYPE/NAME (got ${this.operandsBeforeDash[0]})`)
-    try {
-      if (!all) targets = parseForwardOperands(this.operandsBeforeDash)
-    } catch (error) {
-      throw new UsageError((error as Error).message)
+    if (file !== undefined) targets = this.forwardsFile(file)
+    else if (!all) {
+      try {
+        targets = parseForwardOperands(this.operandsBeforeDash)
+      } catch (error) {
+        throw new UsageError((error as Error).message)
+      }
     }
     const unknown = this.operandsBeforeDash.find(a => /^--?[A-Za-z]/.test(a))
     if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
@@ -90,30 +101,67 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     limitBufferGarbage()
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
-    process.exitCode = await portForward({
-      addressPerService: this.flags['address-per-service'],
-      all,
-      addresses: this.flags.address,
-      client,
-      command: this.afterDash,
-      env: process.env,
-      envFile: this.flags.dotenv,
-      forward: forwardConnection,
-      halfCloseTimeoutMs: this.flags['half-close-timeout'],
-      hostsFile: this.flags['hosts-file'],
-      permanentErrorLimit: this.flags['permanent-error-limit'],
-      log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
-      mode,
-      namespace,
-      onePod: this.flags['one-pod'],
-      openTunnel: open,
-      podRunningTimeoutMs: this.flags['pod-running-timeout'],
-      signals: processSignals,
-      sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
-      statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
-      targets,
-      transport,
-    })
+    try {
+      process.exitCode = await portForward({
+        addressPerService: this.flags['address-per-service'],
+        all,
+        addresses: this.flags.address,
+        client,
+        command: this.afterDash,
+        connectionFor: context => this.connectionFor(context),
+        env: process.env,
+        envFile: this.flags.dotenv,
+        forward: forwardConnection,
+        halfCloseTimeoutMs: this.flags['half-close-timeout'],
+        hostsFile: this.flags['hosts-file'],
+        permanentErrorLimit: this.flags['permanent-error-limit'],
+        log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
+        mode,
+        namespace,
+        onePod: this.flags['one-pod'],
+        openTunnel: open,
+        podRunningTimeoutMs: this.flags['pod-running-timeout'],
+        signals: processSignals,
+        sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
+        statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
+        targets,
+        transport,
+      })
+    } finally {
+      for (const via of this.contexts.values()) via.transport?.close?.()
+    }
+  }
+
+  private readonly contexts = new Map<string, Via & {namespace: string}>()
+
+  /** A forwards file's context: its own client and transport, made once. */
+  private connectionFor(context: string): Via & {namespace: string} {
+    let via = this.contexts.get(context)
+    if (!via) {
+      const {client, namespace} = this.kubeFor(context)
+      const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
+      via = {client, namespace: this.flags.namespace ?? namespace, openTunnel: open, transport}
+      this.contexts.set(context, via)
+    }
+    return via
+  }
+
+  /** The targets of `-f FILE` (`-f -`: stdin), every bad entry named on its own line. */
+  private forwardsFile(file: string): TargetSpec[] {
+    let text: string
+    try {
+      text = fs.readFileSync(file === '-' ? 0 : file, 'utf8')
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new CliError(code === 'ENOENT' ? `the path "${file}" does not exist` : `cannot read ${file}: ${code ?? (error as Error).message}`)
+    }
+    const contexts = new Set(this.kube.config.kubeConfig.getContexts().map(c => c.name))
+    try {
+      return parseForwardsFile(text, file === '-' ? 'stdin' : file, contexts)
+    } catch (error) {
+      if (error instanceof ForwardsFileError) throw new CliError(error.message.split('\n').join('\nerror: '))
+      throw error
+    }
   }
 
   /** --all's scope: -A, or every -n given (the context's namespace when none); -l. Undefined without --all. */

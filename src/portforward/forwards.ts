@@ -2,6 +2,9 @@
 // the ports for `-- COMMAND`'s SVC_PORT variables and the Services' own variables (service-env.ts).
 
 import type {HostsEntry} from './addresses.ts'
+import type {ListWatchClient} from './informer.ts'
+import type {TransportControl} from './transport-mode.ts'
+import type {TunnelOpener, TunnelTarget} from './types.ts'
 import {type ChildPort, portVariables} from './child.ts'
 import type {BindResult} from './listener.ts'
 import type {TargetSpec} from './operands.ts'
@@ -11,7 +14,16 @@ import type {Session} from './session.ts'
 import type {Service} from './targets.ts'
 
 /** One target of the command on its way up: what it resolved to, its session once made, its listeners once bound. */
+/** How a target reaches its cluster: the client, the tunnel opener and the transport's controls (one per kubeconfig context). */
+export interface Via {
+  client: ListWatchClient
+  openTunnel: TunnelOpener<TunnelTarget>
+  transport?: TransportControl
+}
+
 export interface TargetForward {
+  /** Its context's connection, when not the command's (forwards file). */
+  via?: Via
   /** Ends this target alone (--all: its Service was deleted or changed). */
   abort?: AbortController
   /** Its own loopback address (--address-per-service, svc/ targets). */

@@ -16,6 +16,10 @@ export interface TargetSpec {
   portArgs: string[]
   /** The namespace, when not the command's (-n or the kubeconfig's). */
   namespace?: string
+  /** The kubeconfig context, when not the current one (forwards file). */
+  context?: string
+  /** The address to listen on, when not --address (forwards file). */
+  address?: string
 }
 
 /** kubectl's text when the target or its ports are missing. */
@@ -42,9 +46,9 @@ export function parseForwardOperands(operands: readonly string[]): TargetSpec[] 
  */
 export function checkDistinct(specs: readonly TargetSpec[]): void {
   const targets = new Set<string>()
-  const locals = new Map<number, string>()
+  const locals = new Map<string, string>()
   for (const spec of specs) {
-    const key = `${spec.namespace ?? ''}/${spec.target}`
+    const key = `${spec.context ?? ''}/${spec.namespace ?? ''}/${spec.target}`
     if (targets.has(key)) throw new Error(`${spec.target} is given twice: list all of its ports after one ${spec.target}`)
     targets.add(key)
     for (const arg of spec.portArgs) {
@@ -56,10 +60,11 @@ export function checkDistinct(specs: readonly TargetSpec[]): void {
       }
       const port = /^\d+$/.test(local) ? Number(local) : 0
       if (port === 0) continue
-      const other = locals.get(port)
+      const where = `${spec.address ?? ''}:${port}`
+      const other = locals.get(where)
       // Within one target a repeated port is kubectl's business (its listener fails and is reported).
       if (other !== undefined && other !== spec.target) throw new Error(`local port ${port} is given twice (${other} and ${spec.target})`)
-      locals.set(port, spec.target)
+      locals.set(where, spec.target)
     }
   }
 }

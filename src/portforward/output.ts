@@ -19,6 +19,8 @@ export interface ListeningEvent {
 export interface ReadyEvent {
   /** The Service's own loopback address (--address-per-service). */
   address?: string
+  /** The kubeconfig context, when a forwards file names one. */
+  context?: string
   namespace: string
   pods: string[]
   ports: {localPort: number; remotePort: number}[]

@@ -8,7 +8,7 @@ import {ApiError, CliError, UsageError} from '../kube/errors.ts'
 import {formatHosts, ServiceAddresses} from './addresses.ts'
 import {type AllScope, startAll} from './all-run.ts'
 import {childEnvironment, type SignalSource, startChild} from './child.ts'
-import {childPorts, forwardedServices, forwardVariables, hostsEntries, type TargetForward} from './forwards.ts'
+import {childPorts, forwardedServices, forwardVariables, hostsEntries, type TargetForward, type Via} from './forwards.ts'
 import type {ListWatchClient} from './informer.ts'
 import type {TargetSpec} from './operands.ts'
 import {createReporter, type OutputMode, type Reporter, type Sink, type SkippedEvent} from './output.ts'
@@ -16,7 +16,7 @@ import {type ListenAddress, parseAddresses} from './ports.ts'
 import {resolveTarget} from './resolve.ts'
 import {formatDotenv, serviceVariables} from './service-env.ts'
 import type {ForwardFn, Session} from './session.ts'
-import {checkAliases, makeSession, type StartContext} from './target-start.ts'
+import {checkAliases, makeSession, type StartContext, viaOf} from './target-start.ts'
 import type {TransportControl} from './transport-mode.ts'
 import type {TunnelOpener, TunnelTarget} from './types.ts'
 
@@ -33,6 +33,8 @@ export interface PortForwardRequest {
   halfCloseTimeoutMs?: number
   /** Connections in a row failing with a permanent error before svc exits 1. */
   permanentErrorLimit?: number
+  /** A forwards file's `context:`: that context's client, tunnel opener, transport and namespace. */
+  connectionFor?: (context: string) => Via & {namespace: string}
   /** --all: every Service of these namespaces (all when undefined), watched. */
   all?: AllScope
   /** --address-per-service: each svc/ target listens on its own 127.x.y.z, keeping its port numbers where it can. */
@@ -172,7 +174,10 @@ async function startForwards(specs: readonly TargetSpec[], ctx: StartContext): P
     first ??= several ? namingTarget(spec.target, error) : error
     failed.abort()
   }
-  for (const spec of specs) ctx.forwards.push({namespace: spec.namespace ?? ctx.request.namespace, spec})
+  for (const spec of specs) {
+    const via = spec.context === undefined ? undefined : ctx.request.connectionFor?.(spec.context)
+    ctx.forwards.push({namespace: spec.namespace ?? via?.namespace ?? ctx.request.namespace, spec, ...(via ? {via} : {})})
+  }
   await Promise.all(ctx.forwards.map(f => prepareTarget(f, ctx, signal, several).catch(error => fail(f.spec, error))))
   if (ctx.stop.aborted) return false
   if (first !== undefined) throw first
@@ -191,7 +196,7 @@ async function startForwards(specs: readonly TargetSpec[], ctx: StartContext): P
 async function prepareTarget(forward: TargetForward, ctx: StartContext, signal: AbortSignal, several: boolean): Promise<void> {
   const {request} = ctx
   const resolved = await resolveTarget(forward.spec.target, forward.spec.portArgs, {
-    client: request.client, namespace: forward.namespace, podRunningTimeoutMs: request.podRunningTimeoutMs, signal,
+    client: viaOf(forward, request).client, namespace: forward.namespace, podRunningTimeoutMs: request.podRunningTimeoutMs, signal,
   })
   if (signal.aborted) return
   const reporter = several ? createReporter({mode: request.mode, sink: request.sink, target: forward.spec.target}) : ctx.reporter
@@ -211,9 +216,10 @@ function announceReady(forwards: readonly TargetForward[], reporter: Reporter, t
     sessions[0].ready()
     return
   }
-  const targets = sessions.map(s => {
-    const {transport: _, ...event} = s.readyEvent()
-    return event
+  const targets = forwards.flatMap(f => {
+    if (!f.session) return []
+    const {transport: _, ...event} = f.session.readyEvent()
+    return [{...event, ...(f.spec.context ? {context: f.spec.context} : {})}]
   })
   reporter.readyAll({targets, ...(transport ? {transport: transport.name()} : {}), ...(skipped ? {skipped: [...skipped]} : {})})
 }

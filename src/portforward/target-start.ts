@@ -5,10 +5,10 @@
 import {CliError} from '../kube/errors.ts'
 import {missingAliasMessage, type ServiceAddresses} from './addresses.ts'
 import {affinityTimeoutMs, Balancer, NamedPodTracker, PodTracker, ServiceTracker, type Tracker, type TrackerHooks} from './balancer.ts'
-import type {TargetForward} from './forwards.ts'
+import type {TargetForward, Via} from './forwards.ts'
 import {unconfiguredAddresses} from './listener.ts'
 import type {Reporter} from './output.ts'
-import type {ForwardedPort, ListenAddress} from './ports.ts'
+import {type ForwardedPort, type ListenAddress, parseAddresses} from './ports.ts'
 import type {ResolvedTarget} from './resolve.ts'
 import type {PortForwardRequest} from './run.ts'
 import {Session} from './session.ts'
@@ -25,41 +25,47 @@ export interface StartContext {
   stop: AbortSignal
 }
 
+/** The target's connection: its context's, or the command's. */
+export function viaOf(forward: TargetForward, request: PortForwardRequest): Via {
+  return forward.via ?? {client: request.client, openTunnel: request.openTunnel, transport: request.transport}
+}
+
 /**
  * Follows a resolved target's pods and makes its session (not listening yet). The tracker lives
  * until the command stops, or until the target's own `abort` (--all: a deleted Service).
  */
 export async function makeSession(forward: TargetForward, resolved: ResolvedTarget, ctx: StartContext, reporter: Reporter, signal: AbortSignal): Promise<void> {
   const {request} = ctx
+  const via = viaOf(forward, request)
   forward.resolved = resolved
   const hooks: TrackerHooks = {
     fatal: error => forward.session?.fatal(error),
     podGone: pod => {
       forward.session?.podGone(pod)
-      request.transport?.podGone?.(pod)
+      via.transport?.podGone?.(pod)
     },
     retry: (error, delayMs) => request.log?.(`watch failed, retrying in ${delayMs}ms: ${(error as Error).message}`),
     targetChanged: pods => forward.session?.targetChanged(pods),
   }
   // Trackers live as long as the command (or the target), not just the start-up.
   const lifetime = forward.abort ? AbortSignal.any([ctx.stop, forward.abort.signal]) : ctx.stop
-  const tracker = makeTracker(resolved, {...request, namespace: forward.namespace}, hooks, lifetime)
+  const tracker = makeTracker(resolved, {...request, client: via.client, namespace: forward.namespace}, hooks, lifetime)
   await tracker.start()
   // kubectl dials before it listens; svc does the same for the first pod, so that the ready
   // event names the transport in use and the first connection does not pay for the upgrade.
   const firstPod = tracker.pods[0]
-  if (firstPod && request.transport?.warm) await request.transport.warm(forward.namespace, firstPod, signal)
+  if (firstPod && via.transport?.warm) await via.transport.warm(forward.namespace, firstPod, signal)
   if (signal.aborted) return
-  const transport = request.transport
+  const transport = via.transport
   const own = ctx.addressBook && ownAddress(forward, resolved, ctx.addressBook)
   forward.session = new Session({
-    addresses: own?.addresses ?? ctx.addresses,
+    addresses: own?.addresses ?? (forward.spec.address ? parseAddresses([forward.spec.address]) : ctx.addresses),
     ...(own ? {address: forward.address} : {}),
     forward: request.forward,
     halfCloseTimeoutMs: request.halfCloseTimeoutMs,
     permanentErrorLimit: request.permanentErrorLimit,
     namespace: forward.namespace,
-    openTunnel: request.openTunnel,
+    openTunnel: via.openTunnel,
     ports: own?.ports ?? resolved.ports,
     reporter,
     target: forward.spec.target,

@@ -10,6 +10,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import yaml from 'js-yaml'
+
 import {runSvc} from '../helpers/run-svc.ts'
 import {createDeployment, createPod, createService, echo, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
@@ -168,5 +170,77 @@ describe('--address-per-service', () => {
     assert.equal(result.code, 1)
     assert.match(result.stderr, /^error: --hosts-file needs --address-per-service: on one shared address, names cannot tell the Services apart\n/)
     assert.equal(fs.existsSync(path.join(os.tmpdir(), 'svc-never-written')), false)
+  })
+})
+
+describe('forwards file (-f)', () => {
+  const write = (dir: string, name: string, text: string) => {
+    const file = path.join(dir, name)
+    fs.writeFileSync(file, text)
+    return file
+  }
+
+  test('valid: its targets forwarded, an entry\'s own address used; -f - reads stdin', async t => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-ff-'))
+    t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
+    const text = 'forwards:\n- target: svc/db\n  ports: [":pg"]\n- target: pod/worker-0\n  ports: [":9000"]\n  address: 127.0.0.2\n'
+    const file = write(dir, 'forwards.yaml', text)
+    for (const args of [['-f', file], ['-f', '-']]) {
+      const svc = startSvc(['port-forward', '--kubeconfig', kc, '--address', '127.0.0.1', ...args, '-o', 'json'])
+      t.after(() => svc.kill('SIGKILL'))
+      if (args[1] === '-') svc.child.stdin.end(text)
+      await svc.line(/"event":"ready"/)
+      const ready = svc.events().find(e => e.event === 'ready')
+      assert.deepEqual(ready.targets.map((r: any) => [r.target, r.ports[0].remotePort]), [['svc/db', 5432], ['pod/worker-0', 9000]])
+      assert.deepEqual(svc.events().filter(e => e.event === 'listening').map(e => e.address), ['127.0.0.1', '127.0.0.2'])
+      assert.equal((await echo(ready.targets[0].ports[0].localPort, 'db')).toString(), 'db')
+      assert.equal((await echo(ready.targets[1].ports[0].localPort, 'worker', '127.0.0.2')).toString(), 'worker')
+      svc.kill('SIGTERM')
+      assert.equal((await svc.exited).code, 0)
+    }
+  })
+
+  test('invalid: every bad entry on its own line, exit 1, nothing started', async t => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-ff-'))
+    t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
+    const file = write(dir, 'bad.yaml', '- target: svc/db\n  ports: [":pg"]\n- target: svc/api\n- target: svc/x\n  ports: [80]\n  context: nowhere\n')
+    const result = await runSvc(['port-forward', '--kubeconfig', kc, '-f', file])
+    assert.deepEqual([result.code, result.stdout], [1, ''])
+    assert.equal(result.stderr, [
+      `error: ${file}: entry 2 (svc/api): ports: at least one [LOCAL_PORT:]REMOTE_PORT is required`,
+      `error: ${file}: entry 3 (svc/x): context "nowhere" is not in the kubeconfig`, '',
+    ].join('\n'))
+    const missing = await runSvc(['port-forward', '--kubeconfig', kc, '-f', path.join(dir, 'nope.yaml')])
+    assert.deepEqual([missing.code, missing.stderr], [1, `error: the path "${path.join(dir, 'nope.yaml')}" does not exist\n`])
+    const both = await runSvc(['port-forward', '--kubeconfig', kc, '-f', file, 'svc/db', '5432'])
+    assert.match(both.stderr, /^error: -f reads the targets from the file: give no TYPE\/NAME \(got svc\/db\)\n/)
+  })
+
+  test('several contexts in one file: each target through its own cluster', async t => {
+    const other = await startPfCluster()
+    t.after(() => other.stop())
+    await createPod(other.client, 'far', {ports: [{containerPort: 7}]})
+    await until(async () => (await other.client.request<any>({path: '/api/v1/namespaces/default/pods/far'})).body.status?.phase === 'Running', 'pod far Running')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-ff-'))
+    t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
+    // One kubeconfig with both clusters: contexts `one` (this suite's cluster) and `two`.
+    const configs = [c, other].map(cluster => yaml.load(fs.readFileSync(cluster.kubeconfig(), 'utf8')) as any)
+    const merged = {
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'one',
+      clusters: configs.map((k, i) => ({...k.clusters[0], name: ['one', 'two'][i]})),
+      contexts: configs.map((_, i) => ({context: {cluster: ['one', 'two'][i], namespace: 'default', user: ['one', 'two'][i]}, name: ['one', 'two'][i]})),
+      users: configs.map((k, i) => ({...k.users.find((u: any) => u.name === 'token'), name: ['one', 'two'][i]})),
+    }
+    const kubeconfig = write(dir, 'kubeconfig', yaml.dump(merged))
+    const file = write(dir, 'forwards.yaml', '- {target: pod/worker-0, ports: [":9000"], context: one}\n- {target: pod/far, ports: [":7"], context: two}\n')
+    const svc = startSvc(['port-forward', '--kubeconfig', kubeconfig, '--address', '127.0.0.1', '-f', file, '-o', 'json'])
+    t.after(() => svc.kill('SIGKILL'))
+    await svc.line(/"event":"ready"/)
+    const ready = svc.events().find(e => e.event === 'ready')
+    assert.deepEqual(ready.targets.map((r: any) => [r.target, r.context, r.pods]), [['pod/worker-0', 'one', ['worker-0']], ['pod/far', 'two', ['far']]])
+    for (const target of ready.targets) assert.equal((await echo(target.ports[0].localPort, target.target)).toString(), target.target)
+    svc.kill('SIGTERM')
+    assert.equal((await svc.exited).code, 0)
+    assert.equal(svc.stderr, '')
   })
 })
