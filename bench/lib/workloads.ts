@@ -91,13 +91,14 @@ export function download(port: number, bytes: number, deadlineMs = 120_000): Pro
   return withDeadline(run(), deadlineMs, `download of ${bytes} bytes`)
 }
 
-/** `count` sequential connections, each sending one byte and reading it back; milliseconds per connection. */
-export async function connectionLatency(port: number, count: number, deadlineMs = 180_000): Promise<number[]> {
+/** `count` sequential connections (round-robin over `port` when it is a list), each sending one byte and reading it back; milliseconds per connection. */
+export async function connectionLatency(port: number | readonly number[], count: number, deadlineMs = 180_000): Promise<number[]> {
+  const ports = typeof port === 'number' ? [port] : port
   const run = async () => {
     const samples: number[] = []
     for (let i = 0; i < count; i++) {
       const started = performance.now()
-      const socket = await connect(port)
+      const socket = await connect(ports[i % ports.length])
       await new Promise<void>((resolve, reject) => {
         socket.once('data', () => resolve())
         socket.once('error', reject)
