@@ -54,7 +54,7 @@ export async function startAll(scope: AllScope, ctx: StartContext): Promise<AllF
       if (at >= 0) skipped.splice(at, 1)
       ctx.forwards.push(forward)
       try {
-        const reporter = createReporter({mode: ctx.request.mode, sink: ctx.request.sink, target: label})
+        const reporter = createReporter({live: ctx.live, mode: ctx.request.mode, sink: ctx.request.sink, target: label})
         await makeSession(forward, serviceTarget(svc), ctx, reporter, AbortSignal.any([ctx.stop, forward.abort?.signal ?? ctx.stop]))
         await checkAliases([forward])
         const session = forward.session

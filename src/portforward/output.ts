@@ -131,14 +131,17 @@ export interface ReporterOptions {
   statusLine?: boolean
   /** One of several targets: its events carry `target`, its text lines name it. */
   target?: string
+  /** The live panel its lines are printed around (several targets on a terminal). */
+  live?: {around(print: () => void): void}
 }
 
 export function createReporter(options: ReporterOptions): Reporter {
   const {mode, sink} = options
   const now = options.now ?? (() => new Date())
   const status = options.statusLine && mode === 'text' ? new StatusLine(sink.stderr) : undefined
-  const out = (line: string) => status ? status.around(() => sink.stdout(`${line}\n`)) : sink.stdout(`${line}\n`)
-  const err = (line: string) => status ? status.around(() => sink.stderr(`${line}\n`)) : sink.stderr(`${line}\n`)
+  const area = options.live ?? status
+  const out = (line: string) => area ? area.around(() => sink.stdout(`${line}\n`)) : sink.stdout(`${line}\n`)
+  const err = (line: string) => area ? area.around(() => sink.stderr(`${line}\n`)) : sink.stderr(`${line}\n`)
   const target = options.target
   const emit = (event: string, fields: object) => {
     if (mode === 'json') sink.stdout(`${JSON.stringify({event, time: now().toISOString(), ...(target === undefined ? {} : {target}), ...fields})}\n`)

@@ -12,7 +12,8 @@ import {childPorts, forwardedServices, forwardVariables, hostsEntries, type Targ
 import type {ListWatchClient} from './informer.ts'
 import type {TargetSpec} from './operands.ts'
 import {createReporter, type OutputMode, type Reporter, type Sink, type SkippedEvent} from './output.ts'
-import {type ListenAddress, parseAddresses} from './ports.ts'
+import {LiveArea, renderPanel} from './panel.ts'
+import {joinHostPort, type ListenAddress, parseAddresses} from './ports.ts'
 import {resolveTarget} from './resolve.ts'
 import {formatDotenv, serviceVariables} from './service-env.ts'
 import type {ForwardFn, Session} from './session.ts'
@@ -76,10 +77,14 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
   const specs = request.targets ?? [{portArgs: request.portArgs ?? [], target: request.target ?? ''}]
   const signals = new SignalGate(request.signals, request.command ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'])
   const forwards: TargetForward[] = []
+  let panel: Panel | undefined
   try {
-    const reporter = createReporter({mode: request.mode, sink: request.sink, statusLine: request.statusLine && specs.length === 1 && !request.all})
+    const several = specs.length > 1 || request.all !== undefined
+    // On a terminal: one target has kubectl's lines and a status line; several have a live panel.
+    panel = request.statusLine && several ? new Panel(request.sink.stderr, forwards) : undefined
+    const reporter = createReporter({live: panel?.area, mode: request.mode, sink: request.sink, statusLine: request.statusLine && !several})
     const addressBook = request.addressPerService ? new ServiceAddresses() : undefined
-    const ctx: StartContext = {addressBook, addresses, forwards, reporter, request, stop: signals.stop.signal}
+    const ctx: StartContext = {addressBook, addresses, forwards, live: panel?.area, reporter, request, stop: signals.stop.signal}
     const all = request.all ? await startAll(request.all, ctx) : undefined
     const started = all ? !signals.stop.signal.aborted : await startForwards(specs, ctx)
     if (!started) return 0
@@ -90,6 +95,7 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
     }
     writeFiles()
     announceReady(forwards, reporter, request.transport, all?.skipped)
+    panel?.start()
     all?.announced(() => writeFiles())
     if (signals.interrupted && !request.command) return 0
     // Under --all a Service that ends is reported and dropped (all-run.ts); only a signal or the command ends svc.
@@ -101,6 +107,7 @@ export async function portForward(request: PortForwardRequest): Promise<number> 
     }
     return await runCommand(request, forwards, finished, signals)
   } finally {
+    panel?.stop()
     signals.unsubscribe()
     signals.stop.abort()
     await Promise.all(forwards.map(f => f.session?.close()))
@@ -199,7 +206,7 @@ async function prepareTarget(forward: TargetForward, ctx: StartContext, signal: 
     client: viaOf(forward, request).client, namespace: forward.namespace, podRunningTimeoutMs: request.podRunningTimeoutMs, signal,
   })
   if (signal.aborted) return
-  const reporter = several ? createReporter({mode: request.mode, sink: request.sink, target: forward.spec.target}) : ctx.reporter
+  const reporter = several ? createReporter({live: ctx.live, mode: request.mode, sink: request.sink, target: forward.spec.target}) : ctx.reporter
   await makeSession(forward, resolved, ctx, reporter, signal)
 }
 
@@ -280,6 +287,39 @@ function checkWritable(file: string, flag: string): void {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     throw new CliError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`)
+  }
+}
+
+/** The live panel of several targets: redrawn every 500 ms from the sessions' counters. */
+class Panel {
+  readonly area: LiveArea
+  private readonly forwards: readonly TargetForward[]
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(write: (text: string) => void, forwards: readonly TargetForward[]) {
+    this.area = new LiveArea(write)
+    this.forwards = forwards
+  }
+
+  start(): void {
+    this.draw()
+    this.timer = setInterval(() => this.draw(), 500)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+    this.area.clear()
+  }
+
+  private draw(): void {
+    const rows = this.forwards.flatMap(f => {
+      if (!f.session || !f.bound) return []
+      const snapshot = f.session.snapshot()
+      const local = [...new Map(f.bound.listeners.map(l => [l.index, joinHostPort(l.address, l.localPort)])).values()]
+      return [{...snapshot, local, target: f.spec.target}]
+    })
+    this.area.draw(renderPanel(rows, process.stderr.columns || 80))
   }
 }
 

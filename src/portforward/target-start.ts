@@ -8,6 +8,7 @@ import {affinityTimeoutMs, Balancer, NamedPodTracker, PodTracker, ServiceTracker
 import type {TargetForward, Via} from './forwards.ts'
 import {unconfiguredAddresses} from './listener.ts'
 import type {Reporter} from './output.ts'
+import type {LiveArea} from './panel.ts'
 import {type ForwardedPort, type ListenAddress, parseAddresses} from './ports.ts'
 import type {ResolvedTarget} from './resolve.ts'
 import type {PortForwardRequest} from './run.ts'
@@ -18,6 +19,8 @@ export interface StartContext {
   addresses: ListenAddress[]
   /** --address-per-service. */
   addressBook?: ServiceAddresses
+  /** The live panel (several targets on a terminal): every reporter prints around it. */
+  live?: LiveArea
   /** Filled as targets start, so that the caller closes every session whatever happens. */
   forwards: TargetForward[]
   reporter: Reporter
