@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import stylistic from '@stylistic/eslint-plugin'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -15,6 +16,54 @@ export default tseslint.config(
       'no-constant-condition': ['error', {checkLoops: false}],
       eqeqeq: ['error', 'smart'],
       'prefer-const': 'error',
+    },
+  },
+  {
+    // The tree's own layout, written down: no semicolons, single quotes, no spaces inside braces and
+    // brackets, 2-space indentation, `+` and `&&` ending a broken line while `?`, `:` and `|` start
+    // the next. Arrow parentheses and blank lines between class members are left to the writer (the
+    // tree uses both ways); line length is not checked.
+    plugins: {'@stylistic': stylistic},
+    rules: {
+      '@stylistic/array-bracket-spacing': ['error', 'never'],
+      '@stylistic/arrow-spacing': 'error',
+      '@stylistic/block-spacing': ['error', 'never'],
+      '@stylistic/brace-style': ['error', '1tbs', {allowSingleLine: true}],
+      '@stylistic/comma-dangle': ['error', 'always-multiline'],
+      '@stylistic/comma-spacing': 'error',
+      '@stylistic/computed-property-spacing': 'error',
+      '@stylistic/dot-location': ['error', 'property'],
+      '@stylistic/eol-last': 'error',
+      '@stylistic/function-call-spacing': 'error',
+      '@stylistic/indent': ['error', 2],
+      '@stylistic/key-spacing': 'error',
+      '@stylistic/keyword-spacing': 'error',
+      '@stylistic/max-statements-per-line': ['error', {max: 2}],
+      '@stylistic/member-delimiter-style': ['error', {multiline: {delimiter: 'none'}, singleline: {delimiter: 'semi', requireLast: false}}],
+      '@stylistic/new-parens': 'error',
+      '@stylistic/no-mixed-spaces-and-tabs': 'error',
+      '@stylistic/no-multi-spaces': 'error',
+      '@stylistic/no-multiple-empty-lines': ['error', {max: 1, maxBOF: 0, maxEOF: 0}],
+      '@stylistic/no-tabs': 'error',
+      '@stylistic/no-trailing-spaces': 'error',
+      '@stylistic/no-whitespace-before-property': 'error',
+      '@stylistic/object-curly-spacing': ['error', 'never'],
+      '@stylistic/operator-linebreak': ['error', 'before', {overrides: {'&&': 'after', '+': 'after', '=': 'after', '||': 'after'}}],
+      '@stylistic/padded-blocks': ['error', 'never'],
+      '@stylistic/quote-props': ['error', 'as-needed'],
+      '@stylistic/quotes': ['error', 'single', {allowTemplateLiterals: 'always', avoidEscape: true}],
+      '@stylistic/rest-spread-spacing': 'error',
+      '@stylistic/semi': ['error', 'never'],
+      '@stylistic/semi-spacing': 'error',
+      '@stylistic/space-before-blocks': 'error',
+      '@stylistic/space-before-function-paren': ['error', {anonymous: 'never', asyncArrow: 'always', named: 'never'}],
+      '@stylistic/space-in-parens': ['error', 'never'],
+      '@stylistic/space-infix-ops': 'error',
+      '@stylistic/space-unary-ops': 'error',
+      '@stylistic/spaced-comment': ['error', 'always'],
+      '@stylistic/template-curly-spacing': 'error',
+      '@stylistic/type-annotation-spacing': 'error',
+      '@stylistic/type-generic-spacing': 'error',
     },
   },
   {

@@ -48,8 +48,8 @@ const MEDIUM = flags.medium
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 /** The soak test's churn (test/e2e/port-forward-soak.test.ts): per close mode, how many clients. */
-const SOAK_FULL: Record<CloseMode, number> = {'abandon': 500, 'data-fin': 500, 'echo': 2000, 'fin-no-data': 500, 'reset': 500}
-const SOAK_QUICK: Record<CloseMode, number> = {'abandon': 50, 'data-fin': 50, 'echo': 200, 'fin-no-data': 50, 'reset': 50}
+const SOAK_FULL: Record<CloseMode, number> = {abandon: 500, 'data-fin': 500, echo: 2000, 'fin-no-data': 500, reset: 500}
+const SOAK_QUICK: Record<CloseMode, number> = {abandon: 50, 'data-fin': 50, echo: 200, 'fin-no-data': 50, reset: 50}
 const SIZES = QUICK
   ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, gibBytes: 64 * MiB, gibConnections: 50, latencyCount: 50, many: 10, rounds: 1, rpsMs: 2000, soak: SOAK_QUICK, stalledBytes: 4 * MiB}
   : MEDIUM

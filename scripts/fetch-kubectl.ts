@@ -102,7 +102,7 @@ export function extractFromZip(zip: Buffer, wanted: string): Buffer {
     if (name === wanted) {
       // zip64 extra field (id 1) carries the 64-bit values that overflowed, in this order.
       const extra = zip.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen)
-      for (let e = 0; e + 4 <= extra.length; ) {
+      for (let e = 0; e + 4 <= extra.length;) {
         const id = extra.readUInt16LE(e)
         const len = extra.readUInt16LE(e + 2)
         if (id === 1) {

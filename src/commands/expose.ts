@@ -117,4 +117,3 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
     return out
   }
 }
-

@@ -12,6 +12,12 @@
 // V8 offers no setting for that threshold after start, so the forwarder asks for a collection
 // itself: `--expose-gc` set at run time installs gc() in contexts created afterwards, and a fresh
 // vm context hands it over. Short commands never call this.
+//
+// The young generation is also kept at its initial size (`--semi-space-growth-factor=1`, which,
+// unlike the semi-space size limits, takes effect when set at run time). Under a burst of
+// connections V8 grows it to 64 MiB and never gives that back, although almost nothing in it
+// survives: measured on 4,000 churned connections, RSS 3 s after the last close fell from 155 to
+// 118 MiB (idle 76), the peak from 156 to 122 MiB, at the same throughput and connection rate.
 
 import {setFlagsFromString} from 'node:v8'
 import {runInNewContext} from 'node:vm'
@@ -22,9 +28,13 @@ const CHECK_INTERVAL_MS = 50
 
 type GcFunction = (options?: {type?: 'major' | 'minor'}) => void
 
-/** Starts the check; returns a function that stops it. The timer never keeps the process alive. */
+/**
+ * Keeps the young generation at its size, and starts the check; returns a function that stops the
+ * check. The timer never keeps the process alive.
+ */
 export function limitBufferGarbage(limit = BUFFER_GARBAGE_LIMIT, intervalMs = CHECK_INTERVAL_MS): () => void {
   setFlagsFromString('--expose-gc')
+  setFlagsFromString('--semi-space-growth-factor=1')
   const gc = runInNewContext('gc') as GcFunction | undefined
   if (typeof gc !== 'function') return () => {}
   const timer = setInterval(() => {

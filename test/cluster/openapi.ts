@@ -26,7 +26,7 @@ function operations(def: ResourceDef): Record<string, any> {
     tags: [def.group ? `${def.group.split('.')[0]}_${def.version}` : `core_${def.version}`],
     operationId: `${id}${def.kind}`,
     parameters,
-    responses: {'200': {description: 'OK'}},
+    responses: {200: {description: 'OK'}},
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': gvk,
   })

@@ -94,4 +94,3 @@ export function dropFields(obj: any, paths: string[]): void {
     if (cur && typeof cur === 'object') delete cur[segs[segs.length - 1]]
   }
 }
-

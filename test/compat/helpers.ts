@@ -80,6 +80,8 @@ export async function startKubectlRig(writeKubeconfig: (file: string) => void): 
           clearTimeout(timer)
           resolve({code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()})
         })
+        // A command that never reads its stdin may exit before it is closed: EPIPE is not its failure.
+        child.stdin.on('error', () => {})
         child.stdin.end(options.input ?? '')
       })
     },

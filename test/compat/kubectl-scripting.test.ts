@@ -172,7 +172,7 @@ test('create has no custom-columns: kubectl\'s error, less the kyaml format svc 
 const WAIT: string[][] = [
   ['svc/web', '--for=jsonpath={.spec.type}=ClusterIP'],
   ['svc/web', 'svc/np', '--for=jsonpath={.spec.sessionAffinity}=None'],
-  ['svc', '-l', 'team', "--for=jsonpath={.spec.ports[?(@.port==80)].protocol}=TCP"],
+  ['svc', '-l', 'team', '--for=jsonpath={.spec.ports[?(@.port==80)].protocol}=TCP'],
   ['svc/web', '--for=jsonpath={.spec.type}=ClusterIP', '-o', 'name'],
   ['svc/web', '--for=jsonpath={.spec.type}', '-o', 'jsonpath={.spec.clusterIP}'],
   ['svc/web', '--for=create'],

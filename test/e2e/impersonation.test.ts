@@ -54,7 +54,7 @@ describe('svc impersonation', () => {
   })
 
   it('reads as, as-groups, as-uid and as-user-extra from the kubeconfig; flags win', async () => {
-    const file = kubeconfigWith({'as': 'jane', 'as-groups': ['system:masters'], 'as-uid': '42', 'as-user-extra': {'example.com/team': ['a']}})
+    const file = kubeconfigWith({as: 'jane', 'as-groups': ['system:masters'], 'as-uid': '42', 'as-user-extra': {'example.com/team': ['a']}})
     const asConfigured = await runSvc(['get', 'services', 'kubernetes', '-o', 'name', '--kubeconfig', file])
     assert.equal(asConfigured.stderr, '')
     const overridden = await runSvc(['get', 'services', '--kubeconfig', file, '--as-group', 'devs'])

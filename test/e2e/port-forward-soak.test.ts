@@ -24,7 +24,7 @@ const TRANSPORTS: Array<{args: string[]; name: string; perConnection: boolean}> 
   {args: ['--transport', 'spdy'], name: 'spdy', perConnection: false},
 ]
 
-const COUNTS: Record<CloseMode, number> = {'abandon': 500, 'data-fin': 500, 'echo': 2000, 'fin-no-data': 500, 'reset': 500}
+const COUNTS: Record<CloseMode, number> = {abandon: 500, 'data-fin': 500, echo: 2000, 'fin-no-data': 500, reset: 500}
 const CONCURRENCY = 8
 const MiB = 1024 * 1024
 const GC_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'gc-on-signal.ts')

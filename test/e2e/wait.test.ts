@@ -160,7 +160,7 @@ describe('svc wait', () => {
   it("--for=jsonpath='{...}'=VALUE on several Services selected by -l, met by a label written while waiting", async () => {
     await env.create(SERVICES, {metadata: {labels: {group: 'jp'}, name: 'jp-a'}, spec: {ports: [{port: 80}]}})
     await env.create(SERVICES, {metadata: {labels: {group: 'jp', stage: 'ready'}, name: 'jp-b'}, spec: {ports: [{port: 80}]}})
-    const w = start(['svc', '-l', 'group=jp', "--for=jsonpath={.metadata.labels.stage}=ready"])
+    const w = start(['svc', '-l', 'group=jp', '--for=jsonpath={.metadata.labels.stage}=ready'])
     await w.waitFor(watching('services'))
     await patch(`${SERVICES}/jp-a`, {metadata: {labels: {stage: 'ready'}}})
     assert.equal(await w.exited, 0, w.err())

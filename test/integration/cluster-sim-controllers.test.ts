@@ -67,7 +67,7 @@ test('a Deployment makes a ReplicaSet and running pods, with status and events',
   for (const p of pods) {
     assert.match(p.metadata.name, new RegExp(`^web-${hash}-[bcdfghjklmnpqrstvwxz2456789]{5}$`))
     assert.equal(p.metadata.generateName, `web-${hash}-`)
-    assert.deepEqual(p.metadata.labels, {'app': 'web', 'pod-template-hash': hash})
+    assert.deepEqual(p.metadata.labels, {app: 'web', 'pod-template-hash': hash})
     assert.equal(p.metadata.ownerReferences[0].uid, rs.metadata.uid)
     assert.equal(p.spec.nodeName, 'local-node')
     assert.equal(p.status.phase, 'Running')

@@ -21,4 +21,3 @@ export default class CreateService extends KubeCommand<typeof CreateService> {
 Usage: svc create service TYPE NAME [flags], or svc create TYPE NAME [flags]`)
   }
 }
-

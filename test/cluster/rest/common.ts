@@ -204,4 +204,3 @@ export function checkNamespaceOfBody(r: RestRequest, obj: any): void {
   }
   obj.metadata.namespace = r.namespace
 }
-

@@ -116,5 +116,3 @@ export async function removeCollection(env: RestEnv, r: RestRequest, effects: De
   }
   return {code: 200, body: {kind: `${r.def.kind}List`, apiVersion: apiVersionOf(r.def), metadata: {resourceVersion: env.store.resourceVersion}, items: deleted}, warnings: []}
 }
-
-

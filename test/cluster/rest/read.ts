@@ -88,4 +88,3 @@ export function list(env: RestEnv, r: RestRequest): RestResult {
   })}
   return {code: 200, body, warnings: []}
 }
-

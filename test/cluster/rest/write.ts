@@ -226,4 +226,3 @@ async function apply(env: RestEnv, r: RestRequest, body: Buffer, isDry: boolean,
   const checkRv = applied.metadata.resourceVersion !== undefined
   return {code: 200, body: updateObject(env, r, merged, old, {manager, isDry, checkRv, op: 'Apply', applied, force, warnings}), warnings}
 }
-

@@ -94,7 +94,7 @@ function formatIPv6(v: bigint): string {
   // Longest run (length >= 2) of zero groups becomes "::" (RFC 5952, as Go's net.IP.String does).
   let bestStart = -1
   let bestLen = 0
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++
       continue

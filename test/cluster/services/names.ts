@@ -371,4 +371,3 @@ export function validateKubeObjectMetaUpdate(newMeta: any, oldMeta: any, path = 
   const n = newMeta && typeof newMeta === 'object' ? newMeta : {}
   return [...validateObjectMetaUpdate(newMeta, oldMeta, path), ...validateKubeFinalizers(n.finalizers, child(path, 'finalizers'))]
 }
-

@@ -815,4 +815,3 @@ export function releaseService(input: any, alloc: Allocators): void {
     if (hc > 0) alloc.nodePorts.release(hc)
   }
 }
-

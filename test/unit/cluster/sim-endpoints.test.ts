@@ -115,7 +115,7 @@ test('endpointsFor: table of services and pods', () => {
       service: svc({clusterIP: 'None', ports: undefined}),
       pods: [pod('a', {ip: '10.244.0.2', hostname: 'a0', subdomain: 'web'})],
       subsets: [{addresses: [{...addr('a', '10.244.0.2'), hostname: 'a0'}]}],
-      labels: {'app': 'web', 'endpoints.kubernetes.io/managed-by': 'endpoint-controller', 'service.kubernetes.io/headless': ''},
+      labels: {app: 'web', 'endpoints.kubernetes.io/managed-by': 'endpoint-controller', 'service.kubernetes.io/headless': ''},
     },
     {
       name: 'pods of other namespaces are ignored',
@@ -129,7 +129,7 @@ test('endpointsFor: table of services and pods', () => {
     assert.ok(ep, c.name)
     assert.deepEqual(ep.subsets, c.subsets, c.name)
     assert.equal(ep.metadata.name, 'web')
-    assert.deepEqual(ep.metadata.labels, c.labels ?? {'app': 'web', 'endpoints.kubernetes.io/managed-by': 'endpoint-controller'}, c.name)
+    assert.deepEqual(ep.metadata.labels, c.labels ?? {app: 'web', 'endpoints.kubernetes.io/managed-by': 'endpoint-controller'}, c.name)
   }
   assert.equal(endpointsFor(svc({selector: undefined}), [pod('a')]), undefined)
   assert.equal(endpointsFor(svc({type: 'ExternalName', selector: {app: 'web'}}), [pod('a')]), undefined)
@@ -185,7 +185,7 @@ test('endpointSlicesFor: create, keep, update in place, placeholder, delete extr
   assert.equal(placeholder.addressType, 'IPv4')
   assert.equal(placeholder.ports, null)
   assert.equal(placeholder.endpoints, null)
-  assert.deepEqual(placeholder.metadata.labels, {'app': 'web', 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io'})
+  assert.deepEqual(placeholder.metadata.labels, {app: 'web', 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io'})
   assert.deepEqual(placeholder.metadata.ownerReferences, [{apiVersion: 'v1', kind: 'Service', name: 'web', uid: 'svc-uid', controller: true, blockOwnerDeletion: true}])
 
   const stored = {...placeholder, metadata: {...placeholder.metadata, name: 'web-abcde', uid: 's1', resourceVersion: '7'}}

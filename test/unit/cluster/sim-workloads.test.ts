@@ -10,7 +10,7 @@ const now = new Date('2026-01-01T00:10:00Z')
 
 function deployment(spec: any = {}): any {
   return {
-    metadata: {name: 'web', namespace: 'default', uid: 'd-uid', generation: 3, annotations: {'note': 'x', 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'deployment.kubernetes.io/revision': '4'}},
+    metadata: {name: 'web', namespace: 'default', uid: 'd-uid', generation: 3, annotations: {note: 'x', 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'deployment.kubernetes.io/revision': '4'}},
     spec: {replicas: 4, selector: {matchLabels: {app: 'web'}}, template: {metadata: {labels: {app: 'web'}}, spec: {containers: [{name: 'c', image: 'nginx'}]}}, ...spec},
   }
 }
@@ -38,11 +38,11 @@ test('newReplicaSetFor: name, hash label, selector, annotations, owner', () => {
   const hash = podTemplateHash(d.spec.template)
   const r = newReplicaSetFor(d, 4, 5)
   assert.equal(r.metadata.name, `web-${hash}`)
-  assert.deepEqual(r.metadata.labels, {'app': 'web', 'pod-template-hash': hash})
-  assert.deepEqual(r.spec.selector, {matchLabels: {'app': 'web', 'pod-template-hash': hash}})
-  assert.deepEqual(r.spec.template.metadata.labels, {'app': 'web', 'pod-template-hash': hash})
+  assert.deepEqual(r.metadata.labels, {app: 'web', 'pod-template-hash': hash})
+  assert.deepEqual(r.spec.selector, {matchLabels: {app: 'web', 'pod-template-hash': hash}})
+  assert.deepEqual(r.spec.template.metadata.labels, {app: 'web', 'pod-template-hash': hash})
   assert.deepEqual(r.metadata.annotations, {
-    'note': 'x',
+    note: 'x',
     'deployment.kubernetes.io/desired-replicas': '4',
     'deployment.kubernetes.io/max-replicas': '5',
     'deployment.kubernetes.io/revision': '5',

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
+import {getHeapSpaceStatistics} from 'node:v8'
 
 import {limitBufferGarbage} from '../../../src/portforward/heap.ts'
 import {until} from '../../helpers/poll.ts'
@@ -17,5 +19,18 @@ describe('limitBufferGarbage', () => {
     } finally {
       stop()
     }
+  })
+
+  it('the young generation does not grow under a burst of short-lived objects', () => {
+    const newSpace = () => getHeapSpaceStatistics().find(s => s.space_name === 'new_space')!.space_size
+    const before = newSpace()
+    limitBufferGarbage()()
+    // About 200 MiB of objects that die young; V8 would grow the new space to tens of MiB for them.
+    let keep: object[] = []
+    for (let i = 0; i < 3_000_000; i++) {
+      keep.push({i, s: `x${i}`})
+      if (keep.length > 100_000) keep = []
+    }
+    assert.ok(newSpace() <= Math.max(before, 8 * MiB), `new space ${(newSpace() / MiB).toFixed(1)} MiB, was ${(before / MiB).toFixed(1)} MiB`)
   })
 })

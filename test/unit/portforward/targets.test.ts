@@ -7,8 +7,15 @@ import {
 } from '../../../src/portforward/targets.ts'
 
 function pod(name: string, extra: {
-  created?: string; deleting?: boolean; node?: string; phase?: string; ready?: boolean; readySince?: string; restarts?: number
-  ports?: {containerPort: number; name?: string; protocol?: string}[]; initPorts?: {containerPort: number; name?: string}[]
+  created?: string
+  deleting?: boolean
+  node?: string
+  phase?: string
+  ready?: boolean
+  readySince?: string
+  restarts?: number
+  ports?: {containerPort: number; name?: string; protocol?: string}[]
+  initPorts?: {containerPort: number; name?: string}[]
 } = {}): Pod {
   return {
     metadata: {
