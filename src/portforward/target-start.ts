@@ -77,7 +77,6 @@ export async function makeSession(forward: TargetForward, resolved: ResolvedTarg
   })
 }
 
-
 /**
  * --address-per-service for a svc/ target: its own address, and its ports keeping the service
  * port numbers (`:80`, or `80`) where the OS allows, else a free port. Other targets: undefined.
