@@ -4,6 +4,7 @@
 // the Service. After the ready event, a new Service is announced with `target-added` and a closed
 // one with `target-removed`, and the --dotenv / --hosts-file files are written again.
 
+import {endpointsFromSlices, type EndpointSlice} from './balancer.ts'
 import type {TargetForward} from './forwards.ts'
 import {type ServiceWatchHandler, ServiceWatch, serviceLabel, tcpPorts} from './all-services.ts'
 import {createReporter, type SkippedEvent} from './output.ts'
@@ -40,6 +41,11 @@ export async function startAll(scope: AllScope, ctx: StartContext): Promise<AllF
 
   const handler: ServiceWatchHandler = {
     failed: (svc, error) => ctx.reporter.error({message: `${serviceLabel(svc, withNamespace)}: ${(error as Error).message}`}),
+    podEndpoints: async svc => {
+      const path = `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(svc.metadata.namespace ?? '')}/endpointslices`
+      const {body} = await ctx.request.client.request<{items?: EndpointSlice[]}>({path, query: {labelSelector: `kubernetes.io/service-name=${svc.metadata.name}`}, signal: ctx.stop})
+      return endpointsFromSlices(body.items ?? []).size > 0
+    },
     skipped: (svc, reason) => {
       const event = {namespace: svc.metadata.namespace ?? '', reason, target: serviceLabel(svc, withNamespace)}
       const at = skipped.findIndex(s => s.namespace === event.namespace && s.target === event.target)

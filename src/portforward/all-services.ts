@@ -6,13 +6,19 @@
 import {startInformer, type ListWatchClient} from './informer.ts'
 import type {Service, ServicePort} from './targets.ts'
 
-/** Why a Service cannot be forwarded, or undefined when it can. */
-export function unforwardableReason(svc: Service): string | undefined {
+/** The reason given for a Service without a selector whose endpoints do not name pods (hand-made ones, `kubernetes`). */
+export const NO_POD_ENDPOINTS = 'no selector, and no endpoints that are pods'
+
+/**
+ * Why a Service cannot be forwarded, or undefined when it can. A Service without a selector is
+ * forwardable only if its EndpointSlices name pods (`podEndpoints`, asked only then).
+ */
+export async function unforwardableReason(svc: Service, podEndpoints: (svc: Service) => Promise<boolean>): Promise<string | undefined> {
   const spec = svc.spec ?? {}
   if (spec.type === 'ExternalName') return `ExternalName Service (${spec.externalName ?? 'a DNS name'}), no pods behind it`
-  if (Object.keys(spec.selector ?? {}).length === 0) return 'no selector: its endpoints are not pods svc can reach'
   if ((spec.ports ?? []).length === 0) return 'no ports'
   if (tcpPorts(svc).length === 0) return `no TCP port (${[...new Set((spec.ports ?? []).map(p => p.protocol))].join(', ')} only)`
+  if (Object.keys(spec.selector ?? {}).length === 0 && !(await podEndpoints(svc))) return NO_POD_ENDPOINTS
   return undefined
 }
 
@@ -42,6 +48,8 @@ export interface ServiceWatchHandler {
   skipped(svc: Service, reason: string): void
   /** A Service whose forward could not start (reported; the others go on). */
   failed(svc: Service, error: unknown): void
+  /** Whether a Service without a selector has EndpointSlices naming pods. */
+  podEndpoints(svc: Service): Promise<boolean>
 }
 
 export interface ServiceWatchOptions {
@@ -120,7 +128,7 @@ export class ServiceWatch {
       this.known.delete(k)
       return
     }
-    const reason = unforwardableReason(svc)
+    const reason = await unforwardableReason(svc, s => handler.podEndpoints(s)).catch((error: unknown) => `cannot read its endpoints: ${(error as Error).message}`)
     if (reason) {
       if (known.fingerprint) await handler.stop(namespace, svc.metadata.name, false)
       if (known.skipped !== reason) handler.skipped(svc, reason)

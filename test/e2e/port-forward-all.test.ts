@@ -20,16 +20,27 @@ async function service(name: string, spec: Record<string, unknown>, namespace = 
   await c.client.request({body, method: 'POST', path: `/api/v1/namespaces/${namespace}/services`})
 }
 
-const FORWARDABLE = Array.from({length: 16}, (_, i) => `s${String(i).padStart(2, '0')}`)
+const SELECTED = Array.from({length: 16}, (_, i) => `s${String(i).padStart(2, '0')}`)
+const FORWARDABLE = [...SELECTED, 'byhand'].sort()
 
 before(async () => {
   c = await startPfCluster()
   kc = c.kubeconfig()
   await createPod(c.client, 'many-0', {labels: {app: 'many'}, ports: [{containerPort: 7}]})
   await createPod(c.client, 'pub-0', {labels: {app: 'many'}, ports: [{containerPort: 7}]}, 'kube-public')
-  for (const [i, name] of FORWARDABLE.entries()) await service(name, {ports: [{name: 'echo', port: 9000 + i, targetPort: 7}], selector: {app: 'many'}})
+  for (const [i, name] of SELECTED.entries()) await service(name, {ports: [{name: 'echo', port: 9000 + i, targetPort: 7}], selector: {app: 'many'}})
   await service('ext', {externalName: 'db.example.com', type: 'ExternalName'})
   await service('manual', {ports: [{port: 80}]})
+  // No selector, but EndpointSlices kept by hand that name a pod: forwardable.
+  await service('byhand', {ports: [{name: 'echo', port: 7}]})
+  await c.client.request({
+    body: {
+      addressType: 'IPv4', apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      endpoints: [{addresses: ['10.0.0.9'], conditions: {ready: true}, targetRef: {kind: 'Pod', name: 'many-0', namespace: 'default'}}],
+      metadata: {labels: {'kubernetes.io/service-name': 'byhand'}, name: 'byhand-manual'}, ports: [{name: 'echo', port: 7, protocol: 'TCP'}],
+    },
+    method: 'POST', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+  })
   await service('dns', {ports: [{port: 53, protocol: 'UDP'}], selector: {app: 'many'}})
   await service('sctp', {ports: [{port: 9999, protocol: 'SCTP'}], selector: {app: 'many'}})
   await service('pub', {ports: [{port: 7}], selector: {app: 'many'}}, 'kube-public')
@@ -43,12 +54,12 @@ after(() => c.stop())
 const SKIPPED = [
   {namespace: 'default', reason: 'no TCP port (UDP only)', target: 'svc/dns'},
   {namespace: 'default', reason: 'ExternalName Service (db.example.com), no pods behind it', target: 'svc/ext'},
-  {namespace: 'default', reason: 'no selector: its endpoints are not pods svc can reach', target: 'svc/manual'},
+  {namespace: 'default', reason: 'no selector, and no endpoints that are pods', target: 'svc/manual'},
   {namespace: 'default', reason: 'no TCP port (SCTP only)', target: 'svc/sctp'},
 ]
 
 describe('svc port-forward --all', () => {
-  test('20 Services: 16 forwarded, 4 listed with the reason; one created and one deleted while running; --dotenv follows', async t => {
+  test('21 Services: 17 forwarded (one without a selector, its endpoints kept by hand), 4 listed with the reason; one created and one deleted while running; --dotenv follows', async t => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-all-'))
     t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
     const envFile = path.join(dir, 'forwards.env')

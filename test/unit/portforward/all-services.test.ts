@@ -9,18 +9,26 @@ const svc = (spec: Service['spec'], name = 'web'): Service => ({metadata: {name,
 const selector = {app: 'web'}
 
 describe('unforwardableReason', () => {
-  const cases: Array<[string, Service, string | undefined]> = [
-    ['a Service with a selector and a TCP port', svc({ports: [{port: 80}], selector}), undefined],
-    ['TCP beside UDP: forwardable (the TCP ports)', svc({ports: [{port: 53, protocol: 'UDP'}, {port: 53, protocol: 'TCP'}], selector}), undefined],
-    ['headless: forwardable', svc({clusterIP: 'None', ports: [{port: 80}], selector}), undefined],
-    ['ExternalName', svc({externalName: 'db.example.com', type: 'ExternalName'}), 'ExternalName Service (db.example.com), no pods behind it'],
-    ['no selector', svc({ports: [{port: 80}]}), 'no selector: its endpoints are not pods svc can reach'],
-    ['an empty selector', svc({ports: [{port: 80}], selector: {}}), 'no selector: its endpoints are not pods svc can reach'],
-    ['no ports', svc({selector}), 'no ports'],
-    ['UDP only', svc({ports: [{port: 53, protocol: 'UDP'}], selector}), 'no TCP port (UDP only)'],
-    ['UDP and SCTP', svc({ports: [{port: 53, protocol: 'UDP'}, {port: 9, protocol: 'SCTP'}], selector}), 'no TCP port (UDP, SCTP only)'],
+  const cases: Array<[string, Service, boolean, string | undefined]> = [
+    ['a Service with a selector and a TCP port', svc({ports: [{port: 80}], selector}), false, undefined],
+    ['TCP beside UDP: forwardable (the TCP ports)', svc({ports: [{port: 53, protocol: 'UDP'}, {port: 53, protocol: 'TCP'}], selector}), false, undefined],
+    ['headless: forwardable', svc({clusterIP: 'None', ports: [{port: 80}], selector}), false, undefined],
+    ['ExternalName', svc({externalName: 'db.example.com', type: 'ExternalName'}), false, 'ExternalName Service (db.example.com), no pods behind it'],
+    ['no selector, endpoints naming pods: forwardable', svc({ports: [{port: 80}]}), true, undefined],
+    ['no selector and no endpoints that are pods', svc({ports: [{port: 80}]}), false, 'no selector, and no endpoints that are pods'],
+    ['an empty selector counts as none', svc({ports: [{port: 80}], selector: {}}), false, 'no selector, and no endpoints that are pods'],
+    ['no ports', svc({selector}), false, 'no ports'],
+    ['UDP only', svc({ports: [{port: 53, protocol: 'UDP'}], selector}), false, 'no TCP port (UDP only)'],
+    ['UDP and SCTP', svc({ports: [{port: 53, protocol: 'UDP'}, {port: 9, protocol: 'SCTP'}], selector}), false, 'no TCP port (UDP, SCTP only)'],
   ]
-  for (const [name, service, expected] of cases) test(name, () => assert.equal(unforwardableReason(service), expected))
+  for (const [name, service, podEndpoints, expected] of cases) {
+    test(name, async () => {
+      const asked: string[] = []
+      assert.equal(await unforwardableReason(service, async s => (asked.push(s.metadata.name), podEndpoints)), expected)
+      // The endpoints are read only for a Service without a selector that is otherwise forwardable.
+      assert.equal(asked.length, Object.keys(service.spec?.selector ?? {}).length === 0 && (service.spec?.ports ?? []).length > 0 && service.spec?.type !== 'ExternalName' && tcpPorts(service).length > 0 ? 1 : 0)
+    })
+  }
 })
 
 describe('what --all forwards of a Service', () => {
