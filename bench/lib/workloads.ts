@@ -9,7 +9,7 @@ import {churn, CLOSE_MODES, type CloseMode, fdCount, rssBytes} from '../../test/
 
 const CHUNK = randomBytes(1024 * 1024)
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout
   return Promise.race([
     promise,
@@ -19,7 +19,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
   ]).finally(() => clearTimeout(timer))
 }
 
-function connect(port: number): Promise<net.Socket> {
+export function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({host: '127.0.0.1', port})
     socket.setNoDelay(true)
@@ -92,13 +92,19 @@ export function download(port: number, bytes: number, deadlineMs = 120_000): Pro
 }
 
 /** `count` sequential connections (round-robin over `port` when it is a list), each sending one byte and reading it back; milliseconds per connection. */
-export async function connectionLatency(port: number | readonly number[], count: number, deadlineMs = 180_000): Promise<number[]> {
+export function connectionLatency(port: number | readonly number[], count: number, deadlineMs = 180_000): Promise<number[]> {
   const ports = typeof port === 'number' ? [port] : port
+  let i = 0
+  return connectionLatencyVia(() => connect(ports[i++ % ports.length]), count, deadlineMs)
+}
+
+/** The same, over connections that `open` makes ready for payload (e.g. through a proxy's handshake). */
+export async function connectionLatencyVia(open: () => Promise<net.Socket>, count: number, deadlineMs = 180_000): Promise<number[]> {
   const run = async () => {
     const samples: number[] = []
     for (let i = 0; i < count; i++) {
       const started = performance.now()
-      const socket = await connect(ports[i % ports.length])
+      const socket = await open()
       await new Promise<void>((resolve, reject) => {
         socket.once('data', () => resolve())
         socket.once('error', reject)

@@ -1,15 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {effectiveGracePeriod, IMMEDIATE_DELETION_WARNING, parseCascade} from '../flags/delete.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
-import {CliError, MultiError} from '../kube/errors.ts'
-import {
-  deletedMessage, deleteService, getNamedServices, isNotFound, listServices, type Service, serviceNames, waitForDeletion,
-} from '../kube/service-ops.ts'
-
-const WEEK_MS = 168 * 3600 * 1000
+import {MultiError} from '../kube/errors.ts'
+import {deletedMessage, deleteService, getNamedServices, isNotFound, listServices, type Service, waitForDeletion} from '../kube/service-ops.ts'
+import {deleteOptions} from '../options/delete.ts'
 
 export default class Delete extends KubeCommand<typeof Delete> {
   static args = {names: Args.string({description: 'Service names (NAME, svc/NAME, or `svc NAME`).', required: false})}
@@ -49,37 +45,13 @@ By default the command waits until each Service is really gone (--wait), bounded
 
   async run(): Promise<void> {
     const flags = this.flags
-    // kubectl's order: the cascade value (ToOptions), the grace period (Complete), the arguments,
-    // then Validate.
-    const cascade = parseCascade(flags.cascade)
-    if (cascade.warning) this.stderr(cascade.warning)
-    const gracePeriod = effectiveGracePeriod(flags['grace-period'], flags.now, flags.force)
-    const {names} = serviceNames(this.operands)
-    // the resource builder's check (SelectAllParam), before Validate's: note kubectl's trailing space
-    if (flags.all && (flags.selector || flags['field-selector'])) throw new CliError("setting 'all' parameter but found a non empty selector. ")
-    if (flags.output !== undefined && flags.output !== 'name') throw new CliError(`unexpected -o output mode: ${flags.output}. We only support '-o name'`)
-    const bySelector = flags.all || Boolean(flags.selector) || Boolean(flags['field-selector'])
-    if (names.length > 0 && bySelector) throw new CliError('name cannot be provided when a selector is specified')
-    if (names.length > 0 && flags['all-namespaces']) throw new CliError('a resource cannot be retrieved by name across all namespaces')
-    if (names.length === 0 && !bySelector && !flags['all-namespaces']) throw new CliError('resource(s) were provided, but no name was specified')
-    if (flags.force && gracePeriod > 0) throw new CliError('--force and --grace-period greater than 0 cannot be specified together')
-    if (flags.force && gracePeriod === 0) this.stderr(`Warning: ${IMMEDIATE_DELETION_WARNING}`)
+    const o = deleteOptions(this.operands, flags, line => this.stderr(line))
+    const names = o.names
     const dryRun = this.dryRunStrategy(flags['dry-run'])
     const client = this.kube.client
-    const options = {dryRun, gracePeriod: gracePeriod >= 0 ? gracePeriod : undefined, output: flags.output, propagationPolicy: cascade.policy}
+    const options = {dryRun, gracePeriod: o.gracePeriod >= 0 ? o.gracePeriod : undefined, output: flags.output, propagationPolicy: o.propagationPolicy}
 
-    let targets: Service[]
-    const errors: unknown[] = []
-    if (names.length > 0) {
-      const result = await getNamedServices(client, this.kube.namespace, names, flags['ignore-not-found'])
-      targets = result.found
-      errors.push(...result.errors)
-    } else {
-      targets = (await listServices(client, {
-        fieldSelector: flags['field-selector'], labelSelector: flags.selector, namespace: flags['all-namespaces'] ? undefined : this.kube.namespace,
-      })).items
-    }
-
+    const {errors, targets} = await this.targets(names)
     const deleted: {name: string; namespace: string; uid?: string}[] = []
     for (const svc of targets) {
       const name = svc.metadata?.name ?? ''
@@ -98,24 +70,41 @@ By default the command waits until each Service is really gone (--wait), bounded
       }
     }
     if (targets.length === 0 && errors.length === 0 && !(names.length > 0 && flags['ignore-not-found'])) this.stdout('No resources found\n')
-    if (flags.wait && dryRun === 'none') {
-      const timeout = flags.timeout > 0 ? flags.timeout : WEEK_MS
-      const controller = new AbortController()
-      const stop = () => controller.abort()
-      process.once('SIGINT', stop)
-      try {
-        const deadline = Date.now() + timeout
-        for (const d of deleted) {
-          try {
-            await waitForDeletion(client, d.namespace, d.name, d.uid, Math.max(0, deadline - Date.now()), controller.signal)
-          } catch (error) {
-            errors.push(error)
-          }
-        }
-      } finally {
-        process.removeListener('SIGINT', stop)
-      }
-    }
+    if (flags.wait && dryRun === 'none') errors.push(...await this.waitGone(deleted, o.waitMs))
     if (errors.length > 0) throw new MultiError(errors)
+  }
+
+  /** The named Services (with the errors of those missing), or the selected ones. */
+  private async targets(names: string[]): Promise<{errors: unknown[]; targets: Service[]}> {
+    const flags = this.flags
+    if (names.length > 0) {
+      const {errors, found} = await getNamedServices(this.kube.client, this.kube.namespace, names, flags['ignore-not-found'])
+      return {errors, targets: found}
+    }
+    const {items} = await listServices(this.kube.client, {
+      fieldSelector: flags['field-selector'], labelSelector: flags.selector, namespace: flags['all-namespaces'] ? undefined : this.kube.namespace,
+    })
+    return {errors: [], targets: items}
+  }
+
+  /** --wait: until each deleted Service is gone, within one shared deadline; Ctrl-C stops waiting. Returns the failures. */
+  private async waitGone(deleted: Array<{name: string; namespace: string; uid?: string}>, waitMs: number): Promise<unknown[]> {
+    const errors: unknown[] = []
+    const controller = new AbortController()
+    const stop = () => controller.abort()
+    process.once('SIGINT', stop)
+    try {
+      const deadline = Date.now() + waitMs
+      for (const d of deleted) {
+        try {
+          await waitForDeletion(this.kube.client, d.namespace, d.name, d.uid, Math.max(0, deadline - Date.now()), controller.signal)
+        } catch (error) {
+          errors.push(error)
+        }
+      }
+    } finally {
+      process.removeListener('SIGINT', stop)
+    }
+    return errors
   }
 }

@@ -2,18 +2,17 @@ import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {allNamespacesFlag, selectorFlag, templateFlags} from '../flags/index.ts'
-import {CliError, MultiError} from '../kube/errors.ts'
-import {getNamedServices, listServices, type Service, serviceNames, watchServices, withKind} from '../kube/service-ops.ts'
+import {MultiError} from '../kube/errors.ts'
+import {getNamedServices, listServices, type Service, watchServices, withKind} from '../kube/service-ops.ts'
+import {GET_FORMATS, type GetOptions, getOptions} from '../options/get.ts'
 import {currentTime} from '../printers/human-duration.ts'
 import {type ListOutput, outputObject, printList, withoutManagedFields} from '../printers/list.ts'
-import {printObject} from '../printers/object.ts'
+import {compactJson, printObject} from '../printers/object.ts'
 import {ServiceTablePrinter} from '../printers/service-table.ts'
 import {sortByField} from '../printers/sort-by.ts'
-import {compactJson} from '../printers/object.ts'
-import {type TemplatePrinter, TemplatePrintError, templateFormats, templatePrinter} from '../printers/templates.ts'
+import {printTemplate, type TemplatePrinter, templateFormats} from '../printers/templates.ts'
 
-const FORMATS = ['json', 'name', 'wide', 'yaml'] as const
-const ALL_FORMATS = [...FORMATS, ...templateFormats(true)].sort()
+const ALL_FORMATS = [...GET_FORMATS, ...templateFormats(true)].sort()
 
 export default class Get extends KubeCommand<typeof Get> {
   static args = {names: Args.string({description: 'Service names (NAME, svc/NAME, or `svc NAME`); none lists every Service.', required: false})}
@@ -48,82 +47,67 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   static strict = false
 
   async run(): Promise<void> {
-    const {names} = serviceNames(this.operands)
     const flags = this.flags
-    const output = flags.output === '' ? undefined : flags.output
-    const template = output !== undefined && (FORMATS as readonly string[]).includes(output) ? undefined
-      : templatePrinter(output, {allowMissingKeys: flags['allow-missing-template-keys'], noHeaders: flags['no-headers'], template: flags.template}, true)
-    if (output !== undefined && !template && !(FORMATS as readonly string[]).includes(output)) {
-      throw new CliError(`unable to match a printer suitable for the output format "${output}", allowed formats are: ${ALL_FORMATS.join(',')}`)
-    }
-    const watching = flags.watch || flags['watch-only']
-    if (flags['output-watch-events'] && !watching) throw new CliError('--output-watch-events option can only be used with --watch or --watch-only')
-    const all = flags['all-namespaces']
-    if (names.length > 0 && all) throw new CliError('a resource cannot be retrieved by name across all namespaces')
-    if (names.length > 0 && (flags.selector || flags['field-selector'])) throw new CliError('name cannot be provided when a selector is specified')
-    const namespace = all ? undefined : this.kube.namespace
-    const table = !template && (output === undefined || output === 'wide')
-    const labelColumns = (flags['label-columns'] ?? []).flatMap(v => v.split(',')).filter(Boolean)
+    const o = getOptions(this.operands, flags)
+    const {fieldSelector, names, watching} = o
+    const namespace = o.allNamespaces ? undefined : this.kube.namespace
     const printer = new ServiceTablePrinter({
-      allNamespaces: all, events: flags['output-watch-events'], labelColumns, noHeaders: flags['no-headers'], showKind: flags['show-kind'], showLabels: flags['show-labels'], wide: output === 'wide',
+      allNamespaces: o.allNamespaces, events: flags['output-watch-events'], labelColumns: o.labelColumns, noHeaders: flags['no-headers'],
+      showKind: flags['show-kind'], showLabels: flags['show-labels'], wide: o.format === 'wide',
     })
-    if (watching && names.length > 1) {
-      throw new CliError(`watch is only supported on individual resources and resource collections, but ${names.length} resources were found`)
-    }
+    const list = () => listServices(this.kube.client, {chunkSize: o.chunkSize, fieldSelector, labelSelector: flags.selector, namespace})
+    const relist = async () => (await list()).metadata?.resourceVersion
 
-    let items: Service[] = []
-    let printed = 0
     let errors: unknown[] = []
+    let printed = 0
     let resourceVersion: string | undefined
-    const fieldSelector = names.length === 1 && watching ? `metadata.name=${names[0]}` : flags['field-selector']
-    // kubectl reads everything at once when it sorts (sorting needs the whole list)
-    const chunkSize = flags['sort-by'] ? 0 : flags['chunk-size']
-    const relist = async () => {
-      const list = await listServices(this.kube.client, {chunkSize, fieldSelector, labelSelector: flags.selector, namespace})
-      return list.metadata?.resourceVersion
-    }
     if (watching && names.length === 1 && !flags['ignore-not-found']) {
       // kubectl fetches a named object before watching it: a missing one is the NotFound error
-      await getNamedServices(this.kube.client, this.kube.namespace, names).then(r => {
-        if (r.errors.length > 0) throw r.errors[0]
-      })
+      const {errors} = await getNamedServices(this.kube.client, this.kube.namespace, names)
+      if (errors.length > 0) throw errors[0]
     }
-    if (!flags['watch-only']) {
+    if (flags['watch-only']) {
+      resourceVersion = await relist()
+    } else {
+      let items: Service[]
       if (names.length > 0 && !watching) {
         ({errors, found: items} = await getNamedServices(this.kube.client, this.kube.namespace, names, flags['ignore-not-found']))
       } else {
-        const list = await listServices(this.kube.client, {chunkSize, fieldSelector, labelSelector: flags.selector, namespace})
-        items = list.items
-        resourceVersion = list.metadata?.resourceVersion
+        const found = await list()
+        items = found.items
+        resourceVersion = found.metadata?.resourceVersion
       }
       if (flags['sort-by']) items = sortByField(items, flags['sort-by'])
-      if (table) {
-        if (items.length === 0 && errors.length === 0 && !watching && !flags['ignore-not-found']) {
-          this.stderr(all ? 'No resources found' : `No resources found in ${this.kube.namespace} namespace.`)
-        }
-        this.stdout(printer.print(items.map(item => (flags['output-watch-events'] ? {event: 'ADDED', svc: item} : item)), currentTime()))
-      } else if (watching) {
-        // while watching, kubectl prints each object on its own (YAML separated by ---), never a List
-        for (const item of items) this.stdout(this.printEvent('ADDED', item, template, printed++))
-      } else if (template) {
-        // kubectl: one missing name is just the error; nothing left after --ignore-not-found prints nothing
-        const single = names.length === 1
-        const silent = (single && errors.length > 0) || (items.length === 0 && flags['ignore-not-found'])
-        if (!silent) this.printTemplate(template, outputObject(items.map(withKind), single))
-      } else {
-        // kubectl: one missing name is just the error; nothing left after --ignore-not-found prints nothing
-        const single = names.length === 1 && !watching
-        const silent = (single && errors.length > 0) || (items.length === 0 && flags['ignore-not-found'])
-        if (!silent) this.stdout(printList(items.map(withKind), output as ListOutput, single, flags['show-managed-fields']))
-      }
-    } else {
-      resourceVersion = await relist()
+      printed = this.printItems(items, errors, o, printer)
     }
     if (errors.length > 0) throw new MultiError(errors)
-    if (watching) await this.watch({fieldSelector, namespace, printed, printer, relist, resourceVersion, table, template})
+    if (watching) await this.watch({fieldSelector, namespace, printed, printer, relist, resourceVersion, table: o.table, template: o.template})
   }
 
-  // Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0.
+  /** What was read before any watch, in the chosen output; returns how many objects were printed one by one (for the YAML separators while watching). */
+  private printItems(items: Service[], errors: unknown[], o: GetOptions, printer: ServiceTablePrinter): number {
+    const flags = this.flags
+    if (o.table) {
+      if (items.length === 0 && errors.length === 0 && !o.watching && !flags['ignore-not-found']) {
+        this.stderr(o.allNamespaces ? 'No resources found' : `No resources found in ${this.kube.namespace} namespace.`)
+      }
+      this.stdout(printer.print(items.map(item => (flags['output-watch-events'] ? {event: 'ADDED', svc: item} : item)), currentTime()))
+      return 0
+    }
+    if (o.watching) {
+      // while watching, kubectl prints each object on its own (YAML separated by ---), never a List
+      for (const [index, item] of items.entries()) this.stdout(this.printEvent('ADDED', item, o.template, index))
+      return items.length
+    }
+    // kubectl: one missing name is just the error; nothing left after --ignore-not-found prints nothing
+    const single = o.names.length === 1
+    if ((single && errors.length > 0) || (items.length === 0 && flags['ignore-not-found'])) return 0
+    if (o.template) this.stdout(printTemplate(o.template, outputObject(items.map(withKind), single)))
+    else this.stdout(printList(items.map(withKind), o.format as ListOutput, single, flags['show-managed-fields']))
+    return 0
+  }
+
+  /** An object for -o json|yaml, managedFields kept only with --show-managed-fields. */
   private forOutput(svc: Service): Service {
     return this.flags['show-managed-fields'] ? withKind(svc) : withoutManagedFields(withKind(svc))
   }
@@ -131,16 +115,8 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
   /** One object (or, with --output-watch-events, one event) in a machine format while watching. */
   private printEvent(type: string, svc: Service, template: TemplatePrinter | undefined, index: number): string {
     const events = this.flags['output-watch-events']
-    if (template) {
-      // kubectl hands a template printer the unstructured object, managedFields included
-      const obj = events ? {object: withKind(svc), type} : withKind(svc)
-      try {
-        return template.print(obj)
-      } catch (error) {
-        if (error instanceof TemplatePrintError) this.stdout(error.partial)
-        throw error
-      }
-    }
+    // kubectl hands a template printer the unstructured object, managedFields included
+    if (template) return printTemplate(template, events ? {object: withKind(svc), type} : withKind(svc))
     if (!events) return printObject(this.forOutput(svc), this.flags.output as ListOutput, {index})
     // cli-runtime's JSON and YAML printers write a metav1.WatchEvent whole: JSON compact on one
     // line, {"type","object"} in struct order; YAML with sorted keys
@@ -149,15 +125,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     return printObject({object: withKind(svc), type}, format, {index, showManagedFields: true})
   }
 
-  private printTemplate(template: TemplatePrinter, obj: unknown): void {
-    try {
-      this.stdout(template.print(obj))
-    } catch (error) {
-      if (error instanceof TemplatePrintError) this.stdout(error.partial)
-      throw error
-    }
-  }
-
+  /** Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0. */
   private async watch(o: {fieldSelector?: string; namespace?: string; printed: number; printer: ServiceTablePrinter; relist: () => Promise<string | undefined>; resourceVersion?: string; table: boolean; template?: TemplatePrinter}): Promise<void> {
     const controller = new AbortController()
     const stop = () => controller.abort()

@@ -8,7 +8,7 @@ import {templateFlags} from './index.ts'
 import {CliError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
 import {OUTPUT_FORMATS, type OutputFormat, printObject, type PrintOptions} from '../printers/object.ts'
-import {type TemplatePrinter, TemplatePrintError, templateFormats, templatePrinter} from '../printers/templates.ts'
+import {printTemplate, type TemplatePrinter, templateFormats, templatePrinter} from '../printers/templates.ts'
 
 /**
  * GetDryRunStrategy (create, expose and delete alike): the strategy and kubectl's deprecation
@@ -64,13 +64,7 @@ export function parseOutput(value: string | undefined, template: {allowMissingKe
  */
 export function printResult(obj: unknown, output: Output, options: PrintOptions & {index?: number; operation?: string} = {}): string {
   if (output === undefined || typeof output === 'string') return printObject(obj, output, options)
-  try {
-    return output.print(obj, options.typed)
-  } catch (error) {
-    // kubectl's template printers write their debugging text to stdout before the error
-    if (error instanceof TemplatePrintError) process.stdout.write(error.partial)
-    throw error
-  }
+  return printTemplate(output, obj, options.typed)
 }
 
 /** strconv.ParseBool. */

@@ -88,6 +88,8 @@ export interface ObjectReference {
 export interface Endpoint {
   addresses?: string[]
   conditions?: {ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null}
+  /** The pod's spec.hostname when its spec.subdomain names the Service (headless DNS records). */
+  hostname?: string
   nodeName?: string
   targetRef?: ObjectReference
 }

@@ -15,6 +15,9 @@ import {type ForwardEndReason, type ForwardHooks, type ForwardResult, PortForwar
 
 export type {ForwardHooks, ForwardResult, TunnelOpener} from './types.ts'
 
+/** Why a pending tunnel open is cancelled: the connection was released before the tunnel opened. */
+const RELEASED = new DOMException('the local connection was released', 'AbortError')
+
 /** Bytes read from the client before the tunnel is open, beyond which the socket is paused. */
 const EARLY_HIGH_WATER_MARK = 64 * 1024
 
@@ -51,7 +54,8 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
       socket.destroy()
       tunnel?.destroy()
       // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
-      controller.abort()
+      // One reason for all: abort() would otherwise build a DOMException (with a stack) each time.
+      controller.abort(RELEASED)
       const result: ForwardResult = {bytesIn: tunnel?.bytesIn ?? 0, bytesOut: tunnel?.bytesOut ?? 0, reason}
       if (error) result.error = error
       resolve(result)

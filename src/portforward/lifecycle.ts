@@ -18,7 +18,7 @@
 // - A client that has fully closed is told apart from one that only half-closed by the first
 //   write to it that fails (reset or broken pipe): the connection is released at that moment.
 
-import {ConnectionError} from '../kube/errors.ts'
+import {ApiError, ConnectionError} from '../kube/errors.ts'
 
 /** Whether a transport can tell the pod that the local client has finished sending. */
 export type HalfClose = 'fin' | 'none'
@@ -103,6 +103,14 @@ const PERMANENT_TLS_CODES = new Set([
  */
 export function isPermanentUpgradeError(error: unknown): boolean {
   return error instanceof ConnectionError && PERMANENT_TLS_CODES.has(error.errno)
+}
+
+/**
+ * Upgrade answers that mean "this pod, not the forward, is the problem": gone (404) or not running
+ * (400, 500 from the kubelet, 503). Nothing was sent yet, so another pod may take the connection.
+ */
+export function isPodUnreachable(error: unknown): boolean {
+  return error instanceof ApiError && [400, 404, 500, 503].includes(error.code)
 }
 
 export interface PermanentErrorState {

@@ -201,7 +201,7 @@ export function formatBytes(n: number): string {
 }
 
 /** One line at the bottom of the terminal, cleared before any other line is printed. */
-class StatusLine {
+export class StatusLine {
   private readonly write: (text: string) => void
   private text = ''
 
@@ -226,5 +226,35 @@ class StatusLine {
     if (fitted === this.text) return
     this.text = fitted
     this.write(`\r\u001B[2K${fitted}`)
+  }
+}
+
+/** Redraws the status line while connections are open: at once, then every interval until none is left. */
+export class StatusTicker {
+  private readonly draw: () => void
+  private readonly open: () => number
+  private readonly intervalMs: number
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(draw: () => void, open: () => number, intervalMs = 500) {
+    this.draw = draw
+    this.open = open
+    this.intervalMs = intervalMs
+  }
+
+  refresh(): void {
+    this.draw()
+    if (this.open() > 0 && !this.timer) {
+      this.timer = setInterval(() => {
+        this.draw()
+        if (this.open() === 0) this.stop()
+      }, this.intervalMs)
+      this.timer.unref()
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+    this.timer = undefined
   }
 }

@@ -12,7 +12,7 @@ import type net from 'node:net'
 
 import {ApiError, CliError, ConnectionError} from '../kube/errors.ts'
 import type {Backend, Tracker} from './balancer.ts'
-import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, onConnectionOutcome, type PermanentErrorState} from './lifecycle.ts'
+import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, isPodUnreachable, onConnectionOutcome, type PermanentErrorState} from './lifecycle.ts'
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
 import type {ReadyEvent, Reporter, StatusSnapshot} from './output.ts'
@@ -327,9 +327,4 @@ async function openWithFailover(o: FailoverOptions): Promise<Tunnel> {
       throw error
     }
   }
-}
-
-/** Upgrade answers that mean "this pod, not the forward, is the problem": gone (404) or not running (400, 500 from the kubelet, 503). */
-function isPodUnreachable(error: unknown): boolean {
-  return error instanceof ApiError && [400, 404, 500, 503].includes(error.code)
 }

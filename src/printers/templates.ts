@@ -111,6 +111,31 @@ export function templatePrinter(output: string | undefined, flags: TemplateFlags
   return undefined
 }
 
+/**
+ * -o for a command with built-in `formats` besides the template ones: the built-in format, or the
+ * template printer (also for --template without -o), or kubectl's error listing every format.
+ */
+export function selectOutput<F extends string>(value: string | undefined, formats: readonly F[], flags: TemplateFlags, customColumns: boolean): {format?: F; template?: TemplatePrinter} {
+  const output = value === '' ? undefined : value
+  if (output !== undefined && (formats as readonly string[]).includes(output)) return {format: output as F}
+  const template = templatePrinter(output, flags, customColumns)
+  if (output !== undefined && !template) {
+    const all = [...formats, ...templateFormats(customColumns)].sort()
+    throw new CliError(`unable to match a printer suitable for the output format "${output}", allowed formats are: ${all.join(',')}`)
+  }
+  return {template}
+}
+
+/** A template printer's text; when it fails, what it printed so far goes to stdout first, as kubectl's writers flush it. */
+export function printTemplate(template: TemplatePrinter, obj: unknown, typed?: boolean): string {
+  try {
+    return template.print(obj, typed)
+  } catch (error) {
+    if (error instanceof TemplatePrintError) process.stdout.write(error.partial)
+    throw error
+  }
+}
+
 /** What kubectl's printers see of a typed object: its JSON decoded into interface{} (numbers float64). */
 export function typedNumbers(value: unknown): unknown {
   if (typeof value === 'number') return new GoFloat(value)

@@ -168,7 +168,8 @@ export class SpdyStream extends Duplex {
     // A stream torn down before both directions finished tells the peer (kubectl does the same
     // with its data stream: CANCEL once it has read the remote EOF).
     if (!(this.remoteFin && this.localFin)) this.sendReset(RstStatus.CANCEL)
-    this.settleReply(error ?? new Error(`stream ${this.id} destroyed`))
+    // An Error (and its stack) only for someone waiting: most streams are replied to long before.
+    if (this.replyWaiters.length > 0) this.settleReply(error ?? new Error(`stream ${this.id} destroyed`))
     this.session.forget(this)
     callback(error)
   }
