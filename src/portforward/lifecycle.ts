@@ -65,6 +65,12 @@ export interface KeepaliveFacts {
   queuedNow: number
   /** We hold the transport's reading paused (a slow local reader): a pong cannot be read. */
   readPaused: boolean
+  /**
+   * The pending ping went out behind payload bytes that no pong has confirmed the server read: a
+   * server that reads frames in order (the kubelet) answers it only after them, however slowly the
+   * pod takes them.
+   */
+  behindUpload: boolean
 }
 
 export type KeepaliveVerdict = 'ping' | 'skip' | 'dead'
@@ -74,14 +80,18 @@ export type KeepaliveVerdict = 'ping' | 'skip' | 'dead'
  * bytes queued for the server: a kubelet answers pings only between data frames, so behind
  * megabytes of upload to a slowly reading pod a pong can be late by minutes, and TCP flow control
  * (the window opens only when the receiver has freed a good part of its buffer) can hold an upload
- * still for longer than an interval. A peer that vanishes while an upload is blocked is left to
- * TCP's retransmission timeout. Only an otherwise idle tunnel that left the previous ping
- * unanswered for a whole interval is dead. kubectl never drops a connection for a missed ping; svc
+ * still for longer than an interval. Behind a real API server and kubelet the bytes in flight sit in
+ * several hops' socket buffers, megabytes that a pod reading 100 KB/s takes tens of seconds to
+ * drain, with nothing moving at our end meanwhile (seen on the real control plane): so a ping sent
+ * behind unconfirmed upload bytes is not judged at all. A peer that vanishes while an upload is
+ * blocked is left to TCP's retransmission timeout. Only an otherwise idle tunnel that left the
+ * previous ping unanswered for a whole interval is dead. kubectl never drops a connection for a missed ping; svc
  * drops a silent idle one, so that a vanished API server or node is noticed.
  */
 export function keepalive(facts: KeepaliveFacts): KeepaliveVerdict {
   if (facts.readPaused) return 'skip'
   if (!facts.awaitingPong) return 'ping'
+  if (facts.behindUpload) return 'skip'
   const alive = facts.bytesMoved > 0 || facts.queuedNow < facts.queuedBefore || facts.queuedNow > 0
   return alive ? 'skip' : 'dead'
 }

@@ -79,6 +79,9 @@ interface Pooled {
   idleTimer?: NodeJS.Timeout
   pingTimer?: NodeJS.Timeout
   pinging: boolean
+  /** Payload bytes written on the session, and how many of them a PING's answer has shown the server read. */
+  sent: number
+  confirmed: number
   stallTimer?: NodeJS.Timeout
   /** Why the session ended, when it was not closed by us. */
   lost?: string
@@ -279,7 +282,7 @@ export class SpdyConnector {
       streamHighWaterMark: this.options.streamBufferBytes,
     })
     const pooled: Pooled = {
-      active: 0, closing: false, id: this.nextSessionId++, key, namespace, pinging: false, pod, session, transport,
+      active: 0, closing: false, confirmed: 0, id: this.nextSessionId++, key, namespace, pinging: false, pod, sent: 0, session, transport,
     }
     session.on('error', (error: Error) => {
       pooled.lost ??= error.message
@@ -308,11 +311,17 @@ export class SpdyConnector {
     // A held session cannot read the answer: not a sign of a dead peer.
     if (pooled.pinging || pooled.session.heldSince !== undefined || pooled.session.isClosed) return
     pooled.pinging = true
+    const sentAtPing = pooled.sent
     pooled.session.ping().then(() => {
       pooled.pinging = false
+      pooled.confirmed = Math.max(pooled.confirmed, sentAtPing)
     }, (error: Error) => {
       pooled.pinging = false
       if (pooled.session.isClosed || pooled.session.heldSince !== undefined) return
+      // The PING went out behind upload bytes no answer has shown the server read: the kubelet
+      // reads frames in order, so it answers only once a slow pod has taken them (through a real
+      // API server, megabytes sit in the hops' buffers). Not a sign of a dead peer (lifecycle.ts).
+      if (sentAtPing > pooled.confirmed) return
       pooled.lost ??= error.message
       pooled.session.destroy(new Error(error.message))
     })
@@ -467,6 +476,7 @@ class SpdyTunnel extends Duplex implements Tunnel {
       return
     }
     this.bytesOut += chunk.length
+    this.pooled.sent += chunk.length
     this.data.write(chunk, error => callback(error ? new TunnelLostError(error.message, 0) : null))
   }
 

@@ -153,6 +153,9 @@ class TunnelStream extends Duplex implements Tunnel {
   /** bytesIn + bytesOut and the socket's queued bytes at the previous keepalive tick. */
   private movedAtTick = 0
   private queuedAtTick = 0
+  /** bytesOut when the pending ping was sent, and as of the last pong (the server read that far). */
+  private outAtPing = 0
+  private outConfirmed = 0
   /** Set when the pod side ended normally: writes are discarded from then on. */
   private podEnded = false
   /** Why the WebSocket is going away, when we know it before its 'close' event. */
@@ -182,6 +185,7 @@ class TunnelStream extends Duplex implements Tunnel {
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary))
     ws.on('pong', () => {
       this.awaitingPong = false
+      this.outConfirmed = this.outAtPing
     })
     ws.on('error', error => {
       this.failure ??= new TunnelLostError(error.message, 0, {cause: error})
@@ -339,6 +343,7 @@ class TunnelStream extends Duplex implements Tunnel {
       queuedBefore: this.queuedAtTick,
       queuedNow: queued,
       readPaused: this.ws.isPaused,
+      behindUpload: this.awaitingPong && this.outAtPing > this.outConfirmed,
     })
     this.movedAtTick = moved
     this.queuedAtTick = queued
@@ -347,6 +352,7 @@ class TunnelStream extends Duplex implements Tunnel {
       this.ws.terminate()
     } else if (verdict === 'ping') {
       this.awaitingPong = true
+      this.outAtPing = this.bytesOut
       this.ws.ping()
     }
   }

@@ -122,13 +122,62 @@ export interface AuthzAttributes {
  * the resource (`pods`, `pods/portforward`, `*`, or `*\/portforward`).
  */
 export function authorize(identity: Identity, a: AuthzAttributes): boolean {
-  if (identity.groups.includes('system:masters')) return true
+  return decide(identity, a).allowed
+}
+
+/**
+ * What every authenticated user may do (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go
+ * ClusterRoles system:basic-user and system:discovery, bound to system:authenticated): create
+ * SelfSubjectAccessReviews and SelfSubjectRulesReviews, and get the discovery and version paths.
+ */
+const BASIC_USER: PolicyRule[] = [{apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create']}]
+const DISCOVERY_PATHS = ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/']
+
+/** The decision with RBAC's reason (rbac.go: `RBAC: allowed by ClusterRoleBinding ...`; a denial has none). */
+function decide(identity: Identity, a: AuthzAttributes): {allowed: boolean; reason: string} {
+  // the privileged-group authorizer allows system:masters with no reason
+  if (identity.groups.includes('system:masters')) return {allowed: true, reason: ''}
   const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
-  return (USER_RULES[identity.user] ?? []).some(rule =>
+  const matches = (rules: PolicyRule[]) => rules.some(rule =>
     (rule.verbs.includes('*') || rule.verbs.includes(a.verb)) &&
     (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.group)) &&
     rule.resources.some(r => r === '*' || r === combined || (a.subresource !== undefined && r === `*/${a.subresource}`)),
   )
+  const binding = (name: string, subject: string) => `RBAC: allowed by ClusterRoleBinding "${name}" of ClusterRole "${name}" to ${subject}`
+  if (identity.groups.includes('system:authenticated') && matches(BASIC_USER)) return {allowed: true, reason: binding('system:basic-user', 'Group "system:authenticated"')}
+  if (matches(USER_RULES[identity.user] ?? [])) return {allowed: true, reason: binding(`svc-test:${identity.user}`, `User "${identity.user}"`)}
+  return {allowed: false, reason: ''}
+}
+
+/**
+ * A SelfSubjectAccessReview (`kubectl auth can-i`), as pkg/registry/authorization/
+ * selfsubjectaccessreview/rest.go REST.Create answers it: validated
+ * (pkg/apis/authorization/validation ValidateSelfSubjectAccessReviewSpec), then the requesting user's
+ * attributes (resource or non-resource) go through the authorizer and the decision is the status.
+ * Returns the review with its status, or the field errors.
+ */
+export function accessReview(identity: Identity, review: any): {review: any} | {errors: Array<{type: string; field: string; detail: string}>} {
+  const spec = review?.spec ?? {}
+  const res = spec.resourceAttributes
+  const nonRes = spec.nonResourceAttributes
+  // field.Invalid renders the internal struct with encoding/json: no json tags, so Go's field names
+  const goValue = (v: any) => JSON.stringify({Path: v.path ?? '', Verb: v.verb ?? ''})
+  if (res && nonRes) return {errors: [{type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', detail: `Invalid value: ${goValue(nonRes)}: cannot be specified in combination with resourceAttributes`}]}
+  if (!res && !nonRes) return {errors: [{type: 'FieldValueInvalid', field: 'spec.resourceAttributes', detail: 'Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified'}]}
+  let decision: {allowed: boolean; reason: string}
+  if (res) {
+    decision = decide(identity, {group: res.group ?? '', resource: res.resource ?? '', subresource: res.subresource || undefined, verb: res.verb ?? ''})
+  } else {
+    // non-resource URLs: system:masters anything; everyone authenticated the discovery paths (get)
+    const path = String(nonRes.path ?? '')
+    const discovery = nonRes.verb === 'get' && DISCOVERY_PATHS.some(p => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p))
+    decision = identity.groups.includes('system:masters') ? {allowed: true, reason: ''}
+      : discovery && identity.groups.includes('system:authenticated') ? {allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"'}
+        : {allowed: false, reason: ''}
+  }
+  const status: Record<string, unknown> = {allowed: decision.allowed}
+  if (decision.reason) status.reason = decision.reason
+  return {review: {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {}, spec, status}}
 }
 
 /** kubernetes.io/serviceaccount SplitUsername: system:serviceaccount:NS:NAME. */

@@ -36,6 +36,11 @@ const SCHEMAS: Record<string, Record<number, Field>> = {
   LabelSelector: {1: map('matchLabels'), 2: rm('matchExpressions', 'LabelSelectorRequirement')},
   LabelSelectorRequirement: {1: s('key'), 2: s('operator'), 3: rs('values')},
   Service: {1: m('metadata', 'ObjectMeta'), 2: m('spec', 'ServiceSpec'), 3: m('status', 'ServiceStatus')},
+  // k8s.io/api authorization/v1 generated.proto (kubectl auth can-i); the status is the server's to write
+  SelfSubjectAccessReview: {1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectAccessReviewSpec')},
+  SelfSubjectAccessReviewSpec: {1: m('resourceAttributes', 'ResourceAttributes'), 2: m('nonResourceAttributes', 'NonResourceAttributes')},
+  ResourceAttributes: {1: s('namespace'), 2: s('verb'), 3: s('group'), 4: s('version'), 5: s('resource'), 6: s('subresource'), 7: s('name')},
+  NonResourceAttributes: {1: s('path'), 2: s('verb')},
   ServiceSpec: {
     1: rm('ports', 'ServicePort'), 2: map('selector'), 3: s('clusterIP'), 4: s('type'), 5: rs('externalIPs'),
     7: s('sessionAffinity'), 8: s('loadBalancerIP'), 9: rs('loadBalancerSourceRanges'), 10: s('externalName'),

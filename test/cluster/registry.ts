@@ -45,12 +45,16 @@ export const RESOURCES: ResourceDef[] = [
   def({group: 'apps', version: 'v1', plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], categories: ['all'],
     subresources: {status: {kind: 'ReplicaSet', verbs: STATUS_VERBS}}}),
   def({group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true}),
+  // kubectl auth can-i: create only, never stored (pkg/registry/authorization/selfsubjectaccessreview)
+  def({group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false,
+    verbs: ['create']}),
   def({group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', singular: 'ingress', kind: 'Ingress', namespaced: true, shortNames: ['ing'],
     subresources: {status: {kind: 'Ingress', verbs: STATUS_VERBS}}}),
 ]
 
 export const GROUPS: Array<{name: string; version: string}> = [
   {name: 'apps', version: 'v1'},
+  {name: 'authorization.k8s.io', version: 'v1'},
   {name: 'discovery.k8s.io', version: 'v1'},
   {name: 'networking.k8s.io', version: 'v1'},
 ]

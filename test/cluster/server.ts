@@ -6,7 +6,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import {authenticate, authorize, impersonate, type Credentials, type Identity} from './auth.ts'
+import {accessReview, authenticate, authorize, impersonate, type Credentials, type Identity} from './auth.ts'
 import type {ClusterPKI} from './certs.ts'
 import {aggregatedAccept, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, version} from './discovery.ts'
 import {negotiate, send, sendStatus, serialize} from './http.ts'
@@ -15,7 +15,7 @@ import {RESOURCES, findResource, type ResourceDef} from './registry.ts'
 import type {Allocators} from './resources/services.ts'
 import * as rest from './rest/index.ts'
 import {
-  HttpError, badRequest, forbidden, internalError, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
+  HttpError, badRequest, forbidden, internalError, invalid, methodNotAllowed, notAcceptable, notFound, pathNotFound, status, unauthorized,
 } from './status.ts'
 import {groupOf, pluralOf, type Store} from './store.ts'
 import {openapiV3ForPath, openapiV3Root} from './openapi.ts'
@@ -186,6 +186,14 @@ export class ApiServer {
     const format = negotiate(req.headers.accept)
     if (!format) return sendStatus(res, latency, notAcceptable(ACCEPTED_TYPES))
     const r: rest.RestRequest = {req, def: info.def, namespace: info.namespace, name: info.name, subresource: info.subresource, query: url.searchParams, user: identity.user}
+    if (info.def.resource === 'authorization.k8s.io/selfsubjectaccessreviews') {
+      // create only, and nothing is stored: the review comes back with the decision as its status
+      if (verb !== 'create') return sendStatus(res, latency, methodNotAllowed())
+      const review = accessReview(identity, await rest.decodeBody(r))
+      // REST.Create's NewInvalid(Kind(selfSAR.Kind), "", errs): the decoded object's kind is empty by then
+      if ('errors' in review) return sendStatus(res, latency, invalid('', '', review.errors, info.def.group))
+      return send(res, latency, 201, review.review, {format})
+    }
     const env: rest.RestEnv = {store: this.#deps.store, allocators: this.#deps.allocators}
     let result: rest.RestResult
     switch (verb) {

@@ -49,6 +49,8 @@ export function runSvc(args: string[], options: RunOptions = {}): Promise<RunRes
       clearTimeout(timer)
       resolve({code, signal, stderr, stdout})
     })
+    // the program may exit before it reads its input: the write then fails with EPIPE
+    child.stdin.on('error', () => undefined)
     child.stdin.end(options.input ?? '')
   })
 }

@@ -21,7 +21,7 @@ describe('onLocalEnd: what the local EOF does, per transport', () => {
 })
 
 describe('keepalive: alive while bytes move, the send buffer drains or holds bytes', () => {
-  const base: KeepaliveFacts = {awaitingPong: false, bytesMoved: 0, queuedBefore: 0, queuedNow: 0, readPaused: false}
+  const base: KeepaliveFacts = {awaitingPong: false, behindUpload: false, bytesMoved: 0, queuedBefore: 0, queuedNow: 0, readPaused: false}
   const table: Array<[string, Partial<KeepaliveFacts>, ReturnType<typeof keepalive>]> = [
     ['idle, no ping pending: ping', {}, 'ping'],
     ['busy, no ping pending: ping', {bytesMoved: 5}, 'ping'],
@@ -30,6 +30,7 @@ describe('keepalive: alive while bytes move, the send buffer drains or holds byt
     ['ping unanswered but bytes moved: alive', {awaitingPong: true, bytesMoved: 1}, 'skip'],
     ['ping unanswered but the send buffer drained (slow upload): alive', {awaitingPong: true, queuedBefore: 1e6, queuedNow: 9e5}, 'skip'],
     ['reading paused by a slow local reader: not judged', {awaitingPong: true, readPaused: true}, 'skip'],
+    ['ping unanswered behind upload bytes no pong confirmed, nothing moving (buffers of several hops): not judged', {awaitingPong: true, behindUpload: true}, 'skip'],
   ]
   for (const [name, facts, verdict] of table) {
     it(name, () => assert.equal(keepalive({...base, ...facts}), verdict))

@@ -1,6 +1,7 @@
 // Impersonation end to end: --as, --as-group, --as-uid and the kubeconfig's as-* fields reach the
-// local cluster on every request, including the port-forward upgrade, and the cluster acts as the
-// impersonated user (test/cluster/auth.ts impersonate, after the API server's impersonation filter).
+// cluster on every request, including the port-forward upgrade, and the cluster acts as the
+// impersonated user. On each cluster SVC_TEST_CLUSTER asks for: the real kube-apiserver's
+// impersonation filter judges the local one (test/cluster/auth.ts impersonate).
 
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
@@ -12,26 +13,40 @@ import yaml from 'js-yaml'
 import {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
 import {openTunnel} from '../../src/portforward/tunnel.ts'
+import {createPod} from '../helpers/pf-cluster.ts'
 import {runSvc} from '../helpers/run-svc.ts'
-import {SERVICES, startEnv, type SvcEnv} from './svc-env.ts'
+import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
-let env: SvcEnv
-before(async () => {
-  env = await startEnv()
-  await env.create('/api/v1/namespaces/default/pods', {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'web'}, spec: {containers: [{image: 'nginx', name: 'app'}]}})
-})
-after(() => env?.stop())
+const SERVICES = '/api/v1/namespaces/default/services'
+const POD = 'imp-web'
 
-/** A copy of the kubeconfig whose `token` user carries these extra fields. */
-function kubeconfigWith(fields: Record<string, unknown>): string {
-  const doc: any = yaml.load(fs.readFileSync(env.kubeconfig, 'utf8'))
-  Object.assign(doc.users.find((u: any) => u.name === 'token').user, fields)
-  const file = path.join(path.dirname(env.kubeconfig), `kc-${Object.keys(fields).join('-')}.yaml`)
-  fs.writeFileSync(file, yaml.dump(doc), {mode: 0o600})
-  return file
-}
+for (const kind of clusterKinds()) describe(`svc impersonation on the ${kind} cluster`, () => {
+  let c: TestCluster
+  let dir: string
+  const env = {
+    svc: (args: string[]) => runSvc([...args, '--kubeconfig', c.kubeconfig()]),
+  }
 
-describe('svc impersonation', () => {
+  before(async () => {
+    c = await startTestCluster(kind)
+    dir = fs.mkdtempSync(path.join(path.dirname(c.kubeconfig()), 'imp-'))
+    await createPod(c.client, POD)
+  })
+  after(async () => {
+    if (dir) fs.rmSync(dir, {force: true, recursive: true})
+    await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+    await c?.stop()
+  })
+
+  /** A copy of the kubeconfig whose `token` user carries these extra fields. */
+  function kubeconfigWith(fields: Record<string, unknown>): string {
+    const doc: any = yaml.load(fs.readFileSync(c.kubeconfig(), 'utf8'))
+    Object.assign(doc.users.find((u: any) => u.name === 'token').user, fields)
+    const file = path.join(dir, `kc-${Object.keys(fields).join('-')}.yaml`)
+    fs.writeFileSync(file, yaml.dump(doc), {mode: 0o600})
+    return file
+  }
+
   it('--as acts as that user: its RBAC decides and its name is in the refusal', async () => {
     const denied = await env.svc(['get', 'services', '--as', 'jane'])
     assert.equal(denied.code, 1)
@@ -66,10 +81,10 @@ describe('svc impersonation', () => {
   })
 
   it('the port-forward upgrade carries the impersonation too', async () => {
-    const client = new KubeClient(env.api.kubeConfig, {impersonation: {extra: {}, groups: [], uid: '', user: 'create-only'}})
-    const error = await openTunnel(client, {namespace: 'default', pod: 'web', port: 80}).catch(e => e)
+    const client = new KubeClient(c.client.kubeConfig, {impersonation: {extra: {}, groups: [], uid: '', user: 'create-only'}})
+    const error = await openTunnel(client, {namespace: 'default', pod: POD, port: 80}).catch(e => e)
     assert.ok(error instanceof ApiError)
-    assert.equal(error.message, 'pods "web" is forbidden: User "create-only" cannot get resource "pods/portforward" in API group "" in the namespace "default" (a port-forward over WebSocket needs both the get and the create verb on pods/portforward since Kubernetes 1.35)')
+    assert.equal(error.message, 'pods "' + POD + '" is forbidden: User "create-only" cannot get resource "pods/portforward" in API group "" in the namespace "default" (a port-forward over WebSocket needs both the get and the create verb on pods/portforward since Kubernetes 1.35)')
     const services = await client.request({path: SERVICES})
     assert.equal(services.statusCode, 200)
   })

@@ -1,5 +1,6 @@
 // `svc port-forward TARGET PORTS -- COMMAND`: the command runs once the listeners are up, sees the
-// ports in its environment, its exit status becomes svc's, and signals reach it.
+// ports in its environment, its exit status becomes svc's, and signals reach it. On each cluster
+// SVC_TEST_CLUSTER asks for (the real control plane too in `npm run test:real`).
 
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
@@ -8,22 +9,14 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {childEnvironment, exitStatus} from '../../src/portforward/child.ts'
+import {createPod, startSvc, until} from '../helpers/pf-cluster.ts'
 import {runSvc} from '../helpers/run-svc.ts'
-import {createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
-let c: PfCluster
-let kc: string
 const node = process.execPath
+const POD = 'cmd-web'
 
-before(async () => {
-  c = await startPfCluster()
-  kc = c.kubeconfig()
-  await createPod(c.client, 'web', {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080, name: 'http'}, {containerPort: 7}]})
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/web'})).body.status?.phase === 'Running', 'pod Running')
-})
-after(() => c.stop())
-
-describe('environment and exit status (pure)', () => {
+describe('environment and exit status (pure)', {skip: !clusterKinds().includes('local') && 'runs with the local cluster\'s half (npm test)'}, () => {
   test('SVC_PORT is the first local port; SVC_PORT_<REMOTE> each, first one wins', () => {
     const env = childEnvironment({HOME: '/h', SVC_PORT_80: 'stale'}, [
       {localPort: 40001, remote: '80'}, {localPort: 40002, remote: 'grpc-web'}, {localPort: 40003, remote: '80'}, {localPort: 40004, remote: 'http'},
@@ -39,28 +32,42 @@ describe('environment and exit status (pure)', () => {
   })
 })
 
-describe('svc port-forward ... -- COMMAND', () => {
+for (const kind of clusterKinds()) describe(`svc port-forward ... -- COMMAND on the ${kind} cluster`, () => {
+  let c: TestCluster
+  let kc: string
+
+  before(async () => {
+    c = await startTestCluster(kind)
+    kc = c.kubeconfig()
+    await createPod(c.client, POD, {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080, name: 'http'}, {containerPort: 7}]})
+    await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${POD}`})).body.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 'pod Ready', 60_000)
+  })
+  after(async () => {
+    await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+    await c?.stop()
+  })
+
   test('the command talks to the pod through $SVC_PORT and its exit code 0 passes through', async () => {
     const script = `const http = require('node:http');
       http.get({host: '127.0.0.1', port: Number(process.env.SVC_PORT), path: '/hostname', headers: {connection: 'close'}}, res => {
-        let body = ''; res.on('data', d => body += d); res.on('end', () => { console.log('pod=' + body, 'http=' + process.env.SVC_PORT_HTTP, 'seven=' + process.env.SVC_PORT_7); process.exit(body === 'web' ? 0 : 5) })
+        let body = ''; res.on('data', d => body += d); res.on('end', () => { console.log('pod=' + body, 'http=' + process.env.SVC_PORT_HTTP, 'seven=' + process.env.SVC_PORT_7); process.exit(body === '${POD}' ? 0 : 5) })
       })`
-    const result = await runSvc(['port-forward', '--kubeconfig', kc, 'pod/web', ':http', ':7', '--', node, '-e', script])
+    const result = await runSvc(['port-forward', '--kubeconfig', kc, `pod/${POD}`, ':http', ':7', '--', node, '-e', script])
     assert.equal(result.code, 0, result.stderr)
     const [, port] = /^Forwarding from 127\.0\.0\.1:(\d+) -> 8080$/m.exec(result.stdout) ?? []
     const [, seven] = /^Forwarding from 127\.0\.0\.1:(\d+) -> 7$/m.exec(result.stdout) ?? []
-    assert.match(result.stdout, new RegExp(`^pod=web http=${port} seven=${seven}$`, 'm'))
+    assert.match(result.stdout, new RegExp(`^pod=${POD} http=${port} seven=${seven}$`, 'm'))
     assert.equal(result.stderr, '')
   })
 
   test('a non-zero exit code passes through, and flags after -- belong to the command', async () => {
-    const result = await runSvc(['port-forward', '--kubeconfig', kc, 'pod/web', ':7', '-o', 'json', '--', node, '-e', 'process.exit(Number(process.argv[1]))', '--', '7'])
+    const result = await runSvc(['port-forward', '--kubeconfig', kc, `pod/${POD}`, ':7', '-o', 'json', '--', node, '-e', 'process.exit(Number(process.argv[1]))', '--', '7'])
     assert.equal(result.code, 7)
     assert.deepEqual(result.stdout.trim().split('\n').map(l => JSON.parse(l).event), ['listening', 'listening', 'ready'])
   })
 
   test('a command that does not exist: 127', async () => {
-    const result = await runSvc(['port-forward', '--kubeconfig', kc, 'pod/web', ':7', '--quiet', '--', 'no-such-command-svc'])
+    const result = await runSvc(['port-forward', '--kubeconfig', kc, `pod/${POD}`, ':7', '--quiet', '--', 'no-such-command-svc'])
     assert.equal(result.code, 127)
     assert.equal(result.stderr, 'error: exec: "no-such-command-svc": executable file not found in $PATH\n')
   })
@@ -74,7 +81,7 @@ describe('svc port-forward ... -- COMMAND', () => {
     ]
     for (const [i, [script, expected]] of cases.entries()) {
       const pidFile = path.join(dir, `pid-${i}`)
-      const svc = startSvc(['port-forward', '--kubeconfig', kc, 'pod/web', ':7', '--', node, '-e', script, pidFile])
+      const svc = startSvc(['port-forward', '--kubeconfig', kc, `pod/${POD}`, ':7', '--', node, '-e', script, pidFile])
       t.after(() => svc.kill('SIGKILL'))
       const pid = Number(await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8'), 'the command to start'))
       svc.kill('SIGTERM')
@@ -85,7 +92,7 @@ describe('svc port-forward ... -- COMMAND', () => {
   })
 
   test('without a command, SIGINT closes the forward and exits 0', async t => {
-    const svc = startSvc(['port-forward', '--kubeconfig', kc, 'pod/web', ':7'])
+    const svc = startSvc(['port-forward', '--kubeconfig', kc, `pod/${POD}`, ':7'])
     t.after(() => svc.kill('SIGKILL'))
     await svc.line(/^Forwarding from \[::1\]/)
     svc.kill('SIGINT')
