@@ -147,7 +147,8 @@ if (clusterKinds().includes('real')) {
     before(async () => {
       const kubectl = await ensureKubectl()
       home = mkdtempSync(path.join(os.tmpdir(), 'svc-diff-'))
-      for (const kind of ['local', 'real'] as const) {
+      // The two sessions are independent: they run side by side (the tier's longest suite).
+      await Promise.all((['local', 'real'] as const).map(async kind => {
         const c = await startTestCluster(kind)
         clusters.push(c)
         await c.client.request({body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name: NS}}, method: 'POST', path: '/api/v1/namespaces'})
@@ -166,7 +167,7 @@ if (clusterKinds().includes('real')) {
           const kubeconfig = c.kubeconfig(step.user ?? 'token')
           outcomes[kind].push(await runKubectl(kubectl, kubeconfig, kindHome, step))
         }
-      }
+      }))
     })
     after(async () => {
       for (const c of clusters) await c.stop()
