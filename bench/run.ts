@@ -11,14 +11,13 @@
 // Flags (each also as an environment variable, for `npm run bench` without `--`):
 //   --quick (BENCH_QUICK=1)    small sizes and one round, to check that the harness works
 //   --medium (BENCH_MEDIUM=1)  every workload at a quarter of the bulk size, 3 rounds (printed only)
-//   --only echo,soak (BENCH_ONLY)  the workloads to run: echo, download, latency, concurrency, rps,
+//   --only echo,soak (BENCH_ONLY)  the workloads to run: many (svc forwarding 50 Services next to 1), echo, download, latency, concurrency, rps,
 //                              gib (1 GiB over 200 connections), soak (connection churn), stalled
 //                              (a stopped reader beside ten downloads), cli
 //   --tools svc,kubectl-ws (BENCH_TOOLS)  the forwarders to measure
 //   --rounds N (BENCH_ROUNDS)  rounds instead of the size's default
 // A run narrowed by any of them prints its table only; a full run also writes the results.
 
-import {type ChildProcess, fork} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,9 +26,10 @@ import {parseArgs} from 'node:util'
 
 import {ensureKubectl} from '../scripts/fetch-kubectl.ts'
 import {renderChart} from './lib/chart.ts'
-import {type Started, startForwarder, timeCommand} from './lib/proc.ts'
+import {startClusterChild, type Started, startForwarder, timeCommand} from './lib/proc.ts'
 import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
 import type {CloseMode} from '../test/helpers/churn.ts'
+import {createManyServices, measureMany} from './lib/many.ts'
 import {churnSoak, concurrentEcho, connectionLatency, download, echoTransfer, requestRate, stoppedReader} from './lib/workloads.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -51,10 +51,10 @@ const GiB = 1024 * MiB
 const SOAK_FULL: Record<CloseMode, number> = {abandon: 500, 'data-fin': 500, echo: 2000, 'fin-no-data': 500, reset: 500}
 const SOAK_QUICK: Record<CloseMode, number> = {abandon: 50, 'data-fin': 50, echo: 200, 'fin-no-data': 50, reset: 50}
 const SIZES = QUICK
-  ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, gibBytes: 64 * MiB, gibConnections: 50, latencyCount: 50, rounds: 1, rpsMs: 2000, soak: SOAK_QUICK, stalledBytes: 4 * MiB}
+  ? {bulk: 16 * MiB, cliRuns: 3, concurrency: 20, concurrencyBytes: MiB, gibBytes: 64 * MiB, gibConnections: 50, latencyCount: 50, many: 10, rounds: 1, rpsMs: 2000, soak: SOAK_QUICK, stalledBytes: 4 * MiB}
   : MEDIUM
-    ? {bulk: 64 * MiB, cliRuns: 5, concurrency: 100, concurrencyBytes: MiB, gibBytes: GiB, gibConnections: 200, latencyCount: 200, rounds: 3, rpsMs: 5000, soak: SOAK_FULL, stalledBytes: 16 * MiB}
-    : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, gibBytes: GiB, gibConnections: 200, latencyCount: 500, rounds: 3, rpsMs: 10_000, soak: SOAK_FULL, stalledBytes: 16 * MiB}
+    ? {bulk: 64 * MiB, cliRuns: 5, concurrency: 100, concurrencyBytes: MiB, gibBytes: GiB, gibConnections: 200, latencyCount: 200, many: 50, rounds: 3, rpsMs: 5000, soak: SOAK_FULL, stalledBytes: 16 * MiB}
+    : {bulk: 256 * MiB, cliRuns: 10, concurrency: 100, concurrencyBytes: MiB, gibBytes: GiB, gibConnections: 200, latencyCount: 500, many: 50, rounds: 3, rpsMs: 10_000, soak: SOAK_FULL, stalledBytes: 16 * MiB}
 if (flags.rounds !== undefined) SIZES.rounds = Math.max(1, Number.parseInt(flags.rounds, 10) || 1)
 
 type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc' | 'svc-spdy' | 'svc-websocket'
@@ -132,6 +132,10 @@ const soakFdsAfter = metric('soak-fds-after', 'churn: open fds 3 s after the las
 const soakRssIdle = metric('soak-rss-idle', 'churn: RSS of the forwarder, idle before', 'MiB', 'lower')
 const soakRssPeak = metric('soak-rss-peak', 'churn: RSS, peak during', 'MiB', 'lower')
 const soakRssAfter = metric('soak-rss-after', 'churn: RSS 3 s after the last close', 'MiB', 'lower')
+const manyRss = metric('many-rss', `one process forwarding ${SIZES.many} Services (--all): peak RSS`, 'MiB', 'lower')
+const oneRss = metric('many-rss-one', 'one process forwarding 1 Service: peak RSS', 'MiB', 'lower')
+const manyP50 = metric('many-p50', `${SIZES.many} Services: connect + 1-byte echo, p50 of ${SIZES.latencyCount} round-robin`, 'ms', 'lower')
+const oneP50 = metric('many-p50-one', `1 Service: connect + 1-byte echo, p50 of ${SIZES.latencyCount}`, 'ms', 'lower')
 const stalledLabel = `a stopped reader beside 10 downloads of ${fmt(SIZES.stalledBytes / MiB)} MiB`
 const stalledSpeed = metric('stalled-speed', `${stalledLabel}: their speed as a fraction of it without`, 'x', 'higher')
 const stalledRss = metric('stalled-rss', `${stalledLabel}: the forwarder's peak RSS growth`, 'MiB', 'lower')
@@ -139,6 +143,20 @@ const stalledRss = metric('stalled-rss', `${stalledLabel}: the forwarder's peak 
 type Workload = (tool: Tool, env: Env) => Promise<void>
 
 const workloads: Array<[string, Workload]> = [
+  ['many', async (tool, env) => {
+    // svc alone: kubectl forwards one target per process.
+    if (tool !== 'svc') return
+    const remove = await createManyServices(env.kubeconfig, SIZES.many)
+    try {
+      for (const mode of ['all', 'one'] as const) {
+        const f = await measureMany(env.kubeconfig, mode, SIZES.latencyCount)
+        record(mode === 'all' ? manyRss : oneRss, tool, f.peakRssMiB)
+        record(mode === 'all' ? manyP50 : oneP50, tool, f.p50)
+      }
+    } finally {
+      await remove()
+    }
+  }],
   ['echo', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
@@ -228,14 +246,6 @@ const workloads: Array<[string, Workload]> = [
     }
   }],
 ]
-
-async function startClusterChild(dir: string): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string}> {
-  const child = fork(path.join(ROOT, 'bench', 'cluster-child.ts'), [path.join(dir, 'kubeconfig')], {execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: {direct: Record<string, number>; kubeconfig: string}) => resolve({child, direct: m.direct, kubeconfig: m.kubeconfig}))
-    child.once('exit', code => reject(new Error(`the cluster process exited with ${code}`)))
-  })
-}
 
 interface CliResult {
   command: string

@@ -1,9 +1,10 @@
 // Starting a forwarder process, waiting until it listens, reading its peak memory, stopping it.
 
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, fork, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 export interface Started {
   child: ChildProcess
@@ -59,7 +60,8 @@ export function peakRss(pid: number): number {
   }
 }
 
-function stop(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export function stop(child: ChildProcess): Promise<void> {
   return new Promise(resolve => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve()
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
@@ -106,4 +108,13 @@ export async function timeCommand(command: string, args: string[], env: NodeJS.P
   } finally {
     if (dir) rmSync(dir, {force: true, recursive: true})
   }
+}
+
+/** The local cluster in a process of its own (bench/cluster-child.ts): its kubeconfig and the pods' own ports. */
+export async function startClusterChild(dir: string): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string}> {
+  const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cluster-child.ts'), [path.join(dir, 'kubeconfig')], {execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: {direct: Record<string, number>; kubeconfig: string}) => resolve({child, direct: m.direct, kubeconfig: m.kubeconfig}))
+    child.once('exit', code => reject(new Error(`the cluster process exited with ${code}`)))
+  })
 }

@@ -91,9 +91,11 @@ export function download(port: number, bytes: number, deadlineMs = 120_000): Pro
   return withDeadline(run(), deadlineMs, `download of ${bytes} bytes`)
 }
 
-/** `count` sequential connections, each sending one byte and reading it back; milliseconds per connection. */
-export function connectionLatency(port: number, count: number, deadlineMs = 180_000): Promise<number[]> {
-  return connectionLatencyVia(() => connect(port), count, deadlineMs)
+/** `count` sequential connections (round-robin over `port` when it is a list), each sending one byte and reading it back; milliseconds per connection. */
+export function connectionLatency(port: number | readonly number[], count: number, deadlineMs = 180_000): Promise<number[]> {
+  const ports = typeof port === 'number' ? [port] : port
+  let i = 0
+  return connectionLatencyVia(() => connect(ports[i++ % ports.length]), count, deadlineMs)
 }
 
 /** The same, over connections that `open` makes ready for payload (e.g. through a proxy's handshake). */

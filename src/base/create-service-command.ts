@@ -4,7 +4,7 @@
 
 import {Args, Command, Flags, type Interfaces} from '@oclif/core'
 
-import {mutationFlags, type Output, parseOutput, parseValidate, printResult, validateFlag} from '../flags/mutation.ts'
+import {dryRunSuffix, mutationFlags, type Output, parseOutput, parseValidate, printResult, validateFlag} from '../flags/mutation.ts'
 import {csvList, parseIntFlag} from '../flags/values.ts'
 import {buildService, type ServiceOptions, type ServiceType, validateServiceOptions} from '../generate/service.ts'
 import {ApiError, CliError, ConnectionError, UsageError} from '../kube/errors.ts'
@@ -96,8 +96,7 @@ export abstract class CreateServiceCommand<T extends typeof Command> extends Kub
         throw error
       }
     }
-    const suffix = o.dryRun === 'client' ? ' (dry run)' : o.dryRun === 'server' ? ' (server dry run)' : ''
-    this.stdout(printResult(result, o.output, {operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
+    this.stdout(printResult(result, o.output, {operation: `created${dryRunSuffix(o.dryRun)}`, showManagedFields: this.flags['show-managed-fields'], typed: true}))
     return result
   }
 }

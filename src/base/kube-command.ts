@@ -7,7 +7,7 @@ import path from 'node:path'
 import {Command, type Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
-import {type FlagShape, kubectlArgv} from '../flags/argv.ts'
+import {type FlagShape, kubectlArgv, operandsInOrder} from '../flags/argv.ts'
 import {globalFlags} from '../flags/index.ts'
 import {parseDryRun} from '../flags/mutation.ts'
 import {KubeClient} from '../kube/client.ts'
@@ -37,6 +37,8 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   protected operands: string[] = []
   /** The words after the first `--`, as typed (also the last ones of `operands`); undefined without `--`. */
   protected afterDash?: string[]
+  /** The command's words before the one parse (a repeated single-valued flag still has every value). */
+  protected typedArgv: string[] = []
   /** The environment kubeconfig resolution reads; tests may replace it. */
   protected environment?: Environment
   private kubeCache?: Kube
@@ -50,26 +52,33 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
 
   /** The kubeconfig, client and namespace, resolved on first use so that offline commands need none. */
   get kube(): Kube {
-    if (!this.kubeCache) {
-      const config = resolveKubeConfig(
-        {cluster: this.flags.cluster, context: this.flags.context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user},
-        this.environment,
-      )
-      const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
-      const impersonation = resolveImpersonation(
-        impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
-        {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
-        userName,
-      )
-      const client = new KubeClient(config.kubeConfig, {
-        impersonation,
-        log: line => this.stderr(line),
-        timeoutMs: this.flags['request-timeout'],
-        verbosity: this.flags.verbose,
-      })
-      this.kubeCache = {client, config, namespace: config.namespace}
-    }
+    this.kubeCache ??= this.connect(this.flags.context)
     return this.kubeCache
+  }
+
+  /** Another context of the same kubeconfig, with the same flags (a command that spans contexts). */
+  protected kubeFor(context: string): Kube {
+    return this.connect(context)
+  }
+
+  private connect(context: string | undefined): Kube {
+    const config = resolveKubeConfig(
+      {cluster: this.flags.cluster, context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user},
+      this.environment,
+    )
+    const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
+    const impersonation = resolveImpersonation(
+      impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
+      {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
+      userName,
+    )
+    const client = new KubeClient(config.kubeConfig, {
+      impersonation,
+      log: line => this.stderr(line),
+      timeoutMs: this.flags['request-timeout'],
+      verbosity: this.flags.verbose,
+    })
+    return {client, config, namespace: config.namespace}
   }
 
   /** A chalk instance that colours only when stdout is a TTY and the format is for people. */
@@ -117,6 +126,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   protected async init(): Promise<void> {
     await super.init()
     const flagShapes = {...KubeCommand.baseFlags, ...this.ctor.flags} as Record<string, FlagShape>
+    this.typedArgv = [...this.argv]
     this.argv = kubectlArgv(this.argv, flagShapes)
     const dash = this.argv.indexOf('--')
     this.afterDash = dash >= 0 ? this.argv.slice(dash + 1) : undefined
@@ -129,6 +139,6 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
-    this.operands = (argv as unknown[]).map(String)
+    this.operands = operandsInOrder((argv as unknown[]).map(String), this.argv)
   }
 }

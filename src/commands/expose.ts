@@ -3,14 +3,14 @@ import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {mutationFlags, parseOutput, printResult} from '../flags/mutation.ts'
-import {parseIntFlag} from '../flags/values.ts'
+import {dryRunSuffix, mutationFlags, printResult} from '../flags/mutation.ts'
 import {applyOverrides, checkExposable, checkOverrideType, exposeService, parseResourceArgs} from '../generate/expose.ts'
 import {parseManifest} from '../generate/manifest.ts'
 import {withAnnotation} from '../generate/service.ts'
 import {ApiError, CliError} from '../kube/errors.ts'
 import {collectionPath, createObject} from '../kube/services.ts'
 import type {UnstructuredObject} from '../kube/types.ts'
+import {exposeOptions} from '../options/expose.ts'
 
 export default class Expose extends KubeCommand<typeof Expose> {
   static description = `Expose a resource as a new Kubernetes service.
@@ -51,22 +51,12 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
 
   async run(): Promise<unknown[]> {
     const f = this.flags
-    const nodePort = parseIntFlag('node-port', f['node-port'], 32)
-    const timeout = parseIntFlag('session-affinity-timeout', f['session-affinity-timeout'], 32)
-    const dryRun = this.dryRunStrategy(f['dry-run'])
-    const output = parseOutput(f.output, {allowMissingKeys: f['allow-missing-template-keys'], template: f.template})
-    if (nodePort && f.type !== 'NodePort' && f.type !== 'LoadBalancer') {
-      throw new CliError(`--node-port needs a service that has node ports: add --type=NodePort or --type=LoadBalancer`)
-    }
+    const {dryRun, output, service: spec} = exposeOptions(f, value => this.dryRunStrategy(value))
     const namespace = this.kube.namespace
     const objects = f.filename?.length ? this.fromFiles(f.filename) : [await this.fetch(this.operands, namespace)]
     const results: unknown[] = []
     for (const [index, obj] of objects.entries()) {
-      let service = exposeService(obj, {
-        clusterIP: f['cluster-ip'], externalIP: f['external-ip'], labels: f.labels, loadBalancerIP: f['load-balancer-ip'], name: f.name,
-        nodePort, port: f.port, protocol: f.protocol, selector: f.selector, sessionAffinity: f['session-affinity'], sessionAffinityTimeout: timeout,
-        targetPort: f['target-port'], type: f.type,
-      })
+      let service = exposeService(obj, spec)
       if (f.overrides) service = applyOverrides(service, f.overrides, checkOverrideType(f['override-type']))
       let result = service
       if (dryRun === 'client') {
@@ -76,8 +66,7 @@ pod (po), service (svc), replicationcontroller (rc), deployment (deploy), replic
         result = await createObject(this.kube.client, collectionPath('', 'v1', namespace, 'services'), body,
           {dryRun: dryRun === 'server', fieldManager: f['field-manager']}, line => this.stderr(line))
       }
-      const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
-      this.stdout(printResult(result, output, {index, operation: `exposed${suffix}`, showManagedFields: f['show-managed-fields'], typed: true}))
+      this.stdout(printResult(result, output, {index, operation: `exposed${dryRunSuffix(dryRun)}`, showManagedFields: f['show-managed-fields'], typed: true}))
       results.push(result)
     }
     return results

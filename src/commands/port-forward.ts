@@ -1,12 +1,19 @@
+import fs from 'node:fs'
+
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {outputFlag} from '../flags/index.ts'
+import {flagValues} from '../flags/argv.ts'
+import {allNamespacesFlag, outputFlag, selectorFlag} from '../flags/index.ts'
 import {parseDuration} from '../kube/duration.ts'
-import {UsageError} from '../kube/errors.ts'
+import {CliError, UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
+import type {AllScope} from '../portforward/all-run.ts'
+import type {Via} from '../portforward/forwards.ts'
+import {ForwardsFileError, parseForwardsFile} from '../portforward/forwards-file.ts'
+import {parseForwardOperands, type TargetSpec} from '../portforward/operands.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
 import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
@@ -14,7 +21,7 @@ import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 export default class PortForward extends KubeCommand<typeof PortForward> {
   static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
 
-Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults to pod. Each local connection gets its own tunnel: a failed connection is reported and closed, and the forward goes on. svc/ targets spread new connections over every ready endpoint as kube-proxy does (--one-pod: one pod at a time, as kubectl does); svc/, deployment/ and rs/ targets follow their pods through restarts and rollouts. With -- COMMAND, the command runs once every port listens (SVC_PORT, SVC_PORT_<REMOTE> in its environment) and its exit status becomes svc's.`
+Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults to pod. Each local connection gets its own tunnel: a failed connection is reported and closed, and the forward goes on. svc/ targets spread new connections over every ready endpoint as kube-proxy does (--one-pod: one pod at a time, as kubectl does); svc/, deployment/ and rs/ targets follow their pods through restarts and rollouts. Several targets may follow each other (svc/api 8080:80 svc/db :5432), each with its own ports, in one process. With -- COMMAND, the command runs once every port listens, with SVC_PORT, SVC_PORT_<REMOTE> and, for each Service, the variables Kubernetes gives pods (<NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, ...) pointing at the local ports in its environment; its exit status becomes svc's.`
 
   static examples = [
     '<%= config.bin %> port-forward pod/mypod 5000 6000',
@@ -23,6 +30,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     '<%= config.bin %> port-forward deployment/mydeployment :5000 -o json',
     '<%= config.bin %> port-forward --address 0.0.0.0 pod/mypod 8888:5000',
     '<%= config.bin %> port-forward svc/pg :5432 -- sh -c \'psql -h 127.0.0.1 -p "$SVC_PORT" -c "select 1"\'',
+    '<%= config.bin %> port-forward svc/api 8080:80 svc/db :5432 pod/worker-0 9000',
   ]
 
   static flags = {
@@ -32,6 +40,14 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       multiple: true,
       multipleNonGreedy: true,
     }),
+    filename: Flags.string({char: 'f', description: 'Read the targets from a forwards file (YAML: a list of target, ports, and optionally namespace, context, address; - for stdin), validated as a whole before anything starts. Takes no TYPE/NAME.'}),
+    all: Flags.boolean({description: 'Forward every TCP port of every Service in the namespace (-n, repeatable; -A for all), narrowed by -l. Services are watched: new ones are forwarded, deleted ones closed; those that cannot be forwarded are listed once with the reason.'}),
+    'all-namespaces': allNamespacesFlag,
+    selector: selectorFlag,
+    'address-per-service': Flags.boolean({description: 'Give each Service its own loopback address (127.x.y.z, the same for a given namespace/name on every run) and keep its port numbers where the OS allows (else a free port, printed). Other targets listen on --address.'}),
+    'hosts-file': Flags.string({description: 'With --address-per-service: once every target listens, write hosts lines (127.x.y.z name name.ns name.ns.svc name.ns.svc.cluster.local) to this file. svc never edits /etc/hosts.'}),
+    // Not --env-file: Node reads that option anywhere on its command line and exits 9 when the file does not exist yet (nodejs/node#54232).
+    dotenv: Flags.string({description: 'Once every target listens, write the variables -- COMMAND gets (SVC_PORT..., and <NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, <NAME>_SERVICE_PORT_<PORT> for each Service) to this file as dotenv lines.'}),
     'half-close-timeout': Flags.custom<number>({
       default: async () => DEFAULT_HALF_CLOSE_TIMEOUT_MS,
       defaultHelp: async () => '1s',
@@ -60,12 +76,24 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
 
   static strict = false
   static summary = 'Forward one or more local ports to a pod or a Service'
-  static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [-- COMMAND [ARGS...]]'
+  static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [TYPE/NAME PORT...]... [-- COMMAND [ARGS...]]'
 
   async run(): Promise<void> {
     // Everything after the first `--` is the command to run.
-    const [target, ...ports] = this.operandsBeforeDash
-    if (!target || ports.length === 0) throw new UsageError('TYPE/NAME and list of ports are required for port-forward')
+    const all = this.allScope()
+    const file = this.flags.filename
+    if (all && file !== undefined) throw new UsageError('--all and -f do not combine: list the Services in the file, or use --all alone')
+    const source = all ? '--all forwards every Service' : file === undefined ? '' : '-f reads the targets from the file'
+    if (source && this.operandsBeforeDash.length > 0) throw new UsageError(`${source}: give no TYPE/NAME (got ${this.operandsBeforeDash[0]})`)
+    let targets: TargetSpec[] = []
+    if (file !== undefined) targets = this.forwardsFile(file)
+    else if (!all) {
+      try {
+        targets = parseForwardOperands(this.operandsBeforeDash)
+      } catch (error) {
+        throw new UsageError((error as Error).message)
+      }
+    }
     const unknown = this.operandsBeforeDash.find(a => /^--?[A-Za-z]/.test(a))
     if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
     if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
@@ -73,26 +101,77 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     limitBufferGarbage()
     const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
-    process.exitCode = await portForward({
-      addresses: this.flags.address,
-      client,
-      command: this.afterDash,
-      env: process.env,
-      forward: forwardConnection,
-      halfCloseTimeoutMs: this.flags['half-close-timeout'],
-      permanentErrorLimit: this.flags['permanent-error-limit'],
-      log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
-      mode,
-      namespace,
-      onePod: this.flags['one-pod'],
-      openTunnel: open,
-      podRunningTimeoutMs: this.flags['pod-running-timeout'],
-      portArgs: ports,
-      signals: processSignals,
-      sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
-      statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
-      target,
-      transport,
-    })
+    try {
+      process.exitCode = await portForward({
+        addressPerService: this.flags['address-per-service'],
+        all,
+        addresses: this.flags.address,
+        client,
+        command: this.afterDash,
+        connectionFor: context => this.connectionFor(context),
+        env: process.env,
+        envFile: this.flags.dotenv,
+        forward: forwardConnection,
+        halfCloseTimeoutMs: this.flags['half-close-timeout'],
+        hostsFile: this.flags['hosts-file'],
+        permanentErrorLimit: this.flags['permanent-error-limit'],
+        log: this.flags.verbose >= 6 ? line => this.stderr(line) : undefined,
+        mode,
+        namespace,
+        onePod: this.flags['one-pod'],
+        openTunnel: open,
+        podRunningTimeoutMs: this.flags['pod-running-timeout'],
+        signals: processSignals,
+        sink: {stderr: text => process.stderr.write(text), stdout: text => process.stdout.write(text)},
+        statusLine: mode === 'text' && Boolean(process.stderr.isTTY),
+        targets,
+        transport,
+      })
+    } finally {
+      for (const via of this.contexts.values()) via.transport?.close?.()
+    }
+  }
+
+  private readonly contexts = new Map<string, Via & {namespace: string}>()
+
+  /** A forwards file's context: its own client and transport, made once. */
+  private connectionFor(context: string): Via & {namespace: string} {
+    let via = this.contexts.get(context)
+    if (!via) {
+      const {client, namespace} = this.kubeFor(context)
+      const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
+      via = {client, namespace: this.flags.namespace ?? namespace, openTunnel: open, transport}
+      this.contexts.set(context, via)
+    }
+    return via
+  }
+
+  /** The targets of `-f FILE` (`-f -`: stdin), every bad entry named on its own line. */
+  private forwardsFile(file: string): TargetSpec[] {
+    let text: string
+    try {
+      text = fs.readFileSync(file === '-' ? 0 : file, 'utf8')
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new CliError(code === 'ENOENT' ? `the path "${file}" does not exist` : `cannot read ${file}: ${code ?? (error as Error).message}`)
+    }
+    const contexts = new Set(this.kube.config.kubeConfig.getContexts().map(c => c.name))
+    try {
+      return parseForwardsFile(text, file === '-' ? 'stdin' : file, contexts)
+    } catch (error) {
+      if (error instanceof ForwardsFileError) throw new CliError(error.message.split('\n').join('\nerror: '))
+      throw error
+    }
+  }
+
+  /** --all's scope: -A, or every -n given (the context's namespace when none); -l. Undefined without --all. */
+  private allScope(): AllScope | undefined {
+    if (!this.flags.all) {
+      if (this.flags.selector !== undefined || this.flags['all-namespaces']) throw new UsageError('-l and -A go with --all')
+      return undefined
+    }
+    if (this.flags['all-namespaces']) return {selector: this.flags.selector}
+    const given = [...new Set(flagValues(this.typedArgv, 'n', 'namespace'))]
+    return {namespaces: given.length > 0 ? given : [this.kube.namespace], selector: this.flags.selector}
   }
 }

@@ -94,3 +94,42 @@ export function kubectlArgv(argv: readonly string[], flags: Readonly<Record<stri
   const noOpt = Object.fromEntries(Object.entries(NO_OPT_DEFAULTS).filter(([name]) => flags[name] !== undefined).map(([name, value]) => [`--${name}`, value]))
   return lastFlagWins(expandNoOptFlags(normalizeBooleanFlags(argv, names, negatable), noOpt), flags)
 }
+
+/**
+ * oclif's operands put back in the order they were typed. oclif sorts them by the first index of
+ * each value in argv, so a value typed twice ends up next to its first copy
+ * (`svc/a :80 svc/b :80` came back as `svc/a :80 :80 svc/b`); each copy is placed at its own
+ * position here.
+ */
+export function operandsInOrder(operands: readonly string[], argv: readonly string[]): string[] {
+  const left = new Map<string, number>()
+  for (const operand of operands) left.set(operand, (left.get(operand) ?? 0) + 1)
+  const out: string[] = []
+  for (const arg of argv) {
+    const count = left.get(arg) ?? 0
+    if (count === 0) continue
+    left.set(arg, count - 1)
+    out.push(arg)
+  }
+  return out.length === operands.length ? out : [...operands]
+}
+
+/**
+ * Every value given to a flag, in order, up to `--` (`-n a -n b`, `-nb`, `-n=b`, `--namespace b`,
+ * `--namespace=b`): for a command that takes a single-valued global flag several times.
+ */
+export function flagValues(argv: readonly string[], char: string, name: string): string[] {
+  const values: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--') break
+    if (arg === `-${char}` || arg === `--${name}`) {
+      if (i + 1 < argv.length) values.push(argv[++i])
+    } else if (arg.startsWith(`--${name}=`)) {
+      values.push(arg.slice(name.length + 3))
+    } else if (arg.startsWith(`-${char}`) && !arg.startsWith('--')) {
+      values.push(arg.slice(arg[2] === '=' ? 3 : 2))
+    }
+  }
+  return values
+}

@@ -8,7 +8,7 @@ import {templateFlags} from './index.ts'
 import {CliError} from '../kube/errors.ts'
 import type {DryRun} from '../kube/service-ops.ts'
 import {OUTPUT_FORMATS, type OutputFormat, printObject, type PrintOptions} from '../printers/object.ts'
-import {printTemplate, type TemplatePrinter, templateFormats, templatePrinter} from '../printers/templates.ts'
+import {printTemplate, selectOutput, type TemplatePrinter, templateFormats} from '../printers/templates.ts'
 
 /**
  * GetDryRunStrategy (create, expose and delete alike): the strategy and kubectl's deprecation
@@ -50,12 +50,9 @@ export type Output = OutputFormat | TemplatePrinter | undefined
 
 /** The -o value, or kubectl's error listing the formats svc prints. */
 export function parseOutput(value: string | undefined, template: {allowMissingKeys?: boolean; template?: string} = {}): Output {
-  if ((value === undefined || value === '') && !template.template) return undefined
   const v = (value ?? '').toLowerCase() as OutputFormat
   if (OUTPUT_FORMATS.includes(v)) return v
-  const printer = templatePrinter(value, template, false)
-  if (printer) return printer
-  throw new CliError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...OUTPUT_FORMATS, ...templateFormats(false)].sort().join(',')}`)
+  return selectOutput(value, OUTPUT_FORMATS, template, false).template
 }
 
 /**
@@ -65,6 +62,11 @@ export function parseOutput(value: string | undefined, template: {allowMissingKe
 export function printResult(obj: unknown, output: Output, options: PrintOptions & {index?: number; operation?: string} = {}): string {
   if (output === undefined || typeof output === 'string') return printObject(obj, output, options)
   return printTemplate(output, obj, options.typed)
+}
+
+/** What kubectl adds to `service/NAME created` (or exposed) under --dry-run. */
+export function dryRunSuffix(dryRun: DryRun): string {
+  return dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
 }
 
 /** strconv.ParseBool. */

@@ -2,6 +2,9 @@
 // `kind: List`) and checking each Service before anything is sent. Every problem names the source,
 // the document number and the field path, and says what to write instead.
 
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+
 import {loadAll} from 'js-yaml'
 
 import {CliError} from '../kube/errors.ts'
@@ -23,6 +26,37 @@ export class ManifestError extends CliError {}
 /** Where an object came from, for messages: `svc.yaml: document 2` or `svc.yaml: document 1, item 3`. */
 export function describeOrigin(m: Pick<ManifestObject, 'document' | 'item' | 'source'>): string {
   return `${m.source}: document ${m.document}${m.item ? `, item ${m.item}` : ''}`
+}
+
+/** Every object of every -f source, in order: files, directories (sorted, .json/.yaml/.yml; subdirectories with `recursive`), or - for stdin. */
+export function readManifests(files: string[], recursive: boolean): ManifestObject[] {
+  const out: ManifestObject[] = []
+  for (const f of files) {
+    if (f === '-') {
+      out.push(...parseManifest('STDIN', readFileSync(0, 'utf8')))
+      continue
+    }
+    for (const file of expand(f, recursive)) out.push(...parseManifest(file, readFileSync(file, 'utf8')))
+  }
+  return out
+}
+
+function expand(f: string, recursive: boolean): string[] {
+  let stat
+  try {
+    stat = statSync(f)
+  } catch {
+    throw new CliError(`the path "${f}" does not exist`)
+  }
+  if (!stat.isDirectory()) return [f]
+  const found: string[] = []
+  for (const entry of readdirSync(f, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const p = path.join(f, entry.name)
+    if (entry.isDirectory()) {
+      if (recursive) found.push(...expand(p, recursive))
+    } else if (/\.(json|ya?ml)$/.test(entry.name)) found.push(p)
+  }
+  return found
 }
 
 /** The documents of one file's text; empty documents are skipped, Lists are flattened. */

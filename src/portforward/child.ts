@@ -15,20 +15,28 @@ export interface ChildPort {
 /**
  * SVC_PORT = the first local port; SVC_PORT_<REMOTE> = the local port of each PORT argument, with
  * REMOTE upper-cased and anything but letters, digits and `_` turned into `_` (`:http` ->
- * SVC_PORT_HTTP, `8080:grpc-web` -> SVC_PORT_GRPC_WEB).
+ * SVC_PORT_HTTP, `8080:grpc-web` -> SVC_PORT_GRPC_WEB). `extra` (the Services' own variables,
+ * service-env.ts) comes on top.
  */
-export function childEnvironment(base: NodeJS.ProcessEnv, ports: readonly ChildPort[]): NodeJS.ProcessEnv {
+export function childEnvironment(base: NodeJS.ProcessEnv, ports: readonly ChildPort[], extra: ReadonlyArray<readonly [string, string]> = []): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {...base}
-  if (ports.length > 0) env.SVC_PORT = String(ports[0].localPort)
+  for (const [name, value] of [...portVariables(ports), ...extra]) env[name] = value
+  return env
+}
+
+/** SVC_PORT and SVC_PORT_<REMOTE>, as [name, value] pairs in order. */
+export function portVariables(ports: readonly ChildPort[]): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  if (ports.length > 0) out.push(['SVC_PORT', String(ports[0].localPort)])
   const assigned = new Set<string>()
   for (const port of ports) {
     // With the same REMOTE twice (`8080:80 9090:80`), the first one keeps the name.
     const key = `SVC_PORT_${port.remote.toUpperCase().replaceAll(/[^A-Z0-9_]/g, '_')}`
     if (assigned.has(key)) continue
     assigned.add(key)
-    env[key] = String(port.localPort)
+    out.push([key, String(port.localPort)])
   }
-  return env
+  return out
 }
 
 /** The shell's convention: the exit code, or 128 + the signal number when killed by a signal. */

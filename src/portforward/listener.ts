@@ -31,7 +31,10 @@ export interface BindResult {
   ports: ForwardedPort[]
 }
 
-/** Listens on every address for every port; never throws (failures are returned). */
+/**
+ * Listens on every address for every port; never throws (failures are returned). A port marked
+ * `fallbackToFree` that cannot be bound is bound again on a free port.
+ */
 export async function bindListeners(
   addresses: readonly ListenAddress[],
   ports: readonly ForwardedPort[],
@@ -41,40 +44,67 @@ export async function bindListeners(
   const failures: BindFailure[] = []
   const result: ForwardedPort[] = []
   for (const [index, requested] of ports.entries()) {
-    const port = {...requested}
-    const bound: BoundListener[] = []
-    const errors: string[] = []
-    const failed = {all: 0, any: 0}
-    const succeeded = {all: 0, any: 0}
-    for (const addr of addresses) {
-      const server = net.createServer({allowHalfOpen: true})
-      try {
-        await listen(server, addr, port.local)
-        const actual = (server.address() as net.AddressInfo).port
-        port.local = actual
-        const listener: BoundListener = {address: addr.address, family: addr.family, index, localPort: actual, remotePort: port.remote, server}
-        server.on('connection', socket => onConnection(socket, listener))
-        bound.push(listener)
-        succeeded[addr.failureMode]++
-      } catch (error) {
-        server.close()
-        errors.push(`unable to create listener: Error ${goListenError(error as NodeJS.ErrnoException, addr, port.local)}`)
-        failed[addr.failureMode]++
-      }
+    let attempt = await bindPort(addresses, requested, index, onConnection)
+    if (attempt.failure && requested.fallbackToFree && requested.local !== 0) {
+      attempt = await bindPort(addresses, {...requested, local: 0}, index, onConnection)
     }
-    if ((succeeded.all === 0 && failed.all > 0) || failed.any > 0) {
-      for (const l of bound) l.server.close()
-      failures.push({
-        index,
-        message: `Unable to listen on port ${port.local}: Listeners failed to create with the following errors: [${errors.join(' ')}]`,
-        port,
-      })
-    } else {
-      listeners.push(...bound)
-    }
-    result.push(port)
+    if (attempt.failure) failures.push(attempt.failure)
+    else listeners.push(...attempt.listeners)
+    result.push(attempt.port)
   }
   return {failures, listeners, ports: result}
+}
+
+/** One port on every address: its listeners, or the failure (its listeners then closed). */
+async function bindPort(
+  addresses: readonly ListenAddress[],
+  requested: ForwardedPort,
+  index: number,
+  onConnection: (socket: net.Socket, listener: BoundListener) => void,
+): Promise<{failure?: BindFailure; listeners: BoundListener[]; port: ForwardedPort}> {
+  const port = {...requested}
+  const bound: BoundListener[] = []
+  const errors: string[] = []
+  const failed = {all: 0, any: 0}
+  const succeeded = {all: 0, any: 0}
+  for (const addr of addresses) {
+    const server = net.createServer({allowHalfOpen: true})
+    try {
+      await listen(server, addr, port.local)
+      const actual = (server.address() as net.AddressInfo).port
+      port.local = actual
+      const listener: BoundListener = {address: addr.address, family: addr.family, index, localPort: actual, remotePort: port.remote, server}
+      server.on('connection', socket => onConnection(socket, listener))
+      bound.push(listener)
+      succeeded[addr.failureMode]++
+    } catch (error) {
+      server.close()
+      errors.push(`unable to create listener: Error ${goListenError(error as NodeJS.ErrnoException, addr, port.local)}`)
+      failed[addr.failureMode]++
+    }
+  }
+  if ((succeeded.all === 0 && failed.all > 0) || failed.any > 0) {
+    for (const l of bound) l.server.close()
+    const message = `Unable to listen on port ${port.local}: Listeners failed to create with the following errors: [${errors.join(' ')}]`
+    return {failure: {index, message, port}, listeners: [], port}
+  }
+  return {listeners: bound, port}
+}
+
+/** The loopback addresses of `addresses` this machine cannot listen on (EADDRNOTAVAIL: not configured, as on macOS without an lo0 alias). */
+export async function unconfiguredAddresses(addresses: readonly string[]): Promise<string[]> {
+  const missing: string[] = []
+  for (const address of addresses) {
+    const server = net.createServer()
+    try {
+      await listen(server, {address, failureMode: 'any', family: 4}, 0)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') missing.push(address)
+    } finally {
+      server.close()
+    }
+  }
+  return missing
 }
 
 function listen(server: net.Server, addr: ListenAddress, port: number): Promise<void> {

@@ -3,6 +3,8 @@
 //   connection for 8080`), errors and warnings on stderr;
 // - json (-o json): one JSON object per line on stdout (the events below), errors also on stderr;
 // - quiet (--quiet): only errors, on stderr.
+// With several targets in one command, each target's events carry its `target`, its text lines name
+// it (`Forwarding from 127.0.0.1:8080 -> 80 (svc/api)`, `svc/api: an error occurred ...`), and one `ready` event lists every target once all of them listen.
 // On a terminal (text mode) a status line on stderr shows the target pods, the open connections and
 // the bytes each way, redrawn in place; nothing of it is written when stderr is not a TTY.
 
@@ -15,12 +17,38 @@ export interface ListeningEvent {
 }
 
 export interface ReadyEvent {
+  /** The Service's own loopback address (--address-per-service). */
+  address?: string
+  /** The kubeconfig context, when a forwards file names one. */
+  context?: string
   namespace: string
   pods: string[]
   ports: {localPort: number; remotePort: number}[]
   target: string
   /** The transport new connections use: tunnel, spdy or websocket (`auto` while it is not settled yet). */
   transport?: string
+}
+
+/** The one ready event of a command with several targets. */
+export interface ReadyAllEvent {
+  targets: Omit<ReadyEvent, 'transport'>[]
+  transport?: string
+  /** --all: the Services that cannot be forwarded, and why. */
+  skipped?: SkippedEvent[]
+}
+
+/** --all: a Service that cannot be forwarded. */
+export interface SkippedEvent {
+  namespace: string
+  reason: string
+  target: string
+}
+
+/** --all: a Service's forward closed (`deleted`, or `changed`: restarted with its new ports). */
+export interface TargetRemovedEvent {
+  namespace: string
+  reason: 'changed' | 'deleted'
+  target: string
 }
 
 export interface ConnectionOpenedEvent {
@@ -67,6 +95,14 @@ export interface StatusSnapshot {
 export interface Reporter {
   listening(event: ListeningEvent): void
   ready(event: ReadyEvent): void
+  /** Every target listens (several targets in one command). */
+  readyAll(event: ReadyAllEvent): void
+  /** --all, after ready: a new Service listens. */
+  targetAdded(event: ReadyEvent): void
+  /** --all: a Service's forward closed. */
+  targetRemoved(event: TargetRemovedEvent): void
+  /** --all: a Service that cannot be forwarded (once per Service and reason). */
+  skipped(event: SkippedEvent): void
   connectionOpened(event: ConnectionOpenedEvent): void
   connectionClosed(event: ConnectionClosedEvent): void
   /** A line for stderr (already in its final words) plus the event. */
@@ -93,17 +129,24 @@ export interface ReporterOptions {
   sink: Sink
   /** Draw the live status line on stderr (the caller checks for a TTY). */
   statusLine?: boolean
+  /** One of several targets: its events carry `target`, its text lines name it. */
+  target?: string
+  /** The live panel its lines are printed around (several targets on a terminal). */
+  live?: {around(print: () => void): void}
 }
 
 export function createReporter(options: ReporterOptions): Reporter {
   const {mode, sink} = options
   const now = options.now ?? (() => new Date())
   const status = options.statusLine && mode === 'text' ? new StatusLine(sink.stderr) : undefined
-  const out = (line: string) => status ? status.around(() => sink.stdout(`${line}\n`)) : sink.stdout(`${line}\n`)
-  const err = (line: string) => status ? status.around(() => sink.stderr(`${line}\n`)) : sink.stderr(`${line}\n`)
+  const area = options.live ?? status
+  const out = (line: string) => area ? area.around(() => sink.stdout(`${line}\n`)) : sink.stdout(`${line}\n`)
+  const err = (line: string) => area ? area.around(() => sink.stderr(`${line}\n`)) : sink.stderr(`${line}\n`)
+  const target = options.target
   const emit = (event: string, fields: object) => {
-    if (mode === 'json') sink.stdout(`${JSON.stringify({event, time: now().toISOString(), ...fields})}\n`)
+    if (mode === 'json') sink.stdout(`${JSON.stringify({event, time: now().toISOString(), ...(target === undefined ? {} : {target}), ...fields})}\n`)
   }
+  const named = (text: string) => (target === undefined ? text : `${target}: ${text}`)
 
   return {
     close: () => status?.clear(),
@@ -113,14 +156,25 @@ export function createReporter(options: ReporterOptions): Reporter {
       emit('connection-opened', event)
     },
     error: event => {
-      err(event.message)
+      err(named(event.message))
       emit('error', event)
     },
     listening: event => {
-      if (mode === 'text') out(`Forwarding from ${joinHostPort(event.address, event.localPort)} -> ${event.remotePort}`)
+      const suffix = target === undefined ? '' : ` (${target})`
+      if (mode === 'text') out(`Forwarding from ${joinHostPort(event.address, event.localPort)} -> ${event.remotePort}${suffix}`)
       emit('listening', event)
     },
     ready: event => emit('ready', event),
+    readyAll: event => emit('ready', event),
+    skipped: event => {
+      if (mode === 'text') err(`${event.target}: not forwarded: ${event.reason}`)
+      emit('skipped', event)
+    },
+    targetAdded: event => emit('target-added', event),
+    targetRemoved: event => {
+      if (mode === 'text') out(`Stopped forwarding ${event.target}: Service ${event.reason}`)
+      emit('target-removed', event)
+    },
     status: snapshot => status?.draw(formatStatus(snapshot())),
     targetChanged: pods => emit('target-changed', {pods: [...pods]}),
     warning: text => {

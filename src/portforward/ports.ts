@@ -22,6 +22,8 @@ export interface PortArg {
 export interface ForwardedPort {
   local: number
   remote: number
+  /** When `local` cannot be bound, take a free port instead of failing (--address-per-service keeping service port numbers). */
+  fallbackToFree?: boolean
 }
 
 /**

@@ -15,8 +15,8 @@ export interface ResolvedTarget {
   ref: TargetRef
   /** The object named on the command line. */
   object: Pod | Service | Workload
-  /** The pod kubectl would forward to (Running). */
-  pod: Pod
+  /** The pod kubectl would forward to (Running); absent for --all's Services, which follow their endpoints. */
+  pod?: Pod
   /** Local and remote (container) ports for that pod, one per PORT argument. */
   ports: ForwardedPort[]
   /** For svc/ targets: the service port behind each PORT argument. */

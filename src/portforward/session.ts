@@ -15,7 +15,7 @@ import type {Backend, Tracker} from './balancer.ts'
 import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, isPodUnreachable, onConnectionOutcome, type PermanentErrorState} from './lifecycle.ts'
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
-import type {Reporter} from './output.ts'
+import type {ReadyEvent, Reporter, StatusSnapshot} from './output.ts'
 import type {ForwardHooks, ForwardResult, Tunnel, TunnelOpener, TunnelTarget} from './types.ts'
 
 /** Copies one local connection through a tunnel (forward.ts's forwardConnection). */
@@ -23,6 +23,8 @@ export type ForwardFn = (socket: net.Socket, open: TunnelOpener, hooks?: Forward
 
 export interface SessionOptions {
   addresses: readonly ListenAddress[]
+  /** The target's own loopback address (--address-per-service), named in the ready event. */
+  address?: string
   forward: ForwardFn
   /** Passed to forward as hooks.halfCloseTimeoutMs. */
   halfCloseTimeoutMs?: number
@@ -61,6 +63,7 @@ export class Session {
   private readonly options: SessionOptions
   private readonly connections = new Map<number, Connection>()
   private listeners: BoundListener[] = []
+  private bound: BindResult | undefined
   private nextId = 1
   private closedBytes = {in: 0, out: 0}
   private closing = false
@@ -81,10 +84,23 @@ export class Session {
   }
 
   /**
-   * Binds every listener and prints them. Throws kubectl's `unable to listen on any of the
-   * requested ports` when none could be bound; ports that failed are reported and skipped.
+   * Binds every listener, prints them and the ready event. Throws kubectl's `unable to listen on
+   * any of the requested ports` when none could be bound; ports that failed are reported and skipped.
    */
   async start(): Promise<BindResult> {
+    const result = await this.listen()
+    this.ready()
+    return result
+  }
+
+  /** Emits the ready event and draws the status line (after listen()). */
+  ready(): void {
+    this.options.reporter.ready(this.readyEvent())
+    this.refreshStatus()
+  }
+
+  /** start() without the ready event: for a command with several targets, which has one ready event for all. */
+  async listen(): Promise<BindResult> {
     const {addresses, ports, reporter} = this.options
     const result = await bindListeners(addresses, ports, (socket, listener) => this.accept(socket, listener))
     for (const failure of result.failures) reporter.error({localPort: failure.port.local, message: failure.message, remotePort: failure.port.remote})
@@ -92,6 +108,7 @@ export class Session {
       throw new CliError(`unable to listen on any of the requested ports: ${formatPortList(result.ports)}`)
     }
     this.listeners = result.listeners
+    this.bound = result
     for (const l of result.listeners) {
       reporter.listening({address: l.address, localPort: l.localPort, remotePort: l.remotePort})
     }
@@ -100,16 +117,20 @@ export class Session {
         reporter.warning(`Warning: ${joinHostPort(l.address, l.localPort)} accepts connections from other machines; anyone who can reach it reaches the pod through your credentials.`)
       }
     }
-    const bound = new Set(result.listeners.map(l => l.index))
-    reporter.ready({
+    return result
+  }
+
+  /** What the ready event says of this session (once listen() has bound its listeners). */
+  readyEvent(): ReadyEvent {
+    const bound = new Set(this.listeners.map(l => l.index))
+    return {
+      ...(this.options.address ? {address: this.options.address} : {}),
       namespace: this.options.namespace,
       pods: [...this.options.tracker.pods],
-      ports: result.ports.filter((_, i) => bound.has(i)).map(p => ({localPort: p.local, remotePort: p.remote})),
+      ports: (this.bound?.ports ?? []).filter((_, i) => bound.has(i)).map(p => ({localPort: p.local, remotePort: p.remote})),
       target: this.options.target,
       ...(this.options.transport ? {transport: this.options.transport()} : {}),
-    })
-    this.refreshStatus()
-    return result
+    }
   }
 
   /** The pods in rotation changed (tracker hook). */
@@ -169,29 +190,9 @@ export class Session {
     })
     this.refreshStatus()
 
-    const open: TunnelOpener = async ({signal}) => {
-      const exclude = new Set<string>()
-      for (let attempt = 0; ; attempt++) {
-        let backend: Backend
-        try {
-          backend = await tracker.pick(listener.index, clientIp, signal, exclude)
-        } catch (error) {
-          throw new PickError((error as Error).message)
-        }
-        connection.backend = backend
-        try {
-          return await this.options.openTunnel({namespace: this.options.namespace, pod: backend.pod, port: backend.port, signal})
-        } catch (error) {
-          // The pod vanished or stopped between the watch and the upgrade: nothing was sent yet,
-          // so another pod may take this connection.
-          if (!signal.aborted && tracker.canFailOver && attempt < 3 && isPodUnreachable(error)) {
-            exclude.add(backend.pod)
-            continue
-          }
-          throw error
-        }
-      }
-    }
+    const open: TunnelOpener = ({signal}) => openWithFailover({
+      clientIp, connection, listenerIndex: listener.index, namespace: this.options.namespace, openTunnel: this.options.openTunnel, signal, tracker,
+    })
 
     connection.done = this.options.forward(socket, open, {
       halfCloseTimeoutMs: this.options.halfCloseTimeoutMs,
@@ -209,7 +210,7 @@ export class Session {
     this.closedBytes.out += result.bytesOut
     const backend = connection.backend
     const remotePort = backend?.port ?? listener.remotePort
-    const message = this.failureMessage(result, connection)
+    const message = failureMessage(result, connection.controller.signal.reason)
     const permanent = result.reason === 'open-failed' && isPermanentUpgradeError(result.error)
     const outcome = onConnectionOutcome(this.permanentErrors, permanent, this.options.permanentErrorLimit ?? DEFAULT_PERMANENT_ERROR_LIMIT)
     if (message !== undefined && outcome.report) {
@@ -232,35 +233,9 @@ export class Session {
       ...(message === undefined ? {} : {error: message}),
       ...(backend ? {pod: backend.pod, podPort: backend.port} : {}),
     })
-    if (outcome.exit) {
-      this.fatal(new CliError(`${message} (${this.permanentErrors.count} connections in a row; giving up)`))
-    } else if (result.reason === 'open-failed' && result.error instanceof ApiError && (result.error.code === 401 || result.error.code === 403)) {
-      this.fatal(new CliError(`error upgrading connection: ${result.error.status.message ?? result.error.message}`))
-    }
+    const fatal = outcome.exit ? new CliError(`${message} (${this.permanentErrors.count} connections in a row; giving up)`) : forbiddenUpgrade(result)
+    if (fatal) this.fatal(fatal)
     this.refreshStatus()
-  }
-
-  /** The words for a failed connection, or undefined when it ended normally. */
-  private failureMessage(result: ForwardResult, connection: Connection): string | undefined {
-    const error = result.error
-    switch (result.reason) {
-      case 'completed':
-      case 'half-close-timeout':
-      case 'local-closed':
-        return undefined
-      case 'aborted': {
-        const reason = connection.controller.signal.reason
-        if (reason instanceof PodGoneError) return reason.message
-        return undefined
-      }
-      case 'open-failed':
-        if (error instanceof PickError) return error.message
-        if (error instanceof ApiError) return `error upgrading connection: ${error.status.message ?? error.message}`
-        if (error instanceof ConnectionError) return `error upgrading connection: ${error.message}`
-        return error?.message ?? 'unable to open the tunnel'
-      default:
-        return error?.message ?? result.reason
-    }
   }
 
   private refreshStatus(): void {
@@ -278,7 +253,8 @@ export class Session {
     }
   }
 
-  private snapshot() {
+  /** Pods, open connections and bytes each way so far (the status line, the panel). */
+  snapshot(): StatusSnapshot {
     let bytesIn = this.closedBytes.in
     let bytesOut = this.closedBytes.out
     for (const c of this.connections.values()) {
@@ -286,5 +262,69 @@ export class Session {
       bytesOut += c.tunnel?.bytesOut ?? 0
     }
     return {bytesIn, bytesOut, open: this.connections.size, pods: this.options.tracker.pods}
+  }
+}
+
+/** The words for a failed connection, or undefined when it ended normally (`abortReason`: why its signal aborted). */
+export function failureMessage(result: ForwardResult, abortReason: unknown): string | undefined {
+  const error = result.error
+  switch (result.reason) {
+    case 'completed':
+    case 'half-close-timeout':
+    case 'local-closed':
+      return undefined
+    case 'aborted':
+      return abortReason instanceof PodGoneError ? abortReason.message : undefined
+    case 'open-failed':
+      if (error instanceof PickError) return error.message
+      if (error instanceof ApiError) return `error upgrading connection: ${error.status.message ?? error.message}`
+      if (error instanceof ConnectionError) return `error upgrading connection: ${error.message}`
+      return error?.message ?? 'unable to open the tunnel'
+    default:
+      return error?.message ?? result.reason
+  }
+}
+
+/** A 401 or 403 answer to the upgrade ends the session, as kubectl ends at start. */
+function forbiddenUpgrade(result: ForwardResult): CliError | undefined {
+  const error = result.error
+  if (result.reason !== 'open-failed' || !(error instanceof ApiError) || (error.code !== 401 && error.code !== 403)) return undefined
+  return new CliError(`error upgrading connection: ${error.status.message ?? error.message}`)
+}
+
+interface FailoverOptions {
+  clientIp: string
+  connection: Connection
+  listenerIndex: number
+  namespace: string
+  openTunnel: TunnelOpener<TunnelTarget>
+  signal: AbortSignal
+  tracker: Tracker
+}
+
+/**
+ * Picks a backend for a connection and opens its tunnel. A pod that vanished or stopped between
+ * the watch and the upgrade has been sent nothing yet, so another pod may take the connection (up
+ * to three more tries, for trackers that can fail over).
+ */
+async function openWithFailover(o: FailoverOptions): Promise<Tunnel> {
+  const exclude = new Set<string>()
+  for (let attempt = 0; ; attempt++) {
+    let backend: Backend
+    try {
+      backend = await o.tracker.pick(o.listenerIndex, o.clientIp, o.signal, exclude)
+    } catch (error) {
+      throw new PickError((error as Error).message)
+    }
+    o.connection.backend = backend
+    try {
+      return await o.openTunnel({namespace: o.namespace, pod: backend.pod, port: backend.port, signal: o.signal})
+    } catch (error) {
+      if (!o.signal.aborted && o.tracker.canFailOver && attempt < 3 && isPodUnreachable(error)) {
+        exclude.add(backend.pod)
+        continue
+      }
+      throw error
+    }
   }
 }

@@ -9,7 +9,7 @@ import {after, before, describe, test} from 'node:test'
 
 import yaml from 'js-yaml'
 
-import {echo, createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, echo, type PfCluster, podRunning, startPfCluster, startSvc} from '../helpers/pf-cluster.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 
 let c: PfCluster
@@ -20,7 +20,7 @@ before(async () => {
   c = await startPfCluster()
   kc = c.kubeconfig()
   await createPod(c.client, 'echo', {ports: [{containerPort: 7}]}, 'kube-public')
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/kube-public/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
+  await podRunning(c.client, 'echo', 'kube-public')
 })
 
 after(async () => {

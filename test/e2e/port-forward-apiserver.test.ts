@@ -8,7 +8,7 @@ import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
 import {type LocalCluster, startCluster} from '../cluster/index.ts'
-import {createPod, echo, type PfCluster, readAll, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, echo, type PfCluster, podRunning, readAll, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
 let kc: string
@@ -18,7 +18,7 @@ before(async () => {
   c = await startPfCluster()
   kc = c.kubeconfig()
   await createPod(c.client, 'echo', {ports: [{containerPort: 7}]})
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
+  await podRunning(c.client, 'echo')
 })
 
 after(async () => {

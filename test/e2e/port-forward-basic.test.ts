@@ -8,7 +8,7 @@ import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
 import {runSvc} from '../helpers/run-svc.ts'
-import {createPod, echo, exchange, type PfCluster, readAll, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, echo, exchange, type PfCluster, podRunning, readAll, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
 let kc: string
@@ -21,7 +21,7 @@ before(async () => {
     ports: [{containerPort: 7, name: 'echo'}, {containerPort: 81}, {containerPort: 82}, {containerPort: 53, name: 'dns', protocol: 'UDP'}],
   })
   await createPod(c.client, 'pending', {annotations: {'sim.svc.local/phase': 'Pending'}})
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
+  await podRunning(c.client, 'echo')
 })
 
 after(() => c.stop())

@@ -11,7 +11,7 @@ import {after, before, describe, test} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
 import {churn, CLOSE_MODES, type CloseMode, fdCount, rssBytes} from '../helpers/churn.ts'
-import {createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, type PfCluster, podRunning, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
 /**
  * Every transport svc offers, by the flags that select it. `perConnection`: each connection has its
@@ -36,7 +36,7 @@ before(async () => {
   c = await startPfCluster()
   kc = c.kubeconfig()
   await createPod(c.client, 'echo', {ports: [{containerPort: 7}]})
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo Running')
+  await podRunning(c.client, 'echo')
 })
 
 after(() => c.stop())

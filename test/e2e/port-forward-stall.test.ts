@@ -10,7 +10,7 @@ import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
 import {patternBytes} from '../cluster/sim/containers.ts'
-import {createPod, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, type PfCluster, podRunning, startPfCluster, startSvc} from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
 const MiB = 1024 * 1024
@@ -18,7 +18,7 @@ const MiB = 1024 * 1024
 before(async () => {
   c = await startPfCluster()
   await createPod(c.client, 'dl', {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080}]})
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/dl'})).body.status?.phase === 'Running', 'pod dl Running')
+  await podRunning(c.client, 'dl')
 })
 after(() => c.stop())
 

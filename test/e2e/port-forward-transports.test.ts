@@ -12,7 +12,7 @@ import {after, before, describe, test} from 'node:test'
 import {isTunnelRequest} from '../cluster/portforward-spdy.ts'
 import {portForwardHandler} from '../cluster/portforward.ts'
 import {
-  createPod, createService, deletePod, echo, exchange, type PfCluster, startPfCluster, startSvc, type SvcProcess, until,
+  createPod, createService, deletePod, echo, exchange, type PfCluster, podRunning, startPfCluster, startSvc, type SvcProcess, until,
 } from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
@@ -38,7 +38,7 @@ before(async () => {
     builtin(ctx)
   })
   await createPod(c.client, 'tp', ECHO)
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/tp'})).body.status?.phase === 'Running', 'pod tp Running')
+  await podRunning(c.client, 'tp')
 })
 after(() => c.stop())
 

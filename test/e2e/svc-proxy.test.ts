@@ -129,7 +129,7 @@ describe('names', () => {
         assert.ok(webPods.includes(result.stdout), `${how} ${url} answered ${JSON.stringify(result.stdout)}, not one of ${webPods}`)
       }
     }
-    const direct = await socks(`http://${pod.status.podIP}:8080/hostname`)
+    const direct = await socks(`http://${pod.status?.podIP}:8080/hostname`)
     assert.deepEqual([direct.code, direct.stdout], [0, pod.metadata.name])
     const short = await viaHttp('http://hello/hostname')
     assert.equal(short.code, 0, short.stderr)

@@ -11,7 +11,9 @@ import path from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
+import type {Container, Pod, Service, Workload} from '../../src/kube/types.ts'
 import {type KubeUser, type LocalCluster, startCluster} from '../cluster/index.ts'
+import {until} from './poll.ts'
 import {BIN, ROOT} from './run-svc.ts'
 
 export interface PfCluster {
@@ -57,7 +59,10 @@ export interface PodSpecOptions {
   ports?: Array<{containerPort: number; name?: string; protocol?: string}>
 }
 
-export function podObject(name: string, options: PodSpecOptions = {}): any {
+/** A pod as the tests create it: one nginx container. */
+export type PodManifest = Pod & {spec: {containers: Array<Container & {image: string}>}}
+
+export function podObject(name: string, options: PodSpecOptions = {}): PodManifest {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -66,22 +71,22 @@ export function podObject(name: string, options: PodSpecOptions = {}): any {
   }
 }
 
-export async function createPod(client: KubeClient, name: string, options: PodSpecOptions = {}, namespace = 'default'): Promise<any> {
-  return (await client.request({body: podObject(name, options), method: 'POST', path: `/api/v1/namespaces/${namespace}/pods`})).body
+export async function createPod(client: KubeClient, name: string, options: PodSpecOptions = {}, namespace = 'default'): Promise<Pod> {
+  return (await client.request<Pod>({body: podObject(name, options), method: 'POST', path: `/api/v1/namespaces/${namespace}/pods`})).body
 }
 
-export async function createService(client: KubeClient, name: string, spec: Record<string, unknown>, namespace = 'default'): Promise<any> {
+export async function createService(client: KubeClient, name: string, spec: Record<string, unknown>, namespace = 'default'): Promise<Service> {
   const body = {apiVersion: 'v1', kind: 'Service', metadata: {name}, spec}
-  return (await client.request({body, method: 'POST', path: `/api/v1/namespaces/${namespace}/services`})).body
+  return (await client.request<Service>({body, method: 'POST', path: `/api/v1/namespaces/${namespace}/services`})).body
 }
 
-export async function createDeployment(client: KubeClient, name: string, replicas: number, pod: PodSpecOptions, namespace = 'default'): Promise<any> {
+export async function createDeployment(client: KubeClient, name: string, replicas: number, pod: PodSpecOptions, namespace = 'default'): Promise<Workload> {
   const labels = pod.labels ?? {app: name}
   const body = {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name},
     spec: {replicas, selector: {matchLabels: labels}, template: {metadata: {annotations: pod.annotations ?? {}, labels}, spec: podObject('x', pod).spec}},
   }
-  return (await client.request({body, method: 'POST', path: `/apis/apps/v1/namespaces/${namespace}/deployments`})).body
+  return (await client.request<Workload>({body, method: 'POST', path: `/apis/apps/v1/namespaces/${namespace}/deployments`})).body
 }
 
 export async function deletePod(client: KubeClient, name: string, namespace = 'default'): Promise<void> {
@@ -92,12 +97,21 @@ export async function patchPod(client: KubeClient, name: string, patch: unknown,
   await client.request({body: patch, contentType: 'application/merge-patch+json', method: 'PATCH', path: `/api/v1/namespaces/${namespace}/pods/${name}`})
 }
 
-export async function listPods(client: KubeClient, selector: string, namespace = 'default'): Promise<any[]> {
-  return (await client.request<any>({path: `/api/v1/namespaces/${namespace}/pods`, query: {labelSelector: selector}})).body.items
+export async function listPods(client: KubeClient, selector: string, namespace = 'default'): Promise<Pod[]> {
+  return (await client.request<{items: Pod[]}>({path: `/api/v1/namespaces/${namespace}/pods`, query: {labelSelector: selector}})).body.items
+}
+
+/** Resolves with the pod once it is Running; fails naming it after `timeoutMs`. */
+export async function podRunning(client: KubeClient, name: string, namespace = 'default', timeoutMs?: number): Promise<Pod> {
+  const path = `/api/v1/namespaces/${namespace}/pods/${name}`
+  return until(async () => {
+    const pod = (await client.request<Pod>({path})).body
+    return pod.status?.phase === 'Running' && pod
+  }, `pod ${namespace}/${name} Running`, timeoutMs)
 }
 
 /** The tests' one polling helper, re-exported for the port-forward tests that import it from here. */
-export {until} from './poll.ts'
+export {until}
 
 // ---- the svc process ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import yaml from 'js-yaml'
 import {SpdySession} from '../../src/spdy/session.ts'
 import {openPortForwardPair} from '../../src/spdy/portforward.ts'
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
+import {until} from '../helpers/poll.ts'
 
 let cluster: LocalCluster
 let token: string
@@ -24,12 +25,7 @@ before(async () => {
     apiVersion: 'v1', kind: 'Pod', metadata: {name: 'echo'}, spec: {containers: [{name: 'c', image: 'echo', ports: [{containerPort: 5000}]}]},
   })
   assert.equal(res.status, 201)
-  for (let i = 0; i < 200; i++) {
-    const pod = await fetchJson('GET', '/api/v1/namespaces/default/pods/echo')
-    if (pod.body.status?.phase === 'Running') return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  throw new Error('pod never ran')
+  await until(async () => (await fetchJson('GET', '/api/v1/namespaces/default/pods/echo')).body.status?.phase === 'Running', 'pod echo Running', {intervalMs: 25})
 })
 after(() => cluster?.stop())
 

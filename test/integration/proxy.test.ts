@@ -14,7 +14,7 @@ import {ConnectionError} from '../../src/kube/errors.ts'
 import {openTunnel} from '../../src/portforward/tunnel.ts'
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {readAtLeast} from '../helpers/forward-listener.ts'
-import {until} from '../helpers/poll.ts'
+import {podRunning} from '../helpers/pf-cluster.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../helpers/proxies.ts'
 
 const NAME = 'kubernetes.default.svc'
@@ -58,7 +58,7 @@ before(async () => {
     method: 'POST',
     path: '/api/v1/namespaces/default/pods',
   })
-  await until(async () => (await direct.request<any>({path: '/api/v1/namespaces/default/pods/echo'})).body.status?.phase === 'Running', 'pod echo to be Running')
+  await podRunning(direct, 'echo')
 })
 after(() => cluster?.stop())
 

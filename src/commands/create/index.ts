@@ -1,14 +1,12 @@
-import {readdirSync, readFileSync, statSync} from 'node:fs'
-import path from 'node:path'
-
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../../base/kube-command.ts'
-import {mutationFlags, parseOutput, parseValidate, printResult, validateFlag} from '../../flags/mutation.ts'
-import {checkServiceManifest, describeOrigin, type ManifestObject, parseManifest} from '../../generate/manifest.ts'
+import {dryRunSuffix, mutationFlags, parseOutput, parseValidate, printResult, validateFlag} from '../../flags/mutation.ts'
+import {readManifests} from '../../generate/manifest.ts'
 import {withAnnotation} from '../../generate/service.ts'
-import {ApiError, CliError, MultiError, UsageError} from '../../kube/errors.ts'
+import {ApiError, MultiError, UsageError} from '../../kube/errors.ts'
 import {collectionPath, createObject} from '../../kube/services.ts'
+import {validateManifests} from '../../options/create.ts'
 
 export default class Create extends KubeCommand<typeof Create> {
   static description = 'Create Services from files or stdin (YAML or JSON, several documents, kind: List). Every document is checked first; nothing is created if any is invalid.'
@@ -36,25 +34,11 @@ export default class Create extends KubeCommand<typeof Create> {
     const output = parseOutput(this.flags.output, {allowMissingKeys: this.flags['allow-missing-template-keys'], template: this.flags.template})
     const fieldValidation = parseValidate(this.flags.validate)
 
-    const objects = this.readAll(files)
-    const problems: string[] = []
-    for (const m of objects) {
-      for (const p of checkServiceManifest(m.object, {skipRangeChecks: fieldValidation === 'Ignore'})) {
-        problems.push(`${describeOrigin(m)}: ${p.field ? `${p.field}: ` : ''}${p.message}`)
-      }
-    }
-    if (problems.length > 0) throw new CliError([...problems, `nothing was created: fix the ${problems.length === 1 ? 'problem' : `${problems.length} problems`} above and run again`].join('\nerror: '))
-    if (objects.length === 0) throw new CliError('no objects passed to create')
-
+    const objects = readManifests(files, this.flags.recursive)
     const explicitNs = this.flags.namespace
+    validateManifests(objects, {namespace: explicitNs, skipRangeChecks: fieldValidation === 'Ignore'})
     const needsServer = dryRun !== 'client'
     const defaultNs = explicitNs || (needsServer ? this.kube.namespace : this.namespaceWithoutServer())
-    for (const m of objects) {
-      const ns = m.object.metadata?.namespace
-      if (explicitNs && ns && ns !== explicitNs) {
-        throw new CliError(`the namespace from the provided object "${ns}" does not match the namespace "${explicitNs}". You must pass '--namespace=${ns}' to perform this operation.`)
-      }
-    }
 
     const errors: unknown[] = []
     const results: unknown[] = []
@@ -75,8 +59,7 @@ export default class Create extends KubeCommand<typeof Create> {
           continue
         }
       }
-      const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''
-      this.stdout(printResult(result, output, {index: printed++, operation: `created${suffix}`, showManagedFields: this.flags['show-managed-fields']}))
+      this.stdout(printResult(result, output, {index: printed++, operation: `created${dryRunSuffix(dryRun)}`, showManagedFields: this.flags['show-managed-fields']}))
       results.push(result)
     }
     if (errors.length > 0) throw new MultiError(errors)
@@ -90,37 +73,6 @@ export default class Create extends KubeCommand<typeof Create> {
     } catch {
       return 'default'
     }
-  }
-
-  /** Every object of every -f source, in order: files, directories (sorted, .json/.yaml/.yml), or - for stdin. */
-  private readAll(files: string[]): ManifestObject[] {
-    const out: ManifestObject[] = []
-    for (const f of files) {
-      if (f === '-') {
-        out.push(...parseManifest('STDIN', readFileSync(0, 'utf8')))
-        continue
-      }
-      for (const file of this.expand(f)) out.push(...parseManifest(file, readFileSync(file, 'utf8')))
-    }
-    return out
-  }
-
-  private expand(f: string): string[] {
-    let stat
-    try {
-      stat = statSync(f)
-    } catch {
-      throw new CliError(`the path "${f}" does not exist`)
-    }
-    if (!stat.isDirectory()) return [f]
-    const found: string[] = []
-    for (const entry of readdirSync(f, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const p = path.join(f, entry.name)
-      if (entry.isDirectory()) {
-        if (this.flags.recursive) found.push(...this.expand(p))
-      } else if (/\.(json|ya?ml)$/.test(entry.name)) found.push(p)
-    }
-    return found
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import {describe, it} from 'node:test'
+import {describe, it, test} from 'node:test'
 
-import {expandNoOptFlags, kubectlArgv, lastFlagWins, normalizeBooleanFlags} from '../../../src/flags/argv.ts'
+import {expandNoOptFlags, kubectlArgv, lastFlagWins, normalizeBooleanFlags, operandsInOrder} from '../../../src/flags/argv.ts'
 
 describe('normalizeBooleanFlags', () => {
   it('rewrites kubectl\'s --flag=false and --flag=true for the named flags only', () => {
@@ -41,4 +41,14 @@ describe('kubectlArgv: every rewrite, from the flag definitions alone', () => {
     ['repeatable flags are kept', ['--tcp=1', '--tcp=2'], ['--tcp=1', '--tcp=2']],
   ]
   for (const [title, argv, want] of table) it(title, () => assert.deepEqual(kubectlArgv(argv, flags), want))
+})
+
+describe('operandsInOrder', () => {
+  const cases: Array<[string, string[], string[], string[]]> = [
+    ['a value typed twice keeps both places', ['svc/a', ':80', ':80', 'svc/b'], ['port-forward', 'svc/a', ':80', 'svc/b', ':80'], ['svc/a', ':80', 'svc/b', ':80']],
+    ['flags between operands are skipped', ['svc/a', '80', 'svc/b', '80'], ['svc/a', '80', '-n', 'x', 'svc/b', '80'], ['svc/a', '80', 'svc/b', '80']],
+    ['after --, as typed', ['svc/a', ':80', ':80', 'echo'], ['svc/a', ':80', '--', 'echo', ':80'], ['svc/a', ':80', 'echo', ':80']],
+    ['no repeats: unchanged', ['a', 'b'], ['a', '-o', 'json', 'b'], ['a', 'b']],
+  ]
+  for (const [name, operands, argv, expected] of cases) test(name, () => assert.deepEqual(operandsInOrder(operands, argv), expected))
 })

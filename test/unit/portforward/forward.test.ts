@@ -6,6 +6,7 @@ import {ApiError} from '../../../src/kube/errors.ts'
 import {PortForwardError, TunnelLostError} from '../../../src/portforward/tunnel.ts'
 import type {ForwardHooks, Tunnel} from '../../../src/portforward/types.ts'
 import {connect, destroyAllClients, echoRandom, listenAndForward, type Listener, readAtLeast, readToEnd} from '../../helpers/forward-listener.ts'
+import {until} from '../../helpers/poll.ts'
 import {behaviours, startV4ApiServer, type V4ApiServer} from '../../helpers/v4-apiserver.ts'
 
 const ns = 'default'
@@ -71,7 +72,7 @@ describe('forwardConnection', () => {
       socket.end('late reply')
       await once(socket, 'finish')
       // Give the bytes time to reach the pod: wait until the pod has them, by polling its sockets.
-      while (!server.podSockets.some(s => s.localPort !== undefined && s.bytesRead === 10)) await new Promise(r => setTimeout(r, 10))
+      await until(() => server.podSockets.some(s => s.localPort !== undefined && s.bytesRead === 10), 'the pod to read the 10 bytes')
       replyNow()
       assert.equal((await readToEnd(socket)).toString(), 'late reply')
       assert.equal((await l.next()).reason, 'completed')
@@ -166,7 +167,7 @@ describe('forwardConnection', () => {
     try {
       const socket = await connect(l.port)
       socket.write('x')
-      while (server.podSockets.filter(s => !s.destroyed).length === 0) await new Promise(r => setTimeout(r, 10))
+      await until(() => server.podSockets.some(s => !s.destroyed), 'a pod connection')
       const ended = readToEnd(socket)
       server.dropConnections()
       await ended
@@ -185,7 +186,7 @@ describe('forwardConnection', () => {
       const before = server.podSockets.length
       const socket = await connect(l.port)
       socket.write('bye')
-      while (server.podSockets.length === before) await new Promise(r => setTimeout(r, 10))
+      await until(() => server.podSockets.length > before, 'a new pod connection')
       const podSocket = server.podSockets[server.podSockets.length - 1]
       socket.resetAndDestroy()
       const result = await l.next()
@@ -218,10 +219,10 @@ describe('forwardConnection', () => {
       socket.end('x')
       socket.pause()
       // Once the pod is sending, stay paused for several linger periods.
-      while (!opened[0]?.bytesIn) {
+      await until(() => {
         assert.equal(l.results.length, 0, 'the pod did not start sending within the linger')
-        await new Promise(r => setTimeout(r, 5))
-      }
+        return opened[0]?.bytesIn
+      }, 'the pod to start sending', {intervalMs: 5})
       await new Promise(r => setTimeout(r, 1500))
       const data = await readToEnd(socket)
       assert.equal(data.length, 8 * 1024 * 1024)
@@ -269,7 +270,7 @@ describe('forwardConnection', () => {
     const l = await listen(server, 'web', 9, {halfCloseTimeoutMs: 0, onTunnel: t => opened.push(t)})
     try {
       const socket = await connect(l.port)
-      while (opened.length === 0) await new Promise(r => setTimeout(r, 5))
+      await until(() => opened.length > 0, 'the tunnel to open', {intervalMs: 5})
       socket.end()
       assert.deepEqual(await l.next(), {bytesIn: 0, bytesOut: 0, reason: 'local-closed'})
       assert.equal(await opened[0].done, undefined)
@@ -295,7 +296,7 @@ describe('forwardConnection', () => {
     try {
       const socket = await connect(l.port)
       socket.end('ping')
-      while (!server.podSockets.some(s => s.bytesRead === 4 && !s.destroyed)) await new Promise(r => setTimeout(r, 10))
+      await until(() => server.podSockets.some(s => s.bytesRead === 4 && !s.destroyed), 'the pod to read the 4 bytes')
       socket.destroy()
       await once(socket, 'close')
       chatter()

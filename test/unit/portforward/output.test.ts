@@ -52,6 +52,32 @@ describe('reporter modes', () => {
   })
 })
 
+describe('one of several targets', () => {
+  const named = (mode: OutputMode) => {
+    const out: string[] = []
+    const err: string[] = []
+    const reporter = createReporter({mode, now: () => new Date('2026-01-01T00:00:00Z'), sink: {stderr: t => err.push(t), stdout: t => out.push(t)}, target: 'svc/web'})
+    play(reporter)
+    return {err, out, reporter}
+  }
+
+  test('text: the Forwarding line and the error lines name the target', () => {
+    const {err, out} = named('text')
+    assert.deepEqual(out, ['Forwarding from [::1]:8080 -> 80 (svc/web)\n', 'Handling connection for 8080\n'])
+    assert.deepEqual(err, ['svc/web: an error occurred forwarding 8080 -> 80: boom\n', 'Warning: careful\n'])
+  })
+
+  test('json: every event carries target; readyAll is one ready event listing the targets', () => {
+    const {out} = named('json')
+    assert.ok(out.map(l => JSON.parse(l)).every(e => e.target === 'svc/web'))
+    const all = capture('json')
+    const web = {namespace: 'default', pods: ['web-1'], ports: [{localPort: 8080, remotePort: 80}], target: 'svc/web'}
+    const db = {namespace: 'data', pods: ['db-0'], ports: [{localPort: 5432, remotePort: 5432}], target: 'svc/db'}
+    all.reporter.readyAll({targets: [web, db], transport: 'tunnel'})
+    assert.deepEqual(all.out.map(l => JSON.parse(l)), [{event: 'ready', targets: [web, db], time: '2026-01-01T00:00:00.000Z', transport: 'tunnel'}])
+  })
+})
+
 describe('status line', () => {
   test('drawn in place on stderr, cleared around other lines, removed at the end', () => {
     const {err, out, reporter} = capture('text', true)

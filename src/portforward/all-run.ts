@@ -1,0 +1,129 @@
+// `svc port-forward --all`: the Service watch (all-services.ts) wired to forwards. Each Service is
+// a target of its own (`svc/NAME`, or `NAMESPACE/svc/NAME` when several namespaces are watched)
+// forwarding every TCP port, followed by its endpoints as a svc/ target is; it comes and goes with
+// the Service. After the ready event, a new Service is announced with `target-added` and a closed
+// one with `target-removed`, and the --dotenv / --hosts-file files are written again.
+
+import {endpointsFromSlices, type EndpointSlice} from './balancer.ts'
+import type {TargetForward} from './forwards.ts'
+import {type ServiceWatchHandler, ServiceWatch, serviceLabel, tcpPorts} from './all-services.ts'
+import {createReporter, type SkippedEvent} from './output.ts'
+import {isNumericPort} from './ports.ts'
+import type {ResolvedTarget} from './resolve.ts'
+import {checkAliases, makeSession, type StartContext} from './target-start.ts'
+import {labelSelectorString, parseTarget, type Service, type ServicePort} from './targets.ts'
+
+/** -A (every namespace), or the namespaces given with -n (the context's when none). */
+export interface AllScope {
+  namespaces?: string[]
+  selector?: string
+}
+
+export interface AllForwards {
+  /** Services that cannot be forwarded, as listed so far. */
+  skipped: SkippedEvent[]
+  /** Call once the ready event is out: from then on changes are announced and the files rewritten. */
+  announced(onChange: () => void): void
+}
+
+/** Starts the watch; resolves once every Service of the first LISTs listens or is listed as skipped. */
+export async function startAll(scope: AllScope, ctx: StartContext): Promise<AllForwards> {
+  const withNamespace = scope.namespaces === undefined || scope.namespaces.length > 1
+  const skipped: SkippedEvent[] = []
+  let onChange: (() => void) | undefined
+  const find = (namespace: string, name: string) => ctx.forwards.find(f => f.namespace === namespace && f.resolved?.ref.name === name)
+
+  const remove = async (forward: TargetForward) => {
+    ctx.forwards.splice(ctx.forwards.indexOf(forward), 1)
+    forward.abort?.abort()
+    await forward.session?.close()
+  }
+
+  const handler: ServiceWatchHandler = {
+    failed: (svc, error) => ctx.reporter.error({message: `${serviceLabel(svc, withNamespace)}: ${(error as Error).message}`}),
+    podEndpoints: async svc => {
+      const path = `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(svc.metadata.namespace ?? '')}/endpointslices`
+      const {body} = await ctx.request.client.request<{items?: EndpointSlice[]}>({path, query: {labelSelector: `kubernetes.io/service-name=${svc.metadata.name}`}, signal: ctx.stop})
+      return endpointsFromSlices(body.items ?? []).size > 0
+    },
+    skipped: (svc, reason) => {
+      const event = {namespace: svc.metadata.namespace ?? '', reason, target: serviceLabel(svc, withNamespace)}
+      const at = skipped.findIndex(s => s.namespace === event.namespace && s.target === event.target)
+      if (at >= 0) skipped.splice(at, 1)
+      skipped.push(event)
+      ctx.reporter.skipped(event)
+    },
+    start: async svc => {
+      const label = serviceLabel(svc, withNamespace)
+      const forward: TargetForward = {abort: new AbortController(), namespace: svc.metadata.namespace ?? '', spec: {portArgs: [], target: label}}
+      const at = skipped.findIndex(s => s.namespace === forward.namespace && s.target === label)
+      if (at >= 0) skipped.splice(at, 1)
+      ctx.forwards.push(forward)
+      try {
+        const reporter = createReporter({live: ctx.live, mode: ctx.request.mode, sink: ctx.request.sink, target: label})
+        await makeSession(forward, serviceTarget(svc), ctx, reporter, AbortSignal.any([ctx.stop, forward.abort?.signal ?? ctx.stop]))
+        await checkAliases([forward])
+        const session = forward.session
+        if (!session) return
+        forward.bound = await session.listen()
+        void session.finished.then(error => {
+          if (!error || !ctx.forwards.includes(forward)) return
+          ctx.reporter.error({fatal: true, message: `${label}: ${error.message}`})
+          void remove(forward).then(() => onChange?.())
+        })
+        if (onChange) {
+          ctx.reporter.targetAdded(session.readyEvent())
+          onChange()
+        }
+      } catch (error) {
+        await remove(forward)
+        throw error
+      }
+    },
+    stop: async (namespace, name, deleted) => {
+      const forward = find(namespace, name)
+      if (!forward) return
+      await remove(forward)
+      ctx.reporter.targetRemoved({namespace, reason: deleted ? 'deleted' : 'changed', target: forward.spec.target})
+      onChange?.()
+    },
+  }
+
+  const {request} = ctx
+  await new ServiceWatch({
+    client: request.client,
+    handler,
+    namespaces: scope.namespaces,
+    onRetry: (error, delayMs) => request.log?.(`watch failed, retrying in ${delayMs}ms: ${(error as Error).message}`),
+    selector: scope.selector,
+    signal: ctx.stop,
+  }).start()
+  return {
+    announced: change => {
+      onChange = change
+    },
+    skipped,
+  }
+}
+
+/** A Service as a svc/ target forwarding every TCP port on a free local port (no pod needed: its endpoints are followed). */
+export function serviceTarget(svc: Service): ResolvedTarget {
+  const servicePorts = tcpPorts(svc)
+  return {
+    object: svc,
+    ports: servicePorts.map(p => ({local: 0, remote: targetNumber(p)})),
+    ref: parseTarget(`svc/${svc.metadata.name}`),
+    remoteArgs: servicePorts.map(p => p.name || String(p.port)),
+    remotePortsFor: () => servicePorts.map(targetNumber),
+    selector: labelSelectorString({matchLabels: svc.spec?.selector ?? {}}),
+    servicePorts,
+  }
+}
+
+/** The port shown as `-> N`: a numeric targetPort, else the service port (a named targetPort differs per pod). */
+function targetNumber(p: ServicePort): number {
+  const target = p.targetPort
+  if (typeof target === 'number' && target > 0) return target
+  if (typeof target === 'string' && isNumericPort(target) && Number(target) > 0) return Number(target)
+  return p.port
+}
