@@ -51,6 +51,8 @@ export function echoTransfer(port: number, bytes: number, deadlineMs = 120_000):
       socket.on('error', reject)
       socket.on('close', () => (receivedBytes >= bytes ? resolve() : reject(new Error(`connection closed after ${receivedBytes} of ${bytes} bytes`))))
     })
+    // Awaited after the writes; a reset while writing must not surface as an unhandled rejection.
+    done.catch(() => {})
     let written = 0
     while (written < bytes) {
       const n = Math.min(CHUNK.length, bytes - written)

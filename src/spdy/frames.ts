@@ -223,14 +223,26 @@ export function decodeControlFrame(type: number, flags: number, payload: Buffer)
  * Incremental frame parser over a byte stream that arrives in arbitrary pieces (a TCP socket, or
  * the messages of a KEP-4006 WebSocket tunnel, where one frame often spans several messages).
  * Holds at most one incomplete frame, bounded by `maxPayload`.
+ *
+ * With `streamData`, a DATA frame's payload is not held: it is returned as it arrives, as DATA
+ * frames of the same stream carrying the pieces (views of the bytes pushed, no copy), the last one
+ * with the frame's FIN (an empty one when the FIN comes after the last piece was returned). A byte
+ * stream reads the same; only the frame boundaries differ. Only frame headers and control frames
+ * are then held.
  */
 export class FrameParser {
   private chunks: Buffer[] = []
   private buffered = 0
   private readonly maxPayload: number
+  private readonly streamData: boolean
+  /** While streaming a DATA frame's payload: its bytes not yet returned, its stream and FIN. */
+  private dataLeft = 0
+  private dataStreamId = 0
+  private dataFin = false
 
-  constructor(options: {maxPayload?: number} = {}) {
+  constructor(options: {maxPayload?: number; streamData?: boolean} = {}) {
     this.maxPayload = options.maxPayload ?? MAX_FRAME_PAYLOAD
+    this.streamData = options.streamData ?? false
   }
 
   /** Bytes held that do not yet form a whole frame. */
@@ -245,10 +257,26 @@ export class FrameParser {
       this.buffered += chunk.length
     }
     const frames: Frame[] = []
-    while (this.buffered >= 8) {
+    if (this.dataLeft > 0) this.streamPayload(frames)
+    while (this.dataLeft === 0 && this.buffered >= 8) {
       const head = this.peek(8)
       const length = head.readUInt32BE(4) & 0xffffff
       if (length > this.maxPayload) throw new FrameError(`frame of ${length} bytes exceeds the limit of ${this.maxPayload}`)
+      if (this.streamData && !(head[0] & 0x80)) {
+        const streamId = head.readUInt32BE(0) & 0x7fffffff
+        if (streamId === 0) throw new FrameError('data frame on stream 0')
+        const fin = (head[4] & FLAG_FIN) !== 0
+        this.take(8)
+        if (length === 0) {
+          frames.push({type: 'data', streamId, fin, data: Buffer.alloc(0)})
+          continue
+        }
+        this.dataLeft = length
+        this.dataStreamId = streamId
+        this.dataFin = fin
+        this.streamPayload(frames)
+        continue
+      }
       if (this.buffered < 8 + length) break
       const whole = this.take(8 + length)
       const payload = whole.subarray(8)
@@ -264,6 +292,24 @@ export class FrameParser {
       }
     }
     return frames
+  }
+
+  /** Returns what has arrived of the current DATA payload, in the pieces it arrived in. */
+  private streamPayload(frames: Frame[]): void {
+    let last: DataFrame | undefined
+    while (this.dataLeft > 0 && this.buffered > 0) {
+      const first = this.chunks[0]
+      const piece = first.length <= this.dataLeft ? first : first.subarray(0, this.dataLeft)
+      if (piece === first) this.chunks.shift()
+      else this.chunks[0] = first.subarray(piece.length)
+      this.buffered -= piece.length
+      this.dataLeft -= piece.length
+      last = {type: 'data', streamId: this.dataStreamId, fin: false, data: piece}
+      frames.push(last)
+    }
+    if (this.dataLeft > 0 || !this.dataFin) return
+    if (last) last.fin = true
+    else frames.push({type: 'data', streamId: this.dataStreamId, fin: true, data: Buffer.alloc(0)})
   }
 
   private peek(n: number): Buffer {

@@ -194,7 +194,8 @@ interface OutItem {
 export class SpdySession extends EventEmitter {
   readonly role: 'client' | 'server'
   private readonly transport: Duplex
-  private readonly parser = new FrameParser()
+  // DATA payloads go to their stream as they arrive: no frame is joined from its pieces.
+  private readonly parser = new FrameParser({streamData: true})
   private readonly compressor = new HeaderCompressor()
   private readonly decompressor = new HeaderDecompressor()
   private readonly streams = new Map<number, SpdyStream>()

@@ -77,6 +77,51 @@ test('the parser keeps a partial frame until the rest arrives', () => {
   assert.equal(parser.pending, 4)
 })
 
+/** The DATA bytes and FINs per stream, and the control frames, of a list of frames: what a reader sees. */
+function reading(frames: Frame[]): {control: Frame[]; data: Record<number, {bytes: string; fin: boolean}>} {
+  const data: Record<number, {bytes: string; fin: boolean}> = {}
+  const control: Frame[] = []
+  for (const f of frames) {
+    if (f.type !== 'data') {
+      control.push(f)
+      continue
+    }
+    const d = (data[f.streamId] ??= {bytes: '', fin: false})
+    assert.ok(!d.fin, `data after FIN on stream ${f.streamId}`)
+    d.bytes += f.data.toString('hex')
+    d.fin = f.fin
+  }
+  return {control, data}
+}
+
+test('streamData: DATA payloads come out as they arrive, cut anywhere, and read the same', () => {
+  const extra = [
+    {type: 'data', streamId: 5, fin: true, data: Buffer.from('0123456789')},
+    {type: 'ping', id: 7},
+    {type: 'data', streamId: 7, fin: false, data: Buffer.from('abc')},
+  ] as Frame[]
+  const all = Buffer.concat([...GOLDEN.map((g) => hex(g.bytes)), ...extra.map(f => encodeFrame(f))])
+  const expected = reading([...GOLDEN.map((g) => g.frame), ...extra])
+  for (let cut = 0; cut <= all.length; cut++) {
+    const parser = new FrameParser({streamData: true})
+    const frames = [...parser.push(all.subarray(0, cut)), ...parser.push(all.subarray(cut))]
+    assert.deepEqual(reading(frames), expected, `cut at ${cut}`)
+    assert.equal(parser.pending, 0)
+  }
+  const parser = new FrameParser({streamData: true})
+  const frames: Frame[] = []
+  for (const byte of all) frames.push(...parser.push(Buffer.from([byte])))
+  assert.deepEqual(reading(frames), expected)
+})
+
+test('streamData: a payload is returned before its frame is complete, without holding it', () => {
+  const parser = new FrameParser({streamData: true})
+  assert.deepEqual(parser.push(hex('00000003 01 000004 6162')), [{type: 'data', streamId: 3, fin: false, data: Buffer.from('ab')}])
+  assert.equal(parser.pending, 0)
+  assert.deepEqual(parser.push(hex('6364 8003 0006')), [{type: 'data', streamId: 3, fin: true, data: Buffer.from('cd')}])
+  assert.equal(parser.pending, 4)
+})
+
 const BAD: Array<{name: string; bytes: string; message: RegExp}> = [
   {name: 'SPDY/2 control frame', bytes: '8002 0006 00 000004 00000001', message: /unsupported SPDY version 2/},
   {name: 'DATA on stream 0', bytes: '00000000 00 000000', message: /stream 0/},
