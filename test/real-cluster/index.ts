@@ -19,6 +19,7 @@ import yaml from 'js-yaml'
 import {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
 import {RBAC_OBJECTS} from '../cluster/auth.ts'
+import {until as poll} from '../helpers/poll.ts'
 import {createPKI} from '../cluster/certs.ts'
 import {type Binaries, ensureBinaries} from './build.ts'
 import {NODE_ANNOTATION, NODE_NAME, nodeObject, podStages, portForwardCrd} from './kwok-config.ts'
@@ -108,22 +109,22 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-/** Polls `check` until it returns a value; fails naming `what`, or a component that died meanwhile. */
+/**
+ * Polls `check` (test/helpers/poll.ts's `until`, every 100 ms) until it returns a value; fails
+ * naming `what`, or at once naming a component that died meanwhile. A thrown error means "not yet".
+ */
 async function until<T>(procs: Proc[], what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    for (const p of procs) {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}) while waiting for ${what}:\n${tail(p.log)}`)
-    }
-    try {
-      const value = await check()
-      if (value !== undefined) return value
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
+  const found = await poll(async (): Promise<{dead: Proc} | {value: T} | undefined> => {
+    const dead = procs.find(p => p.child.exitCode !== null || p.child.signalCode !== null)
+    if (dead) return {dead}
+    const value = await check().catch(() => undefined)
+    return value === undefined ? undefined : {value}
+  }, what, {intervalMs: 100, timeoutMs})
+  if ('dead' in found) {
+    const {child, log, name} = found.dead
+    throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}:\n${tail(log)}`)
   }
+  return found.value
 }
 
 function collectionPath(obj: any): string {

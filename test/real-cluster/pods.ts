@@ -4,6 +4,8 @@
 // PortForward object named after the pod that points kwok's port-forward at them. It also applies
 // later flips of `sim.svc.local/ready` to the pod's status (kwok's start stage set the first value).
 
+import {setTimeout as delay} from 'node:timers/promises'
+
 import {PodContainers} from '../cluster/sim/containers.ts'
 import {declaredTcpPorts, portBehaviour, simSettings} from '../cluster/sim/pod-status.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
@@ -89,7 +91,9 @@ export class PodAgent {
           rv = await this.relist()
         } catch (relistError) {
           this.onError(relistError as Error)
-          await new Promise(resolve => setTimeout(resolve, 500))
+          // A back-off before listing again, so an API server that is down is not asked in a
+          // tight loop; closing the agent ends it at once.
+          await delay(500, undefined, {signal: this.abort.signal}).catch(() => undefined)
         }
       }
     }
