@@ -100,7 +100,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     // --help and --version are thrown as exits by oclif; let it handle those.
     if (err.oclif?.exit === 0 || err.message === 'EEXIT: 0') throw err
     const {exitCode, text} = renderError(err, {commandPath: this.commandPath, verbosity: this.flags?.verbose})
-    this.stderr(text)
+    if (text !== '') this.stderr(text)
     process.exitCode = exitCode
   }
 

@@ -86,14 +86,6 @@ and loadbalancer (the load balancer has an ingress IP or hostname; svc prints it
     }
   }
 
-  protected async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
-    if (err instanceof CliError && err.message === '') {
-      process.exitCode = err.exitCode
-      return
-    }
-    return super.catch(err)
-  }
-
   /** The Services -l/--all select; with --for=create, the wait lasts until at least one exists. */
   private async selected(namespace: string, labelSelector: string | undefined, condition: Condition, signal: AbortSignal): Promise<string[]> {
     const list = await listServices(this.kube.client, {labelSelector, namespace})

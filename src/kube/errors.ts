@@ -59,7 +59,7 @@ export class UsageError extends Error {
   }
 }
 
-/** Any other failure svc reports in its own words; rendered as `error: <message>`. */
+/** Any other failure svc reports in its own words; rendered as `error: <message>`, or not at all when the message is empty (the exit code says it, as kubectl wait's on Ctrl-C). */
 export class CliError extends Error {
   readonly exitCode: number
 
@@ -201,7 +201,7 @@ export function renderError(err: unknown, ctx: RenderContext): {exitCode: number
   if (err instanceof UsageError) {
     return {exitCode: 1, text: `${withPrefix(err.message)}\nSee '${ctx.commandPath} -h' for help and examples`}
   }
-  if (err instanceof CliError) return {exitCode: err.exitCode, text: withPrefix(err.message)}
+  if (err instanceof CliError) return {exitCode: err.exitCode, text: err.message === '' ? '' : withPrefix(err.message)}
   if (err instanceof ConfigurationError) {
     // kubectl's MultilineError("Error in configuration: ", err)
     const text = err.reasons.length === 1 ? `Error in configuration: ${err.reasons[0]}` : `Error in configuration: \n${err.reasons.map(r => `* ${r}`).join('\n')}`

@@ -2,12 +2,10 @@
 // kubectl's order before any request (validate): the cascade value (ToOptions), the grace period
 // (Complete), the resource builder's checks on the arguments, then Validate. No request is made here.
 
+import {WEEK_MS} from '../kube/duration.ts'
 import {CliError} from '../kube/errors.ts'
 import {type PropagationPolicy, serviceNames} from '../kube/service-ops.ts'
 import {effectiveGracePeriod, IMMEDIATE_DELETION_WARNING, parseCascade} from '../flags/delete.ts'
-
-/** A week: how long --wait lasts when --timeout is zero. */
-const WEEK_MS = 168 * 3600 * 1000
 
 /** The flags of `svc delete` that decide what it deletes and how. */
 export interface DeleteFlags {

@@ -1,7 +1,7 @@
 // `svc wait`'s arguments and flags turned into what to wait for (complete), checked in kubectl's
 // order before any request (validate). No request is made here.
 
-import {parseDuration} from '../kube/duration.ts'
+import {parseDuration, WEEK_MS} from '../kube/duration.ts'
 import {CliError, UsageError} from '../kube/errors.ts'
 import {serviceNames} from '../kube/service-ops.ts'
 import {selectOutput, type TemplatePrinter} from '../printers/templates.ts'
@@ -10,9 +10,6 @@ import {type Condition, parseCondition} from '../wait/conditions.ts'
 /** The -o formats besides kubectl's template ones. */
 export const WAIT_FORMATS = ['json', 'name', 'wide', 'yaml'] as const
 export type WaitFormat = (typeof WAIT_FORMATS)[number]
-
-/** A week: what kubectl waits for when --timeout is negative. */
-const WEEK_MS = 168 * 3600_000
 
 /** The flags of `svc wait` that decide what it waits for and prints. */
 export interface WaitFlags {

@@ -7,6 +7,7 @@
 // An integer-valued JS number stands for Go's int64 (the unstructured JSON decoder turns every
 // integral number into int64); any other number is a float64.
 
+import {sortedKeys} from './labels.ts'
 import {compactJson, printJson} from './object.ts'
 
 /** A float64 that JS would take for an integer (`1.0` in a template, any number of a typed object). */
@@ -81,8 +82,9 @@ export function goQuote(s: string): string {
   return `${out}"`
 }
 
-function sortedKeys(obj: Record<string, unknown>): string[] {
-  return Object.keys(obj).filter(k => obj[k] !== undefined).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+/** The keys of the fields that are set, in Go's map order. */
+function setKeys(obj: Record<string, unknown>): string[] {
+  return sortedKeys(obj).filter(k => obj[k] !== undefined)
 }
 
 /** fmt's %v (fmt.Sprint) of a value. */
@@ -96,7 +98,7 @@ export function goSprint(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goSprint).join(' ')}]`
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>
-    return `map[${sortedKeys(obj).map(k => `${k}:${goSprint(obj[k])}`).join(' ')}]`
+    return `map[${setKeys(obj).map(k => `${k}:${goSprint(obj[k])}`).join(' ')}]`
   }
   return String(value)
 }
@@ -112,7 +114,7 @@ export function goSharpV(value: unknown, inInterface = false): string {
   if (Array.isArray(value)) return `[]interface {}{${value.map(v => goSharpV(v, true)).join(', ')}}`
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>
-    return `map[string]interface {}{${sortedKeys(obj).map(k => `${goQuote(k)}:${goSharpV(obj[k], true)}`).join(', ')}}`
+    return `map[string]interface {}{${setKeys(obj).map(k => `${goQuote(k)}:${goSharpV(obj[k], true)}`).join(', ')}}`
   }
   return String(value)
 }

@@ -11,6 +11,7 @@
 // integral numbers are int64, others float64). Error texts are Go's, with its positions.
 
 import {GoFloat, goQuote, goSprint} from './gofmt.ts'
+import {byteCompare, sortedKeys} from './labels.ts'
 
 /** An integer of the template itself (a constant, len's result): Go's int (int32 for a character), not the data's int64. */
 class GoInt {
@@ -752,10 +753,6 @@ function truth(v: Value): boolean {
   return true
 }
 
-function sortedKeys(obj: Record<string, unknown>): string[] {
-  return Object.keys(obj).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-}
-
 type Kind = 'bool' | 'float' | 'int' | 'invalid' | 'string'
 
 function basicKind(v: Value): Kind {
@@ -802,7 +799,7 @@ function lt(a: Value, b: Value): boolean {
   if (k2 === 'invalid') throw new ExecError('invalid type for comparison')
   if (k1 !== k2) throw new ExecError(`incompatible types for comparison: ${typeName(a)} and ${typeName(b)}`)
   if (k1 === 'bool') throw new ExecError('invalid type for comparison')
-  if (k1 === 'string') return Buffer.compare(Buffer.from(a as string), Buffer.from(b as string)) < 0
+  if (k1 === 'string') return byteCompare(a as string, b as string) < 0
   return num(a) < num(b)
 }
 

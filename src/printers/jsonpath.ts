@@ -10,6 +10,7 @@
 // (`*`, `..`), the order is unspecified in Go; here keys are sorted.
 
 import {GoFloat, goJsonIndent, goJsonMarshal, goSprint} from './gofmt.ts'
+import {byteCompare, sortedKeys} from './labels.ts'
 
 export {GoFloat} from './gofmt.ts'
 
@@ -431,28 +432,26 @@ function num(v: unknown): number {
 const BAD_TYPE = 'invalid type for comparison'
 const INCOMPATIBLE = 'incompatible types for comparison'
 
-function goStringLess(a: string, b: string): boolean {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0
-}
-
-export function goEqual(a: unknown, b: unknown): boolean {
+/** The basic kind two operands share, or the error Go's comparison gives them. */
+function comparableKind(a: unknown, b: unknown): Kind {
   const k1 = basicKind(a)
   if (k1 === 'invalid') throw new Error(BAD_TYPE)
   const k2 = basicKind(b)
   if (k2 === 'invalid') throw new Error(BAD_TYPE)
   if (k1 !== k2) throw new Error(INCOMPATIBLE)
-  if (k1 === 'float' || k1 === 'int') return num(a) === num(b)
+  return k1
+}
+
+export function goEqual(a: unknown, b: unknown): boolean {
+  const kind = comparableKind(a, b)
+  if (kind === 'float' || kind === 'int') return num(a) === num(b)
   return a === b
 }
 
 export function goLess(a: unknown, b: unknown): boolean {
-  const k1 = basicKind(a)
-  if (k1 === 'invalid') throw new Error(BAD_TYPE)
-  const k2 = basicKind(b)
-  if (k2 === 'invalid') throw new Error(BAD_TYPE)
-  if (k1 !== k2) throw new Error(INCOMPATIBLE)
-  if (k1 === 'bool') throw new Error(BAD_TYPE)
-  if (k1 === 'string') return goStringLess(a as string, b as string)
+  const kind = comparableKind(a, b)
+  if (kind === 'bool') throw new Error(BAD_TYPE)
+  if (kind === 'string') return byteCompare(a as string, b as string) < 0
   return num(a) < num(b)
 }
 
@@ -484,10 +483,6 @@ export function goTypeName(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64'
   if (Array.isArray(v)) return '[]interface {}'
   return 'map[string]interface {}'
-}
-
-function sortedKeys(obj: Record<string, unknown>): string[] {
-  return Object.keys(obj).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
 }
 
 function children(value: unknown): unknown[] {

@@ -7,7 +7,7 @@
 
 import {CliError} from '../kube/errors.ts'
 import type {Service} from '../kube/service-ops.ts'
-import type {LoadBalancerIngress} from '../kube/types.ts'
+import type {Endpoint, EndpointSlice as KubeEndpointSlice, LoadBalancerIngress, ObjectMeta} from '../kube/types.ts'
 import {goSprint} from '../printers/gofmt.ts'
 import {JsonPath} from '../printers/jsonpath.ts'
 import {relaxedJsonPath} from '../printers/templates.ts'
@@ -20,19 +20,9 @@ export type Condition =
   | {kind: 'endpoints'; count: number}
   | {kind: 'loadbalancer'}
 
-/** One endpoint of an EndpointSlice, the parts svc reads. */
-export interface SliceEndpoint {
-  addresses?: string[]
-  conditions?: {ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null}
-  nodeName?: string
-  targetRef?: {kind?: string; name?: string; namespace?: string; uid?: string}
-}
-
-export interface EndpointSlice {
-  addressType?: string
-  endpoints?: SliceEndpoint[] | null
-  metadata?: {labels?: Record<string, string>; name?: string; resourceVersion?: string}
-  ports?: Array<{name?: string; port?: number; protocol?: string}> | null
+/** An EndpointSlice as the waits read it: kube/types' with metadata optional (only its name keys a slice). */
+export interface EndpointSlice extends Omit<KubeEndpointSlice, 'metadata'> {
+  metadata?: Partial<ObjectMeta>
 }
 
 /** kubectl's splitJSONPathInput: split on `=`, keeping `==` (a filter's operator) inside a part. */
@@ -132,9 +122,9 @@ function conditionMet(condition: {name: string; status: string}, svc: Service): 
 }
 
 /** The ready endpoints of a Service's slices, one per pod (or address), in slice order. */
-export function readyEndpoints(slices: EndpointSlice[]): Array<{endpoint: SliceEndpoint; slice: EndpointSlice}> {
+export function readyEndpoints(slices: EndpointSlice[]): Array<{endpoint: Endpoint; slice: EndpointSlice}> {
   const seen = new Set<string>()
-  const out: Array<{endpoint: SliceEndpoint; slice: EndpointSlice}> = []
+  const out: Array<{endpoint: Endpoint; slice: EndpointSlice}> = []
   for (const slice of slices) {
     for (const endpoint of slice.endpoints ?? []) {
       // EndpointConditions: a nil ready means ready
