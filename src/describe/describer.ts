@@ -5,6 +5,7 @@
 // of those is optional (a forbidden or missing API just leaves its section empty).
 
 import type {KubeClient} from '../kube/client.ts'
+import {endpointSlicesPath, serviceSlices} from '../kube/service-ops.ts'
 import {describeServiceExtended, type RenderOptions} from './extended.ts'
 import {describeServiceCompat} from './service.ts'
 import type {EndpointSlice, Event, Ingress, Node, Pod, Service} from '../kube/types.ts'
@@ -46,9 +47,8 @@ export function eventFieldSelector(svc: Service): string {
 }
 
 export async function fetchSlices(client: KubeClient, svc: Service): Promise<EndpointSlice[]> {
-  const ns = encodeURIComponent(svc.metadata?.namespace ?? '')
-  return orEmpty(listAll<EndpointSlice>(client, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
-    labelSelector: `kubernetes.io/service-name=${svc.metadata?.name ?? ''}`,
+  return orEmpty(listAll<EndpointSlice>(client, endpointSlicesPath(svc.metadata?.namespace ?? ''), {
+    labelSelector: serviceSlices(svc.metadata?.name ?? ''),
   }))
 }
 

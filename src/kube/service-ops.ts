@@ -53,6 +53,15 @@ export function serviceNames(args: string[]): {names: string[]; typed: boolean} 
   return {names, typed}
 }
 
+/** The EndpointSlices of a namespace; `serviceSlices` is the label selector of one Service's own. */
+export function endpointSlicesPath(namespace: string): string {
+  return `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`
+}
+
+export function serviceSlices(service: string): string {
+  return `kubernetes.io/service-name=${service}`
+}
+
 export function servicesPath(namespace: string | undefined, name?: string): string {
   const base = namespace === undefined ? '/api/v1/services' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`
   return name === undefined ? base : `${base}/${encodeURIComponent(name)}`

@@ -4,6 +4,7 @@
 // the Service. After the ready event, a new Service is announced with `target-added` and a closed
 // one with `target-removed`, and the --dotenv / --hosts-file files are written again.
 
+import {endpointSlicesPath, serviceSlices} from '../kube/service-ops.ts'
 import {endpointsFromSlices, type EndpointSlice} from './balancer.ts'
 import type {TargetForward} from './forwards.ts'
 import {type ServiceWatchHandler, ServiceWatch, serviceLabel, tcpPorts} from './all-services.ts'
@@ -42,8 +43,8 @@ export async function startAll(scope: AllScope, ctx: StartContext): Promise<AllF
   const handler: ServiceWatchHandler = {
     failed: (svc, error) => ctx.reporter.error({message: `${serviceLabel(svc, withNamespace)}: ${(error as Error).message}`}),
     podEndpoints: async svc => {
-      const path = `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(svc.metadata.namespace ?? '')}/endpointslices`
-      const {body} = await ctx.request.client.request<{items?: EndpointSlice[]}>({path, query: {labelSelector: `kubernetes.io/service-name=${svc.metadata.name}`}, signal: ctx.stop})
+      const path = endpointSlicesPath(svc.metadata.namespace ?? '')
+      const {body} = await ctx.request.client.request<{items?: EndpointSlice[]}>({path, query: {labelSelector: serviceSlices(svc.metadata.name)}, signal: ctx.stop})
       return endpointsFromSlices(body.items ?? []).size > 0
     },
     skipped: (svc, reason) => {

@@ -13,6 +13,7 @@
 // Every tracker watches (list + watch with resourceVersion, see informer.ts), never polls.
 
 import {CliError} from '../kube/errors.ts'
+import {endpointSlicesPath, serviceSlices} from '../kube/service-ops.ts'
 import {DEFAULT_CLIENT_IP_TIMEOUT, type EndpointSlice} from '../kube/types.ts'
 import {type ListWatchClient, startInformer} from './informer.ts'
 import {bestPod, isPodServing, objectPath, type Pod, type ServicePort} from './targets.ts'
@@ -300,8 +301,8 @@ export class ServiceTracker extends TrackerBase {
         for (const slice of items) this.slices.set(slice.metadata.name, slice)
         this.recompute()
       },
-      path: `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`,
-      query: {labelSelector: `kubernetes.io/service-name=${this.options.serviceName}`},
+      path: endpointSlicesPath(namespace),
+      query: {labelSelector: serviceSlices(this.options.serviceName)},
       signal,
     })
     this.settle()

@@ -4,6 +4,7 @@
 // kube-proxy's round-robin and ClientIP affinity (balancer.ts), one balancer per Service.
 
 import {ApiError} from '../kube/errors.ts'
+import {endpointSlicesPath} from '../kube/service-ops.ts'
 import type {EndpointSlice, Pod, Service} from '../kube/types.ts'
 import {affinityTimeoutMs, type Backend, Balancer} from '../portforward/balancer.ts'
 import {type ListWatchClient, startInformer} from '../portforward/informer.ts'
@@ -73,7 +74,7 @@ class NamespaceView implements NamespaceSnapshot {
         for (const slice of items) this.sliceMap.set(slice.metadata.name, slice)
         this.endpointsChanged(options)
       },
-      path: `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+      path: endpointSlicesPath(this.namespace),
     })
     this.ready = Promise.all([services, slices]).then(() => undefined)
     return this.ready

@@ -10,17 +10,13 @@
 
 import type {KubeClient} from '../kube/client.ts'
 import {ApiError} from '../kube/errors.ts'
-import {isNotFound, type Service, servicesPath, watchObjects} from '../kube/service-ops.ts'
+import {endpointSlicesPath, isNotFound, type Service, serviceSlices, servicesPath, watchObjects} from '../kube/service-ops.ts'
 import {type Condition, type EndpointSlice, isMet} from './conditions.ts'
 
 export interface WaitResult {
   /** The Service as last seen (for delete: before it went). */
   service?: Service
   slices: EndpointSlice[]
-}
-
-export function slicesPath(namespace: string): string {
-  return `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`
 }
 
 /** NotFound as the API server words it, for a Service that went away while it was waited for. */
@@ -60,11 +56,11 @@ async function run(client: KubeClient, namespace: string, name: string, conditio
   state.gone = !first.svc
   if (state.gone && condition.kind !== 'create' && condition.kind !== 'delete') throw serviceNotFound(name)
 
-  const sliceSelector = `kubernetes.io/service-name=${name}`
+  const sliceSelector = serviceSlices(name)
   let sliceRv: string | undefined
   const slices = new Map<string, EndpointSlice>()
   const listSlices = async () => {
-    const {body} = await client.request<{items?: EndpointSlice[]; metadata?: {resourceVersion?: string}}>({path: slicesPath(namespace), query: {labelSelector: sliceSelector}})
+    const {body} = await client.request<{items?: EndpointSlice[]; metadata?: {resourceVersion?: string}}>({path: endpointSlicesPath(namespace), query: {labelSelector: sliceSelector}})
     slices.clear()
     for (const s of body.items ?? []) slices.set(s.metadata?.name ?? '', s)
     return body.metadata?.resourceVersion
@@ -125,7 +121,7 @@ async function run(client: KubeClient, namespace: string, name: string, conditio
         check()
         return rv
       }
-      for await (const event of watchObjects<EndpointSlice>(client, slicesPath(namespace), {labelSelector: sliceSelector, resourceVersion: sliceRv}, signal, relist)) {
+      for await (const event of watchObjects<EndpointSlice>(client, endpointSlicesPath(namespace), {labelSelector: sliceSelector, resourceVersion: sliceRv}, signal, relist)) {
         const key = event.object?.metadata?.name ?? ''
         if (event.type === 'DELETED') slices.delete(key)
         else slices.set(key, event.object)
