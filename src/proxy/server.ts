@@ -150,13 +150,13 @@ export class ProxyServer {
     const {reporter} = this.options
     const started = Date.now()
     const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
-    const client = `${clientIp.includes(':') ? `[${clientIp}]` : clientIp}:${socket.remotePort ?? 0}`
+    const client = joinHostPort(clientIp, socket.remotePort ?? 0)
     const signal = connection.controller.signal
     const onClose = () => connection.controller.abort(new ClientGone('the client closed the connection'))
     socket.on('error', () => {})
     socket.once('close', onClose)
 
-    const request = await this.handshake(socket, signal)
+    const request = await this.handshake(socket, clientIp, signal)
     if (!request) return
     const {host, port, protocol} = request
     reporter.opened({client, host, id, port, protocol})
@@ -234,12 +234,11 @@ export class ProxyServer {
   }
 
   /** Reads until the client has said where it goes; answers protocol errors itself and returns undefined then. */
-  private async handshake(socket: net.Socket, signal: AbortSignal): Promise<{host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined> {
+  private async handshake(socket: net.Socket, clientIp: string, signal: AbortSignal): Promise<{host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined> {
     const {reporter} = this.options
     let buf: Buffer = Buffer.alloc(0)
     let stage: 'greeting' | 'request' | 'sniff' = 'sniff'
     let timer: NodeJS.Timeout | undefined
-    const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     try {
       return await new Promise((resolve, reject) => {
         const done = (value: {host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined) => {
