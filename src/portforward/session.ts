@@ -10,9 +10,9 @@
 
 import type net from 'node:net'
 
-import {ApiError, CliError, ConnectionError} from '../kube/errors.ts'
+import {ApiError, CliError} from '../kube/errors.ts'
 import type {Backend, Tracker} from './balancer.ts'
-import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, isPodUnreachable, onConnectionOutcome, type PermanentErrorState} from './lifecycle.ts'
+import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, isPodUnreachable, onConnectionOutcome, type PermanentErrorState, upgradeErrorText} from './lifecycle.ts'
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
 import {type ReadyEvent, type Reporter, type StatusSnapshot, StatusTicker} from './output.ts'
@@ -267,9 +267,7 @@ export function failureMessage(result: ForwardResult, abortReason: unknown): str
       return abortReason instanceof PodGoneError ? abortReason.message : undefined
     case 'open-failed':
       if (error instanceof PickError) return error.message
-      if (error instanceof ApiError) return `error upgrading connection: ${error.status.message ?? error.message}`
-      if (error instanceof ConnectionError) return `error upgrading connection: ${error.message}`
-      return error?.message ?? 'unable to open the tunnel'
+      return upgradeErrorText(error) ?? error?.message ?? 'unable to open the tunnel'
     default:
       return error?.message ?? result.reason
   }

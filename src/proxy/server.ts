@@ -7,9 +7,9 @@
 
 import net from 'node:net'
 
-import {ApiError, CliError, ConnectionError} from '../kube/errors.ts'
+import {CliError} from '../kube/errors.ts'
 import type {Backend} from '../portforward/balancer.ts'
-import {isPodUnreachable} from '../portforward/lifecycle.ts'
+import {isPodUnreachable, upgradeErrorText} from '../portforward/lifecycle.ts'
 import {StatusTicker} from '../portforward/output.ts'
 import {joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
@@ -337,9 +337,7 @@ export class ProxyServer {
 }
 
 function describeOpenError(error: unknown): string {
-  if (error instanceof ApiError) return `error upgrading connection: ${error.status.message ?? error.message}`
-  if (error instanceof ConnectionError) return `error upgrading connection: ${error.message}`
-  return (error as Error)?.message ?? String(error)
+  return upgradeErrorText(error) ?? (error as Error)?.message ?? String(error)
 }
 
 /** Why a forwarded connection failed, or undefined when it ended normally. */
