@@ -4,8 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {flagValues} from '../flags/argv.ts'
-import {allNamespacesFlag, outputFlag, selectorFlag} from '../flags/index.ts'
-import {parseDuration} from '../kube/duration.ts'
+import {allNamespacesFlag, durationFlag, outputFlag, selectorFlag} from '../flags/index.ts'
 import {CliError, UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
@@ -48,24 +47,22 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     'hosts-file': Flags.string({description: 'With --address-per-service: once every target listens, write hosts lines (127.x.y.z name name.ns name.ns.svc name.ns.svc.cluster.local) to this file. svc never edits /etc/hosts.'}),
     // Not --env-file: Node reads that option anywhere on its command line and exits 9 when the file does not exist yet (nodejs/node#54232).
     dotenv: Flags.string({description: 'Once every target listens, write the variables -- COMMAND gets (SVC_PORT..., and <NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, <NAME>_SERVICE_PORT_<PORT> for each Service) to this file as dotenv lines.'}),
-    'half-close-timeout': Flags.custom<number>({
-      default: async () => DEFAULT_HALF_CLOSE_TIMEOUT_MS,
-      defaultHelp: async () => '1s',
+    'half-close-timeout': durationFlag({
+      default: DEFAULT_HALF_CLOSE_TIMEOUT_MS,
+      defaultHelp: '1s',
       description: 'Over the WebSocket transport, which cannot tell the pod that the local client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (like 1s or 30s; 0 waits for the pod to close). Longer keeps slow replies to clients that half-close; shorter frees finished connections sooner.',
-      parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
-    })(),
+    }),
     'permanent-error-limit': Flags.integer({
       default: DEFAULT_PERMANENT_ERROR_LIMIT,
       description: 'How many connections in a row may fail with an error that retrying cannot fix (the server certificate fails verification) before svc exits 1. The first is reported; the others are not.',
     }),
     'one-pod': Flags.boolean({description: 'For svc/ targets: forward every connection to one pod (as kubectl does) instead of spreading them over all ready endpoints.'}),
     output: outputFlag(['json'] as const, 'Output format: json prints one event per line on stdout (listening, ready, connection-opened, connection-closed, error, target-changed).'),
-    'pod-running-timeout': Flags.custom<number>({
-      default: async () => 60_000,
-      defaultHelp: async () => '1m0s',
+    'pod-running-timeout': durationFlag({
+      default: 60_000,
+      defaultHelp: '1m0s',
       description: 'The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running, and for a pod/ target to be running again after it went away.',
-      parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
-    })(),
+    }),
     quiet: Flags.boolean({description: 'Print only errors.'}),
     transport: Flags.custom<TransportMode>({
       default: async () => 'auto' as TransportMode,

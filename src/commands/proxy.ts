@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {outputFlag} from '../flags/index.ts'
-import {parseDuration} from '../kube/duration.ts'
+import {durationFlag, outputFlag} from '../flags/index.ts'
 import {processSignals} from '../portforward/child.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
@@ -34,12 +33,11 @@ Names resolve as cluster DNS resolves them: NAME, NAME.NS, NAME.NS.svc, NAME.NS.
       multipleNonGreedy: true,
     }),
     'cluster-domain': Flags.string({default: DEFAULT_CLUSTER_DOMAIN, description: 'The cluster\'s DNS domain, as in NAME.NS.svc.<domain>.'}),
-    'half-close-timeout': Flags.custom<number>({
-      default: async () => DEFAULT_HALF_CLOSE_TIMEOUT_MS,
-      defaultHelp: async () => '1s',
+    'half-close-timeout': durationFlag({
+      default: DEFAULT_HALF_CLOSE_TIMEOUT_MS,
+      defaultHelp: '1s',
       description: 'Over the WebSocket transport, which cannot tell the pod that the client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (0 waits for the pod).',
-      parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
-    })(),
+    }),
     output: outputFlag(['json'] as const, 'Output format: json prints one event per line on stdout (listening, ready, connection-opened, connection-closed, refused, error).'),
     passthrough: Flags.boolean({description: 'Connect directly to names and IPs outside the cluster (and to where an ExternalName Service points) instead of refusing them.'}),
     port: Flags.integer({default: 1080, description: 'Port to listen on (0 picks a free one).'}),

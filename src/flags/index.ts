@@ -45,6 +45,16 @@ export function outputFlag<const T extends string>(formats: readonly T[], descri
   })()
 }
 
+/** A duration flag (like 5s, 2m or 3h) in ms. A negative value parses to -1, for the command to reject with its own words. */
+export function durationFlag(options: {default: number; defaultHelp: string; description: string}) {
+  return Flags.custom<number>({
+    default: async () => options.default,
+    defaultHelp: async () => options.defaultHelp,
+    description: options.description,
+    parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
+  })()
+}
+
 /** -l/--selector, a label query. */
 export const selectorFlag = Flags.string({
   char: 'l',

@@ -46,11 +46,14 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   return number ? 128 + number : 1
 }
 
+/** How long a command that ignores the signal passed on may take before it is killed. */
+const KILL_GRACE_MS = 10_000
+
 export interface Child {
   /** The exit status (see exitStatus); 127 when the command cannot be found, 126 when not executable. */
   readonly exited: Promise<number>
-  /** Sends a signal if the child is still running. */
-  kill(signal: NodeJS.Signals): void
+  /** Passes a signal on if the child is still running; one still running KILL_GRACE_MS after the first is killed. */
+  passOn(signal: NodeJS.Signals): void
 }
 
 export interface ChildOptions {
@@ -80,10 +83,14 @@ export function startChild(command: readonly string[], options: ChildOptions): C
       resolve(exitStatus(code, signal))
     })
   })
+  let killTimer: NodeJS.Timeout | undefined
+  void exited.then(() => clearTimeout(killTimer))
   return {
     exited,
-    kill: signal => {
-      if (running) child.kill(signal)
+    passOn: signal => {
+      if (!running) return
+      child.kill(signal)
+      killTimer ??= setTimeout(() => running && child.kill('SIGKILL'), KILL_GRACE_MS)
     },
   }
 }

@@ -123,6 +123,13 @@ export function isPodUnreachable(error: unknown): boolean {
   return error instanceof ApiError && [400, 404, 500, 503].includes(error.code)
 }
 
+/** A failed upgrade in kubectl's words (`error upgrading connection: ...`); undefined for any other error. */
+export function upgradeErrorText(error: unknown): string | undefined {
+  if (error instanceof ApiError) return `error upgrading connection: ${error.status.message ?? error.message}`
+  if (error instanceof ConnectionError) return `error upgrading connection: ${error.message}`
+  return undefined
+}
+
 export interface PermanentErrorState {
   /** Connections in a row that failed with a permanent error. */
   count: number

@@ -185,8 +185,13 @@ export function createReporter(options: ReporterOptions): Reporter {
 
 /** `web-1, web-2 | 2 open | in 1.5 KiB | out 300 B` */
 export function formatStatus(s: StatusSnapshot): string {
-  const pods = s.pods.length === 0 ? 'no ready pod' : s.pods.length <= 3 ? s.pods.join(', ') : `${s.pods.slice(0, 3).join(', ')} +${s.pods.length - 3}`
+  const pods = s.pods.length === 0 ? 'no ready pod' : firstOf(s.pods, 3)
   return `${pods} | ${s.open} open | in ${formatBytes(s.bytesIn)} | out ${formatBytes(s.bytesOut)}`
+}
+
+/** The first `shown` items, comma separated, and how many more: `web-1, web-2 +3`. */
+export function firstOf(items: readonly string[], shown: number): string {
+  return items.length <= shown ? items.join(', ') : `${items.slice(0, shown).join(', ')} +${items.length - shown}`
 }
 
 export function formatBytes(n: number): string {

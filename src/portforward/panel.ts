@@ -5,7 +5,7 @@
 
 import Table from 'cli-table3'
 
-import {formatBytes} from './output.ts'
+import {firstOf, formatBytes} from './output.ts'
 
 export interface PanelRow {
   target: string
@@ -25,7 +25,7 @@ export function renderPanel(rows: readonly PanelRow[], columns: number): string 
     style: {border: [], compact: true, head: []},
   })
   for (const row of rows) {
-    const pods = row.pods.length === 0 ? 'no ready pod' : row.pods.length <= 2 ? row.pods.join(', ') : `${row.pods.slice(0, 2).join(', ')} +${row.pods.length - 2}`
+    const pods = row.pods.length === 0 ? 'no ready pod' : firstOf(row.pods, 2)
     table.push([row.target, row.local.join(' '), pods, String(row.open), formatBytes(row.bytesIn), formatBytes(row.bytesOut)])
   }
   return table.toString().split('\n').map(line => ([...line].length > columns ? `${[...line].slice(0, columns - 1).join('')}…` : line)).join('\n')

@@ -68,9 +68,6 @@ export interface PortForwardRequest {
 
 export type {TransportControl} from './transport-mode.ts'
 
-/** How long a command that ignores the signal we passed on may take before it is killed. */
-const CHILD_KILL_GRACE_MS = 10_000
-
 /** Runs the forward; resolves with the exit code, throws what the command must render. */
 export async function portForward(request: PortForwardRequest): Promise<number> {
   const addresses = validateRequest(request)
@@ -258,25 +255,18 @@ async function runCommand(request: PortForwardRequest, forwards: readonly Target
   const command = request.command ?? []
   const env = childEnvironment(request.env, childPorts(forwards), serviceVariables(forwardedServices(forwards)))
   const child = startChild(command, {env, stderr: line => request.sink.stderr(`${line}\n`)})
-  let killTimer: NodeJS.Timeout | undefined
-  const passOn = (signal: NodeJS.Signals) => {
-    child.kill(signal)
-    killTimer ??= setTimeout(() => child.kill('SIGKILL'), CHILD_KILL_GRACE_MS)
-  }
-  signals.passTo(passOn)
+  signals.passTo(signal => child.passOn(signal))
   const outcome = await Promise.race([
     child.exited.then(code => ({code})),
     finished.then(error => ({error})),
   ])
   if ('error' in outcome) {
     // The forward is gone for good: the command cannot use it any more.
-    passOn('SIGTERM')
+    child.passOn('SIGTERM')
     await child.exited
-    clearTimeout(killTimer)
     if (outcome.error) throw outcome.error
     return 1
   }
-  clearTimeout(killTimer)
   return outcome.code
 }
 

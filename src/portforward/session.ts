@@ -10,12 +10,12 @@
 
 import type net from 'node:net'
 
-import {ApiError, CliError, ConnectionError} from '../kube/errors.ts'
+import {ApiError, CliError} from '../kube/errors.ts'
 import type {Backend, Tracker} from './balancer.ts'
-import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, isPodUnreachable, onConnectionOutcome, type PermanentErrorState} from './lifecycle.ts'
+import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, isPodUnreachable, onConnectionOutcome, type PermanentErrorState, upgradeErrorText} from './lifecycle.ts'
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
-import type {ReadyEvent, Reporter, StatusSnapshot} from './output.ts'
+import {type ReadyEvent, type Reporter, type StatusSnapshot, StatusTicker} from './output.ts'
 import type {ForwardHooks, ForwardResult, Tunnel, TunnelOpener, TunnelTarget} from './types.ts'
 
 /** Copies one local connection through a tunnel (forward.ts's forwardConnection). */
@@ -68,13 +68,14 @@ export class Session {
   private closedBytes = {in: 0, out: 0}
   private closing = false
   private readonly permanentErrors: PermanentErrorState = {count: 0}
-  private statusTimer: NodeJS.Timeout | undefined
+  private readonly status: StatusTicker
   private resolveFinished!: (error: Error | undefined) => void
   /** Settles when the session must end: with the fatal error, or undefined after close(). */
   readonly finished: Promise<Error | undefined>
 
   constructor(options: SessionOptions) {
     this.options = options
+    this.status = new StatusTicker(() => options.reporter.status(() => this.snapshot()), () => this.connections.size, options.statusIntervalMs)
     this.finished = new Promise(resolve => (this.resolveFinished = resolve))
   }
 
@@ -156,7 +157,7 @@ export class Session {
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
-    clearInterval(this.statusTimer)
+    this.status.stop()
     const listenersClosed = closeListeners(this.listeners)
     for (const connection of this.connections.values()) connection.controller.abort(new SessionClosedError('session closed'))
     const pending = [...this.connections.values()].map(c => c.done)
@@ -239,18 +240,7 @@ export class Session {
   }
 
   private refreshStatus(): void {
-    if (this.closing) return
-    this.options.reporter.status(() => this.snapshot())
-    if (this.connections.size > 0 && !this.statusTimer) {
-      this.statusTimer = setInterval(() => {
-        this.options.reporter.status(() => this.snapshot())
-        if (this.connections.size === 0) {
-          clearInterval(this.statusTimer)
-          this.statusTimer = undefined
-        }
-      }, this.options.statusIntervalMs ?? 500)
-      this.statusTimer.unref()
-    }
+    if (!this.closing) this.status.refresh()
   }
 
   /** Pods, open connections and bytes each way so far (the status line, the panel). */
@@ -277,9 +267,7 @@ export function failureMessage(result: ForwardResult, abortReason: unknown): str
       return abortReason instanceof PodGoneError ? abortReason.message : undefined
     case 'open-failed':
       if (error instanceof PickError) return error.message
-      if (error instanceof ApiError) return `error upgrading connection: ${error.status.message ?? error.message}`
-      if (error instanceof ConnectionError) return `error upgrading connection: ${error.message}`
-      return error?.message ?? 'unable to open the tunnel'
+      return upgradeErrorText(error) ?? error?.message ?? 'unable to open the tunnel'
     default:
       return error?.message ?? result.reason
   }

@@ -56,8 +56,6 @@ export interface Upgraded {
   socket: Duplex
   /** Bytes that arrived with the 101, before any were read from the socket. */
   head: Buffer
-  /** The plain-HTTP URL scheme needs masked WebSocket frames; TLS does not (see ws-pipe.ts). */
-  secure: boolean
 }
 
 /** `GET` WebSocket upgrade offering only the tunnelling subprotocol. */
@@ -81,7 +79,7 @@ export async function upgradeTunnel(client: KubeClient, options: UpgradeOptions)
   const chosen = String(res.headers['sec-websocket-protocol'] ?? '')
   // cg transport/websocket/roundtripper.go: a 101 with another subprotocol is an upgrade failure too.
   if (chosen !== TUNNEL_PROTOCOL) fail(`invalid protocol, expected one of [${TUNNEL_PROTOCOL}], got "${chosen}"`)
-  return {head: result.head, secure: result.secure, socket: result.socket}
+  return {head: result.head, socket: result.socket}
 }
 
 /** `POST` SPDY/3.1 upgrade. */
@@ -104,7 +102,7 @@ export async function upgradeSpdy(client: KubeClient, options: UpgradeOptions): 
   if (protocol !== PORT_FORWARD_PROTOCOL) fail(`unable to negotiate protocol: client supports "${PORT_FORWARD_PROTOCOL}", server returned "${protocol}"`)
   // SPDY frames run on the socket itself: bytes that came with the 101 are its first.
   if (result.head.length > 0) result.socket.unshift(result.head)
-  return {head: Buffer.alloc(0), secure: result.secure, socket: result.socket}
+  return {head: Buffer.alloc(0), socket: result.socket}
 }
 
 async function upgrade(
@@ -118,8 +116,7 @@ async function upgrade(
   const url = client.url(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/portforward`)
   const connection = await client.upgradeConnectionOptions(headers)
   signal?.throwIfAborted()
-  const secure = url.protocol === 'https:'
-  const transport = secure ? https : http
+  const transport = url.protocol === 'https:' ? https : http
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
 
   return new Promise((resolve, reject) => {
@@ -150,7 +147,7 @@ async function upgrade(
         socket.destroy()
         return
       }
-      resolve({head, res, secure, socket})
+      resolve({head, res, socket})
     })
     req.on('response', (res: http.IncomingMessage) => {
       // Not upgraded: the (bounded) body carries the Status to fail with.

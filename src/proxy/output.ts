@@ -5,7 +5,7 @@
 //   connection-closed, refused, error), errors and refusals also on stderr;
 // - quiet: only errors and refusals, on stderr.
 
-import {formatBytes, type OutputMode, type Sink, StatusLine} from '../portforward/output.ts'
+import {firstOf, formatBytes, type OutputMode, type Sink, StatusLine} from '../portforward/output.ts'
 import {joinHostPort} from '../portforward/ports.ts'
 
 export interface ProxyListening {
@@ -140,6 +140,6 @@ export function formatConnection(e: ProxyClosed): string {
 
 /** `namespaces default, shop | 2 open | in 1.5 KiB | out 300 B` */
 export function formatProxyStatus(s: ProxyStatus): string {
-  const ns = s.namespaces.length === 0 ? 'no namespace yet' : `namespaces ${s.namespaces.length <= 3 ? s.namespaces.join(', ') : `${s.namespaces.slice(0, 3).join(', ')} +${s.namespaces.length - 3}`}`
+  const ns = s.namespaces.length === 0 ? 'no namespace yet' : `namespaces ${firstOf(s.namespaces, 3)}`
   return `${ns} | ${s.open} open | in ${formatBytes(s.bytesIn)} | out ${formatBytes(s.bytesOut)}`
 }

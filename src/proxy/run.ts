@@ -36,9 +36,6 @@ export interface ProxyRequest {
   watchBackoff?: {initialMs?: number; maxMs?: number}
 }
 
-/** How long a command that ignores the signal passed on may take before it is killed. */
-const CHILD_KILL_GRACE_MS = 10_000
-
 /**
  * The proxy variables a command gets: HTTP_PROXY and HTTPS_PROXY (http://, which CONNECTs for
  * https), ALL_PROXY (socks5h://, names resolved by svc), each also in lower case (curl reads
@@ -97,14 +94,8 @@ export async function runProxy(request: ProxyRequest): Promise<number> {
       return 0
     }
     const child = startChild(request.command, {env: proxyEnvironment(request.env, bound[0].address, bound[0].port), stderr: line => request.sink.stderr(`${line}\n`)})
-    let killTimer: NodeJS.Timeout | undefined
-    onSignal = signal => {
-      child.kill(signal)
-      killTimer ??= setTimeout(() => child.kill('SIGKILL'), CHILD_KILL_GRACE_MS)
-    }
-    const code = await child.exited
-    clearTimeout(killTimer)
-    return code
+    onSignal = signal => child.passOn(signal)
+    return await child.exited
   } finally {
     unsubscribe()
     stop.abort()

@@ -7,9 +7,9 @@
 
 import net from 'node:net'
 
-import {ApiError, CliError, ConnectionError} from '../kube/errors.ts'
+import {CliError} from '../kube/errors.ts'
 import type {Backend} from '../portforward/balancer.ts'
-import {isPodUnreachable} from '../portforward/lifecycle.ts'
+import {isPodUnreachable, upgradeErrorText} from '../portforward/lifecycle.ts'
 import {StatusTicker} from '../portforward/output.ts'
 import {joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
@@ -150,13 +150,13 @@ export class ProxyServer {
     const {reporter} = this.options
     const started = Date.now()
     const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
-    const client = `${clientIp.includes(':') ? `[${clientIp}]` : clientIp}:${socket.remotePort ?? 0}`
+    const client = joinHostPort(clientIp, socket.remotePort ?? 0)
     const signal = connection.controller.signal
     const onClose = () => connection.controller.abort(new ClientGone('the client closed the connection'))
     socket.on('error', () => {})
     socket.once('close', onClose)
 
-    const request = await this.handshake(socket, signal)
+    const request = await this.handshake(socket, clientIp, signal)
     if (!request) return
     const {host, port, protocol} = request
     reporter.opened({client, host, id, port, protocol})
@@ -234,12 +234,11 @@ export class ProxyServer {
   }
 
   /** Reads until the client has said where it goes; answers protocol errors itself and returns undefined then. */
-  private async handshake(socket: net.Socket, signal: AbortSignal): Promise<{host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined> {
+  private async handshake(socket: net.Socket, clientIp: string, signal: AbortSignal): Promise<{host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined> {
     const {reporter} = this.options
     let buf: Buffer = Buffer.alloc(0)
     let stage: 'greeting' | 'request' | 'sniff' = 'sniff'
     let timer: NodeJS.Timeout | undefined
-    const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     try {
       return await new Promise((resolve, reject) => {
         const done = (value: {host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined) => {
@@ -338,9 +337,7 @@ export class ProxyServer {
 }
 
 function describeOpenError(error: unknown): string {
-  if (error instanceof ApiError) return `error upgrading connection: ${error.status.message ?? error.message}`
-  if (error instanceof ConnectionError) return `error upgrading connection: ${error.message}`
-  return (error as Error)?.message ?? String(error)
+  return upgradeErrorText(error) ?? (error as Error)?.message ?? String(error)
 }
 
 /** Why a forwarded connection failed, or undefined when it ended normally. */
