@@ -41,8 +41,10 @@ describe('a local reader that stops reading', () => {
         }
         return peak
       }
-      // The same load without a stopped reader first: its peak is the baseline.
-      const baseline = await run10()
+      // The same load without a stopped reader first: its peak is the baseline. One run's peak
+      // swings by up to 20 MiB with the timing of garbage collection (measured: 113-134 MiB over
+      // websocket), so the baseline is the higher of two runs.
+      const baseline = Math.max(await run10(), await run10())
 
       // A 32 MiB download whose reader stops after the first bytes: far more than every buffer
       // on the way (svc's, and the kernel's socket buffers) holds.
