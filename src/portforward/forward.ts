@@ -18,6 +18,9 @@ export type {ForwardHooks, ForwardResult, TunnelOpener} from './types.ts'
 /** Why a pending tunnel open is cancelled: the connection was released before the tunnel opened. */
 const RELEASED = new DOMException('the local connection was released', 'AbortError')
 
+/** How long a client that keeps writing after our FIN may keep its connection (see 'finish'). */
+const CLOSING_MAX_MS = 30_000
+
 /** Bytes read from the client before the tunnel is open, beyond which the socket is paused. */
 const EARLY_HIGH_WATER_MARK = 64 * 1024
 
@@ -42,6 +45,9 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
     let settled = false
     let localEnded = false
     let bytesFromClient = 0
+    /** Our FIN is out and the result is decided: input is dropped until the client ends its side. */
+    let closing: (() => void) | undefined
+    let closingTimer: NodeJS.Timeout | undefined
     let early: Buffer[] = []
     let earlyBytes = 0
 
@@ -49,6 +55,7 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
       if (settled) return
       settled = true
       if (lingerTimer) clearTimeout(lingerTimer)
+      if (closingTimer) clearTimeout(closingTimer)
       hooks.signal?.removeEventListener('abort', onAbort)
       early = []
       socket.destroy()
@@ -73,8 +80,13 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
     })
     // A write to a client that has fully closed fails (reset, broken pipe) and the socket closes:
     // that is how a full close is told from a half-close, and it releases everything at once.
-    socket.once('close', () => finish('local-closed', socketError))
+    socket.once('close', () => (closing ? closing() : finish('local-closed', socketError)))
     socket.on('data', (chunk: Buffer) => {
+      if (closing) {
+        // Still writing: wait for a lull before closing (bounded by CLOSING_MAX_MS).
+        lingerTimer?.refresh()
+        return
+      }
       bytesFromClient += chunk.length
       if (!tunnel) {
         early.push(chunk)
@@ -86,7 +98,8 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
     })
     socket.once('end', () => {
       localEnded = true
-      localEnd()
+      if (closing) closing()
+      else localEnd()
     })
 
     open({signal: controller.signal}).then(opened => {
@@ -118,8 +131,17 @@ export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: For
       t.once('end', () => socket.end())
       socket.once('finish', () => {
         const message = t.errorMessage
-        if (message !== undefined) finish('error-channel', new PortForwardError(message, t))
-        else finish('completed')
+        const done = () => (message !== undefined ? finish('error-channel', new PortForwardError(message, t)) : finish('completed'))
+        // Closing a socket with unread input, or input arriving after the close, makes the kernel
+        // reset it and drop what its send buffer still holds: the tail of the pod's bytes, for a
+        // client that reads slowly and writes meanwhile. So once our bytes and FIN are handed to
+        // the kernel, input is read and dropped, and the socket closes when the client ends its
+        // side, or has sent nothing for the linger, or after CLOSING_MAX_MS at most.
+        if (localEnded) return done()
+        closing = done
+        lingerTimer = setTimeout(done, lingerMs)
+        closingTimer = setTimeout(done, CLOSING_MAX_MS)
+        socket.resume()
       })
       try {
         hooks.onTunnel?.(t)
