@@ -24,21 +24,26 @@ const UPLOAD = 64 * 1024 * 1024
  */
 const FITS = 8 * 1024 * 1024
 
+/** Writes `total` bytes into `t` in 64 KiB chunks, as fast as it takes them. */
+function pumpInto(t: Tunnel, total: number): void {
+  const chunk = Buffer.alloc(64 * 1024, 7)
+  let queued = 0
+  const pump = () => {
+    while (queued < total && !t.destroyed) {
+      queued += chunk.length
+      if (!t.write(chunk)) return void t.once('drain', pump)
+    }
+  }
+  pump()
+}
+
 /**
  * Pushes 64 MiB into `t` and watches it for `windowMs`: it must stay up while bytes trickle to the
  * pod, also once the whole upload sits in the buffers between svc and the pod (13 MB of it within
  * 5 s on the real control plane) and nothing moves at svc's end.
  */
 async function uploadSurvives(t: Tunnel, windowMs: number): Promise<void> {
-  const chunk = Buffer.alloc(64 * 1024, 7)
-  let queued = 0
-  const pump = () => {
-    while (queued < UPLOAD && !t.destroyed) {
-      queued += chunk.length
-      if (!t.write(chunk)) return void t.once('drain', pump)
-    }
-  }
-  pump()
+  pumpInto(t, UPLOAD)
   const started = Date.now()
   const samples: number[] = []
   const outcome = await Promise.race([
@@ -61,15 +66,7 @@ async function uploadSurvives(t: Tunnel, windowMs: number): Promise<void> {
  * `windowMs` with nothing moving at svc's end: it must stay up.
  */
 async function quietUploadSurvives(t: Tunnel, windowMs: number): Promise<void> {
-  const chunk = Buffer.alloc(64 * 1024, 7)
-  let queued = 0
-  const pump = () => {
-    while (queued < FITS && !t.destroyed) {
-      queued += chunk.length
-      if (!t.write(chunk)) return void t.once('drain', pump)
-    }
-  }
-  pump()
+  pumpInto(t, FITS)
   const quiet = await Promise.race([
     t.done.then(error => ({error})),
     until(() => t.bytesOut >= FITS || undefined, `svc to hand on all ${FITS} bytes`, 60_000).then(() => ({error: undefined})),
