@@ -363,6 +363,18 @@ export class SpdySession extends EventEmitter {
       return
     }
     this.out.push(item)
+    // The writer starts once the code that queued this is done, so that the frames queued
+    // together go out as one batch: a DATA frame's header and payload, a connection's two
+    // SYN_STREAMs or two RST_STREAMs (one write and one TLS record instead of one each).
+    if (!this.writing && !this.drainQueued) {
+      this.drainQueued = true
+      queueMicrotask(this.startDrain)
+    }
+  }
+
+  private drainQueued = false
+  private readonly startDrain = (): void => {
+    this.drainQueued = false
     if (!this.writing) void this.drainOut()
   }
 
