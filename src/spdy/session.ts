@@ -343,18 +343,20 @@ export class SpdySession extends EventEmitter {
   /** @internal DATA frames (split at MAX_DATA_FRAME); callback once the transport took them. */
   sendData(streamId: number, data: Buffer, fin: boolean, callback: (err?: Error | null) => void): void {
     if (this.closed) return callback(new Error('SPDY session closed'))
-    // Header and payload are queued apart (no copy); drainOut writes them in one batch.
+    // Header and payload are queued apart (no copy) and written in one batch.
+    this.cork()
     if (data.length <= MAX_DATA_FRAME) {
       this.enqueue({data: dataFrameHeader(streamId, data.length, fin)})
       this.enqueue({data, callback})
-      return
+    } else {
+      for (let off = 0; off < data.length; off += MAX_DATA_FRAME) {
+        const piece = data.subarray(off, off + MAX_DATA_FRAME)
+        const last = off + MAX_DATA_FRAME >= data.length
+        this.enqueue({data: dataFrameHeader(streamId, piece.length, fin && last)})
+        this.enqueue({data: piece, callback: last ? callback : undefined})
+      }
     }
-    for (let off = 0; off < data.length; off += MAX_DATA_FRAME) {
-      const piece = data.subarray(off, off + MAX_DATA_FRAME)
-      const last = off + MAX_DATA_FRAME >= data.length
-      this.enqueue({data: dataFrameHeader(streamId, piece.length, fin && last)})
-      this.enqueue({data: piece, callback: last ? callback : undefined})
-    }
+    this.uncork()
   }
 
   private enqueue(item: OutItem): void {
@@ -363,19 +365,24 @@ export class SpdySession extends EventEmitter {
       return
     }
     this.out.push(item)
-    // The writer starts once the code that queued this is done, so that the frames queued
-    // together go out as one batch: a DATA frame's header and payload, a connection's two
-    // SYN_STREAMs or two RST_STREAMs (one write and one TLS record instead of one each).
-    if (!this.writing && !this.drainQueued) {
-      this.drainQueued = true
-      queueMicrotask(this.startDrain)
-    }
+    if (!this.writing && this.corked === 0) void this.drainOut()
   }
 
-  private drainQueued = false
-  private readonly startDrain = (): void => {
-    this.drainQueued = false
-    if (!this.writing) void this.drainOut()
+  private corked = 0
+
+  /**
+   * Holds the frames queued from now until the matching uncork(), so that they go out as one batch
+   * (one write, one TLS record): a DATA frame's header and payload, a connection's two
+   * SYN_STREAMs or two RST_STREAMs. Calls nest.
+   */
+  cork(): void {
+    this.corked++
+  }
+
+  uncork(): void {
+    if (this.corked === 0) return
+    this.corked--
+    if (this.corked === 0 && !this.writing && this.out.length > 0) void this.drainOut()
   }
 
   private async drainOut(): Promise<void> {
