@@ -10,9 +10,11 @@
 
 import type net from 'node:net'
 
-import {ApiError, CliError} from '../kube/errors.ts'
+import {CliError} from '../kube/errors.ts'
 import type {Backend, Tracker} from './balancer.ts'
-import {DEFAULT_PERMANENT_ERROR_LIMIT, isPermanentUpgradeError, isPodUnreachable, onConnectionOutcome, type PermanentErrorState, upgradeErrorText} from './lifecycle.ts'
+import {connectionEnd, PickError, PodGoneError} from './connection-end.ts'
+import {openWithFailover} from './failover.ts'
+import {DEFAULT_PERMANENT_ERROR_LIMIT, type PermanentErrorState} from './lifecycle.ts'
 import {bindListeners, type BindResult, type BoundListener, closeListeners} from './listener.ts'
 import {type ForwardedPort, formatPortList, isLoopback, joinHostPort, type ListenAddress} from './ports.ts'
 import {type ReadyEvent, type Reporter, type StatusSnapshot, StatusTicker} from './output.ts'
@@ -42,12 +44,6 @@ export interface SessionOptions {
   transport?: () => string
   tracker: Tracker
 }
-
-/** A connection that could not be given a pod (no ready endpoint, pod/NAME lost). */
-class PickError extends Error {}
-
-/** The reason a connection is aborted when its pod goes away. */
-class PodGoneError extends Error {}
 
 /** The reason connections are aborted when the session closes. */
 class SessionClosedError extends Error {}
@@ -104,20 +100,9 @@ export class Session {
   async listen(): Promise<BindResult> {
     const {addresses, ports, reporter} = this.options
     const result = await bindListeners(addresses, ports, (socket, listener) => this.accept(socket, listener))
-    for (const failure of result.failures) reporter.error({localPort: failure.port.local, message: failure.message, remotePort: failure.port.remote})
-    if (result.listeners.length === 0) {
-      throw new CliError(`unable to listen on any of the requested ports: ${formatPortList(result.ports)}`)
-    }
+    announceListeners(result, reporter)
     this.listeners = result.listeners
     this.bound = result
-    for (const l of result.listeners) {
-      reporter.listening({address: l.address, localPort: l.localPort, remotePort: l.remotePort})
-    }
-    for (const l of result.listeners) {
-      if (!isLoopback(l.address)) {
-        reporter.warning(`Warning: ${joinHostPort(l.address, l.localPort)} accepts connections from other machines; anyone who can reach it reaches the pod through your credentials.`)
-      }
-    }
     return result
   }
 
@@ -176,7 +161,7 @@ export class Session {
       socket.destroy()
       return
     }
-    const {reporter, tracker} = this.options
+    const {reporter} = this.options
     const id = this.nextId++
     const started = Date.now()
     const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
@@ -191,10 +176,7 @@ export class Session {
     })
     this.refreshStatus()
 
-    const open: TunnelOpener = ({signal}) => openWithFailover({
-      clientIp, connection, listenerIndex: listener.index, namespace: this.options.namespace, openTunnel: this.options.openTunnel, signal, tracker,
-    })
-
+    const open = pickAndOpen(this.options, listener.index, clientIp, backend => (connection.backend = backend))
     connection.done = this.options.forward(socket, open, {
       halfCloseTimeoutMs: this.options.halfCloseTimeoutMs,
       onTunnel: tunnel => {
@@ -209,33 +191,18 @@ export class Session {
     this.connections.delete(id)
     this.closedBytes.in += result.bytesIn
     this.closedBytes.out += result.bytesOut
-    const backend = connection.backend
-    const remotePort = backend?.port ?? listener.remotePort
-    const message = failureMessage(result, connection.controller.signal.reason)
-    const permanent = result.reason === 'open-failed' && isPermanentUpgradeError(result.error)
-    const outcome = onConnectionOutcome(this.permanentErrors, permanent, this.options.permanentErrorLimit ?? DEFAULT_PERMANENT_ERROR_LIMIT)
-    if (message !== undefined && outcome.report) {
-      reporter.error({
-        id,
-        localPort: listener.localPort,
-        message: `an error occurred forwarding ${listener.localPort} -> ${remotePort}: ${message}`,
-        remotePort,
-        ...(backend ? {pod: backend.pod} : {}),
-      })
-    }
-    reporter.connectionClosed({
-      bytesIn: result.bytesIn,
-      bytesOut: result.bytesOut,
+    const end = connectionEnd({
+      abortReason: connection.controller.signal.reason,
+      backend: connection.backend,
       durationMs: Date.now() - started,
       id,
-      localPort: listener.localPort,
-      reason: result.reason,
-      remotePort: listener.remotePort,
-      ...(message === undefined ? {} : {error: message}),
-      ...(backend ? {pod: backend.pod, podPort: backend.port} : {}),
-    })
-    const fatal = outcome.exit ? new CliError(`${message} (${this.permanentErrors.count} connections in a row; giving up)`) : forbiddenUpgrade(result)
-    if (fatal) this.fatal(fatal)
+      listener,
+      permanentErrorLimit: this.options.permanentErrorLimit ?? DEFAULT_PERMANENT_ERROR_LIMIT,
+      result,
+    }, this.permanentErrors)
+    if (end.error) reporter.error(end.error)
+    reporter.connectionClosed(end.closed)
+    if (end.fatal) this.fatal(end.fatal)
     this.refreshStatus()
   }
 
@@ -255,64 +222,44 @@ export class Session {
   }
 }
 
-/** The words for a failed connection, or undefined when it ended normally (`abortReason`: why its signal aborted). */
-export function failureMessage(result: ForwardResult, abortReason: unknown): string | undefined {
-  const error = result.error
-  switch (result.reason) {
-    case 'completed':
-    case 'half-close-timeout':
-    case 'local-closed':
-      return undefined
-    case 'aborted':
-      return abortReason instanceof PodGoneError ? abortReason.message : undefined
-    case 'open-failed':
-      if (error instanceof PickError) return error.message
-      return upgradeErrorText(error) ?? error?.message ?? 'unable to open the tunnel'
-    default:
-      return error?.message ?? result.reason
+/**
+ * Reports what bindListeners did: each port that failed, then (unless none was bound: kubectl's
+ * `unable to listen on any of the requested ports`) each listener, and a warning for each one
+ * other machines can reach.
+ */
+function announceListeners(result: BindResult, reporter: Reporter): void {
+  for (const failure of result.failures) reporter.error({localPort: failure.port.local, message: failure.message, remotePort: failure.port.remote})
+  if (result.listeners.length === 0) {
+    throw new CliError(`unable to listen on any of the requested ports: ${formatPortList(result.ports)}`)
+  }
+  for (const l of result.listeners) {
+    reporter.listening({address: l.address, localPort: l.localPort, remotePort: l.remotePort})
+  }
+  for (const l of result.listeners) {
+    if (!isLoopback(l.address)) {
+      reporter.warning(`Warning: ${joinHostPort(l.address, l.localPort)} accepts connections from other machines; anyone who can reach it reaches the pod through your credentials.`)
+    }
   }
 }
 
-/** A 401 or 403 answer to the upgrade ends the session, as kubectl ends at start. */
-function forbiddenUpgrade(result: ForwardResult): CliError | undefined {
-  const error = result.error
-  if (result.reason !== 'open-failed' || !(error instanceof ApiError) || (error.code !== 401 && error.code !== 403)) return undefined
-  return new CliError(`error upgrading connection: ${error.status.message ?? error.message}`)
-}
-
-interface FailoverOptions {
-  clientIp: string
-  connection: Connection
-  listenerIndex: number
-  namespace: string
-  openTunnel: TunnelOpener<TunnelTarget>
-  signal: AbortSignal
-  tracker: Tracker
-}
-
 /**
- * Picks a backend for a connection and opens its tunnel. A pod that vanished or stopped between
- * the watch and the upgrade has been sent nothing yet, so another pod may take the connection (up
- * to three more tries, for trackers that can fail over).
+ * The tunnel opener for one connection: the tracker picks its pod (a failed pick is a PickError),
+ * and an unreachable pod gives way to another when the tracker can fail over (failover.ts).
+ * `onBackend` is told each pod tried.
  */
-async function openWithFailover(o: FailoverOptions): Promise<Tunnel> {
-  const exclude = new Set<string>()
-  for (let attempt = 0; ; attempt++) {
-    let backend: Backend
-    try {
-      backend = await o.tracker.pick(o.listenerIndex, o.clientIp, o.signal, exclude)
-    } catch (error) {
-      throw new PickError((error as Error).message)
-    }
-    o.connection.backend = backend
-    try {
-      return await o.openTunnel({namespace: o.namespace, pod: backend.pod, port: backend.port, signal: o.signal})
-    } catch (error) {
-      if (!o.signal.aborted && o.tracker.canFailOver && attempt < 3 && isPodUnreachable(error)) {
-        exclude.add(backend.pod)
-        continue
-      }
-      throw error
-    }
+function pickAndOpen(options: SessionOptions, listenerIndex: number, clientIp: string, onBackend: (backend: Backend) => void): TunnelOpener {
+  const {namespace, openTunnel, tracker} = options
+  return async ({signal}) => {
+    const pick = (exclude?: ReadonlySet<string>) => tracker.pick(listenerIndex, clientIp, signal, exclude).catch((error: Error) => {
+      throw new PickError(error.message)
+    })
+    const {tunnel} = await openWithFailover({
+      first: await pick(),
+      next: exclude => (tracker.canFailOver ? pick(exclude) : undefined),
+      onBackend,
+      open: backend => openTunnel({namespace, pod: backend.pod, port: backend.port, signal}),
+      signal,
+    })
+    return tunnel
   }
 }

@@ -9,7 +9,8 @@ import net from 'node:net'
 
 import {CliError} from '../kube/errors.ts'
 import type {Backend} from '../portforward/balancer.ts'
-import {isPodUnreachable, upgradeErrorText} from '../portforward/lifecycle.ts'
+import {openWithFailover} from '../portforward/failover.ts'
+import {upgradeErrorText} from '../portforward/lifecycle.ts'
 import {StatusTicker} from '../portforward/output.ts'
 import {joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
@@ -189,7 +190,13 @@ export class ProxyServer {
         tunnel = await dialDirect(route.host, route.port, signal, this.options.dialTimeoutMs ?? 30_000)
       } else {
         connection.namespace = route.namespace
-        ;({backend, tunnel} = await this.openWithFailover(route, connection, signal))
+        ;({backend, tunnel} = await openWithFailover({
+          first: route.backend,
+          next: route.next,
+          onBackend: b => (connection.pod = b.pod),
+          open: b => this.options.openTunnel({namespace: route.namespace, pod: b.pod, port: b.port, signal}),
+          signal,
+        }))
       }
     } catch (error) {
       if (signal.aborted) return
@@ -214,23 +221,6 @@ export class ProxyServer {
       ...(failure ? {error: failure} : {}),
       ...(route.kind === 'direct' ? {direct: true} : {namespace: route.namespace, pod: backend?.pod, podPort: backend?.port, ...(route.service ? {service: route.service} : {})}),
     })
-  }
-
-  /** Opens a tunnel to the routed pod; a pod that is gone or not running gives way to another. */
-  private async openWithFailover(route: Extract<Route, {kind: 'pod'}>, connection: Connection, signal: AbortSignal): Promise<{backend: Backend; tunnel: Tunnel}> {
-    const exclude = new Set<string>()
-    let backend: Backend | undefined = route.backend
-    for (let attempt = 0; ; attempt++) {
-      connection.pod = backend.pod
-      try {
-        return {backend, tunnel: await this.options.openTunnel({namespace: route.namespace, pod: backend.pod, port: backend.port, signal})}
-      } catch (error) {
-        exclude.add(backend.pod)
-        const next = attempt < 3 && !signal.aborted && isPodUnreachable(error) ? route.next(exclude) : undefined
-        if (!next) throw error
-        backend = next
-      }
-    }
   }
 
   /** Reads until the client has said where it goes; answers protocol errors itself and returns undefined then. */
