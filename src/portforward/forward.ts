@@ -18,7 +18,7 @@ export type {ForwardHooks, ForwardResult, TunnelOpener} from './types.ts'
 /** Why a pending tunnel open is cancelled: the connection was released before the tunnel opened. */
 const RELEASED = new DOMException('the local connection was released', 'AbortError')
 
-/** How long a client that keeps writing after our FIN may keep its connection (see 'finish'). */
+/** How long a client that keeps writing after our FIN may keep its connection (see closeAfterClient). */
 const CLOSING_MAX_MS = 30_000
 
 /** Bytes read from the client before the tunnel is open, beyond which the socket is paused. */
@@ -34,164 +34,197 @@ const EARLY_HIGH_WATER_MARK = 64 * 1024
  */
 export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: ForwardHooks = {}): Promise<ForwardResult> {
   return new Promise<ForwardResult>(resolve => {
+    new ForwardedConnection(socket, hooks, resolve).start(open)
+  })
+}
+
+/** One local connection and its tunnel: the state every step of the copy shares, in one object. */
+class ForwardedConnection {
+  private readonly socket: Socket
+  private readonly hooks: ForwardHooks
+  private readonly resolve: (result: ForwardResult) => void
+  /** Cancels a pending tunnel open when the connection is released first. */
+  private readonly controller = new AbortController()
+  private readonly lingerMs: number
+  private readonly onAbort = () => this.finish('aborted', abortReason(this.hooks.signal))
+  private tunnel: Tunnel | undefined
+  private socketError: Error | undefined
+  private lingerTimer: NodeJS.Timeout | undefined
+  private settled = false
+  private localEnded = false
+  private bytesFromClient = 0
+  /** Our FIN is out and the result is decided: input is dropped until the client ends its side. */
+  private closing: (() => void) | undefined
+  private closingTimer: NodeJS.Timeout | undefined
+  /** What the client sent before the tunnel was open, written to it first. */
+  private early: Buffer[] = []
+  private earlyBytes = 0
+
+  constructor(socket: Socket, hooks: ForwardHooks, resolve: (result: ForwardResult) => void) {
+    this.socket = socket
+    this.hooks = hooks
+    this.resolve = resolve
+    this.lingerMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
+  }
+
+  start(open: TunnelOpener): void {
+    const {hooks, socket} = this
     socket.allowHalfOpen = true
     // Go (kubectl) sets TCP_NODELAY on every connection; small interactive writes should not wait.
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
-    const controller = new AbortController()
-    const lingerMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
-    let tunnel: Tunnel | undefined
-    let socketError: Error | undefined
-    let lingerTimer: NodeJS.Timeout | undefined
-    let settled = false
-    let localEnded = false
-    let bytesFromClient = 0
-    /** Our FIN is out and the result is decided: input is dropped until the client ends its side. */
-    let closing: (() => void) | undefined
-    let closingTimer: NodeJS.Timeout | undefined
-    let early: Buffer[] = []
-    let earlyBytes = 0
-
-    const finish = (reason: ForwardEndReason, error?: Error) => {
-      if (settled) return
-      settled = true
-      if (lingerTimer) clearTimeout(lingerTimer)
-      if (closingTimer) clearTimeout(closingTimer)
-      hooks.signal?.removeEventListener('abort', onAbort)
-      early = []
-      socket.destroy()
-      tunnel?.destroy()
-      // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
-      // One reason for all: abort() would otherwise build a DOMException (with a stack) each time.
-      controller.abort(RELEASED)
-      const result: ForwardResult = {bytesIn: tunnel?.bytesIn ?? 0, bytesOut: tunnel?.bytesOut ?? 0, reason}
-      if (error) result.error = error
-      resolve(result)
-    }
-
-    const onAbort = () => finish('aborted', abortReason(hooks.signal))
     if (hooks.signal?.aborted) {
-      finish('aborted', abortReason(hooks.signal))
+      this.finish('aborted', abortReason(hooks.signal))
       return
     }
-    hooks.signal?.addEventListener('abort', onAbort, {once: true})
-
+    hooks.signal?.addEventListener('abort', this.onAbort, {once: true})
     socket.on('error', error => {
-      socketError ??= error
+      this.socketError ??= error
     })
     // A write to a client that has fully closed fails (reset, broken pipe) and the socket closes:
     // that is how a full close is told from a half-close, and it releases everything at once.
-    socket.once('close', () => (closing ? closing() : finish('local-closed', socketError)))
-    socket.on('data', (chunk: Buffer) => {
-      if (closing) {
-        // Still writing: wait for a lull before closing (bounded by CLOSING_MAX_MS).
-        lingerTimer?.refresh()
-        return
-      }
-      bytesFromClient += chunk.length
-      if (!tunnel) {
-        early.push(chunk)
-        earlyBytes += chunk.length
-        if (earlyBytes >= EARLY_HIGH_WATER_MARK) socket.pause()
-        return
-      }
-      if (!tunnel.write(chunk)) socket.pause()
-    })
+    socket.once('close', () => (this.closing ? this.closing() : this.finish('local-closed', this.socketError)))
+    socket.on('data', (chunk: Buffer) => this.fromClient(chunk))
     socket.once('end', () => {
-      localEnded = true
-      if (closing) closing()
-      else localEnd()
+      this.localEnded = true
+      if (this.closing) this.closing()
+      else this.localEnd()
     })
-
-    open({signal: controller.signal}).then(opened => {
-      if (settled) {
+    open({signal: this.controller.signal}).then(opened => {
+      if (this.settled) {
         opened.destroy()
         return
       }
-      tunnel = opened
-      attach(opened)
+      this.tunnel = opened
+      this.attach(opened)
     }, (error: unknown) => {
-      finish('open-failed', error instanceof Error ? error : new Error(String(error)))
+      this.finish('open-failed', error instanceof Error ? error : new Error(String(error)))
     })
+  }
 
-    function attach(t: Tunnel): void {
-      t.on('error', error => finish(reasonFor(error), error))
-      t.once('close', () => {
-        // A tunnel that ended normally finishes through the socket's 'finish' below, once every
-        // byte is written out. Closing any other way (destroyed from outside) ends the connection.
-        if (!t.readableEnded) finish('lost', new TunnelLostError('tunnel closed', 0))
-      })
-      t.on('data', (chunk: Buffer) => {
-        if (!socket.write(chunk)) t.pause()
-      })
-      socket.on('drain', () => t.resume())
-      t.on('drain', () => {
-        if (!localEnded) socket.resume()
-      })
-      // The pod side ended (after any error-channel text: the data was drained first).
-      t.once('end', () => socket.end())
-      socket.once('finish', () => {
-        const message = t.errorMessage
-        const done = () => (message !== undefined ? finish('error-channel', new PortForwardError(message, t)) : finish('completed'))
-        // Closing a socket with unread input, or input arriving after the close, makes the kernel
-        // reset it and drop what its send buffer still holds: the tail of the pod's bytes, for a
-        // client that reads slowly and writes meanwhile. So once our bytes and FIN are handed to
-        // the kernel, input is read and dropped, and the socket closes when the client ends its
-        // side, or has sent nothing for the linger, or after CLOSING_MAX_MS at most.
-        if (localEnded) return done()
-        closing = done
-        lingerTimer = setTimeout(done, lingerMs)
-        closingTimer = setTimeout(done, CLOSING_MAX_MS)
-        socket.resume()
-      })
-      try {
-        hooks.onTunnel?.(t)
-      } catch (error) {
-        finish('open-failed', error instanceof Error ? error : new Error(String(error)))
+  private fromClient(chunk: Buffer): void {
+    if (this.closing) {
+      // Still writing: wait for a lull before closing (bounded by CLOSING_MAX_MS).
+      this.lingerTimer?.refresh()
+      return
+    }
+    this.bytesFromClient += chunk.length
+    if (!this.tunnel) {
+      this.early.push(chunk)
+      this.earlyBytes += chunk.length
+      if (this.earlyBytes >= EARLY_HIGH_WATER_MARK) this.socket.pause()
+      return
+    }
+    if (!this.tunnel.write(chunk)) this.socket.pause()
+  }
+
+  private attach(t: Tunnel): void {
+    const {socket} = this
+    t.on('error', error => this.finish(reasonFor(error), error))
+    t.once('close', () => {
+      // A tunnel that ended normally finishes through the socket's 'finish' below, once every
+      // byte is written out. Closing any other way (destroyed from outside) ends the connection.
+      if (!t.readableEnded) this.finish('lost', new TunnelLostError('tunnel closed', 0))
+    })
+    t.on('data', (chunk: Buffer) => {
+      if (!socket.write(chunk)) t.pause()
+    })
+    socket.on('drain', () => t.resume())
+    t.on('drain', () => {
+      if (!this.localEnded) socket.resume()
+    })
+    // The pod side ended (after any error-channel text: the data was drained first).
+    t.once('end', () => socket.end())
+    socket.once('finish', () => {
+      const message = t.errorMessage
+      this.closeAfterClient(() => (message !== undefined ? this.finish('error-channel', new PortForwardError(message, t)) : this.finish('completed')))
+    })
+    try {
+      this.hooks.onTunnel?.(t)
+    } catch (error) {
+      this.finish('open-failed', error instanceof Error ? error : new Error(String(error)))
+      return
+    }
+    this.flushEarly(t)
+  }
+
+  /**
+   * Our bytes and FIN are handed to the kernel; `done` closes the socket. Closing a socket with
+   * unread input, or input arriving after the close, makes the kernel reset it and drop what its
+   * send buffer still holds: the tail of the pod's bytes, for a client that reads slowly and writes
+   * meanwhile. So input is read and dropped from here on, and `done` runs when the client ends its
+   * side, or has sent nothing for the linger, or after CLOSING_MAX_MS at most.
+   */
+  private closeAfterClient(done: () => void): void {
+    if (this.localEnded) return done()
+    this.closing = done
+    this.lingerTimer = setTimeout(done, this.lingerMs)
+    this.closingTimer = setTimeout(done, CLOSING_MAX_MS)
+    this.socket.resume()
+  }
+
+  /** Writes what the client sent while the tunnel was opening, and the client's EOF if it came. */
+  private flushEarly(t: Tunnel): void {
+    const held = this.early
+    this.early = []
+    this.earlyBytes = 0
+    let full = false
+    for (const chunk of held) full = !t.write(chunk)
+    if (full) this.socket.pause()
+    else if (!this.localEnded) this.socket.resume()
+    if (this.localEnded) this.localEnd()
+  }
+
+  private localEnd(): void {
+    if (this.settled) return
+    const {tunnel} = this
+    const action = onLocalEnd({bytesFromClient: this.bytesFromClient, halfClose: tunnel?.halfClose, lingerMs: this.lingerMs})
+    switch (action.kind) {
+      case 'release':
+        this.finish('local-closed')
+        return
+      case 'defer':
+        return
+      case 'fin':
+      case 'wait':
+        tunnel?.end()
+        return
+      case 'linger':
+        tunnel?.end()
+        this.armLinger(tunnel!, action.ms)
+    }
+  }
+
+  private armLinger(t: Tunnel, ms: number): void {
+    let seen = t.bytesIn
+    const check = () => {
+      // Progress, or bytes waiting on the local reader, means the pod is not done.
+      if (t.bytesIn !== seen || this.socket.writableNeedDrain || t.readableLength > 0) {
+        seen = t.bytesIn
+        this.lingerTimer = setTimeout(check, ms)
         return
       }
-      const held = early
-      early = []
-      earlyBytes = 0
-      let full = false
-      for (const chunk of held) full = !t.write(chunk)
-      if (full) socket.pause()
-      else if (!localEnded) socket.resume()
-      if (localEnded) localEnd()
+      this.finish('half-close-timeout')
     }
+    this.lingerTimer = setTimeout(check, ms)
+  }
 
-    function localEnd(): void {
-      if (settled) return
-      const action = onLocalEnd({bytesFromClient, halfClose: tunnel?.halfClose, lingerMs})
-      switch (action.kind) {
-        case 'release':
-          finish('local-closed')
-          return
-        case 'defer':
-          return
-        case 'fin':
-        case 'wait':
-          tunnel?.end()
-          return
-        case 'linger':
-          tunnel?.end()
-          armLinger(tunnel!, action.ms)
-      }
-    }
-
-    function armLinger(t: Tunnel, ms: number): void {
-      let seen = t.bytesIn
-      const check = () => {
-        // Progress, or bytes waiting on the local reader, means the pod is not done.
-        if (t.bytesIn !== seen || socket.writableNeedDrain || t.readableLength > 0) {
-          seen = t.bytesIn
-          lingerTimer = setTimeout(check, ms)
-          return
-        }
-        finish('half-close-timeout')
-      }
-      lingerTimer = setTimeout(check, ms)
-    }
-  })
+  private finish(reason: ForwardEndReason, error?: Error): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.lingerTimer) clearTimeout(this.lingerTimer)
+    if (this.closingTimer) clearTimeout(this.closingTimer)
+    this.hooks.signal?.removeEventListener('abort', this.onAbort)
+    this.early = []
+    this.socket.destroy()
+    const {tunnel} = this
+    tunnel?.destroy()
+    // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
+    // One reason for all: abort() would otherwise build a DOMException (with a stack) each time.
+    this.controller.abort(RELEASED)
+    const result: ForwardResult = {bytesIn: tunnel?.bytesIn ?? 0, bytesOut: tunnel?.bytesOut ?? 0, reason}
+    if (error) result.error = error
+    this.resolve(result)
+  }
 }
 
 function reasonFor(error: Error): ForwardEndReason {
