@@ -1,21 +1,17 @@
-import fs from 'node:fs'
-
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {flagValues} from '../flags/argv.ts'
 import {allNamespacesFlag, durationFlag, outputFlag, selectorFlag} from '../flags/index.ts'
-import {CliError, UsageError} from '../kube/errors.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
-import type {AllScope} from '../portforward/all-run.ts'
 import type {Via} from '../portforward/forwards.ts'
-import {ForwardsFileError, parseForwardsFile} from '../portforward/forwards-file.ts'
-import {parseForwardOperands, type TargetSpec} from '../portforward/operands.ts'
+import {readForwardsFile} from '../portforward/forwards-file.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
 import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
+import {portForwardOptions} from '../options/port-forward.ts'
 
 export default class PortForward extends KubeCommand<typeof PortForward> {
   static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
@@ -76,27 +72,15 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
   static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [TYPE/NAME PORT...]... [-- COMMAND [ARGS...]]'
 
   async run(): Promise<void> {
-    // Everything after the first `--` is the command to run.
-    const all = this.allScope()
-    const file = this.flags.filename
-    if (all && file !== undefined) throw new UsageError('--all and -f do not combine: list the Services in the file, or use --all alone')
-    const source = all ? '--all forwards every Service' : file === undefined ? '' : '-f reads the targets from the file'
-    if (source && this.operandsBeforeDash.length > 0) throw new UsageError(`${source}: give no TYPE/NAME (got ${this.operandsBeforeDash[0]})`)
-    let targets: TargetSpec[] = []
-    if (file !== undefined) targets = this.forwardsFile(file)
-    else if (!all) {
-      try {
-        targets = parseForwardOperands(this.operandsBeforeDash)
-      } catch (error) {
-        throw new UsageError((error as Error).message)
-      }
-    }
-    const unknown = this.operandsBeforeDash.find(a => /^--?[A-Za-z]/.test(a))
-    if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
-    if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
+    const {all, command, mode, targets} = portForwardOptions(
+      {afterDash: this.afterDash, flags: this.flags, namespaces: flagValues(this.typedArgv, 'n', 'namespace'), operands: this.operandsBeforeDash},
+      {
+        forwardsFile: file => readForwardsFile(file, () => new Set(this.kube.config.kubeConfig.getContexts().map(c => c.name))),
+        namespace: () => this.kube.namespace,
+      },
+    )
     const {client, namespace} = this.kube
     limitBufferGarbage()
-    const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
     try {
       process.exitCode = await portForward({
@@ -104,7 +88,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
         all,
         addresses: this.flags.address,
         client,
-        command: this.afterDash,
+        command,
         connectionFor: context => this.connectionFor(context),
         env: process.env,
         envFile: this.flags.dotenv,
@@ -141,34 +125,5 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       this.contexts.set(context, via)
     }
     return via
-  }
-
-  /** The targets of `-f FILE` (`-f -`: stdin), every bad entry named on its own line. */
-  private forwardsFile(file: string): TargetSpec[] {
-    let text: string
-    try {
-      text = fs.readFileSync(file === '-' ? 0 : file, 'utf8')
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      throw new CliError(code === 'ENOENT' ? `the path "${file}" does not exist` : `cannot read ${file}: ${code ?? (error as Error).message}`)
-    }
-    const contexts = new Set(this.kube.config.kubeConfig.getContexts().map(c => c.name))
-    try {
-      return parseForwardsFile(text, file === '-' ? 'stdin' : file, contexts)
-    } catch (error) {
-      if (error instanceof ForwardsFileError) throw new CliError(error.message.split('\n').join('\nerror: '))
-      throw error
-    }
-  }
-
-  /** --all's scope: -A, or every -n given (the context's namespace when none); -l. Undefined without --all. */
-  private allScope(): AllScope | undefined {
-    if (!this.flags.all) {
-      if (this.flags.selector !== undefined || this.flags['all-namespaces']) throw new UsageError('-l and -A go with --all')
-      return undefined
-    }
-    if (this.flags['all-namespaces']) return {selector: this.flags.selector}
-    const given = [...new Set(flagValues(this.typedArgv, 'n', 'namespace'))]
-    return {namespaces: given.length > 0 ? given : [this.kube.namespace], selector: this.flags.selector}
   }
 }
