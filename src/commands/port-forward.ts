@@ -2,15 +2,14 @@ import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {flagValues} from '../flags/argv.ts'
-import {allNamespacesFlag, durationFlag, outputFlag, selectorFlag} from '../flags/index.ts'
+import {allNamespacesFlag, durationFlag, halfCloseTimeoutFlag, outputFlag, selectorFlag, transportFlag} from '../flags/index.ts'
 import {forwardConnection} from '../portforward/forward.ts'
-import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
+import {DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
 import type {Via} from '../portforward/forwards.ts'
 import {readForwardsFile} from '../portforward/forwards-file.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
-import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 import {portForwardOptions} from '../options/port-forward.ts'
 
 export default class PortForward extends KubeCommand<typeof PortForward> {
@@ -43,11 +42,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     'hosts-file': Flags.string({description: 'With --address-per-service: once every target listens, write hosts lines (127.x.y.z name name.ns name.ns.svc name.ns.svc.cluster.local) to this file. svc never edits /etc/hosts.'}),
     // Not --env-file: Node reads that option anywhere on its command line and exits 9 when the file does not exist yet (nodejs/node#54232).
     dotenv: Flags.string({description: 'Once every target listens, write the variables -- COMMAND gets (SVC_PORT..., and <NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, <NAME>_SERVICE_PORT_<PORT> for each Service) to this file as dotenv lines.'}),
-    'half-close-timeout': durationFlag({
-      default: DEFAULT_HALF_CLOSE_TIMEOUT_MS,
-      defaultHelp: '1s',
-      description: 'Over the WebSocket transport, which cannot tell the pod that the local client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (like 1s or 30s; 0 waits for the pod to close). Longer keeps slow replies to clients that half-close; shorter frees finished connections sooner.',
-    }),
+    'half-close-timeout': halfCloseTimeoutFlag('Over the WebSocket transport, which cannot tell the pod that the local client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (like 1s or 30s; 0 waits for the pod to close). Longer keeps slow replies to clients that half-close; shorter frees finished connections sooner.'),
     'permanent-error-limit': Flags.integer({
       default: DEFAULT_PERMANENT_ERROR_LIMIT,
       description: 'How many connections in a row may fail with an error that retrying cannot fix (the server certificate fails verification) before svc exits 1. The first is reported; the others are not.',
@@ -60,11 +55,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       description: 'The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running, and for a pod/ target to be running again after it went away.',
     }),
     quiet: Flags.boolean({description: 'Print only errors.'}),
-    transport: Flags.custom<TransportMode>({
-      default: async () => 'auto' as TransportMode,
-      description: 'How connections reach the pod: tunnel (one WebSocket to the pod carrying SPDY/3.1 streams for every connection, as kubectl 1.31+), spdy (SPDY/3.1 over a POST upgrade, kubectl\'s fallback), websocket (a v4 WebSocket per connection), or auto (tunnel, falling back to spdy when the tunnel upgrade is refused).',
-      options: [...TRANSPORTS],
-    })(),
+    transport: transportFlag('How connections reach the pod: tunnel (one WebSocket to the pod carrying SPDY/3.1 streams for every connection, as kubectl 1.31+), spdy (SPDY/3.1 over a POST upgrade, kubectl\'s fallback), websocket (a v4 WebSocket per connection), or auto (tunnel, falling back to spdy when the tunnel upgrade is refused).'),
   }
 
   static strict = false
