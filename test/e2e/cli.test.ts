@@ -58,6 +58,20 @@ describe('svc, the binary', () => {
     assert.equal(parsed.serverVersion, undefined)
   })
 
+  test('help and a client-side dry run load no network or process built-in module', async () => {
+    // The bundle defers every built-in that a command may not use (scripts/build.ts LAZY_BUILTINS).
+    const hook = path.join(dir, 'loaded-builtins.cjs')
+    writeFileSync(hook, "process.on('exit', () => process.stderr.write(process.moduleLoadList.filter(m => m.startsWith('NativeModule ')).map(m => m.slice(13)).join(' ')))")
+    for (const args of [['--help'], ['create', 'clusterip', 'a', '--tcp=80', '--dry-run=client', '-o', 'yaml']]) {
+      const r = await runSvc(args, {env: {NODE_OPTIONS: `--require ${hook}`}})
+      assert.equal(r.code, 0, r.stderr)
+      const loaded = new Set(r.stderr.split(' '))
+      assert.ok(loaded.has('fs'), r.stderr)
+      const unused = ['child_process', 'crypto', 'dns', 'http', 'https', 'perf_hooks', 'readline', 'tls', 'worker_threads', 'zlib'].filter(m => loaded.has(m))
+      assert.deepEqual(unused, [], `svc ${args.join(' ')}`)
+    }
+  })
+
   test('an unknown flag is a usage error with exit 1', async () => {
     const r = await runSvc(['version', '--bogus'])
     assert.equal(r.code, 1)
