@@ -19,6 +19,7 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
+import type {Pod} from '../../src/kube/types.ts'
 import type {Tunnel} from '../../src/portforward/tunnel.ts'
 import {patternBytes, SEND_RESET_BYTES} from '../cluster/sim/containers.ts'
 import {connect, destroyAllClients, listenAndForward} from '../helpers/forward-listener.ts'
@@ -34,7 +35,7 @@ for (const kind of clusterKinds()) {
     before(async () => {
       c = await startTestCluster(kind)
       await createPod(c.client, POD, {annotations: {'sim.svc.local/port-9': 'send-reset'}, ports: [{containerPort: 9}]})
-      await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${POD}`})).body.status?.phase === 'Running', `pod ${POD} Running`, 60_000)
+      await until(async () => (await c.client.request<Pod>({path: `/api/v1/namespaces/default/pods/${POD}`})).body.status?.phase === 'Running', `pod ${POD} Running`, 60_000)
     })
     after(async () => {
       destroyAllClients()
