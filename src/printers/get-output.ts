@@ -5,7 +5,7 @@
 import type {Service} from '../kube/types.ts'
 import {withKind} from '../kube/service-ops.ts'
 import type {GetOptions} from '../options/get.ts'
-import {type ListOutput, outputObject, printList, withoutManagedFields} from './list.ts'
+import {type ListOutput, outputObject, printList} from './list.ts'
 import {compactJson, printObject} from './object.ts'
 import type {ServiceTablePrinter} from './service-table.ts'
 import {printTemplate} from './templates.ts'
@@ -61,7 +61,7 @@ export function eventOutput(type: string, svc: Service, p: GetPrint, index: numb
   // kubectl hands a template printer the unstructured object, managedFields included
   if (template) return printTemplate(template, p.events ? {object: withKind(svc), type} : withKind(svc))
   const format = p.output as ListOutput
-  if (!p.events) return printObject(p.showManagedFields ? withKind(svc) : withoutManagedFields(withKind(svc)), format, {index})
+  if (!p.events) return printObject(withKind(svc), format, {index, showManagedFields: p.showManagedFields})
   // cli-runtime's JSON and YAML printers write a metav1.WatchEvent whole: JSON compact on one
   // line, {"type","object"} in struct order; YAML with sorted keys
   if (format === 'json') return `{"type":${JSON.stringify(type)},"object":${compactJson(withKind(svc))}`.replace(/\n$/, '}\n')

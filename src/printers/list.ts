@@ -4,7 +4,7 @@
 // objects, so JSON keys are sorted; the byte-level printers are those of printers/object.ts.
 
 import type {KubeObject} from '../kube/types.ts'
-import {printJson as objectJson, printName, printYaml as objectYaml} from './object.ts'
+import {printJson as objectJson, omitManagedFields, printName, printYaml as objectYaml} from './object.ts'
 
 /** kubectl's List wrapper around several objects. */
 export interface ListObject {
@@ -15,13 +15,6 @@ export interface ListObject {
 }
 
 export type ListOutput = 'json' | 'name' | 'yaml'
-
-/** kubectl hides metadata.managedFields in -o json|yaml unless --show-managed-fields. */
-export function withoutManagedFields<T extends KubeObject>(obj: T): T {
-  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj
-  const {managedFields: _, ...metadata} = obj.metadata
-  return {...obj, metadata}
-}
 
 /** The object kubectl would print for these items. */
 export function outputObject(items: KubeObject[], singleItemImplied: boolean): KubeObject | ListObject {
@@ -47,6 +40,6 @@ export function printNames(items: KubeObject[]): string {
 /** The text for one of the machine formats. */
 export function printList(items: KubeObject[], format: ListOutput, singleItemImplied: boolean, showManagedFields = false): string {
   if (format === 'name') return printNames(items)
-  const obj = outputObject(showManagedFields ? items : items.map(withoutManagedFields), singleItemImplied)
+  const obj = outputObject(showManagedFields ? items : items.map(omitManagedFields), singleItemImplied)
   return format === 'json' ? printJson(obj) : printYaml(obj)
 }

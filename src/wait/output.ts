@@ -2,7 +2,6 @@
 
 import {type Service, withKind} from '../kube/service-ops.ts'
 import type {WaitOptions} from '../options/wait.ts'
-import {withoutManagedFields} from '../printers/list.ts'
 import {printObject} from '../printers/object.ts'
 import {GET_TABLE, tabify} from '../printers/tabwriter.ts'
 import {printTemplate} from '../printers/templates.ts'
@@ -14,7 +13,7 @@ export function waitOutput(name: string, options: Pick<WaitOptions, 'condition' 
   if (template) return printTemplate(template, withKind(svc))
   if (format === 'wide') return endpointsTable(name, slices)
   if (format === 'name') return `service/${name}\n`
-  if (format === 'json' || format === 'yaml') return printObject(withoutManagedFields(withKind(svc)), format)
+  if (format === 'json' || format === 'yaml') return printObject(withKind(svc), format)
   if (condition.kind === 'loadbalancer') return ingressAddresses(svc).map(a => `${a}\n`).join('')
   return `service/${name} condition met\n`
 }

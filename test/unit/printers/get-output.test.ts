@@ -66,8 +66,12 @@ describe('eventOutput', () => {
     assert.equal(JSON.parse(line).object.kind, 'Service')
   })
 
-  test('managedFields are left out; the second object of a YAML stream starts with ---', () => {
+  test('managedFields are left out unless --show-managed-fields (as kubectl 1.35 prints them); the second object of a YAML stream starts with ---', () => {
     assert.ok(!eventOutput('ADDED', svc('web'), settings([], {output: 'yaml', watch: true}), 0).includes('managedFields'))
+    for (const output of ['json', 'yaml']) {
+      const shown = eventOutput('ADDED', svc('web'), settings([], {output, watch: true}, {showManagedFields: true}), 0)
+      assert.match(shown, /managedFields/, `-w -o ${output} --show-managed-fields`)
+    }
     assert.ok(eventOutput('ADDED', svc('web'), settings([], {output: 'yaml', watch: true}), 1).startsWith('---\n'))
   })
 })
