@@ -139,6 +139,7 @@ const oneP50 = metric('many-p50-one', `1 Service: connect + 1-byte echo, p50 of 
 const stalledLabel = `a stopped reader beside 10 downloads of ${fmt(SIZES.stalledBytes / MiB)} MiB`
 const stalledSpeed = metric('stalled-speed', `${stalledLabel}: their speed as a fraction of it without`, 'x', 'higher')
 const stalledRss = metric('stalled-rss', `${stalledLabel}: the forwarder's peak RSS growth`, 'MiB', 'lower')
+const stalledGot = metric('stalled-got', `${stalledLabel}: the share of its ${fmt(2 * SIZES.stalledBytes / MiB)} MiB the stopped reader got within 60 s once it read again`, 'x', 'higher')
 
 type Workload = (tool: Tool, env: Env) => Promise<void>
 
@@ -232,6 +233,7 @@ const workloads: Array<[string, Workload]> = [
       const f = await stoppedReader(fwd.child.pid!, fwd.localPort, {bytes: SIZES.stalledBytes, deadlineMs: 60_000, others: 10, stalledBytes: 2 * SIZES.stalledBytes})
       record(stalledSpeed, tool, f.speed)
       record(stalledRss, tool, f.rssGrowth / MiB)
+      record(stalledGot, tool, f.stoppedGot)
     } finally {
       await fwd.stop()
     }

@@ -205,12 +205,16 @@ export interface StoppedReaderFigures {
   speed: number
   /** Peak RSS (bytes) during the ten downloads with the stopped reader, minus the peak without. */
   rssGrowth: number
+  /** The share of its body the stopped reader got, once it read again, by the deadline (1: all of it). */
+  stoppedGot: number
 }
 
 /**
  * `others` downloads of `bytes` each at once, alone and then beside a download of `stalledBytes`
- * whose reader stopped after its first bytes; the stopped reader then reads to the end and must get
- * every byte. A forwarder whose stopped reader stalls the others scores 0 at the deadline.
+ * whose reader stopped after its first bytes; the stopped reader then reads to the end. A forwarder
+ * whose stopped reader stalls the others scores 0 at the deadline; one that does not deliver the
+ * rest of the stopped download by the deadline scores the share it delivered. Every case gives
+ * figures: a timeout is a result, not a failed run.
  */
 export async function stoppedReader(pid: number, port: number, options: {bytes: number; deadlineMs: number; others: number; stalledBytes: number}): Promise<StoppedReaderFigures> {
   const {bytes, deadlineMs, others, stalledBytes} = options
@@ -238,21 +242,37 @@ export async function stoppedReader(pid: number, port: number, options: {bytes: 
     // Time for every buffer on the way (the kernel's, the forwarder's) to fill behind the stopped reader.
     await delay(1000)
     const beside = await parallel()
-    const body = await withDeadline(readToEnd(stalled), deadlineMs, 'the stopped reader reading to the end')
-    const got = body.length - (body.indexOf('\r\n\r\n') + 4)
-    if (got !== stalledBytes) throw new Error(`the stopped reader got ${got} of ${stalledBytes} bytes`)
-    return {rssGrowth: beside.peak - alone.peak, speed: alone.ms / beside.ms}
+    const got = await bodyBytesBy(stalled, deadlineMs)
+    if (got > stalledBytes) throw new Error(`the stopped reader got ${got} bytes, more than the ${stalledBytes} asked for`)
+    return {rssGrowth: beside.peak - alone.peak, speed: alone.ms / beside.ms, stoppedGot: got / stalledBytes}
   } finally {
     stalled.destroy()
   }
 }
 
-function readToEnd(socket: net.Socket): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    socket.once('error', reject)
-    socket.once('close', () => resolve(Buffer.concat(chunks)))
+/** Reads the socket until it closes or the deadline passes; the HTTP body bytes it got by then. */
+function bodyBytesBy(socket: net.Socket, deadlineMs: number): Promise<number> {
+  return new Promise(resolve => {
+    let head = Buffer.alloc(0)
+    let body = -1
+    const done = () => {
+      clearTimeout(timer)
+      socket.removeListener('data', onData)
+      resolve(Math.max(body, 0))
+    }
+    const onData = (chunk: Buffer) => {
+      if (body >= 0) {
+        body += chunk.length
+        return
+      }
+      head = Buffer.concat([head, chunk])
+      const end = head.indexOf('\r\n\r\n')
+      if (end >= 0) body = head.length - end - 4
+    }
+    const timer = setTimeout(done, deadlineMs)
+    socket.on('data', onData)
+    socket.once('error', done)
+    socket.once('close', done)
     socket.resume()
   })
 }

@@ -31,145 +31,173 @@ const EARLY_HIGH_WATER_MARK = 64 * 1024
  */
 export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: ForwardHooks = {}): Promise<ForwardResult> {
   return new Promise<ForwardResult>(resolve => {
+    new ForwardedConnection(socket, hooks, resolve).start(open)
+  })
+}
+
+/** One local connection and its tunnel: the state every step of the copy shares, in one object. */
+class ForwardedConnection {
+  private readonly socket: Socket
+  private readonly hooks: ForwardHooks
+  private readonly resolve: (result: ForwardResult) => void
+  /** Cancels a pending tunnel open when the connection is released first. */
+  private readonly controller = new AbortController()
+  private readonly lingerMs: number
+  private readonly onAbort = () => this.finish('aborted', abortReason(this.hooks.signal))
+  private tunnel: Tunnel | undefined
+  private socketError: Error | undefined
+  private lingerTimer: NodeJS.Timeout | undefined
+  private settled = false
+  private localEnded = false
+  private bytesFromClient = 0
+  /** What the client sent before the tunnel was open, written to it first. */
+  private early: Buffer[] = []
+  private earlyBytes = 0
+
+  constructor(socket: Socket, hooks: ForwardHooks, resolve: (result: ForwardResult) => void) {
+    this.socket = socket
+    this.hooks = hooks
+    this.resolve = resolve
+    this.lingerMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
+  }
+
+  start(open: TunnelOpener): void {
+    const {hooks, socket} = this
     socket.allowHalfOpen = true
     // Go (kubectl) sets TCP_NODELAY on every connection; small interactive writes should not wait.
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
-    const controller = new AbortController()
-    const lingerMs = hooks.halfCloseTimeoutMs ?? DEFAULT_HALF_CLOSE_TIMEOUT_MS
-    let tunnel: Tunnel | undefined
-    let socketError: Error | undefined
-    let lingerTimer: NodeJS.Timeout | undefined
-    let settled = false
-    let localEnded = false
-    let bytesFromClient = 0
-    let early: Buffer[] = []
-    let earlyBytes = 0
-
-    const finish = (reason: ForwardEndReason, error?: Error) => {
-      if (settled) return
-      settled = true
-      if (lingerTimer) clearTimeout(lingerTimer)
-      hooks.signal?.removeEventListener('abort', onAbort)
-      early = []
-      socket.destroy()
-      tunnel?.destroy()
-      // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
-      // One reason for all: abort() would otherwise build a DOMException (with a stack) each time.
-      controller.abort(RELEASED)
-      const result: ForwardResult = {bytesIn: tunnel?.bytesIn ?? 0, bytesOut: tunnel?.bytesOut ?? 0, reason}
-      if (error) result.error = error
-      resolve(result)
-    }
-
-    const onAbort = () => finish('aborted', abortReason(hooks.signal))
     if (hooks.signal?.aborted) {
-      finish('aborted', abortReason(hooks.signal))
+      this.finish('aborted', abortReason(hooks.signal))
       return
     }
-    hooks.signal?.addEventListener('abort', onAbort, {once: true})
-
+    hooks.signal?.addEventListener('abort', this.onAbort, {once: true})
     socket.on('error', error => {
-      socketError ??= error
+      this.socketError ??= error
     })
     // A write to a client that has fully closed fails (reset, broken pipe) and the socket closes:
     // that is how a full close is told from a half-close, and it releases everything at once.
-    socket.once('close', () => finish('local-closed', socketError))
-    socket.on('data', (chunk: Buffer) => {
-      bytesFromClient += chunk.length
-      if (!tunnel) {
-        early.push(chunk)
-        earlyBytes += chunk.length
-        if (earlyBytes >= EARLY_HIGH_WATER_MARK) socket.pause()
-        return
-      }
-      if (!tunnel.write(chunk)) socket.pause()
-    })
+    socket.once('close', () => this.finish('local-closed', this.socketError))
+    socket.on('data', (chunk: Buffer) => this.fromClient(chunk))
     socket.once('end', () => {
-      localEnded = true
-      localEnd()
+      this.localEnded = true
+      this.localEnd()
     })
-
-    open({signal: controller.signal}).then(opened => {
-      if (settled) {
+    open({signal: this.controller.signal}).then(opened => {
+      if (this.settled) {
         opened.destroy()
         return
       }
-      tunnel = opened
-      attach(opened)
+      this.tunnel = opened
+      this.attach(opened)
     }, (error: unknown) => {
-      finish('open-failed', error instanceof Error ? error : new Error(String(error)))
+      this.finish('open-failed', error instanceof Error ? error : new Error(String(error)))
     })
+  }
 
-    function attach(t: Tunnel): void {
-      t.on('error', error => finish(reasonFor(error), error))
-      t.once('close', () => {
-        // A tunnel that ended normally finishes through the socket's 'finish' below, once every
-        // byte is written out. Closing any other way (destroyed from outside) ends the connection.
-        if (!t.readableEnded) finish('lost', new TunnelLostError('tunnel closed', 0))
-      })
-      t.on('data', (chunk: Buffer) => {
-        if (!socket.write(chunk)) t.pause()
-      })
-      socket.on('drain', () => t.resume())
-      t.on('drain', () => {
-        if (!localEnded) socket.resume()
-      })
-      // The pod side ended (after any error-channel text: the data was drained first).
-      t.once('end', () => socket.end())
-      socket.once('finish', () => {
-        const message = t.errorMessage
-        if (message !== undefined) finish('error-channel', new PortForwardError(message, t))
-        else finish('completed')
-      })
-      try {
-        hooks.onTunnel?.(t)
-      } catch (error) {
-        finish('open-failed', error instanceof Error ? error : new Error(String(error)))
+  private fromClient(chunk: Buffer): void {
+    this.bytesFromClient += chunk.length
+    if (!this.tunnel) {
+      this.early.push(chunk)
+      this.earlyBytes += chunk.length
+      if (this.earlyBytes >= EARLY_HIGH_WATER_MARK) this.socket.pause()
+      return
+    }
+    if (!this.tunnel.write(chunk)) this.socket.pause()
+  }
+
+  private attach(t: Tunnel): void {
+    const {socket} = this
+    t.on('error', error => this.finish(reasonFor(error), error))
+    t.once('close', () => {
+      // A tunnel that ended normally finishes through the socket's 'finish' below, once every
+      // byte is written out. Closing any other way (destroyed from outside) ends the connection.
+      if (!t.readableEnded) this.finish('lost', new TunnelLostError('tunnel closed', 0))
+    })
+    t.on('data', (chunk: Buffer) => {
+      if (!socket.write(chunk)) t.pause()
+    })
+    socket.on('drain', () => t.resume())
+    t.on('drain', () => {
+      if (!this.localEnded) socket.resume()
+    })
+    // The pod side ended (after any error-channel text: the data was drained first).
+    t.once('end', () => socket.end())
+    socket.once('finish', () => {
+      const message = t.errorMessage
+      if (message !== undefined) this.finish('error-channel', new PortForwardError(message, t))
+      else this.finish('completed')
+    })
+    try {
+      this.hooks.onTunnel?.(t)
+    } catch (error) {
+      this.finish('open-failed', error instanceof Error ? error : new Error(String(error)))
+      return
+    }
+    this.flushEarly(t)
+  }
+
+  /** Writes what the client sent while the tunnel was opening, and the client's EOF if it came. */
+  private flushEarly(t: Tunnel): void {
+    const held = this.early
+    this.early = []
+    this.earlyBytes = 0
+    let full = false
+    for (const chunk of held) full = !t.write(chunk)
+    if (full) this.socket.pause()
+    else if (!this.localEnded) this.socket.resume()
+    if (this.localEnded) this.localEnd()
+  }
+
+  private localEnd(): void {
+    if (this.settled) return
+    const {tunnel} = this
+    const action = onLocalEnd({bytesFromClient: this.bytesFromClient, halfClose: tunnel?.halfClose, lingerMs: this.lingerMs})
+    switch (action.kind) {
+      case 'release':
+        this.finish('local-closed')
+        return
+      case 'defer':
+        return
+      case 'fin':
+      case 'wait':
+        tunnel?.end()
+        return
+      case 'linger':
+        tunnel?.end()
+        this.armLinger(tunnel!, action.ms)
+    }
+  }
+
+  private armLinger(t: Tunnel, ms: number): void {
+    let seen = t.bytesIn
+    const check = () => {
+      // Progress, or bytes waiting on the local reader, means the pod is not done.
+      if (t.bytesIn !== seen || this.socket.writableNeedDrain || t.readableLength > 0) {
+        seen = t.bytesIn
+        this.lingerTimer = setTimeout(check, ms)
         return
       }
-      const held = early
-      early = []
-      earlyBytes = 0
-      let full = false
-      for (const chunk of held) full = !t.write(chunk)
-      if (full) socket.pause()
-      else if (!localEnded) socket.resume()
-      if (localEnded) localEnd()
+      this.finish('half-close-timeout')
     }
+    this.lingerTimer = setTimeout(check, ms)
+  }
 
-    function localEnd(): void {
-      if (settled) return
-      const action = onLocalEnd({bytesFromClient, halfClose: tunnel?.halfClose, lingerMs})
-      switch (action.kind) {
-        case 'release':
-          finish('local-closed')
-          return
-        case 'defer':
-          return
-        case 'fin':
-        case 'wait':
-          tunnel?.end()
-          return
-        case 'linger':
-          tunnel?.end()
-          armLinger(tunnel!, action.ms)
-      }
-    }
-
-    function armLinger(t: Tunnel, ms: number): void {
-      let seen = t.bytesIn
-      const check = () => {
-        // Progress, or bytes waiting on the local reader, means the pod is not done.
-        if (t.bytesIn !== seen || socket.writableNeedDrain || t.readableLength > 0) {
-          seen = t.bytesIn
-          lingerTimer = setTimeout(check, ms)
-          return
-        }
-        finish('half-close-timeout')
-      }
-      lingerTimer = setTimeout(check, ms)
-    }
-  })
+  private finish(reason: ForwardEndReason, error?: Error): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.lingerTimer) clearTimeout(this.lingerTimer)
+    this.hooks.signal?.removeEventListener('abort', this.onAbort)
+    this.early = []
+    this.socket.destroy()
+    const {tunnel} = this
+    tunnel?.destroy()
+    // Only still needed while openTunnel is pending; an open tunnel has dropped its listener.
+    // One reason for all: abort() would otherwise build a DOMException (with a stack) each time.
+    this.controller.abort(RELEASED)
+    const result: ForwardResult = {bytesIn: tunnel?.bytesIn ?? 0, bytesOut: tunnel?.bytesOut ?? 0, reason}
+    if (error) result.error = error
+    this.resolve(result)
+  }
 }
 
 function reasonFor(error: Error): ForwardEndReason {

@@ -140,6 +140,8 @@ export class SpdyConnector {
       const base = {[PORT_HEADER]: [String(port)], [REQUEST_ID_HEADER]: [requestId]}
       let error: SpdyStream
       let data: SpdyStream
+      // Both SYN_STREAMs in one write.
+      pooled.session.cork()
       try {
         error = pooled.session.openStream({[STREAM_TYPE_HEADER]: ['error'], ...base})
         data = pooled.session.openStream({[STREAM_TYPE_HEADER]: ['data'], ...base})
@@ -148,6 +150,8 @@ export class SpdyConnector {
         pooled.closing = true
         if (attempt < 2) continue
         throw new TunnelLostError(describe(failure), 0)
+      } finally {
+        pooled.session.uncork()
       }
       // The client never writes on the error stream: half-close it (sent once it is replied).
       error.end()
@@ -489,9 +493,13 @@ class SpdyTunnel extends Duplex implements Tunnel {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.graceTimer) clearTimeout(this.graceTimer)
     this.signal.removeEventListener('abort', this.onAbort)
-    // A stream not finished both ways is reset (RST_STREAM CANCEL), as kubectl resets its data stream.
+    // A stream not finished both ways is reset (RST_STREAM CANCEL), as kubectl resets its data
+    // stream; both resets in one write.
+    const {session} = this.pooled
+    session.cork()
     if (!this.data.destroyed) this.data.destroy()
     if (!this.errorStream.destroyed) this.errorStream.destroy()
+    session.uncork()
     const done = this.onDone
     this.onDone = undefined
     done?.()

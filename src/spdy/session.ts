@@ -343,18 +343,20 @@ export class SpdySession extends EventEmitter {
   /** @internal DATA frames (split at MAX_DATA_FRAME); callback once the transport took them. */
   sendData(streamId: number, data: Buffer, fin: boolean, callback: (err?: Error | null) => void): void {
     if (this.closed) return callback(new Error('SPDY session closed'))
-    // Header and payload are queued apart (no copy); drainOut writes them in one batch.
+    // Header and payload are queued apart (no copy) and written in one batch.
+    this.cork()
     if (data.length <= MAX_DATA_FRAME) {
       this.enqueue({data: dataFrameHeader(streamId, data.length, fin)})
       this.enqueue({data, callback})
-      return
+    } else {
+      for (let off = 0; off < data.length; off += MAX_DATA_FRAME) {
+        const piece = data.subarray(off, off + MAX_DATA_FRAME)
+        const last = off + MAX_DATA_FRAME >= data.length
+        this.enqueue({data: dataFrameHeader(streamId, piece.length, fin && last)})
+        this.enqueue({data: piece, callback: last ? callback : undefined})
+      }
     }
-    for (let off = 0; off < data.length; off += MAX_DATA_FRAME) {
-      const piece = data.subarray(off, off + MAX_DATA_FRAME)
-      const last = off + MAX_DATA_FRAME >= data.length
-      this.enqueue({data: dataFrameHeader(streamId, piece.length, fin && last)})
-      this.enqueue({data: piece, callback: last ? callback : undefined})
-    }
+    this.uncork()
   }
 
   private enqueue(item: OutItem): void {
@@ -363,7 +365,24 @@ export class SpdySession extends EventEmitter {
       return
     }
     this.out.push(item)
-    if (!this.writing) void this.drainOut()
+    if (!this.writing && this.corked === 0) void this.drainOut()
+  }
+
+  private corked = 0
+
+  /**
+   * Holds the frames queued from now until the matching uncork(), so that they go out as one batch
+   * (one write, one TLS record): a DATA frame's header and payload, a connection's two
+   * SYN_STREAMs or two RST_STREAMs. Calls nest.
+   */
+  cork(): void {
+    this.corked++
+  }
+
+  uncork(): void {
+    if (this.corked === 0) return
+    this.corked--
+    if (this.corked === 0 && !this.writing && this.out.length > 0) void this.drainOut()
   }
 
   private async drainOut(): Promise<void> {
@@ -459,7 +478,7 @@ export class SpdySession extends EventEmitter {
   }
 
   private onBytes(chunk: Buffer): void {
-    if (this.closed) return
+    if (this.closed || this.failed) return
     let frames: Frame[]
     try {
       frames = this.parser.push(chunk)
@@ -468,43 +487,59 @@ export class SpdySession extends EventEmitter {
       return
     }
     if (frames.length === 0) return
-    this.inbox.push(...frames)
-    if (!this.processing) void this.processInbox()
+    if (this.processing) {
+      this.inbox.push(...frames)
+      return
+    }
+    // Handled at once, in order (bytes that arrive meanwhile wait in the inbox); only a header
+    // block zlib cannot inflate synchronously (an old Node) sends the rest through processInbox.
+    this.processing = true
+    let i = 0
+    while (i < frames.length && !this.closed && !this.failed && this.handleNow(frames[i])) i++
+    this.processing = false
+    if (this.closed || this.failed) return
+    if (i < frames.length) this.inbox.unshift(...frames.slice(i))
+    if (this.inbox.length > 0) void this.processInbox()
+  }
+
+  /** Handles one frame synchronously; false when it needs the asynchronous inflater (not handled). */
+  private handleNow(frame: Frame): boolean {
+    if (frame.type !== 'syn_stream' && frame.type !== 'syn_reply' && frame.type !== 'headers') {
+      this.handleFrame(frame)
+      return true
+    }
+    let headers: SpdyHeaders | undefined
+    try {
+      headers = this.decompressor.decompressSync(frame.headerBlock)
+    } catch (err) {
+      this.protocolError(new FrameError(`bad header block on stream ${frame.streamId}: ${(err as Error).message}`))
+      return true
+    }
+    if (!headers) return false
+    this.handleHeaderFrame(frame, headers)
+    return true
   }
 
   private async processInbox(): Promise<void> {
     this.processing = true
     try {
-      while (this.inbox.length > 0 && !this.closed) {
+      while (this.inbox.length > 0 && !this.closed && !this.failed) {
         const frame = this.inbox.shift() as Frame
         // Header blocks must be inflated in arrival order, even for frames we then drop.
-        if (frame.type === 'syn_stream' || frame.type === 'syn_reply' || frame.type === 'headers') {
-          let sync: SpdyHeaders | undefined
-          try {
-            sync = this.decompressor.decompressSync(frame.headerBlock)
-          } catch (err) {
-            this.protocolError(new FrameError(`bad header block on stream ${frame.streamId}: ${(err as Error).message}`))
-            return
-          }
-          if (sync) {
-            this.handleHeaderFrame(frame, sync)
-            continue
-          }
-          // Hold further bytes while zlib works so the inbox stays bounded.
-          this.transport.pause()
-          let headers: SpdyHeaders
-          try {
-            headers = await this.decompressor.decompress(frame.headerBlock)
-          } catch (err) {
-            this.protocolError(new FrameError(`bad header block on stream ${frame.streamId}: ${(err as Error).message}`))
-            return
-          } finally {
-            if (this.held.size === 0 && !this.closed) this.transport.resume()
-          }
-          this.handleHeaderFrame(frame, headers)
-        } else {
-          this.handleFrame(frame)
+        if (this.handleNow(frame)) continue
+        const headerFrame = frame as Extract<Frame, {type: 'syn_stream' | 'syn_reply' | 'headers'}>
+        // Hold further bytes while zlib works so the inbox stays bounded.
+        this.transport.pause()
+        let headers: SpdyHeaders
+        try {
+          headers = await this.decompressor.decompress(headerFrame.headerBlock)
+        } catch (err) {
+          this.protocolError(new FrameError(`bad header block on stream ${headerFrame.streamId}: ${(err as Error).message}`))
+          return
+        } finally {
+          if (this.held.size === 0 && !this.closed) this.transport.resume()
         }
+        this.handleHeaderFrame(headerFrame, headers)
       }
     } finally {
       this.processing = false
@@ -577,8 +612,12 @@ export class SpdySession extends EventEmitter {
     }
   }
 
+  /** A protocol error was found: nothing more is read; the session ends once its GOAWAY is out. */
+  private failed = false
+
   private protocolError(err: Error): void {
     if (this.closed) return
+    this.failed = true
     // Say why before hanging up; the transport is destroyed right after the GOAWAY is queued.
     this.goingAway = true
     this.sendFrame({type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status: GoAwayStatus.PROTOCOL_ERROR}, () => this.teardown(err, true))

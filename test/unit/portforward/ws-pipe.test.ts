@@ -10,7 +10,7 @@ import {describe, test} from 'node:test'
 
 import {WebSocketServer} from 'ws'
 
-import {WebSocketPipe} from '../../../src/portforward/ws-pipe.ts'
+import {mask, maskedFrame, maskWords, WebSocketPipe} from '../../../src/portforward/ws-pipe.ts'
 
 /** A fake upgraded socket: what the pipe writes is collected, `feed` delivers server bytes. */
 function fakeSocket(): {socket: Duplex; written: () => Buffer; feed: (b: Buffer) => void; end: () => void} {
@@ -118,5 +118,48 @@ describe('WebSocketPipe', () => {
     const payload = randomBytes(size)
     for (let off = 0; off < payload.length; off += 100_000) pipe.write(payload.subarray(off, off + 100_000))
     assert.ok((await read).equals(payload))
+  })
+
+  test('a frame masks its chunks as one payload, whatever their cuts, with a fresh key each time', () => {
+    const payload = randomBytes(70_001)
+    for (const cuts of [[payload.length], [1, 2, 3, 70_000 - 6], [0, 7, 48, 49, 65_536], [125], [126, 3]]) {
+      const chunks: Buffer[] = []
+      let at = 0
+      for (const n of cuts) {
+        chunks.push(payload.subarray(at, at + n))
+        at += n
+      }
+      const sent = payload.subarray(0, at)
+      const frame = maskedFrame(0x2, chunks)
+      assert.equal(frame[0], 0x82, 'FIN and the binary opcode')
+      assert.equal(frame[1] & 0x80, 0x80, 'masked')
+      const len7 = frame[1] & 0x7f
+      const length = len7 === 126 ? frame.readUInt16BE(2) : len7 === 127 ? frame.readUInt32BE(6) : len7
+      const keyAt = len7 === 126 ? 4 : len7 === 127 ? 10 : 2
+      assert.equal(length, sent.length, `length field for ${cuts.join('+')}`)
+      const key = frame.subarray(keyAt, keyAt + 4)
+      const body = frame.subarray(keyAt + 4)
+      assert.equal(body.length, sent.length)
+      assert.ok(Buffer.from(body.map((byte, i) => byte ^ key[i & 3])).equals(sent), `payload for cuts ${cuts.join('+')}`)
+    }
+    const keys = new Set(Array.from({length: 64}, () => maskedFrame(0x2, [Buffer.from('x')]).readUInt32BE(2)))
+    assert.ok(keys.size > 60, 'keys differ from frame to frame')
+  })
+
+  test('the word-wise JavaScript mask and the native one give the byte-by-byte result at any length and offset', () => {
+    const key = Buffer.from([0x12, 0x9a, 0xff, 0x01])
+    const source = randomBytes(300)
+    for (const length of [0, 1, 3, 4, 5, 47, 48, 49, 100, 255]) {
+      for (const [from, offset] of [[0, 0], [1, 3], [3, 1], [5, 2]]) {
+        const input = source.subarray(from, from + length)
+        const expected = Buffer.from(input.map((byte, i) => byte ^ key[i & 3]))
+        for (const fn of [maskWords, mask]) {
+          const output = Buffer.alloc(length + offset + 2, 0xee)
+          fn(input, key, output, offset, length)
+          assert.ok(output.subarray(offset, offset + length).equals(expected), `${fn.name} length ${length} offset ${offset}`)
+          assert.ok(output.subarray(0, offset).every(b => b === 0xee) && output.subarray(offset + length).every(b => b === 0xee), 'nothing written outside')
+        }
+      }
+    }
   })
 })
