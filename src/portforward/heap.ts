@@ -28,7 +28,7 @@ export const BUFFER_GARBAGE_LIMIT = 8 * 1024 * 1024
 const CHECK_INTERVAL_MS = 50
 /** How often the forwarder checks whether it is idle, and the event loop's busy share below which it is. */
 const IDLE_CHECK_MS = 1000
-const IDLE_UTILIZATION = 0.05
+const IDLE_UTILIZATION = 0.2
 /** RSS grown since the last full collection (or the start) above which an idle forwarder runs one. */
 const IDLE_COLLECT_GROWTH = 8 * 1024 * 1024
 
@@ -45,7 +45,7 @@ export function exposedGc(): GcFunction | undefined {
  * check. The timer never keeps the process alive.
  *
  * Once a second the check also looks at how busy the event loop was: a forwarder that has gone idle
- * after a burst of connections (busy less than 5% of the last second) while its RSS is more than
+ * after a burst of connections (busy less than 20% of the last second; a burst keeps it near 100%) while its RSS is more than
  * IDLE_COLLECT_GROWTH above what it was after its last full collection runs one, of the kind that also
  * gives the emptied pages back to the system (a regular one keeps them: measured on a 130 MiB heap of
  * dead objects, RSS 196 -> 196 MiB, against 60 MiB). V8 collects its old generation only under
@@ -80,12 +80,13 @@ export function limitBufferGarbage(limit = BUFFER_GARBAGE_LIMIT, intervalMs = CH
  * - glibc's malloc: at most 2 arenas (TLS and socket buffers freed on one thread are otherwise kept
  *   in per-thread arenas) and memory above 128 KiB at the top of the heap handed back to the system
  *   at once instead of kept for reuse.
- * - V8's young generation capped at 1 MiB per semi-space: almost nothing a connection allocates
- *   outlives it.
+ * (V8's young generation capped at 1 MiB per semi-space, `--max-semi-space-size=1`, lowered the
+ * peaks a few MiB more but doubled the peak RSS growth with a stopped reader over v4 WebSocket, to
+ * 21-29 MiB: not used.)
  */
 export const FORWARDER_START = {
   env: {MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072'} as Record<string, string>,
-  nodeOptions: ['--max-semi-space-size=1'],
+  nodeOptions: [] as string[],
 }
 /** Names the variables the restart added, so the restarted process can take them out again. */
 const ADDED = 'SVC_FORWARDER_START'

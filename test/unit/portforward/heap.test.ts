@@ -47,7 +47,7 @@ describe('limitBufferGarbage when the process goes idle', () => {
       if (options?.type === 'major') majors.push(options)
       gc(options)
     }
-    const stop = limitBufferGarbage(BUFFER_GARBAGE_LIMIT, 10, recording)
+    const stop = limitBufferGarbage(BUFFER_GARBAGE_LIMIT, 50, recording)
     try {
       // About 60 MiB of objects that live long enough to reach the old generation, then die.
       let keep: object[] = []
