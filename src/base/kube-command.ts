@@ -11,9 +11,9 @@ import {type FlagShape, kubectlArgv, operandsInOrder} from '../flags/argv.ts'
 import {globalFlags} from '../flags/index.ts'
 import {parseDryRun} from '../flags/mutation.ts'
 import {KubeClient} from '../kube/client.ts'
-import {type Environment, resolveKubeConfig, type ResolvedConfig} from '../kube/config.ts'
+import {type Environment, loadKubeConfig, type LoadedKubeConfig, type ResolvedConfig, selectContext} from '../kube/config.ts'
 import {renderError} from '../kube/errors.ts'
-import {impersonationFromFiles, resolveImpersonation} from '../kube/impersonation.ts'
+import {impersonationFromTexts, resolveImpersonation} from '../kube/impersonation.ts'
 import type {DryRun} from '../kube/service-ops.ts'
 import {colorEnabled, makeChalk} from '../printers/color.ts'
 import {klogWarning} from '../printers/klog.ts'
@@ -42,6 +42,8 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   /** The environment kubeconfig resolution reads; tests may replace it. */
   protected environment?: Environment
   private kubeCache?: Kube
+  /** The kubeconfig files, read once for every context the command connects to. */
+  private loadedConfig?: LoadedKubeConfig
 
   /** `svc create clusterip`, or `kubectl svc ...` when run as a kubectl plugin. */
   get commandPath(): string {
@@ -56,19 +58,17 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     return this.kubeCache
   }
 
-  /** Another context of the same kubeconfig, with the same flags (a command that spans contexts). */
+  /** Another context of the same kubeconfig (read once), with the same flags (a command that spans contexts). */
   protected kubeFor(context: string): Kube {
     return this.connect(context)
   }
 
   private connect(context: string | undefined): Kube {
-    const config = resolveKubeConfig(
-      {cluster: this.flags.cluster, context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user},
-      this.environment,
-    )
+    this.loadedConfig ??= loadKubeConfig(this.flags.kubeconfig, this.environment)
+    const config = selectContext(this.loadedConfig, {cluster: this.flags.cluster, context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user})
     const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
     const impersonation = resolveImpersonation(
-      impersonationFromFiles(config.sources.filter(source => source !== 'in-cluster'), userName),
+      impersonationFromTexts(config.texts, userName),
       {as: this.flags.as, asGroup: this.flags['as-group'], asUid: this.flags['as-uid']},
       userName,
     )

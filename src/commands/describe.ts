@@ -3,8 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {KubeCommand} from '../base/kube-command.ts'
 import {describeOne, type DescribeSettings} from '../describe/describer.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
-import {CliError, MultiError} from '../kube/errors.ts'
-import {getNamedServices, getService, isNotFound, listServices, serviceNames} from '../kube/service-ops.ts'
+import {MultiError} from '../kube/errors.ts'
+import {getNamedServices, getService, isNotFound, listServices} from '../kube/service-ops.ts'
+import {describeOptions} from '../options/describe.ts'
 import {currentTime} from '../printers/human-duration.ts'
 
 export default class Describe extends KubeCommand<typeof Describe> {
@@ -27,11 +28,7 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
   static strict = false
 
   async run(): Promise<void> {
-    const {names} = serviceNames(this.operands)
-    const all = this.flags['all-namespaces']
-    const selector = this.flags.selector
-    if (names.length > 0 && selector) throw new CliError('name cannot be provided when a selector is specified')
-    if (names.length > 0 && all) throw new CliError('a resource cannot be retrieved by name across all namespaces')
+    const {allNamespaces: all, names, selector} = describeOptions(this.operands, this.flags)
     const client = this.kube.client
     const namespace = this.kube.namespace
     const settings: DescribeSettings = {

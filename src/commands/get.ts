@@ -3,14 +3,13 @@ import {Args, Flags} from '@oclif/core'
 import {KubeCommand} from '../base/kube-command.ts'
 import {allNamespacesFlag, selectorFlag, templateFlags} from '../flags/index.ts'
 import {MultiError} from '../kube/errors.ts'
-import {getNamedServices, listServices, type Service, watchServices, withKind} from '../kube/service-ops.ts'
-import {GET_FORMATS, type GetOptions, getOptions} from '../options/get.ts'
+import {getNamedServices, listServices, type Service, watchServices} from '../kube/service-ops.ts'
+import {GET_FORMATS, getOptions} from '../options/get.ts'
+import {eventOutput, type GetPrint, readOutput} from '../printers/get-output.ts'
 import {currentTime} from '../printers/human-duration.ts'
-import {type ListOutput, outputObject, printList, withoutManagedFields} from '../printers/list.ts'
-import {compactJson, printObject} from '../printers/object.ts'
 import {ServiceTablePrinter} from '../printers/service-table.ts'
 import {sortByField} from '../printers/sort-by.ts'
-import {printTemplate, type TemplatePrinter, templateFormats} from '../printers/templates.ts'
+import {templateFormats} from '../printers/templates.ts'
 
 const ALL_FORMATS = [...GET_FORMATS, ...templateFormats(true)].sort()
 
@@ -51,10 +50,19 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     const o = getOptions(this.operands, flags)
     const {fieldSelector, names, watching} = o
     const namespace = o.allNamespaces ? undefined : this.kube.namespace
-    const printer = new ServiceTablePrinter({
-      allNamespaces: o.allNamespaces, events: flags['output-watch-events'], labelColumns: o.labelColumns, noHeaders: flags['no-headers'],
-      showKind: flags['show-kind'], showLabels: flags['show-labels'], wide: o.format === 'wide',
-    })
+    const print: GetPrint = {
+      events: flags['output-watch-events'],
+      ignoreNotFound: flags['ignore-not-found'],
+      namespace: this.kube.namespace,
+      now: currentTime,
+      options: o,
+      output: flags.output,
+      printer: new ServiceTablePrinter({
+        allNamespaces: o.allNamespaces, events: flags['output-watch-events'], labelColumns: o.labelColumns, noHeaders: flags['no-headers'],
+        showKind: flags['show-kind'], showLabels: flags['show-labels'], wide: o.format === 'wide',
+      }),
+      showManagedFields: flags['show-managed-fields'],
+    }
     const list = () => listServices(this.kube.client, {chunkSize: o.chunkSize, fieldSelector, labelSelector: flags.selector, namespace})
     const relist = async () => (await list()).metadata?.resourceVersion
 
@@ -78,55 +86,17 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
         resourceVersion = found.metadata?.resourceVersion
       }
       if (flags['sort-by']) items = sortByField(items, flags['sort-by'])
-      printed = this.printItems(items, errors, o, printer)
+      const read = readOutput(items, errors, print)
+      if (read.notice) this.stderr(read.notice)
+      this.stdout(read.stdout)
+      printed = read.printed
     }
     if (errors.length > 0) throw new MultiError(errors)
-    if (watching) await this.watch({fieldSelector, namespace, printed, printer, relist, resourceVersion, table: o.table, template: o.template})
-  }
-
-  /** What was read before any watch, in the chosen output; returns how many objects were printed one by one (for the YAML separators while watching). */
-  private printItems(items: Service[], errors: unknown[], o: GetOptions, printer: ServiceTablePrinter): number {
-    const flags = this.flags
-    if (o.table) {
-      if (items.length === 0 && errors.length === 0 && !o.watching && !flags['ignore-not-found']) {
-        this.stderr(o.allNamespaces ? 'No resources found' : `No resources found in ${this.kube.namespace} namespace.`)
-      }
-      this.stdout(printer.print(items.map(item => (flags['output-watch-events'] ? {event: 'ADDED', svc: item} : item)), currentTime()))
-      return 0
-    }
-    if (o.watching) {
-      // while watching, kubectl prints each object on its own (YAML separated by ---), never a List
-      for (const [index, item] of items.entries()) this.stdout(this.printEvent('ADDED', item, o.template, index))
-      return items.length
-    }
-    // kubectl: one missing name is just the error; nothing left after --ignore-not-found prints nothing
-    const single = o.names.length === 1
-    if ((single && errors.length > 0) || (items.length === 0 && flags['ignore-not-found'])) return 0
-    if (o.template) this.stdout(printTemplate(o.template, outputObject(items.map(withKind), single)))
-    else this.stdout(printList(items.map(withKind), o.format as ListOutput, single, flags['show-managed-fields']))
-    return 0
-  }
-
-  /** An object for -o json|yaml, managedFields kept only with --show-managed-fields. */
-  private forOutput(svc: Service): Service {
-    return this.flags['show-managed-fields'] ? withKind(svc) : withoutManagedFields(withKind(svc))
-  }
-
-  /** One object (or, with --output-watch-events, one event) in a machine format while watching. */
-  private printEvent(type: string, svc: Service, template: TemplatePrinter | undefined, index: number): string {
-    const events = this.flags['output-watch-events']
-    // kubectl hands a template printer the unstructured object, managedFields included
-    if (template) return printTemplate(template, events ? {object: withKind(svc), type} : withKind(svc))
-    if (!events) return printObject(this.forOutput(svc), this.flags.output as ListOutput, {index})
-    // cli-runtime's JSON and YAML printers write a metav1.WatchEvent whole: JSON compact on one
-    // line, {"type","object"} in struct order; YAML with sorted keys
-    const format = this.flags.output as ListOutput
-    if (format === 'json') return `{"type":${JSON.stringify(type)},"object":${compactJson(withKind(svc))}`.replace(/\n$/, '}\n')
-    return printObject({object: withKind(svc), type}, format, {index, showManagedFields: true})
+    if (watching) await this.watch({fieldSelector, namespace, print, printed, relist, resourceVersion})
   }
 
   /** Prints one row (or object) per watch event until Ctrl-C, which ends the command with exit 0. */
-  private async watch(o: {fieldSelector?: string; namespace?: string; printed: number; printer: ServiceTablePrinter; relist: () => Promise<string | undefined>; resourceVersion?: string; table: boolean; template?: TemplatePrinter}): Promise<void> {
+  private async watch(o: {fieldSelector?: string; namespace?: string; print: GetPrint; printed: number; relist: () => Promise<string | undefined>; resourceVersion?: string}): Promise<void> {
     const controller = new AbortController()
     const stop = () => controller.abort()
     process.once('SIGINT', stop)
@@ -135,8 +105,7 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       const events = watchServices(this.kube.client, {fieldSelector: o.fieldSelector, labelSelector: this.flags.selector, namespace: o.namespace, resourceVersion: o.resourceVersion}, controller.signal, o.relist)
       let index = o.printed
       for await (const event of events) {
-        if (o.table) this.stdout(o.printer.print([this.flags['output-watch-events'] ? {event: event.type, svc: event.object} : event.object], currentTime()))
-        else this.stdout(this.printEvent(event.type, event.object, o.template, index++))
+        this.stdout(eventOutput(event.type, event.object, o.print, o.print.options.table ? index : index++))
       }
     } finally {
       process.removeListener('SIGINT', stop)

@@ -1,21 +1,16 @@
-import fs from 'node:fs'
-
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {flagValues} from '../flags/argv.ts'
-import {allNamespacesFlag, durationFlag, outputFlag, selectorFlag} from '../flags/index.ts'
-import {CliError, UsageError} from '../kube/errors.ts'
+import {allNamespacesFlag, durationFlag, halfCloseTimeoutFlag, outputFlag, selectorFlag, transportFlag} from '../flags/index.ts'
 import {forwardConnection} from '../portforward/forward.ts'
-import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
+import {DEFAULT_PERMANENT_ERROR_LIMIT} from '../portforward/lifecycle.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
-import type {AllScope} from '../portforward/all-run.ts'
 import type {Via} from '../portforward/forwards.ts'
-import {ForwardsFileError, parseForwardsFile} from '../portforward/forwards-file.ts'
-import {parseForwardOperands, type TargetSpec} from '../portforward/operands.ts'
+import {readForwardsFile} from '../portforward/forwards-file.ts'
 import {portForward, processSignals} from '../portforward/run.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
-import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
+import {portForwardOptions} from '../options/port-forward.ts'
 
 export default class PortForward extends KubeCommand<typeof PortForward> {
   static description = `Forward one or more local ports to a pod, a Service's ready pods, or a Deployment's or ReplicaSet's pod.
@@ -47,11 +42,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
     'hosts-file': Flags.string({description: 'With --address-per-service: once every target listens, write hosts lines (127.x.y.z name name.ns name.ns.svc name.ns.svc.cluster.local) to this file. svc never edits /etc/hosts.'}),
     // Not --env-file: Node reads that option anywhere on its command line and exits 9 when the file does not exist yet (nodejs/node#54232).
     dotenv: Flags.string({description: 'Once every target listens, write the variables -- COMMAND gets (SVC_PORT..., and <NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, <NAME>_SERVICE_PORT_<PORT> for each Service) to this file as dotenv lines.'}),
-    'half-close-timeout': durationFlag({
-      default: DEFAULT_HALF_CLOSE_TIMEOUT_MS,
-      defaultHelp: '1s',
-      description: 'Over the WebSocket transport, which cannot tell the pod that the local client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (like 1s or 30s; 0 waits for the pod to close). Longer keeps slow replies to clients that half-close; shorter frees finished connections sooner.',
-    }),
+    'half-close-timeout': halfCloseTimeoutFlag('Over the WebSocket transport, which cannot tell the pod that the local client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (like 1s or 30s; 0 waits for the pod to close). Longer keeps slow replies to clients that half-close; shorter frees finished connections sooner.'),
     'permanent-error-limit': Flags.integer({
       default: DEFAULT_PERMANENT_ERROR_LIMIT,
       description: 'How many connections in a row may fail with an error that retrying cannot fix (the server certificate fails verification) before svc exits 1. The first is reported; the others are not.',
@@ -64,11 +55,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       description: 'The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running, and for a pod/ target to be running again after it went away.',
     }),
     quiet: Flags.boolean({description: 'Print only errors.'}),
-    transport: Flags.custom<TransportMode>({
-      default: async () => 'auto' as TransportMode,
-      description: 'How connections reach the pod: tunnel (one WebSocket to the pod carrying SPDY/3.1 streams for every connection, as kubectl 1.31+), spdy (SPDY/3.1 over a POST upgrade, kubectl\'s fallback), websocket (a v4 WebSocket per connection), or auto (tunnel, falling back to spdy when the tunnel upgrade is refused).',
-      options: [...TRANSPORTS],
-    })(),
+    transport: transportFlag('How connections reach the pod: tunnel (one WebSocket to the pod carrying SPDY/3.1 streams for every connection, as kubectl 1.31+), spdy (SPDY/3.1 over a POST upgrade, kubectl\'s fallback), websocket (a v4 WebSocket per connection), or auto (tunnel, falling back to spdy when the tunnel upgrade is refused).'),
   }
 
   static strict = false
@@ -76,27 +63,15 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
   static usage = 'port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N] [TYPE/NAME PORT...]... [-- COMMAND [ARGS...]]'
 
   async run(): Promise<void> {
-    // Everything after the first `--` is the command to run.
-    const all = this.allScope()
-    const file = this.flags.filename
-    if (all && file !== undefined) throw new UsageError('--all and -f do not combine: list the Services in the file, or use --all alone')
-    const source = all ? '--all forwards every Service' : file === undefined ? '' : '-f reads the targets from the file'
-    if (source && this.operandsBeforeDash.length > 0) throw new UsageError(`${source}: give no TYPE/NAME (got ${this.operandsBeforeDash[0]})`)
-    let targets: TargetSpec[] = []
-    if (file !== undefined) targets = this.forwardsFile(file)
-    else if (!all) {
-      try {
-        targets = parseForwardOperands(this.operandsBeforeDash)
-      } catch (error) {
-        throw new UsageError((error as Error).message)
-      }
-    }
-    const unknown = this.operandsBeforeDash.find(a => /^--?[A-Za-z]/.test(a))
-    if (unknown) throw new UsageError(`unknown flag: ${unknown}`)
-    if (this.afterDash?.length === 0) throw new UsageError('a COMMAND is required after --')
+    const {all, command, mode, targets} = portForwardOptions(
+      {afterDash: this.afterDash, flags: this.flags, namespaces: flagValues(this.typedArgv, 'n', 'namespace'), operands: this.operandsBeforeDash},
+      {
+        forwardsFile: file => readForwardsFile(file, () => new Set(this.kube.config.kubeConfig.getContexts().map(c => c.name))),
+        namespace: () => this.kube.namespace,
+      },
+    )
     const {client, namespace} = this.kube
     limitBufferGarbage()
-    const mode = this.flags.output === 'json' ? 'json' : this.flags.quiet ? 'quiet' : 'text'
     const {open, transport} = transportFor(client, this.flags.transport, this.flags.verbose >= 4 ? line => this.stderr(line) : undefined)
     try {
       process.exitCode = await portForward({
@@ -104,7 +79,7 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
         all,
         addresses: this.flags.address,
         client,
-        command: this.afterDash,
+        command,
         connectionFor: context => this.connectionFor(context),
         env: process.env,
         envFile: this.flags.dotenv,
@@ -141,34 +116,5 @@ Use TYPE/NAME (pod/, svc/, deployment/, rs/) to pick the target; TYPE defaults t
       this.contexts.set(context, via)
     }
     return via
-  }
-
-  /** The targets of `-f FILE` (`-f -`: stdin), every bad entry named on its own line. */
-  private forwardsFile(file: string): TargetSpec[] {
-    let text: string
-    try {
-      text = fs.readFileSync(file === '-' ? 0 : file, 'utf8')
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      throw new CliError(code === 'ENOENT' ? `the path "${file}" does not exist` : `cannot read ${file}: ${code ?? (error as Error).message}`)
-    }
-    const contexts = new Set(this.kube.config.kubeConfig.getContexts().map(c => c.name))
-    try {
-      return parseForwardsFile(text, file === '-' ? 'stdin' : file, contexts)
-    } catch (error) {
-      if (error instanceof ForwardsFileError) throw new CliError(error.message.split('\n').join('\nerror: '))
-      throw error
-    }
-  }
-
-  /** --all's scope: -A, or every -n given (the context's namespace when none); -l. Undefined without --all. */
-  private allScope(): AllScope | undefined {
-    if (!this.flags.all) {
-      if (this.flags.selector !== undefined || this.flags['all-namespaces']) throw new UsageError('-l and -A go with --all')
-      return undefined
-    }
-    if (this.flags['all-namespaces']) return {selector: this.flags.selector}
-    const given = [...new Set(flagValues(this.typedArgv, 'n', 'namespace'))]
-    return {namespaces: given.length > 0 ? given : [this.kube.namespace], selector: this.flags.selector}
   }
 }

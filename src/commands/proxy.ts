@@ -1,13 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {durationFlag, outputFlag} from '../flags/index.ts'
+import {halfCloseTimeoutFlag, outputFlag, transportFlag} from '../flags/index.ts'
 import {processSignals} from '../portforward/child.ts'
 import {forwardConnection} from '../portforward/forward.ts'
 import {limitBufferGarbage} from '../portforward/heap.ts'
-import {DEFAULT_HALF_CLOSE_TIMEOUT_MS} from '../portforward/lifecycle.ts'
 import {transportFor} from '../portforward/transport-mode.ts'
-import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 import {proxyOptions} from '../options/proxy.ts'
 import {DEFAULT_CLUSTER_DOMAIN} from '../proxy/names.ts'
 import {runProxy} from '../proxy/run.ts'
@@ -33,20 +31,12 @@ Names resolve as cluster DNS resolves them: NAME, NAME.NS, NAME.NS.svc, NAME.NS.
       multipleNonGreedy: true,
     }),
     'cluster-domain': Flags.string({default: DEFAULT_CLUSTER_DOMAIN, description: 'The cluster\'s DNS domain, as in NAME.NS.svc.<domain>.'}),
-    'half-close-timeout': durationFlag({
-      default: DEFAULT_HALF_CLOSE_TIMEOUT_MS,
-      defaultHelp: '1s',
-      description: 'Over the WebSocket transport, which cannot tell the pod that the client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (0 waits for the pod).',
-    }),
+    'half-close-timeout': halfCloseTimeoutFlag('Over the WebSocket transport, which cannot tell the pod that the client stopped sending: after the client half-closes, how long the pod may stay silent before the connection is closed (0 waits for the pod).'),
     output: outputFlag(['json'] as const, 'Output format: json prints one event per line on stdout (listening, ready, connection-opened, connection-closed, refused, error).'),
     passthrough: Flags.boolean({description: 'Connect directly to names and IPs outside the cluster (and to where an ExternalName Service points) instead of refusing them.'}),
     port: Flags.integer({default: 1080, description: 'Port to listen on (0 picks a free one).'}),
     quiet: Flags.boolean({description: 'Print only errors and refusals.'}),
-    transport: Flags.custom<TransportMode>({
-      default: async () => 'auto' as TransportMode,
-      description: 'How connections reach the pods: tunnel, spdy, websocket or auto, as for port-forward.',
-      options: [...TRANSPORTS],
-    })(),
+    transport: transportFlag('How connections reach the pods: tunnel, spdy, websocket or auto, as for port-forward.'),
   }
 
   static strict = false

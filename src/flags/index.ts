@@ -4,6 +4,8 @@
 import {Flags} from '@oclif/core'
 
 import {parseDuration} from '../kube/duration.ts'
+import {DEFAULT_HALF_CLOSE_TIMEOUT_MS} from '../portforward/lifecycle.ts'
+import {TRANSPORTS, type TransportMode} from '../portforward/types.ts'
 
 /** Flags every command has; declared once as the base command's baseFlags. */
 export const globalFlags = {
@@ -53,6 +55,16 @@ export function durationFlag(options: {default: number; defaultHelp: string; des
     description: options.description,
     parse: async input => (input.trim().startsWith('-') ? -1 : parseDuration(input)),
   })()
+}
+
+/** --transport of the commands that open tunnels to pods (port-forward, proxy). */
+export function transportFlag(description: string) {
+  return Flags.custom<TransportMode>({default: async () => 'auto' as TransportMode, description, options: [...TRANSPORTS]})()
+}
+
+/** --half-close-timeout of the commands that forward connections (port-forward, proxy). */
+export function halfCloseTimeoutFlag(description: string) {
+  return durationFlag({default: DEFAULT_HALF_CLOSE_TIMEOUT_MS, defaultHelp: '1s', description})
 }
 
 /** -l/--selector, a label query. */

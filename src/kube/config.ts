@@ -17,7 +17,7 @@
 // exist`. Where kubectl falls back to http://localhost:8080 (no current context, a context whose
 // cluster is missing, no kubeconfig at all), svc says what is missing instead.
 
-import {accessSync, constants, existsSync} from 'node:fs'
+import {accessSync, constants, existsSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -51,6 +51,8 @@ export interface ResolvedConfig {
   namespaceExplicit: boolean
   /** The files read, in order, for -v output and error messages. */
   sources: string[]
+  /** Each file's text, in the order of `sources`. */
+  texts: string[]
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
@@ -59,36 +61,64 @@ export function defaultEnvironment(): Environment {
   return {env: process.env, home: os.homedir()}
 }
 
+/** The kubeconfig files read and merged, before a context is chosen: read once per command. */
+export interface LoadedKubeConfig {
+  kubeConfig: KubeConfig
+  /** The files read, in order (`in-cluster` for the service account). */
+  sources: string[]
+  /** Each file's text, in the order of `sources` (for the fields client-node drops: impersonation). */
+  texts: string[]
+}
+
 /** Loads, merges and selects the kubeconfig; throws CliError with a how-to-fix line when there is none. */
 export function resolveKubeConfig(flags: KubeConfigFlags, environment: Environment = defaultEnvironment()): ResolvedConfig {
-  const {env, home} = environment
-  let kubeConfig: KubeConfig
-  let sources: string[]
+  return selectContext(loadKubeConfig(flags.kubeconfig, environment), flags)
+}
 
-  if (flags.kubeconfig) {
-    const file = path.resolve(flags.kubeconfig)
-    if (!existsSync(file)) throw new CliError(`stat ${flags.kubeconfig}: no such file or directory`)
-    kubeConfig = loadFile(file, flags.kubeconfig)
-    sources = [file]
-  } else if (env.KUBECONFIG) {
+/** Finds, reads and merges the kubeconfig files (the precedence above); throws CliError when there is none. */
+export function loadKubeConfig(kubeconfig: string | undefined, environment: Environment = defaultEnvironment()): LoadedKubeConfig {
+  const {env, home} = environment
+  if (kubeconfig) {
+    const file = path.resolve(kubeconfig)
+    if (!existsSync(file)) throw new CliError(`stat ${kubeconfig}: no such file or directory`)
+    const {kubeConfig, text} = loadFile(file, kubeconfig)
+    return {kubeConfig, sources: [file], texts: [text]}
+  }
+  if (env.KUBECONFIG) {
     const files = env.KUBECONFIG.split(path.delimiter).filter(f => f !== '')
     const present = files.filter(f => existsSync(path.resolve(f)))
-    sources = present.map(f => path.resolve(f))
-    if (sources.length === 0) {
+    if (present.length === 0) {
       throw new CliError(`none of the files in KUBECONFIG exist (${env.KUBECONFIG}): set KUBECONFIG to a kubeconfig file, or pass --kubeconfig`)
     }
-    kubeConfig = mergeFirstWins(present.map(f => loadFile(path.resolve(f), f)))
-  } else if (existsSync(path.join(home, '.kube', 'config'))) {
-    const file = path.join(home, '.kube', 'config')
-    kubeConfig = loadFile(file, file)
-    sources = [file]
-  } else if (inCluster(environment)) {
-    kubeConfig = new KubeConfig()
-    kubeConfig.loadFromCluster()
-    sources = ['in-cluster']
-  } else {
-    throw new CliError('no kubeconfig found: set KUBECONFIG or pass --kubeconfig FILE (or create ~/.kube/config); for the local test cluster run `npm run cluster -- --kubeconfig FILE` first')
+    const loaded = present.map(f => loadFile(path.resolve(f), f))
+    return {kubeConfig: mergeFirstWins(loaded.map(l => l.kubeConfig)), sources: present.map(f => path.resolve(f)), texts: loaded.map(l => l.text)}
   }
+  if (existsSync(path.join(home, '.kube', 'config'))) {
+    const file = path.join(home, '.kube', 'config')
+    const {kubeConfig, text} = loadFile(file, file)
+    return {kubeConfig, sources: [file], texts: [text]}
+  }
+  if (inCluster(environment)) {
+    const kubeConfig = new KubeConfig()
+    kubeConfig.loadFromCluster()
+    return {kubeConfig, sources: ['in-cluster'], texts: []}
+  }
+  throw new CliError('no kubeconfig found: set KUBECONFIG or pass --kubeconfig FILE (or create ~/.kube/config); for the local test cluster run `npm run cluster -- --kubeconfig FILE` first')
+}
+
+/**
+ * Chooses the context (--context, --cluster, --user, -n) in a copy of the loaded kubeconfig, so
+ * that one load serves every context a command uses, and checks it as kubectl does.
+ */
+export function selectContext(loaded: LoadedKubeConfig, flags: KubeConfigFlags): ResolvedConfig {
+  const {sources} = loaded
+  const kubeConfig = new KubeConfig()
+  kubeConfig.loadFromOptions({
+    clusters: loaded.kubeConfig.getClusters(),
+    contexts: loaded.kubeConfig.getContexts(),
+    currentContext: loaded.kubeConfig.getCurrentContext(),
+    users: loaded.kubeConfig.getUsers(),
+  })
 
   // clientcmd's ConfirmUsable: a missing context, then the user's unreadable files, in one
   // `Error in configuration` (an unknown --cluster joins a missing context's error there)
@@ -128,7 +158,7 @@ export function resolveKubeConfig(flags: KubeConfigFlags, environment: Environme
   }
 
   const namespace = flags.namespace || context?.namespace || 'default'
-  return {kubeConfig, namespace, namespaceExplicit: Boolean(flags.namespace), sources}
+  return {kubeConfig, namespace, namespaceExplicit: Boolean(flags.namespace), sources, texts: loaded.texts}
 }
 
 /** --cluster and --user: the current context with its cluster or user replaced. */
@@ -155,16 +185,19 @@ function unreadable(file: string | undefined): string | undefined {
 }
 
 /** Reads one file; a file that is not a kubeconfig gets kubectl's `error loading config file "F": ...`. */
-function loadFile(file: string, shown: string): KubeConfig {
-  const kc = new KubeConfig()
+function loadFile(file: string, shown: string): {kubeConfig: KubeConfig; text: string} {
+  const kubeConfig = new KubeConfig()
   try {
-    kc.loadFromFile(file)
+    // KubeConfig.loadFromFile, keeping the text
+    const text = readFileSync(file).toString('utf-8')
+    kubeConfig.loadFromString(text)
+    kubeConfig.makePathsAbsolute(path.dirname(file))
+    return {kubeConfig, text}
   } catch (error) {
     const e = error as Error & {mark?: {line: number}; reason?: string}
     const detail = e.name === 'YAMLException' && e.mark ? `yaml: line ${e.mark.line + 1}: ${e.reason ?? e.message}` : e.message
     throw new CliError(`error loading config file ${JSON.stringify(shown)}: ${detail}`)
   }
-  return kc
 }
 
 /**

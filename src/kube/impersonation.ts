@@ -31,13 +31,17 @@ export const NO_IMPERSONATION: Impersonation = {extra: {}, groups: [], uid: '', 
  * (kubectl's merge: the first definition of a name wins).
  */
 export function impersonationFromFiles(files: string[], userName: string): Impersonation {
-  const texts = files.map(file => {
+  return impersonationFromTexts(files.map(file => {
     try {
       return readFileSync(file, 'utf8')
     } catch {
       return ''
     }
-  })
+  }), userName)
+}
+
+/** impersonationFromFiles over the files' texts, already read (kube/config.ts keeps them). */
+export function impersonationFromTexts(texts: string[], userName: string): Impersonation {
   // Most kubeconfigs impersonate nobody: skip the second parse for them.
   if (!texts.some(text => /^[\s-]*as(?:-groups|-uid|-user-extra)?\s*:/m.test(text))) return NO_IMPERSONATION
   for (const text of texts) {

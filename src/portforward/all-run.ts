@@ -29,67 +29,7 @@ export interface AllForwards {
 
 /** Starts the watch; resolves once every Service of the first LISTs listens or is listed as skipped. */
 export async function startAll(scope: AllScope, ctx: StartContext): Promise<AllForwards> {
-  const withNamespace = scope.namespaces === undefined || scope.namespaces.length > 1
-  const skipped: SkippedEvent[] = []
-  let onChange: (() => void) | undefined
-  const find = (namespace: string, name: string) => ctx.forwards.find(f => f.namespace === namespace && f.resolved?.ref.name === name)
-
-  const remove = async (forward: TargetForward) => {
-    ctx.forwards.splice(ctx.forwards.indexOf(forward), 1)
-    forward.abort?.abort()
-    await forward.session?.close()
-  }
-
-  const handler: ServiceWatchHandler = {
-    failed: (svc, error) => ctx.reporter.error({message: `${serviceLabel(svc, withNamespace)}: ${(error as Error).message}`}),
-    podEndpoints: async svc => {
-      const path = endpointSlicesPath(svc.metadata.namespace ?? '')
-      const {body} = await ctx.request.client.request<{items?: EndpointSlice[]}>({path, query: {labelSelector: serviceSlices(svc.metadata.name)}, signal: ctx.stop})
-      return endpointsFromSlices(body.items ?? []).size > 0
-    },
-    skipped: (svc, reason) => {
-      const event = {namespace: svc.metadata.namespace ?? '', reason, target: serviceLabel(svc, withNamespace)}
-      const at = skipped.findIndex(s => s.namespace === event.namespace && s.target === event.target)
-      if (at >= 0) skipped.splice(at, 1)
-      skipped.push(event)
-      ctx.reporter.skipped(event)
-    },
-    start: async svc => {
-      const label = serviceLabel(svc, withNamespace)
-      const forward: TargetForward = {abort: new AbortController(), namespace: svc.metadata.namespace ?? '', spec: {portArgs: [], target: label}}
-      const at = skipped.findIndex(s => s.namespace === forward.namespace && s.target === label)
-      if (at >= 0) skipped.splice(at, 1)
-      ctx.forwards.push(forward)
-      try {
-        const reporter = createReporter({live: ctx.live, mode: ctx.request.mode, sink: ctx.request.sink, target: label})
-        await makeSession(forward, serviceTarget(svc), ctx, reporter, AbortSignal.any([ctx.stop, forward.abort?.signal ?? ctx.stop]))
-        await checkAliases([forward])
-        const session = forward.session
-        if (!session) return
-        forward.bound = await session.listen()
-        void session.finished.then(error => {
-          if (!error || !ctx.forwards.includes(forward)) return
-          ctx.reporter.error({fatal: true, message: `${label}: ${error.message}`})
-          void remove(forward).then(() => onChange?.())
-        })
-        if (onChange) {
-          ctx.reporter.targetAdded(session.readyEvent())
-          onChange()
-        }
-      } catch (error) {
-        await remove(forward)
-        throw error
-      }
-    },
-    stop: async (namespace, name, deleted) => {
-      const forward = find(namespace, name)
-      if (!forward) return
-      await remove(forward)
-      ctx.reporter.targetRemoved({namespace, reason: deleted ? 'deleted' : 'changed', target: forward.spec.target})
-      onChange?.()
-    },
-  }
-
+  const handler = new AllServices(ctx, scope.namespaces === undefined || scope.namespaces.length > 1)
   const {request} = ctx
   await new ServiceWatch({
     client: request.client,
@@ -101,9 +41,90 @@ export async function startAll(scope: AllScope, ctx: StartContext): Promise<AllF
   }).start()
   return {
     announced: change => {
-      onChange = change
+      handler.onChange = change
     },
-    skipped,
+    skipped: handler.skippedList,
+  }
+}
+
+/** What the Service watch does for --all: a forward per Service, the skipped list, the announcements. */
+class AllServices implements ServiceWatchHandler {
+  /** Services that cannot be forwarded, one entry per target (the latest reason). */
+  readonly skippedList: SkippedEvent[] = []
+  /** Set once the ready event is out: changes are announced from then on. */
+  onChange: (() => void) | undefined
+  private readonly ctx: StartContext
+  /** Whether targets are named NAMESPACE/svc/NAME (several namespaces watched). */
+  private readonly withNamespace: boolean
+
+  constructor(ctx: StartContext, withNamespace: boolean) {
+    this.ctx = ctx
+    this.withNamespace = withNamespace
+  }
+
+  failed(svc: Service, error: unknown): void {
+    this.ctx.reporter.error({message: `${serviceLabel(svc, this.withNamespace)}: ${(error as Error).message}`})
+  }
+
+  async podEndpoints(svc: Service): Promise<boolean> {
+    const path = endpointSlicesPath(svc.metadata.namespace ?? '')
+    const {body} = await this.ctx.request.client.request<{items?: EndpointSlice[]}>({path, query: {labelSelector: serviceSlices(svc.metadata.name)}, signal: this.ctx.stop})
+    return endpointsFromSlices(body.items ?? []).size > 0
+  }
+
+  skipped(svc: Service, reason: string): void {
+    const event = {namespace: svc.metadata.namespace ?? '', reason, target: serviceLabel(svc, this.withNamespace)}
+    this.unskip(event.namespace, event.target)
+    this.skippedList.push(event)
+    this.ctx.reporter.skipped(event)
+  }
+
+  async start(svc: Service): Promise<void> {
+    const {ctx} = this
+    const label = serviceLabel(svc, this.withNamespace)
+    const forward: TargetForward = {abort: new AbortController(), namespace: svc.metadata.namespace ?? '', spec: {portArgs: [], target: label}}
+    this.unskip(forward.namespace, label)
+    ctx.forwards.push(forward)
+    try {
+      const reporter = createReporter({live: ctx.live, mode: ctx.request.mode, sink: ctx.request.sink, target: label})
+      await makeSession(forward, serviceTarget(svc), ctx, reporter, AbortSignal.any([ctx.stop, forward.abort?.signal ?? ctx.stop]))
+      await checkAliases([forward])
+      const session = forward.session
+      if (!session) return
+      forward.bound = await session.listen()
+      void session.finished.then(error => {
+        if (!error || !ctx.forwards.includes(forward)) return
+        ctx.reporter.error({fatal: true, message: `${label}: ${error.message}`})
+        void this.remove(forward).then(() => this.onChange?.())
+      })
+      if (this.onChange) {
+        ctx.reporter.targetAdded(session.readyEvent())
+        this.onChange()
+      }
+    } catch (error) {
+      await this.remove(forward)
+      throw error
+    }
+  }
+
+  async stop(namespace: string, name: string, deleted: boolean): Promise<void> {
+    const forward = this.ctx.forwards.find(f => f.namespace === namespace && f.resolved?.ref.name === name)
+    if (!forward) return
+    await this.remove(forward)
+    this.ctx.reporter.targetRemoved({namespace, reason: deleted ? 'deleted' : 'changed', target: forward.spec.target})
+    this.onChange?.()
+  }
+
+  private async remove(forward: TargetForward): Promise<void> {
+    this.ctx.forwards.splice(this.ctx.forwards.indexOf(forward), 1)
+    forward.abort?.abort()
+    await forward.session?.close()
+  }
+
+  /** Takes a target off the skipped list (it is forwarded now, or skipped for another reason). */
+  private unskip(namespace: string, target: string): void {
+    const at = this.skippedList.findIndex(s => s.namespace === namespace && s.target === target)
+    if (at >= 0) this.skippedList.splice(at, 1)
   }
 }
 

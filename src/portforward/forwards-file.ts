@@ -10,11 +10,15 @@
 //     context: staging             # default: the current context
 //     address: 127.0.0.5           # default: --address
 //
-// Pure: the caller reads the file and knows the kubeconfig's contexts.
+// parseForwardsFile is pure (the caller knows the kubeconfig's contexts); readForwardsFile reads
+// the file or stdin first.
 
+import fs from 'node:fs'
 import net from 'node:net'
 
 import yaml from 'js-yaml'
+
+import {CliError} from '../kube/errors.ts'
 
 import {parseTarget} from './targets.ts'
 import {checkDistinct, type TargetSpec} from './operands.ts'
@@ -32,6 +36,26 @@ export class ForwardsFileError extends Error {
     super(problems.map(p => `${file}: ${p}`).join('\n'))
     this.name = 'ForwardsFileError'
     this.problems = problems
+  }
+}
+
+/**
+ * The targets of `-f FILE` (`-f -`: stdin): a file that cannot be read, or every bad entry each on
+ * its own `error:` line, is a CliError. `contexts` (the kubeconfig's) is asked once the file is read.
+ */
+export function readForwardsFile(file: string, contexts: () => ReadonlySet<string>): TargetSpec[] {
+  let text: string
+  try {
+    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new CliError(code === 'ENOENT' ? `the path "${file}" does not exist` : `cannot read ${file}: ${code ?? (error as Error).message}`)
+  }
+  try {
+    return parseForwardsFile(text, file === '-' ? 'stdin' : file, contexts())
+  } catch (error) {
+    if (error instanceof ForwardsFileError) throw new CliError(error.message.split('\n').join('\nerror: '))
+    throw error
   }
 }
 

@@ -45,91 +45,141 @@ export async function waitForService(client: KubeClient, namespace: string, name
 }
 
 async function run(client: KubeClient, namespace: string, name: string, condition: Condition, signal: AbortSignal, once: boolean): Promise<WaitResult> {
-  const fieldSelector = `metadata.name=${name}`
-  const listService = async () => {
-    const {body} = await client.request<{items?: Service[]; metadata?: {resourceVersion?: string}}>({path: servicesPath(namespace), query: {fieldSelector}})
-    return {rv: body.metadata?.resourceVersion, svc: body.items?.[0]}
-  }
-  const state: WaitResult & {gone: boolean} = {gone: false, slices: []}
-  const first = await listService()
-  state.service = first.svc
-  state.gone = !first.svc
-  if (state.gone && condition.kind !== 'create' && condition.kind !== 'delete') throw serviceNotFound(name)
-
-  const sliceSelector = serviceSlices(name)
-  let sliceRv: string | undefined
-  const slices = new Map<string, EndpointSlice>()
-  const listSlices = async () => {
-    const {body} = await client.request<{items?: EndpointSlice[]; metadata?: {resourceVersion?: string}}>({path: endpointSlicesPath(namespace), query: {labelSelector: sliceSelector}})
-    slices.clear()
-    for (const s of body.items ?? []) slices.set(s.metadata?.name ?? '', s)
-    return body.metadata?.resourceVersion
-  }
-  if (condition.kind === 'endpoints') sliceRv = await listSlices()
-
-  const evaluate = (): boolean => {
-    state.slices = [...slices.values()]
-    if (condition.kind === 'delete') return state.gone
-    if (state.gone || !state.service) return false
-    return isMet(condition, state.service, state.slices)
-  }
-  if (evaluate()) return state
+  const wait = new ServiceWait(client, namespace, name, condition, signal)
+  await wait.read()
+  if (wait.evaluate()) return wait.state
   if (once) throw new NotMet()
   if (signal.aborted) throw signal.reason
+  return wait.watch()
+}
 
-  return new Promise<WaitResult>((resolve, reject) => {
-    let settled = false
-    const finish = (error?: unknown) => {
-      if (settled) return
-      settled = true
-      if (error === undefined) resolve(state)
-      else reject(error)
-    }
-    signal.addEventListener('abort', () => finish(signal.reason ?? new Error('aborted')), {once: true})
-    const check = () => {
-      try {
-        if (evaluate()) finish()
-      } catch (error) {
-        finish(error)
+/**
+ * One wait: the Service (and, for --for=endpoints, its EndpointSlices) as last seen, read once and
+ * then followed by watches from the versions read, until the condition holds or the wait fails.
+ */
+class ServiceWait {
+  /** What the wait returns: the Service and slices as last seen, and whether the Service is gone. */
+  readonly state: WaitResult & {gone: boolean} = {gone: false, slices: []}
+  private readonly client: KubeClient
+  private readonly namespace: string
+  private readonly name: string
+  private readonly condition: Condition
+  private readonly signal: AbortSignal
+  private readonly slices = new Map<string, EndpointSlice>()
+  private readonly fieldSelector: string
+  private readonly sliceSelector: string
+  private serviceRv: string | undefined
+  private sliceRv: string | undefined
+  private settled = false
+  private settle: (error?: unknown) => void = () => {}
+
+  constructor(client: KubeClient, namespace: string, name: string, condition: Condition, signal: AbortSignal) {
+    this.client = client
+    this.namespace = namespace
+    this.name = name
+    this.condition = condition
+    this.signal = signal
+    this.fieldSelector = `metadata.name=${name}`
+    this.sliceSelector = serviceSlices(name)
+  }
+
+  /** A Service that is missing or goes away ends the wait with NotFound, unless it is waited to be created or deleted. */
+  private get goneIsNotFound(): boolean {
+    return this.condition.kind !== 'create' && this.condition.kind !== 'delete'
+  }
+
+  /** The first read, whose versions the watches start from; NotFound when the Service must exist and does not. */
+  async read(): Promise<void> {
+    const first = await this.listService()
+    this.serviceRv = first.rv
+    this.state.service = first.svc
+    this.state.gone = !first.svc
+    if (this.state.gone && this.goneIsNotFound) throw serviceNotFound(this.name)
+    if (this.condition.kind === 'endpoints') this.sliceRv = await this.listSlices()
+  }
+
+  /** Whether the condition holds on what was seen last. */
+  evaluate(): boolean {
+    this.state.slices = [...this.slices.values()]
+    if (this.condition.kind === 'delete') return this.state.gone
+    if (this.state.gone || !this.state.service) return false
+    return isMet(this.condition, this.state.service, this.state.slices)
+  }
+
+  /** Watches until the condition holds (resolves with the state) or the wait fails or is aborted. */
+  watch(): Promise<WaitResult> {
+    return new Promise<WaitResult>((resolve, reject) => {
+      this.settle = error => {
+        if (this.settled) return
+        this.settled = true
+        if (error === undefined) resolve(this.state)
+        else reject(error)
       }
+      this.signal.addEventListener('abort', () => this.settle(this.signal.reason ?? new Error('aborted')), {once: true})
+      this.watchService().catch(error => this.settle(isNotFound(error) && this.condition.kind === 'delete' ? undefined : error))
+      if (this.condition.kind === 'endpoints') this.watchSlices().catch(error => this.settle(error))
+    })
+  }
+
+  private check(): void {
+    try {
+      if (this.evaluate()) this.settle()
+    } catch (error) {
+      this.settle(error)
     }
-    const relistService = async () => {
-      const again = await listService()
-      state.service = again.svc ?? state.service
-      state.gone = !again.svc
-      if (state.gone && condition.kind !== 'delete' && condition.kind !== 'create') finish(serviceNotFound(name))
-      else check()
-      return again.rv
-    }
-    const watchService = async () => {
-      for await (const event of watchObjects<Service>(client, servicesPath(namespace), {fieldSelector, resourceVersion: first.rv}, signal, relistService)) {
-        if (event.type === 'DELETED') {
-          state.gone = true
-          // kubectl's precondition: a Service that disappears while waited for is NotFound
-          if (condition.kind !== 'delete' && condition.kind !== 'create') return finish(serviceNotFound(name))
-        } else {
-          state.service = event.object
-          state.gone = false
-        }
-        check()
-        if (settled) return
+  }
+
+  private async listService(): Promise<{rv?: string; svc?: Service}> {
+    const {body} = await this.client.request<{items?: Service[]; metadata?: {resourceVersion?: string}}>({path: servicesPath(this.namespace), query: {fieldSelector: this.fieldSelector}})
+    return {rv: body.metadata?.resourceVersion, svc: body.items?.[0]}
+  }
+
+  private async listSlices(): Promise<string | undefined> {
+    const {body} = await this.client.request<{items?: EndpointSlice[]; metadata?: {resourceVersion?: string}}>({path: endpointSlicesPath(this.namespace), query: {labelSelector: this.sliceSelector}})
+    this.slices.clear()
+    for (const s of body.items ?? []) this.slices.set(s.metadata?.name ?? '', s)
+    return body.metadata?.resourceVersion
+  }
+
+  /** A dropped Service watch: read again, then reopen from the version read. */
+  private async relistService(): Promise<string | undefined> {
+    const again = await this.listService()
+    this.state.service = again.svc ?? this.state.service
+    this.state.gone = !again.svc
+    if (this.state.gone && this.goneIsNotFound) this.settle(serviceNotFound(this.name))
+    else this.check()
+    return again.rv
+  }
+
+  private async watchService(): Promise<void> {
+    const events = watchObjects<Service>(this.client, servicesPath(this.namespace), {fieldSelector: this.fieldSelector, resourceVersion: this.serviceRv}, this.signal, () => this.relistService())
+    for await (const event of events) {
+      if (event.type === 'DELETED') {
+        this.state.gone = true
+        // kubectl's precondition: a Service that disappears while waited for is NotFound
+        if (this.goneIsNotFound) return this.settle(serviceNotFound(this.name))
+      } else {
+        this.state.service = event.object
+        this.state.gone = false
       }
+      this.check()
+      if (this.settled) return
     }
-    const watchSlices = async () => {
-      const relist = async () => {
-        const rv = await listSlices()
-        check()
-        return rv
-      }
-      for await (const event of watchObjects<EndpointSlice>(client, endpointSlicesPath(namespace), {labelSelector: sliceSelector, resourceVersion: sliceRv}, signal, relist)) {
-        const key = event.object?.metadata?.name ?? ''
-        if (event.type === 'DELETED') slices.delete(key)
-        else slices.set(key, event.object)
-        check()
-        if (settled) return
-      }
+  }
+
+  private async watchSlices(): Promise<void> {
+    const relist = async () => {
+      const rv = await this.listSlices()
+      this.check()
+      return rv
     }
-    watchService().catch(error => finish(isNotFound(error) && condition.kind === 'delete' ? undefined : error))
-    if (condition.kind === 'endpoints') watchSlices().catch(error => finish(error))
-  })
+    const events = watchObjects<EndpointSlice>(this.client, endpointSlicesPath(this.namespace), {labelSelector: this.sliceSelector, resourceVersion: this.sliceRv}, this.signal, relist)
+    for await (const event of events) {
+      const key = event.object?.metadata?.name ?? ''
+      if (event.type === 'DELETED') this.slices.delete(key)
+      else this.slices.set(key, event.object)
+      this.check()
+      if (this.settled) return
+    }
+  }
 }

@@ -11,6 +11,8 @@ import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
 import {resolveResourceType} from '../../src/kube/resource-types.ts'
+import type {KubeObject} from '../../src/kube/types.ts'
+import {until} from '../helpers/poll.ts'
 import {ROOT, runSvc} from '../helpers/run-svc.ts'
 import type {KubectlResult, KubectlRig} from './helpers.ts'
 
@@ -140,13 +142,9 @@ export class Parity {
   private async prepare(pc: ParityCase): Promise<void> {
     for (const p of pc.absent ?? []) {
       await this.api.request({method: 'DELETE', path: p}).catch(() => undefined)
-      for (let i = 0; i < 100; i++) {
-        const gone = await this.api.request({path: p}).then(() => false, () => true)
-        if (gone) break
-        await new Promise(resolve => setTimeout(resolve, 20))
-      }
+      await until(() => this.api.request({path: p}).then(() => false, () => true), `${p} gone`, {intervalMs: 20})
     }
-    for (const o of (pc.objects ?? []) as any[]) {
+    for (const o of (pc.objects ?? []) as KubeObject[]) {
       const r = resolveResourceType(String(o.kind))
       if (!r) throw new Error(`parity: no resource for kind ${o.kind}`)
       const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`

@@ -10,6 +10,7 @@ import {after, before, describe, test} from 'node:test'
 import yaml from 'js-yaml'
 
 import {createPod, echo, type PfCluster, podRunning, startPfCluster, startSvc} from '../helpers/pf-cluster.ts'
+import {kubeconfigDoc} from '../helpers/kubeconfig-doc.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 
 let c: PfCluster
@@ -54,7 +55,7 @@ describe('global flags before the command', () => {
 
 describe('a kubeconfig with insecure-skip-tls-verify and a CA', () => {
   test('is refused with kubectl\'s line and exit 1, before any request', async () => {
-    const doc = yaml.load(fs.readFileSync(kc, 'utf8')) as any
+    const doc = kubeconfigDoc(fs.readFileSync(kc, 'utf8'))
     doc.clusters[0].cluster['insecure-skip-tls-verify'] = true
     const file = path.join(dir, 'insecure-with-ca')
     fs.writeFileSync(file, yaml.dump(doc))

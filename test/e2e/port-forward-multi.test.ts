@@ -12,7 +12,9 @@ import {after, before, describe, test} from 'node:test'
 
 import yaml from 'js-yaml'
 
+import type {Pod} from '../../src/kube/types.ts'
 import {runSvc} from '../helpers/run-svc.ts'
+import {kubeconfigDoc} from '../helpers/kubeconfig-doc.ts'
 import {createDeployment, createPod, createService, echo, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
@@ -27,10 +29,10 @@ before(async () => {
   await createService(c.client, 'replica', {ports: [{port: 5432}], selector: {app: 'replica'}})
   await createDeployment(c.client, 'api', 1, {ports: [{containerPort: 8080}]})
   await createPod(c.client, 'worker-0', {ports: [{containerPort: 9000}]})
-  const running = async (selector: string) => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods', query: {labelSelector: selector}})).body.items
-    .some((p: any) => p.status?.phase === 'Running' && p.status.conditions?.some((cond: any) => cond.type === 'Ready' && cond.status === 'True'))
+  const running = async (selector: string) => (await c.client.request<{items: Pod[]}>({path: '/api/v1/namespaces/default/pods', query: {labelSelector: selector}})).body.items
+    .some(p => p.status?.phase === 'Running' && p.status.conditions?.some(cond => cond.type === 'Ready' && cond.status === 'True'))
   await until(async () => (await running('app=db')) && (await running('app=api')) && (await running('app=replica')), 'db-0, replica-0 and the api pod ready')
-  await until(async () => (await c.client.request<any>({path: '/api/v1/namespaces/default/pods/worker-0'})).body.status?.phase === 'Running', 'worker-0 Running')
+  await until(async () => (await c.client.request<Pod>({path: '/api/v1/namespaces/default/pods/worker-0'})).body.status?.phase === 'Running', 'worker-0 Running')
 })
 after(() => c.stop())
 
@@ -222,16 +224,16 @@ describe('forwards file (-f)', () => {
     const other = await startPfCluster()
     t.after(() => other.stop())
     await createPod(other.client, 'far', {ports: [{containerPort: 7}]})
-    await until(async () => (await other.client.request<any>({path: '/api/v1/namespaces/default/pods/far'})).body.status?.phase === 'Running', 'pod far Running')
+    await until(async () => (await other.client.request<Pod>({path: '/api/v1/namespaces/default/pods/far'})).body.status?.phase === 'Running', 'pod far Running')
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-ff-'))
     t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
     // One kubeconfig with both clusters: contexts `one` (this suite's cluster) and `two`.
-    const configs = [c, other].map(cluster => yaml.load(fs.readFileSync(cluster.kubeconfig(), 'utf8')) as any)
+    const configs = [c, other].map(cluster => kubeconfigDoc(fs.readFileSync(cluster.kubeconfig(), 'utf8')))
     const merged = {
       apiVersion: 'v1', kind: 'Config', 'current-context': 'one',
       clusters: configs.map((k, i) => ({...k.clusters[0], name: ['one', 'two'][i]})),
       contexts: configs.map((_, i) => ({context: {cluster: ['one', 'two'][i], namespace: 'default', user: ['one', 'two'][i]}, name: ['one', 'two'][i]})),
-      users: configs.map((k, i) => ({...k.users.find((u: any) => u.name === 'token'), name: ['one', 'two'][i]})),
+      users: configs.map((k, i) => ({...k.users.find(u => u.name === 'token'), name: ['one', 'two'][i]})),
     }
     const kubeconfig = write(dir, 'kubeconfig', yaml.dump(merged))
     const file = write(dir, 'forwards.yaml', '- {target: pod/worker-0, ports: [":9000"], context: one}\n- {target: pod/far, ports: [":7"], context: two}\n')

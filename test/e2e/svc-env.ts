@@ -9,6 +9,7 @@ import path from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
+import type {UnstructuredObject} from '../../src/kube/types.ts'
 import {type LocalCluster, startCluster} from '../cluster/index.ts'
 import {type RunOptions, type RunResult, runSvc} from '../helpers/run-svc.ts'
 
@@ -16,7 +17,7 @@ export interface SvcEnv {
   api: KubeClient
   cluster: LocalCluster
   /** Creates an object under an API path (e.g. /api/v1/namespaces/default/services). */
-  create(apiPath: string, body: unknown): Promise<any>
+  create<T = UnstructuredObject>(apiPath: string, body: unknown): Promise<T>
   kubeconfig: string
   /** Runs the built svc with --kubeconfig; `now` (ms) sets SVC_NOW. */
   svc(args: string[], options?: RunOptions & {now?: number}): Promise<RunResult>
@@ -34,8 +35,8 @@ export async function startEnv(): Promise<SvcEnv> {
   return {
     api,
     cluster,
-    async create(apiPath, body) {
-      return (await api.request({body, method: 'POST', path: apiPath})).body
+    async create<T>(apiPath: string, body: unknown): Promise<T> {
+      return (await api.request<T>({body, method: 'POST', path: apiPath})).body
     },
     kubeconfig,
     svc(args, options = {}) {

@@ -5,6 +5,7 @@
 import {ApiError} from '../../src/kube/errors.ts'
 import type {ListWatchClient} from '../../src/portforward/informer.ts'
 import type {WatchEvent} from '../../src/kube/client.ts'
+import type {UnstructuredObject} from '../../src/kube/types.ts'
 
 interface OpenWatch {
   path: string
@@ -14,9 +15,9 @@ interface OpenWatch {
 
 export class FakeListWatch implements ListWatchClient {
   /** GET answers for single objects, by path. */
-  readonly objects = new Map<string, any>()
+  readonly objects = new Map<string, UnstructuredObject>()
   /** LIST answers by collection path (items filtered by the test, not by the fake). */
-  readonly collections = new Map<string, any[]>()
+  readonly collections = new Map<string, UnstructuredObject[]>()
   readonly requests: Array<{path: string; query?: Record<string, unknown>}> = []
   readonly watches: OpenWatch[] = []
   /** Every watch ever opened (path + query), for assertions on resourceVersion. */
@@ -30,7 +31,7 @@ export class FakeListWatch implements ListWatchClient {
     return String(++this.rv)
   }
 
-  async request<T = any>(req: {path: string; query?: Record<string, unknown>}): Promise<{body: T}> {
+  async request<T = unknown>(req: {path: string; query?: Record<string, unknown>}): Promise<{body: T}> {
     this.requests.push({path: req.path, query: req.query})
     if (this.collections.has(req.path)) {
       return {body: {items: structuredClone(this.collections.get(req.path)), metadata: {resourceVersion: String(this.rv)}} as T}
@@ -41,7 +42,7 @@ export class FakeListWatch implements ListWatchClient {
     throw new ApiError(404, {code: 404, kind: 'Status', message: `${resource} "${name}" not found`, reason: 'NotFound', status: 'Failure'})
   }
 
-  watch<T = any>(path: string, query: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<WatchEvent<T>> {
+  watch<T = unknown>(path: string, query: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<WatchEvent<T>> {
     this.watchLog.push({path, query})
     const open = (push: OpenWatch) => {
       this.watches.push(push)
@@ -79,7 +80,7 @@ export class FakeListWatch implements ListWatchClient {
   }
 
   /** Sends an event to every open watch on `path`, stamping a new resourceVersion. */
-  emit(path: string, type: WatchEvent['type'], object: any): void {
+  emit(path: string, type: WatchEvent['type'], object: UnstructuredObject): void {
     const stamped = structuredClone(object)
     stamped.metadata = {...stamped.metadata, resourceVersion: this.nextResourceVersion()}
     for (const w of this.watches) if (w.path === path) w.push({object: stamped, type})

@@ -123,6 +123,7 @@ export interface SvcProcess {
   /** Resolves with the first stdout line matching, waiting for it (bounded). */
   line(pattern: RegExp, stream?: 'stderr' | 'stdout', timeoutMs?: number): Promise<RegExpMatchArray>
   /** Parsed JSON events so far (for -o json). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a line of any event kind (portforward/output.ts); each test reads the fields of the event it picked
   events(): any[]
   /** Resolves with the exit code and signal. */
   readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>

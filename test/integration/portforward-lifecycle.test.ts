@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
 import type {Tunnel} from '../../src/portforward/tunnel.ts'
+import type {Pod} from '../../src/kube/types.ts'
 import {patternBytes, SEND_RESET_BYTES} from '../cluster/sim/containers.ts'
 import {connect, destroyAllClients, listenAndForward} from '../helpers/forward-listener.ts'
 import {createPod, type PfCluster, startPfCluster, until} from '../helpers/pf-cluster.ts'
@@ -19,7 +20,7 @@ before(async () => {
   c = await startPfCluster()
   await createPod(c.client, 'crash', {annotations: {'sim.svc.local/port-9': 'send-reset'}, ports: [{containerPort: 9}]})
   for (const pod of ['crash']) {
-    await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${pod}`})).body.status?.phase === 'Running', `pod ${pod} Running`)
+    await until(async () => (await c.client.request<Pod>({path: `/api/v1/namespaces/default/pods/${pod}`})).body.status?.phase === 'Running', `pod ${pod} Running`)
   }
 })
 

@@ -5,12 +5,13 @@ import {after, before, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import tls from 'node:tls'
-import yaml from 'js-yaml'
 
 import {SpdySession} from '../../src/spdy/session.ts'
 import {openPortForwardPair} from '../../src/spdy/portforward.ts'
+import type {Pod} from '../../src/kube/types.ts'
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {until} from '../helpers/poll.ts'
+import {kubeconfigDoc} from '../helpers/kubeconfig-doc.ts'
 
 let cluster: LocalCluster
 let token: string
@@ -18,9 +19,9 @@ let ca: string
 
 before(async () => {
   cluster = await startCluster()
-  const kc: any = yaml.load(cluster.kubeconfig())
-  token = kc.users.find((u: any) => u.name === 'token').user.token
-  ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString()
+  const kc = kubeconfigDoc(cluster.kubeconfig())
+  token = kc.users.find(u => u.name === 'token')?.user.token ?? ''
+  ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'] ?? '', 'base64').toString()
   const res = await fetchJson('POST', '/api/v1/namespaces/default/pods', {
     apiVersion: 'v1', kind: 'Pod', metadata: {name: 'echo'}, spec: {containers: [{name: 'c', image: 'echo', ports: [{containerPort: 5000}]}]},
   })
@@ -36,7 +37,7 @@ function connect(): Promise<tls.TLSSocket> {
   })
 }
 
-async function fetchJson(method: string, path: string, body?: unknown): Promise<{status: number; body: any}> {
+async function fetchJson(method: string, path: string, body?: unknown): Promise<{status: number; body: Pod}> {
   const {request} = await import('node:https')
   return new Promise((resolve, reject) => {
     const req = request({host: '127.0.0.1', port: cluster.port, path, method, ca, servername: 'localhost', headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json'}}, (res) => {

@@ -14,6 +14,7 @@ import {ConnectionError} from '../../src/kube/errors.ts'
 import {openTunnel} from '../../src/portforward/tunnel.ts'
 import {startCluster, type LocalCluster} from '../cluster/index.ts'
 import {readAtLeast} from '../helpers/forward-listener.ts'
+import {kubeconfigDoc} from '../helpers/kubeconfig-doc.ts'
 import {podRunning} from '../helpers/pf-cluster.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../helpers/proxies.ts'
 
@@ -24,7 +25,7 @@ let cluster: LocalCluster
 
 /** A client for the local cluster under the name only the proxies resolve. */
 function clientVia(options: {env?: Record<string, string>; proxyUrl?: string}): KubeClient {
-  const doc: any = yaml.load(cluster.kubeconfig('token'))
+  const doc = kubeconfigDoc(cluster.kubeconfig('token'))
   doc.clusters[0].cluster.server = `https://${NAME}:${cluster.port}`
   if (options.proxyUrl) doc.clusters[0].cluster['proxy-url'] = options.proxyUrl
   const kc = new KubeConfig()

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {applyOverrides, exposeService, formatRequirements, mapBasedSelectorForObject, parseExposeLabels, parseResourceArgs, portsForObject, protocolsForObject, checkExposable} from '../../../src/generate/expose.ts'
+import type {ExposeFlags} from '../../../src/generate/expose.ts'
+import type {LabelSelector, UnstructuredObject} from '../../../src/kube/types.ts'
 
 const pod = (labels: Record<string, string> | undefined, ports: Array<{containerPort: number; protocol?: string}>, name = 'p') => ({
   apiVersion: 'v1', kind: 'Pod', metadata: {labels, name}, spec: {containers: [{name: 'c', ports}]},
@@ -9,7 +11,7 @@ const pod = (labels: Record<string, string> | undefined, ports: Array<{container
 const svc = (ports: Array<{port: number; protocol?: string}>, selector: Record<string, string> | undefined = {app: 'x'}) => ({
   apiVersion: 'v1', kind: 'Service', metadata: {name: 's'}, spec: {ports, selector},
 })
-const deployment = (selector: any) => ({
+const deployment = (selector: LabelSelector | undefined) => ({
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: {labels: {team: 'a'}, name: 'd'},
   spec: {selector, template: {metadata: {labels: {app: 'd'}}, spec: {containers: [{name: 'c', ports: [{containerPort: 80}]}]}}},
 })
@@ -24,11 +26,11 @@ describe('expose derivations (polymorphichelpers)', () => {
       'couldn\'t convert expressions - "[{Key:tier Operator:In Values:[a b]}]" to map-based selector format'],
     ['replicaset without selector', {...deployment(undefined), kind: 'ReplicaSet'}, 'invalid replicaset: no selectors, therefore cannot be exposed'],
   ]
-  for (const [title, obj, msg] of selectorErrors) it(title, () => assert.throws(() => mapBasedSelectorForObject(obj as any), {message: msg}))
+  for (const [title, obj, msg] of selectorErrors) it(title, () => assert.throws(() => mapBasedSelectorForObject(obj as UnstructuredObject), {message: msg}))
 
   it('selectors, ports and protocols of each kind', () => {
     assert.deepEqual(mapBasedSelectorForObject(deployment({matchLabels: {app: 'd'}})), {app: 'd'})
-    assert.deepEqual(mapBasedSelectorForObject({kind: 'ReplicationController', spec: {selector: {a: 'b'}}} as any), {a: 'b'})
+    assert.deepEqual(mapBasedSelectorForObject({kind: 'ReplicationController', spec: {selector: {a: 'b'}}} as UnstructuredObject), {a: 'b'})
     assert.deepEqual(portsForObject(pod({a: 'b'}, [{containerPort: 53, protocol: 'UDP'}, {containerPort: 53}, {containerPort: 80}])), ['53', '80'])
     assert.deepEqual([...protocolsForObject(pod({a: 'b'}, [{containerPort: 53, protocol: 'UDP'}, {containerPort: 53}])).entries()], [['53', ['UDP', 'TCP']]])
     assert.equal(formatRequirements([{key: 'a', operator: 'Exists'}]), '[{Key:a Operator:Exists Values:[]}]')
@@ -48,7 +50,7 @@ describe('exposeService (kubectl expose_test.go cases)', () => {
   })
   it('--port 53 on 53/TCP and 53/UDP makes port-1-tcp and port-1-udp', () => {
     const out = exposeService(pod({a: 'b'}, [{containerPort: 53}, {containerPort: 53, protocol: 'UDP'}]), {port: '53'})
-    assert.deepEqual(out.spec?.ports?.map((p: any) => `${p.name} ${p.port}/${p.protocol}`), ['port-1-tcp 53/TCP', 'port-1-udp 53/UDP'])
+    assert.deepEqual(out.spec?.ports?.map(p => `${p.name} ${p.port}/${p.protocol}`), ['port-1-tcp 53/TCP', 'port-1-udp 53/UDP'])
   })
   it('headless without ports is allowed; otherwise ports are required', () => {
     assert.equal(exposeService(pod({a: 'b'}, []), {clusterIP: 'None'}).spec?.ports, undefined)
@@ -66,7 +68,7 @@ describe('exposeService (kubectl expose_test.go cases)', () => {
       status: {loadBalancer: {}},
     })
   })
-  const errors: Array<[string, any, string]> = [
+  const errors: Array<[string, ExposeFlags, string]> = [
     ['bad affinity', {sessionAffinity: 'x'}, 'unknown session affinity: x'],
     ['bad port', {port: 'abc'}, 'strconv.Atoi: parsing "abc": invalid syntax'],
     ['bad selector', {selector: 'a==b'}, 'unexpected label spec: a==b'],

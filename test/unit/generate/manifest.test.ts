@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {checkServiceManifest, describeOrigin, parseManifest} from '../../../src/generate/manifest.ts'
 
-const svc = (spec: any, metadata: any = {name: 'web'}) => ({apiVersion: 'v1', kind: 'Service', metadata, spec})
+const svc = (spec: unknown, metadata: unknown = {name: 'web'}) => ({apiVersion: 'v1', kind: 'Service', metadata, spec})
 
 describe('parseManifest', () => {
   it('splits YAML documents, skips empty ones, flattens Lists and reads JSON', () => {
@@ -18,7 +18,7 @@ describe('parseManifest', () => {
 })
 
 describe('checkServiceManifest', () => {
-  const table: Array<[string, any, string[]]> = [
+  const table: Array<[string, unknown, string[]]> = [
     ['a valid service', svc({ports: [{port: 80, targetPort: 'http'}], selector: {app: 'web'}}), []],
     ['headless without ports', svc({clusterIP: 'None'}), []],
     ['not a Service', {apiVersion: 'apps/v1', kind: 'Deployment'}, [': is a Deployment (apps/v1), not a Service (apiVersion: v1, kind: Service): svc create -f creates Services only; use kubectl apply -f for other kinds']],

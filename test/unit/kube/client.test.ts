@@ -7,6 +7,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError, CliError, ConnectionError} from '../../../src/kube/errors.ts'
+import type {KubeObject} from '../../../src/kube/types.ts'
 
 const TOKEN = 'secret-token-value'
 let server: http.Server
@@ -144,7 +145,7 @@ describe('KubeClient', () => {
     const client = new KubeClient(kubeConfigFor(base))
     const events: string[] = []
     await assert.rejects(async () => {
-      for await (const event of client.watch<any>('/watch', {resourceVersion: '1'})) events.push(`${event.type} ${event.object.metadata.name}`)
+      for await (const event of client.watch<KubeObject>('/watch', {resourceVersion: '1'})) events.push(`${event.type} ${event.object.metadata.name}`)
     }, (err: unknown) => err instanceof ApiError && err.code === 410 && err.reason === 'Expired')
     assert.deepEqual(events, ['ADDED a', 'MODIFIED a'])
     assert.match(seen.at(-1)!.url!, /allowWatchBookmarks=true&watch=true/)

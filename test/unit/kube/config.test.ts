@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, test} from 'node:test'
 
-import {resolveKubeConfig} from '../../../src/kube/config.ts'
+import {loadKubeConfig, resolveKubeConfig, selectContext} from '../../../src/kube/config.ts'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-kubeconfig-'))
 after(() => rmSync(dir, {force: true, recursive: true}))
@@ -91,6 +91,19 @@ describe('resolveKubeConfig', () => {
     const r = resolveKubeConfig({}, envOf({}, home))
     assert.equal(r.kubeConfig.getCurrentContext(), 'ctx-home')
     assert.deepEqual(r.sources, [path.join(home, '.kube', 'config')])
+  })
+
+  test('one load serves several contexts, each chosen in its own copy', () => {
+    const loaded = loadKubeConfig(undefined, envOf({KUBECONFIG: [a, b].join(path.delimiter)}))
+    assert.deepEqual(loaded.sources, [a, b])
+    assert.equal(loaded.texts.length, 2)
+    const first = selectContext(loaded, {context: 'ctx-b'})
+    const second = selectContext(loaded, {cluster: 'c2', context: 'ctx-a', namespace: 'ops'})
+    const third = selectContext(loaded, {})
+    assert.deepEqual([first.kubeConfig.getCurrentContext(), first.kubeConfig.getCurrentCluster()?.server, first.namespace], ['ctx-b', 'https://b.example:6443', 'default'])
+    assert.deepEqual([second.kubeConfig.getCurrentContext(), second.kubeConfig.getCurrentCluster()?.server, second.namespace], ['ctx-a', 'https://b.example:6443', 'ops'])
+    assert.deepEqual([third.kubeConfig.getCurrentContext(), third.kubeConfig.getCurrentCluster()?.server, third.namespace], ['ctx-a', 'https://a.example:6443', 'team-a'])
+    assert.equal(loaded.kubeConfig.getCurrentContext(), 'ctx-a')
   })
 
   test('KUBECONFIG beats ~/.kube/config', () => {

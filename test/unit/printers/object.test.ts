@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url'
 
 import {analyzeScalar, goFormatFloat, goYamlKeyLess, parseTimestamp, resolvesToNonString, sortKeysGoYaml} from '../../../src/printers/goyaml.ts'
 import {compactJson, omitManagedFields, printJson, printName, printObject, printYaml, typedOrder} from '../../../src/printers/object.ts'
+import type {UnstructuredObject} from '../../../src/kube/types.ts'
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden')
 const golden = (name: string) => readFileSync(path.join(GOLDEN, name), 'utf8')
@@ -69,7 +70,7 @@ describe('printJson', () => {
   })
 
   it('adds status.loadBalancer to typed Services and keeps unknown fields last', () => {
-    const out = typedOrder({kind: 'Service', apiVersion: 'v1', zzz: 1, metadata: {name: 'a'}}) as any
+    const out = typedOrder({kind: 'Service', apiVersion: 'v1', zzz: 1, metadata: {name: 'a'}}) as Record<string, unknown>
     assert.deepEqual(Object.keys(out), ['kind', 'apiVersion', 'metadata', 'status', 'zzz'])
     assert.deepEqual(out.status, {loadBalancer: {}})
   })
@@ -85,7 +86,7 @@ describe('printName and printObject', () => {
     [{kind: 'Service', apiVersion: 'v1', metadata: {name: 'web'}}, 'created (dry run)', 'service/web created (dry run)\n'],
     [{kind: 'Deployment', apiVersion: 'apps/v1', metadata: {name: 'd'}}, 'exposed', 'deployment.apps/d exposed\n'],
   ]
-  for (const [obj, op, want] of table) it(`${want.trim()}`, () => assert.equal(printName(obj as any, op), want))
+  for (const [obj, op, want] of table) it(`${want.trim()}`, () => assert.equal(printName(obj as UnstructuredObject, op), want))
 
   it('json and yaml omit managedFields unless asked (kubectl\'s OmitManagedFieldsPrinter)', () => {
     const obj = {kind: 'Service', apiVersion: 'v1', metadata: {managedFields: [{manager: 'm'}], name: 'a'}}
