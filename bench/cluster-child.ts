@@ -1,25 +1,62 @@
-// The local cluster for benchmarks, in a process of its own so that it does not share an event
-// loop with the load generator. It creates the benchmark pods, then reports over IPC where the
-// kubeconfig is and the pods' own loopback ports (the "direct" baseline).
+// The cluster for benchmarks, in a process of its own so that it does not share an event loop
+// with the load generator: the local cluster, or with `real` as the second argument the real
+// control plane (test/real-cluster: kube-apiserver and kwok's kubelet streaming code). It creates
+// the benchmark pods, then reports over IPC where the kubeconfig is, the pods' own loopback ports
+// (the "direct" baseline) and what serves the API.
+//
+//   bench/cluster-child.ts KUBECONFIG [local|real]
 
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../src/kube/client.ts'
 import type {Pod} from '../src/kube/types.ts'
 import {startCluster} from '../test/cluster/index.ts'
+import {until} from '../test/helpers/poll.ts'
+import {startRealCluster} from '../test/real-cluster/index.ts'
 
 const kubeconfigFile = process.argv[2]
-const cluster = await startCluster()
-cluster.writeKubeconfig(kubeconfigFile)
-
-const kc = new KubeConfig()
-kc.loadFromFile(kubeconfigFile)
-const client = new KubeClient(kc)
+const real = process.argv[3] === 'real'
 
 const pods = [
   {annotations: {}, name: 'bench-echo', port: 7},
   {annotations: {'sim.svc.local/port-8080': 'http'}, name: 'bench-http', port: 8080},
 ]
+
+/** The part of kwok's PortForward object read here. */
+interface PortForward {
+  spec?: {forwards?: Array<{ports?: number[]; target?: {port?: number}}>}
+}
+
+let stopCluster: () => Promise<void>
+let directPort: (client: KubeClient, pod: string, port: number) => Promise<number>
+let server: string
+if (real) {
+  const cluster = await startRealCluster({kubeVersion: process.env.BENCH_KUBE_VERSION})
+  stopCluster = () => cluster.stop()
+  cluster.writeKubeconfig(kubeconfigFile)
+  server = `the real control plane (kube-apiserver v${cluster.binaries.kubeVersion}, kwok's kubelet)`
+  // The pod agent (test/real-cluster/pods.ts) serves each pod port on loopback and names that
+  // address in the pod's PortForward object, which kwok's port-forward dials.
+  directPort = (client, pod, port) => until(async () => {
+    const pf = await client.request<PortForward>({path: `/apis/kwok.x-k8s.io/v1alpha1/namespaces/default/portforwards/${pod}`}).catch(() => undefined)
+    return pf?.body?.spec?.forwards?.find(f => f.ports?.includes(port))?.target?.port
+  }, `the PortForward of pod ${pod}`, {intervalMs: 50, timeoutMs: 30_000})
+} else {
+  const cluster = await startCluster()
+  stopCluster = () => cluster.stop()
+  cluster.writeKubeconfig(kubeconfigFile)
+  server = 'the local cluster'
+  directPort = async (_client, pod, port) => {
+    const socket = await cluster.dialPod('default', pod, port)
+    socket.destroy()
+    return socket.remotePort!
+  }
+}
+
+const kc = new KubeConfig()
+kc.loadFromFile(kubeconfigFile)
+const client = new KubeClient(kc)
+
 for (const pod of pods) {
   await client.request({
     body: {
@@ -32,21 +69,13 @@ for (const pod of pods) {
     path: '/api/v1/namespaces/default/pods',
   })
 }
-const deadline = Date.now() + 30_000
 for (const pod of pods) {
-  while ((await client.request<Pod>({path: `/api/v1/namespaces/default/pods/${pod.name}`})).body.status?.phase !== 'Running') {
-    if (Date.now() > deadline) throw new Error(`pod ${pod.name} did not start`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
+  await until(async () => ((await client.request<Pod>({path: `/api/v1/namespaces/default/pods/${pod.name}`})).body.status?.phase === 'Running' || undefined), `pod ${pod.name} Running`, {intervalMs: 50, timeoutMs: 30_000})
 }
 const direct: Record<string, number> = {}
-for (const pod of pods) {
-  const socket = await cluster.dialPod('default', pod.name, pod.port)
-  direct[pod.name] = socket.remotePort!
-  socket.destroy()
-}
-process.send!({direct, kubeconfig: kubeconfigFile})
+for (const pod of pods) direct[pod.name] = await directPort(client, pod.name, pod.port)
+process.send!({direct, kubeconfig: kubeconfigFile, server})
 
-const stop = () => cluster.stop().then(() => process.exit(0))
+const stop = () => stopCluster().then(() => process.exit(0))
 process.on('SIGTERM', stop)
 process.on('disconnect', stop)

@@ -15,6 +15,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
 
 import {KubeConfig} from '@kubernetes/client-node'
 
@@ -24,7 +25,14 @@ import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
 import {connect, connectionLatencyVia, withDeadline} from './lib/workloads.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const QUICK = process.env.BENCH_QUICK === '1'
+// `npm run bench -- FLAGS` hands bench/run.ts's flags to this script too (each also as BENCH_*).
+const {values: ARGV} = parseArgs({
+  options: {cluster: {type: 'string'}, medium: {type: 'boolean'}, only: {type: 'string'}, quick: {type: 'boolean'}, rounds: {type: 'string'}, tools: {type: 'string'}},
+  strict: false,
+})
+const QUICK = ARGV.quick === true || process.env.BENCH_QUICK === '1'
+/** A run narrowed for tuning prints its table only. */
+const NARROWED = ARGV.tools !== undefined || ARGV.medium === true || ARGV.rounds !== undefined || Boolean(process.env.BENCH_TOOLS || process.env.BENCH_MEDIUM || process.env.BENCH_ROUNDS)
 const SIZES = QUICK ? {latencyCount: 50, rounds: 1, rpsMs: 2000} : {latencyCount: 300, rounds: 3, rpsMs: 5000}
 const TOOLS = ['port-forward', 'proxy-socks5', 'proxy-http'] as const
 type Tool = (typeof TOOLS)[number]
@@ -197,11 +205,13 @@ export function proxyTable(rows: Row[]): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.env.BENCH_ONLY && !process.env.BENCH_ONLY.split(',').includes('proxy')) process.exit(0)
+  // It runs on the local cluster only, and only when --only names it.
+  const only = (ARGV.only as string | undefined) ?? process.env.BENCH_ONLY
+  if ((ARGV.cluster ?? process.env.BENCH_CLUSTER ?? 'local') !== 'local' || (only && !only.split(',').includes('proxy'))) process.exit(0)
   const rows = await benchProxy()
   const table = proxyTable(rows)
   process.stdout.write(`\nsvc proxy next to svc port-forward, same Services (HTTP: CONNECT for latency, absolute-form GET for req/s)\n${table}\n`)
-  if (!QUICK && !process.env.BENCH_TOOLS && !process.env.BENCH_MEDIUM) {
+  if (!QUICK && !NARROWED) {
     writeFileSync(path.join(ROOT, 'bench', 'proxy-results.json'), `${JSON.stringify({date: new Date().toISOString(), node: process.version, rows}, null, 2)}\n`)
     const doc = path.join(ROOT, 'docs', 'benchmarks.md')
     const text = readFileSync(doc, 'utf8')

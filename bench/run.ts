@@ -16,7 +16,13 @@
 //                              (a stopped reader beside ten downloads), cli
 //   --tools svc,kubectl-ws (BENCH_TOOLS)  the forwarders to measure
 //   --rounds N (BENCH_ROUNDS)  rounds instead of the size's default
-// A run narrowed by any of them prints its table only; a full run also writes the results.
+//   --cluster real (BENCH_CLUSTER)  the port-forward workloads (echo, download, latency,
+//                              concurrency, rps by default) through the real control plane
+//                              (test/real-cluster: kube-apiserver, kwok's kubelet streaming code);
+//                              BENCH_KUBE_VERSION picks its release
+// A run narrowed by any of them prints its table only; a full run also writes the results. A real-
+// cluster run writes its own (bench/results-real.json, the bench-real section of the page) unless
+// narrowed by --only, --tools or --quick: its table states the sizes and rounds it ran.
 
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -35,6 +41,7 @@ import {churnSoak, concurrentEcho, connectionLatency, download, echoTransfer, re
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: flags} = parseArgs({
   options: {
+    cluster: {default: process.env.BENCH_CLUSTER ?? 'local', type: 'string'},
     medium: {default: process.env.BENCH_MEDIUM === '1', type: 'boolean'},
     only: {default: process.env.BENCH_ONLY, type: 'string'},
     quick: {default: process.env.BENCH_QUICK === '1', type: 'boolean'},
@@ -43,6 +50,8 @@ const {values: flags} = parseArgs({
   },
 })
 const QUICK = flags.quick
+if (flags.cluster !== 'local' && flags.cluster !== 'real') throw new Error(`--cluster ${flags.cluster}: want local or real`)
+const CLUSTER: 'local' | 'real' = flags.cluster
 /** --medium: the full run's workloads at a quarter of the bulk size and fewer samples, 3 rounds; printed only. */
 const MEDIUM = flags.medium
 const MiB = 1024 * 1024
@@ -60,8 +69,11 @@ if (flags.rounds !== undefined) SIZES.rounds = Math.max(1, Number.parseInt(flags
 type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc' | 'svc-spdy' | 'svc-websocket'
 const ALL_TOOLS: Tool[] = ['svc', 'svc-spdy', 'svc-websocket', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
 const TOOLS: Tool[] = flags.tools ? ALL_TOOLS.filter(t => flags.tools!.split(',').includes(t)) : ALL_TOOLS
-const ONLY = flags.only?.split(',')
-const PARTIAL = TOOLS.length < ALL_TOOLS.length || ONLY !== undefined || MEDIUM || flags.rounds !== undefined
+/** The figures that measure the port-forward path, the real cluster's default. */
+const REAL_WORKLOADS = ['echo', 'download', 'latency', 'concurrency', 'rps']
+const ONLY = flags.only?.split(',') ?? (CLUSTER === 'real' ? REAL_WORKLOADS : undefined)
+const NARROWED = TOOLS.length < ALL_TOOLS.length || flags.only !== undefined
+const PARTIAL = CLUSTER === 'real' ? NARROWED : NARROWED || MEDIUM || flags.rounds !== undefined
 
 interface Env {
   direct: Record<string, number>
@@ -309,7 +321,7 @@ function fmt(n: number): string {
 
 function markdown(meta: Record<string, string>, cli: CliResult[]): string {
   const lines: string[] = []
-  lines.push(`Measured ${meta.date} on ${meta.machine}, Node ${meta.node}, kubectl ${meta.kubectl}; ${SIZES.rounds} rounds, tools alternated; median (min-max). \`svc\` is \`--transport auto\` (the tunnel against this cluster); svc/... ratios are for it.`, '')
+  lines.push(`Measured ${meta.date} through ${meta.server} on ${meta.machine}, Node ${meta.node}, kubectl ${meta.kubectl}; ${SIZES.rounds} rounds, tools alternated; median (min-max). \`svc\` is \`--transport auto\` (the tunnel against this cluster); svc/... ratios are for it.`, '')
   lines.push(`| metric | ${TOOLS.join(' | ')} | svc/kubectl-ws | svc/kubectl-spdy | svc/client-node | svc/direct |`)
   lines.push(`| --- | ${TOOLS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`)
   for (const m of metrics) {
@@ -338,7 +350,7 @@ function markdown(meta: Record<string, string>, cli: CliResult[]): string {
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-bench-'))
   const kubectl = await ensureKubectl()
-  const cluster = await startClusterChild(dir)
+  const cluster = await startClusterChild(dir, CLUSTER)
   const env: Env = {direct: cluster.direct, kubeconfig: cluster.kubeconfig, kubectl}
   const started = Date.now()
   try {
@@ -365,21 +377,29 @@ async function main() {
       machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.arch()}`,
       node: process.versions.node,
       quick: String(QUICK),
+      server: cluster.server,
     }
     const table = markdown(meta, cli)
     process.stdout.write(`${table}\n`)
     if (QUICK || PARTIAL) return
-    writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify({cli, meta, metrics, sizes: SIZES}, null, 2)}\n`)
-    writeFileSync(path.join(ROOT, 'bench', 'results.svg'), renderChart(metrics.filter(m => ['echo', 'download', 'latency-p50', 'rps'].includes(m.id)), TOOLS))
+    // Each cluster has its own results file and section of the page: neither run erases the other's.
+    const real = CLUSTER === 'real'
+    writeFileSync(path.join(ROOT, 'bench', real ? 'results-real.json' : 'results.json'), `${JSON.stringify({cli, meta, metrics, sizes: SIZES}, null, 2)}\n`)
+    if (!real) writeFileSync(path.join(ROOT, 'bench', 'results.svg'), renderChart(metrics.filter(m => ['echo', 'download', 'latency-p50', 'rps'].includes(m.id)), TOOLS))
     const doc = path.join(ROOT, 'docs', 'benchmarks.md')
     const text = readFileSync(doc, 'utf8')
-    const begin = '<!-- bench:begin -->'
-    const end = '<!-- bench:end -->'
+    const begin = real ? '<!-- bench-real:begin -->' : '<!-- bench:begin -->'
+    const end = real ? '<!-- bench-real:end -->' : '<!-- bench:end -->'
     if (text.includes(begin) && text.includes(end)) {
       writeFileSync(doc, text.slice(0, text.indexOf(begin) + begin.length) + `\n${table}\n` + text.slice(text.indexOf(end)))
     }
   } finally {
-    cluster.child.kill('SIGTERM')
+    // The real control plane takes a few seconds to stop its processes: wait for it.
+    if (cluster.child.exitCode === null && cluster.child.signalCode === null) {
+      const exited = new Promise(resolve => cluster.child.once('exit', resolve))
+      cluster.child.kill('SIGTERM')
+      await exited
+    }
     rmSync(dir, {force: true, recursive: true})
   }
 }

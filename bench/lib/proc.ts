@@ -110,11 +110,11 @@ export async function timeCommand(command: string, args: string[], env: NodeJS.P
   }
 }
 
-/** The local cluster in a process of its own (bench/cluster-child.ts): its kubeconfig and the pods' own ports. */
-export async function startClusterChild(dir: string): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string}> {
-  const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cluster-child.ts'), [path.join(dir, 'kubeconfig')], {execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
+/** The cluster (local or the real control plane) in a process of its own (bench/cluster-child.ts): its kubeconfig, the pods' own ports and what serves the API. */
+export async function startClusterChild(dir: string, kind: 'local' | 'real' = 'local'): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string; server: string}> {
+  const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cluster-child.ts'), [path.join(dir, 'kubeconfig'), kind], {execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
   return new Promise((resolve, reject) => {
-    child.once('message', (m: {direct: Record<string, number>; kubeconfig: string}) => resolve({child, direct: m.direct, kubeconfig: m.kubeconfig}))
+    child.once('message', (m: {direct: Record<string, number>; kubeconfig: string; server: string}) => resolve({child, ...m}))
     child.once('exit', code => reject(new Error(`the cluster process exited with ${code}`)))
   })
 }

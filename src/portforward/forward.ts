@@ -18,6 +18,9 @@ export type {ForwardHooks, ForwardResult, TunnelOpener} from './types.ts'
 /** Why a pending tunnel open is cancelled: the connection was released before the tunnel opened. */
 const RELEASED = new DOMException('the local connection was released', 'AbortError')
 
+/** How long a client that keeps writing after our FIN may keep its connection (see closeAfterClient). */
+const CLOSING_MAX_MS = 30_000
+
 /** Bytes read from the client before the tunnel is open, beyond which the socket is paused. */
 const EARLY_HIGH_WATER_MARK = 64 * 1024
 
@@ -50,6 +53,9 @@ class ForwardedConnection {
   private settled = false
   private localEnded = false
   private bytesFromClient = 0
+  /** Our FIN is out and the result is decided: input is dropped until the client ends its side. */
+  private closing: (() => void) | undefined
+  private closingTimer: NodeJS.Timeout | undefined
   /** What the client sent before the tunnel was open, written to it first. */
   private early: Buffer[] = []
   private earlyBytes = 0
@@ -76,11 +82,12 @@ class ForwardedConnection {
     })
     // A write to a client that has fully closed fails (reset, broken pipe) and the socket closes:
     // that is how a full close is told from a half-close, and it releases everything at once.
-    socket.once('close', () => this.finish('local-closed', this.socketError))
+    socket.once('close', () => (this.closing ? this.closing() : this.finish('local-closed', this.socketError)))
     socket.on('data', (chunk: Buffer) => this.fromClient(chunk))
     socket.once('end', () => {
       this.localEnded = true
-      this.localEnd()
+      if (this.closing) this.closing()
+      else this.localEnd()
     })
     open({signal: this.controller.signal}).then(opened => {
       if (this.settled) {
@@ -95,6 +102,11 @@ class ForwardedConnection {
   }
 
   private fromClient(chunk: Buffer): void {
+    if (this.closing) {
+      // Still writing: wait for a lull before closing (bounded by CLOSING_MAX_MS).
+      this.lingerTimer?.refresh()
+      return
+    }
     this.bytesFromClient += chunk.length
     if (!this.tunnel) {
       this.early.push(chunk)
@@ -124,8 +136,7 @@ class ForwardedConnection {
     t.once('end', () => socket.end())
     socket.once('finish', () => {
       const message = t.errorMessage
-      if (message !== undefined) this.finish('error-channel', new PortForwardError(message, t))
-      else this.finish('completed')
+      this.closeAfterClient(() => (message !== undefined ? this.finish('error-channel', new PortForwardError(message, t)) : this.finish('completed')))
     })
     try {
       this.hooks.onTunnel?.(t)
@@ -134,6 +145,21 @@ class ForwardedConnection {
       return
     }
     this.flushEarly(t)
+  }
+
+  /**
+   * Our bytes and FIN are handed to the kernel; `done` closes the socket. Closing a socket with
+   * unread input, or input arriving after the close, makes the kernel reset it and drop what its
+   * send buffer still holds: the tail of the pod's bytes, for a client that reads slowly and writes
+   * meanwhile. So input is read and dropped from here on, and `done` runs when the client ends its
+   * side, or has sent nothing for the linger, or after CLOSING_MAX_MS at most.
+   */
+  private closeAfterClient(done: () => void): void {
+    if (this.localEnded) return done()
+    this.closing = done
+    this.lingerTimer = setTimeout(done, this.lingerMs)
+    this.closingTimer = setTimeout(done, CLOSING_MAX_MS)
+    this.socket.resume()
   }
 
   /** Writes what the client sent while the tunnel was opening, and the client's EOF if it came. */
@@ -186,6 +212,7 @@ class ForwardedConnection {
     if (this.settled) return
     this.settled = true
     if (this.lingerTimer) clearTimeout(this.lingerTimer)
+    if (this.closingTimer) clearTimeout(this.closingTimer)
     this.hooks.signal?.removeEventListener('abort', this.onAbort)
     this.early = []
     this.socket.destroy()

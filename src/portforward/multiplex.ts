@@ -140,10 +140,13 @@ export class SpdyConnector {
       const base = {[PORT_HEADER]: [String(port)], [REQUEST_ID_HEADER]: [requestId]}
       let error: SpdyStream
       let data: SpdyStream
-      // Both SYN_STREAMs in one write.
+      // Both SYN_STREAMs in one write. The client never writes on the error stream, so its
+      // SYN_STREAM carries FIN: kubectl sends an empty DATA with FIN once the stream is replied
+      // to, one more frame and write per connection; spdystream takes either (connection.go
+      // addStreamFrame closes the stream's incoming side when its SYN_STREAM has FIN).
       pooled.session.cork()
       try {
-        error = pooled.session.openStream({[STREAM_TYPE_HEADER]: ['error'], ...base})
+        error = pooled.session.openStream({[STREAM_TYPE_HEADER]: ['error'], ...base}, {fin: true})
         data = pooled.session.openStream({[STREAM_TYPE_HEADER]: ['data'], ...base})
       } catch (failure) {
         // The session is going away (GOAWAY from the server, stream ids used up): use another.
@@ -153,8 +156,6 @@ export class SpdyConnector {
       } finally {
         pooled.session.uncork()
       }
-      // The client never writes on the error stream: half-close it (sent once it is replied).
-      error.end()
       pooled.active++
       if (pooled.idleTimer) clearTimeout(pooled.idleTimer)
       pooled.idleTimer = undefined

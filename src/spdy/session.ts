@@ -81,9 +81,18 @@ export class SpdyStream extends Duplex {
 
   /** Resolves when the stream is replied to (outgoing) or accepted (incoming). */
   waitReply(): Promise<void> {
-    if (this.replied) return Promise.resolve()
-    if (this.destroyed) return Promise.reject(new Error(this.resetStatus !== undefined ? `stream ${this.id} reset by peer (status ${this.resetStatus})` : `stream ${this.id} closed before its reply`))
-    return new Promise((resolve, reject) => this.replyWaiters.push((err) => (err ? reject(err) : resolve())))
+    return new Promise((resolve, reject) => this.afterReply(resolve, reject))
+  }
+
+  /**
+   * Runs `then` once the stream is replied to (at once if it is: synchronously, inside the read
+   * that brought the reply, so what it sends joins the session's batch for that read), or
+   * `failed` if the stream goes away first.
+   */
+  private afterReply(then: () => void, failed: (err: Error) => void): void {
+    if (this.replied) return then()
+    if (this.destroyed) return failed(new Error(this.resetStatus !== undefined ? `stream ${this.id} reset by peer (status ${this.resetStatus})` : `stream ${this.id} closed before its reply`))
+    this.replyWaiters.push((err) => (err ? failed(err) : then()))
   }
 
   /** @internal the peer's SYN_REPLY arrived. */
@@ -145,11 +154,7 @@ export class SpdyStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.replied) {
-      this.waitReply().then(() => this._write(chunk, _encoding, callback), callback)
-      return
-    }
-    this.session.sendData(this.id, chunk, false, callback)
+    this.afterReply(() => this.session.sendData(this.id, chunk, false, callback), callback)
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -160,8 +165,7 @@ export class SpdyStream extends Duplex {
         callback(err)
       })
     }
-    if (!this.replied) this.waitReply().then(finish, callback)
-    else finish()
+    this.afterReply(finish, callback)
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -493,10 +497,17 @@ export class SpdySession extends EventEmitter {
     }
     // Handled at once, in order (bytes that arrive meanwhile wait in the inbox); only a header
     // block zlib cannot inflate synchronously (an old Node) sends the rest through processInbox.
+    // What the handlers send in answer goes out as one batch (a connection's error-stream FIN and
+    // first data, both waiting for the replies this read brought).
     this.processing = true
+    this.cork()
     let i = 0
-    while (i < frames.length && !this.closed && !this.failed && this.handleNow(frames[i])) i++
-    this.processing = false
+    try {
+      while (i < frames.length && !this.closed && !this.failed && this.handleNow(frames[i])) i++
+    } finally {
+      this.uncork()
+      this.processing = false
+    }
     if (this.closed || this.failed) return
     if (i < frames.length) this.inbox.unshift(...frames.slice(i))
     if (this.inbox.length > 0) void this.processInbox()

@@ -289,12 +289,17 @@ class V4Session {
     // Error channels are write-only from the server; unknown channels are dropped (logged at V(6)).
     if (channel % 2 !== 0 || channel / 2 >= this.options.ports.length) return
     if (payload.length === 0) return
-    // The kubelet's read loop blocks on an unbuffered pipe: a slow pod stalls the whole WebSocket.
+    // One frame at a time, as the kubelet reads them: its read loop (apimachinery
+    // pkg/util/httpstream/wsstream/conn.go, Conn.handle) receives one message, then hands it to
+    // websocketChannel.DataFromSocket, which writes it into an io.Pipe and so blocks until the
+    // runtime's copy has written it all to the pod. Nothing else is read meanwhile, pings
+    // included: behind megabytes of upload to a slow pod a ping waits its turn, and a slow pod
+    // stalls the whole WebSocket.
     this.toPods += payload.length
-    if (this.toPods > SEND_HIGH_WATER_MARK) this.ws.pause()
+    this.ws.pause()
     const written = () => {
       this.toPods -= payload.length
-      if (this.ws.isPaused && this.toPods <= SEND_HIGH_WATER_MARK / 2) this.ws.resume()
+      if (this.ws.isPaused && this.toPods === 0) this.ws.resume()
     }
     const index = channel / 2
     const waiting = this.early[index]

@@ -98,9 +98,18 @@ async function moduleDir(component: Component, kubeVersion: string, log: (line: 
   const upstream = readFileSync(JSON.parse(stdout).GoMod, 'utf8')
   const staging = [...upstream.matchAll(/^\s+(k8s\.io\/[\w.-]+) => \.\/staging\//gm)].map(m => m[1])
   const v0 = `v0.${kubeVersion.split('.').slice(1).join('.')}`
-  const ours = readFileSync(join(committed, 'go.mod'), 'utf8')
-    .replace(/^require k8s\.io\/kubernetes v\S+$/m, `require k8s.io/kubernetes v${kubeVersion}`)
-    .replace(/^replace \([\s\S]*?^\)$/m, `replace (\n${staging.map(m => `\t${m} => ${m} ${v0}`).join('\n')}\n)`)
+  // A fresh go.mod, not an edit of the committed one: the committed require list pins every
+  // indirect dependency at the default release's versions, which an older or newer release's
+  // packages do not build against. `go mod tidy` fills the list in for this release.
+  const tools = /^tool \([\s\S]*?^\)$/m.exec(readFileSync(join(committed, 'go.mod'), 'utf8'))?.[0]
+  if (!tools) throw new Error(`${join(committed, 'go.mod')} has no tool block`)
+  const goLine = /^go \S+$/m.exec(upstream)?.[0] ?? 'go 1.25.0'
+  const godebug = /^godebug .+$/m.exec(upstream)?.[0]
+  const ours = [
+    'module svc.local/real-cluster/k8s', '', goLine, ...(godebug ? ['', godebug] : []), '', tools, '',
+    `require k8s.io/kubernetes v${kubeVersion}`, '',
+    `replace (\n${staging.map(m => `\t${m} => ${m} ${v0}`).join('\n')}\n)`, '',
+  ].join('\n')
   rmSync(work, {force: true, recursive: true})
   mkdirSync(work, {recursive: true})
   writeFileSync(join(work, 'go.mod'), ours)

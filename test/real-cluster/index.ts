@@ -23,6 +23,7 @@ import {until as poll} from '../helpers/poll.ts'
 import {createPKI} from '../cluster/certs.ts'
 import {type Binaries, ensureBinaries} from './build.ts'
 import {NODE_ANNOTATION, NODE_NAME, nodeObject, podStages, portForwardCrd} from './kwok-config.ts'
+import {recordFile, stopLeftovers, writeRecord} from './leftovers.ts'
 import {PodAgent} from './pods.ts'
 
 export type RealUser = 'cert' | 'create-only' | 'get-only' | 'readonly' | 'token'
@@ -63,6 +64,7 @@ export async function freePort(): Promise<number> {
 }
 
 interface Proc {
+  binary: string
   name: string
   child: ChildProcess
   exited: Promise<void>
@@ -80,7 +82,7 @@ function startProcess(dir: string, name: string, binary: string, args: string[])
     else child.once('exit', () => resolve())
   })
   child.on('error', () => {})
-  return {child, exited, log, name}
+  return {binary, child, exited, log, name}
 }
 
 async function stopProcess(proc: Proc): Promise<void> {
@@ -145,7 +147,8 @@ async function createAll(client: KubeClient, objects: any[]): Promise<void> {
 
 export async function startRealCluster(options: RealStartOptions = {}): Promise<RealCluster> {
   const log = options.log ?? (line => process.stderr.write(`real-cluster: ${line}\n`))
-  const binaries = await ensureBinaries({kubeVersion: options.kubeVersion, log})
+  const binaries = await ensureBinaries({kubeVersion: options.kubeVersion ?? process.env.SVC_REAL_KUBE_VERSION, log})
+  await stopLeftovers(log)
   const started = Date.now()
   const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-real-cluster-'))
   const file = (name: string, content: string) => {
@@ -201,6 +204,16 @@ export async function startRealCluster(options: RealStartOptions = {}): Promise<
   const componentKubeconfig = file('components.kubeconfig', kubeconfigDoc('cert'))
 
   const procs: Proc[] = []
+  // This run's record for the next start to find should this process die without stop().
+  const record = (): void => writeRecord({
+    components: procs.map(p => ({binary: p.binary, name: p.name, pid: p.child.pid!})).filter(c => c.pid !== undefined),
+    dir,
+    launcher: {exe: process.execPath, pid: process.pid},
+  })
+  const launch = (name: string, binary: string, args: string[]): void => {
+    procs.push(startProcess(dir, name, binary, args))
+    record()
+  }
   const agentErrors: Error[] = []
   let agent: PodAgent | undefined
   let stopped: Promise<void> | undefined
@@ -210,22 +223,23 @@ export async function startRealCluster(options: RealStartOptions = {}): Promise<
       // Clients first, etcd last.
       for (const p of [...procs].reverse()) await stopProcess(p)
       rmSync(dir, {force: true, recursive: true})
+      rmSync(recordFile(), {force: true})
     })()
     return stopped
   }
 
   try {
     const loopback = (p: number) => `http://127.0.0.1:${p}`
-    procs.push(startProcess(dir, 'etcd', binaries.etcd, [
+    launch('etcd', binaries.etcd, [
       '--name=svc-test', `--data-dir=${path.join(dir, 'etcd')}`,
       `--listen-client-urls=${loopback(etcdPort)}`, `--advertise-client-urls=${loopback(etcdPort)}`,
       `--listen-peer-urls=${loopback(etcdPeerPort)}`, `--initial-advertise-peer-urls=${loopback(etcdPeerPort)}`,
       `--initial-cluster=svc-test=${loopback(etcdPeerPort)}`,
       // test data: nothing to keep across a crash, and fsync is most of etcd's latency on a busy disk
       '--unsafe-no-fsync', '--quota-backend-bytes=2147483648',
-    ]))
+    ])
     log(`starting kube-apiserver v${binaries.kubeVersion} on ${url}`)
-    procs.push(startProcess(dir, 'kube-apiserver', binaries.kubeApiserver, [
+    launch('kube-apiserver', binaries.kubeApiserver, [
       `--etcd-servers=${loopback(etcdPort)}`,
       '--bind-address=127.0.0.1', `--secure-port=${port}`,
       `--tls-cert-file=${f.serverCert}`, `--tls-private-key-file=${f.serverKey}`,
@@ -242,36 +256,36 @@ export async function startRealCluster(options: RealStartOptions = {}): Promise<
       // EndpointSlice validation rejects: nothing here reaches the API server through it.
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
-    ]))
+    ])
     const kc = new KubeConfig()
     kc.loadFromString(kubeconfigDoc('token'))
     const client = new KubeClient(kc, {timeoutMs: 10_000})
     await until(procs, 'kube-apiserver /readyz', async () => ((await client.request({path: '/readyz'})).statusCode === 200 ? true : undefined), 120_000)
 
-    procs.push(startProcess(dir, 'kube-controller-manager', binaries.kubeControllerManager, [
+    launch('kube-controller-manager', binaries.kubeControllerManager, [
       `--kubeconfig=${componentKubeconfig}`, `--authentication-kubeconfig=${componentKubeconfig}`, `--authorization-kubeconfig=${componentKubeconfig}`,
       '--bind-address=127.0.0.1', '--secure-port=0', '--leader-elect=false',
       `--root-ca-file=${f.ca}`, `--service-account-private-key-file=${f.saKey}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`, '--use-service-account-credentials=true',
-    ]))
-    procs.push(startProcess(dir, 'kube-scheduler', binaries.kubeScheduler, [
+    ])
+    launch('kube-scheduler', binaries.kubeScheduler, [
       `--kubeconfig=${componentKubeconfig}`, `--authentication-kubeconfig=${componentKubeconfig}`, `--authorization-kubeconfig=${componentKubeconfig}`,
       '--bind-address=127.0.0.1', '--secure-port=0', '--leader-elect=false',
-    ]))
+    ])
 
     await createAll(client, [portForwardCrd(), ...RBAC_OBJECTS, nodeObject()])
     await until(procs, 'the PortForward resource', async () => {
       const crd = (await client.request<any>({path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/portforwards.kwok.x-k8s.io'})).body
       return crd.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True') || undefined
     })
-    procs.push(startProcess(dir, 'kwok', binaries.kwok, [
+    launch('kwok', binaries.kwok, [
       `--kubeconfig=${componentKubeconfig}`, `--config=${f.kwokConfig}`,
       '--manage-all-nodes=false', `--manage-nodes-with-annotation-selector=${NODE_ANNOTATION}=fake`,
       '--enable-crds=PortForward',
       `--tls-cert-file=${f.serverCert}`, `--tls-private-key-file=${f.serverKey}`,
       '--node-ip=127.0.0.1', `--node-name=${NODE_NAME}`, `--node-port=${kwokPort}`, `--server-address=127.0.0.1:${kwokPort}`,
       '--node-lease-duration-seconds=40',
-    ]))
+    ])
 
     agent = new PodAgent(client, error => {
       agentErrors.push(error)
