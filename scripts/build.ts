@@ -143,7 +143,12 @@ export async function buildDist(): Promise<void> {
   const dist = path.join(ROOT, 'dist')
   rmSync(dist, {force: true, recursive: true})
   // dist/argv.js: kubectl's global-flag placement, applied by bin/run.js before oclif sees argv.
-  const entryPoints: Record<string, string> = {...PLUGIN_ENTRIES, argv: path.join(ROOT, 'src', 'base', 'argv.ts')}
+  // dist/forwarder-start.js: the forwarder commands' process settings, applied by bin/run.js first.
+  const entryPoints: Record<string, string> = {
+    ...PLUGIN_ENTRIES,
+    argv: path.join(ROOT, 'src', 'base', 'argv.ts'),
+    'forwarder-start': path.join(ROOT, 'src', 'portforward', 'heap.ts'),
+  }
   for (const e of readdirSync(path.join(ROOT, 'src', 'commands'), {recursive: true, withFileTypes: true})) {
     if (!e.isFile() || !e.name.endsWith('.ts')) continue
     const file = path.join(e.parentPath, e.name)

@@ -97,13 +97,15 @@ describe('svc port-forward with several targets', () => {
 
 describe('the Services\' own variables', () => {
   test('-- COMMAND gets <NAME>_SERVICE_HOST/PORT/PORT_<NAME>, connects through them, and its exit code passes through', async () => {
+    // ...and none of the variables svc's forwarder started itself with (src/portforward/heap.ts).
     const script = `const net = require('node:net'); const e = process.env;
       const s = net.connect(Number(e.DB_SERVICE_PORT_PG), e.DB_SERVICE_HOST, () => s.end('through the env'));
       let got = ''; s.on('data', d => got += d);
-      s.on('close', () => { console.log([e.DB_SERVICE_HOST, e.DB_SERVICE_PORT === e.DB_SERVICE_PORT_PG, e.DB_PORT_5432_TCP_ADDR, got, e.API_SERVICE_HOST].join('|')); process.exit(got === 'through the env' ? 3 : 1) })`
+      const own = ['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'SVC_FORWARDER_START'].filter(k => k in e);
+      s.on('close', () => { console.log([e.DB_SERVICE_HOST, e.DB_SERVICE_PORT === e.DB_SERVICE_PORT_PG, e.DB_PORT_5432_TCP_ADDR, got, e.API_SERVICE_HOST, own].join('|')); process.exit(got === 'through the env' ? 3 : 1) })`
     const result = await runSvc(['port-forward', '--kubeconfig', kc, 'svc/db', ':pg', 'pod/worker-0', ':9000', '--quiet', '--', process.execPath, '-e', script])
     assert.equal(result.stderr, '')
-    assert.equal(result.stdout, '127.0.0.1|true|127.0.0.1|through the env|\n')
+    assert.equal(result.stdout, '127.0.0.1|true|127.0.0.1|through the env||\n')
     assert.equal(result.code, 3)
   })
 

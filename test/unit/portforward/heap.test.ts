@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {getHeapSpaceStatistics} from 'node:v8'
 
-import {limitBufferGarbage} from '../../../src/portforward/heap.ts'
+import {BUFFER_GARBAGE_LIMIT, exposedGc, FORWARDER_START, forwarderRestart, type GcFunction, limitBufferGarbage, restoreEnvironment} from '../../../src/portforward/heap.ts'
+
+type GcOptions = Parameters<GcFunction>[0]
 import {until} from '../../helpers/poll.ts'
 
 const MiB = 1024 * 1024
@@ -32,5 +34,58 @@ describe('limitBufferGarbage', () => {
       if (keep.length > 100_000) keep = []
     }
     assert.ok(newSpace() <= Math.max(before, 8 * MiB), `new space ${(newSpace() / MiB).toFixed(1)} MiB, was ${(before / MiB).toFixed(1)} MiB`)
+  })
+})
+
+describe('limitBufferGarbage when the process goes idle', () => {
+  it('a burst\'s dead objects are collected and their memory given back once the event loop is idle', async () => {
+    // V8 shrinks an idle heap by itself too, much later and without giving every page back; the
+    // test waits for the check's own full collection and the RSS it gives back.
+    const gc = exposedGc()!
+    const majors: GcOptions[] = []
+    const recording: GcFunction = options => {
+      if (options?.type === 'major') majors.push(options)
+      gc(options)
+    }
+    const stop = limitBufferGarbage(BUFFER_GARBAGE_LIMIT, 50, recording)
+    try {
+      // About 60 MiB of objects that live long enough to reach the old generation, then die.
+      let keep: object[] = []
+      for (let i = 0; i < 1_000_000; i++) keep.push({i, s: `x${i}`})
+      const held = process.memoryUsage.rss()
+      keep = []
+      assert.equal(keep.length, 0)
+      await until(() => majors.length > 0 && process.memoryUsage.rss() < held - 32 * MiB, `a full collection and RSS back under ${((held - 32 * MiB) / MiB).toFixed(0)} MiB`, {intervalMs: 50, timeoutMs: 60_000})
+    } finally {
+      stop()
+    }
+  })
+})
+
+describe('forwarderRestart and restoreEnvironment', () => {
+  const argv = ['/usr/bin/node', '/opt/svc/bin/run.js', 'port-forward', 'svc/web', '8080:80']
+
+  it('starts the same script with the same arguments, our settings first, the user\'s Node options after them', () => {
+    const r = forwarderRestart('/usr/bin/node', ['--expose-gc'], argv, {HOME: '/h', UNSET: undefined})!
+    assert.equal(r.file, '/usr/bin/node')
+    assert.deepEqual(r.args, ['/usr/bin/node', ...FORWARDER_START.nodeOptions, '--expose-gc', ...argv.slice(1)])
+    assert.deepEqual(r.env, {HOME: '/h', ...FORWARDER_START.env, SVC_FORWARDER_START: Object.keys(FORWARDER_START.env).join(',')})
+  })
+
+  it('a variable the user set keeps its value and stays after the restart', () => {
+    const r = forwarderRestart('/usr/bin/node', [], argv, {MALLOC_ARENA_MAX: '8'})!
+    assert.equal(r.env.MALLOC_ARENA_MAX, '8')
+    const env: NodeJS.ProcessEnv = {...r.env}
+    restoreEnvironment(env)
+    assert.deepEqual(env, {MALLOC_ARENA_MAX: '8'})
+  })
+
+  it('the restarted process does not restart again, and the commands it runs get the user\'s environment', () => {
+    const env: NodeJS.ProcessEnv = {...forwarderRestart('/usr/bin/node', [], argv, {PATH: '/bin'})!.env}
+    assert.equal(forwarderRestart('/usr/bin/node', [], argv, env), undefined)
+    restoreEnvironment(env)
+    assert.deepEqual(env, {PATH: '/bin'})
+    restoreEnvironment(env)
+    assert.deepEqual(env, {PATH: '/bin'})
   })
 })
