@@ -48,8 +48,9 @@ if (real) {
   server = 'the local cluster'
   directPort = async (_client, pod, port) => {
     const socket = await cluster.dialPod('default', pod, port)
+    const {remotePort} = socket // read before destroy(), after which a socket has no remote address
     socket.destroy()
-    return socket.remotePort!
+    return remotePort!
   }
 }
 

@@ -179,9 +179,16 @@ export async function churnSoak(pid: number, port: number, counts: Record<CloseM
   await delay(500)
   const idle = {fds: fdCount(pid), rss: rssBytes(pid)}
   const peak = {...idle}
+  let gone: Error | undefined
   const sample = () => {
-    peak.fds = Math.max(peak.fds, fdCount(pid))
-    peak.rss = Math.max(peak.rss, rssBytes(pid))
+    try {
+      peak.fds = Math.max(peak.fds, fdCount(pid))
+      peak.rss = Math.max(peak.rss, rssBytes(pid))
+    } catch (error) {
+      // /proc/PID is gone: the forwarder exited during the churn; say so instead of crashing the run
+      gone ??= new Error(`the forwarder (pid ${pid}) exited during the churn: ${(error as Error).message}`)
+      clearInterval(sampler)
+    }
   }
   const sampler = setInterval(sample, 100)
   const started = performance.now()
@@ -196,6 +203,7 @@ export async function churnSoak(pid: number, port: number, counts: Record<CloseM
   }
   const cps = total / ((performance.now() - started) / 1000)
   sample()
+  if (gone) throw gone
   await delay(settleMs)
   return {cps, fds: {after: fdCount(pid), idle: idle.fds, peak: peak.fds}, rss: {after: rssBytes(pid), idle: idle.rss, peak: peak.rss}}
 }
