@@ -52,6 +52,12 @@ export class WebSocketPipeError extends Error {
 
 export interface WebSocketPipeOptions {
   highWaterMark?: number
+  /**
+   * Which end of the WebSocket this is. A client (the default) masks what it sends and refuses
+   * masked frames; a server (the local cluster's side of the tunnel, test/cluster) takes only
+   * masked frames, unmasks them where they arrived, and sends its frames unmasked.
+   */
+  role?: 'client' | 'server'
 }
 
 export class WebSocketPipe extends Duplex {
@@ -72,10 +78,15 @@ export class WebSocketPipe extends Duplex {
    * Writable hands over one write at a time), given back once the socket has taken the frame.
    */
   private spare: Buffer | undefined
+  /** A server's end: frames from the peer carry a masking key, and ours do not. */
+  protected readonly server: boolean
+  /** The current frame's masking key, rotated to the next payload byte (server end only). */
+  private readonly frameKey = Buffer.alloc(4)
 
   constructor(socket: Duplex, head: Buffer, options: WebSocketPipeOptions) {
     super({allowHalfOpen: false, highWaterMark: options.highWaterMark ?? 64 * 1024})
     this.socket = socket
+    this.server = options.role === 'server'
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk))
     socket.on('end', () => this.onSocketEnd())
     socket.on('close', () => this.onSocketEnd())
@@ -125,11 +136,15 @@ export class WebSocketPipe extends Duplex {
     callback(error)
   }
 
-  private sendClose(): void {
+  /** Sends a close frame (1000 unless a payload is given), then waits for the peer's (or ends at once when it came first). */
+  protected sendClose(payload?: Buffer): void {
     if (this.closeSent || this.socket.destroyed) return
     this.closeSent = true
-    const code = Buffer.alloc(2)
-    code.writeUInt16BE(1000)
+    let code = payload
+    if (!code) {
+      code = Buffer.alloc(2)
+      code.writeUInt16BE(1000)
+    }
     this.writeFrame(OP_CLOSE, code)
     if (this.closeReceived) {
       this.socket.end()
@@ -140,18 +155,28 @@ export class WebSocketPipe extends Duplex {
   }
 
   /** A control frame (close, pong): memory of its own, as it may be written while data is in flight. */
-  private writeFrame(opcode: number, payload: Buffer): void {
-    this.socket.write(maskedFrame(opcode, [payload]))
+  protected writeFrame(opcode: number, payload: Buffer): void {
+    this.socket.write(this.server ? plainFrames(opcode, [payload], payload.length) : maskedFrame(opcode, [payload]))
+  }
+
+  /** The memory dataFrames needs for a message of `length` payload bytes. */
+  protected dataFrameBytes(length: number): number {
+    return this.server ? plainFrameBytes(length) : frameMemoryBytes(length)
+  }
+
+  /** One message carrying the chunks, built in `memory` (at least dataFrameBytes long); a view of it. */
+  protected dataFrames(chunks: readonly Buffer[], length: number, memory: Buffer): Buffer {
+    return this.server ? plainFrames(OP_BINARY, chunks, length, memory) : maskedFrame(OP_BINARY, chunks, memory)
   }
 
   private writeData(chunks: Buffer[], callback: (error?: Error | null) => void): void {
     let length = 0
     for (const chunk of chunks) length += chunk.length
-    const bytes = frameMemoryBytes(length)
+    const bytes = this.dataFrameBytes(length)
     let memory = this.spare
     this.spare = undefined
     if (memory === undefined || memory.length < bytes) memory = Buffer.allocUnsafe(Math.ceil(bytes / SPARE_STEP) * SPARE_STEP)
-    const frame = maskedFrame(OP_BINARY, chunks, memory)
+    const frame = this.dataFrames(chunks, length, memory)
     this.socket.write(frame, error => {
       if (!error && memory.length <= MAX_SPARE_BYTES) this.spare = memory
       callback(error ?? null)
@@ -180,6 +205,7 @@ export class WebSocketPipe extends Duplex {
       const piece = chunk.subarray(offset, offset + take)
       offset += take
       this.remaining -= take
+      if (this.server) this.unmask(piece)
       this.onPayload(piece)
       if (this.remaining === 0) this.endFrame()
     }
@@ -187,6 +213,17 @@ export class WebSocketPipe extends Duplex {
 
   /** True between a complete header and the end of its payload. */
   private inPayload = false
+
+  /**
+   * Unmasks a piece of the current frame's payload where it lies (the socket's chunks are ours
+   * once read), then rotates the key to the byte after it.
+   */
+  private unmask(piece: Buffer): void {
+    const key = this.frameKey
+    mask(piece, key, piece, 0, piece.length)
+    const shift = piece.length & 3
+    if (shift !== 0) key.writeUInt32BE(((key.readUInt32BE(0) << (8 * shift)) | (key.readUInt32BE(0) >>> (32 - 8 * shift))) >>> 0)
+  }
 
   /** Consumes header bytes from chunk[offset..]; returns the new offset, or -1 when it needs more. */
   private readHeader(chunk: Buffer, offset: number): number {
@@ -211,11 +248,13 @@ export class WebSocketPipe extends Duplex {
     const fin = (header[0] & 0x80) !== 0
     const opcode = header[0] & 0x0f
     if (header[0] & 0x70) return this.protocolError('reserved bits set')
-    if (header[1] & 0x80) return this.protocolError('masked frame from the server')
+    // RFC 6455 5.1: client frames are masked, server frames are not.
+    if (((header[1] & 0x80) !== 0) !== this.server) return this.protocolError('incorrect mask flag')
     const len7 = header[1] & 0x7f
     let length = len7
     if (len7 === 126) length = header.readUInt16BE(2)
     else if (len7 === 127) length = header.readUInt32BE(2) * 2 ** 32 + header.readUInt32BE(6)
+    if (this.server) header.copy(this.frameKey, 0, header.length - 4)
     if (length > MAX_FRAME_BYTES) return this.protocolError(`frame of ${length} bytes exceeds the limit`)
     if (opcode >= 0x8) {
       if (!fin || length > 125) return this.protocolError('fragmented or oversized control frame')
@@ -261,7 +300,8 @@ export class WebSocketPipe extends Duplex {
       if (!this.closeSent && !this.socket.destroyed) this.writeFrame(OP_PONG, payload)
     } else if (opcode === OP_CLOSE) {
       this.closeReceived = true
-      if (!this.closeSent) this.sendClose()
+      // A server echoes the peer's status code (RFC 6455 5.5.1; gorilla's default close handler).
+      if (!this.closeSent) this.sendClose(this.server ? payload.subarray(0, 2) : undefined)
       else this.socket.end()
       this.eof()
     }
@@ -275,7 +315,7 @@ export class WebSocketPipe extends Duplex {
     this.push(null)
   }
 
-  private protocolError(detail: string): number {
+  protected protocolError(detail: string): number {
     this.destroy(new WebSocketPipeError(`websocket protocol error: ${detail}`))
     return -1
   }
@@ -348,6 +388,40 @@ export function maskedFrame(opcode: number, chunks: readonly Buffer[], memory?: 
     at += chunk.length
   }
   return frame
+}
+
+/** The memory plainFrames needs for a payload of `length` bytes. */
+export function plainFrameBytes(length: number): number {
+  return 10 + length
+}
+
+/**
+ * One unmasked frame (a server's, FIN set) carrying the chunks in order: header and payload in
+ * one buffer, `memory` when given (at least plainFrameBytes long; the frame is a view of it).
+ */
+export function plainFrames(opcode: number, chunks: readonly Buffer[], length: number, memory?: Buffer): Buffer {
+  const space = memory ?? Buffer.allocUnsafe(plainFrameBytes(length))
+  let at = writeFrameHeader(space, 0, 0x80 | opcode, length)
+  for (const chunk of chunks) at += chunk.copy(space, at)
+  return space.subarray(0, at)
+}
+
+/** Writes an unmasked frame header (first byte `b0`, payload `length`) at `at`; returns where the payload starts. */
+export function writeFrameHeader(out: Buffer, at: number, b0: number, length: number): number {
+  out[at] = b0
+  if (length >= 65_536) {
+    out[at + 1] = 127
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2)
+    out.writeUInt32BE(length >>> 0, at + 6)
+    return at + 10
+  }
+  if (length > 125) {
+    out[at + 1] = 126
+    out.writeUInt16BE(length, at + 2)
+    return at + 4
+  }
+  out[at + 1] = length
+  return at + 2
 }
 
 /** output[offset + i] = source[i] ^ key[i & 3] for i < length. */

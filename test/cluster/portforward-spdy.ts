@@ -19,13 +19,12 @@
 import {createHash} from 'node:crypto'
 import type {IncomingMessage} from 'node:http'
 import type {Socket} from 'node:net'
-import {Duplex} from 'node:stream'
-
-import {type WebSocket, WebSocketServer} from 'ws'
+import type {Duplex} from 'node:stream'
 
 import {RstStatus} from '../../src/spdy/frames.ts'
 import {SpdySession} from '../../src/spdy/session.ts'
 import {PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardPair} from '../../src/spdy/portforward.ts'
+import {gorillaUpgrade} from './gorilla-websocket.ts'
 import {goCopyError, kubeletHasPod, offeredProtocols, type PortForwardBackend, type PortForwardRequest} from './portforward-ws.ts'
 
 export const SPDY_UPGRADE = 'SPDY/3.1'
@@ -35,7 +34,6 @@ export const TUNNEL_PROTOCOL = `${TUNNEL_PREFIX}${PORT_FORWARD_PROTOCOL}`
 const KUBELET_PROTOCOLS = [PORT_FORWARD_PROTOCOL]
 /** containerd gives the other direction this long after the pod side ended. */
 const POD_CLOSE_GRACE_MS = 1_000
-const MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 /** Above this many bytes queued towards kubectl, stop reading the pod socket. */
 const HIGH_WATER_MARK = 256 * 1024
 
@@ -43,8 +41,6 @@ function isWebSocket(req: IncomingMessage): boolean {
   const connection = String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim())
   return String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && connection.includes('upgrade')
 }
-
-const tunnelProtocol = new WeakMap<IncomingMessage, string>()
 
 /** A KEP-4006 tunnelling request: a WebSocket offering `SPDY/3.1+<x>.k8s.io` (wsstream.IsWebSocketRequestWithTunnelingProtocol). */
 export function isTunnelRequest(req: IncomingMessage): boolean {
@@ -58,18 +54,10 @@ export function isPortForwardRequest(req: IncomingMessage): boolean {
 
 /** The handler for cluster.onPortForward (or for a dispatcher in front of several). */
 export function portForwardSpdyHandler(backend: PortForwardBackend): (ctx: PortForwardRequest) => void {
-  const wss = new WebSocketServer({clientTracking: false, maxPayload: MAX_MESSAGE_BYTES, noServer: true, perMessageDeflate: false})
-  // `ws` refuses subprotocols that are not RFC 7230 tokens, and `SPDY/3.1+portforward.k8s.io` has
-  // a `/` (Go's gorilla/websocket does not check). So the offer is taken off the request before
-  // the handshake and the chosen protocol is put into the 101 here.
-  wss.on('headers', (headers: string[], req: IncomingMessage) => {
-    const chosen = tunnelProtocol.get(req)
-    if (chosen) headers.push(`Sec-WebSocket-Protocol: ${chosen}`)
-  })
   return (ctx) => {
     ctx.socket.on('error', () => undefined)
     try {
-      if (isTunnelRequest(ctx.req)) serveTunnel(backend, wss, ctx)
+      if (isTunnelRequest(ctx.req)) serveTunnel(backend, ctx)
       else serveSpdy(backend, ctx)
     } catch (error) {
       respond(ctx.socket, 500, {'Content-Type': 'text/plain; charset=utf-8'}, (error as Error).message)
@@ -162,7 +150,7 @@ function serveSpdy(backend: PortForwardBackend, ctx: PortForwardRequest): void {
   runSession(backend, ctx, socket, ready.sandboxId)
 }
 
-function serveTunnel(backend: PortForwardBackend, wss: WebSocketServer, ctx: PortForwardRequest): void {
+function serveTunnel(backend: PortForwardBackend, ctx: PortForwardRequest): void {
   const {req, socket, head} = ctx
   if (req.method !== 'GET') {
     status(socket, 400, 'BadRequest', 'websocket upgrade requires GET')
@@ -175,46 +163,8 @@ function serveTunnel(backend: PortForwardBackend, wss: WebSocketServer, ctx: Por
   const chosen = negotiate(socket, inner)
   if (chosen === undefined) return
   // The answer is `SPDY/3.1+` + what the kubelet chose.
-  tunnelProtocol.set(req, `${TUNNEL_PREFIX}${chosen}`)
-  delete req.headers['sec-websocket-protocol']
-  wss.handleUpgrade(req, socket, head, (ws) => runSession(backend, ctx, tunnelStream(ws), ready.sandboxId))
-}
-
-/** The WebSocket as a byte pipe: binary messages in and out, text is a protocol error, close = EOF. */
-function tunnelStream(ws: WebSocket): Duplex {
-  let terminateTimer: NodeJS.Timeout | undefined
-  const pipe = new Duplex({
-    read() {
-      if (ws.isPaused) ws.resume()
-    },
-    write(chunk: Buffer, _enc, callback) {
-      if (ws.readyState !== ws.OPEN) return callback(new Error('websocket closed'))
-      ws.send(chunk, {binary: true}, (err) => callback(err ?? null))
-    },
-    final(callback) {
-      if (ws.readyState === ws.OPEN) ws.close(1000)
-      callback()
-    },
-    destroy(err, callback) {
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000)
-      // A peer that never answers the close handshake is cut off.
-      terminateTimer ??= setTimeout(() => ws.terminate(), 2_000).unref()
-      callback(err)
-    },
-  })
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) {
-      pipe.destroy(new Error('invalid message type received'))
-      return
-    }
-    if (!pipe.push(data)) ws.pause()
-  })
-  ws.on('close', () => {
-    if (terminateTimer) clearTimeout(terminateTimer)
-    pipe.push(null)
-  })
-  ws.on('error', (err) => pipe.destroy(err))
-  return pipe
+  const tunnel = gorillaUpgrade(req, socket, head, `${TUNNEL_PREFIX}${chosen}`)
+  if (tunnel) runSession(backend, ctx, tunnel, ready.sandboxId)
 }
 
 function runSession(backend: PortForwardBackend, ctx: PortForwardRequest, transport: Duplex, sandboxId: string): void {

@@ -1,6 +1,6 @@
-// WebSocketPipe (src/portforward/ws-pipe.ts): RFC 6455 client framing as a byte pipe, checked
-// against the `ws` server on a real socket pair and against hand-made server frames cut at every
-// byte.
+// WebSocketPipe (src/portforward/ws-pipe.ts): RFC 6455 framing as a byte pipe, client end (and
+// the server end the local cluster uses), checked against the `ws` server on a real socket pair,
+// against each other, and against hand-made frames cut at every byte.
 
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
@@ -78,7 +78,7 @@ describe('WebSocketPipe', () => {
   test('a text message, a masked server frame and a socket closed without a close frame are errors', async () => {
     const cases: Array<[Buffer, RegExp]> = [
       [serverFrame(0x1, Buffer.from('text')), /invalid message type received/],
-      [Buffer.from([0x82, 0x81, 1, 2, 3, 4, 5]), /masked frame from the server/],
+      [Buffer.from([0x82, 0x81, 1, 2, 3, 4, 5]), /incorrect mask flag/],
       [serverFrame(0x2, Buffer.from('partial')), /closed without a close frame \(1006\)/],
     ]
     for (const [wire, error] of cases) {
@@ -117,6 +117,55 @@ describe('WebSocketPipe', () => {
     const read = readAll(pipe)
     const payload = randomBytes(size)
     for (let off = 0; off < payload.length; off += 100_000) pipe.write(payload.subarray(off, off + 100_000))
+    assert.ok((await read).equals(payload))
+  })
+
+  test('server role: masked client frames cut at every byte are unmasked into one stream; a ping gets an unmasked pong, a close its code back', async () => {
+    const payload = randomBytes(70_000)
+    const wire = Buffer.concat([
+      maskedFrame(0x2, [payload.subarray(0, 5)]),
+      maskedFrame(0x9, [Buffer.from('hey')]),
+      maskedFrame(0x2, [payload.subarray(5, 66_003), payload.subarray(66_003)]),
+      maskedFrame(0x8, [Buffer.from([0x03, 0xe9])]),
+    ])
+    for (const step of [1, 3, 125, 4097, wire.length]) {
+      const fake = fakeSocket()
+      const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {role: 'server'})
+      const read = readAll(pipe)
+      // Copies: the pipe unmasks the bytes where they arrive.
+      for (let i = 0; i < wire.length; i += step) fake.feed(Buffer.from(wire.subarray(i, i + step)))
+      assert.ok((await read).equals(payload), `step ${step}`)
+      assert.deepEqual([...fake.written()], [0x8a, 0x03, ...Buffer.from('hey'), 0x88, 0x02, 0x03, 0xe9], 'unmasked pong, then the close code echoed')
+    }
+    const fake = fakeSocket()
+    const pipe = new WebSocketPipe(fake.socket, Buffer.alloc(0), {role: 'server'})
+    const failed = new Promise<Error>(resolve => pipe.once('error', resolve))
+    pipe.resume()
+    fake.feed(serverFrame(0x2, Buffer.from('unmasked')))
+    assert.match((await failed).message, /incorrect mask flag/)
+  })
+
+  test('client and server ends over TCP: 3 MiB both ways in writes of every size, close as EOF', async t => {
+    const server = net.createServer()
+    t.after(() => server.close())
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    server.on('connection', socket => {
+      const end = new WebSocketPipe(socket, Buffer.alloc(0), {role: 'server'})
+      end.pipe(end)
+    })
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
+    await new Promise(resolve => socket.once('connect', resolve))
+    const pipe = new WebSocketPipe(socket, Buffer.alloc(0), {})
+    const read = readAll(pipe)
+    const payload = randomBytes(3 * 1024 * 1024)
+    const sizes = [1, 2, 3, 125, 126, 65_535, 65_536, 70_001, 1_000_000]
+    let off = 0
+    for (let i = 0; off < payload.length; i++) {
+      const n = sizes[i % sizes.length]
+      pipe.write(payload.subarray(off, off + n))
+      off += n
+    }
+    pipe.end()
     assert.ok((await read).equals(payload))
   })
 
