@@ -18,13 +18,15 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
-const {enableCompileCache} = await import('node:module')
+const {createRequire, enableCompileCache} = await import('node:module')
 enableCompileCache?.()
-const args = (await import('../dist/argv.js')).kubectlArgv(process.argv.slice(2))
+// One CommonJS bundle holds svc, oclif and every command (scripts/build.ts); each part is
+// evaluated on first use.
+const svc = createRequire(import.meta.url)('../dist/svc.cjs')
+const args = svc.kubectlArgv(process.argv.slice(2))
 // The long-lived forwarders start again with their memory settings (src/portforward/heap.ts).
-if (args[0] === 'port-forward' || args[0] === 'proxy') (await import('../dist/forwarder-start.js')).startAsForwarder()
-const {execute} = (await import('../dist/oclif.js')).default
-await execute({args, dir: import.meta.url})
+if (args[0] === 'port-forward' || args[0] === 'proxy') svc.startAsForwarder()
+await svc.oclif({args, dir: import.meta.url})
 // Keep-alive agents and watches must not hold a finished command open; exit once what was
 // written has been handed to the OS (stdout is asynchronous for pipes on some platforms).
 for (const stream of [process.stdout, process.stderr]) {

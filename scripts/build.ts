@@ -1,11 +1,11 @@
 // `npm run build`: bundles svc with esbuild into dist/, then `oclif manifest` records the commands.
 // Type checking is `npm run typecheck` (part of `npm run lint`); this step only emits JavaScript.
 //
-// What goes in, one build with shared chunks (dist/chunks/) so every module exists once:
-//   dist/oclif.js                  @oclif/core, which bin/run.js starts
-//   dist/commands/**               svc's commands, plus the commands of the oclif plugins svc ships
-//                                  (help, autocomplete) as its own, unchanged
-//   dist/hooks/command-not-found.js  @oclif/plugin-not-found's hook, unchanged
+// What goes in:
+//   dist/svc.cjs           one CommonJS file: @oclif/core, svc's commands and the commands of the
+//                          oclif plugins svc ships as its own (help, autocomplete), the not-found
+//                          hook, and what bin/run.js calls first (entrySource below)
+//   dist/lazy/*.cjs        packages only some kubeconfigs or a terminal prompt need (SEPARATE_PACKAGES)
 // The installed package then needs no runtime dependency at all, and oclif has no plugin to find,
 // read and load on each start: only svc's package.json and oclif.manifest.json.
 //
@@ -15,11 +15,11 @@
 // one file that Node's compile cache keeps warm. undici, which client-node loads only for its fetch
 // dispatchers, is replaced by scripts/undici-unused.js.
 
-import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {build, type Plugin} from 'esbuild'
+import {build, type BuildOptions, type Plugin} from 'esbuild'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const modules = (p: string) => path.join(ROOT, 'node_modules', p)
@@ -99,6 +99,9 @@ const lazyBuiltins: Plugin = {
  * - oclif's index checks the Node version against @oclif/core's own `engines` by reading its
  *   package.json next to `__dirname`, which a bundle does not have: the check fails quietly every
  *   time (svc checks the Node version itself, in bin/node-check.js), after loading semver.
+ * - oclif's help passes every text it prints through an EJS template (to expand `<%= config.bin %>`),
+ *   which compiles each one into a function: about 5 ms of `svc --help`'s 80. A text without EJS's
+ *   `<%` or `%>` renders as itself, so it is printed as it is.
  * - oclif's WSL detection (run by every start) loads wsl-utils and powershell-utils, which promisify
  *   child_process.execFile at load, loading child_process (see LAZY_BUILTINS) for a call made only
  *   on WSL or Windows: promisified at the call instead.
@@ -122,6 +125,7 @@ const LAZY_EDITS: Record<string, Array<[string, string]>> = {
     ['const tinyglobby_1 = require("tinyglobby");', 'const tinyglobby_1 = {get glob() { return require("tinyglobby").glob; }};'],
     ['.sort((a, b) => a.id.localeCompare(b.id));', '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));'],
   ],
+  '@oclif/core/lib/help/util.js': [['return ejs_1.default.render(t, context);', "return t.includes('<%') || t.includes('%>') ? ejs_1.default.render(t, context) : t;"]],
   '@oclif/core/lib/index.js': [['\ncheckNodeVersion();\n', '\n']],
   'powershell-utils/index.js': [[PROMISIFIED_EXEC_FILE, LAZY_EXEC_FILE]],
   'wsl-utils/index.js': [[PROMISIFIED_EXEC_FILE, LAZY_EXEC_FILE]],
@@ -144,42 +148,110 @@ const lazyImports: Plugin = {
   },
 }
 
+/**
+ * Packages that only some kubeconfigs or a terminal prompt need, built into files of their own
+ * under dist/lazy/ that the main bundle require()s where they are used: Node reads and compiles
+ * every byte of a bundle it loads (with the compile cache: reads it and deserialises its cache),
+ * and these are 0.9 MB of svc.cjs's 2.1. None of them holds state shared with the rest of svc.
+ * - @inquirer/prompts: the not-found hook's "Did you mean ...?" question on a terminal; it brings
+ *   iconv-lite and chardet (0.55 MB) for its external editor.
+ * - openid-client, socks, socks-proxy-agent, hpagent, jsonpath-plus: client-node's OIDC auth, proxy
+ *   agents and the gcp/azure providers' JSONPath (required at their one use, see LAZY_EDITS).
+ * - tinyglobby: oclif's command search for a plugin without a manifest (see LAZY_EDITS).
+ */
+const SEPARATE_PACKAGES = ['@inquirer/prompts', 'hpagent', 'jsonpath-plus', 'openid-client', 'socks', 'socks-proxy-agent', 'tinyglobby']
+
+/** Resolves each SEPARATE_PACKAGES import to its file under dist/lazy/ and records what it stands for in `files`. */
+function separatePackages(files: Map<string, string>): Plugin {
+  return {
+    name: 'separate-packages',
+    setup(b) {
+      const filter = new RegExp(`^(${SEPARATE_PACKAGES.map(p => p.replace(/[/.]/g, '\\$&')).join('|')})$`)
+      b.onResolve({filter}, async args => {
+        if (args.pluginData === 'separate') return undefined
+        const resolved = await b.resolve(args.path, {importer: args.importer, kind: args.kind, pluginData: 'separate', resolveDir: args.resolveDir})
+        if (resolved.errors.length > 0) return {errors: resolved.errors}
+        const name = args.path.replace(/^@/, '').replace(/\//g, '-')
+        const known = files.get(name)
+        if (known !== undefined && known !== resolved.path) throw new Error(`${args.path} resolves to both ${known} and ${resolved.path}`)
+        files.set(name, resolved.path)
+        return {external: true, path: `./lazy/${name}.cjs`}
+      })
+    },
+  }
+}
+
+/**
+ * The bundle's one entry, written here rather than kept as a source file because it is a list of
+ * what the bundle holds: every command under src/commands and the oclif plugins' (PLUGIN_ENTRIES),
+ * by oclif command ID, in the shape oclif's explicit command strategy reads (package.json
+ * `oclif.commands`), and the not-found hook. Each is a getter that require()s its module, which the
+ * bundler turns into a function that evaluates that module on first use: a run evaluates the one
+ * command it runs (and what that imports), nothing else.
+ */
+function entrySource(commands: Record<string, string>): string {
+  const lazy = (name: string, file: string, member = 'default') => `  get ${JSON.stringify(name)}() { return require(${JSON.stringify(file)}).${member} },`
+  return [
+    'exports.COMMANDS = {',
+    ...Object.entries(commands).map(([id, file]) => lazy(id, file)),
+    '}',
+    'Object.defineProperties(exports, Object.getOwnPropertyDescriptors({',
+    lazy('commandNotFound', PLUGIN_ENTRIES['hooks/command-not-found']),
+    lazy('kubectlArgv', path.join(ROOT, 'src', 'base', 'argv.ts'), 'kubectlArgv'),
+    lazy('oclif', PLUGIN_ENTRIES.oclif, 'execute'),
+    lazy('startAsForwarder', path.join(ROOT, 'src', 'portforward', 'heap.ts'), 'startAsForwarder'),
+    '}))',
+    '',
+  ].join('\n')
+}
+
+/** The oclif command ID of a command module under src/commands (`create/index.ts` is `create`). */
+function commandId(file: string): string {
+  return path.relative(path.join(ROOT, 'src', 'commands'), file).replace(/\.ts$/, '').split(path.sep).filter(part => part !== 'index').join(':')
+}
+
 export async function buildDist(): Promise<void> {
   const dist = path.join(ROOT, 'dist')
   rmSync(dist, {force: true, recursive: true})
-  // dist/argv.js: kubectl's global-flag placement, applied by bin/run.js before oclif sees argv.
-  // dist/forwarder-start.js: the forwarder commands' process settings, applied by bin/run.js first.
-  const entryPoints: Record<string, string> = {
-    ...PLUGIN_ENTRIES,
-    argv: path.join(ROOT, 'src', 'base', 'argv.ts'),
-    'forwarder-start': path.join(ROOT, 'src', 'portforward', 'heap.ts'),
-  }
+  const commands: Record<string, string> = {}
+  for (const [name, file] of Object.entries(PLUGIN_ENTRIES)) if (name.startsWith('commands/')) commands[name.slice('commands/'.length).replace(/\/index$/, '').split('/').join(':')] = file
   for (const e of readdirSync(path.join(ROOT, 'src', 'commands'), {recursive: true, withFileTypes: true})) {
-    if (!e.isFile() || !e.name.endsWith('.ts')) continue
-    const file = path.join(e.parentPath, e.name)
-    entryPoints[path.relative(path.join(ROOT, 'src'), file).replace(/\.ts$/, '')] = file
+    if (e.isFile() && e.name.endsWith('.ts')) commands[commandId(path.join(e.parentPath, e.name))] = path.join(e.parentPath, e.name)
   }
-  await build({
-    alias: {undici: path.join(ROOT, 'scripts', 'undici-unused.js')},
-    // CommonJS dependencies inside an ES module bundle still call require().
-    banner: {js: "import {createRequire as svcCreateRequire} from 'node:module';\nconst require = svcCreateRequire(import.meta.url);"},
+  // What every file of the bundle is built with. Comments and whitespace are dropped (Node reads
+  // and hashes every byte on each start); names are kept, so stack traces and class names read as
+  // in the source. ASCII only: Node keeps an ASCII source as one byte a character.
+  const common = {
     bundle: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    entryPoints,
+    charset: 'ascii',
+    format: 'cjs',
+    legalComments: 'linked',
+    logLevel: 'warning',
+    minifySyntax: true,
+    minifyWhitespace: true,
+    platform: 'node',
+    target: 'node22.19',
+  } satisfies BuildOptions
+  const separate = new Map<string, string>()
+  const result = await build({
+    ...common,
+    alias: {undici: path.join(ROOT, 'scripts', 'undici-unused.js')},
+    // import.meta.url, for the few ES modules that locate files next to themselves (ws-pipe.ts's bufferutil).
+    banner: {js: "const svcImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+    define: {'import.meta.url': 'svcImportMetaUrl'},
     // oclif reads tsconfig.json with TypeScript only in development (NODE_ENV=development or test),
     // from wherever TypeScript is installed; it is no part of svc.
     // bufferutil: ws's optional native masking, loaded from node_modules at run time (a native addon
     // cannot be bundled); without it ws masks in JavaScript.
     external: ['typescript', 'bufferutil'],
-    format: 'esm',
-    legalComments: 'linked',
-    logLevel: 'warning',
-    outdir: dist,
-    platform: 'node',
-    plugins: [lazyBuiltins, clientNodeGenUnused, lazyImports],
-    splitting: true,
-    target: 'node22.19',
+    metafile: Boolean(process.env.SVC_BUILD_META),
+    outfile: path.join(dist, 'svc.cjs'),
+    plugins: [lazyBuiltins, clientNodeGenUnused, lazyImports, separatePackages(separate)],
+    stdin: {contents: entrySource(commands), loader: 'js', resolveDir: ROOT, sourcefile: 'svc-entry.js'},
   })
+  await build({...common, entryPoints: Object.fromEntries(separate), outExtension: {'.js': '.cjs'}, outdir: path.join(dist, 'lazy'), plugins: [lazyBuiltins]})
+  // SVC_BUILD_META=FILE writes esbuild's account of what the main bundle holds, module by module.
+  if (process.env.SVC_BUILD_META) writeFileSync(process.env.SVC_BUILD_META, JSON.stringify(result.metafile))
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildDist()
