@@ -84,20 +84,37 @@ export type Frame =
 
 export class FrameError extends Error {}
 
-function controlFrame(type: number, flags: number, payload: Buffer): Buffer {
-  if (payload.length > MAX_FRAME_PAYLOAD) throw new FrameError(`control frame payload of ${payload.length} bytes is too large`)
-  const head = Buffer.alloc(8)
-  head.writeUInt16BE(0x8000 | SPDY_VERSION, 0)
-  head.writeUInt16BE(type, 2)
-  head.writeUInt32BE(payload.length, 4)
-  head[4] = flags
-  return Buffer.concat([head, payload])
+// Frames are built in memory from Node's Buffer pool (Buffer.allocUnsafe: a slice of a shared 8 KiB
+// block for small sizes) with every byte written, not in zero-filled Buffer.alloc memory: each
+// Buffer.alloc is an ArrayBuffer of its own (an allocation, a backing store for the collector to
+// sweep), and a connection's frames and header blocks used to take about thirty of them.
+
+/**
+ * A control frame whose 8-byte header is written and whose `payloadLength` bytes after it are the
+ * caller's to write, all of them (the memory is not zeroed).
+ */
+function controlFrame(type: number, flags: number, payloadLength: number): Buffer {
+  if (payloadLength > MAX_FRAME_PAYLOAD) throw new FrameError(`control frame payload of ${payloadLength} bytes is too large`)
+  const frame = Buffer.allocUnsafe(8 + payloadLength)
+  frame.writeUInt16BE(0x8000 | SPDY_VERSION, 0)
+  frame.writeUInt16BE(type, 2)
+  frame.writeUInt32BE(payloadLength, 4)
+  frame[4] = flags
+  return frame
 }
 
-function u32s(...values: number[]): Buffer {
-  const b = Buffer.alloc(values.length * 4)
-  values.forEach((v, i) => b.writeUInt32BE(v >>> 0, i * 4))
-  return b
+/** A control frame whose payload is `values` as 32-bit words. */
+function wordsFrame(type: number, flags: number, ...values: number[]): Buffer {
+  const frame = controlFrame(type, flags, values.length * 4)
+  for (let i = 0; i < values.length; i++) frame.writeUInt32BE(values[i] >>> 0, 8 + i * 4)
+  return frame
+}
+
+/** A control frame whose payload is `fixed` bytes for the caller to write (from offset 8), then `block`. */
+function blockFrame(type: number, flags: number, fixed: number, block: Buffer): Buffer {
+  const frame = controlFrame(type, flags, fixed + block.length)
+  block.copy(frame, 8 + fixed)
+  return frame
 }
 
 function checkStreamId(id: number, allowZero = false): void {
@@ -108,7 +125,7 @@ function checkStreamId(id: number, allowZero = false): void {
 export function dataFrameHeader(streamId: number, length: number, fin: boolean): Buffer {
   checkStreamId(streamId)
   if (length > MAX_FRAME_PAYLOAD) throw new FrameError(`data frame of ${length} bytes is too large`)
-  const head = Buffer.alloc(8)
+  const head = Buffer.allocUnsafe(8)
   head.writeUInt32BE(streamId, 0)
   head.writeUInt32BE(length, 4)
   head[4] = fin ? FLAG_FIN : 0
@@ -124,43 +141,48 @@ export function encodeFrame(frame: Frame): Buffer {
       checkStreamId(frame.streamId)
       checkStreamId(frame.associatedId, true)
       if (frame.priority < 0 || frame.priority > 7) throw new FrameError(`invalid priority ${frame.priority}`)
-      const fixed = Buffer.alloc(10)
-      fixed.writeUInt32BE(frame.streamId, 0)
-      fixed.writeUInt32BE(frame.associatedId, 4)
-      fixed[8] = frame.priority << 5
-      fixed[9] = frame.slot
       const flags = (frame.fin ? FLAG_FIN : 0) | (frame.unidirectional ? FLAG_UNIDIRECTIONAL : 0)
-      return controlFrame(FrameType.SYN_STREAM, flags, Buffer.concat([fixed, frame.headerBlock]))
+      const out = blockFrame(FrameType.SYN_STREAM, flags, 10, frame.headerBlock)
+      out.writeUInt32BE(frame.streamId, 8)
+      out.writeUInt32BE(frame.associatedId, 12)
+      out[16] = frame.priority << 5
+      out[17] = frame.slot
+      return out
     }
     case 'syn_reply':
+    case 'headers': {
       checkStreamId(frame.streamId)
-      return controlFrame(FrameType.SYN_REPLY, frame.fin ? FLAG_FIN : 0, Buffer.concat([u32s(frame.streamId), frame.headerBlock]))
-    case 'headers':
-      checkStreamId(frame.streamId)
-      return controlFrame(FrameType.HEADERS, frame.fin ? FLAG_FIN : 0, Buffer.concat([u32s(frame.streamId), frame.headerBlock]))
+      const type = frame.type === 'syn_reply' ? FrameType.SYN_REPLY : FrameType.HEADERS
+      const out = blockFrame(type, frame.fin ? FLAG_FIN : 0, 4, frame.headerBlock)
+      out.writeUInt32BE(frame.streamId, 8)
+      return out
+    }
     case 'rst_stream':
       checkStreamId(frame.streamId)
-      return controlFrame(FrameType.RST_STREAM, 0, u32s(frame.streamId, frame.status))
+      return wordsFrame(FrameType.RST_STREAM, 0, frame.streamId, frame.status)
     case 'settings': {
-      const body = Buffer.alloc(4 + 8 * frame.entries.length)
-      body.writeUInt32BE(frame.entries.length, 0)
+      const body = controlFrame(FrameType.SETTINGS, frame.clear ? FLAG_SETTINGS_CLEAR : 0, 4 + 8 * frame.entries.length)
+      body.writeUInt32BE(frame.entries.length, 8)
       frame.entries.forEach((e, i) => {
         // ID/flags word: 8 bits flags then 24 bits id.
-        body.writeUInt32BE(((e.flags & 0xff) << 24 | (e.id & 0xffffff)) >>> 0, 4 + i * 8)
-        body.writeUInt32BE(e.value >>> 0, 8 + i * 8)
+        body.writeUInt32BE(((e.flags & 0xff) << 24 | (e.id & 0xffffff)) >>> 0, 12 + i * 8)
+        body.writeUInt32BE(e.value >>> 0, 16 + i * 8)
       })
-      return controlFrame(FrameType.SETTINGS, frame.clear ? FLAG_SETTINGS_CLEAR : 0, body)
+      return body
     }
     case 'ping':
-      return controlFrame(FrameType.PING, 0, u32s(frame.id))
+      return wordsFrame(FrameType.PING, 0, frame.id)
     case 'goaway':
       checkStreamId(frame.lastGoodStreamId, true)
-      return controlFrame(FrameType.GOAWAY, 0, u32s(frame.lastGoodStreamId, frame.status))
+      return wordsFrame(FrameType.GOAWAY, 0, frame.lastGoodStreamId, frame.status)
     case 'window_update':
       checkStreamId(frame.streamId, true)
-      return controlFrame(FrameType.WINDOW_UPDATE, 0, u32s(frame.streamId, frame.delta & 0x7fffffff))
-    case 'unknown':
-      return controlFrame(frame.frameType, frame.flags, frame.payload)
+      return wordsFrame(FrameType.WINDOW_UPDATE, 0, frame.streamId, frame.delta & 0x7fffffff)
+    case 'unknown': {
+      const out = controlFrame(frame.frameType, frame.flags, frame.payload.length)
+      frame.payload.copy(out, 8)
+      return out
+    }
   }
 }
 

@@ -20,23 +20,31 @@ export class HeaderBlockError extends Error {}
 
 /** Encodes headers into a plain (uncompressed) block. Names are lower-cased as the SPDY framer does. */
 export function encodeHeaderBlock(headers: SpdyHeaders): Buffer {
-  const parts: Buffer[] = []
-  const u32 = (n: number) => {
-    const b = Buffer.alloc(4)
-    b.writeUInt32BE(n)
-    return b
-  }
-  const entries = Object.entries(headers).filter(([, values]) => values.length > 0)
-  parts.push(u32(entries.length))
-  for (const [name, values] of entries) {
+  // Measured first, then written into one buffer from Node's pool (see frames.ts): no Buffer per
+  // length word, name and value.
+  const fields: Array<[string, string]> = []
+  let size = 4
+  for (const name of Object.keys(headers)) {
+    const values = headers[name]
+    if (values.length === 0) continue
     if (name.length === 0) throw new HeaderBlockError('empty header name')
-    const n = Buffer.from(name.toLowerCase(), 'utf8')
-    const v = Buffer.from(values.join('\0'), 'utf8')
-    parts.push(u32(n.length), n, u32(v.length), v)
+    const field: [string, string] = [name.toLowerCase(), values.join('\0')]
+    size += 8 + Buffer.byteLength(field[0], 'utf8') + Buffer.byteLength(field[1], 'utf8')
+    fields.push(field)
   }
-  const block = Buffer.concat(parts)
-  if (block.length > MAX_HEADER_BLOCK) throw new HeaderBlockError(`header block of ${block.length} bytes is too large`)
+  if (size > MAX_HEADER_BLOCK) throw new HeaderBlockError(`header block of ${size} bytes is too large`)
+  const block = Buffer.allocUnsafe(size)
+  block.writeUInt32BE(fields.length, 0)
+  let at = 4
+  for (const [name, value] of fields) at = writeString(block, value, writeString(block, name, at))
   return block
+}
+
+/** Writes a length word and the UTF-8 bytes of `text` at `at`; returns the offset after them. */
+function writeString(block: Buffer, text: string, at: number): number {
+  const length = block.write(text, at + 4, 'utf8')
+  block.writeUInt32BE(length, at)
+  return at + 4 + length
 }
 
 /** Decodes a plain block; rejects truncated or trailing data. Values are split on NUL. */
@@ -88,6 +96,7 @@ interface SyncCapable {
 abstract class ZContext {
   protected readonly z: Deflate | Inflate
   private chain: Promise<unknown> = Promise.resolve()
+  private scratch: Buffer | undefined
   private failed: Error | undefined
 
   protected constructor(z: Deflate | Inflate) {
@@ -113,8 +122,10 @@ abstract class ZContext {
     let size = 0
     let offset = 0
     let available = input.length
+    // zlib writes into one scratch buffer per context (a fresh 4 KiB Buffer per step was an
+    // ArrayBuffer of its own, four per connection); what it produced is copied out, into pool memory.
+    const buffer = (this.scratch ??= Buffer.allocUnsafe(SYNC_CHUNK))
     for (;;) {
-      const buffer = Buffer.allocUnsafe(SYNC_CHUNK)
       handle.writeSync(constants.Z_SYNC_FLUSH, input, offset, available, buffer, 0, SYNC_CHUNK)
       if (this.z.destroyed) {
         this.failed ??= new HeaderBlockError('zlib failed on a header block')
@@ -124,7 +135,7 @@ abstract class ZContext {
       const inLeft = state[1]
       const have = SYNC_CHUNK - outLeft
       if (have > 0) {
-        out.push(buffer.subarray(0, have))
+        out.push(Buffer.from(buffer.subarray(0, have)))
         size += have
         if (size > MAX_HEADER_BLOCK + 1024) {
           this.failed = new HeaderBlockError('header block inflates past the limit')

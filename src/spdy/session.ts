@@ -22,6 +22,8 @@ import type {SpdyHeaders} from './headers.ts'
 export const MAX_DATA_FRAME = 64 * 1024
 /** Bytes written in one corked batch at most, so that a long queue still yields to 'drain'. */
 const MAX_BATCH_BYTES = 256 * 1024
+/** The payload of a DATA frame that only carries FIN (never written to). */
+const EMPTY = Buffer.alloc(0)
 
 export interface SpdySessionOptions {
   /** 'server' accepts streams (even ids would be its own); 'client' opens odd-numbered streams. */
@@ -160,7 +162,7 @@ export class SpdyStream extends Duplex {
   override _final(callback: (error?: Error | null) => void): void {
     const finish = () => {
       this.localFin = true
-      this.session.sendData(this.id, Buffer.alloc(0), true, (err) => {
+      this.session.sendData(this.id, EMPTY, true, (err) => {
         this.maybeDone()
         callback(err)
       })
@@ -282,7 +284,7 @@ export class SpdySession extends EventEmitter {
     if (this.closed || this.goingAway) return
     this.goingAway = true
     this.sendFrame({type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status})
-    this.enqueue({data: Buffer.alloc(0), callback: () => this.transport.end()})
+    this.enqueue({data: EMPTY, callback: () => this.transport.end()})
   }
 
   /** Tears everything down at once. */
