@@ -28,13 +28,25 @@ export function kubeletPortForwardError(port: number, sandboxId: string, runtime
 
 /** Bytes of GET /bytes?n=N: byte i is i % 251, so a test can recompute any prefix. */
 export function patternBytes(offset: number, length: number): Buffer {
+  if (length <= CHUNK) return Buffer.from(patternView(offset, length))
   const out = Buffer.allocUnsafe(length)
-  let v = offset % 251
-  for (let i = 0; i < length; i++) {
-    out[i] = v
-    v = v === 250 ? 0 : v + 1
-  }
+  for (let at = 0; at < length; at += CHUNK) patternView(offset + at, Math.min(CHUNK, length - at)).copy(out, at)
   return out
+}
+
+const PATTERN_PERIOD = 251
+const CHUNK = 64 * 1024
+/**
+ * The pattern from byte 0, one period longer than a chunk, so that every chunk of it is a view:
+ * a download costs the pod a write per chunk, not a loop over every byte (which took about 2 ms
+ * of the cluster's CPU per MiB, on the same cores as the forwarder measured).
+ */
+const PATTERN = Buffer.from(Array.from({length: CHUNK + PATTERN_PERIOD}, (_, i) => i % PATTERN_PERIOD))
+
+/** patternBytes as a read-only view of shared memory, for at most CHUNK bytes. */
+function patternView(offset: number, length: number): Buffer {
+  const start = offset % PATTERN_PERIOD
+  return PATTERN.subarray(start, start + length)
 }
 
 const MAX_BYTES = 64 * 1024 * 1024 * 1024
@@ -42,7 +54,6 @@ const MAX_BYTES = 64 * 1024 * 1024 * 1024
 export const SEND_RESET_BYTES = 4 * 1024 * 1024
 /** How fast a slow-read port reads. */
 export const SLOW_READ_BYTES_PER_SECOND = 100_000
-const CHUNK = 64 * 1024
 
 function handleHttp(podName: string, req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://pod.local')
@@ -67,7 +78,7 @@ function handleHttp(podName: string, req: http.IncomingMessage, res: http.Server
       const pump = () => {
         while (sent < total) {
           const n = Math.min(CHUNK, total - sent)
-          const chunk = patternBytes(sent, n)
+          const chunk = patternView(sent, n)
           sent += n
           if (!res.write(chunk)) return void res.once('drain', pump)
         }
