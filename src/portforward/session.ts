@@ -164,11 +164,14 @@ export class Session {
     const {reporter} = this.options
     const id = this.nextId++
     const started = Date.now()
-    const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+    // Each read of the peer's address asks the kernel again when it failed (a client that reset
+    // before it was accepted): the port is asked for only when the address was there.
+    const remoteAddress = socket.remoteAddress
+    const clientIp = (remoteAddress ?? '').replace(/^::ffff:/, '')
     const connection: Connection = {controller: new AbortController(), done: Promise.resolve()}
     this.connections.set(id, connection)
     reporter.connectionOpened({
-      client: joinHostPort(clientIp, socket.remotePort ?? 0),
+      client: joinHostPort(clientIp, remoteAddress === undefined ? 0 : socket.remotePort ?? 0),
       id,
       localAddress: listener.address,
       localPort: listener.localPort,
