@@ -18,11 +18,12 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
-const {createRequire, enableCompileCache} = await import('node:module')
+const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 // One CommonJS bundle holds svc, oclif and every command (scripts/build.ts); each part is
 // evaluated on first use.
-const svc = createRequire(import.meta.url)('../dist/svc.cjs')
+const {loadBundle} = await import('./bundle.js')
+const svc = loadBundle(new URL('../dist/svc.cjs', import.meta.url))
 const args = svc.kubectlArgv(process.argv.slice(2))
 // The long-lived forwarders start again with their memory settings (src/portforward/heap.ts).
 if (args[0] === 'port-forward' || args[0] === 'proxy') svc.startAsForwarder()

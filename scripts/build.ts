@@ -1,4 +1,5 @@
-// `npm run build`: bundles svc with esbuild into dist/, then `oclif manifest` records the commands.
+// `npm run build`: bundles svc with esbuild into dist/, then `oclif manifest` records the commands
+// and scripts/warm-cache.ts writes V8's code cache for the bundle.
 // Type checking is `npm run typecheck` (part of `npm run lint`); this step only emits JavaScript.
 //
 // What goes in:
@@ -6,6 +7,8 @@
 //                          oclif plugins svc ships as its own (help, autocomplete), the not-found
 //                          hook, and what bin/run.js calls first (entrySource below)
 //   dist/lazy/*.cjs        packages only some kubeconfigs or a terminal prompt need (SEPARATE_PACKAGES)
+//   dist/svc.cjs.v8cache   V8's code cache for svc.cjs after running the common commands once
+//                          (scripts/warm-cache.ts; bin/bundle.js uses it)
 // The installed package then needs no runtime dependency at all, and oclif has no plugin to find,
 // read and load on each start: only svc's package.json and oclif.manifest.json.
 //
@@ -15,7 +18,8 @@
 // one file that Node's compile cache keeps warm. undici, which client-node loads only for its fetch
 // dispatchers, is replaced by scripts/undici-unused.js.
 
-import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -236,8 +240,12 @@ export async function buildDist(): Promise<void> {
   const result = await build({
     ...common,
     alias: {undici: path.join(ROOT, 'scripts', 'undici-unused.js')},
-    // import.meta.url, for the few ES modules that locate files next to themselves (ws-pipe.ts's bufferutil).
-    banner: {js: "const svcImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+    // The file is the function Node's CommonJS loader wraps a module in, called at once when the
+    // file is required (by oclif's manifest step, say) and the file's value when bin/bundle.js
+    // compiles it as it is, with V8's code cache. Inside, import.meta.url for the few ES modules
+    // that locate files next to themselves (ws-pipe.ts's bufferutil).
+    banner: {js: "(typeof module === 'object' ? run => run(exports, require, module, __filename, __dirname) : run => run)(function (exports, require, module, __filename, __dirname) {\nconst svcImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+    footer: {js: '})'},
     define: {'import.meta.url': 'svcImportMetaUrl'},
     // oclif reads tsconfig.json with TypeScript only in development (NODE_ENV=development or test),
     // from wherever TypeScript is installed; it is no part of svc.
@@ -252,6 +260,10 @@ export async function buildDist(): Promise<void> {
   await build({...common, entryPoints: Object.fromEntries(separate), outExtension: {'.js': '.cjs'}, outdir: path.join(dist, 'lazy'), plugins: [lazyBuiltins]})
   // SVC_BUILD_META=FILE writes esbuild's account of what the main bundle holds, module by module.
   if (process.env.SVC_BUILD_META) writeFileSync(process.env.SVC_BUILD_META, JSON.stringify(result.metafile))
+  // The build's ID ends the bundle: bin/bundle.js uses the code cache only with the bundle it was made from.
+  const bundle = path.join(dist, 'svc.cjs')
+  const id = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 16)
+  appendFileSync(bundle, `//# svc-build=${id}\n`)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildDist()
