@@ -123,7 +123,8 @@ class ForwardedConnection {
     t.once('close', () => {
       // A tunnel that ended normally finishes through the socket's 'finish' below, once every
       // byte is written out. Closing any other way (destroyed from outside) ends the connection.
-      if (!t.readableEnded) this.finish('lost', new TunnelLostError('tunnel closed', 0))
+      // (Most tunnels close because finish() destroyed them: no Error, and no stack, for those.)
+      if (!t.readableEnded && !this.settled) this.finish('lost', new TunnelLostError('tunnel closed', 0))
     })
     t.on('data', (chunk: Buffer) => {
       if (!socket.write(chunk)) t.pause()

@@ -482,7 +482,9 @@ class SpdyTunnel extends Duplex implements Tunnel {
     }
     this.bytesOut += chunk.length
     this.pooled.sent += chunk.length
-    this.data.write(chunk, error => callback(error ? new TunnelLostError(error.message, 0) : null))
+    // A write still waiting when the tunnel is destroyed fails unseen (nobody waits on it): no
+    // Error, whose stack Node's stream would format, is made for it.
+    this.data.write(chunk, error => callback(error && !this.destroyed ? new TunnelLostError(error.message, 0) : null))
   }
 
   override _final(callback: (error?: Error | null) => void): void {
