@@ -5,6 +5,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
 import type {Socket} from 'node:net'
+import tls from 'node:tls'
 import type {Duplex} from 'node:stream'
 import {accessReview, authenticate, authorize, impersonate, type Credentials, type Identity} from './auth.ts'
 import type {ClusterPKI} from './certs.ts'
@@ -96,6 +97,17 @@ function verbOf(method: string, info: RequestInfo, query: URLSearchParams): stri
   }
 }
 
+/**
+ * kube-apiserver is a Go TLS server: for TLS 1.3 it picks the suite from its own order, AES-128-GCM
+ * first on AES hardware when the client prefers AES-GCM, whatever the client lists first (crypto/tls
+ * handshake_server_tls13.go, serverHandshakeStateTLS13.processClientHello, defaultCipherSuitesTLS13).
+ * OpenSSL takes the client's first choice, AES-256-GCM for Node's clients; the server's order is
+ * put first here so that svc gets the suite a real cluster gives it (test/both/tls-suite.test.ts).
+ * Clients that prefer ChaCha20 (Go switches to defaultCipherSuitesTLS13NoAES for them) are not modelled.
+ */
+const GO_TLS13_ORDER = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']
+const SERVER_CIPHERS = [...GO_TLS13_ORDER, ...tls.DEFAULT_CIPHERS.split(':').filter(name => !GO_TLS13_ORDER.includes(name))].join(':')
+
 export class ApiServer {
   readonly server: https.Server
   readonly #deps: ServerDeps
@@ -107,6 +119,7 @@ export class ApiServer {
     this.server = https.createServer({
       key: deps.pki.server.keyPem, cert: deps.pki.server.certPem, ca: deps.pki.ca.certPem,
       requestCert: true, rejectUnauthorized: false,
+      ciphers: SERVER_CIPHERS, honorCipherOrder: true,
     })
     this.server.keepAliveTimeout = 30_000
     this.server.on('connection', (socket: Socket) => {
