@@ -5,12 +5,10 @@
 
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {fileURLToPath} from 'node:url'
 
-import {churn, CLOSE_MODES, type CloseMode, fdCount, rssBytes} from '../helpers/churn.ts'
+import {churn, CLOSE_MODES, type CloseMode, fdCount} from '../helpers/churn.ts'
+import {gcProbe} from '../helpers/gc-probe.ts'
 import {createPod, type PfCluster, podRunning, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
 /**
@@ -27,7 +25,6 @@ const TRANSPORTS: Array<{args: string[]; name: string; perConnection: boolean}> 
 const COUNTS: Record<CloseMode, number> = {abandon: 500, 'data-fin': 500, echo: 2000, 'fin-no-data': 500, reset: 500}
 const CONCURRENCY = 8
 const MiB = 1024 * 1024
-const GC_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'gc-on-signal.ts')
 
 let c: PfCluster
 let kc: string
@@ -45,30 +42,22 @@ for (const transport of TRANSPORTS) {
   describe(`soak over ${transport.name}`, () => {
     // Its own timeout: the churn takes under a minute on an idle 2-core machine, minutes on a busy one.
     test(`${Object.entries(COUNTS).map(([m, n]) => `${n} ${m}`).join(', ')}: within 3 s of the last close, fds and tunnels are back, the JS heap after a GC too`, {timeout: 540_000}, async t => {
-      const gcFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'svc-soak-')), 'gc')
-      t.after(() => fs.rmSync(path.dirname(gcFile), {force: true, recursive: true}))
+      const probe = gcProbe()
+      t.after(() => probe.dispose())
       const svc = startSvc(
         ['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '--address', '127.0.0.1', '--quiet', ...transport.args],
-        {SVC_TEST_GC_FILE: gcFile},
-        {hardStopMs: 560_000, nodeArgs: ['--expose-gc', '--import', GC_PRELOAD]},
+        probe.env,
+        {hardStopMs: 560_000, nodeArgs: probe.nodeArgs},
       )
       t.after(() => svc.kill('SIGKILL'))
       const pid = svc.child.pid!
       // --quiet prints nothing on success: find the port from the process's listening socket.
       const port = await until(() => listeningPort(pid), 'the listener', 20_000)
-      let gcs = 0
-      const rssAfterGc = async () => {
-        svc.child.kill('SIGUSR2')
-        gcs++
-        await until(() => fs.existsSync(gcFile) && fs.readFileSync(gcFile, 'utf8').split('\n').filter(l => l.startsWith('gc ')).length >= gcs, 'a GC in svc', 10_000)
-        return rssBytes(pid)
-      }
       // Idle: after one warm-up connection (modules and TLS context loaded lazily are part of idle).
       await churn(port, 'echo', 1, 1)
       await until(() => c.cluster.openPodConnections() === 0 || undefined, 'the warm-up connection closed', 10_000)
       const idleFds = fdCount(pid)
-      const idleRss = await rssAfterGc()
-      const idleHeap = heapUsed(gcFile)
+      const idle = await probe.collect(pid)
 
       const figures: string[] = []
       let peakFds = idleFds
@@ -95,24 +84,20 @@ for (const transport of TRANSPORTS) {
         return fds <= idleFds + 10 && pods === 0 && (!transport.perConnection || tunnels === 0) && tunnels <= 8 ? {fds, pods, tunnels} : undefined
       }, `fds <= ${idleFds} + 10, no pod connection and no idle tunnel left on the cluster (fds now ${fdCount(pid)}, pod connections ${c.cluster.openPodConnections()}, upgrades ${c.cluster.openPortForwards()})`, 3_000)
       const settleMs = Date.now() - lastClose
-      const rss = await rssAfterGc()
-      t.diagnostic(`${figures.join('; ')}; idle ${idleFds} fds / ${(idleRss / MiB).toFixed(1)} MiB; peak ${peakFds} fds; ` +
-        `${settleMs} ms after the last close: ${settled.fds} fds, ${settled.pods} pod connections, ${settled.tunnels} upgrades open; RSS after GC ${(rss / MiB).toFixed(1)} MiB, JS heap ${(heapUsed(gcFile) / MiB).toFixed(1)} MiB (idle ${(idleHeap / MiB).toFixed(1)})`)
+      const settledMemory = await probe.collect(pid)
+      const heap = settledMemory.memory.heapUsed
+      const idleHeap = idle.memory.heapUsed
+      t.diagnostic(`${figures.join('; ')}; idle ${idleFds} fds / ${(idle.rss / MiB).toFixed(1)} MiB; peak ${peakFds} fds; ` +
+        `${settleMs} ms after the last close: ${settled.fds} fds, ${settled.pods} pod connections, ${settled.tunnels} upgrades open; RSS after GC ${(settledMemory.rss / MiB).toFixed(1)} MiB, JS heap ${(heap / MiB).toFixed(1)} MiB (idle ${(idleHeap / MiB).toFixed(1)})`)
       // RSS after a GC is reported, not asserted: the JS heap returns to its idle size, but glibc keeps
       // freed native memory (TLS and socket buffers) mapped; see docs/benchmarks.md.
-      assert.ok(heapUsed(gcFile) - idleHeap <= 8 * MiB, `JS heap after a GC ${(heapUsed(gcFile) / MiB).toFixed(1)} MiB, idle ${(idleHeap / MiB).toFixed(1)} MiB: something kept connections alive`)
+      assert.ok(heap - idleHeap <= 8 * MiB, `JS heap after a GC ${(heap / MiB).toFixed(1)} MiB, idle ${(idleHeap / MiB).toFixed(1)} MiB: something kept connections alive`)
       // v4 reports nothing. Over plain SPDY a few connections of this churn were refused by the pod's
       // port (the kubelet's dial error); counted here until that is understood.
       if (transport.perConnection) assert.equal(svc.stderr, '')
       else t.diagnostic(`stderr: ${svc.stderr.split('\n').filter(Boolean).length} lines, first: ${svc.stderr.split('\n')[0]}`)
     })
   })
-}
-
-/** heapUsed of the last GC line the preload wrote. */
-function heapUsed(gcFile: string): number {
-  const last = fs.readFileSync(gcFile, 'utf8').trim().split('\n').at(-1) ?? ''
-  return (JSON.parse(last.slice(3)) as NodeJS.MemoryUsage).heapUsed
 }
 
 /** The TCP port a process listens on (from /proc/net/tcp, matched by the inodes of its fds). */

@@ -56,6 +56,9 @@ describe('limitBufferGarbage when the process goes idle', () => {
       keep = []
       assert.equal(keep.length, 0)
       await until(() => majors.length > 0 && process.memoryUsage.rss() < held - 32 * MiB, `a full collection and RSS back under ${((held - 32 * MiB) / MiB).toFixed(0)} MiB`, {intervalMs: 50, timeoutMs: 60_000})
+        .catch((error: Error) => {
+          throw new Error(`${error.message} (full collections asked for: ${majors.length}; RSS ${(process.memoryUsage.rss() / MiB).toFixed(0)} MiB)`)
+        })
     } finally {
       stop()
     }
