@@ -19,6 +19,7 @@ import {randomFillSync} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {Duplex} from 'node:stream'
 
+const EMPTY = Buffer.alloc(0)
 const OP_CONTINUATION = 0x0
 const OP_TEXT = 0x1
 const OP_BINARY = 0x2
@@ -63,7 +64,7 @@ export interface WebSocketPipeOptions {
 export class WebSocketPipe extends Duplex {
   private readonly socket: Duplex
   // Parser state: header bytes collected so far, then the payload left of the current frame.
-  private header = Buffer.alloc(0)
+  private header = EMPTY
   private opcode = 0
   private fin = false
   private remaining = 0
@@ -227,11 +228,13 @@ export class WebSocketPipe extends Duplex {
 
   /** Consumes header bytes from chunk[offset..]; returns the new offset, or -1 when it needs more. */
   private readHeader(chunk: Buffer, offset: number): number {
-    const needed = (h: Buffer) => {
-      if (h.length < 2) return 2
-      const len7 = h[1] & 0x7f
-      return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (h[1] & 0x80 ? 4 : 0)
+    // The usual case, a whole header in this chunk: read where it lies, nothing copied.
+    if (this.header.length === 0 && chunk.length - offset >= 2) {
+      const end = offset + headerBytes(chunk[offset + 1])
+      if (end <= chunk.length) return this.parseHeader(chunk.subarray(offset, end), end)
     }
+    // A header cut between chunks: its bytes are collected first.
+    const needed = (h: Buffer) => (h.length < 2 ? 2 : headerBytes(h[1]))
     let header = this.header
     while (header.length < needed(header)) {
       const want = needed(header) - header.length
@@ -244,7 +247,12 @@ export class WebSocketPipe extends Duplex {
       header = Buffer.concat([header, chunk.subarray(offset, offset + take)])
       offset += take
     }
-    this.header = Buffer.alloc(0)
+    this.header = EMPTY
+    return this.parseHeader(header, offset)
+  }
+
+  /** Acts on a complete header (a view of it); returns `offset`, or -1 when the frame is refused. */
+  private parseHeader(header: Buffer, offset: number): number {
     const fin = (header[0] & 0x80) !== 0
     const opcode = header[0] & 0x0f
     if (header[0] & 0x70) return this.protocolError('reserved bits set')
@@ -319,6 +327,12 @@ export class WebSocketPipe extends Duplex {
     this.destroy(new WebSocketPipeError(`websocket protocol error: ${detail}`))
     return -1
   }
+}
+
+/** The length of a frame header whose second byte is `b1` (RFC 6455 5.2: extended length, masking key). */
+function headerBytes(b1: number): number {
+  const len7 = b1 & 0x7f
+  return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0)
 }
 
 type MaskFunction = (source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number) => void
