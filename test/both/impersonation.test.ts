@@ -13,7 +13,7 @@ import yaml from 'js-yaml'
 import {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
 import {openTunnel} from '../../src/portforward/tunnel.ts'
-import {createPod} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod} from '../helpers/pf-cluster.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
@@ -34,7 +34,7 @@ for (const kind of clusterKinds()) describe(`svc impersonation on the ${kind} cl
   })
   after(async () => {
     if (dir) fs.rmSync(dir, {force: true, recursive: true})
-    await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+    if (c) await deletePod(c.client, POD).catch(() => undefined)
     await c?.stop()
   })
 

@@ -10,7 +10,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {SpdyConnector} from '../../src/portforward/multiplex.ts'
 import {openTunnel, type Tunnel, TunnelLostError} from '../../src/portforward/tunnel.ts'
-import {createPod, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, podRunning, until} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const POD = 'slow-reader'
@@ -90,10 +90,10 @@ for (const kind of clusterKinds()) {
     before(async () => {
       c = await startTestCluster(kind)
       await createPod(c.client, POD, {annotations: {'sim.svc.local/port-10': 'slow-read'}, ports: [{containerPort: 10}]})
-      await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${POD}`})).body.status?.phase === 'Running', `pod ${POD} Running`, 60_000)
+      await podRunning(c.client, POD, 'default', 60_000)
     })
     after(async () => {
-      await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+      if (c) await deletePod(c.client, POD).catch(() => undefined)
       await c?.stop()
     })
 

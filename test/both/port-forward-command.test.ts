@@ -9,7 +9,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {childEnvironment, exitStatus} from '../../src/portforward/child.ts'
-import {createPod, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, startSvc, until} from '../helpers/pf-cluster.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
@@ -43,7 +43,7 @@ for (const kind of clusterKinds()) describe(`svc port-forward ... -- COMMAND on 
     await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${POD}`})).body.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 'pod Ready', 60_000)
   })
   after(async () => {
-    await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+    if (c) await deletePod(c.client, POD).catch(() => undefined)
     await c?.stop()
   })
 

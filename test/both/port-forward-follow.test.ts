@@ -9,9 +9,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
-import {
-  createDeployment, createPod, createService, deletePod, echo, httpGet, listPods, type PfCluster, patchPod, startPfCluster, startSvc, until,
-} from '../helpers/pf-cluster.ts'
+import {createDeployment, createPod, createService, deletePod, echo, httpGet, listPods, patchPod, type PfCluster, podRunning, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const HTTP = {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080, name: 'web'}]}
@@ -36,7 +34,7 @@ for (const kind of clusterKinds()) describe(`port-forward following its target o
 
   async function running(names: string[]): Promise<void> {
     for (const name of names) {
-      await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${name}`})).body.status?.phase === 'Running', `${name} Running`, 60_000)
+      await podRunning(c.client, name, 'default', 60_000)
     }
   }
 

@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 
 import yaml from 'js-yaml'
 
-import {createPod, listPods, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, listPods, until} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster, type TestUser} from '../helpers/test-cluster.ts'
 
 const POD = 'authz-echo'
@@ -73,7 +73,7 @@ for (const kind of clusterKinds()) {
       await until(async () => (await listPods(c.client, `app=${POD}`)).some(p => p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True')), `${POD} ready`, 60_000)
     })
     after(async () => {
-      await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+      if (c) await deletePod(c.client, POD).catch(() => undefined)
       await c?.stop()
     })
 

@@ -10,7 +10,7 @@ import {after, before, describe, it} from 'node:test'
 
 import yaml from 'js-yaml'
 
-import {createPod, echo, listPods, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, echo, listPods, startSvc, until} from '../helpers/pf-cluster.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../helpers/proxies.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
@@ -40,7 +40,7 @@ for (const kind of clusterKinds()) {
       await proxy?.close()
       await socks?.close()
       if (kubeconfig) fs.rmSync(path.dirname(kubeconfig), {force: true, recursive: true})
-      await c?.client.request({method: 'DELETE', path: '/api/v1/namespaces/default/pods/proxied', query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+      if (c) await deletePod(c.client, 'proxied').catch(() => undefined)
       await c?.stop()
     })
 

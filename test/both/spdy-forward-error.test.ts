@@ -22,7 +22,7 @@ import {upgradeSpdy} from '../../src/portforward/upgrade.ts'
 import {RstStatus} from '../../src/spdy/frames.ts'
 import {SpdySession, type SpdyStream} from '../../src/spdy/session.ts'
 import {patternBytes, SEND_RESET_BYTES} from '../cluster/sim/containers.ts'
-import {createPod, listPods, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, listPods, startSvc, until} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const POD = 'crash'
@@ -54,7 +54,7 @@ for (const kind of clusterKinds()) {
       await until(async () => (await listPods(c.client, `app=${POD}`)).some(p => p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True')), `${POD} ready`, 60_000)
     })
     after(async () => {
-      await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+      if (c) await deletePod(c.client, POD).catch(() => undefined)
       await c?.stop()
     })
 

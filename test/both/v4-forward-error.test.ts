@@ -19,11 +19,10 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
-import type {Pod} from '../../src/kube/types.ts'
 import type {Tunnel} from '../../src/portforward/tunnel.ts'
 import {patternBytes, SEND_RESET_BYTES} from '../cluster/sim/containers.ts'
 import {connect, destroyAllClients, listenAndForward} from '../helpers/forward-listener.ts'
-import {createPod, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, podRunning, until} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const POD = 'crash-v4'
@@ -35,11 +34,11 @@ for (const kind of clusterKinds()) {
     before(async () => {
       c = await startTestCluster(kind)
       await createPod(c.client, POD, {annotations: {'sim.svc.local/port-9': 'send-reset'}, ports: [{containerPort: 9}]})
-      await until(async () => (await c.client.request<Pod>({path: `/api/v1/namespaces/default/pods/${POD}`})).body.status?.phase === 'Running', `pod ${POD} Running`, 60_000)
+      await podRunning(c.client, POD, 'default', 60_000)
     })
     after(async () => {
       destroyAllClients()
-      await c?.client.request({method: 'DELETE', path: `/api/v1/namespaces/default/pods/${POD}`, query: {gracePeriodSeconds: 0}}).catch(() => undefined)
+      if (c) await deletePod(c.client, POD).catch(() => undefined)
       await c?.stop()
     })
 

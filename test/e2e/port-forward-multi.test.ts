@@ -15,7 +15,7 @@ import yaml from 'js-yaml'
 import type {Pod} from '../../src/kube/types.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {kubeconfigDoc} from '../helpers/kubeconfig-doc.ts'
-import {createDeployment, createPod, createService, echo, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createDeployment, createPod, createService, echo, type PfCluster, podRunning, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
 let c: PfCluster
 let kc: string
@@ -32,7 +32,7 @@ before(async () => {
   const running = async (selector: string) => (await c.client.request<{items: Pod[]}>({path: '/api/v1/namespaces/default/pods', query: {labelSelector: selector}})).body.items
     .some(p => p.status?.phase === 'Running' && p.status.conditions?.some(cond => cond.type === 'Ready' && cond.status === 'True'))
   await until(async () => (await running('app=db')) && (await running('app=api')) && (await running('app=replica')), 'db-0, replica-0 and the api pod ready')
-  await until(async () => (await c.client.request<Pod>({path: '/api/v1/namespaces/default/pods/worker-0'})).body.status?.phase === 'Running', 'worker-0 Running')
+  await podRunning(c.client, 'worker-0')
 })
 after(() => c.stop())
 
@@ -224,7 +224,7 @@ describe('forwards file (-f)', () => {
     const other = await startPfCluster()
     t.after(() => other.stop())
     await createPod(other.client, 'far', {ports: [{containerPort: 7}]})
-    await until(async () => (await other.client.request<Pod>({path: '/api/v1/namespaces/default/pods/far'})).body.status?.phase === 'Running', 'pod far Running')
+    await podRunning(other.client, 'far')
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-ff-'))
     t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
     // One kubeconfig with both clusters: contexts `one` (this suite's cluster) and `two`.
