@@ -61,6 +61,7 @@ export class KubeClient {
   private readonly options: ClientOptions
   private secureContext: {key: string; context: tls.SecureContext} | undefined
   private proxyAgentCache: {agent: http.Agent; key: string} | undefined
+  private keepAliveAgents: {'http:'?: http.Agent; 'https:'?: http.Agent} = {}
 
   constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
     this.kubeConfig = kubeConfig
@@ -150,6 +151,20 @@ export class KubeClient {
     return this.proxyAgentCache.agent
   }
 
+  /**
+   * The agent for requests (not for upgrades, which leave every pool): one per protocol, which
+   * keeps a connection open for the command's next request, as kubectl's client does. The agent
+   * that client-node's applyToHTTPSOptions gives closes each connection after one request, so
+   * `describe`, which sends six, made six TCP connections and TLS handshakes. The TLS settings stay
+   * on each request (applyToHTTPSOptions puts them there too) and the agent pools connections by
+   * them. An idle pooled connection does not keep the process running (Node unrefs it).
+   */
+  private keepAliveAgent(protocol: string): http.Agent {
+    const kind = protocol === 'http:' ? 'http:' : 'https:'
+    this.keepAliveAgents[kind] ??= kind === 'http:' ? new http.Agent({keepAlive: true}) : new https.Agent({keepAlive: true})
+    return this.keepAliveAgents[kind]
+  }
+
   /** Sends one request and parses a JSON answer. Non-2xx answers throw ApiError with the server's Status. */
   async request<T = unknown>(req: RequestOptions): Promise<Response<T>> {
     const raw = await this.requestRaw(req)
@@ -224,6 +239,7 @@ export class KubeClient {
       headers['Content-Length'] = String(payload.length)
     }
     const options = await this.connectionOptions(headers)
+    if (options.agent !== this.proxyAgentCache?.agent) options.agent = this.keepAliveAgent(url.protocol)
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 0
     const started = Date.now()
     const transport = url.protocol === 'http:' ? http : https

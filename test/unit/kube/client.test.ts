@@ -150,6 +150,29 @@ describe('KubeClient', () => {
     assert.deepEqual(events, ['ADDED a', 'MODIFIED a'])
     assert.match(seen.at(-1)!.url!, /allowWatchBookmarks=true&watch=true/)
   })
+
+  test('requests one after another share a connection; requests at once each have one; a watch ended early is not reused', async () => {
+    const sockets = new Set<net.Socket>()
+    const count = (socket: net.Socket) => sockets.add(socket)
+    server.on('connection', count)
+    try {
+      const client = new KubeClient(kubeConfigFor(base))
+      for (let i = 0; i < 3; i++) assert.deepEqual((await client.request({path: '/ok'})).body, {hello: 'world'})
+      assert.equal(sockets.size, 1, 'three requests in turn: one connection')
+      await Promise.all([client.request({path: '/ok'}), client.request({path: '/ok'})])
+      assert.equal(sockets.size, 2, 'two at once: the kept one and one more')
+      // A watch whose reader stops before the server ends it closes its connection.
+      for await (const event of client.watch<KubeObject>('/watch', {})) {
+        assert.equal(event.type, 'ADDED')
+        break
+      }
+      await client.request({path: '/ok'})
+      assert.ok(sockets.size <= 3, `${sockets.size} connections`)
+      assert.ok([...sockets].some(s => s.destroyed), 'the watch\'s connection was closed')
+    } finally {
+      server.off('connection', count)
+    }
+  })
 })
 
 describe('KubeClient.upgradeConnectionOptions', () => {
