@@ -7,13 +7,13 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
 import {randomBytes} from 'node:crypto'
-import {duplexPair} from 'node:stream'
 
 import {RstStatus} from '../../../src/spdy/frames.ts'
 import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
 import {SpdySession, type SpdyStream} from '../../../src/spdy/session.ts'
 import {type SessionHandle, SpdyTunnel} from '../../../src/portforward/spdy-tunnel.ts'
 import {PortForwardError, TunnelLostError} from '../../../src/portforward/types.ts'
+import {spdyPair} from '../../helpers/spdy-pair.ts'
 
 interface Rig {
   client: SpdySession
@@ -26,9 +26,7 @@ interface Rig {
 }
 
 function rig(t: {after: (fn: () => void) => void}, onPair: (p: PortForwardPair) => void): Rig {
-  const [a, b] = duplexPair()
-  const client = new SpdySession(a, {role: 'client'})
-  const server = new SpdySession(b, {role: 'server'})
+  const {client, server} = spdyPair(t)
   const pairs: PortForwardPair[] = []
   const resets: string[] = []
   const waiting: Array<(p: PortForwardPair) => void> = []
@@ -40,10 +38,6 @@ function rig(t: {after: (fn: () => void) => void}, onPair: (p: PortForwardPair) 
     }
     onPair(p)
     waiting.shift()?.(p)
-  })
-  t.after(() => {
-    client.destroy()
-    server.destroy()
   })
   const nextPair = () => (pairs.length > waiting.length ? Promise.resolve(pairs[waiting.length]) : new Promise<PortForwardPair>(r => waiting.push(r)))
   return {client, handle: {sent: 0, session: client, transport: 'tunnel'}, nextPair, pairs, resets, server}
@@ -178,13 +172,7 @@ test('SpdyTunnel: destroyed before either side finished, both streams are reset 
 })
 
 test('SpdyTunnel: a write before the data stream is replied to waits for the reply', async t => {
-  const [a, b] = duplexPair()
-  const client = new SpdySession(a, {role: 'client'})
-  const server = new SpdySession(b, {role: 'server'})
-  t.after(() => {
-    client.destroy()
-    server.destroy()
-  })
+  const {client, server} = spdyPair(t)
   const streams: SpdyStream[] = []
   const early: string[] = []
   server.on('stream', (s: SpdyStream) => {
