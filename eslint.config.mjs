@@ -67,6 +67,12 @@ export default tseslint.config(
     },
   },
   {
+    // bin/ is CommonJS (bin/package.json): Node runs svc's entry point without its ES module loader.
+    files: ['bin/**/*.js'],
+    languageOptions: {sourceType: 'commonjs', globals: {require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly'}},
+    rules: {'@typescript-eslint/no-require-imports': 'off'},
+  },
+  {
     // no-explicit-any holds for the tests too, with the types of src/kube/types.ts, except in:
     // - the local cluster and its own tests: an API server over unstructured JSON, as the real
     //   one's storage is (test/cluster/, test/unit/cluster/, test/integration/cluster-*);

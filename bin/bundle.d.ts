@@ -1,7 +1,9 @@
 import type {Script} from 'node:vm'
 
-export declare const CACHE_SUFFIX: string
+export declare const CACHE_NAMES: readonly string[]
+export declare function cacheFile(file: string, name?: string): string
+export declare function cacheName(argv: readonly string[]): string | undefined
 export declare const ID_LENGTH: number
 export declare function compileBundle(file: string, source: string, cachedData?: Buffer): {exports?: Record<string, unknown>; script: Script}
 export declare function bundleId(source: string): string | undefined
-export declare function loadBundle(url: URL): Record<string, unknown>
+export declare function loadBundle(file: string, argv?: readonly string[]): Record<string, unknown>

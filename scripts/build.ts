@@ -7,8 +7,9 @@
 //                          oclif plugins svc ships as its own (help, autocomplete), the not-found
 //                          hook, and what bin/run.js calls first (entrySource below)
 //   dist/lazy/*.cjs        packages only some kubeconfigs or a terminal prompt need (SEPARATE_PACKAGES)
-//   dist/svc.cjs.v8cache   V8's code cache for svc.cjs after running the common commands once
-//                          (scripts/warm-cache.ts; bin/bundle.js uses it)
+//   dist/svc.cjs*.v8cache  V8's code caches for svc.cjs, one for each common command and one for
+//                          every other, each taken after running those commands
+//                          (scripts/warm-cache.ts; bin/bundle.js picks one for each run)
 // The installed package then needs no runtime dependency at all, and oclif has no plugin to find,
 // read and load on each start: only svc's package.json and oclif.manifest.json.
 //

@@ -1,17 +1,22 @@
 // The last step of `npm run build` (scripts/build.ts): runs the commands people and scripts call
-// most, once each, from the freshly built dist/svc.cjs in this one process, against the local
-// cluster (test/cluster), then writes V8's code cache for the bundle to dist/svc.cjs.v8cache: the
-// functions those runs compiled, so that bin/run.js does not compile them again on every start
-// (bin/bundle.js says why Node's own compile cache does not hold them). `npm run build` sends what
-// the runs print to stdout to /dev/null; a run that fails fails the build, its error on stderr.
+// most from the freshly built dist/svc.cjs against the local cluster (test/cluster), then writes
+// V8's code cache for the bundle: the functions those runs compiled, so that bin/run.js does not
+// compile them again on every start (bin/bundle.js says why Node's own compile cache does not hold
+// them, and why there is one cache per common command).
+//
+// Each cache is made in a process of its own (`warm-cache.ts NAME`, with the local cluster's
+// kubeconfig in SVC_WARM_KUBECONFIG), which runs only that cache's commands: V8 keeps what a process
+// compiled, so one process would put every command's functions in every cache. `npm run build`
+// sends what the runs print to stdout to /dev/null; a run that fails fails the build, its error on
+// stderr.
 
+import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {fileURLToPath} from 'node:url'
 
-import {bundleId, CACHE_SUFFIX, compileBundle} from '../bin/bundle.js'
-import {startCluster} from '../test/cluster/index.ts'
+import {bundleId, CACHE_NAMES, cacheFile, compileBundle} from '../bin/bundle.js'
 
 interface Bundle {
   kubectlArgv: (argv: string[]) => string[]
@@ -19,45 +24,72 @@ interface Bundle {
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const BUNDLE = path.join(ROOT, 'dist', 'svc.cjs')
+const KUBECONFIG_ENV = 'SVC_WARM_KUBECONFIG'
 
-/** The runs, each as typed after `svc`; KUBECONFIG stands for the local cluster's kubeconfig. */
-const RUNS = [
-  ['--help'],
-  ['get', '--help'],
-  ['version', '--client'],
+/** Each cache's runs, each as typed after `svc`; KUBECONFIG stands for the local cluster's kubeconfig. */
+const GET = [['get', 'svc', '--kubeconfig', 'KUBECONFIG'], ['get', 'svc', '-o', 'json', '--kubeconfig', 'KUBECONFIG']]
+const DESCRIBE = [['describe', 'svc', 'kubernetes', '--kubeconfig', 'KUBECONFIG']]
+const VERSION = [['version', '--kubeconfig', 'KUBECONFIG'], ['version', '--client']]
+const CREATE = [
   ['create', 'clusterip', 'web', '--tcp', '80', '--dry-run=client'],
   ['create', 'clusterip', 'web', '--tcp', '80', '--dry-run=client', '-o', 'yaml'],
-  ['get', 'svc', '--kubeconfig', 'KUBECONFIG'],
-  ['get', 'svc', '-o', 'json', '--kubeconfig', 'KUBECONFIG'],
-  ['describe', 'svc', 'kubernetes', '--kubeconfig', 'KUBECONFIG'],
-  ['version', '--kubeconfig', 'KUBECONFIG'],
 ]
+const HELP = [['--help'], ['get', '--help']]
+const RUNS: Record<string, string[][]> = {create: CREATE, describe: DESCRIBE, get: GET, help: HELP, version: VERSION}
+/** The cache for every other command: all of the runs above. */
+const EVERY = 'every'
 
-async function main(): Promise<void> {
-  const file = path.join(ROOT, 'dist', 'svc.cjs')
-  const source = readFileSync(file, 'utf8')
+/** In a process of its own: runs the cache's commands and writes the cache. */
+async function makeCache(name: string): Promise<void> {
+  const kubeconfig = process.env[KUBECONFIG_ENV]
+  if (!kubeconfig) throw new Error(`${KUBECONFIG_ENV} is not set`)
+  const source = readFileSync(BUNDLE, 'utf8')
   const id = bundleId(source)
-  if (!id) throw new Error(`${file} has no build ID`)
-  const {exports, script} = compileBundle(file, source)
+  if (!id) throw new Error(`${BUNDLE} has no build ID`)
+  const {exports, script} = compileBundle(BUNDLE, source)
   const svc = exports as unknown as Bundle
+  for (const run of name === EVERY ? Object.values(RUNS).flat() : RUNS[name]) {
+    const args = run.map(arg => (arg === 'KUBECONFIG' ? kubeconfig : arg))
+    await svc.oclif({args: svc.kubectlArgv(args), dir: ROOT})
+    if (process.exitCode) throw new Error(`svc ${args.join(' ')} exited with ${process.exitCode}`)
+  }
+  writeFileSync(cacheFile(BUNDLE, name === EVERY ? undefined : name), Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]))
+}
+
+function child(name: string, kubeconfig: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), name], {env: {...process.env, [KUBECONFIG_ENV]: kubeconfig}, stdio: ['ignore', 'inherit', 'inherit']})
+    proc.on('error', reject)
+    proc.on('exit', code => (code === 0 ? resolve() : reject(new Error(`the ${name} cache: exit ${code}`))))
+  })
+}
+
+/** Starts the local cluster and makes every cache, two processes at a time. */
+async function main(): Promise<void> {
+  const names = Object.keys(RUNS).sort()
+  if (names.join() !== [...CACHE_NAMES].sort().join()) throw new Error(`the runs (${names.join()}) must be those of bin/bundle.js's CACHE_NAMES (${CACHE_NAMES.join()})`)
+  // Only here: the processes that make the caches need none of the cluster's modules.
+  const {startCluster} = await import('../test/cluster/index.ts')
   const cluster = await startCluster()
   const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-warm-'))
   try {
     const kubeconfig = path.join(dir, 'kubeconfig')
     cluster.writeKubeconfig(kubeconfig)
-    for (const run of RUNS) {
-      const args = run.map(arg => (arg === 'KUBECONFIG' ? kubeconfig : arg))
-      await svc.oclif({args: svc.kubectlArgv(args), dir: pathToFileURL(path.join(ROOT, 'bin', 'run.js')).href})
-      if (process.exitCode) throw new Error(`svc ${args.join(' ')} exited with ${process.exitCode}`)
+    const queue = [EVERY, ...names]
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) await child(name, kubeconfig)
     }
+    await Promise.all([worker(), worker()])
   } finally {
     await cluster.stop()
     rmSync(dir, {force: true, recursive: true})
   }
-  writeFileSync(file + CACHE_SUFFIX, Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]))
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  process.stderr.write(`warm-cache: ${(error as Error)?.stack ?? String(error)}\n`)
+const name = process.argv[2]
+const done = name === undefined ? main() : makeCache(name)
+done.then(() => process.exit(0), (error: unknown) => {
+  process.stderr.write(`warm-cache${name ? ` ${name}` : ''}: ${(error as Error)?.stack ?? String(error)}\n`)
   process.exit(1)
 })

@@ -40,32 +40,53 @@ export function exposedGc(): GcFunction | undefined {
   return runInNewContext('gc') as GcFunction | undefined
 }
 
+/** What limitBufferGarbage may be given; each has the forwarder's value by default. */
+export interface GarbageCheck {
+  /** Buffer memory above which a young-generation collection is asked for. */
+  limit?: number
+  intervalMs?: number
+  gc?: GcFunction
+  /** The event loop's busy share (0 to 1) since the previous call. */
+  loopBusy?: () => number
+}
+
+/** The event loop's busy share since the previous call, from performance.eventLoopUtilization. */
+export function eventLoopBusy(): () => number {
+  let last = performance.eventLoopUtilization()
+  return () => {
+    const share = performance.eventLoopUtilization(last).utilization
+    last = performance.eventLoopUtilization()
+    return share
+  }
+}
+
 /**
  * Keeps the young generation at its size, and starts the check; returns a function that stops the
  * check. The timer never keeps the process alive.
  *
  * Once a second the check also looks at how busy the event loop was: a forwarder that has gone idle
- * after a burst of connections (busy less than 20% of the last second; a burst keeps it near 100%) while its RSS is more than
- * IDLE_COLLECT_GROWTH above what it was after its last full collection runs one, of the kind that also
- * gives the emptied pages back to the system (a regular one keeps them: measured on a 130 MiB heap of
- * dead objects, RSS 196 -> 196 MiB, against 60 MiB). V8 collects its old generation only under
- * allocation, so a burst's dead objects (and the native memory they own, TLS and socket buffers)
- * otherwise stay until the next burst. It does not repeat until the RSS grows again.
+ * after a burst of connections (busy less than 20% of the last second; a burst keeps it near 100%)
+ * while its RSS is more than IDLE_COLLECT_GROWTH above what it was after its last full collection
+ * runs one, of the kind that also gives the emptied pages back to the system (a regular one keeps
+ * them: measured on a 130 MiB heap of dead objects, RSS 196 -> 196 MiB, against 60 MiB). V8 collects
+ * its old generation only under allocation, so a burst's dead objects (and the native memory they
+ * own, TLS and socket buffers) otherwise stay until the next burst, or until V8's own memory reducer
+ * shrinks the heap, later and without giving every page back. It does not repeat until the RSS grows
+ * again. On a loaded machine the busy share reads high (a callback descheduled halfway counts as
+ * busy), so the collection may wait for the load to pass: it is an economy, never a correctness need.
  */
-export function limitBufferGarbage(limit = BUFFER_GARBAGE_LIMIT, intervalMs = CHECK_INTERVAL_MS, gc = exposedGc()): () => void {
+export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
+  const {gc = exposedGc(), intervalMs = CHECK_INTERVAL_MS, limit = BUFFER_GARBAGE_LIMIT, loopBusy = eventLoopBusy()} = check
   setFlagsFromString('--semi-space-growth-factor=1')
   if (typeof gc !== 'function') return () => {}
   const ticksPerIdleCheck = Math.max(1, Math.round(IDLE_CHECK_MS / intervalMs))
   let ticks = 0
-  let busy = performance.eventLoopUtilization()
   let rssAfterCollection = process.memoryUsage.rss()
   const timer = setInterval(() => {
     const usage = process.memoryUsage()
     if (usage.arrayBuffers > limit) gc({type: 'minor'})
     if (++ticks % ticksPerIdleCheck !== 0) return
-    const utilization = performance.eventLoopUtilization(busy).utilization
-    busy = performance.eventLoopUtilization()
-    if (utilization < IDLE_UTILIZATION && usage.rss > rssAfterCollection + IDLE_COLLECT_GROWTH) {
+    if (loopBusy() < IDLE_UTILIZATION && usage.rss > rssAfterCollection + IDLE_COLLECT_GROWTH) {
       gc({flavor: 'last-resort', type: 'major'})
       rssAfterCollection = process.memoryUsage.rss()
     }

@@ -1,14 +1,13 @@
-// bin/bundle.js: the built bundle with the code cache the build wrote for it, and the fallback to
-// require() when the cache is not the bundle's or not there. `npm test` builds dist/ first.
+// bin/bundle.js: the built bundle with the code caches the build wrote for it, which cache a run
+// gets, and the fallback to require() when the cache is not the bundle's or not there. `npm test` builds dist/ first.
 
 import assert from 'node:assert/strict'
 import {copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
-import {pathToFileURL} from 'node:url'
 
-import {bundleId, CACHE_SUFFIX, compileBundle, ID_LENGTH, loadBundle} from '../../bin/bundle.js'
+import {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, ID_LENGTH, loadBundle} from '../../bin/bundle.js'
 import {ROOT, runSvc} from '../helpers/run-svc.ts'
 
 const BUNDLE = path.join(ROOT, 'dist', 'svc.cjs')
@@ -21,13 +20,41 @@ test('bundleId reads the ID the build writes on the last line, and nothing else'
   assert.equal(bundleId('code;\n//# svc-build=0123456789ABCDEF\n'), undefined)
 })
 
-test('the build writes a code cache for its bundle that this Node accepts', () => {
+test('a run gets the cache of its command, of the help, or of every other command', () => {
+  const cases: Array<[string[], string | undefined]> = [
+    [[], 'help'],
+    [['--help'], 'help'],
+    [['-h'], 'help'],
+    [['help', 'get'], 'help'],
+    [['get', '--help'], 'help'],
+    [['get', 'svc', '-h'], 'help'],
+    [['get', 'svc'], 'get'],
+    [['get', 'svc', '--kubeconfig', 'x'], 'get'],
+    [['describe', 'svc', 'kubernetes'], 'describe'],
+    [['version'], 'version'],
+    [['create', 'clusterip', 'web', '--tcp', '80'], 'create'],
+    [['delete', 'svc', 'web'], undefined],
+    [['port-forward', 'svc/web', '8080:80'], undefined],
+    [['--kubeconfig', 'x', 'get', 'svc'], undefined],
+    [['../../etc/passwd'], undefined],
+  ]
+  for (const [argv, name] of cases) assert.equal(cacheName(argv), name, argv.join(' '))
+  assert.equal(cacheFile('/d/svc.cjs', 'get'), '/d/svc.cjs.get.v8cache')
+  assert.equal(cacheFile('/d/svc.cjs', undefined), '/d/svc.cjs.v8cache')
+})
+
+test('the build writes each code cache for its bundle, and this Node accepts each', () => {
   const source = readFileSync(BUNDLE, 'utf8')
-  const cache = readFileSync(BUNDLE + CACHE_SUFFIX)
-  assert.equal(cache.subarray(0, ID_LENGTH).toString('latin1'), bundleId(source))
-  const {exports, script} = compileBundle(`${BUNDLE}.check`, source, cache.subarray(ID_LENGTH))
-  assert.equal(script.cachedDataRejected, false)
-  assert.ok(exports && 'get' in (exports.COMMANDS as object), 'the bundle exports its commands')
+  for (const name of [undefined, ...CACHE_NAMES]) {
+    const cache = readFileSync(cacheFile(BUNDLE, name))
+    assert.equal(cache.subarray(0, ID_LENGTH).toString('latin1'), bundleId(source), name)
+    const {exports, script} = compileBundle(`${BUNDLE}.check-${name}`, source, cache.subarray(ID_LENGTH))
+    assert.equal(script.cachedDataRejected, false, name)
+    assert.ok(exports && 'get' in (exports.COMMANDS as object), 'the bundle exports its commands')
+  }
+  // Each command's cache holds less than the one for every other command: that is what it is for.
+  const every = readFileSync(cacheFile(BUNDLE, undefined)).length
+  for (const name of CACHE_NAMES) assert.ok(readFileSync(cacheFile(BUNDLE, name)).length < every, `${name}'s cache is smaller than every command's`)
 })
 
 test('a cache from another build, or none, falls back to require(): same commands', t => {
@@ -39,13 +66,15 @@ test('a cache from another build, or none, falls back to require(): same command
 
   const other = path.join(dir, 'other.cjs')
   copyFileSync(BUNDLE, other)
-  const cache = readFileSync(BUNDLE + CACHE_SUFFIX)
-  writeFileSync(other + CACHE_SUFFIX, Buffer.concat([Buffer.from('0000000000000000', 'latin1'), cache.subarray(ID_LENGTH)]))
-  assert.deepEqual(names(loadBundle(pathToFileURL(other))), expected)
+  const cache = readFileSync(cacheFile(BUNDLE, undefined))
+  writeFileSync(cacheFile(other, undefined), Buffer.concat([Buffer.from('0000000000000000', 'latin1'), cache.subarray(ID_LENGTH)]))
+  assert.deepEqual(names(loadBundle(other)), expected)
+  // A command without a cache of its own gets the one for every command, here another build's.
+  assert.deepEqual(names(loadBundle(other, ['get', 'svc'])), expected)
 
   const none = path.join(dir, 'none.cjs')
   copyFileSync(BUNDLE, none)
-  assert.deepEqual(names(loadBundle(pathToFileURL(none))), expected)
+  assert.deepEqual(names(loadBundle(none)), expected)
 })
 
 test('svc runs the same without its code cache', async t => {
@@ -55,8 +84,10 @@ test('svc runs the same without its code cache', async t => {
   cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), {recursive: true})
   cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), {recursive: true})
   for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(path.join(ROOT, file), path.join(dir, file))
-  const cache = readFileSync(BUNDLE + CACHE_SUFFIX)
-  writeFileSync(path.join(dir, 'dist', 'svc.cjs') + CACHE_SUFFIX, Buffer.concat([Buffer.from('0000000000000000', 'latin1'), cache.subarray(ID_LENGTH)]))
+  for (const name of [undefined, ...CACHE_NAMES]) {
+    const cache = readFileSync(cacheFile(BUNDLE, name))
+    writeFileSync(cacheFile(path.join(dir, 'dist', 'svc.cjs'), name), Buffer.concat([Buffer.from('0000000000000000', 'latin1'), cache.subarray(ID_LENGTH)]))
+  }
 
   const args = ['create', 'clusterip', 'web', '--tcp', '80', '--dry-run=client', '-o', 'yaml']
   const withCache = await runSvc(args)
