@@ -62,7 +62,7 @@ export interface WebSocketPipeOptions {
 }
 
 export class WebSocketPipe extends Duplex {
-  private readonly socket: Duplex
+  protected readonly socket: Duplex
   // Parser state: header bytes collected so far, then the payload left of the current frame.
   private header = EMPTY
   private opcode = 0
@@ -128,7 +128,7 @@ export class WebSocketPipe extends Duplex {
     if (!this.socket.destroyed) {
       if (!error && !this.closeSent) {
         this.sendClose()
-        this.socket.end()
+        this.socketEnd()
         setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref()
       } else {
         this.socket.destroy()
@@ -148,7 +148,7 @@ export class WebSocketPipe extends Duplex {
     }
     this.writeFrame(OP_CLOSE, code)
     if (this.closeReceived) {
-      this.socket.end()
+      this.socketEnd()
     } else {
       this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS)
       this.closeTimer.unref()
@@ -157,28 +157,29 @@ export class WebSocketPipe extends Duplex {
 
   /** A control frame (close, pong): memory of its own, as it may be written while data is in flight. */
   protected writeFrame(opcode: number, payload: Buffer): void {
-    this.socket.write(this.server ? plainFrames(opcode, [payload], payload.length) : maskedFrame(opcode, [payload]))
+    this.socketWrite(this.server ? plainFrames(opcode, [payload], payload.length) : maskedFrame(opcode, [payload]))
   }
 
-  /** The memory dataFrames needs for a message of `length` payload bytes. */
-  protected dataFrameBytes(length: number): number {
-    return this.server ? plainFrameBytes(length) : frameMemoryBytes(length)
+  /** Every write to the socket goes through here (a subclass may order or pace them). */
+  protected socketWrite(data: Buffer, callback?: (error?: Error | null) => void): void {
+    this.socket.write(data, callback)
   }
 
-  /** One message carrying the chunks, built in `memory` (at least dataFrameBytes long); a view of it. */
-  protected dataFrames(chunks: readonly Buffer[], length: number, memory: Buffer): Buffer {
-    return this.server ? plainFrames(OP_BINARY, chunks, length, memory) : maskedFrame(OP_BINARY, chunks, memory)
+  /** Ends the socket (after what socketWrite has taken). */
+  protected socketEnd(): void {
+    this.socket.end()
   }
 
-  private writeData(chunks: Buffer[], callback: (error?: Error | null) => void): void {
+  /** One message carrying the chunks in order; the callback once the socket has taken it. */
+  protected writeData(chunks: Buffer[], callback: (error?: Error | null) => void): void {
     let length = 0
     for (const chunk of chunks) length += chunk.length
-    const bytes = this.dataFrameBytes(length)
+    const bytes = this.server ? plainFrameBytes(length) : frameMemoryBytes(length)
     let memory = this.spare
     this.spare = undefined
     if (memory === undefined || memory.length < bytes) memory = Buffer.allocUnsafe(Math.ceil(bytes / SPARE_STEP) * SPARE_STEP)
-    const frame = this.dataFrames(chunks, length, memory)
-    this.socket.write(frame, error => {
+    const frame = this.server ? plainFrames(OP_BINARY, chunks, length, memory) : maskedFrame(OP_BINARY, chunks, memory)
+    this.socketWrite(frame, error => {
       if (!error && memory.length <= MAX_SPARE_BYTES) this.spare = memory
       callback(error ?? null)
     })
@@ -193,7 +194,8 @@ export class WebSocketPipe extends Duplex {
     this.destroy(new WebSocketPipeError('connection closed without a close frame (1006)'))
   }
 
-  private onBytes(chunk: Buffer): void {
+  /** Bytes from the socket, in the order they came. */
+  protected onBytes(chunk: Buffer): void {
     let offset = 0
     while (offset < chunk.length && !this.destroyed) {
       if (this.remaining === 0 && !this.inPayload) {
@@ -310,7 +312,7 @@ export class WebSocketPipe extends Duplex {
       this.closeReceived = true
       // A server echoes the peer's status code (RFC 6455 5.5.1; gorilla's default close handler).
       if (!this.closeSent) this.sendClose(this.server ? payload.subarray(0, 2) : undefined)
-      else this.socket.end()
+      else this.socketEnd()
       this.eof()
     }
   }

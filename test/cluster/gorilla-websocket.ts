@@ -21,16 +21,21 @@
 //   than 8220 bytes goes out unbuffered as one frame without FIN, then an empty continuation frame
 //   with FIN (messageWriter.Write, then Close); a smaller one is copied into the buffer and goes
 //   out in frames of 4096 payload bytes, the last with FIN (messageWriter.ncopy, flushFrame).
+//   Each frame is a conn.Write (Conn.write), the unbuffered one two (Conn.writeBufs: net.Buffers
+//   on a tls.Conn, which has no writev: its header, then its payload), and on a tls.Conn each
+//   Write is a TLS record: WritesInTurn (go-writes.ts) keeps them apart as Node would not. So a
+//   16 KiB message reaches the client as three records: 4 bytes, 16 KiB, 2 bytes.
 //
-// The bytes are not copied more than that: a frame's payload is unmasked where the socket
-// delivered it and pushed on as it arrives (src/portforward/ws-pipe.ts, in its server role), and
-// a message is laid out, with its frame headers, in memory kept for the next one.
+// A frame's payload is unmasked where the socket delivered it and pushed on as it arrives
+// (src/portforward/ws-pipe.ts, in its server role). What the SPDY session writes reaches this
+// tunnel cut as the API server reads it from the kubelet (KubeletWrites, go-writes.ts).
 
 import {createHash} from 'node:crypto'
 import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 
 import {WebSocketPipe, writeFrameHeader} from '../../src/portforward/ws-pipe.ts'
+import {WritesInTurn} from './go-writes.ts'
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 /** gorilla's defaultWriteBufferSize: the payload bytes one buffered frame holds. */
@@ -42,6 +47,8 @@ const UNBUFFERED_ABOVE = 2 * (WRITE_BUFFER + MAX_FRAME_HEADER)
 const OP_CONTINUATION = 0x0
 const OP_BINARY = 0x2
 const FIN = 0x80
+/** The frame messageWriter.Close adds after an unbuffered message: a continuation with FIN and nothing in it. */
+const EMPTY_FIN = Buffer.from([FIN | OP_CONTINUATION, 0])
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 405: 'Method Not Allowed', 426: 'Upgrade Required'}
 
@@ -79,40 +86,61 @@ export function gorillaUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
   const key = req.headers['sec-websocket-key']
   if (!validKey(key)) return refuse(400)
   const accept = createHash('sha1').update(`${key}${GUID}`).digest('base64')
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${subprotocol}\r\n\r\n`)
-  return new GorillaTunnel(socket, head)
+  const response = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${subprotocol}\r\n\r\n`
+  return new GorillaTunnel(socket, head, Buffer.from(response))
 }
 
-/** TunnelingConnection over a gorilla server connection: WebSocketPipe's server role, with gorilla's message layout. */
+/**
+ * TunnelingConnection over a gorilla server connection: WebSocketPipe's server role, each write a
+ * message of its own, framed as gorilla frames it, each of its socket writes a TLS record.
+ */
 class GorillaTunnel extends WebSocketPipe {
-  constructor(socket: Duplex, head: Buffer) {
-    super(socket, head, {role: 'server'})
+  private readonly writes: WritesInTurn
+
+  constructor(socket: Duplex, head: Buffer, response: Buffer) {
+    super(socket, Buffer.alloc(0), {role: 'server'})
+    this.writes = new WritesInTurn(socket)
+    // The 101 first (Upgrade flushes it with a Write of its own), then what came with the request.
+    this.writes.write(response)
+    if (head.length > 0) this.onBytes(head)
   }
 
-  protected override dataFrameBytes(length: number): number {
-    // The largest layout: three buffered frames with 4-byte headers, or 10 + payload + 2.
-    return length + 12
+  protected override socketWrite(data: Buffer, callback?: (error?: Error | null) => void): void {
+    this.writes.write(data, callback)
   }
 
-  protected override dataFrames(chunks: readonly Buffer[], length: number, memory: Buffer): Buffer {
+  protected override socketEnd(): void {
+    this.writes.end()
+  }
+
+  /** TunnelingConnection.Write per chunk: NextWriter, Write, Close. */
+  protected override writeData(chunks: Buffer[], callback: (error?: Error | null) => void): void {
+    for (let i = 0; i < chunks.length; i++) this.message(chunks[i], i === chunks.length - 1 ? callback : undefined)
+  }
+
+  private message(payload: Buffer, callback?: (error?: Error | null) => void): void {
+    const length = payload.length
     if (length > UNBUFFERED_ABOVE) {
-      let at = writeFrameHeader(memory, 0, OP_BINARY, length)
-      for (const chunk of chunks) at += chunk.copy(memory, at)
-      memory[at] = FIN | OP_CONTINUATION
-      memory[at + 1] = 0
-      return memory.subarray(0, at + 2)
+      // flushFrame(false, p): the header from writeBuf and p through writeBufs (net.Buffers on a
+      // tls.Conn: a Write each), then Close's flushFrame(true): an empty continuation with FIN.
+      const header = Buffer.allocUnsafe(length >= 65_536 ? 10 : 4)
+      writeFrameHeader(header, 0, OP_BINARY, length)
+      this.socketWrite(header)
+      this.socketWrite(payload)
+      this.socketWrite(EMPTY_FIN, callback)
+      return
     }
-    // Small enough to join first: at most 8220 bytes.
-    const payload = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length)
-    let at = 0
+    // Copied into the 4096-byte buffer; each full buffer is flushed as a frame (ncopy), the last at
+    // Close with FIN: a Write per frame.
     let from = 0
     do {
       const piece = Math.min(WRITE_BUFFER, length - from)
       const last = from + piece === length
-      at = writeFrameHeader(memory, at, (last ? FIN : 0) | (from === 0 ? OP_BINARY : OP_CONTINUATION), piece)
-      at += payload.copy(memory, at, from, from + piece)
+      const frame = Buffer.allocUnsafe(4 + piece)
+      const at = writeFrameHeader(frame, 0, (last ? FIN : 0) | (from === 0 ? OP_BINARY : OP_CONTINUATION), piece)
+      payload.copy(frame, at, from, from + piece)
+      this.socketWrite(frame.subarray(0, at + piece), last ? callback : undefined)
       from += piece
     } while (from < length)
-    return memory.subarray(0, at)
   }
 }

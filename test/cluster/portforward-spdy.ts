@@ -25,6 +25,7 @@ import {RstStatus} from '../../src/spdy/frames.ts'
 import {SpdySession} from '../../src/spdy/session.ts'
 import {PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardPair} from '../../src/spdy/portforward.ts'
 import {gorillaUpgrade} from './gorilla-websocket.ts'
+import {KubeletWrites} from './go-writes.ts'
 import {goCopyError, kubeletHasPod, offeredProtocols, type PortForwardBackend, type PortForwardRequest} from './portforward-ws.ts'
 
 export const SPDY_UPGRADE = 'SPDY/3.1'
@@ -34,6 +35,12 @@ export const TUNNEL_PROTOCOL = `${TUNNEL_PREFIX}${PORT_FORWARD_PROTOCOL}`
 const KUBELET_PROTOCOLS = [PORT_FORWARD_PROTOCOL]
 /** containerd gives the other direction this long after the pod side ended. */
 const POD_CLOSE_GRACE_MS = 1_000
+/**
+ * The runtime's copy from the pod towards the client reads into a 32 KiB buffer: kwok's
+ * PortForward (pkg/kwok/server/debugging_port_forword.go: utilsnet.Tunnel, io.CopyBuffer with
+ * 32 KiB pool buffers), containerd's portForward (io.Copy's 32 KiB). Each read is one SPDY data frame.
+ */
+const COPY_BUFFER = 32 * 1024
 /** Above this many bytes queued towards kubectl, stop reading the pod socket. */
 const HIGH_WATER_MARK = 256 * 1024
 
@@ -168,7 +175,8 @@ function serveTunnel(backend: PortForwardBackend, ctx: PortForwardRequest): void
 }
 
 function runSession(backend: PortForwardBackend, ctx: PortForwardRequest, transport: Duplex, sandboxId: string): void {
-  const session = new SpdySession(transport, {role: 'server'})
+  // The session's frames reach the client cut as kube-apiserver relays the kubelet's writes (go-writes.ts).
+  const session = new SpdySession(new KubeletWrites(transport), {role: 'server'})
   session.on('error', () => undefined)
   servePortForward(session, (pair) => void forward(backend, ctx, pair, sandboxId))
 }
@@ -198,11 +206,13 @@ async function forward(backend: PortForwardBackend, ctx: PortForwardRequest, pai
   pod.on('error', (err: NodeJS.ErrnoException) => {
     copyError ??= err
   })
-  // pod -> kubectl
+  // pod -> kubectl: a data frame per read of at most 32 KiB (io.CopyBuffer's buffer).
   pod.on('data', (chunk: Buffer) => {
     const send = () => {
       if (!data.destroyed && !data.writableEnded) {
-        if (!data.write(chunk) || data.writableLength > HIGH_WATER_MARK) {
+        let full = false
+        for (let at = 0; at < chunk.length; at += COPY_BUFFER) full = !data.write(chunk.subarray(at, at + COPY_BUFFER)) || full
+        if (full || data.writableLength > HIGH_WATER_MARK) {
           pod.pause()
           data.once('drain', () => pod.resume())
         }

@@ -1,5 +1,6 @@
 // The local cluster's end of the KEP-4006 tunnel (test/cluster/gorilla-websocket.ts): gorilla's
-// handshake checks and the frames a kube-apiserver's TunnelingConnection writes per message.
+// handshake checks and the frames a kube-apiserver's TunnelingConnection writes per message, a
+// socket write (a TLS record) per frame and per part of an unbuffered frame.
 
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
@@ -19,17 +20,17 @@ function request(method: string, headers: Record<string, string>): IncomingMessa
   return {headers: lower, method, rawHeaders} as unknown as IncomingMessage
 }
 
-function socketPair(): {socket: Duplex; written: () => Buffer; feed: (b: Buffer) => void} {
-  const chunks: Buffer[] = []
+function socketPair(): {socket: Duplex; writes: Buffer[]; written: () => Buffer; feed: (b: Buffer) => void} {
+  const writes: Buffer[] = []
   const socket = new Duplex({
     read() {},
     write(chunk: Buffer, _enc, cb) {
-      // A copy: the tunnel reuses a message's memory once its write is done, as a socket allows.
-      chunks.push(Buffer.from(chunk))
-      cb()
+      // A copy: what was written may be reused once its write is done, as a socket allows.
+      writes.push(Buffer.from(chunk))
+      setImmediate(cb)
     },
   })
-  return {feed: b => socket.push(b), socket, written: () => Buffer.concat(chunks)}
+  return {feed: b => socket.push(b), socket, writes, written: () => Buffer.concat(writes)}
 }
 
 /** [FIN, opcode, payload length] of each unmasked frame in `wire`. */
@@ -68,18 +69,20 @@ describe('gorilla server end of the tunnel', () => {
     const pair = socketPair()
     const tunnel = gorillaUpgrade(request('GET', GOOD), pair.socket, Buffer.alloc(0), 'SPDY/3.1+portforward.k8s.io')
     assert.ok(tunnel)
+    await new Promise(resolve => setImmediate(resolve))
     const head = pair.written().toString()
     assert.equal(head, 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n\r\n')
-    const start = pair.written().length
-    // Up to 8220 bytes: copied into the 4096-byte buffer, a frame per buffer, the last with FIN.
-    // Above: one frame without FIN carrying it all, then an empty continuation with FIN.
-    const expected: Array<[number, Array<[boolean, number, number]>]> = [
-      [1, [[true, 2, 1]]],
-      [4096, [[true, 2, 4096]]],
-      [4097, [[false, 2, 4096], [true, 0, 1]]],
-      [8220, [[false, 2, 4096], [false, 0, 4096], [true, 0, 28]]],
-      [8221, [[false, 2, 8221], [true, 0, 0]]],
-      [70_000, [[false, 2, 70_000], [true, 0, 0]]],
+    const start = pair.writes.length
+    // Up to 8220 bytes: copied into the 4096-byte buffer, a frame per buffer, the last with FIN,
+    // each frame a socket write. Above: one frame without FIN carrying it all, its header and its
+    // payload written apart, then an empty continuation with FIN.
+    const expected: Array<[number, Array<[boolean, number, number]>, number[]]> = [
+      [1, [[true, 2, 1]], [3]],
+      [4096, [[true, 2, 4096]], [4100]],
+      [4097, [[false, 2, 4096], [true, 0, 1]], [4100, 3]],
+      [8220, [[false, 2, 4096], [false, 0, 4096], [true, 0, 28]], [4100, 4100, 30]],
+      [8221, [[false, 2, 8221], [true, 0, 0]], [4, 8221, 2]],
+      [70_000, [[false, 2, 70_000], [true, 0, 0]], [10, 70_000, 2]],
     ]
     const sent: Buffer[] = []
     for (const [size] of expected) {
@@ -87,7 +90,17 @@ describe('gorilla server end of the tunnel', () => {
       sent.push(message)
       await new Promise<void>((resolve, reject) => tunnel.write(message, error => (error ? reject(error) : resolve())))
     }
-    const wire = pair.written().subarray(start)
+    // Written together, the messages stay apart (TunnelingConnection.Write: one message per write).
+    const cork = [randomBytes(5), randomBytes(6)]
+    tunnel.cork()
+    for (const message of cork) tunnel.write(message)
+    tunnel.uncork()
+    sent.push(...cork)
+    expected.push([5, [[true, 2, 5]], [7]], [6, [[true, 2, 6]], [8]])
+    await new Promise(resolve => tunnel.write(Buffer.alloc(0), resolve))
+    expected.push([0, [[true, 2, 0]], [2]])
+    assert.deepEqual(pair.writes.slice(start).map(w => w.length), expected.flatMap(([, , w]) => w), 'a socket write per record')
+    const wire = Buffer.concat(pair.writes.slice(start))
     assert.deepEqual(frames(wire), expected.flatMap(([, f]) => f))
     const payload = Buffer.concat(frames(wire).reduce<{at: number; parts: Buffer[]}>((acc, [, , length]) => {
       const header = length > 65_535 ? 10 : length > 125 ? 4 : 2
