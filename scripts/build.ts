@@ -101,6 +101,10 @@ const lazyBuiltins: Plugin = {
  *   always has one. It also sorts the command ids with localeCompare, whose first call builds an
  *   ICU collator (5-8 ms of every start, and 2 MiB more of the node binary's data resident); the
  *   ids are lower-case ASCII, where comparing code units gives the same order.
+ * - oclif's package.json reader loads lilconfig, to look for `.oclifrc` and `oclif.config.js` files,
+ *   which it does only for a package.json without an `oclif` section (svc's has one). lilconfig
+ *   reads `fs.promises` when it loads, which loads Node's promise-based fs and, through it,
+ *   readline and the REPL's history: about 2 ms of every start.
  * - oclif's index checks the Node version against @oclif/core's own `engines` by reading its
  *   package.json next to `__dirname`, which a bundle does not have: the check fails quietly every
  *   time (svc checks the Node version itself, in bin/node-check.js), after loading semver.
@@ -136,6 +140,7 @@ const LAZY_EDITS: Record<string, Array<[string, string]>> = {
   ],
   '@oclif/core/lib/help/util.js': [['return ejs_1.default.render(t, context);', "return t.includes('<%') || t.includes('%>') ? ejs_1.default.render(t, context) : t;"]],
   '@oclif/core/lib/index.js': [['\ncheckNodeVersion();\n', '\n']],
+  '@oclif/core/lib/util/read-pjson.js': [['const lilconfig_1 = require("lilconfig");', 'const lilconfig_1 = {get lilconfig() { return require("lilconfig").lilconfig; }};']],
   '@oclif/core/lib/util/fs.js': [["const contents = await (0, promises_1.readFile)(path, 'utf8');", "const contents = (0, node_fs_1.readFileSync)(path, 'utf8');"]],
   'powershell-utils/index.js': [[PROMISIFIED_EXEC_FILE, LAZY_EXEC_FILE]],
   'wsl-utils/index.js': [[PROMISIFIED_EXEC_FILE, LAZY_EXEC_FILE]],

@@ -61,6 +61,7 @@ export class KubeClient {
   private readonly options: ClientOptions
   private secureContext: {key: string; context: tls.SecureContext} | undefined
   private proxyAgentCache: {agent: http.Agent; key: string} | undefined
+  private keepAliveAgents: {'http:'?: http.Agent; 'https:'?: http.Agent} = {}
 
   constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
     this.kubeConfig = kubeConfig
@@ -150,6 +151,21 @@ export class KubeClient {
     return this.proxyAgentCache.agent
   }
 
+  /**
+   * The agent for requests that can be sent again (GET, HEAD): one per protocol, which keeps a
+   * connection open for the command's next request, as kubectl's client does. The agent that
+   * client-node's applyToHTTPSOptions gives closes each connection after one request, so
+   * `describe`, which sends six, made six TCP connections and TLS handshakes. The TLS settings stay
+   * on each request (applyToHTTPSOptions puts them there too) and the agent pools connections by
+   * them. An idle pooled connection does not keep the process running (Node unrefs it). Upgrades
+   * and requests with a body keep a connection of their own.
+   */
+  private keepAliveAgent(protocol: string): http.Agent {
+    const kind = protocol === 'http:' ? 'http:' : 'https:'
+    this.keepAliveAgents[kind] ??= kind === 'http:' ? new http.Agent({keepAlive: true}) : new https.Agent({keepAlive: true})
+    return this.keepAliveAgents[kind]
+  }
+
   /** Sends one request and parses a JSON answer. Non-2xx answers throw ApiError with the server's Status. */
   async request<T = unknown>(req: RequestOptions): Promise<Response<T>> {
     const raw = await this.requestRaw(req)
@@ -224,50 +240,63 @@ export class KubeClient {
       headers['Content-Length'] = String(payload.length)
     }
     const options = await this.connectionOptions(headers)
+    // A request without a body can be sent again, as Go's client resends one when the connection
+    // it reused turns out to be closed: only those go through the pool.
+    const replayable = (method === 'GET' || method === 'HEAD') && payload === undefined
+    if (replayable && options.agent !== this.proxyAgentCache?.agent) options.agent = this.keepAliveAgent(url.protocol)
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 0
     const started = Date.now()
     const transport = url.protocol === 'http:' ? http : https
 
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
-      const request = transport.request(url, {...options, method, signal: req.signal}, res => {
-        this.log(6, `${method} ${url.href} ${res.statusCode} ${res.statusMessage ?? ''} in ${Date.now() - started} milliseconds`)
-        if (req.timeoutMs === 0 && timer) clearTimeout(timer)
-        resolve({
-          done: () => {
-            if (timer) clearTimeout(timer)
-            res.destroy()
-          },
-          headers: res.headers,
-          statusCode: res.statusCode ?? 0,
-          stream: res,
+      let request: http.ClientRequest
+      const send = (retry: boolean) => {
+        let answered = false
+        request = transport.request(url, {...options, method, signal: req.signal}, res => {
+          answered = true
+          this.log(6, `${method} ${url.href} ${res.statusCode} ${res.statusMessage ?? ''} in ${Date.now() - started} milliseconds`)
+          if (req.timeoutMs === 0 && timer) clearTimeout(timer)
+          resolve({
+            done: () => {
+              if (timer) clearTimeout(timer)
+              res.destroy()
+            },
+            headers: res.headers,
+            statusCode: res.statusCode ?? 0,
+            stream: res,
+          })
         })
-      })
-      if (url.protocol === 'https:') {
-        request.once('socket', socket => {
-          const tls = socket as import('node:tls').TLSSocket
-          // A kept-alive socket has finished its handshake; a non-TLS socket (some proxy agents) has none.
-          if (request.reusedSocket || !tls.encrypted) return
-          const handshake = setTimeout(() => {
-            request.destroy(Object.assign(new Error('TLS handshake timeout'), {code: 'TLS_HANDSHAKE_TIMEOUT'}))
-          }, this.options.handshakeTimeoutMs ?? 10_000)
-          tls.once('secureConnect', () => clearTimeout(handshake))
-          tls.once('close', () => clearTimeout(handshake))
-          request.once('error', () => clearTimeout(handshake))
+        const sent = request
+        if (url.protocol === 'https:') {
+          sent.once('socket', socket => {
+            const tls = socket as import('node:tls').TLSSocket
+            // A kept-alive socket has finished its handshake; a non-TLS socket (some proxy agents) has none.
+            if (sent.reusedSocket || !tls.encrypted) return
+            const handshake = setTimeout(() => {
+              sent.destroy(Object.assign(new Error('TLS handshake timeout'), {code: 'TLS_HANDSHAKE_TIMEOUT'}))
+            }, this.options.handshakeTimeoutMs ?? 10_000)
+            tls.once('secureConnect', () => clearTimeout(handshake))
+            tls.once('close', () => clearTimeout(handshake))
+            sent.once('error', () => clearTimeout(handshake))
+          })
+        }
+        sent.on('error', (error: NodeJS.ErrnoException) => {
+          // The server closed a kept connection as this request went out on it: once more, on a new one.
+          if (!retry && replayable && sent.reusedSocket && !answered && STALE_CONNECTION.has(error.code ?? '')) return send(true)
+          if (timer) clearTimeout(timer)
+          this.log(6, `${method} ${url.href} failed in ${Date.now() - started} milliseconds: ${error.code ?? error.message}`)
+          if (error.name === 'AbortError') return reject(error)
+          reject(toConnectionError(error, this.serverHost, url))
         })
+        sent.end(payload)
       }
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           request.destroy(Object.assign(new Error('timeout'), {code: 'TIMEOUT'}))
         }, timeoutMs)
       }
-      request.on('error', (error: NodeJS.ErrnoException) => {
-        if (timer) clearTimeout(timer)
-        this.log(6, `${method} ${url.href} failed in ${Date.now() - started} milliseconds: ${error.code ?? error.message}`)
-        if (error.name === 'AbortError') return reject(error)
-        reject(toConnectionError(error, this.serverHost, url))
-      })
-      request.end(payload)
+      send(false)
     })
   }
 
@@ -281,6 +310,9 @@ export class KubeClient {
     this.options.log?.(`Response Body: ${text.length > 1024 ? `${text.slice(0, 1024)} [truncated ${text.length - 1024} chars]` : text}`)
   }
 }
+
+/** What a request on a kept connection that the server has just closed fails with. */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
 
 /** Node's socket and TLS errors in the words Go's net/http would use, so messages read like kubectl's. */
 export function toConnectionError(error: NodeJS.ErrnoException, serverHost: string, url: URL): ConnectionError {

@@ -19,13 +19,14 @@
 //   connection costs one round trip before its first byte instead of two.
 // - Sessions are kept alive with PINGs, closed after an idle period and when their pod goes away.
 
-import {Duplex} from 'node:stream'
+import type {Duplex} from 'node:stream'
 
 import type {KubeClient} from '../kube/client.ts'
 import {ApiError} from '../kube/errors.ts'
-import {PORT_FORWARD_PROTOCOL, PORT_HEADER, REQUEST_ID_HEADER, STREAM_TYPE_HEADER} from '../spdy/portforward.ts'
-import {SpdySession, type SpdyStream} from '../spdy/session.ts'
-import {PortForwardError, type Tunnel, TunnelLostError} from './types.ts'
+import {PORT_FORWARD_PROTOCOL} from '../spdy/portforward.ts'
+import {SpdySession} from '../spdy/session.ts'
+import {SpdyTunnel} from './spdy-tunnel.ts'
+import {type Tunnel, TunnelLostError} from './types.ts'
 import {TUNNEL_PROTOCOL, UpgradeFailure, upgradeSpdy, upgradeTunnel} from './upgrade.ts'
 import {WebSocketPipe} from './ws-pipe.ts'
 
@@ -61,10 +62,6 @@ const DEFAULTS = {
 /** Backoff between failed dials to one pod: 100 ms doubling to 2 s. */
 const BACKOFF_MIN_MS = 100
 const BACKOFF_MAX_MS = 2_000
-/** After the pod ended the data stream, how long its error stream may take to end. */
-const ERROR_STREAM_GRACE_MS = 2_000
-/** Error-stream text kept (the kubelet's messages are one line). */
-const MAX_ERROR_TEXT = 64 * 1024
 
 interface Pooled {
   id: number
@@ -136,42 +133,31 @@ export class SpdyConnector {
     for (let attempt = 0; ; attempt++) {
       const pooled = await this.acquire(namespace, pod, signal)
       signal.throwIfAborted()
-      const requestId = String(this.nextRequestId++)
-      const base = {[PORT_HEADER]: [String(port)], [REQUEST_ID_HEADER]: [requestId]}
-      let error: SpdyStream
-      let data: SpdyStream
-      // Both SYN_STREAMs in one write. The client never writes on the error stream, so its
-      // SYN_STREAM carries FIN: kubectl sends an empty DATA with FIN once the stream is replied
-      // to, one more frame and write per connection; spdystream takes either (connection.go
-      // addStreamFrame closes the stream's incoming side when its SYN_STREAM has FIN).
-      pooled.session.cork()
+      let tunnel: SpdyTunnel
       try {
-        error = pooled.session.openStream({[STREAM_TYPE_HEADER]: ['error'], ...base}, {fin: true})
-        data = pooled.session.openStream({[STREAM_TYPE_HEADER]: ['data'], ...base})
+        tunnel = new SpdyTunnel({
+          bufferBytes: this.options.streamBufferBytes,
+          handle: pooled,
+          namespace,
+          onDone: () => {
+            pooled.active--
+            this.armIdle(pooled)
+          },
+          pod,
+          port,
+          requestId: String(this.nextRequestId++),
+          signal,
+        })
       } catch (failure) {
         // The session is going away (GOAWAY from the server, stream ids used up): use another.
         pooled.closing = true
         if (attempt < 2) continue
         throw new TunnelLostError(describe(failure), 0)
-      } finally {
-        pooled.session.uncork()
       }
       pooled.active++
       if (pooled.idleTimer) clearTimeout(pooled.idleTimer)
       pooled.idleTimer = undefined
-      return new SpdyTunnel({
-        data,
-        error,
-        namespace,
-        onDone: () => {
-          pooled.active--
-          this.armIdle(pooled)
-        },
-        pod,
-        pooled,
-        port,
-        signal,
-      })
+      return tunnel
     }
   }
 
@@ -369,163 +355,6 @@ export class SpdyConnector {
 
   private log(line: string): void {
     this.options.log?.(line)
-  }
-}
-
-interface SpdyTunnelOptions {
-  data: SpdyStream
-  error: SpdyStream
-  namespace: string
-  pod: string
-  port: number
-  pooled: Pooled
-  signal: AbortSignal
-  onDone: () => void
-}
-
-/**
- * One forwarded connection on a session: the data stream as a Duplex (Tunnel), the error stream
- * read for the kubelet's text. end() sends DATA with FIN (the pod sees EOF, as with kubectl).
- */
-class SpdyTunnel extends Duplex implements Tunnel {
-  readonly namespace: string
-  readonly pod: string
-  readonly port: number
-  readonly protocol: string
-  readonly halfClose = 'fin'
-  readonly done: Promise<Error | undefined>
-  bytesIn = 0
-  bytesOut = 0
-  errorMessage: string | undefined
-
-  private readonly data: SpdyStream
-  private readonly errorStream: SpdyStream
-  private readonly pooled: Pooled
-  private readonly signal: AbortSignal
-  private readonly onAbort: () => void
-  private onDone: (() => void) | undefined
-  private dataEnded = false
-  private errorEnded = false
-  private ended = false
-  private graceTimer: NodeJS.Timeout | undefined
-  private settle: (error: Error | undefined) => void = () => {}
-
-  constructor(options: SpdyTunnelOptions) {
-    super({allowHalfOpen: true, autoDestroy: true, emitClose: true, highWaterMark: 64 * 1024})
-    this.namespace = options.namespace
-    this.pod = options.pod
-    this.port = options.port
-    this.pooled = options.pooled
-    this.protocol = options.pooled.transport === 'tunnel' ? TUNNEL_PROTOCOL : PORT_FORWARD_PROTOCOL
-    this.data = options.data
-    this.errorStream = options.error
-    this.signal = options.signal
-    this.onDone = options.onDone
-    this.done = new Promise(resolve => {
-      this.settle = resolve
-    })
-    this.on('error', () => {})
-
-    const {data, errorStream: error} = this
-    data.on('error', () => {})
-    error.on('error', () => {})
-    data.on('data', (chunk: Buffer) => {
-      this.bytesIn += chunk.length
-      if (!this.push(chunk)) data.pause()
-    })
-    data.once('end', () => {
-      this.dataEnded = true
-      this.maybeEnd()
-      if (!this.ended && !this.destroyed) {
-        this.graceTimer = setTimeout(() => this.eof(), ERROR_STREAM_GRACE_MS)
-        this.graceTimer.unref()
-      }
-    })
-    data.once('close', () => {
-      if (this.dataEnded || this.destroyed) return
-      // Reset by the server (the kubelet resets both streams after writing an error) or the
-      // session went away.
-      if (this.errorMessage) this.fail()
-      else if (this.pooled.session.isClosed) this.destroy(new TunnelLostError(this.pooled.lost ?? 'connection closed', 0))
-      else this.destroy(new TunnelLostError(`stream reset by the server (status ${data.resetStatus ?? 'unknown'})`, 0))
-    })
-    error.on('data', (chunk: Buffer) => {
-      const text = this.errorMessage ?? ''
-      if (text.length < MAX_ERROR_TEXT) this.errorMessage = text + chunk.toString('utf8')
-      if (this.dataEnded) this.fail()
-    })
-    error.once('end', () => {
-      this.errorEnded = true
-      if (this.errorMessage) this.fail()
-      else this.maybeEnd()
-    })
-    error.once('close', () => {
-      if (this.errorEnded) return
-      this.errorEnded = true
-      if (this.errorMessage) this.fail()
-      else this.maybeEnd()
-    })
-
-    this.onAbort = () => this.destroy(this.signal.reason as Error)
-    this.signal.addEventListener('abort', this.onAbort, {once: true})
-  }
-
-  override _read(): void {
-    if (this.data.isPaused()) this.data.resume()
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.data.destroyed || this.data.writableEnded) {
-      // The stream is gone: the bytes go nowhere, as into a closed pipe whose reader left.
-      callback()
-      return
-    }
-    this.bytesOut += chunk.length
-    this.pooled.sent += chunk.length
-    // A write still waiting when the tunnel is destroyed fails unseen (nobody waits on it): no
-    // Error, whose stack Node's stream would format, is made for it.
-    this.data.write(chunk, error => callback(error && !this.destroyed ? new TunnelLostError(error.message, 0) : null))
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    // Half-close: DATA with FIN. The pod reads EOF and may still answer.
-    if (!this.data.destroyed && !this.data.writableEnded) this.data.end()
-    callback()
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.graceTimer) clearTimeout(this.graceTimer)
-    this.signal.removeEventListener('abort', this.onAbort)
-    // A stream not finished both ways is reset (RST_STREAM CANCEL), as kubectl resets its data
-    // stream; both resets in one write.
-    const {session} = this.pooled
-    session.cork()
-    if (!this.data.destroyed) this.data.destroy()
-    if (!this.errorStream.destroyed) this.errorStream.destroy()
-    session.uncork()
-    const done = this.onDone
-    this.onDone = undefined
-    done?.()
-    this.settle(error ?? (this.errorMessage ? new PortForwardError(this.errorMessage, this) : undefined))
-    callback(error)
-  }
-
-  private maybeEnd(): void {
-    if (this.dataEnded && this.errorEnded) this.eof()
-  }
-
-  private eof(): void {
-    if (this.ended || this.destroyed) return
-    this.ended = true
-    if (this.graceTimer) clearTimeout(this.graceTimer)
-    this.push(null)
-  }
-
-  private fail(): void {
-    // Finish after draining (lifecycle.ts): what the data stream delivered before the error is
-    // read out, then the readable side ends; forward.ts reports errorMessage once the local
-    // socket is ended.
-    this.eof()
   }
 }
 

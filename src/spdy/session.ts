@@ -36,6 +36,27 @@ export interface SpdySessionOptions {
   streamHighWaterMark?: number
 }
 
+/**
+ * What the session tells a stream it routes frames to: a SpdyStream (a Node Duplex), or a lighter
+ * object that takes the frames itself (port-forward's per-connection SpdyTunnel). `open` gives
+ * one; the session calls these synchronously, in frame order, from the read that brought them.
+ */
+export interface StreamReceiver {
+  readonly id: number
+  /** The peer's SYN_REPLY arrived. */
+  onReply(headers: SpdyHeaders): void
+  /** A HEADERS frame arrived. */
+  onHeaders(headers: SpdyHeaders): void
+  /** A DATA frame's payload (maybe empty) and its FIN flag. */
+  onData(data: Buffer, fin: boolean): void
+  /** The peer finished its side (FIN on a SYN_STREAM, SYN_REPLY or DATA). */
+  onRemoteFin(): void
+  /** The peer reset the stream. */
+  onReset(status: number): void
+  /** The session went away (with the error that ended it, if any). */
+  onSessionClosed(err?: Error): void
+}
+
 export class SpdyStreamResetError extends Error {
   readonly status: number
   constructor(streamId: number, status: number) {
@@ -45,7 +66,7 @@ export class SpdyStreamResetError extends Error {
 }
 
 /** One SPDY stream as a Node Duplex: writes become DATA frames, end() sends FIN. */
-export class SpdyStream extends Duplex {
+export class SpdyStream extends Duplex implements StreamReceiver {
   readonly id: number
   /** Headers of the SYN_STREAM (incoming) or the SYN_REPLY (outgoing, once `reply` fired). */
   headers: SpdyHeaders
@@ -103,6 +124,11 @@ export class SpdyStream extends Duplex {
     this.replied = true
     this.settleReply()
     this.emit('reply', headers)
+  }
+
+  /** @internal a HEADERS frame arrived. */
+  onHeaders(headers: SpdyHeaders): void {
+    this.emit('headers', headers)
   }
 
   /** @internal */
@@ -204,13 +230,13 @@ export class SpdySession extends EventEmitter {
   private readonly parser = new FrameParser({streamData: true})
   private readonly compressor = new HeaderCompressor()
   private readonly decompressor = new HeaderDecompressor()
-  private readonly streams = new Map<number, SpdyStream>()
+  private readonly streams = new Map<number, StreamReceiver>()
   private readonly highWaterMark: number
   private readonly inbox: Frame[] = []
   private processing = false
   private readonly out: OutItem[] = []
   private writing = false
-  private readonly held = new Set<SpdyStream>()
+  private readonly held = new Set<StreamReceiver>()
   private heldSinceMs: number | undefined
   private nextStreamId: number
   private nextPingId: number
@@ -250,16 +276,26 @@ export class SpdySession extends EventEmitter {
 
   /** Opens a stream (client role): SYN_STREAM with the headers. Resolve `waitReply()` before relying on it. */
   openStream(headers: SpdyHeaders, options: {fin?: boolean; priority?: number} = {}): SpdyStream {
+    const stream = this.open(headers, options, id => new SpdyStream(this, id, {}, false, this.highWaterMark))
+    if (options.fin) stream.localFin = true
+    return stream
+  }
+
+  /**
+   * Opens a stream (client role) whose frames go to the receiver `make` builds for its id: no
+   * Duplex. The receiver sends with sendData and sendFrame (RST_STREAM), and calls forget once it
+   * is done with the stream (both FINs, or reset).
+   */
+  open<R extends StreamReceiver>(headers: SpdyHeaders, options: {fin?: boolean; priority?: number}, make: (id: number) => R): R {
     if (this.closed || this.goingAway) throw new Error('SPDY session is closing')
     const id = this.nextStreamId
     this.nextStreamId += 2
-    const stream = new SpdyStream(this, id, {}, false, this.highWaterMark)
+    const stream = make(id)
     this.streams.set(id, stream)
     this.sendHeaders(
       {type: 'syn_stream', streamId: id, associatedId: 0, priority: options.priority ?? 0, slot: 0, fin: options.fin ?? false, unidirectional: false},
       headers,
     )
-    if (options.fin) stream.localFin = true
     return stream
   }
 
@@ -451,7 +487,7 @@ export class SpdySession extends EventEmitter {
   // ---- input ----------------------------------------------------------------------------------
 
   /** @internal a stream's buffer is full: stop reading the transport until it drains. */
-  holdReading(stream: SpdyStream): void {
+  holdReading(stream: StreamReceiver): void {
     const first = this.held.size === 0
     if (first) this.heldSinceMs = performance.now()
     this.held.add(stream)
@@ -460,7 +496,7 @@ export class SpdySession extends EventEmitter {
   }
 
   /** @internal */
-  releaseReading(stream: SpdyStream): void {
+  releaseReading(stream: StreamReceiver): void {
     if (this.held.delete(stream) && this.held.size === 0) {
       this.heldSinceMs = undefined
       if (!this.closed) this.transport.resume()
@@ -478,7 +514,7 @@ export class SpdySession extends EventEmitter {
   }
 
   /** @internal */
-  forget(stream: SpdyStream): void {
+  forget(stream: StreamReceiver): void {
     if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id)
     this.releaseReading(stream)
   }
@@ -581,7 +617,7 @@ export class SpdySession extends EventEmitter {
     const stream = this.streams.get(frame.streamId)
     if (!stream) return // late frame for a stream we already forgot
     if (frame.type === 'syn_reply') stream.onReply(headers)
-    else stream.emit('headers', headers)
+    else stream.onHeaders(headers)
     if (frame.fin) stream.onRemoteFin()
   }
 

@@ -150,6 +150,55 @@ describe('KubeClient', () => {
     assert.deepEqual(events, ['ADDED a', 'MODIFIED a'])
     assert.match(seen.at(-1)!.url!, /allowWatchBookmarks=true&watch=true/)
   })
+
+  test('requests one after another share a connection; requests at once each have one; a watch ended early is not reused', async () => {
+    const sockets = new Set<net.Socket>()
+    const count = (socket: net.Socket) => sockets.add(socket)
+    server.on('connection', count)
+    try {
+      const client = new KubeClient(kubeConfigFor(base))
+      for (let i = 0; i < 3; i++) assert.deepEqual((await client.request({path: '/ok'})).body, {hello: 'world'})
+      assert.equal(sockets.size, 1, 'three requests in turn: one connection')
+      await Promise.all([client.request({path: '/ok'}), client.request({path: '/ok'})])
+      assert.equal(sockets.size, 2, 'two at once: the kept one and one more')
+      // A watch whose reader stops before the server ends it closes its connection.
+      for await (const event of client.watch<KubeObject>('/watch', {})) {
+        assert.equal(event.type, 'ADDED')
+        break
+      }
+      await client.request({path: '/ok'})
+      assert.ok(sockets.size <= 3, `${sockets.size} connections`)
+      assert.ok([...sockets].some(s => s.destroyed), 'the watch\'s connection was closed')
+      // A request with a body has a connection of its own, as before.
+      const before = sockets.size
+      await client.request({body: {a: 1}, method: 'POST', path: '/echo'})
+      assert.equal(sockets.size, before + 1)
+    } finally {
+      server.off('connection', count)
+    }
+  })
+
+  test('a GET on a kept connection that the server has closed is sent again on a new one', async () => {
+    // The server closes a connection when a second request arrives on it, before answering: what
+    // a client sees when the server closed an idle connection as the request went out.
+    const served = new WeakSet<net.Socket>()
+    const stale = http.createServer((req, res) => {
+      if (served.has(req.socket)) return req.socket.destroy()
+      served.add(req.socket)
+      res.setHeader('Content-Type', 'application/json')
+      res.end(JSON.stringify({url: req.url}))
+    })
+    await new Promise<void>(resolve => stale.listen(0, '127.0.0.1', resolve))
+    try {
+      const logged: string[] = []
+      const client = new KubeClient(kubeConfigFor(`http://127.0.0.1:${(stale.address() as AddressInfo).port}`), {log: l => logged.push(l), verbosity: 6})
+      assert.deepEqual((await client.request({path: '/a'})).body, {url: '/a'})
+      assert.deepEqual((await client.request({path: '/b'})).body, {url: '/b'})
+      assert.deepEqual(logged.map(l => l.replace(/ in \d+ milliseconds$/, '').replace(/^GET http:\/\/[^/]+/, 'GET ')), ['GET /a 200 OK', 'GET /b 200 OK'])
+    } finally {
+      await new Promise<void>(resolve => stale.close(() => resolve()))
+    }
+  })
 })
 
 describe('KubeClient.upgradeConnectionOptions', () => {

@@ -8,19 +8,11 @@ import type {SpdyStream} from '../../../src/spdy/session.ts'
 import {encodeFrame, FrameParser, RstStatus} from '../../../src/spdy/frames.ts'
 import type {Frame} from '../../../src/spdy/frames.ts'
 import {HeaderCompressor} from '../../../src/spdy/headers.ts'
+import {spdyPair} from '../../helpers/spdy-pair.ts'
 import {openPortForwardPair, pairingKey, servePortForward, validatePortForwardHeaders} from '../../../src/spdy/portforward.ts'
 import type {PortForwardPair} from '../../../src/spdy/portforward.ts'
 
-function pair(t: {after: (fn: () => void) => void}) {
-  const [a, b] = duplexPair()
-  const client = new SpdySession(a, {role: 'client'})
-  const server = new SpdySession(b, {role: 'server'})
-  t.after(() => {
-    client.destroy()
-    server.destroy()
-  })
-  return {client, server}
-}
+const pair = spdyPair
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = []

@@ -1,0 +1,244 @@
+// SpdyTunnel: one forwarded connection's two SPDY streams, taking the session's frames directly.
+// Each row drives a client session (the tunnel's) against a server session that plays the kubelet
+// (src/spdy/portforward.ts), over an in-memory pipe, and checks what the tunnel delivers, how it
+// ends, what went over the wire, and that nothing of it is left on either session.
+
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {once} from 'node:events'
+import {randomBytes} from 'node:crypto'
+
+import {RstStatus} from '../../../src/spdy/frames.ts'
+import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
+import {SpdySession, type SpdyStream} from '../../../src/spdy/session.ts'
+import {type SessionHandle, SpdyTunnel} from '../../../src/portforward/spdy-tunnel.ts'
+import {PortForwardError, TunnelLostError} from '../../../src/portforward/types.ts'
+import {spdyPair} from '../../helpers/spdy-pair.ts'
+
+interface Rig {
+  client: SpdySession
+  server: SpdySession
+  handle: SessionHandle
+  pairs: PortForwardPair[]
+  /** Resets the server saw, as `type:status`. */
+  resets: string[]
+  nextPair: () => Promise<PortForwardPair>
+}
+
+function rig(t: {after: (fn: () => void) => void}, onPair: (p: PortForwardPair) => void): Rig {
+  const {client, server} = spdyPair(t)
+  const pairs: PortForwardPair[] = []
+  const resets: string[] = []
+  const waiting: Array<(p: PortForwardPair) => void> = []
+  servePortForward(server, p => {
+    pairs.push(p)
+    for (const [type, s] of [['data', p.data], ['error', p.error]] as const) {
+      s.on('reset', (status: number) => resets.push(`${type}:${status}`))
+      s.on('error', () => {})
+    }
+    onPair(p)
+    waiting.shift()?.(p)
+  })
+  const nextPair = () => (pairs.length > waiting.length ? Promise.resolve(pairs[waiting.length]) : new Promise<PortForwardPair>(r => waiting.push(r)))
+  return {client, handle: {sent: 0, session: client, transport: 'tunnel'}, nextPair, pairs, resets, server}
+}
+
+function open(r: Rig, options: {bufferBytes?: number; signal?: AbortSignal} = {}): {tunnel: SpdyTunnel; doneCalls: () => number} {
+  let calls = 0
+  const tunnel = new SpdyTunnel({
+    bufferBytes: options.bufferBytes ?? 256 * 1024,
+    handle: r.handle,
+    namespace: 'default',
+    onDone: () => calls++,
+    pod: 'web-0',
+    port: 8080,
+    requestId: '0',
+    signal: options.signal ?? new AbortController().signal,
+  })
+  return {doneCalls: () => calls, tunnel}
+}
+
+async function readAll(tunnel: SpdyTunnel): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of tunnel) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** Waits until `cond` holds, turning the event loop; fails with `what` instead of hanging. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise(r => setImmediate(r))
+  assert.ok(cond(), `timed out waiting for ${what}`)
+}
+
+interface Row {
+  name: string
+  /** The pod's behaviour once the pair is there. */
+  pod: (p: PortForwardPair) => void
+  /** What the local side sends (then FIN). */
+  send: Buffer
+  /** What the tunnel's readable side delivers before it ends; undefined when it is destroyed. */
+  delivered?: Buffer | string
+  errorMessage?: string
+  /** The tunnel is destroyed with this error (message match). */
+  lost?: RegExp
+  /** `done` settles with an error of this class. */
+  doneWith?: typeof PortForwardError | typeof TunnelLostError
+}
+
+const payload = randomBytes(300 * 1024)
+const rows: Row[] = [
+  {
+    delivered: payload,
+    name: 'echo with half-close both ways: every byte back, no reset',
+    pod: p => {
+      p.data.pipe(p.data)
+      p.data.on('end', () => p.error.end())
+    },
+    send: payload,
+  },
+  {
+    delivered: 'partial',
+    doneWith: PortForwardError,
+    errorMessage: 'error forwarding port 8080 to pod web-0, uid : failed to connect to localhost:8080',
+    name: 'the kubelet writes an error and resets both streams: data before it is read out, then the end',
+    pod: p => {
+      p.data.write('partial')
+      p.error.write('error forwarding port 8080 to pod web-0, uid : failed to connect to localhost:8080', () => {
+        p.data.reset(RstStatus.CANCEL)
+        p.error.reset(RstStatus.CANCEL)
+      })
+    },
+    send: Buffer.from('GET / HTTP/1.0\r\n\r\n'),
+  },
+  {
+    delivered: '',
+    doneWith: PortForwardError,
+    errorMessage: 'refused',
+    name: 'the error stream speaks and ends after the data stream ended',
+    pod: p => {
+      p.data.resume()
+      p.data.end(() => p.error.end('refused'))
+    },
+    send: Buffer.from('x'),
+  },
+  {
+    doneWith: TunnelLostError,
+    lost: /stream reset by the server \(status 5\)/,
+    name: 'the data stream reset with no error text: the connection is lost',
+    pod: p => p.data.reset(RstStatus.CANCEL),
+    send: Buffer.from('x'),
+  },
+]
+
+for (const row of rows) {
+  test(`SpdyTunnel: ${row.name}`, async t => {
+    const r = rig(t, row.pod)
+    const {tunnel, doneCalls} = open(r)
+    let destroyedWith: Error | undefined
+    tunnel.on('error', e => (destroyedWith = e))
+    const got = row.delivered === undefined ? undefined : readAll(tunnel)
+    if (row.delivered === undefined) tunnel.resume()
+    tunnel.end(row.send)
+    if (got) assert.deepEqual(await got, Buffer.from(row.delivered as Buffer | string))
+    else await new Promise(resolve => tunnel.once('close', resolve))
+    assert.equal(tunnel.errorMessage, row.errorMessage)
+    if (row.lost) assert.match(destroyedWith?.message ?? '', row.lost)
+    else assert.equal(destroyedWith, undefined)
+    if (got) tunnel.destroy()
+    const done = await tunnel.done
+    if (row.doneWith) assert.ok(done instanceof row.doneWith, `done settled with ${done}`)
+    else assert.equal(done, undefined)
+    assert.equal(doneCalls(), 1)
+    assert.equal(tunnel.bytesOut, row.send.length)
+    assert.equal(r.handle.sent, row.send.length)
+    assert.equal(r.client.streamCount, 0, 'the client session forgot both streams')
+    await until(() => r.server.streamCount === 0, 'the server session to forget both streams')
+    if (row.name.startsWith('echo')) assert.deepEqual(r.resets, [])
+  })
+}
+
+test('SpdyTunnel: destroyed before either side finished, both streams are reset in one go', async t => {
+  let seen = ''
+  const r = rig(t, p => p.data.on('data', (c: Buffer) => (seen += c.toString())))
+  const {tunnel, doneCalls} = open(r)
+  tunnel.write('hello')
+  await until(() => seen === 'hello', 'the pod to read the bytes')
+  tunnel.destroy()
+  await until(() => r.resets.length === 2, 'two resets on the server')
+  assert.deepEqual(r.resets.sort(), [`data:${RstStatus.CANCEL}`, `error:${RstStatus.CANCEL}`])
+  assert.equal(await tunnel.done, undefined)
+  assert.equal(doneCalls(), 1)
+  assert.equal(r.client.streamCount, 0)
+})
+
+test('SpdyTunnel: a write before the data stream is replied to waits for the reply', async t => {
+  const {client, server} = spdyPair(t)
+  const streams: SpdyStream[] = []
+  const early: string[] = []
+  server.on('stream', (s: SpdyStream) => {
+    streams.push(s)
+    s.on('data', (c: Buffer) => early.push(`${s.headers.streamtype?.[0]}:${c.toString()}`))
+  })
+  const tunnel = new SpdyTunnel({bufferBytes: 1024, handle: {sent: 0, session: client, transport: 'spdy'}, namespace: 'n', onDone: () => {}, pod: 'p', port: 80, requestId: '9', signal: new AbortController().signal})
+  tunnel.write('first')
+  await until(() => streams.length === 2, 'both SYN_STREAMs')
+  for (let i = 0; i < 20; i++) await new Promise(r => setImmediate(r))
+  assert.deepEqual(early, [], 'no DATA before the SYN_REPLY')
+  for (const s of streams) s.reply()
+  await until(() => early.length === 1, 'the data after the reply')
+  assert.deepEqual(early, ['data:first'])
+  assert.equal(tunnel.protocol, 'portforward.k8s.io')
+  tunnel.destroy()
+})
+
+test('SpdyTunnel: a local reader that stops holds the session once the buffer is full, and releases it when it reads', async t => {
+  const total = 2 * 1024 * 1024
+  const r = rig(t, p => {
+    p.data.resume()
+    p.data.end(randomBytes(total))
+    p.error.end()
+  })
+  const {tunnel} = open(r, {bufferBytes: 64 * 1024})
+  tunnel.pause()
+  tunnel.write('go')
+  await until(() => r.client.heldSince !== undefined, 'the session to be held')
+  assert.ok(tunnel.readableLength < total, `buffered ${tunnel.readableLength} of ${total}`)
+  let n = 0
+  tunnel.on('data', (c: Buffer) => (n += c.length))
+  tunnel.resume()
+  await once(tunnel, 'end')
+  assert.equal(n, total)
+  assert.equal(tunnel.bytesIn, total)
+  assert.equal(r.client.heldSince, undefined)
+  tunnel.destroy()
+})
+
+test('SpdyTunnel: the session going away loses the connection with its reason; abort destroys with the signal reason', async t => {
+  const r = rig(t, () => {})
+  const {tunnel} = open(r)
+  tunnel.resume()
+  await r.nextPair()
+  r.handle.lost = 'ping 1 unanswered after 30000 ms'
+  r.client.destroy()
+  const done = await tunnel.done
+  assert.ok(done instanceof TunnelLostError)
+  assert.equal(done.message, 'lost connection to pod: ping 1 unanswered after 30000 ms')
+
+  const r2 = rig(t, () => {})
+  const controller = new AbortController()
+  const second = open(r2, {signal: controller.signal})
+  second.tunnel.resume()
+  await r2.nextPair()
+  const reason = new Error('pod "web-0" went away')
+  controller.abort(reason)
+  assert.equal(await second.tunnel.done, reason)
+  await until(() => r2.resets.length === 2, 'both streams reset')
+  assert.equal(r2.client.streamCount, 0)
+})
+
+test('SpdyTunnel: a session that is going away refuses the connection', async t => {
+  const r = rig(t, () => {})
+  r.client.close()
+  assert.throws(() => open(r), /closing/)
+  assert.equal(r.client.streamCount, 0)
+})
