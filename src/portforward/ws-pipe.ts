@@ -205,7 +205,8 @@ export class WebSocketPipe extends Duplex {
         continue
       }
       const take = Math.min(this.remaining, chunk.length - offset)
-      const piece = chunk.subarray(offset, offset + take)
+      // The whole chunk is the usual case for a large payload (a TLS record of its own): no view made.
+      const piece = offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take)
       offset += take
       this.remaining -= take
       if (this.server) this.unmask(piece)
@@ -230,10 +231,10 @@ export class WebSocketPipe extends Duplex {
 
   /** Consumes header bytes from chunk[offset..]; returns the new offset, or -1 when it needs more. */
   private readHeader(chunk: Buffer, offset: number): number {
-    // The usual case, a whole header in this chunk: read where it lies, nothing copied.
+    // The usual case, a whole header in this chunk: read where it lies, nothing copied, no view made.
     if (this.header.length === 0 && chunk.length - offset >= 2) {
       const end = offset + headerBytes(chunk[offset + 1])
-      if (end <= chunk.length) return this.parseHeader(chunk.subarray(offset, end), end)
+      if (end <= chunk.length) return this.parseHeader(chunk, offset, end)
     }
     // A header cut between chunks: its bytes are collected first.
     const needed = (h: Buffer) => (h.length < 2 ? 2 : headerBytes(h[1]))
@@ -250,21 +251,23 @@ export class WebSocketPipe extends Duplex {
       offset += take
     }
     this.header = EMPTY
-    return this.parseHeader(header, offset)
+    return this.parseHeader(header, 0, header.length) < 0 ? -1 : offset
   }
 
-  /** Acts on a complete header (a view of it); returns `offset`, or -1 when the frame is refused. */
-  private parseHeader(header: Buffer, offset: number): number {
-    const fin = (header[0] & 0x80) !== 0
-    const opcode = header[0] & 0x0f
-    if (header[0] & 0x70) return this.protocolError('reserved bits set')
+  /** Acts on the complete header at bytes[at..end); returns `end`, or -1 when the frame is refused. */
+  private parseHeader(bytes: Buffer, at: number, end: number): number {
+    const b0 = bytes[at]
+    const b1 = bytes[at + 1]
+    const fin = (b0 & 0x80) !== 0
+    const opcode = b0 & 0x0f
+    if (b0 & 0x70) return this.protocolError('reserved bits set')
     // RFC 6455 5.1: client frames are masked, server frames are not.
-    if (((header[1] & 0x80) !== 0) !== this.server) return this.protocolError('incorrect mask flag')
-    const len7 = header[1] & 0x7f
+    if (((b1 & 0x80) !== 0) !== this.server) return this.protocolError('incorrect mask flag')
+    const len7 = b1 & 0x7f
     let length = len7
-    if (len7 === 126) length = header.readUInt16BE(2)
-    else if (len7 === 127) length = header.readUInt32BE(2) * 2 ** 32 + header.readUInt32BE(6)
-    if (this.server) header.copy(this.frameKey, 0, header.length - 4)
+    if (len7 === 126) length = bytes.readUInt16BE(at + 2)
+    else if (len7 === 127) length = bytes.readUInt32BE(at + 2) * 2 ** 32 + bytes.readUInt32BE(at + 6)
+    if (this.server) bytes.copy(this.frameKey, 0, end - 4, end)
     if (length > MAX_FRAME_BYTES) return this.protocolError(`frame of ${length} bytes exceeds the limit`)
     if (opcode >= 0x8) {
       if (!fin || length > 125) return this.protocolError('fragmented or oversized control frame')
@@ -286,7 +289,7 @@ export class WebSocketPipe extends Duplex {
     this.remaining = length
     this.inPayload = true
     if (length === 0) this.endFrame()
-    return offset
+    return end
   }
 
   private onPayload(piece: Buffer): void {
