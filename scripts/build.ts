@@ -26,6 +26,8 @@ import {fileURLToPath} from 'node:url'
 
 import {build, type BuildOptions, type Plugin} from 'esbuild'
 
+import {LAZY_BUILTIN_MARK} from './lazy-builtin.ts'
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const modules = (p: string) => path.join(ROOT, 'node_modules', p)
 
@@ -220,6 +222,24 @@ function entrySource(commands: Record<string, string>): string {
   ].join('\n')
 }
 
+/**
+ * esbuild's __toESM gives each ES module that imports a CommonJS module a namespace object of its
+ * own, with a getter for every export name: for a built-in's stand-in (lazyBuiltins), 14 modules
+ * importing fs made 14 objects of about 100 getters each. A stand-in's names never change, so
+ * every importer of one gets the same namespace object, made on the first import (as an ES
+ * module's namespace is one object); any other CommonJS module is converted as esbuild does.
+ * `lazyBuiltin` marks its objects with LAZY_BUILTIN_MARK.
+ */
+function oneNamespacePerBuiltin(code: string): string {
+  const helper = 'var __toESM=(mod,isNodeMode,target)=>'
+  if (!code.includes(helper)) throw new Error(`esbuild's __toESM helper ("${helper}") not found in the bundle; update oneNamespacePerBuiltin in scripts/build.ts`)
+  return code.replace(helper, [
+    'var __svcNamespaces=new WeakMap',
+    `var __toESM=(mod,isNodeMode)=>{if(mod==null||!mod[Symbol.for(${JSON.stringify(LAZY_BUILTIN_MARK)})])return __toESMEach(mod,isNodeMode);let ns=__svcNamespaces.get(mod);if(ns===void 0)__svcNamespaces.set(mod,ns=__toESMEach(mod,isNodeMode));return ns}`,
+    'var __toESMEach=(mod,isNodeMode,target)=>',
+  ].join('\n'))
+}
+
 /** The oclif command ID of a command module under src/commands (`create/index.ts` is `create`). */
 function commandId(file: string): string {
   return path.relative(path.join(ROOT, 'src', 'commands'), file).replace(/\.ts$/, '').split(path.sep).filter(part => part !== 'index').join(':')
@@ -271,8 +291,9 @@ export async function buildDist(): Promise<void> {
   await build({...common, entryPoints: Object.fromEntries(separate), outExtension: {'.js': '.cjs'}, outdir: path.join(dist, 'lazy'), plugins: [lazyBuiltins]})
   // SVC_BUILD_META=FILE writes esbuild's account of what the main bundle holds, module by module.
   if (process.env.SVC_BUILD_META) writeFileSync(process.env.SVC_BUILD_META, JSON.stringify(result.metafile))
-  // The build's ID ends the bundle: bin/bundle.js uses the code cache only with the bundle it was made from.
   const bundle = path.join(dist, 'svc.cjs')
+  writeFileSync(bundle, oneNamespacePerBuiltin(readFileSync(bundle, 'utf8')))
+  // The build's ID ends the bundle: bin/bundle.js uses the code cache only with the bundle it was made from.
   const id = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 16)
   appendFileSync(bundle, `//# svc-build=${id}\n`)
 }

@@ -162,7 +162,7 @@ export class KubeClient {
    */
   private keepAliveAgent(protocol: string): http.Agent {
     const kind = protocol === 'http:' ? 'http:' : 'https:'
-    this.keepAliveAgents[kind] ??= kind === 'http:' ? new http.Agent({keepAlive: true}) : new https.Agent({keepAlive: true})
+    this.keepAliveAgents[kind] ??= kind === 'http:' ? new http.Agent(POOL) : new https.Agent(POOL)
     return this.keepAliveAgents[kind]
   }
 
@@ -310,6 +310,13 @@ export class KubeClient {
     this.options.log?.(`Response Body: ${text.length > 1024 ? `${text.slice(0, 1024)} [truncated ${text.length - 1024} chars]` : text}`)
   }
 }
+
+/**
+ * The keep-alive agents' settings: a kept connection idle for 30 s is closed (client-go's transport
+ * closes them after 90 s), so a long-running forwarder does not send a request on a connection that
+ * a NAT or load balancer has dropped without a word meanwhile. A request's own wait is not affected.
+ */
+const POOL = {keepAlive: true, timeout: 30_000}
 
 /** What a request on a kept connection that the server has just closed fails with. */
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])

@@ -3,11 +3,13 @@
 
 import assert from 'node:assert/strict'
 import {copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
 
 import {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, ID_LENGTH, loadBundle} from '../../bin/bundle.js'
+import {lazyBuiltin} from '../../scripts/lazy-builtin.ts'
 import {ROOT, runSvc} from '../helpers/run-svc.ts'
 
 const BUNDLE = path.join(ROOT, 'dist', 'svc.cjs')
@@ -94,4 +96,24 @@ test('svc runs the same without its code cache', async t => {
   assert.equal(withCache.code, 0, withCache.stderr)
   assert.match(withCache.stdout, /^kind: Service$/m)
   assert.deepEqual(await runSvc(args, {bin: path.join(dir, 'bin', 'run.js')}), withCache)
+})
+
+test('every importer of a built-in gets one namespace object; another CommonJS module gets one per importer', () => {
+  // The bundle's helpers, before its first module (scripts/build.ts, oneNamespacePerBuiltin).
+  const source = readFileSync(BUNDLE, 'utf8')
+  const helpers = source.slice(source.indexOf('\n') + 1, source.indexOf('var require_'))
+  const {__toESM} = new Function('require', '__filename', `${helpers}\nreturn {__toESM}`)(createRequire(BUNDLE), BUNDLE) as {__toESM: (mod: unknown, isNodeMode: number) => Record<string, unknown>}
+  let loads = 0
+  const builtin = lazyBuiltin(() => (loads++, {name: 'real'}), ['name'])
+  const first = __toESM(builtin, 1)
+  assert.equal(__toESM(builtin, 1), first)
+  assert.equal(first.default, builtin)
+  assert.equal(loads, 0)
+  assert.equal(first.name, 'real')
+  assert.equal(loads, 1)
+  const plain = {value: 1}
+  const a = __toESM(plain, 1)
+  assert.notEqual(__toESM(plain, 1), a)
+  assert.equal(a.value, 1)
+  assert.equal(a.default, plain)
 })
