@@ -205,6 +205,9 @@ export class SpdyTunnel extends Duplex implements Tunnel {
       return
     }
     this.dataEnded = true
+    // Nothing more comes for this stream: a buffer it filled no longer holds the session (every
+    // other connection on it), whether or not the local side has read it out yet.
+    this.session.releaseReading(side)
     this.maybeEnd()
     if (!this.ended && !this.destroyed) {
       this.graceTimer = setTimeout(() => this.eof(), ERROR_STREAM_GRACE_MS)
@@ -245,12 +248,13 @@ export class SpdyTunnel extends Duplex implements Tunnel {
       callback()
       return
     }
-    this.bytesOut += chunk.length
-    this.handle.sent += chunk.length
     // A write still waiting when the tunnel is destroyed fails unseen (nobody waits on it): no
-    // Error, whose stack Node's stream would format, is made for it.
+    // Error, whose stack Node's stream would format, is made for it. Bytes are counted when they
+    // go out (the keepalive reads `sent`), not when a write dropped for a dead stream arrived.
     const send = () => {
       if (data.done) return callback()
+      this.bytesOut += chunk.length
+      this.handle.sent += chunk.length
       this.session.sendData(data.id, chunk, false, error => callback(error && !this.destroyed ? new TunnelLostError(error.message, 0) : null))
     }
     if (data.replied) send()
@@ -276,6 +280,9 @@ export class SpdyTunnel extends Duplex implements Tunnel {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.graceTimer) clearTimeout(this.graceTimer)
     this.signal.removeEventListener('abort', this.onAbort)
+    // A write or FIN still waiting for the reply runs once the streams are released: it sees the
+    // stream done, so a write's callback runs (its bytes go nowhere) and nothing is sent.
+    const pending = this.afterReply
     this.afterReply = undefined
     // A stream not finished both ways is reset (RST_STREAM CANCEL), as kubectl resets its data
     // stream; both resets in one write.
@@ -284,6 +291,7 @@ export class SpdyTunnel extends Duplex implements Tunnel {
     this.release(this.dataSide)
     this.release(this.errorSide)
     session.uncork()
+    pending?.()
     const done = this.onDone
     this.onDone = undefined
     done?.()
@@ -311,6 +319,9 @@ export class SpdyTunnel extends Duplex implements Tunnel {
     if (this.ended || this.destroyed) return
     this.ended = true
     if (this.graceTimer) clearTimeout(this.graceTimer)
+    // Past the readable side's end nothing is pushed (onPayload drops it), and Node calls _read no
+    // more: the session must not stay held for this tunnel's buffer.
+    this.session.releaseReading(this.dataSide)
     this.push(null)
   }
 

@@ -142,6 +142,8 @@ export class SpdyStream extends Duplex implements StreamReceiver {
   onRemoteFin(): void {
     if (this.remoteFin) return
     this.remoteFin = true
+    // Nothing more comes for this stream: its full buffer no longer holds the session's other streams.
+    this.session.releaseReading(this)
     this.push(null)
     this.maybeDone()
   }

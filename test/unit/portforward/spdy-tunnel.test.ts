@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import {once} from 'node:events'
 import {randomBytes} from 'node:crypto'
 
-import {RstStatus} from '../../../src/spdy/frames.ts'
+import {dataFrameHeader, RstStatus} from '../../../src/spdy/frames.ts'
 import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
 import {SpdySession, type SpdyStream} from '../../../src/spdy/session.ts'
 import {type SessionHandle, SpdyTunnel} from '../../../src/portforward/spdy-tunnel.ts'
@@ -242,3 +242,31 @@ test('SpdyTunnel: a session that is going away refuses the connection', async t 
   assert.throws(() => open(r), /closing/)
   assert.equal(r.client.streamCount, 0)
 })
+
+for (const [ending, errorText] of [['the data FIN, then the error stream\'s FIN', undefined], ['the kubelet\'s error text with FIN', 'boom']] as const) {
+  test(`SpdyTunnel: a full buffer ended in the same read by ${ending} does not keep the session held`, async t => {
+    // A node whose copy joins frames (a kubelet relaying the runtime's TCP stream) delivers them in
+    // one read: the buffer fills, then nothing more can come for this connection.
+    const {client, server, serverEnd} = spdyPair(t)
+    const streams: SpdyStream[] = []
+    server.on('stream', (s: SpdyStream) => {
+      streams.push(s)
+      s.on('error', () => {})
+      s.resume()
+      s.reply()
+    })
+    const {tunnel} = open({client, handle: {sent: 0, session: client, transport: 'spdy'}} as Rig, {bufferBytes: 64 * 1024})
+    tunnel.pause()
+    await until(() => streams.length === 2, 'both streams at the server')
+    const [error, data] = streams[0].headers.streamtype?.[0] === 'error' ? streams : [streams[1], streams[0]]
+    const big = Buffer.alloc(100 * 1024, 1)
+    const end = errorText === undefined
+      ? [dataFrameHeader(data.id, 0, true), dataFrameHeader(error.id, 0, true)]
+      : [dataFrameHeader(error.id, errorText.length, true), Buffer.from(errorText)]
+    serverEnd.write(Buffer.concat([dataFrameHeader(data.id, big.length, false), big, ...end]))
+    await until(() => tunnel.readableLength === big.length, 'the 100 KiB in the tunnel\'s buffer')
+    await until(() => client.heldSince === undefined, 'the session no longer held')
+    assert.deepEqual(await readAll(tunnel), big)
+    assert.equal(tunnel.errorMessage, errorText)
+  })
+}

@@ -5,9 +5,10 @@ import {once} from 'node:events'
 import {randomBytes} from 'node:crypto'
 import {SpdySession} from '../../../src/spdy/session.ts'
 import type {SpdyStream} from '../../../src/spdy/session.ts'
-import {encodeFrame, FrameParser, RstStatus} from '../../../src/spdy/frames.ts'
+import {dataFrameHeader, encodeFrame, FrameParser, RstStatus} from '../../../src/spdy/frames.ts'
 import type {Frame} from '../../../src/spdy/frames.ts'
 import {HeaderCompressor} from '../../../src/spdy/headers.ts'
+import {until} from '../../helpers/poll.ts'
 import {spdyPair} from '../../helpers/spdy-pair.ts'
 import {openPortForwardPair, pairingKey, servePortForward, validatePortForwardHeaders} from '../../../src/spdy/portforward.ts'
 import type {PortForwardPair} from '../../../src/spdy/portforward.ts'
@@ -271,6 +272,29 @@ test('backpressure: a stream that is not read pauses the transport instead of bu
   assert.ok(serverStream)
   assert.ok(serverStream.readableLength <= 2 * 1024 * 1024, `server buffered ${serverStream.readableLength}`)
   assert.ok(written < 8 * 1024 * 1024)
+})
+
+test('backpressure: a full stream buffer whose FIN came in the same read does not keep the session held', async (t) => {
+  // What a node whose copy joins frames sends: a DATA frame over the stream's buffer and its FIN in
+  // one read. Nothing more can come for the stream, so the session goes on reading for the others.
+  const {client, server, serverEnd} = spdyPair(t, {streamHighWaterMark: 64 * 1024})
+  server.on('stream', (s: SpdyStream) => {
+    s.on('error', () => {})
+    s.resume()
+    s.reply()
+  })
+  const full = client.openStream({x: ['1']})
+  full.pause()
+  await full.waitReply()
+  const big = Buffer.alloc(100 * 1024, 1)
+  serverEnd.write(Buffer.concat([dataFrameHeader(full.id, big.length, false), big, dataFrameHeader(full.id, 0, true)]))
+  await until(() => full.readableLength === big.length, 'the 100 KiB in the stream\'s buffer', {intervalMs: 5, timeoutMs: 10_000})
+  assert.equal(client.heldSince, undefined, 'the session is not held for a stream that has ended')
+  const other = client.openStream({x: ['2']})
+  await other.waitReply()
+  serverEnd.write(Buffer.concat([dataFrameHeader(other.id, 5, true), Buffer.from('hello')]))
+  assert.equal((await readAll(other)).toString(), 'hello')
+  assert.deepEqual(await readAll(full), big)
 })
 
 function pick(f: Frame) {
