@@ -7,11 +7,14 @@
 //   a record), a syscall each. Node's TLS socket joins the writes queued behind a pending one into
 //   one record (TLSWrap::DoWrite with several buffers), so WritesInTurn hands a socket one write
 //   at a time, the next once the last one's callback came.
-// - The kubelet's SPDY framer (moby/spdystream v0.5 spdy/write.go) writes a frame in pieces:
+// - The node's SPDY framer (moby/spdystream v0.5 spdy/write.go, as kwok's kubelet server, the
+//   node of the real-cluster tier, uses it) writes a frame in pieces:
 //   writeDataFrame makes three writes (stream id, flags and length, payload), and a control frame
 //   is writeControlFrameHeader's three (version, type, flags and length) and then one per field
 //   (writeSynStreamFrame, writeSynReplyFrame, RstStreamFrame.write, ...). Each becomes a TLS record
-//   of the kubelet's connection (and a payload over 16 KiB several).
+//   of the kubelet's connection (and a payload over 16 KiB several). A kubelet in front of a
+//   container runtime relays the runtime's stream with io.Copy instead (pkg/kubelet/server
+//   server.go proxyStream), so one of its reads can join frames: not copied here.
 // - kube-apiserver copies the kubelet's connection to the client with io.Copy (k8s.io/apimachinery
 //   pkg/util/proxy/upgradeaware.go, UpgradeAwareHandler.tryUpgrade), and tls.Conn.Read returns one
 //   record at a time, so every record from the kubelet becomes one write to the client: one TLS
