@@ -205,9 +205,6 @@ export class SpdyTunnel extends Duplex implements Tunnel {
       return
     }
     this.dataEnded = true
-    // Nothing more comes for this stream: a buffer it filled no longer holds the session (every
-    // other connection on it), whether or not the local side has read it out yet.
-    this.session.releaseReading(side)
     this.maybeEnd()
     if (!this.ended && !this.destroyed) {
       this.graceTimer = setTimeout(() => this.eof(), ERROR_STREAM_GRACE_MS)

@@ -142,8 +142,6 @@ export class SpdyStream extends Duplex implements StreamReceiver {
   onRemoteFin(): void {
     if (this.remoteFin) return
     this.remoteFin = true
-    // Nothing more comes for this stream: its full buffer no longer holds the session's other streams.
-    this.session.releaseReading(this)
     this.push(null)
     this.maybeDone()
   }
@@ -515,6 +513,14 @@ export class SpdySession extends EventEmitter {
     return this.heldSinceMs
   }
 
+  /**
+   * The peer finished the stream: nothing more comes for it, so a buffer it filled (with this very
+   * read, maybe) no longer holds the session's other streams, read out or not.
+   */
+  private peerFinished(stream: StreamReceiver): void {
+    this.releaseReading(stream)
+  }
+
   /** @internal */
   forget(stream: StreamReceiver): void {
     if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id)
@@ -620,7 +626,10 @@ export class SpdySession extends EventEmitter {
     if (!stream) return // late frame for a stream we already forgot
     if (frame.type === 'syn_reply') stream.onReply(headers)
     else stream.onHeaders(headers)
-    if (frame.fin) stream.onRemoteFin()
+    if (frame.fin) {
+      stream.onRemoteFin()
+      this.peerFinished(stream)
+    }
   }
 
   private handleFrame(frame: Frame): void {
@@ -628,7 +637,9 @@ export class SpdySession extends EventEmitter {
       case 'data': {
         const stream = this.streams.get(frame.streamId)
         // Data for unknown (reset, finished) streams is dropped, as spdystream does.
-        if (stream) stream.onData(frame.data, frame.fin)
+        if (!stream) return
+        stream.onData(frame.data, frame.fin)
+        if (frame.fin) this.peerFinished(stream)
         return
       }
       case 'rst_stream':
