@@ -9,7 +9,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {childEnvironment, exitStatus} from '../../src/portforward/child.ts'
-import {createPod, deletePod, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, podReady, startSvc, until} from '../helpers/pf-cluster.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
@@ -40,7 +40,7 @@ for (const kind of clusterKinds()) describe(`svc port-forward ... -- COMMAND on 
     c = await startTestCluster(kind)
     kc = c.kubeconfig()
     await createPod(c.client, POD, {annotations: {'sim.svc.local/port-8080': 'http'}, ports: [{containerPort: 8080, name: 'http'}, {containerPort: 7}]})
-    await until(async () => (await c.client.request<any>({path: `/api/v1/namespaces/default/pods/${POD}`})).body.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 'pod Ready', 60_000)
+    await podReady(c.client, POD, 'default', 60_000)
   })
   after(async () => {
     if (c) await deletePod(c.client, POD).catch(() => undefined)

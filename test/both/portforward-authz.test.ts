@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 
 import yaml from 'js-yaml'
 
-import {createPod, deletePod, listPods, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, podReady} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster, type TestUser} from '../helpers/test-cluster.ts'
 
 const POD = 'authz-echo'
@@ -70,7 +70,7 @@ for (const kind of clusterKinds()) {
     before(async () => {
       c = await startTestCluster(kind)
       await createPod(c.client, POD, {labels: {app: POD}, ports: [{containerPort: 7000}]})
-      await until(async () => (await listPods(c.client, `app=${POD}`)).some(p => p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True')), `${POD} ready`, 60_000)
+      await podReady(c.client, POD, 'default', 60_000)
     })
     after(async () => {
       if (c) await deletePod(c.client, POD).catch(() => undefined)

@@ -10,7 +10,7 @@ import {after, before, describe, it} from 'node:test'
 
 import yaml from 'js-yaml'
 
-import {createPod, deletePod, echo, listPods, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, echo, podReady, startSvc} from '../helpers/pf-cluster.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../helpers/proxies.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
@@ -34,7 +34,7 @@ for (const kind of clusterKinds()) {
       kubeconfig = path.join(fs.mkdtempSync(path.join(path.dirname(c.kubeconfig()), 'proxy-')), 'behind-proxy.yaml')
       fs.writeFileSync(kubeconfig, yaml.dump(doc), {mode: 0o600})
       await createPod(c.client, 'proxied', {labels: {app: 'proxied'}, ports: [{containerPort: 7000}]})
-      await until(async () => (await listPods(c.client, 'app=proxied')).some(p => p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True')), 'proxied ready', 60_000)
+      await podReady(c.client, 'proxied', 'default', 60_000)
     })
     after(async () => {
       await proxy?.close()

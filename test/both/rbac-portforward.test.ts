@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {after, before, describe, test} from 'node:test'
 
 import {ensureKubectl} from '../../scripts/fetch-kubectl.ts'
-import {createPod, echo, listPods, startCommand, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, echo, podReady, startCommand, startSvc} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const PAYLOAD = 'through the port-forward\n'
@@ -21,7 +21,7 @@ for (const kind of clusterKinds()) {
       kubectl = await ensureKubectl()
       c = await startTestCluster(kind)
       await createPod(c.client, 'rbac-echo', {labels: {app: 'rbac-echo'}, ports: [{containerPort: 7000}]})
-      await until(async () => (await listPods(c.client, 'app=rbac-echo')).some(p => p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True')), 'rbac-echo ready', 60_000)
+      await podReady(c.client, 'rbac-echo', 'default', 60_000)
     })
     after(() => c?.stop())
 

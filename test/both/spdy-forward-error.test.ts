@@ -22,7 +22,7 @@ import {upgradeSpdy} from '../../src/portforward/upgrade.ts'
 import {RstStatus} from '../../src/spdy/frames.ts'
 import {SpdySession, type SpdyStream} from '../../src/spdy/session.ts'
 import {patternBytes, SEND_RESET_BYTES} from '../cluster/sim/containers.ts'
-import {createPod, deletePod, listPods, startSvc, until} from '../helpers/pf-cluster.ts'
+import {createPod, deletePod, podReady, startSvc, until} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const POD = 'crash'
@@ -51,7 +51,7 @@ for (const kind of clusterKinds()) {
     before(async () => {
       c = await startTestCluster(kind)
       await createPod(c.client, POD, {annotations: {[`sim.svc.local/port-${PORT}`]: 'send-reset'}, labels: {app: POD}, ports: [{containerPort: PORT}]})
-      await until(async () => (await listPods(c.client, `app=${POD}`)).some(p => p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True')), `${POD} ready`, 60_000)
+      await podReady(c.client, POD, 'default', 60_000)
     })
     after(async () => {
       if (c) await deletePod(c.client, POD).catch(() => undefined)

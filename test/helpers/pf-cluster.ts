@@ -108,16 +108,25 @@ export async function listPods(client: KubeClient, selector: string, namespace =
  * forwarded; fails naming it after `timeoutMs`.
  */
 export async function podRunning(client: KubeClient, name: string, namespace = 'default', timeoutMs?: number): Promise<Pod> {
+  return podIn(client, name, namespace, 'Running', pod => pod.status?.phase === 'Running', timeoutMs)
+}
+
+/** The same as podRunning for the pod's Ready condition. */
+export async function podReady(client: KubeClient, name: string, namespace = 'default', timeoutMs?: number): Promise<Pod> {
+  return podIn(client, name, namespace, 'Ready', pod => pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') ?? false, timeoutMs)
+}
+
+async function podIn(client: KubeClient, name: string, namespace: string, state: string, reached: (pod: Pod) => boolean, timeoutMs?: number): Promise<Pod> {
   const path = `/api/v1/namespaces/${namespace}/pods/${name}`
   const pod = await until(async () => {
     const pod = (await client.request<Pod>({path})).body
-    return pod.status?.phase === 'Running' && pod
-  }, `pod ${namespace}/${name} Running`, timeoutMs)
+    return reached(pod) && pod
+  }, `pod ${namespace}/${name} ${state}`, timeoutMs)
   const ports = declaredTcpPorts(pod)
   if (ports.length > 0 && await servesKwokForwards(client)) {
-    // kwok reports the pod Running on its own; the pod agent (test/real-cluster/pods.ts) publishes
-    // the pod's PortForward when it sees the pod, and until kwok has it a port-forward gets kwok's
-    // `no forward found for port N`.
+    // kwok reports the pod Running and Ready on its own; the pod agent (test/real-cluster/pods.ts)
+    // publishes the pod's PortForward when it sees the pod, and until kwok has it a port-forward
+    // gets kwok's `no forward found for port N`.
     await until(async () => {
       const forward = await client.request<{metadata: {ownerReferences?: Array<{uid: string}>}; spec?: {forwards?: Array<{ports?: number[]}>}}>({
         path: `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${namespace}/portforwards/${name}`,
