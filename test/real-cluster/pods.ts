@@ -165,13 +165,16 @@ export class PodAgent {
       },
       spec: {forwards},
     }
-    await this.client.request({
-      body,
-      contentType: 'application/apply-patch+yaml',
-      method: 'PATCH',
-      path: `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${pod.metadata.namespace}/portforwards/${pod.metadata.name}`,
-      query: {fieldManager: FIELD_MANAGER, force: true},
-    })
+    const path = `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${pod.metadata.namespace}/portforwards/${pod.metadata.name}`
+    await this.client.request({body, contentType: 'application/apply-patch+yaml', method: 'PATCH', path, query: {fieldManager: FIELD_MANAGER, force: true}})
+    // A second write, one round trip later. kwok memoizes its PortForward list under the
+    // informer's LastSyncResourceVersion (pkg/config/resources/cache.go cacheGetter.Get), which
+    // client-go's reflector advances when it queues an event (tools/cache/reflector.go
+    // handleWatch), before the store holds the object: a port-forward to another pod in between
+    // memoizes the list without this one until the next PortForward event. This write is that
+    // next event; it comes a round trip after the first, by when kwok's store holds the object
+    // (unless kwok's informer lags by more than that).
+    await this.client.request({body: {status: {pod: pod.metadata.uid}}, contentType: 'application/merge-patch+json', method: 'PATCH', path: `${path}/status`})
   }
 
   /**
