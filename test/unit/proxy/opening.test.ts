@@ -56,7 +56,7 @@ describe('readOpening', () => {
       stage: 'request', writes: [],
     }],
     ['SOCKS4 (version byte 4) is read as HTTP and waits for a head', 'sniff', bytes(4, 1, 0, 80), {buf: '\u0004\u0001\u0000P', outcome: {kind: 'more'}, stage: 'request', writes: []}],
-    ['a bad SOCKS5 greeting is closed at once', 'greeting', bytes(5, 1, 0).map((b, i) => (i === 0 ? 6 : b)), {buf: '\u0006\u0001\u0000', outcome: {kind: 'destroy'}, stage: 'greeting', writes: []}],
+    ['a bad SOCKS5 greeting is closed at once', 'greeting', bytes(6, 1, 0), {buf: '\u0006\u0001\u0000', outcome: {kind: 'destroy'}, stage: 'greeting', writes: []}],
     ['an HTTP head not all in', 'sniff', bytes('CONNECT web:80 HTTP/1.1\r\n'), {buf: 'CONNECT web:80 HTTP/1.1\r\n', outcome: {kind: 'more'}, stage: 'request', writes: []}],
     ['CONNECT, with the TLS hello after it', 'request', bytes('CONNECT web.shop:443 HTTP/1.1\r\n\r\n', [0x16, 3]), {
       buf: 'CONNECT web.shop:443 HTTP/1.1\r\n\r\n\u0016\u0003', outcome: {kind: 'target', target: {host: 'web.shop', port: 443, protocol: 'http-connect', rest: '\u0016\u0003'}}, stage: 'request', writes: [],
@@ -76,7 +76,7 @@ describe('readOpening', () => {
   it('a greeting read a byte at a time, then the request: the same as all at once', () => {
     const all = bytes(5, 1, 0, 5, 1, 0, 3, 3, 'web', port)
     let stage: OpeningStage = 'sniff'
-    let buf = Buffer.alloc(0)
+    let buf: Buffer = Buffer.alloc(0)
     const writes: number[][] = []
     for (const byte of all) {
       const step = readOpening(stage, Buffer.concat([buf, Buffer.from([byte])]), '10.1.2.3')
