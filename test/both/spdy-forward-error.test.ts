@@ -26,6 +26,8 @@ import {createPod, deletePod, podReady, startSvc, until} from '../helpers/pf-clu
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const POD = 'crash'
+/** The slow client's pause after each chunk it reads. */
+const SLOW_READ_PAUSE_MS = 150
 const PORT = 9
 const KUBELET_TEXT = new RegExp(`^error forwarding port ${PORT} to pod .+: .*connection reset by peer$`)
 
@@ -95,7 +97,14 @@ for (const kind of clusterKinds()) {
       const chunks: Buffer[] = []
       let reset: Error | undefined
       socket.on('error', e => (reset = e))
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+      // A slow reader (a chunk per 150 ms): svc's end of the path stays full, so the pod's last
+      // bytes and the error arrive while svc still holds bytes the client has not taken, and
+      // must be delivered before the socket ends (with a fast reader they are always taken first).
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        socket.pause()
+        setTimeout(() => socket.resume(), SLOW_READ_PAUSE_MS)
+      })
       // a byte first: svc releases a client that ends without sending anything (a port probe)
       socket.once('connect', () => socket.end('go'))
       await new Promise<void>(resolve => socket.once('close', () => resolve()))

@@ -31,6 +31,8 @@ import {createPod, deletePod, podRunning, until} from '../helpers/pf-cluster.ts'
 import {clusterKinds, startTestCluster, type TestCluster} from '../helpers/test-cluster.ts'
 
 const POD = 'crash-v4'
+/** The slow client's pause after each chunk it reads. */
+const SLOW_READ_PAUSE_MS = 150
 
 for (const kind of clusterKinds()) {
   describe(`bytes before an error over v4, on the ${kind} cluster`, () => {
@@ -53,7 +55,10 @@ for (const kind of clusterKinds()) {
       try {
         const socket = await connect(l.port)
         socket.write('go')
-        // A slow reader: bytes pile up in svc while the error arrives behind them.
+        // A slow reader (a chunk per 150 ms, slower than any node sends): svc's end of the path
+        // stays full, so the last bytes and the error arrive while svc still holds bytes the
+        // client has not taken. A faster reader lets the kernel's loopback buffers take the pod's
+        // 2 to 4 MB whole, and a svc that dropped its buffer at the error would pass unseen.
         const chunks: Buffer[] = []
         let ended = false
         let resetBeforeEnd: Error | undefined
@@ -63,7 +68,7 @@ for (const kind of clusterKinds()) {
         socket.on('data', (chunk: Buffer) => {
           chunks.push(chunk)
           socket.pause()
-          setTimeout(() => socket.resume(), 50)
+          setTimeout(() => socket.resume(), SLOW_READ_PAUSE_MS)
         })
         socket.once('end', () => (ended = true))
         socket.once('close', () => (ended = true))

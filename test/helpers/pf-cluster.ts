@@ -11,10 +11,8 @@ import path from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
-import {ApiError} from '../../src/kube/errors.ts'
 import type {Container, Pod, Service, Workload} from '../../src/kube/types.ts'
 import {type KubeUser, type LocalCluster, startCluster} from '../cluster/index.ts'
-import {declaredTcpPorts} from '../cluster/sim/pod-status.ts'
 import {until} from './poll.ts'
 import {BIN, ROOT} from './run-svc.ts'
 
@@ -104,8 +102,9 @@ export async function listPods(client: KubeClient, selector: string, namespace =
 }
 
 /**
- * Resolves with the pod once it is Running, and on the real-cluster tier once its ports can be
- * forwarded; fails naming it after `timeoutMs`.
+ * Resolves with the pod once it is Running; fails naming it after `timeoutMs`. On the real-cluster
+ * tier a Running pod's ports can be forwarded at once: kwok's start stage waits for the pod
+ * agent's PortForward (test/real-cluster/kwok-config.ts).
  */
 export async function podRunning(client: KubeClient, name: string, namespace = 'default', timeoutMs?: number): Promise<Pod> {
   return podIn(client, name, namespace, 'Running', pod => pod.status?.phase === 'Running', timeoutMs)
@@ -118,43 +117,10 @@ export async function podReady(client: KubeClient, name: string, namespace = 'de
 
 async function podIn(client: KubeClient, name: string, namespace: string, state: string, reached: (pod: Pod) => boolean, timeoutMs?: number): Promise<Pod> {
   const path = `/api/v1/namespaces/${namespace}/pods/${name}`
-  const pod = await until(async () => {
+  return until(async () => {
     const pod = (await client.request<Pod>({path})).body
     return reached(pod) && pod
   }, `pod ${namespace}/${name} ${state}`, timeoutMs)
-  const ports = declaredTcpPorts(pod)
-  if (ports.length > 0 && await servesKwokForwards(client)) {
-    // kwok reports the pod Running and Ready on its own; the pod agent (test/real-cluster/pods.ts)
-    // publishes the pod's PortForward when it sees the pod, and until kwok has it a port-forward
-    // gets kwok's `no forward found for port N`.
-    await until(async () => {
-      const forward = await client.request<{metadata: {ownerReferences?: Array<{uid: string}>}; spec?: {forwards?: Array<{ports?: number[]}>}}>({
-        path: `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${namespace}/portforwards/${name}`,
-      }).then(r => r.body, (error: unknown) => {
-        if (error instanceof ApiError && error.code === 404) return undefined
-        throw error
-      })
-      if (!forward?.metadata.ownerReferences?.some(o => o.uid === pod.metadata?.uid)) return false
-      const served = new Set((forward.spec?.forwards ?? []).flatMap(f => f.ports ?? []))
-      return ports.every(p => served.has(p))
-    }, `the PortForward of pod ${namespace}/${name} for ports ${ports.join(', ')}`, timeoutMs)
-  }
-  return pod
-}
-
-const kwokForwards = new WeakMap<KubeClient, Promise<boolean>>()
-
-/** Whether the client's API server serves kwok's PortForward resources (the real-cluster tier). */
-function servesKwokForwards(client: KubeClient): Promise<boolean> {
-  let served = kwokForwards.get(client)
-  if (!served) {
-    served = client.request({path: '/apis/kwok.x-k8s.io/v1alpha1'}).then(() => true, (error: unknown) => {
-      if (error instanceof ApiError && error.code === 404) return false
-      throw error
-    })
-    kwokForwards.set(client, served)
-  }
-  return served
 }
 
 /** The tests' one polling helper, re-exported for the port-forward tests that import it from here. */

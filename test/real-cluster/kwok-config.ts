@@ -7,13 +7,25 @@ import {READY_ANNOTATION, PHASE_ANNOTATION} from '../cluster/sim/pod-status.ts'
 export const NODE_NAME = 'kwok-node-0'
 /** The annotation kwok's --manage-nodes-with-annotation-selector picks its nodes by. */
 export const NODE_ANNOTATION = 'kwok.x-k8s.io/node'
+/**
+ * The annotation the pod agent (pods.ts) puts on a pod once the pod's PortForward exists; kwok's
+ * start stage waits for it, so no pod is Running before its ports can be forwarded.
+ */
+export const FORWARD_ANNOTATION = 'real-cluster.svc.local/port-forward'
 
 /**
  * kwok's pod stages (kwok.x-k8s.io/v1alpha1 Stage, given in its --config file). With pod stages
  * in the configuration kwok uses no built-in pod stage, so both the start and the delete stage are here.
  *
  * - start: a scheduled pod that has no IP yet becomes Running with an IP, unless the local
- *   cluster's `sim.svc.local/phase: Pending` keeps it Pending. Ready and ContainersReady follow
+ *   cluster's `sim.svc.local/phase: Pending` keeps it Pending. It waits for the pod agent's
+ *   FORWARD_ANNOTATION: a kubelet reports a container running once the runtime has started it
+ *   (pkg/kubelet/kubelet_pods.go `generateAPIPodStatus` from the runtime's container statuses),
+ *   and from then on pods/portforward reaches its ports; kwok has no runtime, its port-forward reads
+ *   the pod's PortForward object (pkg/kwok/server/debugging_port_forword.go `getPodsForward`), so
+ *   the pod is Running only once that object exists. Without the gate a client that forwards as
+ *   soon as the pod is Ready (a Deployment's pod, a user's script) can get kwok's
+ *   `no forward found for port N`. Ready and ContainersReady follow
  *   `sim.svc.local/ready` (false: not ready, with the kubelet's ContainersNotReady reason, as the
  *   local cluster writes them). Later flips of that annotation are the launcher's (pods.ts): the
  *   stage never matches a pod with an IP again.
@@ -41,6 +53,8 @@ spec:
     - key: '.metadata.annotations["${PHASE_ANNOTATION}"]'
       operator: 'NotIn'
       values: ['Pending', 'pending']
+    - key: '.metadata.annotations["${FORWARD_ANNOTATION}"]'
+      operator: 'Exists'
   next:
     statusTemplate: |
       {{ $now := Now }}

@@ -1,7 +1,9 @@
 // Pods that answer on the real control plane. kwok runs no containers: for each pod on the kwok
 // node this agent serves the local cluster's simulated containers (test/cluster/sim/containers.ts:
 // echo, hostname, http, refuse, chosen per port by `sim.svc.local/port-N`) on loopback and keeps a
-// PortForward object named after the pod that points kwok's port-forward at them. It also applies
+// PortForward object named after the pod that points kwok's port-forward at them; once that object
+// exists it marks the pod with FORWARD_ANNOTATION, which kwok's start stage waits for
+// (kwok-config.ts), so the pod is Running only when its ports can be forwarded. It also applies
 // later flips of `sim.svc.local/ready` to the pod's status (kwok's start stage set the first value).
 
 import {setTimeout as delay} from 'node:timers/promises'
@@ -10,12 +12,15 @@ import {PodContainers} from '../cluster/sim/containers.ts'
 import {declaredTcpPorts, portBehaviour, simSettings} from '../cluster/sim/pod-status.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
 import {ApiError} from '../../src/kube/errors.ts'
+import {FORWARD_ANNOTATION} from './kwok-config.ts'
 
 interface Served {
   uid: string
   containers: PodContainers
   /** the pod as last seen (its annotations pick each connection's behaviour) */
   pod: any
+  /** whether the PortForward is published and the pod marked (tried again on the pod's next event if not) */
+  published: boolean
 }
 
 const FIELD_MANAGER = 'svc-real-cluster'
@@ -116,16 +121,23 @@ export class PodAgent {
       s = undefined
     }
     if (!s) {
-      const served: Served = {containers: undefined as unknown as PodContainers, pod, uid: pod.metadata.uid}
-      served.containers = new PodContainers(pod.metadata.name, declaredTcpPorts(pod), port => portBehaviour(served.pod, port))
-      this.served.set(k, served)
+      s = {containers: undefined as unknown as PodContainers, pod, published: false, uid: pod.metadata.uid}
+      const served = s
+      s.containers = new PodContainers(pod.metadata.name, declaredTcpPorts(pod), port => portBehaviour(served.pod, port))
+      this.served.set(k, s)
+    }
+    s.pod = pod
+    if (!s.published && !pod.metadata.deletionTimestamp) {
       try {
-        await this.publish(pod, served.containers)
+        await this.publish(pod, s.containers)
+        await this.markPublished(pod)
+        s.published = true
       } catch (error) {
-        this.onError(error as Error)
+        // 404, or 422 for the uid (ObjectMeta's uid is immutable): the pod went away or was
+        // replaced under its name; its successor's events bring it back here.
+        if (!(error instanceof ApiError && [404, 409, 422].includes(error.code))) this.onError(error as Error)
       }
     }
-    this.served.get(k)!.pod = pod
     const flip = readinessFlip(pod)
     if (flip !== undefined) {
       try {
@@ -159,6 +171,20 @@ export class PodAgent {
       method: 'PATCH',
       path: `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${pod.metadata.namespace}/portforwards/${pod.metadata.name}`,
       query: {fieldManager: FIELD_MANAGER, force: true},
+    })
+  }
+
+  /**
+   * Marks this pod (this uid: a pod recreated under the same name refuses the patch) as having its
+   * PortForward, unless it already says so; kwok's start stage waits for the mark.
+   */
+  private async markPublished(pod: any): Promise<void> {
+    if (pod.metadata.annotations?.[FORWARD_ANNOTATION] !== undefined) return
+    await this.client.request({
+      body: {metadata: {annotations: {[FORWARD_ANNOTATION]: 'published'}, uid: pod.metadata.uid}},
+      contentType: 'application/merge-patch+json',
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`,
     })
   }
 
