@@ -1,15 +1,20 @@
 // What a `svc proxy` client says first, and what it is answered. The first byte picks the
-// protocol: 5 is SOCKS5 (a greeting, answered, then a request), anything else an HTTP proxy request
-// (CONNECT, or a request in absolute form). Pure: readOpening takes the bytes in hand and says what
-// to write, and whether the client has named its target, must send more, or is refused; the
-// server (server.ts) does what it says.
+// protocol: 5 is SOCKS5 (a greeting, answered, then a request), a byte that can start an HTTP
+// method an HTTP proxy request (CONNECT, or a request in absolute form). Anything else is refused at
+// once, with one line: SOCKS4 (first byte 4) with SOCKS4's "rejected" reply, a TLS handshake or
+// any other byte by closing. Pure: readOpening takes the bytes in hand and says what to write, and
+// whether the client has named its target, must send more, or is refused; the server (server.ts)
+// does what it says.
 
 import {CONNECT_ESTABLISHED, errorResponse, parseProxyRequest} from './http.ts'
 import type {ProxyProtocol, ProxyRefused} from './output.ts'
-import {Command, greetingReply, parseGreeting, parseRequest, Reply, type ReplyCode, requestReply, SOCKS_VERSION} from './socks5.ts'
+import {Command, greetingReply, parseGreeting, parseRequest, Reply, type ReplyCode, requestReply, SOCKS4_VERSION, SOCKS_VERSION, socks4Rejected} from './socks5.ts'
 
-/** How far the opening has come: nothing read yet, a SOCKS5 greeting, or a request (SOCKS5 or HTTP). */
-export type OpeningStage = 'greeting' | 'request' | 'sniff'
+/**
+ * How far the opening has come: nothing read yet, a SOCKS5 greeting, a SOCKS5 request (after an
+ * answered greeting: its first byte must be 5 too), or an HTTP request head.
+ */
+export type OpeningStage = 'http' | 'sniff' | 'socks5-greeting' | 'socks5-request'
 
 /** Where the client goes, and the bytes it sent beyond its opening (for the pod). */
 export interface ProxyTarget {
@@ -25,8 +30,6 @@ export type OpeningOutcome =
   | {kind: 'target'; target: ProxyTarget}
   /** Refused: report `error` (a stderr line) or `refused`, then end the connection after `reply`. */
   | {kind: 'end'; error?: string; refused?: ProxyRefused; reply?: Buffer}
-  /** Not a protocol svc speaks: close at once, answering nothing. */
-  | {kind: 'destroy'}
 
 export interface OpeningStep {
   stage: OpeningStage
@@ -39,19 +42,47 @@ export interface OpeningStep {
 
 /** Reads the opening in `buf` (all the client sent that is not used yet) from `stage`. */
 export function readOpening(stage: OpeningStage, buf: Buffer, clientIp: string): OpeningStep {
-  if (stage === 'sniff') stage = buf[0] === SOCKS_VERSION ? 'greeting' : 'request'
-  if (stage === 'request') return {buf, outcome: buf[0] === SOCKS_VERSION ? socksRequest(buf, clientIp) : httpRequest(buf, clientIp), stage, writes: []}
+  if (stage === 'sniff') {
+    const first = buf[0]
+    if (first === SOCKS_VERSION) stage = 'socks5-greeting'
+    else if (HTTP_FIRST_BYTE.test(String.fromCharCode(first))) stage = 'http'
+    else return {buf, outcome: notSpoken(buf, clientIp), stage, writes: []}
+  }
+  if (stage === 'http') return {buf, outcome: httpRequest(buf, clientIp), stage, writes: []}
+  if (stage === 'socks5-request') return {buf, outcome: socksRequest(buf, clientIp), stage, writes: []}
   const greeting = parseGreeting(buf)
   if (!greeting.done) return {buf, outcome: {kind: 'more'}, stage, writes: []}
-  if ('error' in greeting) return {buf, outcome: {kind: 'destroy'}, stage, writes: []}
+  if ('error' in greeting) return {buf, outcome: {error: `bad SOCKS5 greeting from ${clientIp}: ${greeting.error}`, kind: 'end'}, stage, writes: []}
   const reply = greetingReply(greeting.value.noAuth)
   if (!greeting.value.noAuth) {
     return {buf, outcome: {error: `SOCKS5 client ${clientIp} offers no method svc supports (only "no authentication")`, kind: 'end'}, stage, writes: [reply]}
   }
   const rest = buf.subarray(greeting.used)
-  if (rest.length === 0) return {buf: rest, outcome: {kind: 'more'}, stage: 'request', writes: [reply]}
-  const request = readOpening('request', rest, clientIp)
+  if (rest.length === 0) return {buf: rest, outcome: {kind: 'more'}, stage: 'socks5-request', writes: [reply]}
+  const request = readOpening('socks5-request', rest, clientIp)
   return {...request, writes: [reply, ...request.writes]}
+}
+
+/**
+ * A first byte an HTTP request can begin with: a method's token character (RFC 9110 section 5.6.2),
+ * or the CR or LF of an empty line before the request line (which RFC 9112 section 2.2 lets a server
+ * skip; svc answers it with a 400).
+ */
+const HTTP_FIRST_BYTE = /^[!#$%&'*+.^_`|~0-9A-Za-z\r\n-]$/
+
+/** The TLS record type of a handshake: what a client sends first to an `https://` proxy URL. */
+const TLS_HANDSHAKE = 0x16
+
+/** A client whose first byte starts neither SOCKS5 nor HTTP: one line, and SOCKS4's refusal for a SOCKS4 client. */
+function notSpoken(buf: Buffer, clientIp: string): OpeningOutcome {
+  const first = buf[0]
+  if (first === SOCKS4_VERSION) {
+    return {error: `SOCKS4 client ${clientIp} refused: svc proxy speaks SOCKS5 and HTTP (for curl, use socks5h://HOST:PORT)`, kind: 'end', reply: socks4Rejected(buf)}
+  }
+  const fix = 'for curl, use socks5h://HOST:PORT or http://HOST:PORT'
+  if (first === TLS_HANDSHAKE) return {error: `client ${clientIp} began a TLS handshake: svc proxy speaks SOCKS5 and plain HTTP, not HTTPS (${fix})`, kind: 'end'}
+  const hex = `0x${first.toString(16).padStart(2, '0')}`
+  return {error: `client ${clientIp} sent ${hex} first, which starts neither SOCKS5 nor an HTTP request: svc proxy speaks SOCKS5 and HTTP (${fix})`, kind: 'end'}
 }
 
 function httpRequest(buf: Buffer, clientIp: string): OpeningOutcome {

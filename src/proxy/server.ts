@@ -1,9 +1,10 @@
 // The `svc proxy` listener: every accepted connection speaks SOCKS5 (its first byte is 5) or HTTP
-// (CONNECT, or a request in absolute form). Its target is resolved (directory.ts), a tunnel to the
-// chosen pod is opened through the API server (the port-forward transport), the client is told
-// the outcome in its protocol, and the bytes are copied by port-forward's forwardConnection, which
-// owns backpressure, half-close and cleanup. A refusal is one line on stderr and the protocol's
-// answer (a SOCKS reply code; an HTTP 502 whose body is that line), and the connection is closed.
+// (CONNECT, or a request in absolute form); any other client is refused as soon as its first byte
+// shows it (opening.ts). Its target is resolved (directory.ts), a tunnel to the chosen pod is opened
+// through the API server (the port-forward transport), the client is told the outcome in its
+// protocol, and the bytes are copied by port-forward's forwardConnection, which owns backpressure,
+// half-close and cleanup. A refusal is one line on stderr and the protocol's answer (a SOCKS reply
+// code; an HTTP 502 whose body is that line), and the connection is closed.
 
 import net from 'node:net'
 
@@ -18,7 +19,7 @@ import {type ForwardResult, PortForwardError, type Tunnel, type TunnelOpener, ty
 import type {Route} from './directory.ts'
 import type {RefusalKind} from './names.ts'
 import {acceptReply, type OpeningStage, type ProxyTarget, readOpening, refuseReply} from './opening.ts'
-import {type ProxyProtocol, type ProxyReporter, refusalLine} from './output.ts'
+import {podAddress, type ProxyProtocol, type ProxyReporter, refusalLine} from './output.ts'
 import {Reply, type ReplyCode} from './socks5.ts'
 
 export interface Router {
@@ -65,7 +66,8 @@ interface Attempt {
 interface Connection {
   controller: AbortController
   namespace?: string
-  pod?: string
+  /** The pod (and its port) the connection was given, or tried last when its tunnel could not be opened. */
+  backend?: Backend
   tunnel?: Tunnel
   done: Promise<void>
 }
@@ -123,7 +125,7 @@ export class ProxyServer {
   /** A pod left its Service's endpoints: end the connections to it. */
   podGone(namespace: string, pod: string): void {
     for (const c of this.connections.values()) {
-      if (c.namespace === namespace && c.pod === pod) c.controller.abort(new Error(`pod "${pod}" in namespace "${namespace}" went away`))
+      if (c.namespace === namespace && c.backend?.pod === pod) c.controller.abort(new Error(`pod "${pod}" in namespace "${namespace}" went away`))
     }
   }
 
@@ -214,7 +216,7 @@ export class ProxyServer {
       return await openWithFailover({
         first: route.backend,
         next: route.next,
-        onBackend: b => (connection.pod = b.pod),
+        onBackend: b => (connection.backend = b),
         open: b => this.options.openTunnel({namespace: route.namespace, pod: b.pod, port: b.port, signal}),
         signal,
       })
@@ -224,15 +226,19 @@ export class ProxyServer {
     }
   }
 
-  /** A tunnel that could not be opened: the error, the closed event, and the client's answer. */
+  /**
+   * A tunnel that could not be opened: the error line naming the pod tried last and its port (as
+   * port-forward's `L -> R` line names the pod port), the closed event, and the client's answer.
+   */
   private openFailed(socket: net.Socket, {client, id, started, target: {host, port, protocol}}: Attempt, connection: Connection, error: unknown): void {
     const {reporter} = this.options
-    const pod = connection.pod ? {name: connection.pod, namespace: connection.namespace ?? ''} : undefined
-    const message = openFailureText(error, pod)
-    reporter.error(refusalLine(host, port, message), {host, id, port})
+    const {backend, namespace = ''} = connection
+    const message = openFailureText(error)
+    const line = refusalLine(host, port, message, backend && podAddress(namespace, backend.pod, backend.port))
+    reporter.error(line, {host, id, port, ...(backend ? {pod: backend.pod} : {})})
     reporter.closed({bytesIn: 0, bytesOut: 0, client, durationMs: Date.now() - started, error: message, host, id, port, protocol, reason: 'open-failed',
-      ...(pod ? {namespace: pod.namespace, pod: pod.name, podPort: undefined} : {})})
-    this.endRefused(socket, protocol, 'failed', refusalLine(host, port, message))
+      ...(backend ? {namespace, pod: backend.pod, podPort: backend.port} : {})})
+    this.endRefused(socket, protocol, 'failed', line)
   }
 
   /** A forwarded connection ended: its error, if any, and the closed event naming where it went. */
@@ -267,9 +273,6 @@ export class ProxyServer {
           return 'more'
         case 'target':
           return outcome.target
-        case 'destroy':
-          socket.destroy()
-          return undefined
         case 'end':
           if (outcome.error) reporter.error(outcome.error)
           if (outcome.refused) reporter.refused(outcome.refused)
@@ -295,10 +298,9 @@ export class ProxyServer {
   }
 }
 
-/** The error line of a tunnel that could not be opened, naming the pod tried last (and its port where it is known). */
-export function openFailureText(error: unknown, pod?: {name: string; namespace: string; port?: number}): string {
-  const text = upgradeErrorText(error) ?? (error as Error)?.message ?? String(error)
-  return pod ? `pod ${pod.namespace}/${pod.name} port ${pod.port ?? ''}: ${text}` : text
+/** Why a tunnel could not be opened: a failed upgrade in kubectl's words, or the error's message. */
+export function openFailureText(error: unknown): string {
+  return upgradeErrorText(error) ?? (error as Error)?.message ?? String(error)
 }
 
 /**
