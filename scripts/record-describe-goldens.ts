@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import type {UnstructuredObject} from '../src/kube/types.ts'
 import {describeFixture} from '../test/fixtures/describe-fixtures.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -21,7 +22,7 @@ const KUBECTL = process.env.KUBECTL ?? path.join(ROOT, '.cache', 'kubectl', 'kub
 
 const now = Math.floor(Date.now() / 1000) * 1000
 const fixture = describeFixture(now)
-const store: Record<string, any[]> = {endpointslices: fixture.slices, events: fixture.events, services: fixture.services}
+const store: Record<string, UnstructuredObject[]> = {endpointslices: fixture.slices, events: fixture.events, services: fixture.services}
 
 const coreResources = {
   groupVersion: 'v1', kind: 'APIResourceList', resources: [
@@ -38,13 +39,13 @@ const groups = {
   groups: [{name: 'discovery.k8s.io', preferredVersion: {groupVersion: 'discovery.k8s.io/v1', version: 'v1'}, versions: [{groupVersion: 'discovery.k8s.io/v1', version: 'v1'}]}],
 }
 
-function field(obj: any, dotted: string): string {
+function field(obj: unknown, dotted: string): string {
   let value = obj
-  for (const part of dotted.split('.')) value = value?.[part]
+  for (const part of dotted.split('.')) value = (value as Record<string, unknown> | null | undefined)?.[part]
   return value === undefined || value === null ? '' : String(value)
 }
 
-function matches(obj: any, selector: string | null, get: (o: any, k: string) => string): boolean {
+function matches(obj: UnstructuredObject, selector: string | null, get: (o: UnstructuredObject, k: string) => string): boolean {
   if (!selector) return true
   return selector.split(',').every(term => {
     const [k, v] = term.split('=')
@@ -66,9 +67,9 @@ const server = http.createServer((req, res) => {
   const m = /^\/(?:api\/v1|apis\/discovery\.k8s\.io\/v1)\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(p)
   if (!m || !store[m[2]]) return send(404, {apiVersion: 'v1', code: 404, kind: 'Status', message: 'the server could not find the requested resource', reason: 'NotFound', status: 'Failure'})
   const [, namespace, resource, name] = m
-  const items = store[resource].filter(o => o.metadata.namespace === namespace)
+  const items = store[resource].filter(o => o.metadata?.namespace === namespace)
   if (name) {
-    const obj = items.find(o => o.metadata.name === name)
+    const obj = items.find(o => o.metadata?.name === name)
     if (obj) return send(200, obj)
     return send(404, {apiVersion: 'v1', code: 404, details: {kind: resource, name}, kind: 'Status', message: `${resource} "${name}" not found`, metadata: {}, reason: 'NotFound', status: 'Failure'})
   }

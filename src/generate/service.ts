@@ -42,8 +42,25 @@ export const NODE_PORT_RANGE = {max: 32_767, min: 30_000}
 
 /** kubectl's ServiceOptions.Validate, then svc's checks. Throws ServiceOptionsError. */
 export function validateServiceOptions(o: ServiceOptions): ServicePort[] {
+  const ports = kubectlChecks(o)
+  // svc's own checks.
+  const nameErrs = isDNS1035Label(o.name)
+  if (nameErrs.length > 0) {
+    throw new ServiceOptionsError(`invalid service name "${o.name}": ${nameErrs.join('; ')}; for example "${suggestDNS1035(o.name)}"`)
+  }
+  checkPorts(o, ports)
+  if (o.clusterIP && o.clusterIP !== 'None' && !isIP(o.clusterIP)) {
+    throw new ServiceOptionsError(`invalid --clusterip "${o.clusterIP}": must be an IP address from the cluster's service range, or None for a headless service`)
+  }
+  checkSessionAffinity(o)
+  if (o.selector !== undefined) parseLabelFlag('--selector', o.selector)
+  if (o.labels !== undefined) parseLabelFlag('--labels', o.labels)
+  return ports
+}
+
+/** kubectl's checks, in its order and words, and its port parsing. */
+function kubectlChecks(o: ServiceOptions): ServicePort[] {
   const anyPorts = (o.tcp?.length ?? 0) + (o.udp?.length ?? 0) + (o.sctp?.length ?? 0) > 0
-  // kubectl, in its order.
   if (o.clusterIP === 'None' && o.type !== 'ClusterIP') throw new ServiceOptionsError('ClusterIP=None can only be used with ClusterIP service type')
   if (o.clusterIP !== 'None' && !anyPorts && o.type !== 'ExternalName') {
     throw new ServiceOptionsError('at least one tcp port specifier must be provided')
@@ -51,19 +68,16 @@ export function validateServiceOptions(o: ServiceOptions): ServicePort[] {
   if (o.type === 'ExternalName' && isDNS1123Subdomain(o.externalName ?? '').length > 0) {
     throw new ServiceOptionsError(`invalid service external name ${o.externalName ?? ''}`)
   }
-  let ports: ServicePort[]
   try {
-    ports = parseAllPorts({sctp: o.sctp, tcp: o.tcp, udp: o.udp}, o.nodePort ?? 0)
+    return parseAllPorts({sctp: o.sctp, tcp: o.tcp, udp: o.udp}, o.nodePort ?? 0)
   } catch (error) {
     if (error instanceof PortSpecError) throw new ServiceOptionsError(error.message)
     throw error
   }
+}
 
-  // svc's own checks.
-  const nameErrs = isDNS1035Label(o.name)
-  if (nameErrs.length > 0) {
-    throw new ServiceOptionsError(`invalid service name "${o.name}": ${nameErrs.join('; ')}; for example "${suggestDNS1035(o.name)}"`)
-  }
+/** No port 0; a --node-port in range, for one port number. */
+function checkPorts(o: ServiceOptions, ports: readonly ServicePort[]): void {
   // ports[i] comes from specs[i] (parseAllPorts keeps the order): quote what the user typed
   const specs = [...(o.tcp ?? []), ...(o.udp ?? []), ...(o.sctp ?? [])]
   for (const [i, p] of ports.entries()) {
@@ -71,36 +85,32 @@ export function validateServiceOptions(o: ServiceOptions): ServicePort[] {
       throw new ServiceOptionsError(`invalid port 0 in "${specs[i]}": a service port must be between 1 and 65535, inclusive; write PORT[:TARGET] with PORT from 1 to 65535`)
     }
   }
-  if (o.nodePort !== undefined && o.nodePort !== 0) {
-    if (o.nodePort < 0 || o.nodePort > 65535) {
-      throw new ServiceOptionsError(`invalid --node-port=${o.nodePort}: must be between ${NODE_PORT_RANGE.min} and ${NODE_PORT_RANGE.max}, or 0 to let the cluster pick one`)
-    }
-    if (!o.skipRangeChecks && (o.nodePort < NODE_PORT_RANGE.min || o.nodePort > NODE_PORT_RANGE.max)) {
-      throw new ServiceOptionsError(`invalid --node-port=${o.nodePort}: must be between ${NODE_PORT_RANGE.min} and ${NODE_PORT_RANGE.max} (the default range), or 0 to let the cluster pick one; pass --validate=ignore if your cluster uses another range`)
-    }
-    // The same node port may serve one port number over several protocols (53/TCP and 53/UDP), never two numbers.
-    const numbers = new Set(ports.map(p => p.port))
-    if (numbers.size > 1) {
-      throw new ServiceOptionsError(`--node-port=${o.nodePort} would be given to ${numbers.size} different ports, but each port number needs its own node port; give this service one port (over TCP and UDP if you like), or leave --node-port out so the cluster picks them`)
-    }
+  if (o.nodePort === undefined || o.nodePort === 0) return
+  if (o.nodePort < 0 || o.nodePort > 65535) {
+    throw new ServiceOptionsError(`invalid --node-port=${o.nodePort}: must be between ${NODE_PORT_RANGE.min} and ${NODE_PORT_RANGE.max}, or 0 to let the cluster pick one`)
   }
-  if (o.clusterIP && o.clusterIP !== 'None' && !isIP(o.clusterIP)) {
-    throw new ServiceOptionsError(`invalid --clusterip "${o.clusterIP}": must be an IP address from the cluster's service range, or None for a headless service`)
+  if (!o.skipRangeChecks && (o.nodePort < NODE_PORT_RANGE.min || o.nodePort > NODE_PORT_RANGE.max)) {
+    throw new ServiceOptionsError(`invalid --node-port=${o.nodePort}: must be between ${NODE_PORT_RANGE.min} and ${NODE_PORT_RANGE.max} (the default range), or 0 to let the cluster pick one; pass --validate=ignore if your cluster uses another range`)
   }
+  // The same node port may serve one port number over several protocols (53/TCP and 53/UDP), never two numbers.
+  const numbers = new Set(ports.map(p => p.port))
+  if (numbers.size > 1) {
+    throw new ServiceOptionsError(`--node-port=${o.nodePort} would be given to ${numbers.size} different ports, but each port number needs its own node port; give this service one port (over TCP and UDP if you like), or leave --node-port out so the cluster picks them`)
+  }
+}
+
+/** --session-affinity is None or ClientIP; its timeout goes with ClientIP, in seconds from 1 to a day. */
+function checkSessionAffinity(o: ServiceOptions): void {
   if (o.sessionAffinity !== undefined && o.sessionAffinity !== 'None' && o.sessionAffinity !== 'ClientIP') {
     throw new ServiceOptionsError(`invalid --session-affinity "${o.sessionAffinity}": write --session-affinity=None or --session-affinity=ClientIP`)
   }
-  if (o.sessionAffinityTimeout !== undefined) {
-    if (o.sessionAffinity !== 'ClientIP') {
-      throw new ServiceOptionsError('--session-affinity-timeout applies to ClientIP affinity only: add --session-affinity=ClientIP')
-    }
-    if (!Number.isInteger(o.sessionAffinityTimeout) || o.sessionAffinityTimeout < 1 || o.sessionAffinityTimeout > MAX_CLIENT_IP_TIMEOUT) {
-      throw new ServiceOptionsError(`invalid --session-affinity-timeout=${o.sessionAffinityTimeout}: must be a whole number of seconds from 1 to ${MAX_CLIENT_IP_TIMEOUT} (default ${DEFAULT_CLIENT_IP_TIMEOUT})`)
-    }
+  if (o.sessionAffinityTimeout === undefined) return
+  if (o.sessionAffinity !== 'ClientIP') {
+    throw new ServiceOptionsError('--session-affinity-timeout applies to ClientIP affinity only: add --session-affinity=ClientIP')
   }
-  if (o.selector !== undefined) parseLabelFlag('--selector', o.selector)
-  if (o.labels !== undefined) parseLabelFlag('--labels', o.labels)
-  return ports
+  if (!Number.isInteger(o.sessionAffinityTimeout) || o.sessionAffinityTimeout < 1 || o.sessionAffinityTimeout > MAX_CLIENT_IP_TIMEOUT) {
+    throw new ServiceOptionsError(`invalid --session-affinity-timeout=${o.sessionAffinityTimeout}: must be a whole number of seconds from 1 to ${MAX_CLIENT_IP_TIMEOUT} (default ${DEFAULT_CLIENT_IP_TIMEOUT})`)
+  }
 }
 
 /**

@@ -232,13 +232,7 @@ export class KubeClient {
   private async open(req: RequestOptions): Promise<{done: () => void; headers: http.IncomingHttpHeaders; statusCode: number; stream: http.IncomingMessage}> {
     const url = this.url(req.path, req.query)
     const method = req.method ?? 'GET'
-    const headers: Record<string, string> = {Accept: req.accept ?? 'application/json'}
-    let payload: Buffer | undefined
-    if (req.body !== undefined) {
-      payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body))
-      headers['Content-Type'] = req.contentType ?? 'application/json'
-      headers['Content-Length'] = String(payload.length)
-    }
+    const {headers, payload} = requestBody(req)
     const options = await this.connectionOptions(headers)
     // A request without a body can be sent again, as Go's client resends one when the connection
     // it reused turns out to be closed: only those go through the pool.
@@ -268,19 +262,7 @@ export class KubeClient {
           })
         })
         const sent = request
-        if (url.protocol === 'https:') {
-          sent.once('socket', socket => {
-            const tls = socket as import('node:tls').TLSSocket
-            // A kept-alive socket has finished its handshake; a non-TLS socket (some proxy agents) has none.
-            if (sent.reusedSocket || !tls.encrypted) return
-            const handshake = setTimeout(() => {
-              sent.destroy(Object.assign(new Error('TLS handshake timeout'), {code: 'TLS_HANDSHAKE_TIMEOUT'}))
-            }, this.options.handshakeTimeoutMs ?? 10_000)
-            tls.once('secureConnect', () => clearTimeout(handshake))
-            tls.once('close', () => clearTimeout(handshake))
-            sent.once('error', () => clearTimeout(handshake))
-          })
-        }
+        if (url.protocol === 'https:') limitTlsHandshake(sent, this.options.handshakeTimeoutMs ?? 10_000)
         sent.on('error', (error: NodeJS.ErrnoException) => {
           // The server closed a kept connection as this request went out on it: once more, on a new one.
           if (!retry && replayable && sent.reusedSocket && !answered && STALE_CONNECTION.has(error.code ?? '')) return send(true)
@@ -353,4 +335,29 @@ export function toConnectionError(error: NodeJS.ErrnoException, serverHost: stri
     default:
       return new ConnectionError(serverHost, code || 'UNKNOWN', error.message)
   }
+}
+
+/** The headers a request starts with and its body: a Buffer or string as it is, anything else as JSON. */
+function requestBody(req: RequestOptions): {headers: Record<string, string>; payload?: Buffer} {
+  const headers: Record<string, string> = {Accept: req.accept ?? 'application/json'}
+  if (req.body === undefined) return {headers}
+  const payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body))
+  headers['Content-Type'] = req.contentType ?? 'application/json'
+  headers['Content-Length'] = String(payload.length)
+  return {headers, payload}
+}
+
+/** A new TLS connection must finish its handshake within `ms`, or the request fails with TLS_HANDSHAKE_TIMEOUT. */
+function limitTlsHandshake(request: http.ClientRequest, ms: number): void {
+  request.once('socket', socket => {
+    const tls = socket as import('node:tls').TLSSocket
+    // A kept-alive socket has finished its handshake; a non-TLS socket (some proxy agents) has none.
+    if (request.reusedSocket || !tls.encrypted) return
+    const handshake = setTimeout(() => {
+      request.destroy(Object.assign(new Error('TLS handshake timeout'), {code: 'TLS_HANDSHAKE_TIMEOUT'}))
+    }, ms)
+    tls.once('secureConnect', () => clearTimeout(handshake))
+    tls.once('close', () => clearTimeout(handshake))
+    request.once('error', () => clearTimeout(handshake))
+  })
 }

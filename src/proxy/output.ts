@@ -126,14 +126,19 @@ export function createProxyReporter(options: ProxyReporterOptions): ProxyReporte
   }
 }
 
-/** The one line a refusal is: on stderr, and as the body of an HTTP refusal. */
-export function refusalLine(host: string, port: number, message: string): string {
-  return `refused ${joinHostPort(host, port)}: ${message}`
+/** The one line a refusal is: on stderr, and as the body of an HTTP refusal. `to`: the pod it was refused at (podAddress). */
+export function refusalLine(host: string, port: number, message: string, to?: string): string {
+  return `refused ${joinHostPort(host, port)}${to ? ` -> ${to}` : ''}: ${message}`
+}
+
+/** Where a connection went: `shop/web-1:8080`. */
+export function podAddress(namespace: string, pod: string, port: number | undefined): string {
+  return `${namespace}/${pod}:${port}`
 }
 
 /** `web.shop:8080 -> shop/web-1:8080 socks5 127.0.0.1:50122 in 1.2 KiB out 80 B 15ms completed` */
 export function formatConnection(e: ProxyClosed): string {
-  const to = e.direct ? 'direct' : e.pod ? `${e.namespace}/${e.pod}:${e.podPort}` : 'nowhere'
+  const to = e.direct ? 'direct' : e.pod ? podAddress(e.namespace ?? '', e.pod, e.podPort) : 'nowhere'
   const tail = e.error ? `${e.reason}: ${e.error}` : e.reason
   return `${joinHostPort(e.host, e.port)} -> ${to} ${e.protocol} ${e.client} in ${formatBytes(e.bytesIn)} out ${formatBytes(e.bytesOut)} ${e.durationMs}ms ${tail}`
 }

@@ -1,9 +1,10 @@
 // The `svc proxy` listener: every accepted connection speaks SOCKS5 (its first byte is 5) or HTTP
-// (CONNECT, or a request in absolute form). Its target is resolved (directory.ts), a tunnel to the
-// chosen pod is opened through the API server (the port-forward transport), the client is told
-// the outcome in its protocol, and the bytes are copied by port-forward's forwardConnection, which
-// owns backpressure, half-close and cleanup. A refusal is one line on stderr and the protocol's
-// answer (a SOCKS reply code; an HTTP 502 whose body is that line), and the connection is closed.
+// (CONNECT, or a request in absolute form); any other client is refused as soon as its first byte
+// shows it (opening.ts). Its target is resolved (directory.ts), a tunnel to the chosen pod is opened
+// through the API server (the port-forward transport), the client is told the outcome in its
+// protocol, and the bytes are copied by port-forward's forwardConnection, which owns backpressure,
+// half-close and cleanup. A refusal is one line on stderr and the protocol's answer (a SOCKS reply
+// code; an HTTP 502 whose body is that line), and the connection is closed.
 
 import net from 'node:net'
 
@@ -16,10 +17,10 @@ import {joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
 import {type ForwardResult, PortForwardError, type Tunnel, type TunnelOpener, type TunnelTarget} from '../portforward/types.ts'
 import type {Route} from './directory.ts'
-import {CONNECT_ESTABLISHED, errorResponse, parseProxyRequest} from './http.ts'
 import type {RefusalKind} from './names.ts'
-import {type ProxyProtocol, type ProxyReporter, refusalLine} from './output.ts'
-import {Command, greetingReply, parseGreeting, parseRequest, Reply, type ReplyCode, requestReply} from './socks5.ts'
+import {acceptReply, type OpeningStage, type ProxyTarget, readOpening, refuseReply} from './opening.ts'
+import {podAddress, type ProxyProtocol, type ProxyReporter, refusalLine} from './output.ts'
+import {Reply, type ReplyCode} from './socks5.ts'
 
 export interface Router {
   route(host: string, port: number, clientIp: string, passthrough: boolean): Promise<Route>
@@ -54,10 +55,19 @@ const SOCKS_CODES: Record<RefusalKind | 'failed', ReplyCode> = {
   unreachable: Reply.networkUnreachable,
 }
 
+/** A connection whose client has named its target. */
+interface Attempt {
+  client: string
+  id: number
+  started: number
+  target: ProxyTarget
+}
+
 interface Connection {
   controller: AbortController
   namespace?: string
-  pod?: string
+  /** The pod (and its port) the connection was given, or tried last when its tunnel could not be opened. */
+  backend?: Backend
   tunnel?: Tunnel
   done: Promise<void>
 }
@@ -115,7 +125,7 @@ export class ProxyServer {
   /** A pod left its Service's endpoints: end the connections to it. */
   podGone(namespace: string, pod: string): void {
     for (const c of this.connections.values()) {
-      if (c.namespace === namespace && c.pod === pod) c.controller.abort(new Error(`pod "${pod}" in namespace "${namespace}" went away`))
+      if (c.namespace === namespace && c.backend?.pod === pod) c.controller.abort(new Error(`pod "${pod}" in namespace "${namespace}" went away`))
     }
   }
 
@@ -148,7 +158,6 @@ export class ProxyServer {
   }
 
   private async handle(id: number, socket: net.Socket, connection: Connection): Promise<void> {
-    const {reporter} = this.options
     const started = Date.now()
     const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     const client = joinHostPort(clientIp, socket.remotePort ?? 0)
@@ -157,65 +166,86 @@ export class ProxyServer {
     socket.on('error', () => {})
     socket.once('close', onClose)
 
-    const request = await this.handshake(socket, clientIp, signal)
-    if (!request) return
-    const {host, port, protocol} = request
-    reporter.opened({client, host, id, port, protocol})
-    const answer = (code: ReplyCode | 'ok', status = 502, text = ''): Buffer => {
-      if (protocol === 'socks5') return requestReply(code === 'ok' ? Reply.succeeded : code, code === 'ok' ? {address: socket.localAddress ?? '', port: socket.localPort ?? 0} : undefined)
-      if (code === 'ok') return protocol === 'http-connect' ? CONNECT_ESTABLISHED : Buffer.alloc(0)
-      return errorResponse(status, text)
-    }
-    const refuseWith = (kind: RefusalKind | 'failed', message: string) => {
-      socket.end(answer(SOCKS_CODES[kind], 502, refusalLine(host, port, message)))
-    }
-
-    let route: Route
-    try {
-      route = await this.options.router.route(host, port, clientIp, this.options.passthrough)
-    } catch (error) {
-      route = {kind: 'refuse', refusal: {kind: 'unreachable', message: `cannot look up ${host}: ${(error as Error).message}`}}
-    }
+    const target = await this.handshake(socket, clientIp, signal)
+    if (!target) return
+    const attempt: Attempt = {client, id, started, target}
+    this.options.reporter.opened({client, host: target.host, id, port: target.port, protocol: target.protocol})
+    const route = await this.lookUp(target, clientIp)
     if (signal.aborted) return
     if (route.kind === 'refuse') {
-      reporter.refused({client, host, id, kind: route.refusal.kind, message: route.refusal.message, port, protocol})
-      refuseWith(route.refusal.kind as RefusalKind, route.refusal.message)
+      this.refuse(socket, attempt, route.refusal.kind as RefusalKind, route.refusal.message)
       return
     }
-
-    let tunnel: Tunnel
-    let backend: Backend | undefined
-    try {
-      if (route.kind === 'direct') {
-        tunnel = await dialDirect(route.host, route.port, signal, this.options.dialTimeoutMs ?? 30_000)
-      } else {
-        connection.namespace = route.namespace
-        ;({backend, tunnel} = await openWithFailover({
-          first: route.backend,
-          next: route.next,
-          onBackend: b => (connection.pod = b.pod),
-          open: b => this.options.openTunnel({namespace: route.namespace, pod: b.pod, port: b.port, signal}),
-          signal,
-        }))
-      }
-    } catch (error) {
-      if (signal.aborted) return
-      const message = `${connection.pod ? `pod ${route.kind === 'pod' ? route.namespace : ''}/${connection.pod} port ${backend?.port ?? ''}: ` : ''}${describeOpenError(error)}`
-      reporter.error(refusalLine(host, port, message), {host, id, port})
-      reporter.closed({bytesIn: 0, bytesOut: 0, client, durationMs: Date.now() - started, error: message, host, id, port, protocol, reason: 'open-failed',
-        ...(connection.pod ? {namespace: connection.namespace, pod: connection.pod, podPort: backend?.port} : {})})
-      refuseWith('failed', message)
-      return
-    }
-    connection.tunnel = tunnel
+    const opened = await this.open(socket, attempt, route, connection)
+    if (!opened) return
+    connection.tunnel = opened.tunnel
     socket.off('close', onClose)
-    socket.write(answer('ok'))
-    if (request.rest.length > 0) socket.unshift(request.rest)
-    const result: ForwardResult = await this.options.forward(socket, async () => tunnel, {halfCloseTimeoutMs: this.options.halfCloseTimeoutMs, signal})
+    socket.write(acceptReply(target.protocol, {address: socket.localAddress ?? '', port: socket.localPort ?? 0}))
+    if (target.rest.length > 0) socket.unshift(target.rest)
+    const result = await this.options.forward(socket, async () => opened.tunnel, {halfCloseTimeoutMs: this.options.halfCloseTimeoutMs, signal})
     this.closedBytes.in += result.bytesIn
     this.closedBytes.out += result.bytesOut
+    this.forwarded(attempt, route, opened.backend, result, signal)
+  }
+
+  /** The route to the target; a failed look-up is a refusal. */
+  private async lookUp({host, port}: ProxyTarget, clientIp: string): Promise<Route> {
+    try {
+      return await this.options.router.route(host, port, clientIp, this.options.passthrough)
+    } catch (error) {
+      return {kind: 'refuse', refusal: {kind: 'unreachable', message: `cannot look up ${host}: ${(error as Error).message}`}}
+    }
+  }
+
+  /** Refused before a tunnel: the refused event, and the client's answer. */
+  private refuse(socket: net.Socket, {client, id, target: {host, port, protocol}}: Attempt, kind: RefusalKind, message: string): void {
+    this.options.reporter.refused({client, host, id, kind, message, port, protocol})
+    this.endRefused(socket, protocol, kind, refusalLine(host, port, message))
+  }
+
+  private endRefused(socket: net.Socket, protocol: ProxyProtocol, kind: RefusalKind | 'failed', line: string): void {
+    socket.end(refuseReply(protocol, SOCKS_CODES[kind], line))
+  }
+
+  /** Opens the tunnel of a route (a pod, with fail-over, or a direct connection); reports a failure and returns undefined then. */
+  private async open(socket: net.Socket, attempt: Attempt, route: Exclude<Route, {kind: 'refuse'}>, connection: Connection): Promise<{backend?: Backend; tunnel: Tunnel} | undefined> {
+    const signal = connection.controller.signal
+    try {
+      if (route.kind === 'direct') return {tunnel: await dialDirect(route.host, route.port, signal, this.options.dialTimeoutMs ?? 30_000)}
+      connection.namespace = route.namespace
+      return await openWithFailover({
+        first: route.backend,
+        next: route.next,
+        onBackend: b => (connection.backend = b),
+        open: b => this.options.openTunnel({namespace: route.namespace, pod: b.pod, port: b.port, signal}),
+        signal,
+      })
+    } catch (error) {
+      if (!signal.aborted) this.openFailed(socket, attempt, connection, error)
+      return undefined
+    }
+  }
+
+  /**
+   * A tunnel that could not be opened: the error line naming the pod tried last and its port (as
+   * port-forward's `L -> R` line names the pod port), the closed event, and the client's answer.
+   */
+  private openFailed(socket: net.Socket, {client, id, started, target: {host, port, protocol}}: Attempt, connection: Connection, error: unknown): void {
+    const {reporter} = this.options
+    const {backend, namespace = ''} = connection
+    const message = openFailureText(error)
+    const line = refusalLine(host, port, message, backend && podAddress(namespace, backend.pod, backend.port))
+    reporter.error(line, {host, id, port, ...(backend ? {pod: backend.pod} : {})})
+    reporter.closed({bytesIn: 0, bytesOut: 0, client, durationMs: Date.now() - started, error: message, host, id, port, protocol, reason: 'open-failed',
+      ...(backend ? {namespace, pod: backend.pod, podPort: backend.port} : {})})
+    this.endRefused(socket, protocol, 'failed', line)
+  }
+
+  /** A forwarded connection ended: its error, if any, and the closed event naming where it went. */
+  private forwarded({client, id, started, target: {host, port, protocol}}: Attempt, route: Exclude<Route, {kind: 'refuse'}>, backend: Backend | undefined, result: ForwardResult, signal: AbortSignal): void {
+    const {reporter} = this.options
     const failure = failureText(result, signal)
-    if (failure) reporter.error(refusalLine(host, port, failure), {host, id, port, ...(backend ? {pod: connection.pod} : {})})
+    if (failure) reporter.error(refusalLine(host, port, failure), {host, id, port, ...(backend ? {pod: backend.pod} : {})})
     reporter.closed({
       bytesIn: result.bytesIn, bytesOut: result.bytesOut, client, durationMs: Date.now() - started, host, id, port, protocol, reason: result.reason,
       ...(failure ? {error: failure} : {}),
@@ -223,92 +253,34 @@ export class ProxyServer {
     })
   }
 
-  /** Reads until the client has said where it goes; answers protocol errors itself and returns undefined then. */
-  private async handshake(socket: net.Socket, clientIp: string, signal: AbortSignal): Promise<{host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined> {
+  /** Reads until the client has said where it goes (readOpening); answers a refusal itself and returns undefined then, as on a timeout or abort. */
+  private async handshake(socket: net.Socket, clientIp: string, signal: AbortSignal): Promise<ProxyTarget | undefined> {
     const {reporter} = this.options
+    const timeoutMs = this.options.handshakeTimeoutMs ?? 30_000
     let buf: Buffer = Buffer.alloc(0)
-    let stage: 'greeting' | 'request' | 'sniff' = 'sniff'
-    let timer: NodeJS.Timeout | undefined
-    try {
-      return await new Promise((resolve, reject) => {
-        const done = (value: {host: string; port: number; protocol: ProxyProtocol; rest: Buffer} | undefined) => {
-          socket.off('data', onData)
-          socket.off('end', onEnd)
-          signal.removeEventListener('abort', onAbort)
-          socket.pause()
-          resolve(value)
-        }
-        const onAbort = () => {
-          socket.off('data', onData)
-          reject(signal.reason)
-        }
-        const onEnd = () => done(undefined)
-        const onData = (chunk: Buffer) => {
-          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
-          for (;;) {
-            if (stage === 'sniff') stage = buf[0] === 5 ? 'greeting' : 'request'
-            if (buf[0] !== 5 && stage === 'request') {
-              const head = parseProxyRequest(buf)
-              if (head.kind === 'incomplete') return
-              if (head.kind === 'error') {
-                reporter.error(`bad proxy request from ${clientIp}: ${head.message}`)
-                socket.end(errorResponse(head.status, head.message))
-                return done(undefined)
-              }
-              const rest = buf.subarray(head.used)
-              if (head.kind === 'connect') return done({host: head.host, port: head.port, protocol: 'http-connect', rest})
-              return done({host: head.host, port: head.port, protocol: 'http', rest: Buffer.concat([head.head, rest])})
-            }
-            if (stage === 'greeting') {
-              const greeting = parseGreeting(buf)
-              if (!greeting.done) return
-              if ('error' in greeting) {
-                socket.destroy()
-                return done(undefined)
-              }
-              socket.write(greetingReply(greeting.value.noAuth))
-              if (!greeting.value.noAuth) {
-                reporter.error(`SOCKS5 client ${clientIp} offers no method svc supports (only "no authentication")`)
-                socket.end()
-                return done(undefined)
-              }
-              buf = buf.subarray(greeting.used)
-              stage = 'request'
-              if (buf.length === 0) return
-              continue
-            }
-            const parsed = parseRequest(buf)
-            if (!parsed.done) return
-            if ('error' in parsed) {
-              reporter.error(`bad SOCKS5 request from ${clientIp}: ${parsed.error}`)
-              socket.end(requestReply(parsed.reply ?? Reply.generalFailure))
-              return done(undefined)
-            }
-            const {command, host, port} = parsed.value
-            if (command !== Command.connect) {
-              const udp = command === Command.udpAssociate
-              const message = udp ? 'UDP ASSOCIATE is not supported; svc proxy carries TCP only (SOCKS5 CONNECT)' : `SOCKS5 command ${command === Command.bind ? 'BIND' : command} is not supported; svc proxy supports CONNECT only`
-              reporter.refused({client: clientIp, host, id: 0, kind: udp ? 'udp' : 'unsupported', message, port, protocol: udp ? 'socks5-udp' : 'socks5-bind'})
-              socket.end(requestReply(Reply.commandNotSupported))
-              return done(undefined)
-            }
-            return done({host, port, protocol: 'socks5', rest: buf.subarray(parsed.used)})
-          }
-        }
-        timer = setTimeout(() => {
-          reporter.error(`client ${clientIp} said nothing for ${(this.options.handshakeTimeoutMs ?? 30_000) / 1000}s; closed`)
-          socket.destroy()
-          done(undefined)
-        }, this.options.handshakeTimeoutMs ?? 30_000)
-        signal.addEventListener('abort', onAbort, {once: true})
-        socket.on('data', onData)
-        socket.once('end', onEnd)
-      })
-    } catch {
-      return undefined
-    } finally {
-      clearTimeout(timer)
+    let stage: OpeningStage = 'sniff'
+    const onTimeout = () => {
+      reporter.error(`client ${clientIp} said nothing for ${timeoutMs / 1000}s; closed`)
+      socket.destroy()
     }
+    return readUntil(socket, signal, timeoutMs, onTimeout, chunk => {
+      const step = readOpening(stage, buf.length === 0 ? chunk : Buffer.concat([buf, chunk]), clientIp)
+      ;({buf, stage} = step)
+      for (const bytes of step.writes) socket.write(bytes)
+      const {outcome} = step
+      switch (outcome.kind) {
+        case 'more':
+          return 'more'
+        case 'target':
+          return outcome.target
+        case 'end':
+          if (outcome.error) reporter.error(outcome.error)
+          if (outcome.refused) reporter.refused(outcome.refused)
+          if (outcome.reply) socket.end(outcome.reply)
+          else socket.end()
+          return undefined
+      }
+    })
   }
 
   private refreshStatus(): void {
@@ -326,8 +298,49 @@ export class ProxyServer {
   }
 }
 
-function describeOpenError(error: unknown): string {
+/** Why a tunnel could not be opened: a failed upgrade in kubectl's words, or the error's message. */
+export function openFailureText(error: unknown): string {
   return upgradeErrorText(error) ?? (error as Error)?.message ?? String(error)
+}
+
+/**
+ * Feeds each chunk the socket reads to `decide` until it returns a value (or undefined, having
+ * answered the client itself), the client ends (undefined), the signal aborts (undefined), or
+ * `timeoutMs` passes (`onTimeout`, then undefined). The socket is paused after, its rest unread.
+ */
+async function readUntil<T>(socket: net.Socket, signal: AbortSignal, timeoutMs: number, onTimeout: () => void, decide: (chunk: Buffer) => T | 'more' | undefined): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await new Promise<T | undefined>((resolve, reject) => {
+      const done = (value: T | undefined) => {
+        socket.off('data', onData)
+        socket.off('end', onEnd)
+        signal.removeEventListener('abort', onAbort)
+        socket.pause()
+        resolve(value)
+      }
+      const onAbort = () => {
+        socket.off('data', onData)
+        reject(signal.reason)
+      }
+      const onEnd = () => done(undefined)
+      const onData = (chunk: Buffer) => {
+        const decided = decide(chunk)
+        if (decided !== 'more') done(decided)
+      }
+      timer = setTimeout(() => {
+        onTimeout()
+        done(undefined)
+      }, timeoutMs)
+      signal.addEventListener('abort', onAbort, {once: true})
+      socket.on('data', onData)
+      socket.once('end', onEnd)
+    })
+  } catch {
+    return undefined
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Why a forwarded connection failed, or undefined when it ended normally. */

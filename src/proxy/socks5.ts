@@ -1,7 +1,8 @@
 // SOCKS5 (RFC 1928) as `svc proxy` speaks it: the "no authentication" method only, the CONNECT
 // command with IPv4, IPv6 and domain-name addresses (a name is resolved by svc, i.e. the client's
-// `socks5h://` semantics), and clean refusals for BIND and UDP ASSOCIATE. Pure: the parsers take
-// the bytes read so far and say how many they used, or that more are needed.
+// `socks5h://` semantics), and clean refusals for BIND and UDP ASSOCIATE (and SOCKS4's reply, to
+// refuse a SOCKS4 client). Pure: the parsers take the bytes read so far and say how many they used,
+// or that more are needed.
 
 import net from 'node:net'
 
@@ -38,8 +39,9 @@ export interface Greeting {
 
 /** VER NMETHODS METHODS... */
 export function parseGreeting(buf: Buffer): Parsed<Greeting> {
-  if (buf.length < 2) return {done: false}
+  if (buf.length === 0) return {done: false}
   if (buf[0] !== SOCKS_VERSION) return {done: true, error: `not SOCKS5 (version byte ${buf[0]})`}
+  if (buf.length < 2) return {done: false}
   const n = buf[1]
   if (buf.length < 2 + n) return {done: false}
   const methods = [...buf.subarray(2, 2 + n)]
@@ -58,10 +60,15 @@ export interface SocksRequest {
   port: number
 }
 
-/** VER CMD RSV ATYP DST.ADDR DST.PORT */
+/**
+ * VER CMD RSV ATYP DST.ADDR DST.PORT. A version byte other than 5 is an error as soon as it is read:
+ * it is answered with a general failure (REP 1), as RFC 1928 servers answer a request they cannot
+ * serve, and the connection is closed.
+ */
 export function parseRequest(buf: Buffer): Parsed<SocksRequest> {
-  if (buf.length < 5) return {done: false}
+  if (buf.length === 0) return {done: false}
   if (buf[0] !== SOCKS_VERSION) return {done: true, error: `not SOCKS5 (version byte ${buf[0]})`, reply: Reply.generalFailure}
+  if (buf.length < 5) return {done: false}
   const command = buf[1]
   const atyp = buf[3]
   let host: string
@@ -116,6 +123,20 @@ export function requestReply(code: ReplyCode, bound?: {address: string; port: nu
   const parts = net.isIPv4(address) ? address.split('.').map(Number) : [0, 0, 0, 0]
   out.set(parts, 4)
   out.writeUInt16BE(port, 8)
+  return out
+}
+
+/** SOCKS4's version byte (SOCKS4 and SOCKS4a), which svc refuses. */
+export const SOCKS4_VERSION = 4
+
+/**
+ * The SOCKS4 reply refusing a request: VN 0, CD 91 ("request rejected or failed"), then DSTPORT and
+ * DSTIP echoed from the request when they are in hand (curl prints them), zeros otherwise.
+ */
+export function socks4Rejected(request: Buffer): Buffer {
+  const out = Buffer.alloc(8)
+  out[1] = 0x5b
+  if (request.length >= 8) request.copy(out, 2, 2, 8)
   return out
 }
 

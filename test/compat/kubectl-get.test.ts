@@ -8,6 +8,7 @@ import {after, before, test} from 'node:test'
 import assert from 'node:assert/strict'
 import yaml from 'js-yaml'
 
+import type {EndpointSlice, KubeObject, Pod, Service} from '../../src/kube/types.ts'
 import {eventually, normalizeAges, runKubectl, startCompat, table, type Compat} from './helpers.ts'
 
 let c: Compat
@@ -59,9 +60,14 @@ metadata: {name: hl}
 spec: {clusterIP: None, selector: {app: web}, ports: [{port: 8080}]}
 `
 
-let pods: any[]
-let endpoints: any[]
-let slices: any[]
+/** v1 Endpoints, as far as the tables below read them. */
+interface Endpoints extends KubeObject {
+  subsets?: {addresses?: {ip: string}[]; ports?: {port: number}[]}[]
+}
+
+let pods: Pod[]
+let endpoints: Endpoints[]
+let slices: EndpointSlice[]
 
 before(async () => {
   c = await startCompat()
@@ -75,10 +81,10 @@ before(async () => {
   // Wait for the simulation: three running pods and endpoints for cs, hl and lb.
   await eventually(async () => {
     const r = await c.kubectl(['get', 'pods,endpoints,endpointslices', '-o', 'json'])
-    const items: any[] = JSON.parse(r.stdout).items
-    pods = items.filter((i) => i.kind === 'Pod')
-    endpoints = items.filter((i) => i.kind === 'Endpoints')
-    slices = items.filter((i) => i.kind === 'EndpointSlice')
+    const items: KubeObject[] = (JSON.parse(r.stdout) as {items: KubeObject[]}).items
+    pods = items.filter((i): i is Pod => i.kind === 'Pod')
+    endpoints = items.filter((i): i is Endpoints => i.kind === 'Endpoints')
+    slices = items.filter((i): i is EndpointSlice => i.kind === 'EndpointSlice')
     const running = pods.filter((p) => p.status?.phase === 'Running' && p.status?.podIP).length === 3
     const epReady = ['cs', 'hl', 'lb', 'np'].every((n) => endpoints.find((e) => e.metadata.name === n)?.subsets?.[0]?.addresses?.length)
     return running && epReady
@@ -90,16 +96,16 @@ after(() => c?.stop())
 const ENDPOINTS_WARNING = 'Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n'
 
 function podIP(name: string): string {
-  return pods.find((p) => p.metadata.name === name).status.podIP
+  return pods.find((p) => p.metadata.name === name)!.status!.podIP!
 }
-function apiPod(): any {
-  return pods.find((p) => p.metadata.name.startsWith('api-'))
+function apiPod(): Pod {
+  return pods.find((p) => p.metadata.name.startsWith('api-'))!
 }
-function sliceOf(service: string): any {
-  return slices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === service)
+function sliceOf(service: string): EndpointSlice {
+  return slices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === service)!
 }
 function epCell(name: string): string {
-  const ep = endpoints.find((e) => e.metadata.name === name)
+  const ep = endpoints.find((e) => e.metadata.name === name)!
   if (!ep.subsets?.length) return '<none>'
   const list: string[] = []
   for (const ss of ep.subsets) for (const p of ss.ports ?? []) for (const a of ss.addresses ?? []) list.push(`${a.ip}:${p.port}`)
@@ -107,8 +113,8 @@ function epCell(name: string): string {
 }
 function sliceCells(service: string): string[] {
   const s = sliceOf(service)
-  const ports = (s.ports ?? []).map((p: any) => String(p.port))
-  const addrs = (s.endpoints ?? []).flatMap((e: any) => e.addresses)
+  const ports = (s.ports ?? []).map((p) => String(p.port))
+  const addrs = (s.endpoints ?? []).flatMap((e) => e.addresses)
   return [`endpointslice.discovery.k8s.io/${s.metadata.name}`, 'IPv4', ports.join(',') || '<unset>', addrs.join(',') || '<unset>', '0s']
 }
 
@@ -134,7 +140,7 @@ function expectedGet(wide: boolean): string {
     ['NAME', 'ENDPOINTS', 'AGE'],
     ...['cs', 'hl', 'kubernetes', 'lb', 'np'].map((n) => [`endpoints/${n}`, n === 'kubernetes' ? '172.18.0.2:6443' : epCell(n), '0s']),
   ])
-  const sliceRows = [...slices].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)).map((s) => sliceCells(s.metadata.labels['kubernetes.io/service-name']))
+  const sliceRows = [...slices].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)).map((s) => sliceCells(s.metadata.labels!['kubernetes.io/service-name']))
   const sliceTable = table([['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'], ...sliceRows])
   return [services, podTable, deploy, eps, sliceTable].join('\n')
 }
@@ -157,11 +163,11 @@ test('kubectl get svc -o yaml: a v1 List of the stored objects', async () => {
   const r = await c.kubectl(['get', 'svc', 'cs', 'np', '-o', 'yaml'])
   assert.equal(r.stderr, '')
   assert.equal(r.code, 0)
-  const doc: any = yaml.load(r.stdout)
+  const doc = yaml.load(r.stdout) as KubeObject & {items: Service[]}
   assert.equal(doc.apiVersion, 'v1')
   assert.equal(doc.kind, 'List')
   assert.deepEqual(doc.metadata, {resourceVersion: ''})
-  assert.deepEqual(doc.items.map((i: any) => [i.kind, i.apiVersion, i.metadata.name]), [['Service', 'v1', 'cs'], ['Service', 'v1', 'np']])
+  assert.deepEqual(doc.items.map((i) => [i.kind, i.apiVersion, i.metadata.name]), [['Service', 'v1', 'cs'], ['Service', 'v1', 'np']])
   const np = doc.items[1]
   assert.deepEqual(np.spec, {
     clusterIP: '10.96.100.11',
@@ -180,19 +186,19 @@ test('kubectl get svc -o yaml: a v1 List of the stored objects', async () => {
   })
   assert.deepEqual(np.status, {loadBalancer: {}})
   // kubectl apply's annotation is kept; keys are sorted as kubectl's YAML printer sorts them.
-  assert.ok(np.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])
+  assert.ok(np.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'])
   assert.ok(r.stdout.startsWith('apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    annotations:\n'))
 })
 
 test('kubectl get pods web-0 -o yaml: status as the kubelet reports it', async () => {
   const r = await c.kubectl(['get', 'pod', 'web-0', '-o', 'yaml'])
   assert.equal(r.code, 0)
-  const pod: any = yaml.load(r.stdout)
+  const pod = yaml.load(r.stdout) as Pod
   assert.equal(pod.kind, 'Pod')
-  assert.equal(pod.status.phase, 'Running')
-  assert.equal(pod.status.podIP, podIP('web-0'))
-  assert.deepEqual(pod.status.podIPs, [{ip: podIP('web-0')}])
-  assert.equal(pod.spec.nodeName, 'local-node')
+  assert.equal(pod.status?.phase, 'Running')
+  assert.equal(pod.status?.podIP, podIP('web-0'))
+  assert.deepEqual(pod.status?.podIPs, [{ip: podIP('web-0')}])
+  assert.equal(pod.spec?.nodeName, 'local-node')
 })
 
 function describeClusterIP(): string {
@@ -283,7 +289,7 @@ test('kubectl describe svc (LoadBalancer, pending)', async () => {
       'Port:                     <unset>  9090/TCP',
       'TargetPort:               9090/TCP',
       'NodePort:                 <unset>  31090/TCP',
-      `Endpoints:                ${apiPod().status.podIP}:9090`,
+      `Endpoints:                ${apiPod().status?.podIP}:9090`,
       'Session Affinity:         None',
       'External Traffic Policy:  Cluster',
       'Internal Traffic Policy:  Cluster',

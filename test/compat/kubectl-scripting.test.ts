@@ -233,23 +233,33 @@ function start(command: string, args: string[]) {
   }
 }
 
+/** svc's and kubectl's `get ARGS` through a label change on np (which `changed` sees): the same output, ages aside. */
+async function sameThroughAChange(args: string[], changed: RegExp): Promise<void> {
+  const mine = start('svc', ['get', ...args])
+  const theirs = runKubectl(c, ['get', 'svc', ...args])
+  const initial = /np/
+  await eventually(async () => initial.test(mine.out()), 'svc prints the initial objects')
+  await theirs.waitFor(initial)
+  const r = await c.kubectl(['label', 'svc', 'np', 'touched=yes', '--overwrite'])
+  assert.equal(r.code, 0, r.stderr)
+  await eventually(async () => changed.test(mine.out()), 'svc prints the change')
+  await theirs.waitFor(changed)
+  await Promise.all([mine.stop(), theirs.stop()])
+  // the two print their rows at different moments: ages (any width) are not compared
+  const strip = (s: string) => s.replace(/(?<=\s)\d+[smhd]\S*(?=\s*$)/gm, 'AGE').replace(/ +$/gm, '')
+  assert.equal(strip(mine.out()), strip(theirs.stdout()))
+  await c.kubectl(['label', 'svc', 'np', 'touched-'])
+}
+
 for (const output of [[], ['-o', 'json'], ['-o', 'yaml'], ['-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}'], ['-o', 'custom-columns=EVENT:.type,NAME:.object.metadata.name']]) {
   test(`svc get web np -w --output-watch-events ${output.join(' ')} = kubectl's, through a change`, async () => {
-    const args = ['-l', 'team', '-w', '--output-watch-events', ...output]
-    const mine = start('svc', ['get', ...args])
-    const theirs = runKubectl(c, ['get', 'svc', ...args])
-    const initial = /np/
-    await eventually(async () => initial.test(mine.out()), 'svc prints the initial events')
-    await theirs.waitFor(initial)
-    const r = await c.kubectl(['label', 'svc', 'np', 'touched=yes', '--overwrite'])
-    assert.equal(r.code, 0, r.stderr)
-    const modified = /MODIFIED/
-    await eventually(async () => modified.test(mine.out()), 'svc prints the MODIFIED event')
-    await theirs.waitFor(modified)
-    await Promise.all([mine.stop(), theirs.stop()])
-    // the two print their rows at different moments: ages (any width) are not compared
-    const strip = (s: string) => s.replace(/(?<=\s)\d+[smhd]\S*(?=\s*$)/gm, 'AGE').replace(/ +$/gm, '')
-    assert.equal(strip(mine.out()), strip(theirs.stdout()))
-    await c.kubectl(['label', 'svc', 'np', 'touched-'])
+    await sameThroughAChange(['-l', 'team', '-w', '--output-watch-events', ...output], /MODIFIED/)
+  })
+}
+
+// Without --output-watch-events each object is printed on its own, managedFields hidden unless asked for.
+for (const output of [['-o', 'json'], ['-o', 'yaml'], ['-o', 'json', '--show-managed-fields'], ['-o', 'yaml', '--show-managed-fields']]) {
+  test(`svc get web np -w ${output.join(' ')} = kubectl's, through a change`, async () => {
+    await sameThroughAChange(['-l', 'team', '-w', ...output], /touched"?: "yes"/)
   })
 }

@@ -6,6 +6,7 @@
 import {after, before, test} from 'node:test'
 import assert from 'node:assert/strict'
 
+import type {EndpointSlice} from '../../src/kube/types.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {eventually, normalizeAges, startCompat, type Compat} from './helpers.ts'
 
@@ -65,7 +66,7 @@ before(async () => {
   assert.equal(status.code, 0, status.stderr)
   await eventually(async () => {
     const ep = await c.kubectl(['get', 'endpointslices', '-o', 'json'])
-    const slices: any[] = JSON.parse(ep.stdout).items
+    const slices = (JSON.parse(ep.stdout) as {items: EndpointSlice[]}).items
     const cs = slices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'cs')
     return cs?.endpoints?.length === 2
   }, 'endpoint slices for cs')

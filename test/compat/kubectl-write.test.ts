@@ -5,6 +5,7 @@
 import {after, before, test} from 'node:test'
 import assert from 'node:assert/strict'
 
+import type {Service, ServiceSpec} from '../../src/kube/types.ts'
 import {eventually, startCompat, type Compat} from './helpers.ts'
 
 let c: Compat
@@ -14,10 +15,11 @@ before(async () => {
 })
 after(() => c?.stop())
 
-async function json(args: string[]): Promise<any> {
+/** The object kubectl reads (a Service unless told). */
+async function json<T = Service>(args: string[]): Promise<T> {
   const r = await c.kubectl([...args, '-o', 'json'])
   assert.equal(r.code, 0, r.stderr)
-  return JSON.parse(r.stdout)
+  return JSON.parse(r.stdout) as T
 }
 
 const CREATE: Array<{args: string[]; stdout: string; spec: Record<string, unknown>}> = [
@@ -55,10 +57,13 @@ for (const {args, stdout, spec} of CREATE) {
     assert.equal(r.code, 0)
     assert.equal(r.stdout, stdout)
     const svc = await json(['get', 'svc', args[1]])
-    for (const [k, v] of Object.entries(spec)) assert.deepEqual(svc.spec[k], v, k)
+    for (const [k, v] of Object.entries(spec)) assert.deepEqual(svc.spec?.[k as keyof ServiceSpec], v, k)
     assert.deepEqual(svc.metadata.labels, {app: args[1]})
-    if (spec.type === 'ClusterIP' && spec.clusterIP !== 'None') assert.match(svc.spec.clusterIP, /^10\.9[6-9]\.|^10\.1[01]\d\./)
-    if (spec.type === 'LoadBalancer') assert.ok(svc.spec.ports[0].nodePort >= 30000 && svc.spec.ports[0].nodePort <= 32767)
+    if (spec.type === 'ClusterIP' && spec.clusterIP !== 'None') assert.match(svc.spec?.clusterIP ?? '', /^10\.9[6-9]\.|^10\.1[01]\d\./)
+    if (spec.type === 'LoadBalancer') {
+      const nodePort = svc.spec?.ports?.[0].nodePort ?? 0
+      assert.ok(nodePort >= 30000 && nodePort <= 32767)
+    }
   })
 }
 
@@ -127,7 +132,7 @@ test('kubectl apply -f: create, change, apply again, unchanged', async () => {
   assert.equal(r1.code, 0)
   assert.equal(r1.stdout, 'service/applied created\n')
   const v1 = await json(['get', 'svc', 'applied'])
-  const ip = v1.spec.clusterIP
+  const ip = v1.spec?.clusterIP
 
   c.file('applied.yaml', APPLY_V1.replace('targetPort: 8080', 'targetPort: 9090').replace('{tier: web}', '{tier: api}') + '  - name: https\n    port: 443\n')
   const r2 = await c.kubectl(['apply', '-f', file])
@@ -135,9 +140,9 @@ test('kubectl apply -f: create, change, apply again, unchanged', async () => {
   assert.equal(r2.code, 0)
   assert.equal(r2.stdout, 'service/applied configured\n')
   const v2 = await json(['get', 'svc', 'applied'])
-  assert.equal(v2.spec.clusterIP, ip, 'the allocated clusterIP survives the three-way merge')
+  assert.equal(v2.spec?.clusterIP, ip, 'the allocated clusterIP survives the three-way merge')
   assert.deepEqual(v2.metadata.labels, {tier: 'api'})
-  assert.deepEqual(v2.spec.ports, [
+  assert.deepEqual(v2.spec?.ports, [
     {name: 'http', port: 80, protocol: 'TCP', targetPort: 9090},
     {name: 'https', port: 443, protocol: 'TCP', targetPort: 443},
   ])
@@ -164,12 +169,12 @@ test('kubectl expose deployment', async () => {
   assert.equal(r.code, 0)
   assert.equal(r.stdout, 'service/web exposed\n')
   const svc = await json(['get', 'svc', 'web'])
-  assert.deepEqual(svc.spec.selector, {app: 'web'})
-  assert.deepEqual(svc.spec.ports, [{port: 80, protocol: 'TCP', targetPort: 8080}])
+  assert.deepEqual(svc.spec?.selector, {app: 'web'})
+  assert.deepEqual(svc.spec?.ports, [{port: 80, protocol: 'TCP', targetPort: 8080}])
   assert.deepEqual(svc.metadata.labels, {app: 'web'})
   // The endpoints follow the deployment's two ready pods.
   await eventually(async () => {
-    const ep = await json(['get', 'endpoints', 'web'])
+    const ep = await json<{subsets?: {addresses?: unknown[]}[]}>(['get', 'endpoints', 'web'])
     return ep.subsets?.[0]?.addresses?.length === 2
   }, 'two endpoints for web')
   const again = await c.kubectl(['expose', 'deployment', 'web', '--port=80'])

@@ -8,6 +8,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
+import type {ServicePort} from '../../src/kube/types.ts'
 import {type LocalCluster, startCluster} from '../cluster/index.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 
@@ -62,9 +63,9 @@ describe('svc create: success', () => {
 
   it('nodeport with several ports and named target ports; the cluster picks node ports', async () => {
     assert.deepEqual(await svc(['create', 'nodeport', 'multi', '--tcp=80:http,443:https']), {code: 0, signal: null, stderr: '', stdout: 'service/multi created\n'})
-    const ports = cluster.getObject('services', 'default', 'multi').spec.ports
-    assert.deepEqual(ports.map((p: any) => `${p.name} ${p.port}->${p.targetPort}`), ['80-http 80->http', '443-https 443->https'])
-    assert.ok(ports.every((p: any) => p.nodePort >= 30000 && p.nodePort <= 32767))
+    const ports: ServicePort[] = cluster.getObject('services', 'default', 'multi').spec.ports
+    assert.deepEqual(ports.map(p => `${p.name} ${p.port}->${p.targetPort}`), ['80-http 80->http', '443-https 443->https'])
+    assert.ok(ports.every(p => p.nodePort! >= 30000 && p.nodePort! <= 32767))
   })
 
   it('-o yaml hides managedFields as kubectl does; --show-managed-fields keeps them', async () => {

@@ -4,19 +4,20 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
-import {DEPLOYMENTS, deployment, SERVICES, startEnv, type SvcEnv, until} from './svc-env.ts'
+import type {EndpointSlice} from '../../src/kube/types.ts'
+import {DEPLOYMENTS, deployment, type List, SERVICES, startEnv, type SvcEnv, until} from './svc-env.ts'
 
 let env: SvcEnv
 
 async function readyEndpoints(service: string, count: number): Promise<string[]> {
   return until(async () => {
-    const {body} = await env.api.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: `kubernetes.io/service-name=${service}`}})
-    const eps = body.items.flatMap((s: any) => (s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false).map((e: any) => e.addresses[0]))
+    const body = await env.get<List<EndpointSlice>>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {labelSelector: `kubernetes.io/service-name=${service}`})
+    const eps = body.items.flatMap(s => (s.endpoints ?? []).filter(e => e.conditions?.ready !== false).map(e => e.addresses![0]))
     return eps.length === count ? eps : undefined
   }, `${count} endpoints for ${service}`)
 }
 
-const clusterIP = async (name: string) => (await env.api.request<any>({path: `${SERVICES}/${name}`})).body.spec.clusterIP as string
+const clusterIP = async (name: string) => (await env.get(`${SERVICES}/${name}`)).spec!.clusterIP!
 
 before(async () => {
   env = await startEnv()

@@ -4,19 +4,20 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
-import {DEPLOYMENTS, deployment, SERVICES, startEnv, type SvcEnv, until} from './svc-env.ts'
+import type {EndpointSlice, Pod} from '../../src/kube/types.ts'
+import {DEPLOYMENTS, deployment, type List, SERVICES, startEnv, type SvcEnv, until} from './svc-env.ts'
 
 let env: SvcEnv
 
 async function pods(app: string, count: number): Promise<{ip: string; name: string}[]> {
   return until(async () => {
-    const {body} = await env.api.request<any>({path: '/api/v1/namespaces/default/pods', query: {labelSelector: `app=${app}`}})
-    const list = body.items.filter((p: any) => p.status?.podIP).map((p: any) => ({ip: p.status.podIP, name: p.metadata.name}))
-    return list.length === count ? list.sort((a: any, b: any) => (a.name < b.name ? -1 : 1)) : undefined
+    const body = await env.get<List<Pod>>('/api/v1/namespaces/default/pods', {labelSelector: `app=${app}`})
+    const list = body.items.filter(p => p.status?.podIP).map(p => ({ip: p.status!.podIP!, name: p.metadata.name}))
+    return list.length === count ? list.sort((a, b) => (a.name < b.name ? -1 : 1)) : undefined
   }, `${count} pods for ${app}`)
 }
 
-const clusterIP = async (name: string) => (await env.api.request<any>({path: `${SERVICES}/${name}`})).body.spec.clusterIP as string
+const clusterIP = async (name: string) => (await env.get(`${SERVICES}/${name}`)).spec!.clusterIP!
 
 /** The part after kubectl's block. */
 function extended(stdout: string): string {
@@ -51,8 +52,8 @@ describe('svc describe (extended)', () => {
   it('healthy Service with an Ingress: backends, routes, access, and the ingress port problem', async () => {
     const [a, b] = await pods('web', 2)
     await until(async () => {
-      const {body} = await env.api.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: 'kubernetes.io/service-name=web'}})
-      return body.items.some((s: any) => (s.endpoints ?? []).length === 2) ? true : undefined
+      const body = await env.get<List<EndpointSlice>>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {labelSelector: 'kubernetes.io/service-name=web'})
+      return body.items.some(s => (s.endpoints ?? []).length === 2) ? true : undefined
     }, 'web endpoints')
     const r = await env.svc(['describe', 'web'])
     assert.equal(r.code, 0)
@@ -130,7 +131,7 @@ describe('svc describe (extended)', () => {
   })
 
   it('events about the Service are listed with kubectl\'s ages', async () => {
-    const svc = (await env.api.request<any>({path: `${SERVICES}/lonely`})).body
+    const svc = await env.get(`${SERVICES}/lonely`)
     const first = '2026-01-01T00:00:00Z'
     await env.create('/api/v1/namespaces/default/events', {
       count: 3,

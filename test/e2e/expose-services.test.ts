@@ -10,6 +10,7 @@ import {after, before, describe, it} from 'node:test'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
+import type {ContainerPort, LabelSelector, ServicePort} from '../../src/kube/types.ts'
 import {type LocalCluster, startCluster} from '../cluster/index.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 
@@ -18,7 +19,7 @@ let dir: string
 let env: Record<string, string>
 let client: KubeClient
 
-const deployment = (name: string, selector: any, ports: any[], labels: Record<string, string> = {app: name}) => ({
+const deployment = (name: string, selector: LabelSelector, ports: ContainerPort[], labels: Record<string, string> = {app: name}) => ({
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: {labels, name},
   spec: {replicas: 1, selector, template: {metadata: {labels: {app: name, tier: 'a'}}, spec: {containers: [{image: 'x', name: 'c', ports}]}}},
 })
@@ -60,7 +61,7 @@ describe('svc expose: derived services', () => {
     const s = cluster.getObject('services', 'default', 'web')
     assert.deepEqual(s.spec.selector, {app: 'web'})
     assert.deepEqual(s.metadata.labels, {app: 'web', team: 'a'})
-    assert.deepEqual(s.spec.ports.map((p: any) => `${p.name} ${p.port}/${p.protocol}->${p.targetPort}`), ['port-1 8080/TCP->8080', 'port-2-udp 53/UDP->53', 'port-2-tcp 53/TCP->53'])
+    assert.deepEqual((s.spec.ports as ServicePort[]).map(p => `${p.name} ${p.port}/${p.protocol}->${p.targetPort}`), ['port-1 8080/TCP->8080', 'port-2-udp 53/UDP->53', 'port-2-tcp 53/TCP->53'])
     assert.equal(s.metadata.managedFields[0].manager, 'kubectl-expose')
   })
 

@@ -6,8 +6,9 @@ import fs from 'node:fs'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 
+import type {Service} from '../../src/kube/types.ts'
 import {runSvc} from '../helpers/run-svc.ts'
-import {SERVICES, startEnv, type SvcEnv} from './svc-env.ts'
+import {type List, SERVICES, startEnv, type SvcEnv} from './svc-env.ts'
 
 let env: SvcEnv
 let now = 0
@@ -21,8 +22,8 @@ before(async () => {
   await create({metadata: {name: 'ext'}, spec: {externalName: 'bar.example.com', type: 'ExternalName'}})
   await create({metadata: {name: 'hl'}, spec: {clusterIP: 'None', selector: {app: 'db'}}})
   await create({metadata: {name: 'pub'}, spec: {externalIPs: ['192.0.2.7'], ports: [{port: 53, protocol: 'UDP'}], selector: {app: 'dns'}}})
-  const {body} = await env.api.request<any>({path: SERVICES})
-  now = Math.max(...body.items.map((s: any) => Date.parse(s.metadata.creationTimestamp))) + 630_000
+  const body = await env.get<List<Service>>(SERVICES)
+  now = Math.max(...body.items.map(s => Date.parse(s.metadata.creationTimestamp!))) + 630_000
 })
 after(() => env?.stop())
 
@@ -32,7 +33,7 @@ function table(rows: string[][]): string {
   return rows.map(row => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('') + '\n').join('')
 }
 
-const ip = async (name: string) => (await env.api.request<any>({path: `${SERVICES}/${name}`})).body.spec.clusterIP as string
+const ip = async (name: string) => (await env.get(`${SERVICES}/${name}`)).spec!.clusterIP!
 
 describe('svc get (table)', () => {
   it('lists every Service in kubectl\'s columns', async () => {
@@ -138,7 +139,7 @@ describe('svc get -o json|yaml|name', () => {
   it('one name prints the object itself, with kind and apiVersion', async () => {
     const r = await env.svc(['get', 'ext', '-o', 'json'])
     assert.equal(r.code, 0)
-    const stored = (await env.api.request<any>({path: `${SERVICES}/ext`})).body
+    const stored = await env.get(`${SERVICES}/ext`)
     delete stored.metadata.managedFields // kubectl hides them unless --show-managed-fields
     assert.deepEqual(JSON.parse(r.stdout), stored)
     assert.match(r.stdout, /^\{\n {4}"apiVersion": "v1",\n {4}"kind": "Service",\n {4}"metadata": \{\n/)

@@ -71,7 +71,7 @@ function follow(stream: NodeJS.ReadableStream): {text: () => string; waitFor: (r
 describe('svc get --watch', () => {
   it('prints the table, then a row per event, and exits 0 on SIGINT', async () => {
     await env.create(SERVICES, {metadata: {name: 'first'}, spec: {ports: [{port: 80}], selector: {app: 'first'}}})
-    const created = Date.parse((await env.api.request<any>({path: `${SERVICES}/first`})).body.metadata.creationTimestamp)
+    const created = Date.parse((await env.get(`${SERVICES}/first`)).metadata.creationTimestamp!)
     const now = created + 3 * 3600_000
     const w = watch(['-l', 'watch=yes', '--watch'], now)
     // nothing matches yet: the watch starts with no table and no message

@@ -8,7 +8,8 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {ensureKubectl} from '../../scripts/fetch-kubectl.ts'
-import {DEPLOYMENTS, deployment, SERVICES, startEnv, type SvcEnv, until} from './svc-env.ts'
+import type {EndpointSlice} from '../../src/kube/types.ts'
+import {DEPLOYMENTS, deployment, type List, SERVICES, startEnv, type SvcEnv, until} from './svc-env.ts'
 
 let KUBECTL: string
 let env: SvcEnv
@@ -43,8 +44,8 @@ describe('svc and kubectl 1.35 print the same', () => {
     await env.create(SERVICES, {metadata: {name: 'hl'}, spec: {clusterIP: 'None', selector: {app: 'web'}}})
     await env.create(SERVICES, {metadata: {name: 'ext'}, spec: {externalName: 'db.example.com', type: 'ExternalName'}})
     await until(async () => {
-      const {body} = await env.api.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: 'kubernetes.io/service-name=web'}})
-      return body.items.flatMap((s: any) => s.endpoints ?? []).length === 3 ? true : undefined
+      const body = await env.get<List<EndpointSlice>>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {labelSelector: 'kubernetes.io/service-name=web'})
+      return body.items.flatMap(s => s.endpoints ?? []).length === 3 ? true : undefined
     }, 'web endpoints')
   })
   after(() => env?.stop())

@@ -9,6 +9,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import type {Pod} from '../../src/kube/types.ts'
+import type {ReadyAllEvent, ReadyEvent} from '../../src/portforward/output.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {createPod, echo, type PfCluster, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
@@ -45,8 +47,8 @@ before(async () => {
   await service('sctp', {ports: [{port: 9999, protocol: 'SCTP'}], selector: {app: 'many'}})
   await service('pub', {ports: [{port: 7}], selector: {app: 'many'}}, 'kube-public')
   await until(async () => {
-    const pods = (await c.client.request<any>({path: '/api/v1/pods'})).body.items
-    return pods.filter((p: any) => p.status?.conditions?.some((cond: any) => cond.type === 'Ready' && cond.status === 'True')).length === 2
+    const pods = (await c.client.request<{items: Pod[]}>({path: '/api/v1/pods'})).body.items
+    return pods.filter(p => p.status?.conditions?.some(cond => cond.type === 'Ready' && cond.status === 'True')).length === 2
   }, 'both pods ready')
 })
 after(() => c.stop())
@@ -66,12 +68,12 @@ describe('svc port-forward --all', () => {
     const svc = startSvc(['port-forward', '--kubeconfig', kc, '--all', '-l', 'suite=all', '--address', '127.0.0.1', '--dotenv', envFile, '-o', 'json'])
     t.after(() => svc.kill('SIGKILL'))
     await svc.line(/"event":"ready"/)
-    const ready = svc.events().find(e => e.event === 'ready')
-    assert.deepEqual(ready.targets.map((r: any) => r.target).sort(), FORWARDABLE.map(n => `svc/${n}`))
-    assert.deepEqual([...ready.skipped].sort((a: any, b: any) => a.target.localeCompare(b.target)), SKIPPED)
+    const ready = svc.events().find(e => e.event === 'ready') as ReadyAllEvent
+    assert.deepEqual(ready.targets.map(r => r.target).sort(), FORWARDABLE.map(n => `svc/${n}`))
+    assert.deepEqual([...ready.skipped!].sort((a, b) => a.target.localeCompare(b.target)), SKIPPED)
     const skippedEvents = svc.events().filter(e => e.event === 'skipped').map(({time: _, event: __, ...rest}) => rest)
-    assert.deepEqual(skippedEvents.sort((a: any, b: any) => a.target.localeCompare(b.target)), SKIPPED)
-    const portOf = (target: string) => ready.targets.find((r: any) => r.target === target).ports[0].localPort
+    assert.deepEqual(skippedEvents.sort((a, b) => a.target.localeCompare(b.target)), SKIPPED)
+    const portOf = (target: string) => ready.targets.find(r => r.target === target)!.ports[0].localPort
     for (const name of FORWARDABLE) assert.equal((await echo(portOf(`svc/${name}`), name)).toString(), name)
     assert.match(fs.readFileSync(envFile, 'utf8'), new RegExp(`^S07_SERVICE_PORT_ECHO=${portOf('svc/s07')}$`, 'm'))
 
@@ -80,8 +82,8 @@ describe('svc port-forward --all', () => {
     await service('s-new', {ports: [{name: 'echo', port: 9100, targetPort: 7}], selector: {app: 'many'}})
     await svc.line(/"event":"target-added".*"target":"svc\/s-new"/)
     t.diagnostic(`target-added ${Date.now() - created} ms after the create returned`)
-    const added = svc.events().find(e => e.event === 'target-added')
-    assert.deepEqual([added.namespace, added.ports.map((p: any) => p.remotePort)], ['default', [7]])
+    const added = svc.events().find(e => e.event === 'target-added') as ReadyEvent
+    assert.deepEqual([added.namespace, added.ports.map(p => p.remotePort)], ['default', [7]])
     assert.equal((await echo(added.ports[0].localPort, 'new')).toString(), 'new')
     await until(() => fs.readFileSync(envFile, 'utf8').includes(`S_NEW_SERVICE_PORT=${added.ports[0].localPort}\n`), 'the env file to name s-new')
 

@@ -13,6 +13,7 @@ import {after, before, describe, test} from 'node:test'
 import yaml from 'js-yaml'
 
 import type {Pod} from '../../src/kube/types.ts'
+import type {ReadyAllEvent} from '../../src/portforward/output.ts'
 import {runSvc} from '../helpers/run-svc.ts'
 import {kubeconfigDoc} from '../helpers/kubeconfig-doc.ts'
 import {createDeployment, createPod, createService, echo, type PfCluster, podRunning, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
@@ -46,21 +47,21 @@ describe('svc port-forward with several targets', () => {
     const events = svc.events()
     const readies = events.filter(e => e.event === 'ready')
     assert.equal(readies.length, 1)
-    const ready = readies[0]
+    const ready: ReadyAllEvent = readies[0]
     assert.deepEqual(events.slice(0, -1).map(e => [e.event, e.target, e.remotePort]), [['listening', 'svc/db', 5432], ['listening', 'deployment/api', 8080], ['listening', 'pod/worker-0', 9000]])
     assert.equal(events.at(-1), ready)
-    assert.deepEqual(ready.targets.map((r: any) => [r.target, r.namespace, r.ports.map((p: any) => p.remotePort)]), [['svc/db', 'default', [5432]], ['deployment/api', 'default', [8080]], ['pod/worker-0', 'default', [9000]]])
+    assert.deepEqual(ready.targets.map(r => [r.target, r.namespace, r.ports.map(p => p.remotePort)]), [['svc/db', 'default', [5432]], ['deployment/api', 'default', [8080]], ['pod/worker-0', 'default', [9000]]])
     assert.deepEqual(ready.targets[0].pods, ['db-0'])
     assert.match(ready.targets[1].pods[0], /^api-/)
     assert.deepEqual(ready.targets[2].pods, ['worker-0'])
-    assert.ok(['tunnel', 'spdy', 'websocket'].includes(ready.transport), ready.transport)
+    assert.ok(['tunnel', 'spdy', 'websocket'].includes(ready.transport ?? ''), ready.transport)
     for (const target of ready.targets) {
       const payload = randomBytes(256 * 1024)
       assert.ok((await echo(target.ports[0].localPort, payload)).equals(payload), `bytes through ${target.target}`)
     }
     await until(() => svc.events().filter(e => e.event === 'connection-closed').length === 3, 'three connection-closed events')
     const closed = svc.events().filter(e => e.event === 'connection-closed')
-    assert.deepEqual(closed.map(e => [e.target, e.bytesIn, e.bytesOut]), ready.targets.map((r: any) => [r.target, 256 * 1024, 256 * 1024]))
+    assert.deepEqual(closed.map(e => [e.target, e.bytesIn, e.bytesOut]), ready.targets.map(r => [r.target, 256 * 1024, 256 * 1024]))
     svc.kill('SIGTERM')
     assert.equal((await svc.exited).code, 0)
     assert.equal(svc.stderr, '')
@@ -116,7 +117,7 @@ describe('the Services\' own variables', () => {
     const svc = startSvc(['port-forward', '--kubeconfig', kc, '--address', '127.0.0.1', 'svc/db', ':pg', 'deployment/api', ':8080', '--dotenv', file, '-o', 'json'])
     t.after(() => svc.kill('SIGKILL'))
     await svc.line(/"event":"ready"/)
-    const [db, api] = svc.events().find(e => e.event === 'ready').targets.map((r: any) => r.ports[0].localPort)
+    const [db, api] = (svc.events().find(e => e.event === 'ready') as ReadyAllEvent).targets.map(r => r.ports[0].localPort)
     assert.equal(fs.readFileSync(file, 'utf8'), [
       `SVC_PORT=${db}`, `SVC_PORT_PG=${db}`, `SVC_PORT_8080=${api}`,
       'DB_SERVICE_HOST=127.0.0.1', `DB_SERVICE_PORT=${db}`, `DB_SERVICE_PORT_PG=${db}`, `DB_PORT=tcp://127.0.0.1:${db}`,
@@ -194,8 +195,8 @@ describe('forwards file (-f)', () => {
       t.after(() => svc.kill('SIGKILL'))
       if (args[1] === '-') svc.child.stdin.end(text)
       await svc.line(/"event":"ready"/)
-      const ready = svc.events().find(e => e.event === 'ready')
-      assert.deepEqual(ready.targets.map((r: any) => [r.target, r.ports[0].remotePort]), [['svc/db', 5432], ['pod/worker-0', 9000]])
+      const ready = svc.events().find(e => e.event === 'ready') as ReadyAllEvent
+      assert.deepEqual(ready.targets.map(r => [r.target, r.ports[0].remotePort]), [['svc/db', 5432], ['pod/worker-0', 9000]])
       assert.deepEqual(svc.events().filter(e => e.event === 'listening').map(e => e.address), ['127.0.0.1', '127.0.0.2'])
       assert.equal((await echo(ready.targets[0].ports[0].localPort, 'db')).toString(), 'db')
       assert.equal((await echo(ready.targets[1].ports[0].localPort, 'worker', '127.0.0.2')).toString(), 'worker')
@@ -240,8 +241,8 @@ describe('forwards file (-f)', () => {
     const svc = startSvc(['port-forward', '--kubeconfig', kubeconfig, '--address', '127.0.0.1', '-f', file, '-o', 'json'])
     t.after(() => svc.kill('SIGKILL'))
     await svc.line(/"event":"ready"/)
-    const ready = svc.events().find(e => e.event === 'ready')
-    assert.deepEqual(ready.targets.map((r: any) => [r.target, r.context, r.pods]), [['pod/worker-0', 'one', ['worker-0']], ['pod/far', 'two', ['far']]])
+    const ready = svc.events().find(e => e.event === 'ready') as ReadyAllEvent
+    assert.deepEqual(ready.targets.map(r => [r.target, r.context, r.pods]), [['pod/worker-0', 'one', ['worker-0']], ['pod/far', 'two', ['far']]])
     for (const target of ready.targets) assert.equal((await echo(target.ports[0].localPort, target.target)).toString(), target.target)
     svc.kill('SIGTERM')
     assert.equal((await svc.exited).code, 0)

@@ -9,6 +9,8 @@ import {createHash, randomBytes} from 'node:crypto'
 import net from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
+import type {EndpointSlice} from '../../src/kube/types.ts'
+import type {ReadyEvent} from '../../src/portforward/output.ts'
 import {isTunnelRequest} from '../cluster/portforward-spdy.ts'
 import {portForwardHandler} from '../cluster/portforward.ts'
 import {
@@ -45,8 +47,8 @@ after(() => c.stop())
 async function forward(transport: string, target: string, port: string, extra: string[] = []): Promise<{svc: SvcProcess; local: number; locals: number[]}> {
   const svc = startSvc(['port-forward', '--kubeconfig', kc, '--transport', transport, '--address', '127.0.0.1', target, port, '-o', 'json', ...extra])
   await svc.line(/"event":"ready"/)
-  const ready = svc.events().find(e => e.event === 'ready')
-  return {local: ready.ports[0].localPort, locals: ready.ports.map((p: any) => p.localPort), svc}
+  const ready = svc.events().find(e => e.event === 'ready') as ReadyEvent
+  return {local: ready.ports[0].localPort, locals: ready.ports.map(p => p.localPort), svc}
 }
 
 async function stop(svc: SvcProcess): Promise<void> {
@@ -159,7 +161,7 @@ for (const transport of ['tunnel', 'spdy', 'websocket']) {
       await createPod(c.client, `${app}-a`, {...ECHO, labels: {app}})
       await createPod(c.client, `${app}-b`, {...ECHO, labels: {app}})
       await createService(c.client, app, {ports: [{port: 7, targetPort: 7}], selector: {app}})
-      await until(async () => (await c.client.request<any>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: `kubernetes.io/service-name=${app}`}})).body.items[0]?.endpoints?.filter((e: any) => e.conditions?.ready).length === 2, 'two ready endpoints')
+      await until(async () => (await c.client.request<{items: EndpointSlice[]}>({path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', query: {labelSelector: `kubernetes.io/service-name=${app}`}})).body.items[0]?.endpoints?.filter(e => e.conditions?.ready).length === 2, 'two ready endpoints')
       const {svc, local} = await forward(transport, `svc/${app}`, ':7')
       t.after(() => svc.kill('SIGKILL'))
       // Round-robin over two pods: four connections, two on each, all mid-transfer.

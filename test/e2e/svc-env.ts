@@ -9,7 +9,7 @@ import path from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../src/kube/client.ts'
-import type {UnstructuredObject} from '../../src/kube/types.ts'
+import type {Service, UnstructuredObject} from '../../src/kube/types.ts'
 import {type LocalCluster, startCluster} from '../cluster/index.ts'
 import {type RunOptions, type RunResult, runSvc} from '../helpers/run-svc.ts'
 
@@ -18,6 +18,8 @@ export interface SvcEnv {
   cluster: LocalCluster
   /** Creates an object under an API path (e.g. /api/v1/namespaces/default/services). */
   create<T = UnstructuredObject>(apiPath: string, body: unknown): Promise<T>
+  /** Reads what an API path holds (a Service unless told; a list is a `List<T>`). */
+  get<T = Service>(apiPath: string, query?: Record<string, string>): Promise<T>
   kubeconfig: string
   /** Runs the built svc with --kubeconfig; `now` (ms) sets SVC_NOW. */
   svc(args: string[], options?: RunOptions & {now?: number}): Promise<RunResult>
@@ -38,6 +40,9 @@ export async function startEnv(): Promise<SvcEnv> {
     async create<T>(apiPath: string, body: unknown): Promise<T> {
       return (await api.request<T>({body, method: 'POST', path: apiPath})).body
     },
+    async get<T>(apiPath: string, query?: Record<string, string>): Promise<T> {
+      return (await api.request<T>({path: apiPath, query})).body
+    },
     kubeconfig,
     svc(args, options = {}) {
       const env = {...options.env, ...(options.now === undefined ? {} : {SVC_NOW: String(options.now)})}
@@ -48,6 +53,11 @@ export async function startEnv(): Promise<SvcEnv> {
       fs.rmSync(dir, {force: true, recursive: true})
     },
   }
+}
+
+/** What a list request answers, as far as the tests read it. */
+export interface List<T> {
+  items: T[]
 }
 
 export const SERVICES = '/api/v1/namespaces/default/services'
