@@ -82,7 +82,7 @@ interface Env {
 }
 
 /** One forwarder process for `pod:port`, or the pod's own socket for `direct`. */
-async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promise<Started | {localPort: number; peakRss: () => number; stop: () => Promise<void>}> {
+async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promise<Started | {cpuMs: () => number; localPort: number; peakRss: () => number; stop: () => Promise<void>}> {
   const base = {...process.env, KUBECONFIG: env.kubeconfig, NO_COLOR: '1'}
   switch (tool) {
     case 'svc':
@@ -99,7 +99,7 @@ async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promi
     case 'client-node':
       return startForwarder(process.execPath, [path.join(ROOT, 'bench', 'forwarders', 'client-node.ts'), env.kubeconfig, 'default', pod, String(port)], base)
     case 'direct':
-      return {localPort: env.direct[pod], peakRss: () => Number.NaN, stop: async () => {}}
+      return {cpuMs: () => Number.NaN, localPort: env.direct[pod], peakRss: () => Number.NaN, stop: async () => {}}
   }
 }
 
@@ -121,9 +121,18 @@ function metric(id: string, label: string, unit: string, better: 'higher' | 'low
 function record(m: Metric, tool: Tool, value: number) {
   ;(m.values[tool] ??= []).push(value)
 }
+/**
+ * The forwarder's CPU over a transfer (its start-up excluded), per MiB: what the bytes cost it,
+ * all threads counted, whatever else the machine runs meanwhile.
+ */
+function recordCpu(m: Metric, tool: Tool, ms: number, bytes: number) {
+  if (Number.isFinite(ms)) record(m, tool, ms / (bytes / MiB))
+}
 
 const echoMBs = metric('echo', `bulk echo, ${SIZES.bulk / MiB} MiB, one connection`, 'MB/s', 'higher')
 const downloadMBs = metric('download', `download /bytes, ${SIZES.bulk / MiB} MiB`, 'MB/s', 'higher')
+const echoCpu = metric('echo-cpu', 'bulk echo: CPU of the forwarder per MiB echoed', 'ms/MiB', 'lower')
+const downloadCpu = metric('download-cpu', 'download: CPU of the forwarder per MiB', 'ms/MiB', 'lower')
 const latencyP50 = metric('latency-p50', `connect + 1-byte echo, p50 of ${SIZES.latencyCount}`, 'ms', 'lower')
 const latencyP99 = metric('latency-p99', `connect + 1-byte echo, p99 of ${SIZES.latencyCount}`, 'ms', 'lower')
 const concurrencyMs = metric('concurrency', `${SIZES.concurrency} parallel connections x 1 MiB echo, total`, 'ms', 'lower')
@@ -173,8 +182,10 @@ const workloads: Array<[string, Workload]> = [
   ['echo', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
+      const cpu = fwd.cpuMs()
       const ms = await echoTransfer(fwd.localPort, SIZES.bulk)
       record(echoMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
+      recordCpu(echoCpu, tool, fwd.cpuMs() - cpu, SIZES.bulk)
       if (tool !== 'direct') record(rssBulk, tool, fwd.peakRss() / MiB)
     } finally {
       await fwd.stop()
@@ -183,8 +194,10 @@ const workloads: Array<[string, Workload]> = [
   ['download', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-http', 8080)
     try {
+      const cpu = fwd.cpuMs()
       const ms = await download(fwd.localPort, SIZES.bulk)
       record(downloadMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
+      recordCpu(downloadCpu, tool, fwd.cpuMs() - cpu, SIZES.bulk)
     } finally {
       await fwd.stop()
     }
