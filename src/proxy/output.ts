@@ -131,6 +131,15 @@ export function refusalLine(host: string, port: number, message: string, to?: st
   return `refused ${joinHostPort(host, port)}${to ? ` -> ${to}` : ''}: ${message}`
 }
 
+/**
+ * The line of a connection that failed after it was forwarded (the pod's port refused, the tunnel
+ * lost): port-forward's `an error occurred forwarding LOCAL -> REMOTE` with the client's target on
+ * the left. `to`: where it went (podAddress), absent for --passthrough.
+ */
+export function forwardErrorLine(host: string, port: number, message: string, to?: string): string {
+  return `an error occurred forwarding ${joinHostPort(host, port)}${to ? ` -> ${to}` : ''}: ${message}`
+}
+
 /** Where a connection went: `shop/web-1:8080`. */
 export function podAddress(namespace: string, pod: string, port: number | undefined): string {
   return `${namespace}/${pod}:${port}`

@@ -19,7 +19,7 @@ import {type ForwardResult, PortForwardError, type Tunnel, type TunnelOpener, ty
 import type {Route} from './directory.ts'
 import type {RefusalKind} from './names.ts'
 import {acceptReply, type OpeningStage, type ProxyTarget, readOpening, refuseReply} from './opening.ts'
-import {podAddress, type ProxyProtocol, type ProxyReporter, refusalLine} from './output.ts'
+import {forwardErrorLine, podAddress, type ProxyProtocol, type ProxyReporter, refusalLine} from './output.ts'
 import {Reply, type ReplyCode} from './socks5.ts'
 
 export interface Router {
@@ -245,7 +245,8 @@ export class ProxyServer {
   private forwarded({client, id, started, target: {host, port, protocol}}: Attempt, route: Exclude<Route, {kind: 'refuse'}>, backend: Backend | undefined, result: ForwardResult, signal: AbortSignal): void {
     const {reporter} = this.options
     const failure = failureText(result, signal)
-    if (failure) reporter.error(refusalLine(host, port, failure), {host, id, port, ...(backend ? {pod: backend.pod} : {})})
+    const to = route.kind === 'direct' || !backend ? undefined : podAddress(route.namespace, backend.pod, backend.port)
+    if (failure) reporter.error(forwardErrorLine(host, port, failure, to), {host, id, port, ...(backend ? {pod: backend.pod} : {})})
     reporter.closed({
       bytesIn: result.bytesIn, bytesOut: result.bytesOut, client, durationMs: Date.now() - started, host, id, port, protocol, reason: result.reason,
       ...(failure ? {error: failure} : {}),

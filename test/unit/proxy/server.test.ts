@@ -1,5 +1,5 @@
 // The proxy server on loopback with the cluster faked (a router that names pods, a tunnel opener
-// that fails): what a client is answered and what svc prints when a tunnel cannot be opened, and
+// that fails, or one that opens and a copy that fails later): what a client is answered and what svc prints when a tunnel cannot be opened, and
 // that clients speaking something other than SOCKS5 or HTTP are answered and closed at once
 // rather than left waiting for the handshake timeout.
 
@@ -10,7 +10,9 @@ import {after, describe, it} from 'node:test'
 import {ApiError} from '../../../src/kube/errors.ts'
 import type {Route} from '../../../src/proxy/directory.ts'
 import {createProxyReporter} from '../../../src/proxy/output.ts'
-import {ProxyServer} from '../../../src/proxy/server.ts'
+import {PortForwardError, type Tunnel} from '../../../src/portforward/types.ts'
+import {ProxyServer, type ProxyServerOptions} from '../../../src/proxy/server.ts'
+import {until} from '../../helpers/poll.ts'
 
 /** Well inside the handshake timeout (30 s): a client still waiting then was not answered at once. */
 const AT_ONCE = {timeout: 10_000}
@@ -28,7 +30,7 @@ after(async () => {
   for (const s of servers) await s.close()
 })
 
-async function startProxy(route: Route): Promise<Running> {
+async function startProxy(route: Route, forward: ProxyServerOptions['forward'] = () => Promise.reject(new Error('nothing is forwarded in these tests'))): Promise<Running> {
   const running: Running = {events: [], opened: [], port: 0, stderr: []}
   const reporter = createProxyReporter({
     mode: 'json',
@@ -37,9 +39,10 @@ async function startProxy(route: Route): Promise<Running> {
     verbosity: 0,
   })
   const server = new ProxyServer({
-    forward: () => Promise.reject(new Error('nothing is forwarded in these tests')),
+    forward,
     openTunnel: async ({pod, port}) => {
       running.opened.push(`${pod}:${port}`)
+      if (pod === 'live') return {} as Tunnel
       throw new ApiError(404, {code: 404, message: `pods "${pod}" not found`, reason: 'NotFound'})
     },
     passthrough: false,
@@ -102,6 +105,30 @@ describe('a tunnel that cannot be opened', () => {
     const body = `${line}\n`
     assert.equal(reply.toString('latin1'), `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
     assert.deepEqual(proxy.stderr, [`${line}\n`])
+  })
+})
+
+describe('a connection that fails after it was forwarded', () => {
+  it('is an error of that connection, not a refusal: port-forward\'s words, naming the pod and port it went to', AT_ONCE, async () => {
+    const route: Route = {backend: {pod: 'live', port: 8080}, kind: 'pod', namespace: 'shop', next: () => undefined, service: 'web'}
+    const message = 'lost connection to pod'
+    const proxy = await startProxy(route, async socket => {
+      socket.destroy()
+      return {bytesIn: 10, bytesOut: 5, error: new PortForwardError(message, {namespace: 'shop', pod: 'live', port: 8080}), reason: 'lost'}
+    })
+    const reply = await exchange(proxy.port, socks5Connect('web.shop', 80))
+    assert.deepEqual([...reply], [5, 0, 5, 0, 0, 1, 127, 0, 0, 1, proxy.port >> 8, proxy.port & 0xff])
+    const line = `an error occurred forwarding web.shop:80 -> shop/live:8080: ${message}`
+    await until(() => proxy.events.length === 3, 'the error and closed events')
+    assert.deepEqual(proxy.stderr, [`${line}\n`])
+    const client = proxy.events[0].client
+    assert.deepEqual(plain(proxy.events).slice(1), [
+      {event: 'error', host: 'web.shop', id: 1, message: line, pod: 'live', port: 80},
+      {
+        bytesIn: 10, bytesOut: 5, client, durationMs: 'number', error: message, event: 'connection-closed',
+        host: 'web.shop', id: 1, namespace: 'shop', pod: 'live', podPort: 8080, port: 80, protocol: 'socks5', reason: 'lost', service: 'web',
+      },
+    ])
   })
 })
 
