@@ -70,11 +70,19 @@ describe('a local reader that stops reading', () => {
       const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`
       t.diagnostic(`RSS after a full collection ${mib(base.rss)} without the stopped reader, ${mib(held.rss)} with it; ` +
         `Buffer memory ${mib(base.memory.arrayBuffers)}, ${mib(held.memory.arrayBuffers)}; peak RSS during the ten ${mib(basePeak)}, ${mib(stalledPeak)}`)
-      // What the stopped reader costs is what the forwarder still holds for it: its RSS after a full
-      // collection, with the reader still stopped, against the same after the same load without it.
-      // (The peaks during the ten downloads swing by 20 MiB and more with when V8 collects the
-      // others' garbage, more on a loaded machine; they are reported above, not asserted.)
-      assert.ok(held.rss - base.rss <= 16 * MiB, `RSS after a full collection grew by ${mib(held.rss - base.rss)} with the stopped reader`)
+      // What the stopped reader costs is what the forwarder still holds for it, with the reader still
+      // stopped, against the same after the same load without it: the bytes in Buffers (every queue
+      // svc has is one), and for the transports that share a session, its RSS after a full
+      // collection. (The peaks during the ten downloads swing by 20 MiB and more with when V8
+      // collects the others' garbage, more on a loaded machine; they are reported above, not asserted.)
+      assert.ok(held.memory.arrayBuffers - base.memory.arrayBuffers <= 16 * MiB, `Buffer memory after a full collection grew by ${mib(held.memory.arrayBuffers - base.memory.arrayBuffers)} with the stopped reader`)
+      // Over v4 each connection has its own TLS socket and no session is shared, so nothing else can
+      // hold the stopped reader's bytes; its RSS after a collection follows where glibc's heap stood
+      // at the run's busiest moment, which load moves (measured: +39.4 MiB under load 10 with 0.4 MiB
+      // in Buffers; -4 to +15 MiB on an idle machine). Reported above, not asserted, for v4 alone.
+      if (transport !== 'websocket') {
+        assert.ok(held.rss - base.rss <= 16 * MiB, `RSS after a full collection grew by ${mib(held.rss - base.rss)} with the stopped reader`)
+      }
       // The stopped reader resumes and gets every byte.
       const body = await readBody(stalled)
       assert.equal(body.length, stalledSize)
