@@ -23,8 +23,8 @@ interface Step {
   input?: string
   /** wait for the previous steps' effects to settle (pods Running, endpoints ready) first */
   settle?: boolean
-  /** end a long-running command (watch) after this long, keeping what it printed */
-  stopAfterMs?: number
+  /** a watch of this collection of the namespace: ended (SIGTERM) once it has printed its header and a line per object listed, keeping what it printed */
+  watchOf?: 'services'
 }
 
 const NS = 'diff'
@@ -66,7 +66,7 @@ const SESSION: Step[] = [
   {args: ['create', 'service', 'clusterip', 'cs', '--tcp=80:8080']},
   {args: ['create', 'service', 'clusterip', 'bad', '--tcp=80:8080', '--clusterip=10.0.0.1']},
   {args: ['create', 'service', 'nodeport', 'np2', '--tcp=80:8080', '--node-port=30280']},
-  {args: ['get', 'services', '--watch', '--output-watch-events'], stopAfterMs: 3000},
+  {args: ['get', 'services', '--watch', '--output-watch-events'], watchOf: 'services'},
   {args: ['port-forward', 'pod/missing', '8080']},
   {args: ['port-forward', 'svc/en', '8080']},
   {args: ['port-forward', 'svc/cs', '8080']},
@@ -100,18 +100,26 @@ interface Outcome {
   stderr: string
 }
 
-function runKubectl(kubectl: string, kubeconfig: string, home: string, step: Step): Promise<Outcome> {
+/**
+ * Runs one step; `watchLines`: the step is a watch, ended with SIGTERM once stdout has that many
+ * lines (its exit code is then reported as 0). Any step is killed after 60 s: its output up to then
+ * is compared, so a watch that printed less fails by its output, not by hanging.
+ */
+function runKubectl(kubectl: string, kubeconfig: string, home: string, step: Step, watchLines?: number): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(kubectl, [...step.args, '-n', NS], {env: {HOME: home, KUBECONFIG: kubeconfig, PATH: process.env.PATH}, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', d => (stdout += d))
+    child.stdout.setEncoding('utf8').on('data', d => {
+      stdout += d
+      if (watchLines !== undefined && stdout.split('\n').length > watchLines) child.kill('SIGTERM')
+    })
     child.stderr.setEncoding('utf8').on('data', d => (stderr += d))
-    const timer = setTimeout(() => child.kill(step.stopAfterMs ? 'SIGTERM' : 'SIGKILL'), step.stopAfterMs ?? 60_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
     child.on('error', reject)
     child.on('close', code => {
       clearTimeout(timer)
-      resolve({code: step.stopAfterMs ? 0 : code, stderr, stdout})
+      resolve({code: watchLines === undefined ? code : 0, stderr, stdout})
     })
     // kubectl may exit before it reads its input (a refusal): the write then fails with EPIPE
     child.stdin.on('error', () => undefined)
@@ -165,7 +173,9 @@ if (clusterKinds().includes('real')) {
             }, `the ${kind} cluster settling`, 60_000)
           }
           const kubeconfig = c.kubeconfig(step.user ?? 'token')
-          outcomes[kind].push(await runKubectl(kubectl, kubeconfig, kindHome, step))
+          // A watch prints its header, then an ADDED line per object the list returns.
+          const watchLines = step.watchOf && 1 + (await c.client.request<any>({path: `/api/v1/namespaces/${NS}/${step.watchOf}`})).body.items.length
+          outcomes[kind].push(await runKubectl(kubectl, kubeconfig, kindHome, step, watchLines))
         }
       }))
     })
