@@ -97,9 +97,13 @@ for (const kind of clusterKinds()) {
       const chunks: Buffer[] = []
       let reset: Error | undefined
       socket.on('error', e => (reset = e))
-      // A slow reader (a chunk per 150 ms): svc's end of the path stays full, so the pod's last
-      // bytes and the error arrive while svc still holds bytes the client has not taken, and
-      // must be delivered before the socket ends (with a fast reader they are always taken first).
+      // A slow reader (a chunk per 150 ms): the pod's bytes are still on their way to it when
+      // the error comes. svc's SPDY session stops reading while a connection's buffer is full,
+      // and the kubelet writes the FIN and the error after the last data, so here the error
+      // frame is read once svc has handed every earlier byte to the local socket (measured on
+      // both clusters): this case cannot see a svc that drops its buffer at the error. The unit
+      // tests (test/unit/portforward/spdy-tunnel.test.ts) build the one read that holds a full
+      // buffer, the FIN and the error, and do.
       socket.on('data', (chunk: Buffer) => {
         chunks.push(chunk)
         socket.pause()

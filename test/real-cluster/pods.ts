@@ -133,7 +133,7 @@ export class PodAgent {
         await this.markPublished(pod)
         s.published = true
       } catch (error) {
-        // 404, or 422 for the uid (ObjectMeta's uid is immutable): the pod went away or was
+        // 404, 409, or 422 for the uid (ObjectMeta's uid is immutable): the pod went away or was
         // replaced under its name; its successor's events bring it back here.
         if (!(error instanceof ApiError && [404, 409, 422].includes(error.code))) this.onError(error as Error)
       }
