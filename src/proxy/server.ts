@@ -171,13 +171,16 @@ export class ProxyServer {
     const attempt: Attempt = {client, id, started, target}
     this.options.reporter.opened({client, host: target.host, id, port: target.port, protocol: target.protocol})
     const route = await this.lookUp(target, clientIp)
-    if (signal.aborted) return
+    if (signal.aborted) return this.abandoned(attempt, connection, signal)
     if (route.kind === 'refuse') {
       this.refuse(socket, attempt, route.refusal.kind as RefusalKind, route.refusal.message)
       return
     }
     const opened = await this.open(socket, attempt, route, connection)
-    if (!opened) return
+    if (!opened) {
+      if (signal.aborted) this.abandoned(attempt, connection, signal)
+      return
+    }
     connection.tunnel = opened.tunnel
     socket.off('close', onClose)
     socket.write(acceptReply(target.protocol, {address: socket.localAddress ?? '', port: socket.localPort ?? 0}))
@@ -205,6 +208,21 @@ export class ProxyServer {
 
   private endRefused(socket: net.Socket, protocol: ProxyProtocol, kind: RefusalKind | 'failed', line: string): void {
     socket.end(refuseReply(protocol, SOCKS_CODES[kind], line))
+  }
+
+  /**
+   * A connection given up before it was forwarded: its client left, its pod went away, or svc is
+   * stopping. Its closed event, so that every connection-opened has one (`local-closed` when the
+   * client left, else `aborted` with the reason as in `forwarded`); the client is not answered.
+   */
+  private abandoned({client, id, started, target: {host, port, protocol}}: Attempt, {backend, namespace}: Connection, signal: AbortSignal): void {
+    const reason = signal.reason instanceof ClientGone ? 'local-closed' : 'aborted'
+    const failure = failureText({bytesIn: 0, bytesOut: 0, reason}, signal)
+    this.options.reporter.closed({
+      bytesIn: 0, bytesOut: 0, client, durationMs: Date.now() - started, host, id, port, protocol, reason,
+      ...(failure ? {error: failure} : {}),
+      ...(backend ? {namespace, pod: backend.pod, podPort: backend.port} : {}),
+    })
   }
 
   /** Opens the tunnel of a route (a pod, with fail-over, or a direct connection); reports a failure and returns undefined then. */

@@ -130,7 +130,12 @@ for (const mode of MODES) {
     t.after(() => pf.stop())
     const m = await pf.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> 7999\n/)
     const local = Number(m[1])
-    const got = await roundTrip(local, Buffer.from('hello'))
+    // kubectl closes the local connection as it exits; when its copy had not yet read our bytes
+    // (a busy machine), that close is a reset. Either way nothing comes back.
+    const got = await roundTrip(local, Buffer.from('hello')).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET') return Buffer.alloc(0)
+      throw error
+    })
     assert.equal(got.length, 0)
     const code = await pf.exited
     assert.equal(code, 1)

@@ -1,7 +1,9 @@
 // The proxy server on loopback with the cluster faked (a router that names pods, a tunnel opener
-// that fails, or one that opens and a copy that fails later): what a client is answered and what svc prints when a tunnel cannot be opened, and
-// that clients speaking something other than SOCKS5 or HTTP are answered and closed at once
-// rather than left waiting for the handshake timeout.
+// that fails, one that opens and a copy that fails later, or one still opening when the connection
+// is given up): what a client is answered and what svc prints when a tunnel cannot be opened, that
+// every connection-opened event has its connection-closed, and that clients speaking something
+// other than SOCKS5 or HTTP are answered and closed at once rather than left waiting for the
+// handshake timeout.
 
 import assert from 'node:assert/strict'
 import net from 'node:net'
@@ -23,6 +25,7 @@ interface Running {
   events: Array<Record<string, unknown>>
   /** The pods the tunnel opener was asked for, in order. */
   opened: string[]
+  server?: ProxyServer
 }
 
 const servers: ProxyServer[] = []
@@ -40,9 +43,11 @@ async function startProxy(route: Route, forward: ProxyServerOptions['forward'] =
   })
   const server = new ProxyServer({
     forward,
-    openTunnel: async ({pod, port}) => {
+    openTunnel: async ({pod, port, signal}) => {
       running.opened.push(`${pod}:${port}`)
       if (pod === 'live') return {} as Tunnel
+      // An upgrade that is still under way when the connection is given up.
+      if (pod === 'slow') return new Promise<Tunnel>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), {once: true}))
       throw new ApiError(404, {code: 404, message: `pods "${pod}" not found`, reason: 'NotFound'})
     },
     passthrough: false,
@@ -52,6 +57,7 @@ async function startProxy(route: Route, forward: ProxyServerOptions['forward'] =
   servers.push(server)
   const [{port}] = await server.listen([{address: '127.0.0.1', failureMode: 'any', family: 4}], 0)
   running.port = port
+  running.server = server
   return running
 }
 
@@ -129,6 +135,41 @@ describe('a connection that fails after it was forwarded', () => {
         host: 'web.shop', id: 1, namespace: 'shop', pod: 'live', podPort: 8080, port: 80, protocol: 'socks5', reason: 'lost', service: 'web',
       },
     ])
+  })
+})
+
+describe('a connection given up while its tunnel opens', () => {
+  const route: Route = {backend: {pod: 'slow', port: 8080}, kind: 'pod', namespace: 'shop', next: () => undefined, service: 'web'}
+  const closedEvent = (client: unknown, more: Record<string, unknown>) => ({
+    bytesIn: 0, bytesOut: 0, client, durationMs: 'number', event: 'connection-closed',
+    host: 'web.shop', id: 1, port: 80, protocol: 'socks5', ...more, namespace: 'shop', pod: 'slow', podPort: 8080,
+  })
+
+  // (A client that leaves meanwhile is seen once the open ends: its socket is paused until then.)
+  it('because svc is stopping: the connection-closed event that every connection-opened has, aborted', AT_ONCE, async () => {
+    const proxy = await startProxy(route)
+    const socket = net.connect({host: '127.0.0.1', port: proxy.port})
+    socket.on('error', () => undefined)
+    socket.write(socks5Connect('web.shop', 80))
+    await until(() => proxy.opened.length === 1, 'the tunnel to pod slow being opened')
+    await proxy.server!.close()
+    socket.destroy()
+    assert.deepEqual(plain(proxy.events).slice(1), [closedEvent(proxy.events[0].client, {reason: 'aborted'})])
+    assert.deepEqual(proxy.stderr, [])
+  })
+
+  it('because its pod went away: aborted, with the reason', AT_ONCE, async () => {
+    const proxy = await startProxy(route)
+    const socket = net.connect({host: '127.0.0.1', port: proxy.port})
+    socket.on('error', () => undefined)
+    const closed = new Promise(resolve => socket.once('close', resolve))
+    socket.resume()
+    socket.write(socks5Connect('web.shop', 80))
+    await until(() => proxy.opened.length === 1, 'the tunnel to pod slow being opened')
+    proxy.server!.podGone('shop', 'slow')
+    await closed
+    await until(() => proxy.events.length === 2, 'the connection-closed event after connection-opened', 5_000)
+    assert.deepEqual(plain(proxy.events).slice(1), [closedEvent(proxy.events[0].client, {error: 'pod "slow" in namespace "shop" went away', reason: 'aborted'})])
   })
 })
 
