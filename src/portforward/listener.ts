@@ -3,6 +3,7 @@
 // A port fails when all of its `localhost` addresses failed, or any explicit IP failed; then its
 // other listeners are closed (kubectl leaves them open) and the next port is tried.
 
+import fs from 'node:fs'
 import net from 'node:net'
 
 import {type ForwardedPort, joinHostPort, type ListenAddress} from './ports.ts'
@@ -107,11 +108,33 @@ export async function unconfiguredAddresses(addresses: readonly string[]): Promi
   return missing
 }
 
+let backlog: number | undefined
+
+/**
+ * The accept queue a local listener asks for, as a Go server's net.Listen does (net/sock_linux.go
+ * maxListenerBacklog): the kernel's net.core.somaxconn (4096 on current kernels), capped at 65,535,
+ * where Node asks for 511. Clients that connect and close at once (health checks, `nc -z`) arrive
+ * in bursts of hundreds; a full queue makes the kernel drop their SYNs, and each such client waits
+ * out a SYN retransmit (1 s, then 3 s). The kernel caps the request at somaxconn anyway.
+ */
+export function listenBacklog(): number {
+  if (backlog === undefined) {
+    let n = Number.NaN
+    try {
+      n = Number.parseInt(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'), 10)
+    } catch {
+      // not Linux, or no /proc: Go's fallback (syscall.SOMAXCONN) is 4096 on Linux, 128 elsewhere; the kernel caps it
+    }
+    backlog = Number.isInteger(n) && n > 0 ? Math.min(n, 65_535) : 4096
+  }
+  return backlog
+}
+
 function listen(server: net.Server, addr: ListenAddress, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error)
     server.once('error', onError)
-    server.listen({exclusive: true, host: addr.address, ipv6Only: addr.family === 6, port}, () => {
+    server.listen({backlog: listenBacklog(), exclusive: true, host: addr.address, ipv6Only: addr.family === 6, port}, () => {
       server.off('error', onError)
       resolve()
     })

@@ -12,6 +12,7 @@ import {CliError} from '../kube/errors.ts'
 import type {Backend} from '../portforward/balancer.ts'
 import {openWithFailover} from '../portforward/failover.ts'
 import {upgradeErrorText} from '../portforward/lifecycle.ts'
+import {listenBacklog} from '../portforward/listener.ts'
 import {StatusTicker} from '../portforward/output.ts'
 import {joinHostPort, type ListenAddress} from '../portforward/ports.ts'
 import type {ForwardFn} from '../portforward/session.ts'
@@ -105,7 +106,7 @@ export class ProxyServer {
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
-          server.listen({host: address, port: bound[0]?.port ?? port}, () => {
+          server.listen({backlog: listenBacklog(), host: address, port: bound[0]?.port ?? port}, () => {
             server.off('error', reject)
             resolve()
           })

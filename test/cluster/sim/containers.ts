@@ -4,9 +4,10 @@
 // send-reset (SEND_RESET_BYTES of patternBytes, then a TCP reset: a process that crashes mid-reply)
 // or slow-read (reads SLOW_READ_BYTES_PER_SECOND and discards it: a pod slower than the upload).
 
-import fs from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
+
+import {listenBacklog} from '../../../src/portforward/listener.ts'
 import type {PortBehaviour} from './pod-status.ts'
 
 /**
@@ -123,24 +124,12 @@ function handleHttp(podName: string, req: http.IncomingMessage, res: http.Server
   }
 }
 
-/**
- * The accept queue of a container's port, as a Go server's net.Listen sets it (net/sock_linux.go,
- * maxListenerBacklog: the kernel's net.core.somaxconn, 4096 on current kernels), not Node's default
- * of 511. The runtime's dials and the container's accepts share one event loop here: a burst of
- * stream pairs (a SPDY session opens hundreds at once under churn) is dialled in one turn, before
- * the first accept. A queue of 511 overflows: the kernel drops the SYNs, each such dial waits out a
- * SYN retransmit (1 s, then 3 s, 7 s, ...), and under load it reaches connectLoopback's deadline.
- */
-const LISTEN_BACKLOG = maxListenerBacklog()
-
-function maxListenerBacklog(): number {
-  try {
-    const n = Number.parseInt(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'), 10)
-    return Number.isInteger(n) && n > 0 ? Math.min(n, 65_535) : 4096
-  } catch {
-    return 4096
-  }
-}
+// The accept queue of a container's port is a Go server's (listenBacklog: net.core.somaxconn, as
+// net/sock_linux.go maxListenerBacklog sets it), not Node's default of 511. The runtime's dials and
+// the container's accepts share one event loop here: a burst of stream pairs (a SPDY session opens
+// hundreds at once under churn) is dialled in one turn, before the first accept. A queue of 511
+// overflows: the kernel drops the SYNs, each such dial waits out a SYN retransmit (1 s, then 3 s,
+// 7 s, ...), and under load it reaches connectLoopback's deadline.
 
 interface PortListener {
   server: net.Server
@@ -180,7 +169,7 @@ export class PodContainers {
     const server = net.createServer({allowHalfOpen: true}, (socket) => this.accept(port, socket))
     const ready = new Promise<number>((resolve, reject) => {
       server.once('error', reject)
-      server.listen({backlog: LISTEN_BACKLOG, host: '127.0.0.1', port: 0}, () => {
+      server.listen({backlog: listenBacklog(), host: '127.0.0.1', port: 0}, () => {
         server.off('error', reject)
         resolve((server.address() as net.AddressInfo).port)
       })
