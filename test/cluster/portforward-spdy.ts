@@ -284,9 +284,11 @@ export function dialError(port: number, sandboxId: string, error: NodeJS.ErrnoEx
   const id = sandboxId
   const netns = `/var/run/netns/cni-${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`
   const cause = error.code === 'ECONNREFUSED' || /refused/i.test(error.message ?? '') ? 'connect: connection refused' : error.message
+  // The simulation says what the IPv4 dial met (a timeout is not a refusal); its IPv6 dial is refused.
+  const ipv4Cause = (error as {ipv4Cause?: string}).ipv4Cause ?? cause
   return (
     `error forwarding port ${port} to pod ${id}, uid : failed to execute portforward in network namespace "${netns}": ` +
-    `failed to connect to localhost:${port} inside namespace "${id}", IPv4: dial tcp4 127.0.0.1:${port}: ${cause} IPv6 dial tcp6 [::1]:${port}: ${cause} `
+    `failed to connect to localhost:${port} inside namespace "${id}", IPv4: dial tcp4 127.0.0.1:${port}: ${ipv4Cause} IPv6 dial tcp6 [::1]:${port}: ${cause} `
   )
 }
 

@@ -92,10 +92,10 @@ for (const transport of TRANSPORTS) {
       // RSS after a GC is reported, not asserted: the JS heap returns to its idle size, but glibc keeps
       // freed native memory (TLS and socket buffers) mapped; see docs/benchmarks.md.
       assert.ok(heap - idleHeap <= 8 * MiB, `JS heap after a GC ${(heap / MiB).toFixed(1)} MiB, idle ${(idleHeap / MiB).toFixed(1)} MiB: something kept connections alive`)
-      // v4 reports nothing. Over plain SPDY a few connections of this churn were refused by the pod's
-      // port (the kubelet's dial error); counted here until that is understood.
-      if (transport.perConnection) assert.equal(svc.stderr, '')
-      else t.diagnostic(`stderr: ${svc.stderr.split('\n').filter(Boolean).length} lines, first: ${svc.stderr.split('\n')[0]}`)
+      // Every connection is served, so no transport reports an error. The SPDY transports open stream
+      // pairs in bursts of hundreds: the simulated pod's accept queue is sized for them as a Go
+      // server's is (LISTEN_BACKLOG in test/cluster/sim/containers.ts).
+      assert.equal(svc.stderr, '')
     })
   })
 }

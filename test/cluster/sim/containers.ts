@@ -4,18 +4,45 @@
 // send-reset (SEND_RESET_BYTES of patternBytes, then a TCP reset: a process that crashes mid-reply)
 // or slow-read (reads SLOW_READ_BYTES_PER_SECOND and discards it: a pod slower than the upload).
 
+import fs from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import type {PortBehaviour} from './pod-status.ts'
 
-/** The CRI runtime's error when nothing listens on the port (containerd sandbox_portforward_linux.go; note the trailing space). */
-export function runtimePortForwardError(port: number, sandboxId: string, netnsPath: string): string {
+/**
+ * The CRI runtime's error when its dial into the pod fails (containerd 1.7
+ * internal/cri/server/sandbox_portforward_linux.go, portForward: net.Dial "tcp4", then "tcp6",
+ * `IPv4: %v IPv6 %v `; note the trailing space). `ipv4Cause` is what the IPv4 dial met, in Go's
+ * words (goDialCause); nothing listens on [::1] in a simulated pod, so the IPv6 dial is refused.
+ */
+export function runtimePortForwardError(port: number, sandboxId: string, netnsPath: string, ipv4Cause = REFUSED): string {
   return (
     `failed to execute portforward in network namespace "${netnsPath}": ` +
     `failed to connect to localhost:${port} inside namespace "${sandboxId}", ` +
-    `IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused ` +
-    `IPv6 dial tcp6 [::1]:${port}: connect: connection refused `
+    `IPv4: dial tcp4 127.0.0.1:${port}: ${ipv4Cause} ` +
+    `IPv6 dial tcp6 [::1]:${port}: ${REFUSED} `
   )
+}
+
+const REFUSED = 'connect: connection refused'
+/** The code connectLoopback's own deadline rejects with. */
+export const DIAL_TIMEOUT = 'ERR_DIAL_TIMEOUT'
+
+/**
+ * What Go's net.Dial reports after `dial tcp4 ADDR: ` for a failed Node connect (net.OpError with
+ * the syscall's strerror, or `i/o timeout` for a dial deadline), so that a failure other than a
+ * refusal is not reported as one.
+ */
+export function goDialCause(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED': return REFUSED
+    case DIAL_TIMEOUT: return 'i/o timeout'
+    case 'ETIMEDOUT': return 'connect: connection timed out'
+    case 'EADDRNOTAVAIL': return 'connect: cannot assign requested address'
+    case 'ECONNRESET': return 'connect: connection reset by peer'
+    case 'EMFILE': return 'socket: too many open files'
+    default: return `connect: ${error.message}`
+  }
 }
 
 /**
@@ -96,6 +123,25 @@ function handleHttp(podName: string, req: http.IncomingMessage, res: http.Server
   }
 }
 
+/**
+ * The accept queue of a container's port, as a Go server's net.Listen sets it (net/sock_linux.go,
+ * maxListenerBacklog: the kernel's net.core.somaxconn, 4096 on current kernels), not Node's default
+ * of 511. The runtime's dials and the container's accepts share one event loop here: a burst of
+ * stream pairs (a SPDY session opens hundreds at once under churn) is dialled in one turn, before
+ * the first accept. A queue of 511 overflows: the kernel drops the SYNs, each such dial waits out a
+ * SYN retransmit (1 s, then 3 s, 7 s, ...), and under load it reaches connectLoopback's deadline.
+ */
+const LISTEN_BACKLOG = maxListenerBacklog()
+
+function maxListenerBacklog(): number {
+  try {
+    const n = Number.parseInt(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'), 10)
+    return Number.isInteger(n) && n > 0 ? Math.min(n, 65_535) : 4096
+  } catch {
+    return 4096
+  }
+}
+
 interface PortListener {
   server: net.Server
   ready: Promise<number>
@@ -134,7 +180,7 @@ export class PodContainers {
     const server = net.createServer({allowHalfOpen: true}, (socket) => this.accept(port, socket))
     const ready = new Promise<number>((resolve, reject) => {
       server.once('error', reject)
-      server.listen({host: '127.0.0.1', port: 0}, () => {
+      server.listen({backlog: LISTEN_BACKLOG, host: '127.0.0.1', port: 0}, () => {
         server.off('error', reject)
         resolve((server.address() as net.AddressInfo).port)
       })
@@ -202,7 +248,7 @@ export function connectLoopback(port: number, timeoutMs = 10_000): Promise<net.S
     const socket = net.connect({host: '127.0.0.1', noDelay: true, port})
     const timer = setTimeout(() => {
       socket.destroy()
-      reject(new Error(`timed out connecting to 127.0.0.1:${port}`))
+      reject(Object.assign(new Error(`timed out connecting to 127.0.0.1:${port}`), {code: DIAL_TIMEOUT}))
     }, timeoutMs)
     socket.once('connect', () => {
       clearTimeout(timer)

@@ -6,7 +6,7 @@
 
 import {createHash, randomUUID} from 'node:crypto'
 import type net from 'node:net'
-import {PodContainers, connectLoopback, kubeletPortForwardError, runtimePortForwardError} from './containers.ts'
+import {PodContainers, connectLoopback, goDialCause, kubeletPortForwardError, runtimePortForwardError} from './containers.ts'
 import {endpointSlicesFor, endpointsFor, isManagedService, SERVICE_NAME_LABEL, SLICE_MANAGED_BY_LABEL, SLICE_CONTROLLER_NAME, ENDPOINTS_MANAGED_BY_LABEL, ENDPOINTS_CONTROLLER_NAME} from './endpoints.ts'
 import {EventRecorder, legacyEvent, objectReference, scheduledEvent} from './events.ts'
 import {randomHex, randomSuffix} from './hash.ts'
@@ -58,9 +58,12 @@ export class PodDialError extends Error {
   readonly port: number
   /** What the kubelet writes on the port-forward error channel for this failure. */
   readonly kubeletMessage: string
+  /** What the runtime's IPv4 dial met, in Go's words (goDialCause), when it was dialled. */
+  readonly ipv4Cause: string | undefined
 
-  constructor(message: string, port: number, kubeletMessage: string, code = 'ECONNREFUSED') {
+  constructor(message: string, port: number, kubeletMessage: string, code = 'ECONNREFUSED', ipv4Cause?: string) {
     super(message)
+    this.ipv4Cause = ipv4Cause
     this.name = 'PodDialError'
     this.code = code
     this.errno = code === 'ECONNREFUSED' ? -111 : -2
@@ -697,17 +700,18 @@ class SimulationImpl implements Simulation {
       const text = `container not running (pod "${name}" is ${pod.status?.phase ?? 'Pending'})`
       throw new PodDialError(text, port, kubeletPortForwardError(port, rt?.sandboxId ?? '', text), 'ENOTCONN')
     }
-    const refuse = () => {
-      const runtimeError = runtimePortForwardError(port, rt.sandboxId, rt.netnsPath)
-      return new PodDialError(runtimeError, port, kubeletPortForwardError(port, rt.sandboxId, runtimeError))
+    const refuse = (ipv4Cause?: string, code?: string) => {
+      const runtimeError = runtimePortForwardError(port, rt.sandboxId, rt.netnsPath, ipv4Cause)
+      return new PodDialError(runtimeError, port, kubeletPortForwardError(port, rt.sandboxId, runtimeError), code, ipv4Cause)
     }
     if (portBehaviour(pod, port) === 'refuse') throw refuse()
     const hostPort = await rt.containersHost.hostPort(port)
     if (hostPort === undefined || rt.containersHost.isClosed) throw refuse()
     try {
       return await connectLoopback(hostPort)
-    } catch {
-      throw refuse()
+    } catch (error) {
+      // The dial's own cause (a refusal, a timeout, no free port), not always "refused".
+      throw refuse(goDialCause(error as NodeJS.ErrnoException), (error as NodeJS.ErrnoException).code)
     }
   }
 

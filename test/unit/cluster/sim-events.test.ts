@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {kubeletPortForwardError, patternBytes, runtimePortForwardError} from '../../cluster/sim/containers.ts'
+import {DIAL_TIMEOUT, goDialCause, kubeletPortForwardError, patternBytes, runtimePortForwardError} from '../../cluster/sim/containers.ts'
 import {EventRecorder, eventName, legacyEvent, objectReference, scheduledEvent, uniqueNanos} from '../../cluster/sim/events.ts'
 import {Store} from '../../cluster/store.ts'
 
@@ -84,6 +84,24 @@ test('port-forward error texts read like the kubelet and containerd', () => {
       'IPv4: dial tcp4 127.0.0.1:80: connect: connection refused IPv6 dial tcp6 [::1]:80: connect: connection refused ',
   )
   assert.equal(kubeletPortForwardError(80, 'abc', runtime), `error forwarding port 80 to pod abc, uid : ${runtime}`)
+  assert.equal(
+    runtimePortForwardError(80, 'abc', '/var/run/netns/cni-1', 'i/o timeout'),
+    'failed to execute portforward in network namespace "/var/run/netns/cni-1": failed to connect to localhost:80 inside namespace "abc", ' +
+      'IPv4: dial tcp4 127.0.0.1:80: i/o timeout IPv6 dial tcp6 [::1]:80: connect: connection refused ',
+  )
+})
+
+test('a failed dial into a pod is told in Go\'s words, a refusal only when it was one', () => {
+  const cases: Array<[string, string]> = [
+    ['ECONNREFUSED', 'connect: connection refused'],
+    [DIAL_TIMEOUT, 'i/o timeout'],
+    ['ETIMEDOUT', 'connect: connection timed out'],
+    ['EADDRNOTAVAIL', 'connect: cannot assign requested address'],
+    ['ECONNRESET', 'connect: connection reset by peer'],
+    ['EMFILE', 'socket: too many open files'],
+  ]
+  for (const [code, text] of cases) assert.equal(goDialCause(Object.assign(new Error(code), {code})), text, code)
+  assert.equal(goDialCause(Object.assign(new Error('connect EHOSTUNREACH 127.0.0.1:80'), {code: 'EHOSTUNREACH'})), 'connect: connect EHOSTUNREACH 127.0.0.1:80')
 })
 
 test('patternBytes is i % 251 from any offset', () => {
