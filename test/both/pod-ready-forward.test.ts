@@ -37,6 +37,8 @@ async function deployAndOnReady<T>(c: TestCluster, name: string, replicas: numbe
   const events = c.client.watch<Pod>(path, {labelSelector, resourceVersion: list.metadata.resourceVersion}, signal)
   // The watch is open (its first read is under way) before the Deployment exists.
   const first = events.next()
+  // Should the create fail, nothing awaits this read: its rejection when the signal fires must not be unhandled.
+  first.catch(() => undefined)
   await createDeployment(c.client, name, replicas, {labels: {app: name}, ports: [{containerPort: PORT}]})
   // Each call's outcome is caught at once, so that one failing while the watch goes on is not an unhandled rejection.
   const started = new Map<string, Promise<{error?: unknown; value?: T}>>()
