@@ -151,7 +151,7 @@ export class ProxyServer {
     const connection: Connection = {controller: new AbortController(), done: Promise.resolve()}
     this.connections.set(id, connection)
     connection.done = this.handle(id, socket, connection).catch(() => undefined).finally(() => {
-      socket.destroy()
+      closeAnswered(socket)
       this.connections.delete(id)
       this.refreshStatus()
     })
@@ -316,6 +316,29 @@ export class ProxyServer {
     }
     return {bytesIn, bytesOut, namespaces: this.options.router.namespaces, open: this.connections.size}
   }
+}
+
+/** How long a refused client may take to read its answer and close its side. */
+const ANSWERED_LINGER_MS = 1000
+
+/**
+ * Closes a connection that is done. One whose answer was ended (a refusal: an HTTP error, a SOCKS
+ * reply) may still have input svc never read (a request body, the rest of a SOCKS4 request);
+ * closing a socket with unread input makes the kernel send a reset, and the client may lose the
+ * answer. So its input is read and dropped, and it is closed when the client ends its side, or
+ * after ANSWERED_LINGER_MS at most; any other connection (or one whose client has ended its side
+ * already) is closed at once.
+ */
+function closeAnswered(socket: net.Socket): void {
+  if (socket.destroyed || !socket.writableEnded || socket.readableEnded) {
+    socket.destroy()
+    return
+  }
+  const timer = setTimeout(() => socket.destroy(), ANSWERED_LINGER_MS)
+  socket.once('close', () => clearTimeout(timer))
+  socket.once('end', () => socket.destroy())
+  socket.on('data', () => {})
+  socket.resume()
 }
 
 /** Why a tunnel could not be opened: a failed upgrade in kubectl's words, or the error's message. */

@@ -173,6 +173,25 @@ describe('a connection given up while its tunnel opens', () => {
   })
 })
 
+describe('a refused client that is still sending', () => {
+  it('gets its whole answer: svc reads and drops the rest and closes without a reset', AT_ONCE, async () => {
+    const route: Route = {kind: 'refuse', refusal: {kind: 'unknown', message: 'no Service "nope" in namespace "shop"'}}
+    const proxy = await startProxy(route)
+    const body = Buffer.alloc(4 * 1024 * 1024, 0x61)
+    const answer = await new Promise<{data: string; error?: string}>(resolve => {
+      const socket = net.connect({host: '127.0.0.1', port: proxy.port})
+      let data = ''
+      socket.setEncoding('latin1').on('data', chunk => (data += chunk))
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve({data, error: error.code}))
+      socket.once('close', () => resolve({data}))
+      // The head and the first of the body in one write, the rest behind it: svc answers after the head.
+      socket.write(Buffer.concat([Buffer.from(`POST http://nope.shop:80/ HTTP/1.1\r\nHost: nope.shop\r\nContent-Length: ${body.length}\r\n\r\n`), body]), () => socket.end())
+    })
+    const line = 'refused nope.shop:80: no Service "nope" in namespace "shop"\n'
+    assert.deepEqual(answer, {data: `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${line.length}\r\nConnection: close\r\n\r\n${line}`})
+  })
+})
+
 describe('clients that speak neither SOCKS5 nor HTTP are refused at once', () => {
   const route: Route = {backend: {pod: 'web-1', port: 8080}, kind: 'pod', namespace: 'shop', next: () => undefined}
   const socks4 = 'SOCKS4 client 127.0.0.1 refused: svc proxy speaks SOCKS5 and HTTP (for curl, use socks5h://HOST:PORT)'
