@@ -19,7 +19,7 @@ interface Served {
   containers: PodContainers
   /** the pod as last seen (its annotations pick each connection's behaviour) */
   pod: any
-  /** whether the PortForward is published and the pod marked (tried again on the pod's next event if not) */
+  /** whether the PortForward is published and the pod marked (publishWithRetry; tried again on the pod's next event if not) */
   published: boolean
 }
 
@@ -127,17 +127,7 @@ export class PodAgent {
       this.served.set(k, s)
     }
     s.pod = pod
-    if (!s.published && !pod.metadata.deletionTimestamp) {
-      try {
-        await this.publish(pod, s.containers)
-        await this.markPublished(pod)
-        s.published = true
-      } catch (error) {
-        // 404, 409, or 422 for the uid (ObjectMeta's uid is immutable): the pod went away or was
-        // replaced under its name; its successor's events bring it back here.
-        if (!(error instanceof ApiError && [404, 409, 422].includes(error.code))) this.onError(error as Error)
-      }
-    }
+    if (!s.published && !pod.metadata.deletionTimestamp) await this.publishWithRetry(pod, s)
     const flip = readinessFlip(pod)
     if (flip !== undefined) {
       try {
@@ -146,6 +136,33 @@ export class PodAgent {
         // 404/409: the pod went away or moved on; the next event brings the current state.
         if (!(error instanceof ApiError && [404, 409].includes(error.code))) this.onError(error as Error)
       }
+    }
+  }
+
+  /**
+   * Publishes the pod's PortForward and marks the pod. An error that may pass (a 429 of the API
+   * server's priority and fairness, a 500, a broken connection) is tried again with a doubling
+   * back-off (100 to 800 ms, five tries), as the kubelet's pod workers retry a failed sync
+   * (pkg/kubelet/pod_workers.go): until the pod is marked, kwok keeps it Pending, and a pod already
+   * bound may get no further event to retry on. 404, 409, or 422 for the uid (ObjectMeta's uid is
+   * immutable): the pod went away or was replaced under its name; its successor's events bring it
+   * back here.
+   */
+  private async publishWithRetry(pod: any, s: Served): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.publish(pod, s.containers)
+        await this.markPublished(pod)
+        s.published = true
+        return
+      } catch (error) {
+        if (error instanceof ApiError && [404, 409, 422].includes(error.code)) return
+        if (attempt === 4 || this.abort.signal.aborted) {
+          this.onError(error as Error)
+          return
+        }
+      }
+      await delay(100 * 2 ** attempt, undefined, {signal: this.abort.signal}).catch(() => undefined)
     }
   }
 
