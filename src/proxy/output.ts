@@ -128,7 +128,7 @@ export function createProxyReporter(options: ProxyReporterOptions): ProxyReporte
 
 /** The one line a refusal is: on stderr, and as the body of an HTTP refusal. `to`: the pod it was refused at (podAddress). */
 export function refusalLine(host: string, port: number, message: string, to?: string): string {
-  return `refused ${joinHostPort(host, port)}${to ? ` -> ${to}` : ''}: ${message}`
+  return `refused ${targetTo(host, port, to)}: ${message}`
 }
 
 /**
@@ -137,7 +137,12 @@ export function refusalLine(host: string, port: number, message: string, to?: st
  * the left. `to`: where it went (podAddress), absent for --passthrough.
  */
 export function forwardErrorLine(host: string, port: number, message: string, to?: string): string {
-  return `an error occurred forwarding ${joinHostPort(host, port)}${to ? ` -> ${to}` : ''}: ${message}`
+  return `an error occurred forwarding ${targetTo(host, port, to)}: ${message}`
+}
+
+/** `web.shop:80 -> shop/web-1:8080`, or the client's target alone when it went to no pod. */
+function targetTo(host: string, port: number, to: string | undefined): string {
+  return `${joinHostPort(host, port)}${to ? ` -> ${to}` : ''}`
 }
 
 /** Where a connection went: `shop/web-1:8080`. */

@@ -162,6 +162,8 @@ export class PodAgent {
           return
         }
       }
+      // A back-off between tries, not a wait for a state: the next try is what asks again (closing
+      // the agent ends the pause at once).
       await delay(100 * 2 ** attempt, undefined, {signal: this.abort.signal}).catch(() => undefined)
     }
   }

@@ -124,13 +124,6 @@ function handleHttp(podName: string, req: http.IncomingMessage, res: http.Server
   }
 }
 
-// The accept queue of a container's port is a Go server's (listenBacklog: net.core.somaxconn, as
-// net/sock_linux.go maxListenerBacklog sets it), not Node's default of 511. The runtime's dials and
-// the container's accepts share one event loop here: a burst of stream pairs (a SPDY session opens
-// hundreds at once under churn) is dialled in one turn, before the first accept. A queue of 511
-// overflows: the kernel drops the SYNs, each such dial waits out a SYN retransmit (1 s, then 3 s,
-// 7 s, ...), and under load it reaches connectLoopback's deadline.
-
 interface PortListener {
   server: net.Server
   ready: Promise<number>
@@ -165,6 +158,14 @@ export class PodContainers {
     return this.sockets.size
   }
 
+  /**
+   * A container's port, listening with a Go server's accept queue (listenBacklog: net.core.somaxconn,
+   * as net/sock_linux.go maxListenerBacklog sets it), not Node's default of 511. The runtime's dials
+   * and the container's accepts share one event loop here: a burst of stream pairs (a SPDY session
+   * opens hundreds at once under churn) is dialled in one turn, before the first accept. A queue of
+   * 511 overflows: the kernel drops the SYNs, each such dial waits out a SYN retransmit (1 s, then
+   * 3 s, 7 s, ...), and under load it reaches connectLoopback's deadline.
+   */
   private listen(port: number): void {
     const server = net.createServer({allowHalfOpen: true}, (socket) => this.accept(port, socket))
     const ready = new Promise<number>((resolve, reject) => {
