@@ -42,7 +42,7 @@ for (const transport of TRANSPORTS) {
   describe(`soak over ${transport.name}`, () => {
     // Its own timeout: the churn takes under a minute on an idle 2-core machine, minutes on a busy one.
     test(`${Object.entries(COUNTS).map(([m, n]) => `${n} ${m}`).join(', ')}: within 3 s of the last close, fds and tunnels are back, the JS heap after a GC too`, {timeout: 540_000}, async t => {
-      const probe = gcProbe()
+      const probe = gcProbe({returnPages: true})
       t.after(() => probe.dispose())
       const svc = startSvc(
         ['port-forward', '--kubeconfig', kc, 'pod/echo', ':7', '--address', '127.0.0.1', '--quiet', ...transport.args],
