@@ -21,6 +21,13 @@ const RELEASED = new DOMException('the local connection was released', 'AbortErr
 /** How long a client that keeps writing after our FIN may keep its connection (see closeAfterClient). */
 const CLOSING_MAX_MS = 30_000
 
+/**
+ * After the client's EOF, a write to it is followed by zero-length writes at these delays (ms, each
+ * run only while the connection lingers): see probeGone.
+ */
+const GONE_PROBE_MS = [10, 100, 400]
+const NO_BYTES = Buffer.alloc(0)
+
 /** Bytes read from the client before the tunnel is open, beyond which the socket is paused. */
 const EARLY_HIGH_WATER_MARK = 64 * 1024
 
@@ -50,6 +57,8 @@ class ForwardedConnection {
   private tunnel: Tunnel | undefined
   private socketError: Error | undefined
   private lingerTimer: NodeJS.Timeout | undefined
+  private probeTimer: NodeJS.Timeout | undefined
+  private probeStep = 0
   private settled = false
   private localEnded = false
   private bytesFromClient = 0
@@ -128,6 +137,9 @@ class ForwardedConnection {
     })
     t.on('data', (chunk: Buffer) => {
       if (!socket.write(chunk)) t.pause()
+      if (!this.localEnded) return
+      if (this.probeTimer && this.probeStep === 0) this.probeTimer.refresh()
+      else this.probeGone(0)
     })
     socket.on('drain', () => t.resume())
     t.on('drain', () => {
@@ -209,10 +221,28 @@ class ForwardedConnection {
     this.lingerTimer = setTimeout(check, ms)
   }
 
+  /**
+   * A client that has fully closed answers the bytes written to it after its EOF with a reset; one
+   * that only half-closed reads them. The reset is only seen by the next write, and the pod may have
+   * nothing more to send (a reply already complete, a client that left mid-transfer): so after each
+   * write following the EOF, a few writes of no bytes (which send nothing) ask the socket, and the
+   * first that fails releases the connection at once instead of after the linger.
+   */
+  private probeGone(step: number): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer)
+    this.probeStep = step
+    this.probeTimer = step < GONE_PROBE_MS.length ? setTimeout(() => {
+      if (this.settled || this.socket.writableEnded) return
+      this.socket.write(NO_BYTES)
+      this.probeGone(step + 1)
+    }, GONE_PROBE_MS[step]) : undefined
+  }
+
   private finish(reason: ForwardEndReason, error?: Error): void {
     if (this.settled) return
     this.settled = true
     if (this.lingerTimer) clearTimeout(this.lingerTimer)
+    if (this.probeTimer) clearTimeout(this.probeTimer)
     if (this.closingTimer) clearTimeout(this.closingTimer)
     this.hooks.signal?.removeEventListener('abort', this.onAbort)
     this.early = []

@@ -247,6 +247,10 @@ class TunnelStream extends Duplex implements Tunnel {
       ws.terminate()
       return
     }
+    // The server's close frame must be read for the close to complete: a WebSocket paused for a slow
+    // local reader (the client that left mid-transfer) would otherwise hold its TLS connection, and
+    // its buffers, for the whole grace. What still arrives is dropped (onMessage after destroy).
+    ws.resume()
     if (ws.readyState === WebSocket.OPEN) ws.close(1000)
     this.closeTimer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS)
     this.closeTimer.unref()

@@ -19,6 +19,8 @@ import {randomFillSync} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {Duplex} from 'node:stream'
 
+import type {ByteSource} from '../spdy/session.ts'
+
 const EMPTY = Buffer.alloc(0)
 const OP_CONTINUATION = 0x0
 const OP_TEXT = 0x1
@@ -63,7 +65,7 @@ export interface WebSocketPipeOptions {
   attach?: (sink: (chunk: Buffer) => void) => void
 }
 
-export class WebSocketPipe extends Duplex {
+export class WebSocketPipe extends Duplex implements ByteSource {
   protected readonly socket: Duplex
   // Parser state: header bytes collected so far, then the payload left of the current frame.
   private header = EMPTY
@@ -100,7 +102,36 @@ export class WebSocketPipe extends Duplex {
     else socket.on('data', onBytes)
   }
 
+  /** Where payload bytes go instead of the readable side, once readInto() named it. */
+  private sink: ((chunk: Buffer) => void) | undefined
+
+  /**
+   * Payload bytes go to `sink` from now on, those the readable side holds first, instead of being
+   * pushed (one Readable push and 'data' event fewer per piece); pauseReading() and
+   * resumeReading() stop and start the socket. The readable side only ends.
+   */
+  readInto(sink: (chunk: Buffer) => void): void {
+    while (this.readableLength > 0) {
+      const held = this.read() as Buffer | null
+      if (held === null) break
+      sink(held)
+    }
+    this.sink = sink
+    // Flowing, so that the end of the readable side is seen.
+    super.resume()
+    if (this.socket.isPaused()) this.socket.resume()
+  }
+
+  pauseReading(): void {
+    this.socket.pause()
+  }
+
+  resumeReading(): void {
+    this.socket.resume()
+  }
+
   override _read(): void {
+    if (this.sink) return
     if (this.socket.isPaused()) this.socket.resume()
   }
 
@@ -301,7 +332,8 @@ export class WebSocketPipe extends Duplex {
       this.control.push(piece)
       return
     }
-    if (!this.push(piece)) this.socket.pause()
+    if (this.sink) this.sink(piece)
+    else if (!this.push(piece)) this.socket.pause()
   }
 
   private endFrame(): void {

@@ -57,6 +57,21 @@ export interface StreamReceiver {
   onSessionClosed(err?: Error): void
 }
 
+/**
+ * A transport that hands its bytes to one function rather than as 'data' events, and stops and
+ * starts reading on request (the tunnel's WebSocket pipe). The session reads such a transport so.
+ */
+export interface ByteSource {
+  /** Every byte read from now on goes to `sink`, in order, those already read first. */
+  readInto(sink: (chunk: Buffer) => void): void
+  pauseReading(): void
+  resumeReading(): void
+}
+
+function isByteSource(transport: Duplex): transport is Duplex & ByteSource {
+  return typeof (transport as Partial<ByteSource>).readInto === 'function'
+}
+
 export class SpdyStreamResetError extends Error {
   readonly status: number
   constructor(streamId: number, status: number) {
@@ -226,6 +241,8 @@ interface OutItem {
 export class SpdySession extends EventEmitter {
   readonly role: 'client' | 'server'
   private readonly transport: Duplex
+  /** The transport, when it hands its bytes over directly (ByteSource). */
+  private source: ByteSource | undefined
   // DATA payloads go to their stream as they arrive: no frame is joined from its pieces.
   private readonly parser = new FrameParser({streamData: true})
   private readonly compressor = new HeaderCompressor()
@@ -255,10 +272,16 @@ export class SpdySession extends EventEmitter {
     this.nextStreamId = this.role === 'client' ? 1 : 2
     this.nextPingId = this.role === 'client' ? 1 : 2
     this.pingTimeoutMs = options.pingTimeoutMs ?? 30_000
-    transport.on('data', (chunk: Buffer) => this.onBytes(chunk))
     transport.on('end', () => this.destroy())
     transport.on('error', (err: Error) => this.destroy(err))
     transport.on('close', () => this.destroy())
+    const onBytes = (chunk: Buffer) => this.onBytes(chunk)
+    if (isByteSource(transport)) {
+      this.source = transport
+      transport.readInto(onBytes)
+    } else {
+      transport.on('data', onBytes)
+    }
     if (options.pingIntervalMs) {
       this.pingTimer = setInterval(() => this.ping().catch(() => undefined), options.pingIntervalMs)
       this.pingTimer.unref()
@@ -491,7 +514,7 @@ export class SpdySession extends EventEmitter {
     const first = this.held.size === 0
     if (first) this.heldSinceMs = performance.now()
     this.held.add(stream)
-    this.transport.pause()
+    this.pauseTransport()
     if (first) this.emit('held')
   }
 
@@ -499,7 +522,7 @@ export class SpdySession extends EventEmitter {
   releaseReading(stream: StreamReceiver): void {
     if (this.held.delete(stream) && this.held.size === 0) {
       this.heldSinceMs = undefined
-      if (!this.closed) this.transport.resume()
+      if (!this.closed) this.resumeTransport()
       this.emit('released')
     }
   }
@@ -525,6 +548,16 @@ export class SpdySession extends EventEmitter {
   forget(stream: StreamReceiver): void {
     if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id)
     this.releaseReading(stream)
+  }
+
+  private pauseTransport(): void {
+    if (this.source) this.source.pauseReading()
+    else this.transport.pause()
+  }
+
+  private resumeTransport(): void {
+    if (this.source) this.source.resumeReading()
+    else this.transport.resume()
   }
 
   private onBytes(chunk: Buffer): void {
@@ -586,7 +619,7 @@ export class SpdySession extends EventEmitter {
         if (this.handleNow(frame)) continue
         const headerFrame = frame as Extract<Frame, {type: 'syn_stream' | 'syn_reply' | 'headers'}>
         // Hold further bytes while zlib works so the inbox stays bounded.
-        this.transport.pause()
+        this.pauseTransport()
         let headers: SpdyHeaders
         try {
           headers = await this.decompressor.decompress(headerFrame.headerBlock)
@@ -594,7 +627,7 @@ export class SpdySession extends EventEmitter {
           this.protocolError(new FrameError(`bad header block on stream ${headerFrame.streamId}: ${(err as Error).message}`))
           return
         } finally {
-          if (this.held.size === 0 && !this.closed) this.transport.resume()
+          if (this.held.size === 0 && !this.closed) this.resumeTransport()
         }
         this.handleHeaderFrame(headerFrame, headers)
       }

@@ -31,7 +31,11 @@ export interface GcProbe {
   dispose(): void
 }
 
-export function gcProbe(): GcProbe {
+/**
+ * `returnPages`: the collection is the kind the forwarder runs by itself once idle, which also gives
+ * V8's emptied pages back to the system (a regular one keeps them mapped for reuse).
+ */
+export function gcProbe(options: {returnPages?: boolean} = {}): GcProbe {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'svc-gc-')), 'gc')
   let asked = 0
   const lines = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(l => l.startsWith('gc ')) : [])
@@ -43,7 +47,7 @@ export function gcProbe(): GcProbe {
       return {memory: JSON.parse(done.at(-1)!.slice(3)) as NodeJS.MemoryUsage, rss: rssBytes(pid)}
     },
     dispose: () => fs.rmSync(path.dirname(file), {force: true, recursive: true}),
-    env: {SVC_TEST_GC_FILE: file},
+    env: {SVC_TEST_GC_FILE: file, ...(options.returnPages ? {SVC_TEST_GC_FLAVOR: 'last-resort'} : {})},
     nodeArgs: ['--expose-gc', '--import', PRELOAD],
   }
 }

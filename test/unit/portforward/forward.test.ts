@@ -307,6 +307,21 @@ describe('forwardConnection', () => {
     }
   })
 
+  it('a client that fully closed after sending is released once the pod\'s reply meets its reset, not after the linger', async () => {
+    // The reply is written once and the pod then stays silent: no later write would see the reset.
+    const l = await listen(server, 'web', 7, {halfCloseTimeoutMs: 5_000})
+    try {
+      const socket = await connect(l.port)
+      socket.end('ping')
+      socket.destroy()
+      const result = await l.next()
+      assert.equal(result.reason, 'local-closed', 'released by the linger, not when the reply met the reset')
+      assert.equal(result.bytesIn, 4)
+    } finally {
+      await l.close()
+    }
+  })
+
   it('an abort signal ends the connection with reason aborted', async () => {
     const controller = new AbortController()
     let opened: (t: Tunnel) => void = () => {}

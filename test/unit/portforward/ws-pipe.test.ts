@@ -75,6 +75,26 @@ describe('WebSocketPipe', () => {
     }
   })
 
+  test('readInto: payload bytes go to the sink, those already read first; pausing reaches the socket; the close still ends the pipe', async () => {
+    const payload = randomBytes(40_000)
+    const fake = fakeSocket()
+    // The first message arrives with the upgrade (the head), before the sink is named.
+    const pipe = new WebSocketPipe(fake.socket, serverFrame(0x2, payload.subarray(0, 1000)), {})
+    const got: Buffer[] = []
+    pipe.readInto(chunk => got.push(chunk))
+    assert.equal(Buffer.concat(got).length, 1000)
+    pipe.pauseReading()
+    assert.ok(fake.socket.isPaused(), 'pauseReading pauses the socket')
+    pipe.resumeReading()
+    assert.ok(!fake.socket.isPaused(), 'resumeReading resumes it')
+    const ended = new Promise(resolve => pipe.once('end', resolve))
+    const wire = Buffer.concat([serverFrame(0x2, payload.subarray(1000, 30_000), false), serverFrame(0x0, payload.subarray(30_000)), serverFrame(0x8, Buffer.from([0x03, 0xe8]))])
+    for (let i = 0; i < wire.length; i += 4096) fake.feed(wire.subarray(i, i + 4096))
+    await ended
+    assert.ok(Buffer.concat(got).equals(payload))
+    assert.equal(pipe.readableLength, 0, 'nothing is left in the readable side')
+  })
+
   test('a text message, a masked server frame and a socket closed without a close frame are errors', async () => {
     const cases: Array<[Buffer, RegExp]> = [
       [serverFrame(0x1, Buffer.from('text')), /invalid message type received/],
