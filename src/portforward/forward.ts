@@ -11,6 +11,7 @@
 import type {Socket} from 'node:net'
 
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, onLocalEnd} from './lifecycle.ts'
+import {defaultPeerWatch} from './peer-gone.ts'
 import {type ForwardEndReason, type ForwardHooks, type ForwardResult, PortForwardError, type Tunnel, TunnelLostError, type TunnelOpener} from './types.ts'
 
 export type {ForwardHooks, ForwardResult, TunnelOpener} from './types.ts'
@@ -59,6 +60,8 @@ class ForwardedConnection {
   private lingerTimer: NodeJS.Timeout | undefined
   private probeTimer: NodeJS.Timeout | undefined
   private probeStep = 0
+  /** Stops asking whether the client has closed its socket (see watchPeer). */
+  private unwatchPeer: (() => void) | undefined
   private settled = false
   private localEnded = false
   private bytesFromClient = 0
@@ -198,13 +201,32 @@ class ForwardedConnection {
       case 'defer':
         return
       case 'fin':
+        tunnel?.end()
+        return
       case 'wait':
         tunnel?.end()
+        this.watchPeer()
         return
       case 'linger':
         tunnel?.end()
         this.armLinger(tunnel!, action.ms)
+        this.watchPeer()
     }
+  }
+
+  /**
+   * While the connection is kept for the pod's reply after the client's EOF, a client that has
+   * closed its socket (not merely half-closed) can read no reply: where the OS shows it (a loopback
+   * client on Linux, peer-gone.ts), it is released as soon as that is seen.
+   */
+  private watchPeer(): void {
+    const {socket} = this
+    const peers = this.hooks.peers === undefined ? defaultPeerWatch() : this.hooks.peers
+    if (!peers || socket.remoteAddress === undefined || socket.remotePort === undefined || socket.localAddress === undefined || socket.localPort === undefined) return
+    this.unwatchPeer = peers.watch({address: socket.remoteAddress, port: socket.remotePort}, {address: socket.localAddress, port: socket.localPort}, () => {
+      this.unwatchPeer = undefined
+      this.finish('local-closed')
+    })
   }
 
   private armLinger(t: Tunnel, ms: number): void {
@@ -244,6 +266,7 @@ class ForwardedConnection {
     if (this.lingerTimer) clearTimeout(this.lingerTimer)
     if (this.probeTimer) clearTimeout(this.probeTimer)
     if (this.closingTimer) clearTimeout(this.closingTimer)
+    this.unwatchPeer?.()
     this.hooks.signal?.removeEventListener('abort', this.onAbort)
     this.early = []
     this.socket.destroy()

@@ -16,7 +16,9 @@
 //   checks, port scanners) is released at once: no tunnel is opened for it, or the one being
 //   opened is abandoned.
 // - A client that has fully closed is told apart from one that only half-closed by the first
-//   write to it that fails (reset or broken pipe): the connection is released at that moment.
+//   write to it that fails (reset or broken pipe), or, for a loopback client on Linux while the
+//   connection lingers, by its socket having no owner left (peer-gone.ts): the connection is
+//   released at that moment.
 
 import {ApiError, ConnectionError} from '../kube/errors.ts'
 

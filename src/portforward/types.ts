@@ -7,6 +7,7 @@
 import type {Duplex} from 'node:stream'
 
 import type {HalfClose} from './lifecycle.ts'
+import type {PeerWatch} from './peer-gone.ts'
 
 /** Subprotocols the transport can speak; see frames.ts for both codecs. */
 export const V4_BINARY = 'v4.channel.k8s.io'
@@ -139,6 +140,12 @@ export interface ForwardHooks {
    * would otherwise hold the connection forever. See lifecycle.ts.
    */
   halfCloseTimeoutMs?: number
+  /**
+   * While a connection lingers after the local EOF, how to tell that the client has closed its
+   * socket and release it at once (default: /proc/net/tcp for loopback clients on Linux, see
+   * peer-gone.ts; null: none, the linger alone decides).
+   */
+  peers?: PeerWatch | null
 }
 
 /**

@@ -29,11 +29,11 @@ const COUNTS: Record<CloseMode, number> = {abandon: 500, 'data-fin': 500, echo: 
  * RSS after the forwarder's idle collection may exceed its idle figure by this much, over the
  * transports that carry every connection on one session. Over v4 (perConnection) it is reported:
  * each connection is a TLS connection of its own, about 60 KiB of malloc (OpenSSL's buffers, Node's
- * 64 KiB read buffer per TLS socket), and a full exchange followed by a close lingers for the
- * half-close timeout (1 s: v4 cannot pass the EOF on, and nothing sent after it can show the client
- * is gone), so 300-700 of them are open at once. glibc gives back only the top of its heap, and a few
- * allocations that outlive the burst keep 20-60 MiB of freed memory below them mapped (Node cannot
- * call malloc_trim). See docs/benchmarks.md.
+ * 64 KiB read buffer per TLS socket), and a full exchange followed by a close lingers until svc sees
+ * the client's socket closed in /proc/net/tcp (peer-gone.ts: reads spaced by their cost, 0.1-0.5 s
+ * apart under this churn) or the half-close timeout, so 150-350 of them are open at once. glibc
+ * gives back only the top of its heap, and a few allocations that outlive the burst keep 20-50 MiB
+ * of freed memory below them mapped (Node cannot call malloc_trim). See docs/benchmarks.md.
  */
 const RSS_GROWTH_LIMIT = 32 * MiB
 const CONCURRENCY = 8

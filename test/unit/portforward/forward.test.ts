@@ -3,6 +3,7 @@ import {once} from 'node:events'
 import {after, before, describe, it} from 'node:test'
 
 import {ApiError} from '../../../src/kube/errors.ts'
+import {CHECK_DELAYS_MS, ProcPeerWatch, readOrphans} from '../../../src/portforward/peer-gone.ts'
 import {PortForwardError, TunnelLostError} from '../../../src/portforward/tunnel.ts'
 import type {ForwardHooks, Tunnel} from '../../../src/portforward/types.ts'
 import {connect, destroyAllClients, echoRandom, listenAndForward, type Listener, readAtLeast, readToEnd} from '../../helpers/forward-listener.ts'
@@ -317,6 +318,49 @@ describe('forwardConnection', () => {
       const result = await l.next()
       assert.equal(result.reason, 'local-closed', 'released by the linger, not when the reply met the reset')
       assert.equal(result.bytesIn, 4)
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a client that fully closed while the pod is silent is released when its orphaned socket is seen, long before the linger', async () => {
+    // Nothing is written to the client after its EOF, so no failed write can tell: only the
+    // kernel's table (its socket, closed by its process, is an orphan) can.
+    const l = await listen(server, 'web', 9, {halfCloseTimeoutMs: 5_000})
+    try {
+      const socket = await connect(l.port)
+      socket.end('ping')
+      await until(() => server.podSockets.some(s => s.bytesRead === 4 && !s.destroyed), 'the pod to read the 4 bytes')
+      const closedAt = performance.now()
+      socket.destroy()
+      const result = await l.next()
+      const after = performance.now() - closedAt
+      if (process.platform === 'linux') {
+        assert.equal(result.reason, 'local-closed', 'released by the linger, not by the /proc check')
+        assert.ok(after < 2_500, `released ${Math.round(after)} ms after the close`)
+      } else assert.equal(result.reason, 'half-close-timeout')
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('a client that only half-closed still gets a reply sent after every /proc check has run', async () => {
+    let reads = 0
+    const peers = new ProcPeerWatch(async keys => {
+      reads++
+      return readOrphans(keys)
+    })
+    const l = await listen(server, 'web', 13, {halfCloseTimeoutMs: 5_000, peers})
+    try {
+      const socket = await connect(l.port)
+      socket.end('late answer')
+      await until(() => server.podSockets.some(s => s.bytesRead === 11 && !s.destroyed), 'the pod to read the 11 bytes')
+      await until(() => reads >= CHECK_DELAYS_MS.length, 'every check of the lingering connection', {timeoutMs: 4_000})
+      assert.equal(l.results.length, 0, 'a half-closed client was released')
+      replyNow()
+      assert.equal((await readToEnd(socket)).toString(), 'late answer')
+      // The pod ended its side after the reply: the connection completed.
+      assert.equal((await l.next()).reason, 'completed')
     } finally {
       await l.close()
     }
