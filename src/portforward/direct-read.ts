@@ -1,5 +1,5 @@
-// A port-forward session's TLS socket (the tunnel's, or plain SPDY's), read into memory of our own
-// (net's `onread` option) rather than as a Node Readable.
+// The tunnel's TLS socket, read into memory of our own (net's `onread` option) rather than as a
+// Node Readable.
 //
 // Through a KEP-4006 tunnel kube-apiserver writes each WebSocket message of its own, so a 32 KiB
 // SPDY DATA frame reaches us as eight TLS records (6, 6, 4, 16384, 2, 4, 16384 and 2 bytes of
@@ -18,15 +18,12 @@
 // reads are pushed into the socket's own Readable, where node:http listens. From the 101 on (the
 // 'upgrade' event, which node:http emits from inside that push) reads are held, and the socket
 // stops reading, until the WebSocket pipe attaches a sink; from then on each read goes straight to
-// the sink (the WebSocket pipe's frame reader, or plain SPDY's session). Backpressure stays the
-// socket's: pause() stops reading, resume() starts it again.
+// the sink. Backpressure stays the socket's: pause() stops reading, resume() starts it again.
 
 import https from 'node:https'
 import type {ClientRequestArgs} from 'node:http'
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-
-import type {ByteSource} from '../spdy/session.ts'
 
 const SLAB_BYTES = 64 * 1024
 /** The largest plaintext TLSWrap hands over in one read (node's kClearOutChunkSize): a record's at most. */
@@ -109,19 +106,4 @@ export function takeDirectReads(socket: Duplex): ((sink: (chunk: Buffer) => void
   readers.delete(socket)
   reader.hold()
   return sink => reader.attach(sink)
-}
-
-/**
- * A socket with direct reads as the ByteSource of a SPDY session that runs on it (plain SPDY):
- * `head`, the bytes that came with the 101, first, then every read; pausing stops the socket.
- */
-export function asByteSource(socket: Duplex, head: Buffer, attach: (sink: (chunk: Buffer) => void) => void): Duplex & ByteSource {
-  return Object.assign(socket, {
-    pauseReading: () => void socket.pause(),
-    readInto(sink: (chunk: Buffer) => void) {
-      if (head.length > 0) sink(head)
-      attach(sink)
-    },
-    resumeReading: () => void socket.resume(),
-  })
 }
