@@ -21,7 +21,6 @@ import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
 import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {PORT_FORWARD_PROTOCOL} from '../spdy/portforward.ts'
-import {asByteSource, directReadAgent, takeDirectReads} from './direct-read.ts'
 
 export const TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -57,11 +56,6 @@ export interface Upgraded {
   socket: Duplex
   /** Bytes that arrived with the 101, before any were read from the socket. */
   head: Buffer
-  /**
-   * When the socket is read into svc's own memory (direct-read.ts): hands every later read to
-   * `sink` instead of the socket's 'data' events, and starts the socket reading.
-   */
-  attach?: (sink: (chunk: Buffer) => void) => void
 }
 
 /** `GET` WebSocket upgrade offering only the tunnelling subprotocol. */
@@ -85,7 +79,7 @@ export async function upgradeTunnel(client: KubeClient, options: UpgradeOptions)
   const chosen = String(res.headers['sec-websocket-protocol'] ?? '')
   // cg transport/websocket/roundtripper.go: a 101 with another subprotocol is an upgrade failure too.
   if (chosen !== TUNNEL_PROTOCOL) fail(`invalid protocol, expected one of [${TUNNEL_PROTOCOL}], got "${chosen}"`)
-  return {attach: result.attach, head: result.head, socket: result.socket}
+  return {head: result.head, socket: result.socket}
 }
 
 /** `POST` SPDY/3.1 upgrade. */
@@ -106,9 +100,7 @@ export async function upgradeSpdy(client: KubeClient, options: UpgradeOptions): 
   }
   const protocol = String(res.headers['x-stream-protocol-version'] ?? '')
   if (protocol !== PORT_FORWARD_PROTOCOL) fail(`unable to negotiate protocol: client supports "${PORT_FORWARD_PROTOCOL}", server returned "${protocol}"`)
-  // SPDY frames run on the socket itself: bytes that came with the 101 are its first. A socket
-  // read directly is the session's ByteSource.
-  if (result.attach) return {head: Buffer.alloc(0), socket: asByteSource(result.socket, result.head, result.attach)}
+  // SPDY frames run on the socket itself: bytes that came with the 101 are its first.
   if (result.head.length > 0) result.socket.unshift(result.head)
   return {head: Buffer.alloc(0), socket: result.socket}
 }
@@ -129,9 +121,7 @@ async function upgrade(
 
   return new Promise((resolve, reject) => {
     let settled = false
-    // Without a proxy, an https upgrade gets a socket read into our own memory (direct-read.ts).
-    const direct = transport === https && !connection.agent
-    const req = transport.request(url, {...connection, method, ...(direct ? {agent: directReadAgent} : {})})
+    const req = transport.request(url, {...connection, method})
     const timer = setTimeout(() => {
       fail(toConnectionError(Object.assign(new Error('handshake timed out'), {code: 'TIMEOUT'}), client.serverHost, url))
     }, timeoutMs)
@@ -157,7 +147,7 @@ async function upgrade(
         socket.destroy()
         return
       }
-      resolve({attach: direct ? takeDirectReads(socket) : undefined, head, res, socket})
+      resolve({head, res, socket})
     })
     req.on('response', (res: http.IncomingMessage) => {
       // Not upgraded: the (bounded) body carries the Status to fail with.

@@ -61,8 +61,6 @@ export interface WebSocketPipeOptions {
    * masked frames, unmasks them where they arrived, and sends its frames unmasked.
    */
   role?: 'client' | 'server'
-  /** How to take the socket's reads without its 'data' events (Upgraded.attach). */
-  attach?: (sink: (chunk: Buffer) => void) => void
 }
 
 export class WebSocketPipe extends Duplex implements ByteSource {
@@ -92,14 +90,12 @@ export class WebSocketPipe extends Duplex implements ByteSource {
     super({allowHalfOpen: false, highWaterMark: options.highWaterMark ?? 64 * 1024})
     this.socket = socket
     this.server = options.role === 'server'
+    socket.on('data', (chunk: Buffer) => this.onBytes(chunk))
     socket.on('end', () => this.onSocketEnd())
     socket.on('close', () => this.onSocketEnd())
     socket.on('error', (error: Error) => this.destroy(error))
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
     if (head.length > 0) this.onBytes(head)
-    const onBytes = (chunk: Buffer) => this.onBytes(chunk)
-    if (options.attach) options.attach(onBytes)
-    else socket.on('data', onBytes)
   }
 
   /** Where payload bytes go instead of the readable side, once readInto() named it. */
