@@ -165,6 +165,20 @@ interface Watched {
 /** One buffer for every read of the tables: they run to megabytes, read a chunk at a time. */
 let chunk: Buffer | undefined
 const CHUNK_BYTES = 256 * 1024
+/**
+ * A table larger than this (about 55,000 sockets in the namespace) is not read to its end: the read
+ * runs on the event loop, so its length is every connection's wait. readOrphans throws, and the
+ * watch stops for good (the linger decides).
+ */
+export const MAX_TABLE_BYTES = 8 * 1024 * 1024
+
+/** A TCP table beyond MAX_TABLE_BYTES. */
+export class TableTooLarge extends Error {
+  constructor(file: string, limit: number) {
+    super(`${file} is larger than ${limit} bytes`)
+    this.name = 'TableTooLarge'
+  }
+}
 
 /**
  * The orphans among `wanted` in /proc/net/tcp and tcp6 (an IPv4 client's end is in tcp whatever
@@ -176,22 +190,29 @@ const CHUNK_BYTES = 256 * 1024
 export function readOrphans(wanted: ReadonlySet<string>): Set<string> {
   const found = new Set<string>()
   scanFile('/proc/net/tcp', wanted, found)
+  let tcp6: unknown
   try {
     scanFile('/proc/net/tcp6', wanted, found)
-  } catch {
-    // IPv6 disabled: its table is absent.
+  } catch (error) {
+    tcp6 = error
   }
+  // An absent tcp6 is IPv6 disabled; a table too large is a reason to stop.
+  if (tcp6 instanceof TableTooLarge) throw tcp6
   return found
 }
 
-function scanFile(file: string, wanted: ReadonlySet<string>, found: Set<string>): void {
+/** Adds to `found` the orphans among `wanted` in the TCP table `file`; throws past `limit` bytes. */
+export function scanFile(file: string, wanted: ReadonlySet<string>, found: Set<string>, limit = MAX_TABLE_BYTES): void {
   chunk ??= Buffer.allocUnsafe(CHUNK_BYTES)
   const fd = openSync(file, 'r')
   try {
     let tail = ''
+    let total = 0
     for (;;) {
       const bytesRead = readSync(fd, chunk, 0, CHUNK_BYTES, null)
       if (bytesRead === 0) break
+      total += bytesRead
+      if (total > limit) throw new TableTooLarge(file, limit)
       const text = tail + chunk.toString('latin1', 0, bytesRead)
       const lastLine = text.lastIndexOf('\n') + 1
       orphanedAmong(text.slice(0, lastLine), wanted, undefined, found)

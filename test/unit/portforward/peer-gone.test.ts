@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {canonicalAddress, connectionKey, isLoopback, orphanedAmong, parseProcEndpoint, ProcPeerWatch} from '../../../src/portforward/peer-gone.ts'
+import {canonicalAddress, connectionKey, isLoopback, orphanedAmong, parseProcEndpoint, ProcPeerWatch, scanFile, TableTooLarge} from '../../../src/portforward/peer-gone.ts'
 import {until} from '../../helpers/poll.ts'
 
 describe('canonicalAddress: one form for every way Node writes an address', () => {
@@ -159,5 +162,23 @@ describe('ProcPeerWatch: a few shared reads while connections linger', () => {
     await new Promise(r => setTimeout(r, 30))
     assert.equal(gone, false)
     assert.equal(reads, 0)
+  })
+})
+
+describe('scanFile', () => {
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
+  // The client 127.0.0.1:40000 -> 127.0.0.1:8080 in FIN_WAIT2 with no inode: an orphan.
+  const orphan = '   0: 0100007F:9C40 0100007F:1F90 05 00000000:00000000 00:00000000 00000000  1000        0 0 1 0000000000000000 20 4 0 10 -1\n'
+  const key = connectionKey({address: '127.0.0.1', port: 40000}, {address: '127.0.0.1', port: 8080})!
+
+  it('finds an orphan in a table within the limit, and refuses one beyond it', t => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-tcp-'))
+    t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
+    const file = path.join(dir, 'tcp')
+    fs.writeFileSync(file, header + orphan)
+    const found = new Set<string>()
+    scanFile(file, new Set([key]), found)
+    assert.deepEqual([...found], [key])
+    assert.throws(() => scanFile(file, new Set([key]), new Set(), header.length), TableTooLarge)
   })
 })
