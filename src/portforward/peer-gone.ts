@@ -190,14 +190,12 @@ export class TableTooLarge extends Error {
 export function readOrphans(wanted: ReadonlySet<string>): Set<string> {
   const found = new Set<string>()
   scanFile('/proc/net/tcp', wanted, found)
-  let tcp6: unknown
   try {
     scanFile('/proc/net/tcp6', wanted, found)
   } catch (error) {
-    tcp6 = error
+    // An absent tcp6 is IPv6 disabled; a table too large is a reason to stop.
+    if (error instanceof TableTooLarge) throw error
   }
-  // An absent tcp6 is IPv6 disabled; a table too large is a reason to stop.
-  if (tcp6 instanceof TableTooLarge) throw tcp6
   return found
 }
 
