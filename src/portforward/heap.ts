@@ -13,11 +13,7 @@
 // itself: `--expose-gc` set at run time installs gc() in contexts created afterwards, and a fresh
 // vm context hands it over. Short commands never call this.
 //
-// The young generation is also kept at its initial size (`--semi-space-growth-factor=1`, which,
-// unlike the semi-space size limits, takes effect when set at run time). Under a burst of
-// connections V8 grows it to 64 MiB and never gives that back, although almost nothing in it
-// survives: measured on 4,000 churned connections, RSS 3 s after the last close fell from 155 to
-// 118 MiB (idle 76), the peak from 156 to 122 MiB, at the same throughput and connection rate.
+// The forwarder's other memory settings are forwarderHeapFlags (V8) and FORWARDER_START (malloc).
 
 import {performance} from 'node:perf_hooks'
 import {setFlagsFromString} from 'node:v8'
@@ -61,7 +57,32 @@ export function eventLoopBusy(): () => number {
 }
 
 /**
- * Keeps the young generation at its size, and starts the check; returns a function that stops the
+ * V8's settings for the forwarder, set at run time (V8 reads each of them whenever it sizes its heap):
+ * - The young generation stays at its initial size (`--semi-space-growth-factor=1`). Under a burst
+ *   of connections V8 grows it to 64 MiB and never gives that back, although almost nothing in it
+ *   survives: measured on 4,000 churned connections, RSS 3 s after the last close fell from 155 to
+ *   118 MiB (idle 76), the peak from 156 to 122 MiB, at the same throughput and connection rate.
+ * - The old generation may grow to four times what a full collection left live before the next one
+ *   starts (`--heap-growing-percent=300`, instead of the factor V8 derives from how fast its
+ *   collector runs against the program's allocation). The forwarder's live heap is small (10-13 MiB)
+ *   and steady while it forwards; with a limit only 9-10 MiB above it (measured,
+ *   `--trace-incremental-marking`), V8 started concurrent marking again every 70-150 ms under 100
+ *   parallel connections, 8 full collections in 1.6 s, and marking and sweeping were about a fifth
+ *   of the forwarder's CPU. With it: 5.5-5.8 ms of CPU per MiB echoed on 100 parallel connections
+ *   instead of 6.4-7.2, the same peak RSS (116-125 MiB both). Its price: a churn of 4,000 short
+ *   connections peaks about 5 MiB higher (102-105 MiB against 94-107), with the same RSS 3 s after
+ *   the last close.
+ * (V8's young generation capped at 1 MiB per semi-space, `--max-semi-space-size=1`, lowered the
+ * peaks a few MiB more but doubled the peak RSS growth with a stopped reader over v4 WebSocket, to
+ * 21-29 MiB: not used.)
+ */
+export function forwarderHeapFlags(): void {
+  setFlagsFromString('--semi-space-growth-factor=1')
+  setFlagsFromString('--heap-growing-percent=300')
+}
+
+/**
+ * Sets forwarderHeapFlags and starts the check; returns a function that stops the
  * check. The timer never keeps the process alive.
  *
  * Once a second the check also looks at how busy the event loop was: a forwarder that has gone idle
@@ -77,7 +98,7 @@ export function eventLoopBusy(): () => number {
  */
 export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
   const {gc = exposedGc(), intervalMs = CHECK_INTERVAL_MS, limit = BUFFER_GARBAGE_LIMIT, loopBusy = eventLoopBusy()} = check
-  setFlagsFromString('--semi-space-growth-factor=1')
+  forwarderHeapFlags()
   if (typeof gc !== 'function') return () => {}
   const ticksPerIdleCheck = Math.max(1, Math.round(IDLE_CHECK_MS / intervalMs))
   let ticks = 0
@@ -98,25 +119,18 @@ export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
 /**
  * Settings that take effect only when a process starts, for the forwarder commands: the forwarder
  * runs for hours, so it starts itself once more with them (about 40 ms, once); short commands never do.
- * - glibc's malloc: at most 2 arenas (TLS and socket buffers freed on one thread are otherwise kept
- *   in per-thread arenas) and memory above 128 KiB at the top of the heap handed back to the system
- *   at once instead of kept for reuse.
- * - V8's old generation may grow to four times what a full collection left live before the next
- *   one starts (`--heap-growing-percent=300`, instead of the factor V8 derives from how fast
- *   its collector runs against the program's allocation). The forwarder's live heap is small (10-13 MiB) and steady while it
- *   forwards; with a limit only 9-10 MiB above it (measured, `--trace-incremental-marking`),
- *   V8 started concurrent marking again every 70-150 ms under 100 parallel connections, 8 full
- *   collections in 1.6 s, and marking and sweeping were about a fifth of the forwarder's CPU.
- *   With it: 5.5-5.8 ms of CPU per MiB echoed on 100 parallel connections instead of 6.4-7.2, the
- *   same peak RSS (116-125 MiB both). Its price: a churn of 4,000 short connections peaks about
- *   5 MiB higher (102-105 MiB against 94-107), with the same RSS 3 s after the last close.
- * (V8's young generation capped at 1 MiB per semi-space, `--max-semi-space-size=1`, lowered the
- * peaks a few MiB more but doubled the peak RSS growth with a stopped reader over v4 WebSocket, to
- * 21-29 MiB: not used.)
+ * glibc's malloc: at most 2 arenas (TLS and socket buffers freed on one thread are otherwise kept in
+ * per-thread arenas) and memory above 128 KiB at the top of the heap handed back to the system at
+ * once instead of kept for reuse.
+ *
+ * No V8 flag is given on the restarted process's command line: V8 accepts a code cache only from a
+ * process with the same flags, so a flag there made it reject the bundle's cache (bin/bundle.js) and
+ * compile svc again on every forwarder start: 210-260 ms of CPU before the forwarder listened,
+ * against 140 ms with the cache. V8's settings for the forwarder are set at run time instead
+ * (forwarderHeapFlags).
  */
 export const FORWARDER_START = {
   env: {MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072'} as Record<string, string>,
-  nodeOptions: ['--heap-growing-percent=300'] as string[],
 }
 /** Names the variables the restart added, so the restarted process can take them out again. */
 const ADDED = 'SVC_FORWARDER_START'
@@ -129,15 +143,15 @@ export interface Restart {
 
 /**
  * How to start this process again with FORWARDER_START, or undefined when it already runs with them.
- * A variable the user set keeps the user's value; a Node option given to this process comes after
- * ours, so it wins.
+ * A variable the user set keeps the user's value; the Node options given to this process are given
+ * again.
  */
 export function forwarderRestart(execPath: string, execArgv: readonly string[], argv: readonly string[], env: NodeJS.ProcessEnv): Restart | undefined {
   if (env[ADDED] !== undefined) return undefined
   const added = Object.keys(FORWARDER_START.env).filter(k => env[k] === undefined)
   const inherited = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
   return {
-    args: [execPath, ...FORWARDER_START.nodeOptions, ...execArgv, ...argv.slice(1)],
+    args: [execPath, ...execArgv, ...argv.slice(1)],
     env: {...inherited, ...Object.fromEntries(added.map(k => [k, FORWARDER_START.env[k]])), [ADDED]: added.join(',')},
     file: execPath,
   }
