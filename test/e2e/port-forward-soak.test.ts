@@ -38,7 +38,8 @@ const COUNTS: Record<CloseMode, number> = {abandon: 500, 'data-fin': 500, echo: 
  * caches, the rest Node's HTTP parser free list (10 KiB each, one per concurrent handshake), V8's
  * records of code compiled during the burst, V8 page metadata and the long-lived API watch's TLS
  * buffer. None of them is svc's to free, and Node cannot call malloc_trim, so the heap keeps the
- * size of the burst's peak: +20 to +41 MiB in all over 13 runs. See docs/benchmarks.md.
+ * size of the burst's peak, which the next burst reuses: +21 to +41 MiB in all over 20 runs (mean
+ * +30), and +26.4, +26.6, +23.6 after three churns in a row. See docs/benchmarks.md.
  */
 const RSS_GROWTH_LIMIT = 32 * MiB
 const CONCURRENCY = 8
