@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import {after, before, describe, test} from 'node:test'
 
-import {churn, CLOSE_MODES, type CloseMode, fdCount} from '../helpers/churn.ts'
+import {churn, CLOSE_MODES, type CloseMode, fdCount, type RssParts} from '../helpers/churn.ts'
 import {gcProbe} from '../helpers/gc-probe.ts'
 import {createPod, type PfCluster, podRunning, startPfCluster, startSvc, until} from '../helpers/pf-cluster.ts'
 
@@ -28,12 +28,17 @@ const COUNTS: Record<CloseMode, number> = {abandon: 500, 'data-fin': 500, echo: 
 /**
  * RSS after the forwarder's idle collection may exceed its idle figure by this much, over the
  * transports that carry every connection on one session. Over v4 (perConnection) it is reported:
- * each connection is a TLS connection of its own, about 60 KiB of malloc (OpenSSL's buffers, Node's
- * 64 KiB read buffer per TLS socket), and a full exchange followed by a close lingers until svc sees
- * the client's socket closed in /proc/net/tcp (peer-gone.ts: reads spaced by their cost, 0.1-0.5 s
- * apart under this churn) or the half-close timeout, so 150-350 of them are open at once. glibc
- * gives back only the top of its heap, and a few allocations that outlive the burst keep 20-50 MiB
- * of freed memory below them mapped (Node cannot call malloc_trim). See docs/benchmarks.md.
+ * each connection is a TLS connection of its own, about 85 KiB of malloc while it is open (Node's
+ * 64 KiB read buffer per TLS socket, OpenSSL's state), and a full exchange followed by a close
+ * lingers until svc sees the client's socket closed in /proc/net/tcp (peer-gone.ts) or the
+ * half-close timeout, so 60-220 of them are open at once, more on a loaded machine. glibc's main
+ * heap (`[heap]` in the diagnostic) grows to that peak and gives back only its top, and what
+ * outlives the burst is spread over the whole grown range: in a walk of its chunks after the GC,
+ * 400-450 above 8 MiB of a 27-39 MiB heap, half of them free chunks held in glibc's per-thread
+ * caches, the rest Node's HTTP parser free list (10 KiB each, one per concurrent handshake), V8's
+ * records of code compiled during the burst, V8 page metadata and the long-lived API watch's TLS
+ * buffer. None of them is svc's to free, and Node cannot call malloc_trim, so the heap keeps the
+ * size of the burst's peak: +20 to +41 MiB in all over 13 runs. See docs/benchmarks.md.
  */
 const RSS_GROWTH_LIMIT = 32 * MiB
 const CONCURRENCY = 8
@@ -101,7 +106,7 @@ for (const transport of TRANSPORTS) {
       const heap = settledMemory.memory.heapUsed
       const idleHeap = idle.memory.heapUsed
       t.diagnostic(`${figures.join('; ')}; idle ${idleFds} fds / ${(idle.rss / MiB).toFixed(1)} MiB; peak ${peakFds} fds; ` +
-        `${settleMs} ms after the last close: ${settled.fds} fds, ${settled.pods} pod connections, ${settled.tunnels} upgrades open; RSS after GC ${(settledMemory.rss / MiB).toFixed(1)} MiB, JS heap ${(heap / MiB).toFixed(1)} MiB (idle ${(idleHeap / MiB).toFixed(1)})`)
+        `${settleMs} ms after the last close: ${settled.fds} fds, ${settled.pods} pod connections, ${settled.tunnels} upgrades open; RSS after GC ${(settledMemory.rss / MiB).toFixed(1)} MiB (${growthByPart(idle.parts, settledMemory.parts)}), JS heap ${(heap / MiB).toFixed(1)} MiB (idle ${(idleHeap / MiB).toFixed(1)})`)
       assert.ok(heap - idleHeap <= 8 * MiB, `JS heap after a GC ${(heap / MiB).toFixed(1)} MiB, idle ${(idleHeap / MiB).toFixed(1)} MiB: something kept connections alive`)
       const growth = settledMemory.rss - idle.rss
       if (!transport.perConnection) {
@@ -114,6 +119,12 @@ for (const transport of TRANSPORTS) {
       assert.equal(svc.stderr, '')
     })
   })
+}
+
+/** How much each part of the resident memory grew from idle, for the diagnostic. */
+function growthByPart(idle: RssParts, after: RssParts): string {
+  const part = (name: string, key: keyof RssParts) => `${name} ${after[key] - idle[key] < 0 ? '' : '+'}${((after[key] - idle[key]) / MiB).toFixed(1)}`
+  return [part('[heap]', 'brkHeap'), part('other anonymous', 'otherAnon'), part('file', 'file')].join(', ')
 }
 
 /** The TCP port a process listens on (from /proc/net/tcp, matched by the inodes of its fds). */

@@ -122,3 +122,21 @@ export function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
   return match ? Number(match[1]) * 1024 : Number.NaN
 }
+
+/** Where a process's resident memory lives, in bytes (Linux /proc). */
+export interface RssParts {
+  /** glibc's main malloc arena, the `[heap]` mapping grown with brk: it gives back only its top. */
+  brkHeap: number
+  /** Other anonymous memory: V8's heap pages, the other malloc arena, thread stacks. */
+  otherAnon: number
+  /** File-backed and shared pages: the node binary's code and data, libraries. */
+  file: number
+}
+
+export function rssParts(pid: number): RssParts {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024
+  const heap = /\[heap\]\n(?:[^\n]*\n)*?Rss:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/smaps`, 'utf8'))
+  const brkHeap = heap ? Number(heap[1]) * 1024 : 0
+  return {brkHeap, file: kib('RssFile') + kib('RssShmem'), otherAnon: kib('RssAnon') - brkHeap}
+}

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {rssBytes} from './churn.ts'
+import {rssBytes, type RssParts, rssParts} from './churn.ts'
 import {until} from './poll.ts'
 
 const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'gc-on-signal.ts')
@@ -18,6 +18,8 @@ export interface AfterGc {
   memory: NodeJS.MemoryUsage
   /** Resident set size of the process (bytes), read once the collection is done. */
   rss: number
+  /** Where that resident memory lives, read just after. */
+  parts: RssParts
 }
 
 export interface GcProbe {
@@ -44,7 +46,7 @@ export function gcProbe(options: {returnPages?: boolean} = {}): GcProbe {
       process.kill(pid, 'SIGUSR2')
       asked++
       const done = await until(() => lines().length >= asked && lines(), 'a full collection in svc', 10_000)
-      return {memory: JSON.parse(done.at(-1)!.slice(3)) as NodeJS.MemoryUsage, rss: rssBytes(pid)}
+      return {memory: JSON.parse(done.at(-1)!.slice(3)) as NodeJS.MemoryUsage, parts: rssParts(pid), rss: rssBytes(pid)}
     },
     dispose: () => fs.rmSync(path.dirname(file), {force: true, recursive: true}),
     env: {SVC_TEST_GC_FILE: file, ...(options.returnPages ? {SVC_TEST_GC_FLAVOR: 'last-resort'} : {})},
