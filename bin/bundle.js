@@ -16,7 +16,10 @@
 //
 // A cache is used only with the bundle it was made from (the build's id at the end of both) and
 // only if V8 accepts it (same V8 version and flags); otherwise the bundle is required as any
-// CommonJS file, under Node's compile cache.
+// CommonJS file, under Node's compile cache. A forwarder that has started itself again with its
+// V8 flags (src/portforward/heap.ts, FORWARDER_START) gets the cache the build made in a process
+// started with the same flags (FORWARDER_CACHE): V8 rejects any other, and compiling the bundle
+// without a cache cost each forwarder about 100 ms of CPU more before it listened.
 
 'use strict'
 const {readFileSync} = require('node:fs')
@@ -34,8 +37,17 @@ const ID_LENGTH = 16
 /** The commands with a cache of their own (scripts/warm-cache.ts makes one for each); `help` is any help request. */
 const CACHE_NAMES = ['create', 'describe', 'get', 'help', 'version']
 
-/** The name of the cache for a run with these arguments (as typed after `svc`), or undefined for the cache of every other command. */
-function cacheName(argv) {
+/** The cache of a forwarder started again with FORWARDER_START, made from the same runs as the cache of every other command. */
+const FORWARDER_CACHE = 'forwarder'
+/** In the environment of a forwarder started again (src/portforward/heap.ts names it too). */
+const FORWARDER_RESTARTED = 'SVC_FORWARDER_START'
+
+/**
+ * The name of the cache for a run with these arguments (as typed after `svc`) in this environment,
+ * or undefined for the cache of every other command.
+ */
+function cacheName(argv, env = process.env) {
+  if (env[FORWARDER_RESTARTED] !== undefined) return FORWARDER_CACHE
   if (argv.length === 0 || argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) return 'help'
   return CACHE_NAMES.includes(argv[0]) ? argv[0] : undefined
 }
@@ -100,4 +112,4 @@ function loadBundle(file, argv = []) {
   return compileBundle(file, source, cache.subarray(ID_LENGTH)).exports ?? requireBundle(file)
 }
 
-module.exports = {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, ID_LENGTH, loadBundle}
+module.exports = {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, FORWARDER_CACHE, ID_LENGTH, loadBundle}

@@ -9,6 +9,11 @@
 // compiled, so one process would put every command's functions in every cache. `npm run build`
 // sends what the runs print to stdout to /dev/null; a run that fails fails the build, its error on
 // stderr.
+//
+// The cache for a forwarder started again with its V8 flags (bin/bundle.js FORWARDER_CACHE) holds
+// the same runs as the cache for every other command, made in a process started with those flags
+// (src/portforward/heap.ts FORWARDER_START.nodeOptions): V8 accepts a cache only under the flags it
+// was made with.
 
 import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -16,7 +21,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {bundleId, CACHE_NAMES, cacheFile, compileBundle} from '../bin/bundle.js'
+import {bundleId, CACHE_NAMES, cacheFile, compileBundle, FORWARDER_CACHE} from '../bin/bundle.js'
+import {FORWARDER_START} from '../src/portforward/heap.ts'
 
 interface Bundle {
   kubectlArgv: (argv: string[]) => string[]
@@ -49,7 +55,7 @@ async function makeCache(name: string): Promise<void> {
   if (!id) throw new Error(`${BUNDLE} has no build ID`)
   const {exports, script} = compileBundle(BUNDLE, source)
   const svc = exports as unknown as Bundle
-  for (const run of name === EVERY ? Object.values(RUNS).flat() : RUNS[name]) {
+  for (const run of name === EVERY || name === FORWARDER_CACHE ? Object.values(RUNS).flat() : RUNS[name]) {
     const args = run.map(arg => (arg === 'KUBECONFIG' ? kubeconfig : arg))
     await svc.oclif({args: svc.kubectlArgv(args), dir: ROOT})
     if (process.exitCode) throw new Error(`svc ${args.join(' ')} exited with ${process.exitCode}`)
@@ -59,7 +65,8 @@ async function makeCache(name: string): Promise<void> {
 
 function child(name: string, kubeconfig: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), name], {env: {...process.env, [KUBECONFIG_ENV]: kubeconfig}, stdio: ['ignore', 'inherit', 'inherit']})
+    const options = name === FORWARDER_CACHE ? FORWARDER_START.nodeOptions : []
+    const proc = spawn(process.execPath, [...options, fileURLToPath(import.meta.url), name], {env: {...process.env, [KUBECONFIG_ENV]: kubeconfig}, stdio: ['ignore', 'inherit', 'inherit']})
     proc.on('error', reject)
     proc.on('exit', code => (code === 0 ? resolve() : reject(new Error(`the ${name} cache: exit ${code}`))))
   })
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
   try {
     const kubeconfig = path.join(dir, 'kubeconfig')
     cluster.writeKubeconfig(kubeconfig)
-    const queue = [EVERY, ...names]
+    const queue = [EVERY, FORWARDER_CACHE, ...names]
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) await child(name, kubeconfig)
     }

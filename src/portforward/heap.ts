@@ -119,20 +119,32 @@ export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
 /**
  * Settings that take effect only when a process starts, for the forwarder commands: the forwarder
  * runs for hours, so it starts itself once more with them (about 40 ms, once); short commands never do.
- * glibc's malloc: at most 2 arenas (TLS and socket buffers freed on one thread are otherwise kept in
- * per-thread arenas) and memory above 128 KiB at the top of the heap handed back to the system at
- * once instead of kept for reuse.
- *
- * No V8 flag is given on the restarted process's command line: V8 accepts a code cache only from a
- * process with the same flags, so a flag there made it reject the bundle's cache (bin/bundle.js) and
- * compile svc again on every forwarder start: 210-260 ms of CPU before the forwarder listened,
- * against 140 ms with the cache. V8's settings for the forwarder are set at run time instead
- * (forwarderHeapFlags).
+ * - glibc's malloc: at most 2 arenas (TLS and socket buffers freed on one thread are otherwise kept
+ *   in per-thread arenas) and memory above 128 KiB at the top of the heap handed back to the system
+ *   at once instead of kept for reuse.
+ * - V8's first limit for its old generation at 32 MiB (`--initial-old-space-size=32`). Without it,
+ *   V8 lowers its first limit, once the first young-generation collections show how little
+ *   survives, to what the old generation holds plus 8 MiB: for the forwarder, 12 MiB after start-up
+ *   (mostly the loaded code, live) and a limit of 20 MiB, and it started marking at once
+ *   (`--trace-incremental-marking`: 12 MiB used, 8 MiB left). So every fresh forwarder ran a full
+ *   collection within its first 64 MiB that freed about 1 MiB of 13 (`--trace-gc`: 1 in every
+ *   download and bulk echo, 3 instead of 2 under 100 parallel x 1 MiB). Measured with the flag,
+ *   fresh forwarder, first 64 MiB, same run, alternated, 8 pairs each: download 5.31 against 6.02
+ *   ms of CPU per MiB (lower in 6, level in 1), bulk echo 8.13 against 8.59 (lower in 7); CPU until
+ *   it listens the same (250 ms both); a churn of 4,000 connections peaked at 103-107 MiB against
+ *   109-114, with the same RSS after it (77-85 MiB). Once a full collection has run, the limit is
+ *   four times what it left (forwarderHeapFlags).
+ * V8 accepts a code cache only from a process with the same flags, so the build makes the bundle's
+ * cache for the restarted forwarder in a process started with these options (bin/bundle.js,
+ * scripts/warm-cache.ts); without it, the forwarder compiled svc again on every start: 260-310 ms of
+ * CPU before it listened, against 190-230 with its cache. The other V8 settings are set at run time
+ * (forwarderHeapFlags), which does not change which cache V8 accepts at start.
  */
 export const FORWARDER_START = {
   env: {MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072'} as Record<string, string>,
+  nodeOptions: ['--initial-old-space-size=32'] as string[],
 }
-/** Names the variables the restart added, so the restarted process can take them out again. */
+/** Names the variables the restart added, so the restarted process can take them out again; bin/bundle.js reads it to pick the forwarder's code cache. */
 const ADDED = 'SVC_FORWARDER_START'
 
 export interface Restart {
@@ -143,15 +155,15 @@ export interface Restart {
 
 /**
  * How to start this process again with FORWARDER_START, or undefined when it already runs with them.
- * A variable the user set keeps the user's value; the Node options given to this process are given
- * again.
+ * A variable the user set keeps the user's value; a Node option given to this process comes after
+ * ours, so it wins.
  */
 export function forwarderRestart(execPath: string, execArgv: readonly string[], argv: readonly string[], env: NodeJS.ProcessEnv): Restart | undefined {
   if (env[ADDED] !== undefined) return undefined
   const added = Object.keys(FORWARDER_START.env).filter(k => env[k] === undefined)
   const inherited = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
   return {
-    args: [execPath, ...execArgv, ...argv.slice(1)],
+    args: [execPath, ...FORWARDER_START.nodeOptions, ...execArgv, ...argv.slice(1)],
     env: {...inherited, ...Object.fromEntries(added.map(k => [k, FORWARDER_START.env[k]])), [ADDED]: added.join(',')},
     file: execPath,
   }

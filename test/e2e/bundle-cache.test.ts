@@ -2,13 +2,15 @@
 // gets, and the fallback to require() when the cache is not the bundle's or not there. `npm test` builds dist/ first.
 
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
 
-import {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, ID_LENGTH, loadBundle} from '../../bin/bundle.js'
+import {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, FORWARDER_CACHE, ID_LENGTH, loadBundle} from '../../bin/bundle.js'
+import {FORWARDER_START} from '../../src/portforward/heap.ts'
 import {lazyBuiltin} from '../../scripts/lazy-builtin.ts'
 import {ROOT, runSvc} from '../helpers/run-svc.ts'
 
@@ -40,7 +42,10 @@ test('a run gets the cache of its command, of the help, or of every other comman
     [['--kubeconfig', 'x', 'get', 'svc'], undefined],
     [['../../etc/passwd'], undefined],
   ]
-  for (const [argv, name] of cases) assert.equal(cacheName(argv), name, argv.join(' '))
+  for (const [argv, name] of cases) assert.equal(cacheName(argv, {}), name, argv.join(' '))
+  // A forwarder started again with its V8 flags (src/portforward/heap.ts) gets the cache made under them, whatever its arguments.
+  for (const [argv] of cases) assert.equal(cacheName(argv, {SVC_FORWARDER_START: 'MALLOC_ARENA_MAX'}), FORWARDER_CACHE, argv.join(' '))
+  assert.equal(cacheName(['port-forward', 'svc/web', '8080:80'], {SVC_FORWARDER_START: ''}), FORWARDER_CACHE)
   assert.equal(cacheFile('/d/svc.cjs', 'get'), '/d/svc.cjs.get.v8cache')
   assert.equal(cacheFile('/d/svc.cjs', undefined), '/d/svc.cjs.v8cache')
 })
@@ -57,6 +62,28 @@ test('the build writes each code cache for its bundle, and this Node accepts eac
   // Each command's cache holds less than the one for every other command: that is what it is for.
   const every = readFileSync(cacheFile(BUNDLE, undefined)).length
   for (const name of CACHE_NAMES) assert.ok(readFileSync(cacheFile(BUNDLE, name)).length < every, `${name}'s cache is smaller than every command's`)
+})
+
+test('the forwarder\'s cache is accepted under the V8 flags a forwarder starts again with, and only under them', t => {
+  // Each check runs in a Node of its own: V8 compares a cache with the flags its process started with.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-bundle-'))
+  t.after(() => rmSync(dir, {force: true, recursive: true}))
+  const script = path.join(dir, 'check.cjs')
+  writeFileSync(script, [
+    `const b = require(${JSON.stringify(path.join(ROOT, 'bin', 'bundle.js'))})`,
+    `const file = ${JSON.stringify(BUNDLE)}, source = require('node:fs').readFileSync(file, 'utf8'), cache = require('node:fs').readFileSync(b.cacheFile(file, b.FORWARDER_CACHE))`,
+    `if (cache.subarray(0, b.ID_LENGTH).toString('latin1') !== b.bundleId(source)) throw new Error('the forwarder cache is not this build of the bundle')`,
+    `const {exports: svc, script} = b.compileBundle(file + '.check', source, cache.subarray(b.ID_LENGTH))`,
+    `process.stdout.write(script.cachedDataRejected ? 'rejected' : 'get' in svc.COMMANDS ? 'accepted' : 'no commands')`,
+  ].join('\n'))
+  const check = (options: readonly string[]) => {
+    const run = spawnSync(process.execPath, [...options, script], {encoding: 'utf8'})
+    assert.equal(run.status, 0, run.stderr)
+    return run.stdout
+  }
+  assert.ok(FORWARDER_START.nodeOptions.length > 0, 'a forwarder starts again with V8 flags; without any, it needs no cache of its own')
+  assert.equal(check(FORWARDER_START.nodeOptions), 'accepted')
+  assert.equal(check([]), 'rejected')
 })
 
 test('a cache from another build, or none, falls back to require(): same commands', t => {

@@ -108,10 +108,10 @@ describe('limitBufferGarbage when the process goes idle', () => {
 describe('forwarderRestart and restoreEnvironment', () => {
   const argv = ['/usr/bin/node', '/opt/svc/bin/run.js', 'port-forward', 'svc/web', '8080:80']
 
-  it('starts the same script with the same arguments and Node options, our variables in its environment', () => {
+  it('starts the same script with the same arguments, our settings first, the user\'s Node options after them', () => {
     const r = forwarderRestart('/usr/bin/node', ['--expose-gc'], argv, {HOME: '/h', UNSET: undefined})!
     assert.equal(r.file, '/usr/bin/node')
-    assert.deepEqual(r.args, ['/usr/bin/node', '--expose-gc', ...argv.slice(1)])
+    assert.deepEqual(r.args, ['/usr/bin/node', ...FORWARDER_START.nodeOptions, '--expose-gc', ...argv.slice(1)])
     assert.deepEqual(r.env, {HOME: '/h', ...FORWARDER_START.env, SVC_FORWARDER_START: Object.keys(FORWARDER_START.env).join(',')})
   })
 
