@@ -58,7 +58,8 @@ export function eventLoopBusy(): () => number {
 
 /**
  * V8's settings for the forwarder, set at run time (V8 reads each of them whenever it sizes its heap):
- * - The young generation stays at its initial size (`--semi-space-growth-factor=1`). Under a burst
+ * - The young generation stays at the size it has when this runs (`--semi-space-growth-factor=1`;
+ *   8 MiB in a forwarder, which starts with FORWARDER_START's `--initial-old-space-size`). Under a burst
  *   of connections V8 grows it to 64 MiB and never gives that back, although almost nothing in it
  *   survives: measured on 4,000 churned connections, RSS 3 s after the last close fell from 155 to
  *   118 MiB (idle 76), the peak from 156 to 122 MiB, at the same throughput and connection rate.
@@ -126,14 +127,19 @@ export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
  *   V8 lowers its first limit, once the first young-generation collections show how little
  *   survives, to what the old generation holds plus 8 MiB: for the forwarder, 12 MiB after start-up
  *   (mostly the loaded code, live) and a limit of 20 MiB, and it started marking at once
- *   (`--trace-incremental-marking`: 12 MiB used, 8 MiB left). So every fresh forwarder ran a full
- *   collection within its first 64 MiB that freed about 1 MiB of 13 (`--trace-gc`: 1 in every
- *   download and bulk echo, 3 instead of 2 under 100 parallel x 1 MiB). Measured with the flag,
+ *   (`--trace-incremental-marking`: 12 MiB used, 8 MiB left): a full collection in every fresh
+ *   forwarder's first 64 MiB that freed about 1 MiB of 13 (24 of 24 in a review's runs). With the
+ *   flag, V8 still starts marking while about one young generation's worth of room is left below
+ *   the limit, so most fresh forwarders still run that collection (19 of 29), at 12.7-14.8 MiB.
+ *   The flag also leaves the young generation at 8 MiB when the forwarder listens instead of 4
+ *   (16 of 16 runs against 6 of 8 at 4), and V8's own scavenges over the first 64 MiB fall from
+ *   12-15 to 3-5: that is likely where most of the measured gain comes from. Measured with the flag,
  *   fresh forwarder, first 64 MiB, same run, alternated, 8 pairs each: download 5.31 against 6.02
- *   ms of CPU per MiB (lower in 6, level in 1), bulk echo 8.13 against 8.59 (lower in 7); CPU until
- *   it listens the same (250 ms both); a churn of 4,000 connections peaked at 103-107 MiB against
- *   109-114, with the same RSS after it (77-85 MiB). Once a full collection has run, the limit is
- *   four times what it left (forwarderHeapFlags).
+ *   ms of CPU per MiB (lower in 6, level in 1), bulk echo 8.13 against 8.59 (lower in 7; a review
+ *   found it lower in 8 of 8 more pairs); CPU until it listens 20-40 ms higher in 6 of 7 batches of
+ *   the review's (e.g. 240 against 215 ms, median); a churn of 4,000 connections peaked at 103-107
+ *   MiB against 109-114, with the same RSS after it (77-85 MiB). Once a full collection has run,
+ *   the limit is four times what it left (forwarderHeapFlags).
  * V8 accepts a code cache only from a process with the same flags, so the build makes the bundle's
  * cache for the restarted forwarder in a process started with these options (bin/bundle.js,
  * scripts/warm-cache.ts); without it, the forwarder compiled svc again on every start: 260-310 ms of
@@ -144,7 +150,10 @@ export const FORWARDER_START = {
   env: {MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072'} as Record<string, string>,
   nodeOptions: ['--initial-old-space-size=32'] as string[],
 }
-/** Names the variables the restart added, so the restarted process can take them out again; bin/bundle.js reads it to pick the forwarder's code cache. */
+/**
+ * Names the variables the restart added, so the restarted process can take them out again. bin/bundle.js
+ * reads the same name to pick the forwarder's code cache (heap.test.ts checks that the two agree).
+ */
 const ADDED = 'SVC_FORWARDER_START'
 
 export interface Restart {

@@ -50,6 +50,6 @@ export function gcProbe(options: {returnPages?: boolean} = {}): GcProbe {
     },
     dispose: () => fs.rmSync(path.dirname(file), {force: true, recursive: true}),
     env: {SVC_TEST_GC_FILE: file, ...(options.returnPages ? {SVC_TEST_GC_FLAVOR: 'last-resort'} : {})},
-    nodeArgs: ['--expose-gc', '--import', PRELOAD],
+    nodeArgs: ['--import', PRELOAD],
   }
 }

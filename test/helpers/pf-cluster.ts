@@ -144,7 +144,7 @@ export interface SvcProcess {
 }
 
 export interface StartSvcOptions {
-  /** Options for node itself, before bin/run.js (e.g. --expose-gc). */
+  /** Options for node itself, before bin/run.js (e.g. --import PRELOAD). */
   nodeArgs?: string[]
   /** SIGKILL after this long, so that a hang fails the test (default 120 s). */
   hardStopMs?: number

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {getHeapSpaceStatistics} from 'node:v8'
 
+import {cacheName, FORWARDER_CACHE} from '../../../bin/bundle.js'
 import {exposedGc, FORWARDER_START, forwarderRestart, type GcFunction, limitBufferGarbage, restoreEnvironment} from '../../../src/portforward/heap.ts'
 
 type GcOptions = Parameters<GcFunction>[0]
@@ -130,5 +131,13 @@ describe('forwarderRestart and restoreEnvironment', () => {
     assert.deepEqual(env, {PATH: '/bin'})
     restoreEnvironment(env)
     assert.deepEqual(env, {PATH: '/bin'})
+  })
+
+  it('the restarted process, and only it, loads the code cache made under the forwarder\'s V8 flags (bin/bundle.js reads the variable the restart sets)', () => {
+    const env: NodeJS.ProcessEnv = {...forwarderRestart('/usr/bin/node', [], argv, {PATH: '/bin'})!.env}
+    assert.equal(cacheName(argv.slice(2), env), FORWARDER_CACHE)
+    assert.notEqual(cacheName(argv.slice(2), {PATH: '/bin'}), FORWARDER_CACHE)
+    restoreEnvironment(env)
+    assert.notEqual(cacheName(argv.slice(2), env), FORWARDER_CACHE)
   })
 })
