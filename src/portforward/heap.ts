@@ -128,16 +128,16 @@ export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
  *   survives, to what the old generation holds plus 8 MiB: for the forwarder, 12 MiB after start-up
  *   (mostly the loaded code, live) and a limit of 20 MiB, and it started marking at once
  *   (`--trace-incremental-marking`: 12 MiB used, 8 MiB left): a full collection in every fresh
- *   forwarder's first 64 MiB that freed about 1 MiB of 13 (24 of 24 in a review's runs). With the
+ *   forwarder's first 64 MiB that freed about 1 MiB of 13 (24 of 24 runs). With the
  *   flag, V8 still starts marking while about one young generation's worth of room is left below
  *   the limit, so most fresh forwarders still run that collection (19 of 29), at 12.7-14.8 MiB.
  *   The flag also leaves the young generation at 8 MiB when the forwarder listens instead of 4
  *   (16 of 16 runs against 6 of 8 at 4), and V8's own scavenges over the first 64 MiB fall from
  *   12-15 to 3-5: that is likely where most of the measured gain comes from. Measured with the flag,
  *   fresh forwarder, first 64 MiB, same run, alternated, 8 pairs each: download 5.31 against 6.02
- *   ms of CPU per MiB (lower in 6, level in 1), bulk echo 8.13 against 8.59 (lower in 7; a review
- *   found it lower in 8 of 8 more pairs); CPU until it listens 20-40 ms higher in 6 of 7 batches of
- *   the review's (e.g. 240 against 215 ms, median); a churn of 4,000 connections peaked at 103-107
+ *   ms of CPU per MiB (lower in 6, level in 1), bulk echo 8.13 against 8.59 (lower in 7; lower
+ *   in 8 of 8 further pairs); CPU until it listens 20-40 ms higher in 6 of 7 alternated
+ *   batches (e.g. 240 against 215 ms, median); a churn of 4,000 connections peaked at 103-107
  *   MiB against 109-114, with the same RSS after it (77-85 MiB). Once a full collection has run,
  *   the limit is four times what it left (forwarderHeapFlags).
  * V8 accepts a code cache only from a process with the same flags, so the build makes the bundle's

@@ -16,9 +16,12 @@ type Gc = (o?: typeof options) => void
 
 const file = process.env.SVC_TEST_GC_FILE
 const options = process.env.SVC_TEST_GC_FLAVOR === 'last-resort' ? {flavor: 'last-resort', type: 'major'} : undefined
+let gc: Gc | undefined
 process.on('SIGUSR2', () => {
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc') as Gc | undefined
+  if (!gc) {
+    setFlagsFromString('--expose-gc')
+    gc = runInNewContext('gc') as Gc | undefined
+  }
   gc?.(options)
   if (file) appendFileSync(file, gc ? `gc ${JSON.stringify(process.memoryUsage())}\n` : 'no gc\n')
 })
