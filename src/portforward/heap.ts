@@ -123,23 +123,27 @@ export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
  * - glibc's malloc: at most 2 arenas (TLS and socket buffers freed on one thread are otherwise kept
  *   in per-thread arenas) and memory above 128 KiB at the top of the heap handed back to the system
  *   at once instead of kept for reuse.
- * - V8's first limit for its old generation at 32 MiB (`--initial-old-space-size=32`). Without it,
+ * - V8's first limit for its old generation at 64 MiB (`--initial-old-space-size=64`). Without it,
  *   V8 lowers its first limit, once the first young-generation collections show how little
  *   survives, to what the old generation holds plus 8 MiB: for the forwarder, 12 MiB after start-up
  *   (mostly the loaded code, live) and a limit of 20 MiB, and it started marking at once
  *   (`--trace-incremental-marking`: 12 MiB used, 8 MiB left): a full collection in every fresh
- *   forwarder's first 64 MiB that freed about 1 MiB of 13 (24 of 24 runs). With the
- *   flag, V8 still starts marking while about one young generation's worth of room is left below
- *   the limit, so most fresh forwarders still run that collection (19 of 29), at 12.7-14.8 MiB.
- *   The flag also leaves the young generation at 8 MiB when the forwarder listens instead of 4
- *   (16 of 16 runs against 6 of 8 at 4), and V8's own scavenges over the first 64 MiB fall from
- *   12-15 to 3-5: that is likely where most of the measured gain comes from. Measured with the flag,
- *   fresh forwarder, first 64 MiB, same run, alternated, 8 pairs each: download 5.31 against 6.02
- *   ms of CPU per MiB (lower in 6, level in 1), bulk echo 8.13 against 8.59 (lower in 7; lower
- *   in 8 of 8 further pairs); CPU until it listens 20-40 ms higher in 6 of 7 alternated
- *   batches (e.g. 240 against 215 ms, median); a churn of 4,000 connections peaked at 103-107
- *   MiB against 109-114, with the same RSS after it (77-85 MiB). Once a full collection has run,
- *   the limit is four times what it left (forwarderHeapFlags).
+ *   forwarder's first 64 MiB that freed about 1 MiB of 13 (24 of 24 runs). V8 starts marking while
+ *   about one young generation's worth of room is still left below the limit, so a first limit of
+ *   32 MiB still saw that collection in 19 of 29 fresh forwarders, and 64 MiB in none of 7. The flag
+ *   also leaves the young generation at 8 MiB when the forwarder listens instead of 4, and V8's own
+ *   scavenges over the first 64 MiB fall from 12-15 to 3-5. Measured on fresh forwarders, same
+ *   run, alternated:
+ *   - against no flag, 32 MiB, 8 pairs each: download 5.31 against 6.02 ms of CPU per MiB (lower
+ *     in 6, level in 1), bulk echo 8.13 against 8.59 (lower in 7; lower in 8 of 8 further pairs);
+ *     CPU until it listens 20-40 ms higher in 6 of 7 alternated batches (e.g. 240 against 215 ms,
+ *     median);
+ *   - 64 MiB against 32, on an idle machine: bulk echo 4.38 against 4.69 and 4.61 against 4.92
+ *     ms/MiB (8 pairs twice, lower in 6 of each), 100 parallel x 1 MiB 4.5-5.6 against 5.2-6.2
+ *     (lower in 8 of 10 pairs), download 2.81 against 2.97 (lower in 4 of 8, higher in 3); the same
+ *     idle RSS and start-up CPU; a churn of 4,000 connections peaks 4-6 MiB higher (114-117
+ *     against 109-111 MiB) with the same RSS 3 s after it (77-86 against 79-84).
+ *   Once a full collection has run, the limit is four times what it left (forwarderHeapFlags).
  * V8 accepts a code cache only from a process with the same flags, so the build makes the bundle's
  * cache for the restarted forwarder in a process started with these options (bin/bundle.js,
  * scripts/warm-cache.ts); without it, the forwarder compiled svc again on every start: 260-310 ms of
@@ -148,7 +152,7 @@ export function limitBufferGarbage(check: GarbageCheck = {}): () => void {
  */
 export const FORWARDER_START = {
   env: {MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072'} as Record<string, string>,
-  nodeOptions: ['--initial-old-space-size=32'] as string[],
+  nodeOptions: ['--initial-old-space-size=64'] as string[],
 }
 /**
  * Names the variables the restart added, so the restarted process can take them out again. bin/bundle.js
