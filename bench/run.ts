@@ -2,7 +2,11 @@
 // SPDY), a forwarder built on @kubernetes/client-node's PortForward, and the pod's own socket
 // ("direct", the limit on this machine), all through one local cluster process. Then the CLI:
 // `get svc`, `describe svc`, `--help`, `version` and `create --dry-run=client`, svc against kubectl,
-// wall time and peak RSS (the latter through GNU time, when installed).
+// wall time and peak RSS (the latter through GNU time, when installed). For the bulk echo, the
+// download and new connections it also gives the CPU per MiB (per connection) of each process the
+// bytes pass through: the forwarder, the cluster (bench/cluster-child.ts with every process it
+// started) and the client (this process), and their sum, the machine's: on a small machine the
+// three share the cores, so that sum, not the forwarder's part alone, limits the throughput.
 //
 // Tools run alternately (A B C D E, then B C D E A, ...) so that drift of the machine hits all of
 // them alike; each result is the median over rounds, with min and max; ratios are taken pair by
@@ -32,6 +36,7 @@ import {parseArgs} from 'node:util'
 
 import {ensureKubectl} from '../scripts/fetch-kubectl.ts'
 import {renderChart} from './lib/chart.ts'
+import {type CpuSample, cpuPerUnit, sampleCpu} from './lib/cpu.ts'
 import {startClusterChild, type Started, startForwarder, timeCommand} from './lib/proc.ts'
 import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
 import type {CloseMode} from '../test/helpers/churn.ts'
@@ -76,13 +81,18 @@ const NARROWED = TOOLS.length < ALL_TOOLS.length || flags.only !== undefined
 const PARTIAL = CLUSTER === 'real' ? NARROWED : NARROWED || MEDIUM || flags.rounds !== undefined
 
 interface Env {
+  /** The cluster's process (bench/cluster-child.ts): the local cluster, or the real control plane's launcher and parent. */
+  clusterPid: number
   direct: Record<string, number>
   kubeconfig: string
   kubectl: string
 }
 
+/** A forwarder process, or the pod's own socket (`direct`, no process). */
+type Forwarder = Started | {cpuMs: () => number; localPort: number; peakRss: () => number; stop: () => Promise<void>}
+
 /** One forwarder process for `pod:port`, or the pod's own socket for `direct`. */
-async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promise<Started | {cpuMs: () => number; localPort: number; peakRss: () => number; stop: () => Promise<void>}> {
+async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promise<Forwarder> {
   const base = {...process.env, KUBECONFIG: env.kubeconfig, NO_COLOR: '1'}
   switch (tool) {
     case 'svc':
@@ -121,20 +131,46 @@ function metric(id: string, label: string, unit: string, better: 'higher' | 'low
 function record(m: Metric, tool: Tool, value: number) {
   ;(m.values[tool] ??= []).push(value)
 }
+
+/** Rows of a workload's CPU per unit: the forwarder's, the cluster's, the client's and their sum, the machine's. */
+interface CpuMetrics {
+  client: Metric
+  cluster: Metric
+  forwarder: Metric
+  machine: Metric
+}
+const CLUSTER_CPU = CLUSTER === 'real' ? 'the control plane (every process of it, the pod agent included)' : 'the local cluster (its pods included)'
+function cpuMetrics(id: string, workload: string, per: string, unit: string): CpuMetrics {
+  return {
+    forwarder: metric(`${id}-cpu`, `${workload}: CPU of the forwarder per ${per}`, unit, 'lower'),
+    cluster: metric(`${id}-cpu-cluster`, `${workload}: CPU of ${CLUSTER_CPU} per ${per}`, unit, 'lower'),
+    client: metric(`${id}-cpu-client`, `${workload}: CPU of the client (the bench process) per ${per}`, unit, 'lower'),
+    machine: metric(`${id}-cpu-machine`, `${workload}: CPU of the machine per ${per} (the three above)`, unit, 'lower'),
+  }
+}
 /**
- * The forwarder's CPU over a transfer (its start-up excluded), per MiB: what the bytes cost it,
- * all threads counted, whatever else the machine runs meanwhile.
+ * The CPU of a transfer (the forwarder's start-up excluded) per unit, for each party: what the
+ * bytes cost each process, all threads counted, whatever else the machine runs meanwhile.
  */
-function recordCpu(m: Metric, tool: Tool, ms: number, bytes: number) {
-  if (Number.isFinite(ms)) record(m, tool, ms / (bytes / MiB))
+function recordCpu(m: CpuMetrics, tool: Tool, before: CpuSample, after: CpuSample, units: number) {
+  const per = cpuPerUnit(before, after, units)
+  for (const party of ['forwarder', 'cluster', 'client', 'machine'] as const) {
+    const v = per[party]
+    if (v !== undefined && Number.isFinite(v)) record(m[party], tool, v)
+  }
+}
+/** The parties' CPU so far; the client's is read last before a transfer and first after it. */
+function cpuNow(env: Env, fwd: Forwarder, order: 'after' | 'before'): CpuSample {
+  return sampleCpu(env.clusterPid, 'child' in fwd ? () => fwd.cpuMs() : undefined, order)
 }
 
 const echoMBs = metric('echo', `bulk echo, ${SIZES.bulk / MiB} MiB, one connection`, 'MB/s', 'higher')
 const downloadMBs = metric('download', `download /bytes, ${SIZES.bulk / MiB} MiB`, 'MB/s', 'higher')
-const echoCpu = metric('echo-cpu', 'bulk echo: CPU of the forwarder per MiB echoed', 'ms/MiB', 'lower')
-const downloadCpu = metric('download-cpu', 'download: CPU of the forwarder per MiB', 'ms/MiB', 'lower')
+const echoCpu = cpuMetrics('echo', 'bulk echo', 'MiB echoed', 'ms/MiB')
+const downloadCpu = cpuMetrics('download', 'download', 'MiB', 'ms/MiB')
 const latencyP50 = metric('latency-p50', `connect + 1-byte echo, p50 of ${SIZES.latencyCount}`, 'ms', 'lower')
 const latencyP99 = metric('latency-p99', `connect + 1-byte echo, p99 of ${SIZES.latencyCount}`, 'ms', 'lower')
+const latencyCpu = cpuMetrics('latency', 'connect + 1-byte echo', 'connection', 'ms/conn')
 const concurrencyMs = metric('concurrency', `${SIZES.concurrency} parallel connections x 1 MiB echo, total`, 'ms', 'lower')
 const concurrencyErrors = metric('concurrency-errors', 'errors in the parallel run', 'count', 'lower')
 const rps = metric('rps', `HTTP GET /hostname on new connections, ${SIZES.rpsMs / 1000} s`, 'req/s', 'higher')
@@ -182,10 +218,11 @@ const workloads: Array<[string, Workload]> = [
   ['echo', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
-      const cpu = fwd.cpuMs()
+      const before = cpuNow(env, fwd, 'before')
       const ms = await echoTransfer(fwd.localPort, SIZES.bulk)
+      const after = cpuNow(env, fwd, 'after')
       record(echoMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
-      recordCpu(echoCpu, tool, fwd.cpuMs() - cpu, SIZES.bulk)
+      recordCpu(echoCpu, tool, before, after, SIZES.bulk / MiB)
       if (tool !== 'direct') record(rssBulk, tool, fwd.peakRss() / MiB)
     } finally {
       await fwd.stop()
@@ -194,10 +231,11 @@ const workloads: Array<[string, Workload]> = [
   ['download', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-http', 8080)
     try {
-      const cpu = fwd.cpuMs()
+      const before = cpuNow(env, fwd, 'before')
       const ms = await download(fwd.localPort, SIZES.bulk)
+      const after = cpuNow(env, fwd, 'after')
       record(downloadMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
-      recordCpu(downloadCpu, tool, fwd.cpuMs() - cpu, SIZES.bulk)
+      recordCpu(downloadCpu, tool, before, after, SIZES.bulk / MiB)
     } finally {
       await fwd.stop()
     }
@@ -205,7 +243,10 @@ const workloads: Array<[string, Workload]> = [
   ['latency', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
+      const before = cpuNow(env, fwd, 'before')
       const samples = await connectionLatency(fwd.localPort, SIZES.latencyCount)
+      const after = cpuNow(env, fwd, 'after')
+      recordCpu(latencyCpu, tool, before, after, SIZES.latencyCount)
       record(latencyP50, tool, quantile(samples, 0.5))
       record(latencyP99, tool, quantile(samples, 0.99))
     } finally {
@@ -364,7 +405,7 @@ async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-bench-'))
   const kubectl = await ensureKubectl()
   const cluster = await startClusterChild(dir, CLUSTER)
-  const env: Env = {direct: cluster.direct, kubeconfig: cluster.kubeconfig, kubectl}
+  const env: Env = {clusterPid: cluster.child.pid!, direct: cluster.direct, kubeconfig: cluster.kubeconfig, kubectl}
   const started = Date.now()
   try {
     const chosen = workloads.filter(([name]) => !ONLY || ONLY.includes(name))

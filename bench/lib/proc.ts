@@ -6,6 +6,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {cpuMs} from './cpu.ts'
+
 export interface Started {
   child: ChildProcess
   localPort: number
@@ -58,25 +60,6 @@ export function peakRss(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const m = /VmHWM:\s+(\d+) kB/.exec(status)
     return m ? Number(m[1]) * 1024 : Number.NaN
-  } catch {
-    return Number.NaN
-  }
-}
-
-/** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on Linux whatever the kernel's HZ). */
-const USER_HZ = 100
-
-/**
- * utime + stime of a process from /proc/PID/stat, in ms: every thread's CPU (a Go runtime's, V8's
- * collector and compiler threads), 10 ms resolution. On a machine shared with other work this is
- * what a transfer cost the forwarder, where its wall time also measures the others' load.
- */
-export function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name, which is in parentheses and may hold spaces: state is [0], utime [11], stime [12].
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ
   } catch {
     return Number.NaN
   }

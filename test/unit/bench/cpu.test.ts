@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {describe, test} from 'node:test'
+
+import {cpuMs, cpuPerUnit, parseStat, type ProcStat, processTreeCpuMs, treeCpuMs} from '../../../bench/lib/cpu.ts'
+
+/** A /proc/PID/stat line (proc(5)) with the fields read here; the others as a real line has them. */
+function statLine(pid: number, comm: string, ppid: number, utime: number, stime: number, cutime = 0, cstime = 0): string {
+  return `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 1234 0 0 0 ${utime} ${stime} ${cutime} ${cstime} 20 0 7 0 123456 1000000 2000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n`
+}
+
+describe('parseStat', () => {
+  const cases: Array<[string, string, ProcStat | undefined]> = [
+    ['a plain name', statLine(42, 'node', 1, 150, 30, 7, 3), {ownMs: 1800, pid: 42, ppid: 1, reapedMs: 100}],
+    ['a name with spaces and parentheses', statLine(7, 'kube (api) server', 6, 1, 2), {ownMs: 30, pid: 7, ppid: 6, reapedMs: 0}],
+    ['a name that looks like fields', statLine(9, ') R 1 2 3', 8, 0, 1, 2, 0), {ownMs: 10, pid: 9, ppid: 8, reapedMs: 20}],
+    ['empty', '', undefined],
+    ['cut short', '42 (node) S 1 42 42 0', undefined],
+    ['not numbers', statLine(42, 'node', 1, 150, 30).replace(' 150 ', ' x '), undefined],
+  ]
+  for (const [name, text, want] of cases) test(name, () => assert.deepEqual(parseStat(text), want))
+})
+
+describe('treeCpuMs', () => {
+  const p = (pid: number, ppid: number, ownMs: number, reapedMs = 0): ProcStat => ({ownMs, pid, ppid, reapedMs})
+  // 1 init; 10 the cluster with children 11 (etcd) and 12 (apiserver), 12's child 13; 20 unrelated, 21 its child.
+  const machine = [p(1, 0, 5000), p(10, 1, 100, 40), p(11, 10, 200), p(12, 10, 300, 5), p(13, 12, 7), p(20, 1, 900), p(21, 20, 90)]
+  const cases: Array<[string, ProcStat[], number, number]> = [
+    ['a process and all its descendants, their reaped children included', machine, 10, 100 + 40 + 200 + 300 + 5 + 7],
+    ['a subtree', machine, 12, 300 + 5 + 7],
+    ['a leaf', machine, 13, 7],
+    ['other trees are not counted', machine, 20, 990],
+    // 13 ended and 12 reaped it: its 7 ms are in 12's reaped time now, and counted once.
+    ['a reaped child counts once, in its parent', machine.filter(s => s.pid !== 13).map(s => (s.pid === 12 ? p(12, 10, 300, 12) : s)), 10, 652],
+    ['a pid listed twice counts once', [...machine, p(13, 12, 7)], 12, 312],
+    ['a root that is gone', machine, 99, Number.NaN],
+    ['no processes', [], 10, Number.NaN],
+  ]
+  for (const [name, stats, root, want] of cases) test(name, () => assert.equal(treeCpuMs(stats, root), want))
+})
+
+describe('cpuPerUnit', () => {
+  const cases: Array<[string, Parameters<typeof cpuPerUnit>, ReturnType<typeof cpuPerUnit>]> = [
+    ['the three parties and their sum, per MiB', [{client: 100, cluster: 1000, forwarder: 50}, {client: 288, cluster: 1440, forwarder: 350}, 128], {client: 1.46875, cluster: 3.4375, forwarder: 2.34375, machine: 7.25}],
+    ['no forwarder (direct): the machine is the cluster and the client', [{client: 0, cluster: 0}, {client: 64, cluster: 128}, 64], {client: 1, cluster: 2, forwarder: undefined, machine: 3}],
+    ['per connection', [{client: 0, cluster: 0, forwarder: 0}, {client: 60, cluster: 100, forwarder: 140}, 200], {client: 0.3, cluster: 0.5, forwarder: 0.7, machine: 1.5}],
+    ['an unreadable forwarder makes the machine unknown', [{client: 0, cluster: 0, forwarder: Number.NaN}, {client: 1, cluster: 1, forwarder: Number.NaN}, 1], {client: 1, cluster: 1, forwarder: Number.NaN, machine: Number.NaN}],
+  ]
+  for (const [name, args, want] of cases) test(name, () => assert.deepEqual(cpuPerUnit(...args), want))
+})
+
+describe('processTreeCpuMs on this machine', () => {
+  test('counts a child while it runs and keeps its time once it is reaped', async () => {
+    const own = cpuMs(process.pid)
+    const before = processTreeCpuMs(process.pid)
+    assert.ok(before >= own, `tree ${before} ms, this process ${own} ms`)
+    // A child that spends about 300 ms of CPU, says so, then waits for its stdin to close.
+    const child = spawn(process.execPath, ['-e', 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 300_000); process.stdout.write("spent"); process.stdin.resume()'], {stdio: ['pipe', 'pipe', 'inherit']})
+    const [spent] = await once(child.stdout, 'data')
+    assert.equal(String(spent), 'spent')
+    const live = processTreeCpuMs(process.pid)
+    assert.ok(live - before >= 250, `while the child runs: ${live - before} ms more`)
+    child.stdin.end()
+    await once(child, 'exit')
+    const reaped = processTreeCpuMs(process.pid)
+    assert.ok(reaped >= live, `after it was reaped: ${reaped} ms, while it ran ${live}`)
+  })
+})
