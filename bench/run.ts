@@ -36,7 +36,7 @@ import {parseArgs} from 'node:util'
 
 import {ensureKubectl} from '../scripts/fetch-kubectl.ts'
 import {renderChart} from './lib/chart.ts'
-import {type CpuSample, cpuPerUnit, sampleCpu} from './lib/cpu.ts'
+import {perUnit, sampleUsage, type Usage} from './lib/cpu.ts'
 import {startClusterChild, type Started, startForwarder, timeCommand} from './lib/proc.ts'
 import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
 import type {CloseMode} from '../test/helpers/churn.ts'
@@ -132,45 +132,57 @@ function record(m: Metric, tool: Tool, value: number) {
   ;(m.values[tool] ??= []).push(value)
 }
 
-/** Rows of a workload's CPU per unit: the forwarder's, the cluster's, the client's and their sum, the machine's. */
-interface CpuMetrics {
-  client: Metric
-  cluster: Metric
-  forwarder: Metric
-  machine: Metric
+/**
+ * Rows of a workload's usage per unit (MiB, connection): the CPU of the forwarder, the cluster,
+ * the client and their sum, the machine's; then each one's read and write system calls.
+ */
+interface UsageMetrics {
+  calls: Record<'client' | 'cluster' | 'forwarder', Metric>
+  cpu: Record<'client' | 'cluster' | 'forwarder' | 'machine', Metric>
 }
-const CLUSTER_CPU = CLUSTER === 'real' ? 'the control plane (every process of it, the pod agent included)' : 'the local cluster (its pods included)'
-function cpuMetrics(id: string, workload: string, per: string, unit: string): CpuMetrics {
+/** The parties, named once in full on the CPU rows and shortly on the calls rows. */
+const PARTY = {client: 'the client', cluster: CLUSTER === 'real' ? 'the control plane' : 'the local cluster', forwarder: 'the forwarder'}
+const PARTY_IN_FULL = {client: 'the client (the bench process)', cluster: CLUSTER === 'real' ? 'the control plane (every process of it, the pod agent included)' : 'the local cluster (its pods included)', forwarder: 'the forwarder'}
+function usageMetrics(id: string, workload: string, per: string, unit: string): UsageMetrics {
   return {
-    forwarder: metric(`${id}-cpu`, `${workload}: CPU of the forwarder per ${per}`, unit, 'lower'),
-    cluster: metric(`${id}-cpu-cluster`, `${workload}: CPU of ${CLUSTER_CPU} per ${per}`, unit, 'lower'),
-    client: metric(`${id}-cpu-client`, `${workload}: CPU of the client (the bench process) per ${per}`, unit, 'lower'),
-    machine: metric(`${id}-cpu-machine`, `${workload}: CPU of the machine per ${per} (the three above)`, unit, 'lower'),
+    cpu: {
+      forwarder: metric(`${id}-cpu`, `${workload}: CPU of ${PARTY_IN_FULL.forwarder} per ${per}`, `ms/${unit}`, 'lower'),
+      cluster: metric(`${id}-cpu-cluster`, `${workload}: CPU of ${PARTY_IN_FULL.cluster} per ${per}`, `ms/${unit}`, 'lower'),
+      client: metric(`${id}-cpu-client`, `${workload}: CPU of ${PARTY_IN_FULL.client} per ${per}`, `ms/${unit}`, 'lower'),
+      machine: metric(`${id}-cpu-machine`, `${workload}: CPU of the machine per ${per} (the three above)`, `ms/${unit}`, 'lower'),
+    },
+    calls: {
+      forwarder: metric(`${id}-calls`, `${workload}: read and write calls of ${PARTY.forwarder} per ${per}`, `calls/${unit}`, 'lower'),
+      cluster: metric(`${id}-calls-cluster`, `${workload}: read and write calls of ${PARTY.cluster} per ${per}`, `calls/${unit}`, 'lower'),
+      client: metric(`${id}-calls-client`, `${workload}: read and write calls of ${PARTY.client} per ${per}`, `calls/${unit}`, 'lower'),
+    },
   }
 }
 /**
- * The CPU of a transfer (the forwarder's start-up excluded) per unit, for each party: what the
- * bytes cost each process, all threads counted, whatever else the machine runs meanwhile.
+ * What a transfer (the forwarder's start-up excluded) cost each party per unit: CPU, all threads
+ * counted, and read and write calls, whatever else the machine runs meanwhile.
  */
-function recordCpu(m: CpuMetrics, tool: Tool, before: CpuSample, after: CpuSample, units: number) {
-  const per = cpuPerUnit(before, after, units)
-  for (const party of ['forwarder', 'cluster', 'client', 'machine'] as const) {
-    const v = per[party]
-    if (v !== undefined && Number.isFinite(v)) record(m[party], tool, v)
+function recordUsage(m: UsageMetrics, tool: Tool, before: Usage, after: Usage, units: number) {
+  const cpu = perUnit(before.cpuMs, after.cpuMs, units)
+  const calls = perUnit(before.calls, after.calls, units)
+  const put = (row: Metric, v: number | undefined) => {
+    if (v !== undefined && Number.isFinite(v)) record(row, tool, v)
   }
+  for (const party of ['forwarder', 'cluster', 'client', 'machine'] as const) put(m.cpu[party], cpu[party])
+  for (const party of ['forwarder', 'cluster', 'client'] as const) put(m.calls[party], calls[party])
 }
-/** The parties' CPU so far; the client's is read last before a transfer and first after it. */
-function cpuNow(env: Env, fwd: Forwarder, order: 'after' | 'before'): CpuSample {
-  return sampleCpu(env.clusterPid, 'child' in fwd ? () => fwd.cpuMs() : undefined, order)
+/** The parties' usage so far; the client's is read last before a transfer and first after it. */
+function usageNow(env: Env, fwd: Forwarder, order: 'after' | 'before'): Usage {
+  return sampleUsage(env.clusterPid, 'child' in fwd ? fwd.child.pid : undefined, order)
 }
 
 const echoMBs = metric('echo', `bulk echo, ${SIZES.bulk / MiB} MiB, one connection`, 'MB/s', 'higher')
 const downloadMBs = metric('download', `download /bytes, ${SIZES.bulk / MiB} MiB`, 'MB/s', 'higher')
-const echoCpu = cpuMetrics('echo', 'bulk echo', 'MiB echoed', 'ms/MiB')
-const downloadCpu = cpuMetrics('download', 'download', 'MiB', 'ms/MiB')
+const echoUsage = usageMetrics('echo', 'bulk echo', 'MiB echoed', 'MiB')
+const downloadUsage = usageMetrics('download', 'download', 'MiB', 'MiB')
 const latencyP50 = metric('latency-p50', `connect + 1-byte echo, p50 of ${SIZES.latencyCount}`, 'ms', 'lower')
 const latencyP99 = metric('latency-p99', `connect + 1-byte echo, p99 of ${SIZES.latencyCount}`, 'ms', 'lower')
-const latencyCpu = cpuMetrics('latency', 'connect + 1-byte echo', 'connection', 'ms/conn')
+const latencyUsage = usageMetrics('latency', 'connect + 1-byte echo', 'connection', 'conn')
 const concurrencyMs = metric('concurrency', `${SIZES.concurrency} parallel connections x 1 MiB echo, total`, 'ms', 'lower')
 const concurrencyErrors = metric('concurrency-errors', 'errors in the parallel run', 'count', 'lower')
 const rps = metric('rps', `HTTP GET /hostname on new connections, ${SIZES.rpsMs / 1000} s`, 'req/s', 'higher')
@@ -218,11 +230,11 @@ const workloads: Array<[string, Workload]> = [
   ['echo', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
-      const before = cpuNow(env, fwd, 'before')
+      const before = usageNow(env, fwd, 'before')
       const ms = await echoTransfer(fwd.localPort, SIZES.bulk)
-      const after = cpuNow(env, fwd, 'after')
+      const after = usageNow(env, fwd, 'after')
       record(echoMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
-      recordCpu(echoCpu, tool, before, after, SIZES.bulk / MiB)
+      recordUsage(echoUsage, tool, before, after, SIZES.bulk / MiB)
       if (tool !== 'direct') record(rssBulk, tool, fwd.peakRss() / MiB)
     } finally {
       await fwd.stop()
@@ -231,11 +243,11 @@ const workloads: Array<[string, Workload]> = [
   ['download', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-http', 8080)
     try {
-      const before = cpuNow(env, fwd, 'before')
+      const before = usageNow(env, fwd, 'before')
       const ms = await download(fwd.localPort, SIZES.bulk)
-      const after = cpuNow(env, fwd, 'after')
+      const after = usageNow(env, fwd, 'after')
       record(downloadMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
-      recordCpu(downloadCpu, tool, before, after, SIZES.bulk / MiB)
+      recordUsage(downloadUsage, tool, before, after, SIZES.bulk / MiB)
     } finally {
       await fwd.stop()
     }
@@ -243,10 +255,10 @@ const workloads: Array<[string, Workload]> = [
   ['latency', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
-      const before = cpuNow(env, fwd, 'before')
+      const before = usageNow(env, fwd, 'before')
       const samples = await connectionLatency(fwd.localPort, SIZES.latencyCount)
-      const after = cpuNow(env, fwd, 'after')
-      recordCpu(latencyCpu, tool, before, after, SIZES.latencyCount)
+      const after = usageNow(env, fwd, 'after')
+      recordUsage(latencyUsage, tool, before, after, SIZES.latencyCount)
       record(latencyP50, tool, quantile(samples, 0.5))
       record(latencyP99, tool, quantile(samples, 0.99))
     } finally {

@@ -3,7 +3,7 @@ import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {describe, test} from 'node:test'
 
-import {cpuMs, cpuPerUnit, parseStat, type ProcStat, processTreeCpuMs, treeCpuMs} from '../../../bench/lib/cpu.ts'
+import {cpuMs, parseIoCalls, parseStat, perUnit, type ProcStat, processTreeCpuMs, sampleUsage, treeCpuMs, treePids} from '../../../bench/lib/cpu.ts'
 
 /** A /proc/PID/stat line (proc(5)) with the fields read here; the others as a real line has them. */
 function statLine(pid: number, comm: string, ppid: number, utime: number, stime: number, cutime = 0, cstime = 0): string {
@@ -40,14 +40,37 @@ describe('treeCpuMs', () => {
   for (const [name, stats, root, want] of cases) test(name, () => assert.equal(treeCpuMs(stats, root), want))
 })
 
-describe('cpuPerUnit', () => {
-  const cases: Array<[string, Parameters<typeof cpuPerUnit>, ReturnType<typeof cpuPerUnit>]> = [
+describe('treePids', () => {
+  const p = (pid: number, ppid: number): ProcStat => ({ownMs: 0, pid, ppid, reapedMs: 0})
+  const cases: Array<[string, ProcStat[], number, number[]]> = [
+    ['root first, then its descendants level by level', [p(1, 0), p(5, 1), p(6, 5), p(7, 5), p(8, 6), p(9, 1)], 5, [5, 6, 7, 8]],
+    ['children listed before their parent', [p(8, 6), p(7, 5), p(6, 5), p(5, 1)], 5, [5, 7, 6, 8]],
+    ['a pid listed twice once', [p(5, 1), p(6, 5), p(6, 5)], 5, [5, 6]],
+    ['a root that is gone', [p(6, 5)], 5, []],
+  ]
+  for (const [name, stats, root, want] of cases) test(name, () => assert.deepEqual(treePids(stats, root), want))
+})
+
+describe('parseIoCalls', () => {
+  const io = (syscr: number, syscw: number) => `rchar: 6976\nwchar: 120\nsyscr: ${syscr}\nsyscw: ${syscw}\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n`
+  const cases: Array<[string, string, number | undefined]> = [
+    ['reads and writes', io(10, 32), 42],
+    ['none yet', io(0, 0), 0],
+    ['large counts', io(123_456_789, 987_654_321), 1_111_111_110],
+    ['no syscw line', 'rchar: 1\nsyscr: 3\n', undefined],
+    ['empty', '', undefined],
+  ]
+  for (const [name, text, want] of cases) test(name, () => assert.equal(parseIoCalls(text), want))
+})
+
+describe('perUnit', () => {
+  const cases: Array<[string, Parameters<typeof perUnit>, ReturnType<typeof perUnit>]> = [
     ['the three parties and their sum, per MiB', [{client: 100, cluster: 1000, forwarder: 50}, {client: 288, cluster: 1440, forwarder: 350}, 128], {client: 1.46875, cluster: 3.4375, forwarder: 2.34375, machine: 7.25}],
     ['no forwarder (direct): the machine is the cluster and the client', [{client: 0, cluster: 0}, {client: 64, cluster: 128}, 64], {client: 1, cluster: 2, forwarder: undefined, machine: 3}],
     ['per connection', [{client: 0, cluster: 0, forwarder: 0}, {client: 60, cluster: 100, forwarder: 140}, 200], {client: 0.3, cluster: 0.5, forwarder: 0.7, machine: 1.5}],
     ['an unreadable forwarder makes the machine unknown', [{client: 0, cluster: 0, forwarder: Number.NaN}, {client: 1, cluster: 1, forwarder: Number.NaN}, 1], {client: 1, cluster: 1, forwarder: Number.NaN, machine: Number.NaN}],
   ]
-  for (const [name, args, want] of cases) test(name, () => assert.deepEqual(cpuPerUnit(...args), want))
+  for (const [name, args, want] of cases) test(name, () => assert.deepEqual(perUnit(...args), want))
 })
 
 describe('processTreeCpuMs on this machine', () => {
@@ -65,5 +88,26 @@ describe('processTreeCpuMs on this machine', () => {
     await once(child, 'exit')
     const reaped = processTreeCpuMs(process.pid)
     assert.ok(reaped >= live, `after it was reaped: ${reaped} ms, while it ran ${live}`)
+  })
+
+  test('sampleUsage: the CPU and calls of a forwarder tree while it runs and once reaped; the client is this process alone', async () => {
+    // A "forwarder" that writes 2,000 times to /dev/null and spends about 200 ms of CPU, says so, then waits.
+    const script = 'const fs = require("node:fs"); const fd = fs.openSync("/dev/null", "w"); for (let i = 0; i < 2000; i++) fs.writeSync(fd, "x"); const t = process.cpuUsage(); while (process.cpuUsage(t).user < 200_000); process.stdout.write("done"); process.stdin.resume()'
+    // `; true`: the shell forks node rather than replacing itself with it, so the tree has two processes.
+    const wrapper = spawn('/bin/sh', ['-c', `${JSON.stringify(process.execPath)} -e '${script}'; true`], {stdio: ['pipe', 'pipe', 'inherit']})
+    const before = sampleUsage(process.pid, wrapper.pid, 'before')
+    await once(wrapper.stdout, 'data')
+    const during = sampleUsage(process.pid, wrapper.pid, 'after')
+    assert.ok(during.cpuMs.forwarder! - before.cpuMs.forwarder! >= 150, `the forwarder's CPU: ${during.cpuMs.forwarder! - before.cpuMs.forwarder!} ms`)
+    assert.ok(during.calls.forwarder! - before.calls.forwarder! >= 2000, `the forwarder's calls: ${during.calls.forwarder! - before.calls.forwarder!}`)
+    // The cluster here is this process's tree, the "forwarder" in it; the client this process alone.
+    assert.ok(during.cpuMs.cluster - before.cpuMs.cluster >= during.cpuMs.forwarder! - before.cpuMs.forwarder!)
+    assert.ok(during.cpuMs.client - before.cpuMs.client < 150, `the client's CPU: ${during.cpuMs.client - before.cpuMs.client} ms`)
+    wrapper.stdin.end()
+    await once(wrapper, 'exit')
+    // The node process was the shell's child: once the shell reaped it, its time and calls are the shell's, still counted.
+    const after = sampleUsage(process.pid, undefined, 'after')
+    assert.ok(after.cpuMs.cluster >= during.cpuMs.cluster && after.calls.cluster >= during.calls.cluster, `cluster: ${JSON.stringify(after)} after, ${JSON.stringify(during)} during`)
+    assert.equal(after.cpuMs.forwarder, undefined)
   })
 })
