@@ -8,8 +8,9 @@
 // started) and the client (this process), and their sum, the machine's: on a small machine the
 // three share the cores, so that sum, not the forwarder's part alone, limits the throughput.
 //
-// Tools run alternately (A B C D E, then B C D E A, ...) so that drift of the machine hits all of
-// them alike; each result is the median over rounds, with min and max; ratios are taken pair by
+// Tools run alternately (A B C D E, then B C D E A, ...; each workload starts one tool further) so
+// that drift of the machine hits all of them alike, after one unmeasured pass through each of them
+// (warmUp) so that none pays for the first run of the cluster's code; each result is the median over rounds, with min and max; ratios are taken pair by
 // pair within a round. Results go to bench/results.json, bench/results.svg and docs/benchmarks.md (never the README).
 //
 // Flags (each also as an environment variable, for `npm run bench` without `--`):
@@ -18,7 +19,7 @@
 //   --only echo,soak (BENCH_ONLY)  the workloads to run: many (svc forwarding 50 Services next to 1), echo, download, latency, concurrency, rps,
 //                              gib (1 GiB over 200 connections), soak (connection churn), stalled
 //                              (a stopped reader beside ten downloads), cli
-//   --tools svc,kubectl-ws (BENCH_TOOLS)  the forwarders to measure
+//   --tools svc,kubectl-ws (BENCH_TOOLS)  the forwarders to measure, in the order to rotate from
 //   --rounds N (BENCH_ROUNDS)  rounds instead of the size's default
 //   --cluster real (BENCH_CLUSTER)  the port-forward workloads (echo, download, latency,
 //                              concurrency, rps by default) through the real control plane
@@ -38,7 +39,7 @@ import {ensureKubectl} from '../scripts/fetch-kubectl.ts'
 import {renderChart} from './lib/chart.ts'
 import {perUnit, sampleUsage, type Usage} from './lib/cpu.ts'
 import {startClusterChild, type Started, startForwarder, timeCommand} from './lib/proc.ts'
-import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
+import {pairedRatio, quantile, roundOrder, summarize, type Summary} from './lib/stats.ts'
 import type {CloseMode} from '../test/helpers/churn.ts'
 import {createManyServices, measureMany} from './lib/many.ts'
 import {churnSoak, concurrentEcho, connectionLatency, download, echoTransfer, requestRate, stoppedReader} from './lib/workloads.ts'
@@ -73,7 +74,8 @@ if (flags.rounds !== undefined) SIZES.rounds = Math.max(1, Number.parseInt(flags
 
 type Tool = 'client-node' | 'direct' | 'kubectl-spdy' | 'kubectl-ws' | 'svc' | 'svc-spdy' | 'svc-websocket'
 const ALL_TOOLS: Tool[] = ['svc', 'svc-spdy', 'svc-websocket', 'kubectl-ws', 'kubectl-spdy', 'client-node', 'direct']
-const TOOLS: Tool[] = flags.tools ? ALL_TOOLS.filter(t => flags.tools!.split(',').includes(t)) : ALL_TOOLS
+/** The tools chosen, in the order given (the rotation starts from it). */
+const TOOLS: Tool[] = flags.tools ? [...new Set(flags.tools.split(','))].filter((t): t is Tool => ALL_TOOLS.includes(t as Tool)) : ALL_TOOLS
 /** The figures that measure the port-forward path, the real cluster's default. */
 const REAL_WORKLOADS = ['echo', 'download', 'latency', 'concurrency', 'rps']
 const ONLY = flags.only?.split(',') ?? (CLUSTER === 'real' ? REAL_WORKLOADS : undefined)
@@ -418,15 +420,34 @@ function markdown(meta: Record<string, string>, cli: CliResult[]): string {
 }
 
 /**
- * One pass of the echo, the download and the new connections straight to the pods, not measured:
- * the client's code (this process's) is compiled by V8 as it runs, and its first tens of MiB cost
- * it more; without this pass the first tool of the first round would pay for it.
+ * One unmeasured pass before the first round, so that no tool's first transfer pays for code that
+ * runs for the first time: V8 compiles the client's code (this process's) and the cluster's
+ * port-forward paths (the tunnel, plain SPDY, the v4 WebSocket protocol, each with its own code)
+ * as they run, and the first tens of MiB through each cost more. So: the echo, the download and a
+ * few new connections straight to the pods, then the same, shorter, through one forwarder of each
+ * tool chosen, which takes every transport the run measures through the cluster.
  */
-async function warmClient(env: Env, names: string[]) {
-  const bytes = Math.min(SIZES.bulk, 64 * MiB)
-  if (names.includes('echo')) await echoTransfer(env.direct['bench-echo'], bytes)
-  if (names.includes('download')) await download(env.direct['bench-http'], bytes)
-  if (names.includes('latency')) await connectionLatency(env.direct['bench-echo'], SIZES.latencyCount)
+async function warmUp(env: Env) {
+  for (const tool of ['direct' as const, ...TOOLS.filter(t => t !== 'direct')]) {
+    const bytes = Math.min(SIZES.bulk, (tool === 'direct' ? 64 : 16) * MiB)
+    try {
+      const echo = await forwarder(tool, env, 'bench-echo', 7)
+      try {
+        await echoTransfer(echo.localPort, bytes)
+        await connectionLatency(echo.localPort, 20)
+      } finally {
+        await echo.stop()
+      }
+      const http = await forwarder(tool, env, 'bench-http', 8080)
+      try {
+        await download(http.localPort, bytes)
+      } finally {
+        await http.stop()
+      }
+    } catch (error) {
+      process.stderr.write(`warm-up, ${tool}: ${(error as Error).message}\n`)
+    }
+  }
 }
 
 async function main() {
@@ -437,11 +458,10 @@ async function main() {
   const started = Date.now()
   try {
     const chosen = workloads.filter(([name]) => !ONLY || ONLY.includes(name))
-    await warmClient(env, chosen.map(([name]) => name))
-    for (const [i, [, workload]] of chosen.entries()) {
+    if (chosen.some(([name]) => name !== 'many')) await warmUp(env)
+    for (const [i, [name, workload]] of chosen.entries()) {
       for (let round = 0; round < SIZES.rounds; round++) {
-        const order = TOOLS.map((_, k) => TOOLS[(k + round) % TOOLS.length])
-        for (const tool of order) {
+        for (const tool of roundOrder(TOOLS, round, workloads.findIndex(([n]) => n === name))) {
           try {
             await workload(tool, env)
           } catch (error) {

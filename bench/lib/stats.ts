@@ -29,3 +29,12 @@ export function pairedRatio(a: number[], b: number[]): number {
   for (let i = 0; i < n; i++) if (b[i] > 0 && Number.isFinite(a[i]) && Number.isFinite(b[i])) ratios.push(a[i] / b[i])
   return median(ratios)
 }
+
+/**
+ * The tools in the order they run in one round of one workload: the list rotated by the round and
+ * by the workload's place among all workloads (A B C, then B C A, ...), so that no tool is first in
+ * every workload's first round.
+ */
+export function roundOrder<T>(tools: readonly T[], round: number, workload: number): T[] {
+  return tools.map((_, k) => tools[(k + round + workload) % tools.length])
+}
