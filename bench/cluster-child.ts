@@ -2,7 +2,7 @@
 // with the load generator: the local cluster, or with `real` as the second argument the real
 // control plane (test/real-cluster: kube-apiserver and kwok's kubelet streaming code). It creates
 // the benchmark pods, then reports over IPC where the kubeconfig is, the pods' own loopback ports
-// (the "direct" baseline) and what serves the API.
+// (the "direct" baseline), what serves the API and the V8 flags this process runs under.
 //
 //   bench/cluster-child.ts KUBECONFIG [local|real]
 
@@ -16,17 +16,26 @@ import {startCluster} from '../test/cluster/index.ts'
 import {until} from '../test/helpers/poll.ts'
 import {startRealCluster} from '../test/real-cluster/index.ts'
 
-// This process stands in for kube-apiserver and the kubelet, Go programs whose collector runs when
-// the heap, I/O buffers included, has grown by GOGC=100 % over what the last collection left live
-// (runtime/extern.go GOGC, runtime/mgcpacer.go gcControllerState.heapGoal). V8's own rule keeps
-// ArrayBuffer memory apart and starts a full collection of the whole heap (some 32 MB of cluster
-// state) for every 64 MB of socket buffers allocated: every 10-20 MiB forwarded, so that major
-// collections took about 40 % of this process's CPU in a bulk echo (perf, V8's worker threads and
-// the main one), 17 % with these two flags. They pace V8 as Go paces the real control plane: one
-// limit over heap and buffers, grown by 100 %. The same for every tool's traffic, nothing on the
-// wire changes; the price is a higher peak (about 335 against 265 MB over a bulk echo).
-v8.setFlagsFromString('--external-memory-accounted-in-global-limit')
-v8.setFlagsFromString('--heap-growing-percent=100')
+// What this process stands for: with `local`, kube-apiserver and the kubelet (the pods are simulated
+// in it); with `real`, the pod agent alone (the pods' own sockets), the control plane being the Go
+// processes it starts. Its collector is paced closer to Go's, whose goal is one limit over the
+// heap, I/O buffers included, GOGC=100 % above what the last collection left live
+// (runtime/extern.go GOGC, runtime/mgcpacer.go gcControllerState.heapGoal): with these two flags
+// V8 keeps one limit over its heap and ArrayBuffer memory, grown by 100 % over what a full
+// collection left live. Without them, V8 counts the ArrayBuffer memory allocated since the last
+// full collection towards the old generation's limit, and also gives ArrayBuffer memory a trigger
+// of its own, 64 MB above what the last full collection left live; as this process allocates a
+// Buffer per socket read (about 3 bytes of buffers per byte echoed), that trigger starts a full
+// collection of the whole heap (some 32 MB of cluster state) for every 10-20 MiB forwarded, and
+// full collections take about 40 % of its CPU on a bulk echo, about 17 % with the flags. The
+// pacing is an analogy, not a copy: V8 still scavenges its young generation, keeps a minimum step
+// of its own between limits, and this process still allocates a Buffer per read where
+// kube-apiserver reuses its buffers (io.Copy's 32 KiB, gorilla's bufio), so it still collects
+// more per byte than kube-apiserver does. The flags apply to every tool's traffic alike and
+// change nothing on the wire; the price is a higher peak RSS (about 335 against 265 MB over a bulk
+// echo). The bench records them in its results (meta.clusterV8Flags).
+const V8_FLAGS = ['--external-memory-accounted-in-global-limit', '--heap-growing-percent=100']
+for (const flag of V8_FLAGS) v8.setFlagsFromString(flag)
 
 const kubeconfigFile = process.argv[2]
 const real = process.argv[3] === 'real'
@@ -89,7 +98,7 @@ for (const pod of pods) {
 }
 const direct: Record<string, number> = {}
 for (const pod of pods) direct[pod.name] = await directPort(client, pod.name, pod.port)
-process.send!({direct, kubeconfig: kubeconfigFile, server})
+process.send!({direct, kubeconfig: kubeconfigFile, server, v8Flags: V8_FLAGS})
 
 const stop = () => stopCluster().then(() => process.exit(0))
 process.on('SIGTERM', stop)

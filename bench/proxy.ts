@@ -8,7 +8,7 @@
 // a round. BENCH_QUICK=1: one short round. BENCH_ONLY without `proxy` skips it. A full run writes
 // bench/proxy-results.json and the table in docs/benchmarks.md (between the proxy-bench markers).
 
-import {type ChildProcess, fork} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
@@ -20,7 +20,7 @@ import {parseArgs} from 'node:util'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../src/kube/client.ts'
-import {type Started, startForwarder} from './lib/proc.ts'
+import {startClusterChild, type Started, startForwarder} from './lib/proc.ts'
 import {pairedRatio, quantile, summarize, type Summary} from './lib/stats.ts'
 import {connect, connectionLatencyVia, withDeadline} from './lib/workloads.ts'
 
@@ -122,11 +122,8 @@ interface Env {
 }
 
 async function startCluster(dir: string): Promise<{child: ChildProcess; env: Env}> {
-  const child = fork(path.join(ROOT, 'bench', 'cluster-child.ts'), [path.join(dir, 'kubeconfig')], {stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
-  const env = await withDeadline(new Promise<Env>((resolve, reject) => {
-    child.once('message', m => resolve(m as Env))
-    child.once('exit', code => reject(new Error(`the cluster exited with ${code}`)))
-  }), 60_000, 'the cluster')
+  const {child, kubeconfig} = await withDeadline(startClusterChild(dir), 60_000, 'the cluster')
+  const env = {kubeconfig}
   const kc = new KubeConfig()
   kc.loadFromFile(env.kubeconfig)
   const client = new KubeClient(kc)

@@ -5,8 +5,10 @@
 // wall time and peak RSS (the latter through GNU time, when installed). For the bulk echo, the
 // download and new connections it also gives the CPU per MiB (per connection) of each process the
 // bytes pass through: the forwarder, the cluster (bench/cluster-child.ts with every process it
-// started) and the client (this process), and their sum, the machine's: on a small machine the
-// three share the cores, so that sum, not the forwarder's part alone, limits the throughput.
+// started) and the client (this process), and the three together: on a small machine the three
+// share the cores, so that sum, not the forwarder's part alone, limits the throughput. With them,
+// the forwarder's and the cluster's read and write system calls, and the client's socket reads
+// that returned data: how each process cuts the stream.
 //
 // Tools run alternately (A B C D E, then B C D E A, ...; each workload starts one tool further) so
 // that drift of the machine hits all of them alike, after one unmeasured pass through each of them
@@ -91,7 +93,7 @@ interface Env {
 }
 
 /** A forwarder process, or the pod's own socket (`direct`, no process). */
-type Forwarder = Started | {cpuMs: () => number; localPort: number; peakRss: () => number; stop: () => Promise<void>}
+type Forwarder = Started | {localPort: number; peakRss: () => number; stop: () => Promise<void>}
 
 /** One forwarder process for `pod:port`, or the pod's own socket for `direct`. */
 async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promise<Forwarder> {
@@ -111,7 +113,7 @@ async function forwarder(tool: Tool, env: Env, pod: string, port: number): Promi
     case 'client-node':
       return startForwarder(process.execPath, [path.join(ROOT, 'bench', 'forwarders', 'client-node.ts'), env.kubeconfig, 'default', pod, String(port)], base)
     case 'direct':
-      return {cpuMs: () => Number.NaN, localPort: env.direct[pod], peakRss: () => Number.NaN, stop: async () => {}}
+      return {localPort: env.direct[pod], peakRss: () => Number.NaN, stop: async () => {}}
   }
 }
 
@@ -136,59 +138,58 @@ function record(m: Metric, tool: Tool, value: number) {
 
 /**
  * Rows of a workload's usage per unit (MiB, connection): the CPU of the forwarder, the cluster,
- * the client and their sum, the machine's; then each one's read and write system calls.
+ * the client and the three together; the forwarder's and the cluster's read and write system
+ * calls; for a transfer of bytes, the client's socket reads that returned them.
  */
 interface UsageMetrics {
-  calls: Record<'client' | 'cluster' | 'forwarder', Metric>
+  calls: Record<'cluster' | 'forwarder', Metric>
   cpu: Record<'client' | 'cluster' | 'forwarder' | 'machine', Metric>
+  reads?: Metric
 }
-/** The parties, named once in full on the CPU rows and shortly on the calls rows. */
-const PARTY = {client: 'the client', cluster: CLUSTER === 'real' ? 'the control plane' : 'the local cluster', forwarder: 'the forwarder'}
-const PARTY_IN_FULL = {client: 'the client (the bench process)', cluster: CLUSTER === 'real' ? 'the control plane (every process of it, the pod agent included)' : 'the local cluster (its pods included)', forwarder: 'the forwarder'}
-function usageMetrics(id: string, workload: string, per: string, unit: string): UsageMetrics {
+const [CLUSTER_NAME, CLUSTER_HOLDS] = CLUSTER === 'real' ? ['the control plane', 'every process of it, the pod agent included'] : ['the local cluster', 'its pods included']
+function usageMetrics(id: string, workload: string, per: string, unit: string, reads: boolean): UsageMetrics {
+  const cpu = (suffix: string, who: string) => metric(`${id}-cpu${suffix}`, `${workload}: CPU of ${who} per ${per}`, `ms/${unit}`, 'lower')
+  const calls = (suffix: string, who: string) => metric(`${id}-calls${suffix}`, `${workload}: read and write calls of ${who} per ${per}`, `calls/${unit}`, 'lower')
   return {
     cpu: {
-      forwarder: metric(`${id}-cpu`, `${workload}: CPU of ${PARTY_IN_FULL.forwarder} per ${per}`, `ms/${unit}`, 'lower'),
-      cluster: metric(`${id}-cpu-cluster`, `${workload}: CPU of ${PARTY_IN_FULL.cluster} per ${per}`, `ms/${unit}`, 'lower'),
-      client: metric(`${id}-cpu-client`, `${workload}: CPU of ${PARTY_IN_FULL.client} per ${per}`, `ms/${unit}`, 'lower'),
-      machine: metric(`${id}-cpu-machine`, `${workload}: CPU of the machine per ${per} (the three above)`, `ms/${unit}`, 'lower'),
+      forwarder: cpu('', 'the forwarder'),
+      cluster: cpu('-cluster', `${CLUSTER_NAME} (${CLUSTER_HOLDS})`),
+      client: cpu('-client', 'the client (the bench process)'),
+      machine: cpu('-machine', `the forwarder, ${CLUSTER_NAME} and the client together`),
     },
-    calls: {
-      forwarder: metric(`${id}-calls`, `${workload}: read and write calls of ${PARTY.forwarder} per ${per}`, `calls/${unit}`, 'lower'),
-      cluster: metric(`${id}-calls-cluster`, `${workload}: read and write calls of ${PARTY.cluster} per ${per}`, `calls/${unit}`, 'lower'),
-      client: metric(`${id}-calls-client`, `${workload}: read and write calls of ${PARTY.client} per ${per}`, `calls/${unit}`, 'lower'),
-    },
+    calls: {forwarder: calls('-forwarder', 'the forwarder'), cluster: calls('-cluster', CLUSTER_NAME)},
+    reads: reads ? metric(`${id}-reads-client`, `${workload}: socket reads that returned data to the client per ${per}`, `reads/${unit}`, 'lower') : undefined,
   }
 }
 /**
  * What a transfer (the forwarder's start-up excluded) cost each party per unit: CPU, all threads
- * counted, and read and write calls, whatever else the machine runs meanwhile.
+ * counted, and read and write calls, whatever else the machine runs meanwhile; `reads`, the
+ * client's reads that returned the transfer's bytes.
  */
-function recordUsage(m: UsageMetrics, tool: Tool, before: Usage, after: Usage, units: number) {
+function recordUsage(m: UsageMetrics, tool: Tool, before: Usage, after: Usage, units: number, reads?: number) {
   const cpu = perUnit(before.cpuMs, after.cpuMs, units)
-  const calls = perUnit(before.calls, after.calls, units)
-  const put = (row: Metric, v: number | undefined) => {
-    if (v !== undefined && Number.isFinite(v)) record(row, tool, v)
+  const put = (row: Metric | undefined, v: number | undefined) => {
+    if (row && v !== undefined && Number.isFinite(v)) record(row, tool, v)
   }
   for (const party of ['forwarder', 'cluster', 'client', 'machine'] as const) put(m.cpu[party], cpu[party])
-  for (const party of ['forwarder', 'cluster', 'client'] as const) put(m.calls[party], calls[party])
+  for (const party of ['forwarder', 'cluster'] as const) {
+    const [a, b] = [before.calls[party], after.calls[party]]
+    put(m.calls[party], a === undefined || b === undefined ? undefined : (b - a) / units)
+  }
+  put(m.reads, reads === undefined ? undefined : reads / units)
 }
-/** The parties' usage before a transfer; the client's is read last. */
-function usageBefore(env: Env, fwd: Forwarder): Usage {
-  return sampleUsage(env.clusterPid, 'child' in fwd ? fwd.child.pid : undefined, 'before')
-}
-/** The parties' usage after a transfer; the client's is read first. */
-function usageAfter(env: Env, fwd: Forwarder): Usage {
-  return sampleUsage(env.clusterPid, 'child' in fwd ? fwd.child.pid : undefined, 'after')
+/** The parties' usage before or after a transfer: the client's is read last before it, first after it. */
+function usage(env: Env, fwd: Forwarder, order: 'after' | 'before'): Usage {
+  return sampleUsage(env.clusterPid, 'child' in fwd ? fwd.child.pid : undefined, order)
 }
 
 const echoMBs = metric('echo', `bulk echo, ${SIZES.bulk / MiB} MiB, one connection`, 'MB/s', 'higher')
 const downloadMBs = metric('download', `download /bytes, ${SIZES.bulk / MiB} MiB`, 'MB/s', 'higher')
-const echoUsage = usageMetrics('echo', 'bulk echo', 'MiB echoed', 'MiB')
-const downloadUsage = usageMetrics('download', 'download', 'MiB', 'MiB')
+const echoUsage = usageMetrics('echo', 'bulk echo', 'MiB echoed', 'MiB', true)
+const downloadUsage = usageMetrics('download', 'download', 'MiB', 'MiB', true)
 const latencyP50 = metric('latency-p50', `connect + 1-byte echo, p50 of ${SIZES.latencyCount}`, 'ms', 'lower')
 const latencyP99 = metric('latency-p99', `connect + 1-byte echo, p99 of ${SIZES.latencyCount}`, 'ms', 'lower')
-const latencyUsage = usageMetrics('latency', 'connect + 1-byte echo', 'connection', 'conn')
+const latencyUsage = usageMetrics('latency', 'connect + 1-byte echo', 'connection', 'conn', false)
 const concurrencyMs = metric('concurrency', `${SIZES.concurrency} parallel connections x 1 MiB echo, total`, 'ms', 'lower')
 const concurrencyErrors = metric('concurrency-errors', 'errors in the parallel run', 'count', 'lower')
 const rps = metric('rps', `HTTP GET /hostname on new connections, ${SIZES.rpsMs / 1000} s`, 'req/s', 'higher')
@@ -236,11 +237,11 @@ const workloads: Array<[string, Workload]> = [
   ['echo', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
-      const before = usageBefore(env, fwd)
-      const ms = await echoTransfer(fwd.localPort, SIZES.bulk)
-      const after = usageAfter(env, fwd)
+      const before = usage(env, fwd, 'before')
+      const {ms, reads} = await echoTransfer(fwd.localPort, SIZES.bulk)
+      const after = usage(env, fwd, 'after')
       record(echoMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
-      recordUsage(echoUsage, tool, before, after, SIZES.bulk / MiB)
+      recordUsage(echoUsage, tool, before, after, SIZES.bulk / MiB, reads)
       if (tool !== 'direct') record(rssBulk, tool, fwd.peakRss() / MiB)
     } finally {
       await fwd.stop()
@@ -249,11 +250,11 @@ const workloads: Array<[string, Workload]> = [
   ['download', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-http', 8080)
     try {
-      const before = usageBefore(env, fwd)
-      const ms = await download(fwd.localPort, SIZES.bulk)
-      const after = usageAfter(env, fwd)
+      const before = usage(env, fwd, 'before')
+      const {ms, reads} = await download(fwd.localPort, SIZES.bulk)
+      const after = usage(env, fwd, 'after')
       record(downloadMBs, tool, SIZES.bulk / 1e6 / (ms / 1000))
-      recordUsage(downloadUsage, tool, before, after, SIZES.bulk / MiB)
+      recordUsage(downloadUsage, tool, before, after, SIZES.bulk / MiB, reads)
     } finally {
       await fwd.stop()
     }
@@ -261,9 +262,9 @@ const workloads: Array<[string, Workload]> = [
   ['latency', async (tool, env) => {
     const fwd = await forwarder(tool, env, 'bench-echo', 7)
     try {
-      const before = usageBefore(env, fwd)
+      const before = usage(env, fwd, 'before')
       const samples = await connectionLatency(fwd.localPort, SIZES.latencyCount)
-      const after = usageAfter(env, fwd)
+      const after = usage(env, fwd, 'after')
       recordUsage(latencyUsage, tool, before, after, SIZES.latencyCount)
       record(latencyP50, tool, quantile(samples, 0.5))
       record(latencyP99, tool, quantile(samples, 0.99))
@@ -474,6 +475,7 @@ async function main() {
     const cli = !ONLY || ONLY.includes('cli') ? await cliTimings(env) : []
     const kubectlVersion = JSON.parse((await timeCommand(kubectl, ['version', '--client', '-o', 'json'], process.env)).stdout).clientVersion.gitVersion
     const meta = {
+      clusterV8Flags: cluster.v8Flags.join(' '),
       cpu: os.cpus()[0]?.model ?? 'unknown',
       date: new Date().toISOString().slice(0, 10),
       kubectl: kubectlVersion,

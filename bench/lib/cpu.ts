@@ -1,9 +1,9 @@
 // Where a transfer's CPU goes on the machine: the forwarder, the cluster (the local cluster's
 // process, or the real control plane's processes) and the client (the bench process, which
-// reads and writes the bytes). All three share the machine's cores, so what a MiB costs the
-// machine, not the forwarder alone, sets the throughput the bench can reach. With the CPU, each
-// party's read and write system calls: much of a byte's cost is per call, so how each process
-// cuts the stream into reads and writes explains much of its CPU.
+// reads and writes the bytes). All three share the machine's cores, so what a MiB costs the three
+// together, not the forwarder alone, sets the throughput the bench can reach. With the CPU, the
+// forwarder's and the cluster's read and write system calls: much of a byte's cost is per call, so
+// how each process cuts the stream into reads and writes explains much of its CPU.
 
 import {readdirSync, readFileSync} from 'node:fs'
 
@@ -59,24 +59,11 @@ export function treePids(stats: readonly ProcStat[], root: number): number[] {
 }
 
 /**
- * The CPU of `root` and all its descendants, in ms: each live process's own time plus the time of
- * the children it has reaped. A child's time moves to its parent's cutime/cstime when the parent
- * reaps it, and a reaped child is gone from the list, so nothing is counted twice and the sum does
- * not drop when a child ends. What it misses: a descendant orphaned by its parent's end (it is
- * re-parented outside the tree), and its time once reaped by that new parent. NaN without root.
- */
-export function treeCpuMs(stats: readonly ProcStat[], root: number): number {
-  const byPid = new Map(stats.map(s => [s.pid, s]))
-  const pids = treePids(stats, root)
-  if (pids.length === 0) return Number.NaN
-  return pids.reduce((total, pid) => total + byPid.get(pid)!.ownMs + byPid.get(pid)!.reapedMs, 0)
-}
-
-/**
- * Read and write system calls (syscr + syscw) from /proc/PID/io: read, readv, write, writev and
- * the like on any file or socket, not sendmsg, recvmsg, splice or sendfile. They include those of
- * the children the process has reaped (the kernel adds them to the parent's at reaping), so a
- * tree's sum over its live processes counts each call once. Undefined when the text is not one.
+ * Read and write system calls (syscr + syscw) from /proc/PID/io: read, write, readv and writev on
+ * any file or socket, and sendfile as one of each; not send, recv, sendto, recvfrom, sendmsg,
+ * recvmsg or splice (Node's libuv and Go both use read/write and readv/writev on TCP sockets, so
+ * the counts compare across the tools). They include those of the children the process has reaped
+ * (the kernel adds them to the parent's at reaping). Undefined when the text is not one.
  */
 export function parseIoCalls(text: string): number | undefined {
   const r = /^syscr: (\d+)$/m.exec(text)
@@ -84,49 +71,66 @@ export function parseIoCalls(text: string): number | undefined {
   return r && w ? Number(r[1]) + Number(w[1]) : undefined
 }
 
-/** parseIoCalls of /proc/PID/io; NaN when it cannot be read (a process that ended, another user's). */
-function ioCalls(pid: number): number {
-  try {
-    return parseIoCalls(readFileSync(`/proc/${pid}/io`, 'utf8')) ?? Number.NaN
-  } catch {
-    return Number.NaN
-  }
-}
-
-/**
- * utime + stime of one process from /proc/PID/stat, in ms (10 ms resolution): every thread's CPU
- * (a Go runtime's, V8's collector and compiler threads). NaN when it cannot be read.
- */
-export function cpuMs(pid: number): number {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ownMs ?? Number.NaN
-  } catch {
-    return Number.NaN
-  }
-}
-
 /**
  * Every process's /proc/PID/stat, read one after another (not an atomic snapshot: a process
- * that ends meanwhile is skipped). Pids are read in ascending order, parents mostly before their
- * children, so a child reaped during the read is missed rather than counted twice.
+ * that ends meanwhile is skipped), in no particular order of parents and children.
  */
 export function readAllStats(): ProcStat[] {
   const stats: ProcStat[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
-    try {
-      const s = parseStat(readFileSync(`/proc/${name}/stat`, 'utf8'))
-      if (s) stats.push(s)
-    } catch {
-      // it ended between readdir and read
-    }
+    const s = readText(`/proc/${name}/stat`, parseStat)
+    if (s) stats.push(s)
   }
   return stats
 }
 
-/** The CPU, in ms, of a process and all its descendants now (treeCpuMs over /proc). */
-export function processTreeCpuMs(root: number): number {
-  return treeCpuMs(readAllStats(), root)
+/** What a process has used: CPU in ms (utime + stime + cutime + cstime) and read and write calls. */
+export interface ProcUsage {
+  calls: number
+  cpuMs: number
+}
+
+/**
+ * The usage of a process tree, summed over `pids` in the order given, which must put parents
+ * before their children (treePids does). Each process counts its own CPU and that of the children
+ * it has reaped, and likewise its calls. Read parent first, a child that is reaped (its figures
+ * moving into its parent's) before it is read is missed, never counted twice; a child reaped after
+ * it is read was not yet in its parent's figures when the parent was read. NaN without a root
+ * (`pids` empty, or its first process unreadable); a descendant that cannot be read is skipped.
+ */
+export function sumTree(pids: readonly number[], read: (pid: number) => ProcUsage | undefined): ProcUsage {
+  const root = pids.length > 0 ? read(pids[0]) : undefined
+  if (!root) return {calls: Number.NaN, cpuMs: Number.NaN}
+  const total = {...root}
+  for (const pid of pids.slice(1)) {
+    const u = read(pid)
+    if (u) {
+      total.calls += u.calls
+      total.cpuMs += u.cpuMs
+    }
+  }
+  return total
+}
+
+/** `parse` of a file's text; undefined when it cannot be read (a process that ended, another user's). */
+function readText<T>(file: string, parse: (text: string) => T | undefined): T | undefined {
+  try {
+    return parse(readFileSync(file, 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** One process's usage from /proc: stat, then io (calls NaN when io cannot be read); undefined once it has ended. */
+function readUsage(pid: number): ProcUsage | undefined {
+  const stat = readText(`/proc/${pid}/stat`, parseStat)
+  return stat && {calls: readText(`/proc/${pid}/io`, parseIoCalls) ?? Number.NaN, cpuMs: stat.ownMs + stat.reapedMs}
+}
+
+/** The usage of `root` and all its descendants now: the tree from /proc, then each member read again, parents first. */
+export function treeUsage(root: number, stats: readonly ProcStat[] = readAllStats()): ProcUsage {
+  return sumTree(treePids(stats, root), readUsage)
 }
 
 /** A figure of each party of a transfer; `forwarder` is absent when there is none (direct). */
@@ -136,13 +140,13 @@ export interface Parties {
   forwarder?: number
 }
 
-/** What each party has used so far: CPU in ms, and read and write system calls. */
+/** What each party has used so far: CPU in ms; read and write system calls of the forwarder and the cluster. */
 export interface Usage {
-  calls: Parties
+  calls: Omit<Parties, 'client'>
   cpuMs: Parties
 }
 
-/** A figure per unit (MiB, connection) between two samples, and the machine's: the parties' sum. */
+/** A figure per unit (MiB, connection) between two samples, and the three parties' sum. */
 export function perUnit(before: Parties, after: Parties, units: number): Parties & {machine: number} {
   const per = (a: number, b: number) => (b - a) / units
   const client = per(before.client, after.client)
@@ -153,28 +157,19 @@ export function perUnit(before: Parties, after: Parties, units: number): Parties
 
 /**
  * Samples what the parties have used: the cluster and the forwarder as process trees (each with
- * every process it started), the client as this process alone (process.cpuUsage, all its threads;
- * its children are the other parties). The client's figures are read last before a transfer and
- * first after it (`order`), so that reading /proc is not counted as the client's work.
+ * every process it started, treeUsage), the client as this process's CPU alone (process.cpuUsage,
+ * all its threads; its children are the other parties). The client's figure is read last before a
+ * transfer and first after it (`order`), so that reading /proc is not counted as the client's work.
  */
 export function sampleUsage(clusterPid: number, forwarderPid: number | undefined, order: 'after' | 'before'): Usage {
-  const client = () => {
+  const clientMs = () => {
     const {system, user} = process.cpuUsage()
-    return {calls: ioCalls(process.pid), cpuMs: (system + user) / 1000}
+    return (system + user) / 1000
   }
-  const others = () => {
-    const stats = readAllStats()
-    const tree = (root: number) => {
-      const pids = treePids(stats, root)
-      return {calls: pids.length === 0 ? Number.NaN : pids.reduce((n, pid) => n + ioCalls(pid), 0), cpuMs: treeCpuMs(stats, root)}
-    }
-    return {cluster: tree(clusterPid), forwarder: forwarderPid === undefined ? undefined : tree(forwarderPid)}
-  }
-  const after = order === 'after' ? client() : undefined
-  const {cluster, forwarder} = others()
-  const c = after ?? client()
-  return {
-    calls: {client: c.calls, cluster: cluster.calls, forwarder: forwarder?.calls},
-    cpuMs: {client: c.cpuMs, cluster: cluster.cpuMs, forwarder: forwarder?.cpuMs},
-  }
+  const first = order === 'after' ? clientMs() : undefined
+  const stats = readAllStats()
+  const cluster = treeUsage(clusterPid, stats)
+  const forwarder = forwarderPid === undefined ? undefined : treeUsage(forwarderPid, stats)
+  const client = first ?? clientMs()
+  return {calls: {cluster: cluster.calls, forwarder: forwarder?.calls}, cpuMs: {client, cluster: cluster.cpuMs, forwarder: forwarder?.cpuMs}}
 }

@@ -6,15 +6,11 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {cpuMs} from './cpu.ts'
-
 export interface Started {
   child: ChildProcess
   localPort: number
   /** Peak resident set size so far, in bytes (VmHWM), or NaN when it cannot be read. */
   peakRss(): number
-  /** CPU time the process has used so far, all its threads, user and system, in ms (NaN when unreadable). */
-  cpuMs(): number
   stop(): Promise<void>
 }
 
@@ -47,7 +43,6 @@ export function startForwarder(command: string, args: string[], env: NodeJS.Proc
           child,
           localPort: Number(m[1]),
           peakRss: () => peakRss(child.pid!),
-          cpuMs: () => cpuMs(child.pid!),
           stop: () => stop(child),
         })
       }
@@ -115,11 +110,21 @@ export async function timeCommand(command: string, args: string[], env: NodeJS.P
   }
 }
 
+/** What bench/cluster-child.ts reports once its cluster is ready. */
+export interface ClusterReady {
+  /** The pods' own loopback ports, by pod name. */
+  direct: Record<string, number>
+  kubeconfig: string
+  server: string
+  /** The V8 flags the cluster's process runs under. */
+  v8Flags: string[]
+}
+
 /** The cluster (local or the real control plane) in a process of its own (bench/cluster-child.ts): its kubeconfig, the pods' own ports and what serves the API. */
-export async function startClusterChild(dir: string, kind: 'local' | 'real' = 'local'): Promise<{child: ChildProcess; direct: Record<string, number>; kubeconfig: string; server: string}> {
+export async function startClusterChild(dir: string, kind: 'local' | 'real' = 'local'): Promise<ClusterReady & {child: ChildProcess}> {
   const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cluster-child.ts'), [path.join(dir, 'kubeconfig'), kind], {execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
   return new Promise((resolve, reject) => {
-    child.once('message', (m: {direct: Record<string, number>; kubeconfig: string; server: string}) => resolve({child, ...m}))
+    child.once('message', (m: ClusterReady) => resolve({child, ...m}))
     child.once('exit', code => reject(new Error(`the cluster process exited with ${code}`)))
   })
 }

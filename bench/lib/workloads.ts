@@ -31,19 +31,28 @@ export function connect(port: number): Promise<net.Socket> {
   })
 }
 
+/** A transfer's elapsed milliseconds, and how many socket reads returned its bytes to the client. */
+export interface Transfer {
+  ms: number
+  /** 'data' events: each is one read() of the socket that returned bytes. */
+  reads: number
+}
+
 /**
  * Sends `bytes` through an echo port while reading the echo, and checks the echo byte for byte
  * (sha256). Returns the elapsed milliseconds from connect to the last echoed byte.
  */
-export function echoTransfer(port: number, bytes: number, deadlineMs = 120_000): Promise<number> {
+export function echoTransfer(port: number, bytes: number, deadlineMs = 120_000): Promise<Transfer> {
   const run = async () => {
     const started = performance.now()
     const socket = await connect(port)
     const sent = createHash('sha256')
     const received = createHash('sha256')
     let receivedBytes = 0
+    let reads = 0
     const done = new Promise<void>((resolve, reject) => {
       socket.on('data', (chunk: Buffer) => {
+        reads++
         received.update(chunk)
         receivedBytes += chunk.length
         if (receivedBytes >= bytes) resolve()
@@ -73,19 +82,23 @@ export function echoTransfer(port: number, bytes: number, deadlineMs = 120_000):
     const elapsed = performance.now() - started
     socket.destroy()
     if (sent.digest('hex') !== received.digest('hex')) throw new Error('echoed bytes differ from the bytes sent')
-    return elapsed
+    return {ms: elapsed, reads}
   }
   return withDeadline(run(), deadlineMs, `echo of ${bytes} bytes`)
 }
 
-/** Downloads GET /bytes?n=N over one new connection; returns elapsed milliseconds. */
-export function download(port: number, bytes: number, deadlineMs = 120_000): Promise<number> {
-  const run = () => new Promise<number>((resolve, reject) => {
+/** Downloads GET /bytes?n=N over one new connection; the elapsed milliseconds and the body's reads. */
+export function download(port: number, bytes: number, deadlineMs = 120_000): Promise<Transfer> {
+  const run = () => new Promise<Transfer>((resolve, reject) => {
     const started = performance.now()
     const req = http.get({agent: false, host: '127.0.0.1', path: `/bytes?n=${bytes}`, port}, res => {
       let received = 0
-      res.on('data', (chunk: Buffer) => (received += chunk.length))
-      res.on('end', () => (received === bytes ? resolve(performance.now() - started) : reject(new Error(`received ${received} of ${bytes} bytes`))))
+      let reads = 0
+      res.on('data', (chunk: Buffer) => {
+        reads++
+        received += chunk.length
+      })
+      res.on('end', () => (received === bytes ? resolve({ms: performance.now() - started, reads}) : reject(new Error(`received ${received} of ${bytes} bytes`))))
       res.on('error', reject)
     })
     req.on('error', reject)

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {once} from 'node:events'
 import {describe, test} from 'node:test'
 
-import {cpuMs, parseIoCalls, parseStat, perUnit, type ProcStat, processTreeCpuMs, sampleUsage, treeCpuMs, treePids} from '../../../bench/lib/cpu.ts'
+import {parseIoCalls, parseStat, perUnit, type ProcStat, type ProcUsage, sampleUsage, sumTree, treePids, treeUsage} from '../../../bench/lib/cpu.ts'
 
 /** A /proc/PID/stat line (proc(5)) with the fields read here; the others as a real line has them. */
 function statLine(pid: number, comm: string, ppid: number, utime: number, stime: number, cutime = 0, cstime = 0): string {
@@ -22,10 +23,15 @@ describe('parseStat', () => {
   for (const [name, text, want] of cases) test(name, () => assert.deepEqual(parseStat(text), want))
 })
 
-describe('treeCpuMs', () => {
+describe('sumTree over treePids', () => {
   const p = (pid: number, ppid: number, ownMs: number, reapedMs = 0): ProcStat => ({ownMs, pid, ppid, reapedMs})
   // 1 init; 10 the cluster with children 11 (etcd) and 12 (apiserver), 12's child 13; 20 unrelated, 21 its child.
   const machine = [p(1, 0, 5000), p(10, 1, 100, 40), p(11, 10, 200), p(12, 10, 300, 5), p(13, 12, 7), p(20, 1, 900), p(21, 20, 90)]
+  /** The tree's CPU with each process read from `stats` (its calls: one per ms, to check they are summed alike). */
+  const sum = (stats: readonly ProcStat[], root: number) => {
+    const byPid = new Map(stats.map(s => [s.pid, s.ownMs + s.reapedMs]))
+    return sumTree(treePids(stats, root), pid => (byPid.has(pid) ? {calls: byPid.get(pid)!, cpuMs: byPid.get(pid)!} : undefined))
+  }
   const cases: Array<[string, ProcStat[], number, number]> = [
     ['a process and all its descendants, their reaped children included', machine, 10, 100 + 40 + 200 + 300 + 5 + 7],
     ['a subtree', machine, 12, 300 + 5 + 7],
@@ -37,7 +43,26 @@ describe('treeCpuMs', () => {
     ['a root that is gone', machine, 99, Number.NaN],
     ['no processes', [], 10, Number.NaN],
   ]
-  for (const [name, stats, root, want] of cases) test(name, () => assert.equal(treeCpuMs(stats, root), want))
+  for (const [name, stats, root, want] of cases) test(name, () => assert.deepEqual(sum(stats, root), {calls: want, cpuMs: want}))
+
+  // A parent (5, 100 ms) and its child (6, 50 ms); the parent reaps the child at some point while
+  // the tree is read: its 50 ms then move into the parent's reaped time. Listed child first, as
+  // /proc's name order can list them once pids wrap, the tree is still read parent first.
+  const reapedAfter = (reads: number) => {
+    let done = 0
+    return (pid: number): ProcUsage | undefined => {
+      const reaped = done++ >= reads
+      if (pid === 5) return {calls: reaped ? 150 : 100, cpuMs: reaped ? 150 : 100}
+      return reaped ? undefined : {calls: 50, cpuMs: 50}
+    }
+  }
+  const tree = treePids([p(6, 5, 0), p(5, 1, 0)], 5)
+  const reaping: Array<[string, number, number]> = [
+    ['reaped before the tree is read: counted once, in the parent', 0, 150],
+    ['reaped between the parent and the child: missed, not counted twice', 1, 100],
+    ['reaped after both are read: counted once, in the child', 2, 150],
+  ]
+  for (const [name, reads, want] of reaping) test(name, () => assert.deepEqual(sumTree(tree, reapedAfter(reads)), {calls: want, cpuMs: want}))
 })
 
 describe('treePids', () => {
@@ -73,21 +98,22 @@ describe('perUnit', () => {
   for (const [name, args, want] of cases) test(name, () => assert.deepEqual(perUnit(...args), want))
 })
 
-describe('processTreeCpuMs on this machine', () => {
-  test('counts a child while it runs and keeps its time once it is reaped', async () => {
-    const own = cpuMs(process.pid)
-    const before = processTreeCpuMs(process.pid)
+describe('the usage of process trees on this machine', () => {
+  test('treeUsage counts a child while it runs and its time once, after it is reaped', async () => {
+    const own = parseStat(readFileSync(`/proc/${process.pid}/stat`, 'utf8'))!.ownMs
+    const before = treeUsage(process.pid).cpuMs
     assert.ok(before >= own, `tree ${before} ms, this process ${own} ms`)
     // A child that spends about 300 ms of CPU, says so, then waits for its stdin to close.
     const child = spawn(process.execPath, ['-e', 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 300_000); process.stdout.write("spent"); process.stdin.resume()'], {stdio: ['pipe', 'pipe', 'inherit']})
     const [spent] = await once(child.stdout, 'data')
     assert.equal(String(spent), 'spent')
-    const live = processTreeCpuMs(process.pid)
+    const live = treeUsage(process.pid).cpuMs
     assert.ok(live - before >= 250, `while the child runs: ${live - before} ms more`)
     child.stdin.end()
     await once(child, 'exit')
-    const reaped = processTreeCpuMs(process.pid)
-    assert.ok(reaped >= live, `after it was reaped: ${reaped} ms, while it ran ${live}`)
+    const reaped = treeUsage(process.pid).cpuMs
+    // Counted twice, the child's 300 ms would show as +300.
+    assert.ok(reaped >= live && reaped - live < 100, `after it was reaped: ${reaped} ms, while it ran ${live}`)
   })
 
   test('sampleUsage: the CPU and calls of a forwarder tree while it runs and once reaped; the client is this process alone', async () => {
@@ -108,6 +134,8 @@ describe('processTreeCpuMs on this machine', () => {
     // The node process was the shell's child: once the shell reaped it, its time and calls are the shell's, still counted.
     const after = sampleUsage(process.pid, undefined, 'after')
     assert.ok(after.cpuMs.cluster >= during.cpuMs.cluster && after.calls.cluster >= during.calls.cluster, `cluster: ${JSON.stringify(after)} after, ${JSON.stringify(during)} during`)
+    // Counted twice, the forwarder's 200 ms and 2,000 calls would show again.
+    assert.ok(after.cpuMs.cluster - during.cpuMs.cluster < 100 && after.calls.cluster - during.calls.cluster < 1000, `cluster: ${JSON.stringify(after)} after, ${JSON.stringify(during)} during`)
     assert.equal(after.cpuMs.forwarder, undefined)
   })
 })
