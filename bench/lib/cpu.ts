@@ -128,7 +128,12 @@ function readUsage(pid: number): ProcUsage | undefined {
   return stat && {calls: readText(`/proc/${pid}/io`, parseIoCalls) ?? Number.NaN, cpuMs: stat.ownMs + stat.reapedMs}
 }
 
-/** The usage of `root` and all its descendants now: the tree from /proc, then each member read again, parents first. */
+/**
+ * The usage of `root` and all its descendants now: the tree from /proc, then each member read
+ * again, parents first (sumTree). The sum does not drop when a child ends and is reaped. What it
+ * misses: a descendant orphaned by its parent's end (re-parented outside the tree), and its usage
+ * once reaped by that new parent.
+ */
 export function treeUsage(root: number, stats: readonly ProcStat[] = readAllStats()): ProcUsage {
   return sumTree(treePids(stats, root), readUsage)
 }
