@@ -141,6 +141,11 @@ export class KubeClient {
     return options
   }
 
+  /** Whether options from connectionOptions() connect through a proxy (HTTPS_PROXY and the like, or the kubeconfig's proxy-url). */
+  viaProxy(options: {agent?: unknown}): boolean {
+    return options.agent !== undefined && options.agent === this.proxyAgentCache?.agent
+  }
+
   /** One keep-alive agent per proxy, reused by every request and upgrade of this client. */
   private proxyAgent(proxy: URL, secure: boolean): http.Agent {
     const key = `${secure}:${proxy.href}`
@@ -237,7 +242,7 @@ export class KubeClient {
     // A request without a body can be sent again, as Go's client resends one when the connection
     // it reused turns out to be closed: only those go through the pool.
     const replayable = (method === 'GET' || method === 'HEAD') && payload === undefined
-    if (replayable && options.agent !== this.proxyAgentCache?.agent) options.agent = this.keepAliveAgent(url.protocol)
+    if (replayable && !this.viaProxy(options)) options.agent = this.keepAliveAgent(url.protocol)
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 0
     const started = Date.now()
     const transport = url.protocol === 'http:' ? http : https

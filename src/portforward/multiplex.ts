@@ -249,7 +249,7 @@ export class SpdyConnector {
     if (transport === 'tunnel') {
       try {
         const up = await upgradeTunnel(this.client, common)
-        socket = new WebSocketPipe(up.socket, up.head, {})
+        socket = new WebSocketPipe(up.socket, up.head, {attach: up.attach})
       } catch (error) {
         if (this.options.mode !== 'auto' || !(error instanceof UpgradeFailure)) throw error
         this.log(`port-forward: the tunnel (${TUNNEL_PROTOCOL}) was refused: ${describe(error)}; falling back to SPDY/3.1 over POST`)

@@ -17,7 +17,7 @@
 
 import {Duplex} from 'node:stream'
 
-import {RstStatus} from '../spdy/frames.ts'
+import {keepable, RstStatus} from '../spdy/frames.ts'
 import type {SpdyHeaders} from '../spdy/headers.ts'
 import {PORT_FORWARD_PROTOCOL, PORT_HEADER, REQUEST_ID_HEADER, STREAM_TYPE_HEADER} from '../spdy/portforward.ts'
 import type {SpdySession, StreamReceiver} from '../spdy/session.ts'
@@ -192,7 +192,7 @@ export class SpdyTunnel extends Duplex implements Tunnel {
     // Past the readable side's end (the error stream finished it): nowhere to go.
     if (this.ended || this.destroyed) return
     this.bytesIn += chunk.length
-    if (!this.push(chunk)) this.session.holdReading(side)
+    if (!this.push(keepable(chunk))) this.session.holdReading(side)
   }
 
   /** @internal the pod side of a stream ended (FIN). */

@@ -21,6 +21,7 @@ import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
 import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {PORT_FORWARD_PROTOCOL} from '../spdy/portforward.ts'
+import {directReadAgent, takeDirectReads} from './direct-read.ts'
 
 export const TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -56,12 +57,17 @@ export interface Upgraded {
   socket: Duplex
   /** Bytes that arrived with the 101, before any were read from the socket. */
   head: Buffer
+  /**
+   * When the socket is read into svc's own memory (direct-read.ts): hands every later read to
+   * `sink` instead of the socket's 'data' events, and starts the socket reading.
+   */
+  attach?: (sink: (chunk: Buffer) => void) => void
 }
 
 /** `GET` WebSocket upgrade offering only the tunnelling subprotocol. */
 export async function upgradeTunnel(client: KubeClient, options: UpgradeOptions): Promise<Upgraded> {
   const key = randomBytes(16).toString('base64')
-  const result = await upgrade(client, 'GET', options, {
+  const result = await upgrade(client, 'GET', options, true, {
     Connection: 'Upgrade',
     Upgrade: 'websocket',
     'Sec-WebSocket-Key': key,
@@ -79,12 +85,12 @@ export async function upgradeTunnel(client: KubeClient, options: UpgradeOptions)
   const chosen = String(res.headers['sec-websocket-protocol'] ?? '')
   // cg transport/websocket/roundtripper.go: a 101 with another subprotocol is an upgrade failure too.
   if (chosen !== TUNNEL_PROTOCOL) fail(`invalid protocol, expected one of [${TUNNEL_PROTOCOL}], got "${chosen}"`)
-  return {head: result.head, socket: result.socket}
+  return {attach: result.attach, head: result.head, socket: result.socket}
 }
 
 /** `POST` SPDY/3.1 upgrade. */
 export async function upgradeSpdy(client: KubeClient, options: UpgradeOptions): Promise<Upgraded> {
-  const result = await upgrade(client, 'POST', options, {
+  const result = await upgrade(client, 'POST', options, false, {
     Connection: 'Upgrade',
     Upgrade: 'SPDY/3.1',
     'X-Stream-Protocol-Version': PORT_FORWARD_PROTOCOL,
@@ -109,6 +115,7 @@ async function upgrade(
   client: KubeClient,
   method: 'GET' | 'POST',
   options: UpgradeOptions,
+  directRead: boolean,
   headers: Record<string, string>,
 ): Promise<Upgraded & {res: http.IncomingMessage}> {
   const {namespace, pod, signal} = options
@@ -121,7 +128,12 @@ async function upgrade(
 
   return new Promise((resolve, reject) => {
     let settled = false
-    const req = transport.request(url, {...connection, method})
+    // Without a proxy, an https upgrade that asks for it gets a socket read into our own memory
+    // (client-node always sets an agent: only ours for a proxy says one is in the way). The TLS
+    // options (secureContext with CA and client certificate, servername, rejectUnauthorized) are
+    // the request's, which the agent hands to tls.connect as for any https.request.
+    const direct = directRead && transport === https && !client.viaProxy(connection)
+    const req = transport.request(url, {...connection, method, ...(direct ? {agent: directReadAgent} : {})})
     const timer = setTimeout(() => {
       fail(toConnectionError(Object.assign(new Error('handshake timed out'), {code: 'TIMEOUT'}), client.serverHost, url))
     }, timeoutMs)
@@ -147,7 +159,7 @@ async function upgrade(
         socket.destroy()
         return
       }
-      resolve({head, res, socket})
+      resolve({attach: direct ? takeDirectReads(socket) : undefined, head, res, socket})
     })
     req.on('response', (res: http.IncomingMessage) => {
       // Not upgraded: the (bounded) body carries the Status to fail with.

@@ -19,6 +19,7 @@ import {randomFillSync} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {Duplex} from 'node:stream'
 
+import {keepable} from '../spdy/frames.ts'
 import type {ByteSource} from '../spdy/session.ts'
 
 const EMPTY = Buffer.alloc(0)
@@ -61,6 +62,8 @@ export interface WebSocketPipeOptions {
    * masked frames, unmasks them where they arrived, and sends its frames unmasked.
    */
   role?: 'client' | 'server'
+  /** How to take the socket's reads without its 'data' events (Upgraded.attach). */
+  attach?: (sink: (chunk: Buffer) => void) => void
 }
 
 export class WebSocketPipe extends Duplex implements ByteSource {
@@ -90,12 +93,14 @@ export class WebSocketPipe extends Duplex implements ByteSource {
     super({allowHalfOpen: false, highWaterMark: options.highWaterMark ?? 64 * 1024})
     this.socket = socket
     this.server = options.role === 'server'
-    socket.on('data', (chunk: Buffer) => this.onBytes(chunk))
     socket.on('end', () => this.onSocketEnd())
     socket.on('close', () => this.onSocketEnd())
     socket.on('error', (error: Error) => this.destroy(error))
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
     if (head.length > 0) this.onBytes(head)
+    const onBytes = (chunk: Buffer) => this.onBytes(chunk)
+    if (options.attach) options.attach(onBytes)
+    else socket.on('data', onBytes)
   }
 
   /** Where payload bytes go instead of the readable side, once readInto() named it. */
@@ -325,11 +330,11 @@ export class WebSocketPipe extends Duplex implements ByteSource {
 
   private onPayload(piece: Buffer): void {
     if (this.opcode >= 0x8) {
-      this.control.push(piece)
+      this.control.push(keepable(piece))
       return
     }
     if (this.sink) this.sink(piece)
-    else if (!this.push(piece)) this.socket.pause()
+    else if (!this.push(keepable(piece))) this.socket.pause()
   }
 
   private endFrame(): void {

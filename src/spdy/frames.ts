@@ -242,6 +242,23 @@ export function decodeControlFrame(type: number, flags: number, payload: Buffer)
 }
 
 /**
+ * A piece to keep beyond the call that received it: the piece itself, or a copy in memory of its
+ * own when it is under a quarter of the memory it is a view of. The tunnel's socket is read into
+ * 64 KiB slabs (portforward/direct-read.ts) and a slab lives while any view of it does, so a
+ * 100-byte piece held by a stalled connection would keep 64 KiB. Every place that keeps a piece
+ * (a readable buffer under backpressure, and so the local socket's write queue; a frame cut
+ * between reads) keeps it through here; the bound that follows: the memory kept pins at most four
+ * times its own size. The large pieces of a flowing download (a TLS record of up to 16 KiB, a
+ * quarter of a slab) are kept as they are; only small ones are copied.
+ */
+export function keepable(piece: Buffer): Buffer {
+  if (piece.length * 4 >= piece.buffer.byteLength) return piece
+  const own = Buffer.allocUnsafeSlow(piece.length)
+  piece.copy(own)
+  return own
+}
+
+/**
  * Incremental frame parser over a byte stream that arrives in arbitrary pieces (a TCP socket, or
  * the messages of a KEP-4006 WebSocket tunnel, where one frame often spans several messages).
  * Holds at most one incomplete frame, bounded by `maxPayload`.
@@ -313,6 +330,8 @@ export class FrameParser {
         frames.push({type: 'data', streamId, fin: (flags & FLAG_FIN) !== 0, data: payload})
       }
     }
+    // What is left (part of a frame) waits for the next read.
+    for (let i = 0; i < this.chunks.length; i++) this.chunks[i] = keepable(this.chunks[i])
     return frames
   }
 

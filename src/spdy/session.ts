@@ -13,7 +13,7 @@
 
 import {EventEmitter} from 'node:events'
 import {Duplex} from 'node:stream'
-import {dataFrameHeader, encodeFrame, FrameParser, FrameError, GoAwayStatus, RstStatus} from './frames.ts'
+import {dataFrameHeader, encodeFrame, FrameParser, FrameError, GoAwayStatus, keepable, RstStatus} from './frames.ts'
 import type {Frame} from './frames.ts'
 import {HeaderCompressor, HeaderDecompressor} from './headers.ts'
 import type {SpdyHeaders} from './headers.ts'
@@ -149,7 +149,7 @@ export class SpdyStream extends Duplex implements StreamReceiver {
   /** @internal */
   onData(data: Buffer, fin: boolean): void {
     if (this.remoteFin || this.destroyed) return
-    if (data.length > 0 && !this.push(data)) this.session.holdReading(this)
+    if (data.length > 0 && !this.push(keepable(data))) this.session.holdReading(this)
     if (fin) this.onRemoteFin()
   }
 
