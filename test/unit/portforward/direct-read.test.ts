@@ -67,7 +67,8 @@ describe('direct reads', () => {
     const [, socket, head] = (await once(req, 'upgrade')) as [http.IncomingMessage, Duplex, Buffer]
     const attach = takeDirectReads(socket)
     assert.ok(attach, 'the socket was made by the agent')
-    // Reads that come before the sink attaches are held, not lost.
+    // Reads that come before the sink attaches are held, not lost. The pause is the stimulus: it
+    // lets the server's records arrive while nothing is attached (no event says a read was held).
     await new Promise(resolve => setTimeout(resolve, 50))
     const chunks: Buffer[] = []
     socket.on('data', () => assert.fail('no read goes through the socket\'s data events'))
