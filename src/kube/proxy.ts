@@ -349,8 +349,12 @@ export function proxyAgent(proxy: URL, secure: boolean, timeoutMs: number): http
       connectThroughProxy(proxy, host, port, {timeoutMs}).then(socket => {
         socket.resume()
         if (!secure) return callback?.(null, socket)
-        const {host: _host, port: _port, path: _path, ...rest} = options as tls.ConnectionOptions & {path?: string}
-        callback?.(null, tls.connect({...rest, socket}))
+        // The certificate is checked against `servername || host`. The agent leaves servername
+        // empty for an IP address (no SNI for one, as Go), so without `host` Node would check the
+        // tunnel socket's name: the proxy's, or 'localhost' for a proxy written as an address.
+        // With a `socket` given, host is not dialled; a `path` would make it a pipe.
+        const {port: _port, path: _path, ...rest} = options as tls.ConnectionOptions & {path?: string}
+        callback?.(null, tls.connect({...rest, host, socket}))
       }, (error: Error) => callback?.(error, undefined as unknown as Duplex))
       return undefined
     }

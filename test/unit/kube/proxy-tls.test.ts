@@ -1,0 +1,145 @@
+// Whose name the server's certificate is checked against when svc reaches it through a proxy. The
+// API server is usually written as an IP address (https://10.0.0.1:6443, as kubeadm and kind write
+// it) with a certificate that names only addresses; no SNI is sent for an address, so TLS inside
+// the tunnel has to be told the host for its identity check, or Node checks the proxy's address
+// instead: the tunnel socket's name, which is the proxy's when it is written as a name and
+// 'localhost' when it is an address (net.Socket keeps only a name it looked up). The servers here
+// listen on 127.0.0.2, the proxies on 127.0.0.1, so a check against the wrong host cannot pass by
+// chance, and a certificate that names localhost (as the local cluster's does) cannot hide it.
+
+import assert from 'node:assert/strict'
+import {once} from 'node:events'
+import https from 'node:https'
+import type net from 'node:net'
+import type tls from 'node:tls'
+import {after, before, describe, it, type TestContext} from 'node:test'
+
+import {KubeConfig} from '@kubernetes/client-node'
+
+import {KubeClient} from '../../../src/kube/client.ts'
+import {ConnectionError} from '../../../src/kube/errors.ts'
+import {openTunnel} from '../../../src/portforward/tunnel.ts'
+import {issue} from '../../cluster/certs.ts'
+import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../../helpers/proxies.ts'
+
+const SERVER_IP = '127.0.0.2'
+const NAME = 'api.proxied.test'
+const ca = issue({days: 2, isCA: true, subject: {commonName: 'proxy-tls-ca'}})
+
+interface Server {
+  port: number
+  /** The SNI each connection sent (false: none). */
+  servernames: Array<string | false>
+  close(): Promise<void>
+}
+
+/** An HTTPS server on SERVER_IP whose certificate names only `names`: /version answers, anything else is 404. */
+async function startServer(names: {dns: string[]; ips: string[]}): Promise<Server> {
+  const leaf = issue({days: 2, issuer: ca, serverNames: names, subject: {commonName: 'kube-apiserver'}})
+  const servernames: Array<string | false> = []
+  const server = https.createServer({cert: leaf.certPem, key: leaf.keyPem}, (req, res) => {
+    const found = req.url === '/version'
+    res.writeHead(found ? 200 : 404, {'Content-Type': 'application/json'})
+    res.end(JSON.stringify(found ? {gitVersion: 'v1.34.0', major: '1', minor: '34'} : {apiVersion: 'v1', code: 404, kind: 'Status', message: 'the server could not find the requested resource', reason: 'NotFound', status: 'Failure'}))
+  })
+  server.on('secureConnection', (socket: tls.TLSSocket) => servernames.push((socket as tls.TLSSocket & {servername: string | false}).servername))
+  server.listen(0, SERVER_IP)
+  await once(server, 'listening')
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    servernames,
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    },
+  }
+}
+
+/** A server for this test only (closed when it ends) and its URL, the server named by `host`. */
+async function serve(t: TestContext, names: {dns: string[]; ips: string[]}, host: string): Promise<{server: Server; url: string}> {
+  const server = await startServer(names)
+  t.after(() => server.close())
+  return {server, url: `https://${host}:${server.port}`}
+}
+
+function clientFor(server: string, proxyUrl?: string): KubeClient {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{caData: Buffer.from(ca.certPem).toString('base64'), name: 'c', proxyUrl, server, skipTLSVerify: false}],
+    contexts: [{cluster: 'c', name: 'c', user: 'u'}],
+    currentContext: 'c',
+    users: [{name: 'u', token: 't'}],
+  })
+  return new KubeClient(kc, {env: {}, handshakeTimeoutMs: 5_000, timeoutMs: 10_000})
+}
+
+/** The request's status code, or the message of the ConnectionError it failed with. */
+async function version(client: KubeClient): Promise<number | string> {
+  try {
+    return (await client.request({path: '/version'})).statusCode
+  } catch (error) {
+    assert.ok(error instanceof ConnectionError, String(error))
+    return error.message
+  }
+}
+
+/** How a port-forward tunnel through `client` fails: the x509 message, or 'upgrade' when the server answered. */
+async function tunnel(client: KubeClient): Promise<string> {
+  const error = await openTunnel(client, {namespace: 'default', pod: 'p', port: 80}).then(t => {
+    t.destroy()
+    return undefined
+  }, (e: unknown) => e)
+  assert.ok(error instanceof Error)
+  return error instanceof ConnectionError ? error.message : 'upgrade'
+}
+
+const proxies: Array<[string, () => Promise<TestProxy>]> = [
+  ['HTTP CONNECT', () => startConnectProxy({hosts: {[NAME]: SERVER_IP}})],
+  ['SOCKS5', () => startSocks5Proxy({hosts: {[NAME]: SERVER_IP}})],
+]
+
+for (const [kind, start] of proxies) {
+  describe(`the server's certificate through a ${kind} proxy`, () => {
+    let proxy: TestProxy
+    before(async () => {
+      proxy = await start()
+    })
+    after(() => proxy?.close())
+
+    it('a server written as an IP address, its certificate naming only that address: verified, no SNI, as without the proxy', async t => {
+      const {server, url} = await serve(t, {dns: [], ips: [SERVER_IP]}, SERVER_IP)
+      assert.equal(await version(clientFor(url, proxy.url)), 200)
+      assert.equal(await tunnel(clientFor(url, proxy.url)), 'upgrade')
+      assert.equal(await version(clientFor(url)), 200)
+      assert.deepEqual(server.servernames, [false, false, false])
+      assert.deepEqual(proxy.stats.tunnels.slice(-2), [`${SERVER_IP}:${server.port}`, `${SERVER_IP}:${server.port}`])
+    })
+
+    it('a certificate for localhost and other addresses (as the local cluster\'s) is refused, as without the proxy', async t => {
+      const {url} = await serve(t, {dns: ['localhost'], ips: ['127.0.0.1', '::1']}, SERVER_IP)
+      const words = `tls: failed to verify certificate: x509: certificate is valid for other names, not ${SERVER_IP}`
+      assert.equal(await version(clientFor(url, proxy.url)), words)
+      assert.equal(await tunnel(clientFor(url, proxy.url)), words)
+      assert.equal(await version(clientFor(url)), words)
+    })
+
+    it('a certificate naming no address at all, for a server written as one', async t => {
+      const {url} = await serve(t, {dns: [NAME], ips: []}, SERVER_IP)
+      assert.equal(await version(clientFor(url, proxy.url)), `tls: failed to verify certificate: x509: certificate is valid for other names, not ${SERVER_IP}`)
+    })
+
+    it('a server written as a name only the proxy resolves: verified against the name, sent as SNI', async t => {
+      const {server, url} = await serve(t, {dns: [NAME], ips: []}, NAME)
+      assert.equal(await version(clientFor(url, proxy.url)), 200)
+      assert.equal(await tunnel(clientFor(url, proxy.url)), 'upgrade')
+      assert.deepEqual(server.servernames, [NAME, NAME])
+    })
+
+    it('a certificate for other names is refused', async t => {
+      const {url} = await serve(t, {dns: ['other.proxied.test', 'kubernetes'], ips: [SERVER_IP]}, NAME)
+      const words = `tls: failed to verify certificate: x509: certificate is valid for other names, not ${NAME}`
+      assert.equal(await version(clientFor(url, proxy.url)), words)
+      assert.equal(await tunnel(clientFor(url, proxy.url)), words)
+    })
+  })
+}
