@@ -6,6 +6,7 @@
 import http from 'node:http'
 import {createHash} from 'node:crypto'
 import https from 'node:https'
+import net from 'node:net'
 import tls from 'node:tls'
 
 import type {KubeConfig} from '@kubernetes/client-node'
@@ -334,12 +335,43 @@ export function toConnectionError(error: NodeJS.ErrnoException, serverHost: stri
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
       return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate signed by unknown authority')
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return new ConnectionError(serverHost, code, `tls: failed to verify certificate: x509: certificate is valid for other names, not ${url.hostname}`)
+      return new ConnectionError(serverHost, code, `tls: failed to verify certificate: ${hostnameError((error as {cert?: tls.PeerCertificate}).cert, url.hostname.replace(/^\[|\]$/g, ''))}`)
     case 'CERT_HAS_EXPIRED':
       return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid')
     default:
       return new ConnectionError(serverHost, code || 'UNKNOWN', error.message)
   }
+}
+
+/**
+ * Go's x509.HostnameError for a certificate that does not name `host`: the certificate's IP
+ * addresses for an address, its DNS names for a name. (Its legacy Common Name words do not arise:
+ * Node accepts a Common Name that matches when the certificate names no DNS name.)
+ */
+function hostnameError(cert: tls.PeerCertificate | undefined, host: string): string {
+  // Node's subjectaltname: `DNS:a, IP Address:10.0.0.1, ...`, a value with odd characters in JSON quotes.
+  const names = [...(cert?.subjectaltname ?? '').matchAll(/([^:,]+):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g)]
+    .map(([, kind, value]) => ({kind: kind.trim(), value: value.startsWith('"') ? String(JSON.parse(value)) : value}))
+  let valid: string
+  if (net.isIP(host)) {
+    const ips = names.filter(n => n.kind === 'IP Address').map(n => ipString(n.value))
+    if (ips.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`
+    valid = ips.join(', ')
+  } else {
+    valid = names.filter(n => n.kind === 'DNS').map(n => n.value).join(', ')
+  }
+  if (valid === '') return `x509: certificate is not valid for any names, but wanted to match ${host}`
+  return `x509: certificate is valid for ${valid}, not ${host}`
+}
+
+/** An address as Go's net.IP.String prints it: IPv6 shortened and in lower case, an IPv4-mapped one as IPv4. */
+function ipString(ip: string): string {
+  if (!net.isIPv6(ip)) return ip
+  const short = new URL(`http://[${ip}]`).hostname.slice(1, -1)
+  const mapped = /^::ffff:([\da-f]{1,4}):([\da-f]{1,4})$/.exec(short)
+  if (!mapped) return short
+  const [high, low] = [Number.parseInt(mapped[1], 16), Number.parseInt(mapped[2], 16)]
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.')
 }
 
 /** The headers a request starts with and its body: a Buffer or string as it is, anything else as JSON. */

@@ -6,6 +6,7 @@
 // 'localhost' when it is an address (net.Socket keeps only a name it looked up). The servers here
 // listen on 127.0.0.2, the proxies on 127.0.0.1, so a check against the wrong host cannot pass by
 // chance, and a certificate that names localhost (as the local cluster's does) cannot hide it.
+// A refusal reads as kubectl's (Go's x509.HostnameError).
 
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
@@ -16,7 +17,7 @@ import {after, before, describe, it, type TestContext} from 'node:test'
 
 import {KubeConfig} from '@kubernetes/client-node'
 
-import {KubeClient} from '../../../src/kube/client.ts'
+import {KubeClient, toConnectionError} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
 import {openTunnel} from '../../../src/portforward/tunnel.ts'
 import {issue} from '../../cluster/certs.ts'
@@ -115,9 +116,9 @@ for (const [kind, start] of proxies) {
       assert.deepEqual(proxy.stats.tunnels.slice(-2), [`${SERVER_IP}:${server.port}`, `${SERVER_IP}:${server.port}`])
     })
 
-    it('a certificate for localhost and other addresses (as the local cluster\'s) is refused, as without the proxy', async t => {
+    it('a certificate for localhost and other addresses (as the local cluster\'s) is refused, as without the proxy, listing its addresses', async t => {
       const {url} = await serve(t, {dns: ['localhost'], ips: ['127.0.0.1', '::1']}, SERVER_IP)
-      const words = `tls: failed to verify certificate: x509: certificate is valid for other names, not ${SERVER_IP}`
+      const words = `tls: failed to verify certificate: x509: certificate is valid for 127.0.0.1, ::1, not ${SERVER_IP}`
       assert.equal(await version(clientFor(url, proxy.url)), words)
       assert.equal(await tunnel(clientFor(url, proxy.url)), words)
       assert.equal(await version(clientFor(url)), words)
@@ -125,7 +126,7 @@ for (const [kind, start] of proxies) {
 
     it('a certificate naming no address at all, for a server written as one', async t => {
       const {url} = await serve(t, {dns: [NAME], ips: []}, SERVER_IP)
-      assert.equal(await version(clientFor(url, proxy.url)), `tls: failed to verify certificate: x509: certificate is valid for other names, not ${SERVER_IP}`)
+      assert.equal(await version(clientFor(url, proxy.url)), `tls: failed to verify certificate: x509: cannot validate certificate for ${SERVER_IP} because it doesn't contain any IP SANs`)
     })
 
     it('a server written as a name only the proxy resolves: verified against the name, sent as SNI', async t => {
@@ -135,11 +136,32 @@ for (const [kind, start] of proxies) {
       assert.deepEqual(server.servernames, [NAME, NAME])
     })
 
-    it('a certificate for other names is refused', async t => {
+    it('a certificate for other names is refused, listing its names', async t => {
       const {url} = await serve(t, {dns: ['other.proxied.test', 'kubernetes'], ips: [SERVER_IP]}, NAME)
-      const words = `tls: failed to verify certificate: x509: certificate is valid for other names, not ${NAME}`
+      const words = `tls: failed to verify certificate: x509: certificate is valid for other.proxied.test, kubernetes, not ${NAME}`
       assert.equal(await version(clientFor(url, proxy.url)), words)
       assert.equal(await tunnel(clientFor(url, proxy.url)), words)
     })
   })
 }
+
+describe('a certificate that does not name the server, in Go\'s x509.HostnameError words', () => {
+  const refusal = (subjectaltname: string | undefined, server: string): string => {
+    const error = Object.assign(new Error('Hostname/IP does not match certificate\'s altnames'), {cert: {subjectaltname}, code: 'ERR_TLS_CERT_ALTNAME_INVALID'})
+    const url = new URL(server)
+    return toConnectionError(error, url.host, url).message.replace('tls: failed to verify certificate: ', '')
+  }
+
+  it('an address: the certificate\'s addresses, IPv6 shortened and IPv4-mapped ones as IPv4', () => {
+    assert.equal(refusal('DNS:localhost, IP Address:10.96.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:FD00:0:0:0:0:0:0:A, IP Address:0:0:0:0:0:FFFF:A00:2', 'https://10.0.0.1:6443'),
+      'x509: certificate is valid for 10.96.0.1, ::1, fd00::a, 10.0.0.2, not 10.0.0.1')
+    assert.equal(refusal('IP Address:10.96.0.1', 'https://[fd00::1]:6443'), 'x509: certificate is valid for 10.96.0.1, not fd00::1')
+    assert.equal(refusal('DNS:kubernetes', 'https://10.0.0.1:6443'), 'x509: cannot validate certificate for 10.0.0.1 because it doesn\'t contain any IP SANs')
+    assert.equal(refusal(undefined, 'https://10.0.0.1:6443'), 'x509: cannot validate certificate for 10.0.0.1 because it doesn\'t contain any IP SANs')
+  })
+
+  it('a name: the certificate\'s DNS names, a quoted one unquoted; none at all', () => {
+    assert.equal(refusal('DNS:kubernetes, DNS:"a,b.example", IP Address:10.96.0.1', 'https://api.example.com'), 'x509: certificate is valid for kubernetes, a,b.example, not api.example.com')
+    assert.equal(refusal('IP Address:10.96.0.1', 'https://api.example.com'), 'x509: certificate is not valid for any names, but wanted to match api.example.com')
+  })
+})
