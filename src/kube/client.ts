@@ -6,12 +6,12 @@
 import http from 'node:http'
 import {createHash} from 'node:crypto'
 import https from 'node:https'
-import net from 'node:net'
 import tls from 'node:tls'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
+import {hostnameError, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {proxyAgent, proxyFor, type ProxyEnvironment} from './proxy.ts'
 
@@ -128,6 +128,8 @@ export class KubeClient {
       }
       throw error
     }
+    // The server's name is checked as Go checks it: no Common Name fallback (identity.ts).
+    options.checkServerIdentity = serverIdentity
     // Proxies are chosen as client-go does (src/kube/proxy.ts); client-node's own proxy-url agents are not used.
     const server = new URL(this.server)
     const proxyUrl = this.kubeConfig.getCurrentCluster()?.proxyUrl
@@ -341,37 +343,6 @@ export function toConnectionError(error: NodeJS.ErrnoException, serverHost: stri
     default:
       return new ConnectionError(serverHost, code || 'UNKNOWN', error.message)
   }
-}
-
-/**
- * Go's x509.HostnameError for a certificate that does not name `host`: the certificate's IP
- * addresses for an address, its DNS names for a name. (Its legacy Common Name words do not arise:
- * Node accepts a Common Name that matches when the certificate names no DNS name.)
- */
-function hostnameError(cert: tls.PeerCertificate | undefined, host: string): string {
-  // Node's subjectaltname: `DNS:a, IP Address:10.0.0.1, ...`, a value with odd characters in JSON quotes.
-  const names = [...(cert?.subjectaltname ?? '').matchAll(/([^:,]+):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g)]
-    .map(([, kind, value]) => ({kind: kind.trim(), value: value.startsWith('"') ? String(JSON.parse(value)) : value}))
-  let valid: string
-  if (net.isIP(host)) {
-    const ips = names.filter(n => n.kind === 'IP Address').map(n => ipString(n.value))
-    if (ips.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`
-    valid = ips.join(', ')
-  } else {
-    valid = names.filter(n => n.kind === 'DNS').map(n => n.value).join(', ')
-  }
-  if (valid === '') return `x509: certificate is not valid for any names, but wanted to match ${host}`
-  return `x509: certificate is valid for ${valid}, not ${host}`
-}
-
-/** An address as Go's net.IP.String prints it: IPv6 shortened and in lower case, an IPv4-mapped one as IPv4. */
-function ipString(ip: string): string {
-  if (!net.isIPv6(ip)) return ip
-  const short = new URL(`http://[${ip}]`).hostname.slice(1, -1)
-  const mapped = /^::ffff:([\da-f]{1,4}):([\da-f]{1,4})$/.exec(short)
-  if (!mapped) return short
-  const [high, low] = [Number.parseInt(mapped[1], 16), Number.parseInt(mapped[2], 16)]
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.')
 }
 
 /** The headers a request starts with and its body: a Buffer or string as it is, anything else as JSON. */

@@ -20,6 +20,8 @@ import type {Duplex} from 'node:stream'
 import tls from 'node:tls'
 import {domainToASCII} from 'node:url'
 
+import {serverIdentity} from './identity.ts'
+
 export type ProxyEnvironment = Record<string, string | undefined>
 
 /** getEnvAny: the first of the names that is set and not empty. */
@@ -206,7 +208,7 @@ export async function connectThroughProxy(proxy: URL, host: string, port: number
 
 function dial(secure: boolean, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = secure ? tls.connect({host, port, servername: net.isIP(host) ? undefined : host}) : net.connect({host, port})
+    const socket = secure ? tls.connect({checkServerIdentity: serverIdentity, host, port, servername: net.isIP(host) ? undefined : host}) : net.connect({host, port})
     const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), timeoutMs)
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer)

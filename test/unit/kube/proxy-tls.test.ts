@@ -6,7 +6,8 @@
 // 'localhost' when it is an address (net.Socket keeps only a name it looked up). The servers here
 // listen on 127.0.0.2, the proxies on 127.0.0.1, so a check against the wrong host cannot pass by
 // chance, and a certificate that names localhost (as the local cluster's does) cannot hide it.
-// A refusal reads as kubectl's (Go's x509.HostnameError).
+// A refusal reads as kubectl's (Go's x509.HostnameError), and a name is matched as Go matches it: never
+// against the subject's Common Name, which Node falls back to when a certificate names no DNS name.
 
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
@@ -34,9 +35,12 @@ interface Server {
   close(): Promise<void>
 }
 
-/** An HTTPS server on SERVER_IP whose certificate names only `names`: /version answers, anything else is 404. */
-async function startServer(names: {dns: string[]; ips: string[]}): Promise<Server> {
-  const leaf = issue({days: 2, issuer: ca, serverNames: names, subject: {commonName: 'kube-apiserver'}})
+/**
+ * An HTTPS server on SERVER_IP whose certificate names only `names` (no alternative names at all when
+ * undefined) and has `commonName` as its subject: /version answers, anything else is 404.
+ */
+async function startServer(names: {dns: string[]; ips: string[]} | undefined, commonName = 'kube-apiserver'): Promise<Server> {
+  const leaf = issue({days: 2, issuer: ca, serverNames: names, subject: {commonName}})
   const servernames: Array<string | false> = []
   const server = https.createServer({cert: leaf.certPem, key: leaf.keyPem}, (req, res) => {
     const found = req.url === '/version'
@@ -57,8 +61,8 @@ async function startServer(names: {dns: string[]; ips: string[]}): Promise<Serve
 }
 
 /** A server for this test only (closed when it ends) and its URL, the server named by `host`. */
-async function serve(t: TestContext, names: {dns: string[]; ips: string[]}, host: string): Promise<{server: Server; url: string}> {
-  const server = await startServer(names)
+async function serve(t: TestContext, names: {dns: string[]; ips: string[]} | undefined, host: string, commonName?: string): Promise<{server: Server; url: string}> {
+  const server = await startServer(names, commonName)
   t.after(() => server.close())
   return {server, url: `https://${host}:${server.port}`}
 }
@@ -142,12 +146,21 @@ for (const [kind, start] of proxies) {
       assert.equal(await version(clientFor(url, proxy.url)), words)
       assert.equal(await tunnel(clientFor(url, proxy.url)), words)
     })
+
+    it('a certificate that names the server only in its Common Name is refused, as Go refuses it (Node alone would match the Common Name)', async t => {
+      const bare = await serve(t, undefined, NAME, NAME)
+      const legacy = 'tls: failed to verify certificate: x509: certificate relies on legacy Common Name field, use SANs instead'
+      assert.equal(await version(clientFor(bare.url, proxy.url)), legacy)
+      assert.equal(await tunnel(clientFor(bare.url, proxy.url)), legacy)
+      const addressesOnly = await serve(t, {dns: [], ips: [SERVER_IP]}, NAME, NAME)
+      assert.equal(await version(clientFor(addressesOnly.url, proxy.url)), `tls: failed to verify certificate: x509: certificate is not valid for any names, but wanted to match ${NAME}`)
+    })
   })
 }
 
 describe('a certificate that does not name the server, in Go\'s x509.HostnameError words', () => {
-  const refusal = (subjectaltname: string | undefined, server: string): string => {
-    const error = Object.assign(new Error('Hostname/IP does not match certificate\'s altnames'), {cert: {subjectaltname}, code: 'ERR_TLS_CERT_ALTNAME_INVALID'})
+  const refusal = (subjectaltname: string | undefined, server: string, subject: Record<string, string | string[]> = {}): string => {
+    const error = Object.assign(new Error('Hostname/IP does not match certificate\'s altnames'), {cert: {subject, subjectaltname}, code: 'ERR_TLS_CERT_ALTNAME_INVALID'})
     const url = new URL(server)
     return toConnectionError(error, url.host, url).message.replace('tls: failed to verify certificate: ', '')
   }
@@ -163,5 +176,21 @@ describe('a certificate that does not name the server, in Go\'s x509.HostnameErr
   it('a name: the certificate\'s DNS names, a quoted one unquoted; none at all', () => {
     assert.equal(refusal('DNS:kubernetes, DNS:"a,b.example", IP Address:10.96.0.1', 'https://api.example.com'), 'x509: certificate is valid for kubernetes, a,b.example, not api.example.com')
     assert.equal(refusal('IP Address:10.96.0.1', 'https://api.example.com'), 'x509: certificate is not valid for any names, but wanted to match api.example.com')
+  })
+
+  it('no alternative names: the legacy Common Name words when the Common Name (the last one) would match, as a pattern, case-insensitive', () => {
+    const legacy = 'x509: certificate relies on legacy Common Name field, use SANs instead'
+    const table: Array<[Record<string, string | string[]>, string, string]> = [
+      [{CN: 'api.example.com'}, 'https://api.example.com', legacy],
+      [{CN: 'API.Example.com'}, 'https://api.example.com.:6443', legacy],
+      [{CN: '*.example.com'}, 'https://api.example.com', legacy],
+      [{CN: ['other.example.com', 'api.example.com']}, 'https://api.example.com', legacy],
+      [{CN: ['api.example.com', 'other.example.com']}, 'https://api.example.com', 'x509: certificate is not valid for any names, but wanted to match api.example.com'],
+      [{CN: '*.example.com'}, 'https://a.api.example.com', 'x509: certificate is not valid for any names, but wanted to match a.api.example.com'],
+      [{CN: 'api.*.com'}, 'https://api.example.com', 'x509: certificate is not valid for any names, but wanted to match api.example.com'],
+      [{}, 'https://api.example.com', 'x509: certificate is not valid for any names, but wanted to match api.example.com'],
+    ]
+    for (const [subject, server, words] of table) assert.equal(refusal(undefined, server, subject), words, `${JSON.stringify(subject)} for ${server}`)
+    assert.equal(refusal('IP Address:10.96.0.1', 'https://api.example.com', {CN: 'api.example.com'}), 'x509: certificate is not valid for any names, but wanted to match api.example.com')
   })
 })
