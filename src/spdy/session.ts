@@ -68,6 +68,25 @@ export interface ByteSource {
   resumeReading(): void
 }
 
+/**
+ * A frame to keep in the inbox past the read that brought it (while a header block is inflated
+ * asynchronously): its bytes through keepable(), as every piece kept past its read.
+ */
+function keptFrame(frame: Frame): Frame {
+  switch (frame.type) {
+    case 'data':
+      return {...frame, data: keepable(frame.data)}
+    case 'syn_stream':
+    case 'syn_reply':
+    case 'headers':
+      return {...frame, headerBlock: keepable(frame.headerBlock)}
+    case 'unknown':
+      return {...frame, payload: keepable(frame.payload)}
+    default:
+      return frame
+  }
+}
+
 function isByteSource(transport: Duplex): transport is Duplex & ByteSource {
   return typeof (transport as Partial<ByteSource>).readInto === 'function'
 }
@@ -571,7 +590,7 @@ export class SpdySession extends EventEmitter {
     }
     if (frames.length === 0) return
     if (this.processing) {
-      this.inbox.push(...frames)
+      for (const frame of frames) this.inbox.push(keptFrame(frame))
       return
     }
     // Handled at once, in order (bytes that arrive meanwhile wait in the inbox); only a header
@@ -588,7 +607,7 @@ export class SpdySession extends EventEmitter {
       this.processing = false
     }
     if (this.closed || this.failed) return
-    if (i < frames.length) this.inbox.unshift(...frames.slice(i))
+    if (i < frames.length) this.inbox.unshift(...frames.slice(i).map(keptFrame))
     if (this.inbox.length > 0) void this.processInbox()
   }
 

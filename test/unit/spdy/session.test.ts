@@ -301,3 +301,36 @@ function pick(f: Frame) {
   const {type, streamId, fin} = f as {type: string; streamId: number; fin: boolean}
   return {type, streamId, fin}
 }
+
+test('frames waiting for the asynchronous inflater keep their bytes in memory of their own, not in the read they came in', async (t) => {
+  // A read is a view of a 64 KiB slab when the socket is read directly (portforward/direct-read.ts).
+  // Frames behind a header block zlib cannot inflate synchronously wait in the session's inbox past
+  // that read: through keepable(), so a small one does not keep the slab.
+  const {server, near, next} = rawServer(t)
+  server.on('stream', (s: SpdyStream) => {
+    s.reply()
+    s.on('data', (chunk: Buffer) => s.end(chunk))
+  })
+  const tx = new HeaderCompressor()
+  t.after(() => tx.close())
+  const syn = encodeFrame({type: 'syn_stream', streamId: 1, associatedId: 0, priority: 0, slot: 0, fin: false, unidirectional: false, headerBlock: await tx.compress({a: ['b']})})
+  const data = encodeFrame({type: 'data', streamId: 1, fin: false, data: Buffer.from('hello')})
+  const slab = Buffer.allocUnsafeSlow(64 * 1024)
+  const read = slab.subarray(0, syn.length + data.length)
+  Buffer.concat([syn, data]).copy(read)
+  // Inflating synchronously fails, so the SYN_STREAM and the DATA behind it go to the inbox.
+  const inner = server as unknown as {decompressor: {decompressSync: () => undefined; decompress: (block: Buffer) => Promise<unknown>}; inbox: Frame[]}
+  const decompress = inner.decompressor.decompress.bind(inner.decompressor)
+  let waiting: Frame[] = []
+  inner.decompressor.decompressSync = () => undefined
+  inner.decompressor.decompress = (block: Buffer) => {
+    waiting = [...inner.inbox]
+    return decompress(block)
+  }
+  near.write(read)
+  assert.deepEqual(pick(await next()), {type: 'syn_reply', streamId: 1, fin: false})
+  assert.deepEqual(await next(), {type: 'data', streamId: 1, fin: false, data: Buffer.from('hello')})
+  const held = waiting.find(f => f.type === 'data')
+  assert.ok(held?.type === 'data', 'the DATA frame waited in the inbox')
+  assert.equal(held.data.buffer.byteLength < slab.length, true, 'it keeps its own memory')
+})
