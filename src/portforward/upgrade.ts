@@ -21,7 +21,7 @@ import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
 import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
 import {PORT_FORWARD_PROTOCOL} from '../spdy/portforward.ts'
-import {directReadAgent, takeDirectReads} from './direct-read.ts'
+import {directByteSource, directReadAgent, takeDirectReads} from './direct-read.ts'
 
 export const TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -67,7 +67,7 @@ export interface Upgraded {
 /** `GET` WebSocket upgrade offering only the tunnelling subprotocol. */
 export async function upgradeTunnel(client: KubeClient, options: UpgradeOptions): Promise<Upgraded> {
   const key = randomBytes(16).toString('base64')
-  const result = await upgrade(client, 'GET', options, true, {
+  const result = await upgrade(client, 'GET', options, {
     Connection: 'Upgrade',
     Upgrade: 'websocket',
     'Sec-WebSocket-Key': key,
@@ -90,7 +90,7 @@ export async function upgradeTunnel(client: KubeClient, options: UpgradeOptions)
 
 /** `POST` SPDY/3.1 upgrade. */
 export async function upgradeSpdy(client: KubeClient, options: UpgradeOptions): Promise<Upgraded> {
-  const result = await upgrade(client, 'POST', options, false, {
+  const result = await upgrade(client, 'POST', options, {
     Connection: 'Upgrade',
     Upgrade: 'SPDY/3.1',
     'X-Stream-Protocol-Version': PORT_FORWARD_PROTOCOL,
@@ -106,7 +106,9 @@ export async function upgradeSpdy(client: KubeClient, options: UpgradeOptions): 
   }
   const protocol = String(res.headers['x-stream-protocol-version'] ?? '')
   if (protocol !== PORT_FORWARD_PROTOCOL) fail(`unable to negotiate protocol: client supports "${PORT_FORWARD_PROTOCOL}", server returned "${protocol}"`)
-  // SPDY frames run on the socket itself: bytes that came with the 101 are its first.
+  // SPDY frames run on the socket itself: bytes that came with the 101 are its first. A socket
+  // read directly is the session's ByteSource.
+  if (result.attach) return {head: Buffer.alloc(0), socket: directByteSource(result.socket, result.head, result.attach)}
   if (result.head.length > 0) result.socket.unshift(result.head)
   return {head: Buffer.alloc(0), socket: result.socket}
 }
@@ -115,7 +117,6 @@ async function upgrade(
   client: KubeClient,
   method: 'GET' | 'POST',
   options: UpgradeOptions,
-  directRead: boolean,
   headers: Record<string, string>,
 ): Promise<Upgraded & {res: http.IncomingMessage}> {
   const {namespace, pod, signal} = options
@@ -128,11 +129,12 @@ async function upgrade(
 
   return new Promise((resolve, reject) => {
     let settled = false
-    // Without a proxy, an https upgrade that asks for it gets a socket read into our own memory
-    // (client-node always sets an agent: only ours for a proxy says one is in the way). The TLS
-    // options (secureContext with CA and client certificate, servername, rejectUnauthorized) are
-    // the request's, which the agent hands to tls.connect as for any https.request.
-    const direct = directRead && transport === https && !client.viaProxy(connection)
+    // Without a proxy, an https upgrade (the tunnel's or plain SPDY's) gets a socket read into our
+    // own memory (client-node always sets an agent: only ours for a proxy says one is in the way).
+    // The TLS options (secureContext with CA and client certificate, servername,
+    // rejectUnauthorized) are the request's, which the agent hands to tls.connect as for any
+    // https.request.
+    const direct = transport === https && !client.viaProxy(connection)
     const req = transport.request(url, {...connection, method, ...(direct ? {agent: directReadAgent} : {})})
     const timer = setTimeout(() => {
       fail(toConnectionError(Object.assign(new Error('handshake timed out'), {code: 'TIMEOUT'}), client.serverHost, url))

@@ -1,9 +1,9 @@
-// The tunnel's socket read into svc's own memory (src/portforward/direct-read.ts): node:http still
-// parses the answer to the upgrade, the bytes after the 101 reach the sink in order (those that
-// came while nobody was attached included), and a refused upgrade's body is read as before. The
-// CLI's upgrade reads directly without a proxy (client-node sets an agent all the same) and not
-// through one, verifying TLS either way; small pieces a stalled connection keeps do not pin the
-// slabs they were read into.
+// A port-forward session's socket read into svc's own memory (src/portforward/direct-read.ts):
+// node:http still parses the answer to the upgrade, the bytes after the 101 reach the sink in order
+// (those that came while nobody was attached included), and a refused upgrade's body is read as
+// before. The CLI's upgrades (the tunnel's and plain SPDY's) read directly without a proxy
+// (client-node sets an agent all the same) and not through one, verifying TLS either way; small
+// pieces a stalled connection keeps do not pin the slabs they were read into.
 
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
@@ -21,9 +21,9 @@ import {KubeClient} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
 import {directReadAgent, takeDirectReads} from '../../../src/portforward/direct-read.ts'
 import {type SessionHandle, SpdyTunnel} from '../../../src/portforward/spdy-tunnel.ts'
-import {readUpgradeRefusal, TUNNEL_PROTOCOL, upgradeTunnel} from '../../../src/portforward/upgrade.ts'
+import {readUpgradeRefusal, TUNNEL_PROTOCOL, type Upgraded, upgradeSpdy, upgradeTunnel} from '../../../src/portforward/upgrade.ts'
 import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
-import {SpdySession} from '../../../src/spdy/session.ts'
+import {type ByteSource, SpdySession} from '../../../src/spdy/session.ts'
 import {issue} from '../../cluster/certs.ts'
 import {startConnectProxy} from '../../helpers/proxies.ts'
 
@@ -93,13 +93,23 @@ describe('direct reads', () => {
   })
 })
 
-/** An https server that answers every request with the tunnel's 101 and then sends `after`. */
-async function tunnelServer(after: Buffer): Promise<{url: string; close: () => void}> {
+const SPDY_101 = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n'
+
+/** The 101 of each upgrade, for an https server that answers every request with it. */
+const answers: Record<'spdy' | 'tunnel', (req: http.IncomingMessage) => string> = {
+  spdy: () => SPDY_101,
+  tunnel: (req) => {
+    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
+    return `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}\r\n\r\n`
+  },
+}
+
+/** An https server that answers every request with the 101 of `transport`, then `onUpgrade`'s doing. */
+async function upgradeServer(transport: 'spdy' | 'tunnel', onUpgrade: (socket: Duplex) => void): Promise<{url: string; close: () => void}> {
   const s = https.createServer({cert: cert.certPem, key: cert.keyPem})
   s.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
-    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}\r\n\r\n`)
-    socket.end(after)
+    socket.write(answers[transport](req))
+    onUpgrade(socket)
   })
   s.listen(0, '127.0.0.1')
   await once(s, 'listening')
@@ -117,56 +127,73 @@ function kubeClient(url: string, options: {ca?: string; proxyUrl?: string} = {})
   return new KubeClient(kc, {env: {}})
 }
 
-describe('the tunnel\'s upgrade', () => {
-  const bytes = Buffer.from('after the 101')
-  let s: {url: string; close: () => void}
-  before(async () => {
-    s = await tunnelServer(bytes)
-  })
-  after(() => s.close())
+/**
+ * How each transport hands over the socket's reads when they are direct: the tunnel's as
+ * Upgraded.attach (for its WebSocket pipe), plain SPDY's as a socket that is the session's
+ * ByteSource (the bytes of the 101 first).
+ */
+const upgrades = {
+  spdy: {
+    direct: (up: Upgraded) => ('readInto' in up.socket ? (sink: (chunk: Buffer) => void) => (up.socket as Duplex & ByteSource).readInto(sink) : undefined),
+    upgrade: upgradeSpdy,
+  },
+  tunnel: {direct: (up: Upgraded) => up.attach, upgrade: upgradeTunnel},
+}
 
-  test('without a proxy, the socket is read directly (client-node sets an agent all the same)', async () => {
-    const client = kubeClient(s.url)
-    assert.ok((await client.upgradeConnectionOptions()).agent, 'client-node set its agent')
-    const up = await upgradeTunnel(client, {namespace: 'default', pod: 'web'})
-    if (!up.attach) up.socket.destroy()
-    assert.ok(up.attach, 'direct reads')
-    const chunks: Buffer[] = []
-    up.attach(chunk => chunks.push(chunk))
-    await once(up.socket, 'end')
-    up.socket.destroy()
-    assert.deepEqual(Buffer.concat([up.head, ...chunks]), bytes)
-  })
+for (const [transport, {direct, upgrade}] of Object.entries(upgrades) as [keyof typeof upgrades, (typeof upgrades)[keyof typeof upgrades]][]) {
+  describe(`the ${transport === 'spdy' ? 'plain SPDY' : 'tunnel\'s'} upgrade`, () => {
+    const bytes = Buffer.from('after the 101')
+    let s: {url: string; close: () => void}
+    before(async () => {
+      s = await upgradeServer(transport, socket => socket.end(bytes))
+    })
+    after(() => s.close())
 
-  test('through a proxy, the socket is the proxy agent\'s, read as a stream', async () => {
-    const proxy = await startConnectProxy({hosts: {localhost: '127.0.0.1'}})
-    try {
-      const up = await upgradeTunnel(kubeClient(s.url, {proxyUrl: proxy.url}), {namespace: 'default', pod: 'web'})
-      const chunks: Buffer[] = [up.head]
-      up.socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    test('without a proxy, the socket is read directly (client-node sets an agent all the same)', async () => {
+      const client = kubeClient(s.url)
+      assert.ok((await client.upgradeConnectionOptions()).agent, 'client-node set its agent')
+      const up = await upgrade(client, {namespace: 'default', pod: 'web'})
+      const take = direct(up)
+      if (!take) up.socket.destroy()
+      assert.ok(take, 'direct reads')
+      up.socket.on('data', () => assert.fail('no read goes through the socket\'s data events'))
+      const chunks: Buffer[] = []
+      take(chunk => chunks.push(chunk))
       await once(up.socket, 'end')
       up.socket.destroy()
-      assert.equal(up.attach, undefined)
-      assert.deepEqual(proxy.stats.tunnels, [new URL(s.url).host])
-      assert.deepEqual(Buffer.concat(chunks), bytes)
-    } finally {
-      await proxy.close()
-    }
-  })
+      assert.deepEqual(Buffer.concat([up.head, ...chunks]), bytes)
+      for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, 64 * 1024, 'each read is a view of a slab')
+    })
 
-  test('the direct agent verifies the server with the kubeconfig\'s CA', async () => {
-    const error = await upgradeTunnel(kubeClient(s.url, {ca: tlsRoots.rootCertificates[0]}), {namespace: 'default', pod: 'web'}).catch(e => e)
-    assert.ok(error instanceof ConnectionError, String(error))
-    assert.match(error.message, /x509/)
+    test('through a proxy, the socket is the proxy agent\'s, read as a stream', async () => {
+      const proxy = await startConnectProxy({hosts: {localhost: '127.0.0.1'}})
+      try {
+        const up = await upgrade(kubeClient(s.url, {proxyUrl: proxy.url}), {namespace: 'default', pod: 'web'})
+        const chunks: Buffer[] = [up.head]
+        up.socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+        await once(up.socket, 'end')
+        up.socket.destroy()
+        assert.equal(direct(up), undefined)
+        assert.deepEqual(proxy.stats.tunnels, [new URL(s.url).host])
+        assert.deepEqual(Buffer.concat(chunks), bytes)
+      } finally {
+        await proxy.close()
+      }
+    })
+
+    test('the direct agent verifies the server with the kubeconfig\'s CA (a TLS session from another CA is not resumed)', async () => {
+      // The first test left a TLS session with this server in the agent's cache.
+      const error = await upgrade(kubeClient(s.url, {ca: tlsRoots.rootCertificates[0]}), {namespace: 'default', pod: 'web'}).catch(e => e)
+      assert.ok(error instanceof ConnectionError, String(error))
+      assert.match(error.message, /x509/)
+    })
   })
-})
+}
 
 describe('what a stalled connection keeps of the slabs', () => {
   test('small pieces kept by a stalled reader pin at most four times their size', async t => {
     // The tunnel's session reads as direct reads do: each read (at most a TLS record, 16 KiB) is a
-    // view of a 64 KiB slab, a fresh slab once less than 16 KiB is left. Two connections share it:
-    // one flowing (16 KiB at a time), one whose reader stopped (100 bytes at a time), so each slab
-    // carries a few of the stalled connection's bytes.
+    // view of a 64 KiB slab, a fresh slab once less than 16 KiB is left.
     const [a, b] = duplexPair()
     let slab = Buffer.allocUnsafeSlow(64 * 1024)
     let used = 0
@@ -200,14 +227,43 @@ describe('what a stalled connection keeps of the slabs', () => {
     })
     const pairs = new Map<string, PortForwardPair>()
     servePortForward(server, p => pairs.set(p.requestId, p))
-    const handle: SessionHandle = {sent: 0, session: client, transport: 'tunnel'}
-    const open = (requestId: string) => new SpdyTunnel({bufferBytes: 8 * 1024 * 1024, handle, namespace: 'default', onDone: () => {}, pod: 'web', port: 80, requestId, signal: new AbortController().signal})
-    const stalled = open('0')
-    const flowing = open('1')
-    t.after(() => {
-      stalled.destroy()
-      flowing.destroy()
+    await measureStalledPins(client, pairs)
+  })
+
+  test('plain SPDY read directly: small pieces kept by a stalled reader pin at most four times their size', async t => {
+    // The real path: a plain SPDY upgrade through the direct agent, the session on its socket as a
+    // ByteSource, the pod's side a SPDY session on the server's TLS socket. Each of the server's
+    // writes is a record of its own, each read a view of a 64 KiB slab.
+    const pairs = new Map<string, PortForwardPair>()
+    let server: SpdySession | undefined
+    const s = await upgradeServer('spdy', socket => {
+      server = new SpdySession(socket, {role: 'server'})
+      servePortForward(server, p => pairs.set(p.requestId, p))
     })
+    const up = await upgradeSpdy(kubeClient(s.url), {namespace: 'default', pod: 'web'})
+    assert.ok('readInto' in up.socket, 'direct reads')
+    const client = new SpdySession(up.socket, {role: 'client'})
+    t.after(() => {
+      client.destroy()
+      server?.destroy()
+      s.close()
+    })
+    await measureStalledPins(client, pairs)
+  })
+})
+
+/**
+ * Two connections through the session `client` to the pod side whose pairs land in `pairs`: one
+ * flowing (16 KiB at a time), one whose reader stopped (100 bytes at a time), so each slab read into
+ * carries a few of the stalled connection's bytes. What the stalled one keeps must pin at most four
+ * times its size.
+ */
+async function measureStalledPins(client: SpdySession, pairs: Map<string, PortForwardPair>): Promise<void> {
+  const handle: SessionHandle = {sent: 0, session: client, transport: 'tunnel'}
+  const open = (requestId: string) => new SpdyTunnel({bufferBytes: 8 * 1024 * 1024, handle, namespace: 'default', onDone: () => {}, pod: 'web', port: 80, requestId, signal: new AbortController().signal})
+  const stalled = open('0')
+  const flowing = open('1')
+  try {
     let flowed = 0
     flowing.on('data', (chunk: Buffer) => (flowed += chunk.length))
     await until(() => pairs.size === 2, 'both connections at the pod')
@@ -226,8 +282,11 @@ describe('what a stalled connection keeps of the slabs', () => {
     const pinned = [...new Set(kept.map(c => c.buffer))].reduce((n, buffer) => n + buffer.byteLength, 0)
     assert.ok(pinned <= 4 * keptBytes, `${keptBytes} bytes kept pin ${pinned} bytes of memory`)
     assert.deepEqual(Buffer.concat(kept), Buffer.concat(Array.from({length: rounds}, (_, i) => Buffer.alloc(100, i + 1))))
-  })
-})
+  } finally {
+    stalled.destroy()
+    flowing.destroy()
+  }
+}
 
 /** Waits until `cond` holds, turning the event loop; fails with `what` instead of hanging. */
 async function until(cond: () => boolean, what: string): Promise<void> {
