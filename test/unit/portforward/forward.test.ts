@@ -326,19 +326,17 @@ describe('forwardConnection', () => {
   it('a client that fully closed while the pod is silent is released when its orphaned socket is seen, long before the linger', async () => {
     // Nothing is written to the client after its EOF, so no failed write can tell: only the
     // kernel's table (its socket, closed by its process, is an orphan) can.
-    const l = await listen(server, 'web', 9, {halfCloseTimeoutMs: 5_000})
+    // The linger is far longer than any check takes, even on a loaded machine: the reason alone
+    // tells which of the two released the connection.
+    const l = await listen(server, 'web', 9, {halfCloseTimeoutMs: 60_000})
     try {
       const socket = await connect(l.port)
       socket.end('ping')
       await until(() => server.podSockets.some(s => s.bytesRead === 4 && !s.destroyed), 'the pod to read the 4 bytes')
-      const closedAt = performance.now()
       socket.destroy()
       const result = await l.next()
-      const after = performance.now() - closedAt
-      if (process.platform === 'linux') {
-        assert.equal(result.reason, 'local-closed', 'released by the linger, not by the /proc check')
-        assert.ok(after < 2_500, `released ${Math.round(after)} ms after the close`)
-      } else assert.equal(result.reason, 'half-close-timeout')
+      if (process.platform === 'linux') assert.equal(result.reason, 'local-closed', 'released by the /proc check, not by the linger')
+      else assert.equal(result.reason, 'half-close-timeout')
     } finally {
       await l.close()
     }
@@ -350,12 +348,13 @@ describe('forwardConnection', () => {
       reads++
       return readOrphans(keys)
     })
-    const l = await listen(server, 'web', 13, {halfCloseTimeoutMs: 5_000, peers})
+    // A linger no loaded machine reaches before the reply: only a /proc check could release it.
+    const l = await listen(server, 'web', 13, {halfCloseTimeoutMs: 60_000, peers})
     try {
       const socket = await connect(l.port)
       socket.end('late answer')
       await until(() => server.podSockets.some(s => s.bytesRead === 11 && !s.destroyed), 'the pod to read the 11 bytes')
-      await until(() => reads >= CHECK_DELAYS_MS.length, 'every check of the lingering connection', {timeoutMs: 4_000})
+      await until(() => reads >= CHECK_DELAYS_MS.length, 'every check of the lingering connection', {timeoutMs: 20_000})
       assert.equal(l.results.length, 0, 'a half-closed client was released')
       replyNow()
       assert.equal((await readToEnd(socket)).toString(), 'late answer')
