@@ -128,8 +128,12 @@ export class KubeClient {
       }
       throw error
     }
-    // The server's name is checked as Go checks it: no Common Name fallback (identity.ts).
+    // The server's name is checked as Go checks it: no Common Name fallback (identity.ts). Every
+    // agent carries the check in its own options too (client-node's here, svc's where they are
+    // made): Node gives a request whose check its agent lacks a connection of its own, never kept
+    // alive and never resuming a TLS session (https.request, kPerRequestCheckServerIdentity).
     options.checkServerIdentity = serverIdentity
+    if (options.agent instanceof https.Agent) options.agent.options.checkServerIdentity = serverIdentity
     // Proxies are chosen as client-go does (src/kube/proxy.ts); client-node's own proxy-url agents are not used.
     const server = new URL(this.server)
     const proxyUrl = this.kubeConfig.getCurrentCluster()?.proxyUrl
@@ -306,7 +310,7 @@ export class KubeClient {
  * closes them after 90 s), so a long-running forwarder does not send a request on a connection that
  * a NAT or load balancer has dropped without a word meanwhile. A request's own wait is not affected.
  */
-const POOL = {keepAlive: true, timeout: 30_000}
+const POOL = {checkServerIdentity: serverIdentity, keepAlive: true, timeout: 30_000}
 
 /** What a request on a kept connection that the server has just closed fails with. */
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])

@@ -361,5 +361,7 @@ export function proxyAgent(proxy: URL, secure: boolean, timeoutMs: number): http
       return undefined
     }
   }
-  return new ProxyAgent({keepAlive: true})
+  // The agent carries the identity check, as every agent of svc's (client.ts connectionOptions).
+  const options: https.AgentOptions = {checkServerIdentity: serverIdentity, keepAlive: true}
+  return new ProxyAgent(options)
 }

@@ -31,6 +31,7 @@ import type {ClientRequestArgs} from 'node:http'
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
+import {serverIdentity} from '../kube/identity.ts'
 import type {ByteSource} from '../spdy/session.ts'
 
 const SLAB_BYTES = 64 * 1024
@@ -121,7 +122,7 @@ class DirectReadAgent extends https.Agent {
   }
 }
 
-export const directReadAgent = new DirectReadAgent()
+export const directReadAgent = new DirectReadAgent({checkServerIdentity: serverIdentity})
 
 /**
  * Called from the 'upgrade' event of a request made with directReadAgent: holds the socket's reads
