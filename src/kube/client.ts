@@ -341,7 +341,8 @@ export function toConnectionError(error: NodeJS.ErrnoException, serverHost: stri
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
       return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate signed by unknown authority')
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return new ConnectionError(serverHost, code, `tls: failed to verify certificate: ${hostnameError((error as {cert?: tls.PeerCertificate}).cert, url.hostname.replace(/^\[|\]$/g, ''))}`)
+      // The name that was checked (the error's host): the cluster's tls-server-name when it has one.
+      return new ConnectionError(serverHost, code, `tls: failed to verify certificate: ${hostnameError((error as {cert?: tls.PeerCertificate}).cert, (error as {host?: string}).host ?? url.hostname.replace(/^\[|\]$/g, ''))}`)
     case 'CERT_HAS_EXPIRED':
       return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid')
     default:

@@ -12,7 +12,13 @@ import tls from 'node:tls'
  * For an address both check the certificate's IP addresses only.
  */
 export function serverIdentity(host: string, cert: tls.PeerCertificate): Error | undefined {
-  if (net.isIP(host) || dnsNames(cert).length > 0) return tls.checkServerIdentity(host, cert)
+  // The error's `host` is the name checked, as Go's HostnameError.Host: the cluster's
+  // tls-server-name when it has one (Node checks `servername || host`), not the server URL's host;
+  // Node's own drops a trailing dot, Go keeps it.
+  if (net.isIP(host) || dnsNames(cert).length > 0) {
+    const error = tls.checkServerIdentity(host, cert)
+    return error && Object.assign(error, {host})
+  }
   const reason = `Host: ${host}. is not in the cert's altnames: ${cert.subjectaltname ?? ''}`
   return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${reason}`), {cert, code: 'ERR_TLS_CERT_ALTNAME_INVALID', host, reason})
 }

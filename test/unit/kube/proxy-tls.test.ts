@@ -67,10 +67,10 @@ async function serve(t: TestContext, names: {dns: string[]; ips: string[]} | und
   return {server, url: `https://${host}:${server.port}`}
 }
 
-function clientFor(server: string, proxyUrl?: string): KubeClient {
+function clientFor(server: string, proxyUrl?: string, tlsServerName?: string): KubeClient {
   const kc = new KubeConfig()
   kc.loadFromOptions({
-    clusters: [{caData: Buffer.from(ca.certPem).toString('base64'), name: 'c', proxyUrl, server, skipTLSVerify: false}],
+    clusters: [{caData: Buffer.from(ca.certPem).toString('base64'), name: 'c', proxyUrl, server, skipTLSVerify: false, tlsServerName}],
     contexts: [{cluster: 'c', name: 'c', user: 'u'}],
     currentContext: 'c',
     users: [{name: 'u', token: 't'}],
@@ -145,6 +145,17 @@ for (const [kind, start] of proxies) {
       const words = `tls: failed to verify certificate: x509: certificate is valid for other.proxied.test, kubernetes, not ${NAME}`
       assert.equal(await version(clientFor(url, proxy.url)), words)
       assert.equal(await tunnel(clientFor(url, proxy.url)), words)
+    })
+
+    it('a cluster\'s tls-server-name is the name checked, and the one the refusal names (Go\'s HostnameError.Host is the ServerName)', async t => {
+      const {url} = await serve(t, {dns: ['kubernetes'], ips: [SERVER_IP]}, SERVER_IP)
+      assert.equal(await version(clientFor(url, proxy.url, 'kubernetes')), 200)
+      const words = 'tls: failed to verify certificate: x509: certificate is valid for kubernetes, not other.proxied.test'
+      assert.equal(await version(clientFor(url, proxy.url, 'other.proxied.test')), words)
+      assert.equal(await tunnel(clientFor(url, proxy.url, 'other.proxied.test')), words)
+      assert.equal(await version(clientFor(url, undefined, 'other.proxied.test')), words)
+      const bare = await serve(t, undefined, SERVER_IP, NAME)
+      assert.equal(await version(clientFor(bare.url, proxy.url, NAME)), 'tls: failed to verify certificate: x509: certificate relies on legacy Common Name field, use SANs instead')
     })
 
     it('a certificate that names the server only in its Common Name is refused, as Go refuses it (Node alone would match the Common Name)', async t => {
