@@ -6,19 +6,26 @@ import net from 'node:net'
 import tls from 'node:tls'
 
 /**
- * tls.checkServerIdentity without its legacy Common Name fallback. Node matches a name against the
- * subject's Common Name when the certificate names no DNS name; Go stopped doing so in 1.15
- * (VerifyHostname matches DNS names only), so kubectl refuses such a certificate and svc does too.
- * For an address both check the certificate's IP addresses only.
+ * Whether the certificate names `host`, as Go's Certificate.VerifyHostname decides: an address
+ * against the certificate's IP addresses only (tls.checkServerIdentity does the same), a name
+ * against its DNS names only, never the subject's Common Name (Node falls back to it when a
+ * certificate names no DNS name; Go stopped in 1.15, so kubectl refuses such a certificate). A DNS
+ * name is matched with Go's rules, not Node's: a wildcard only as a whole first label (Node also
+ * takes `f*.example.com`), also over two labels (`*.local`, which Node refuses), and an exact match,
+ * case aside, when the name or the pattern is not a valid hostname.
  */
 export function serverIdentity(host: string, cert: tls.PeerCertificate): Error | undefined {
   // The error's `host` is the name checked, as Go's HostnameError.Host: the cluster's
   // tls-server-name when it has one (Node checks `servername || host`), not the server URL's host;
   // Node's own drops a trailing dot, Go keeps it.
-  if (net.isIP(host) || dnsNames(cert).length > 0) {
+  if (net.isIP(host)) {
     const error = tls.checkServerIdentity(host, cert)
     return error && Object.assign(error, {host})
   }
+  const candidate = lowerASCII(host)
+  const validCandidate = validHostname(candidate, false)
+  const names = dnsNames(cert)
+  if (names.some(name => (validCandidate && validHostname(name, true) ? matchHostnames(name, candidate) : matchExactly(name, candidate)))) return undefined
   const reason = `Host: ${host}. is not in the cert's altnames: ${cert.subjectaltname ?? ''}`
   return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${reason}`), {cert, code: 'ERR_TLS_CERT_ALTNAME_INVALID', host, reason})
 }
@@ -60,10 +67,31 @@ function lastCommonName(cert: tls.PeerCertificate | undefined): string {
 
 /** Go's matchHostnames: the same labels, case-insensitive, `*` allowed as the whole first label. */
 function matchHostnames(pattern: string, host: string): boolean {
-  const patternParts = pattern.toLowerCase().split('.')
-  const hostParts = host.toLowerCase().replace(/\.$/, '').split('.')
+  const patternParts = lowerASCII(pattern).split('.')
+  const hostParts = lowerASCII(host).replace(/\.$/, '').split('.')
   if (pattern === '' || host === '' || patternParts.length !== hostParts.length) return false
   return patternParts.every((part, i) => (i === 0 && part === '*') || part === hostParts[i])
+}
+
+/** Go's matchExactly: the same name, case-insensitive; an empty name or a lone dot matches nothing. */
+function matchExactly(a: string, b: string): boolean {
+  if (a === '' || a === '.' || b === '' || b === '.') return false
+  return lowerASCII(a) === lowerASCII(b)
+}
+
+/**
+ * Go's validHostname: labels of letters, digits, `_` and `-` (not first), none empty; a pattern may
+ * have `*` as its whole first label, a name one trailing dot; a lone `*` is neither.
+ */
+function validHostname(host: string, isPattern: boolean): boolean {
+  const name = isPattern ? host : host.replace(/\.$/, '')
+  if (name === '' || name === '*') return false
+  return name.split('.').every((part, i) => (isPattern && i === 0 && part === '*') || /^[\w][\w-]*$/.test(part))
+}
+
+/** Go's toLowerCaseASCII: A-Z lowered, nothing else changed. */
+function lowerASCII(s: string): string {
+  return s.replace(/[A-Z]/g, c => c.toLowerCase())
 }
 
 /** An address as Go's net.IP.String prints it: IPv6 shortened and in lower case, an IPv4-mapped one as IPv4. */

@@ -20,6 +20,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient, toConnectionError} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
+import {serverIdentity} from '../../../src/kube/identity.ts'
 import {openTunnel} from '../../../src/portforward/tunnel.ts'
 import {issue} from '../../cluster/certs.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../../helpers/proxies.ts'
@@ -203,5 +204,30 @@ describe('a certificate that does not name the server, in Go\'s x509.HostnameErr
     ]
     for (const [subject, server, words] of table) assert.equal(refusal(undefined, server, subject), words, `${JSON.stringify(subject)} for ${server}`)
     assert.equal(refusal('IP Address:10.96.0.1', 'https://api.example.com', {CN: 'api.example.com'}), 'x509: certificate is not valid for any names, but wanted to match api.example.com')
+  })
+})
+
+describe('a name against the certificate\'s DNS names, by Go\'s rules (crypto/x509 VerifyHostname), not Node\'s', () => {
+  it('a wildcard only as the whole first label, over two labels too; case and a trailing dot aside; an invalid hostname only exactly', () => {
+    const table: Array<[string, string, boolean]> = [
+      ['DNS:*.example.com', 'api.example.com', true],
+      ['DNS:*.example.com', 'a.api.example.com', false],
+      ['DNS:*.example.com', 'example.com', false],
+      ['DNS:f*.example.com', 'foo.example.com', false], // Node takes a partial wildcard
+      ['DNS:*o.example.com', 'foo.example.com', false],
+      ['DNS:*.local', 'api.local', true], // Node refuses a wildcard over two labels
+      ['DNS:*', 'api', false],
+      ['DNS:API.Example.COM', 'api.example.com.', true],
+      ['DNS:my_host.example', 'my_host.example', true],
+      ['DNS:other.example, DNS:api.example.com', 'api.example.com', true],
+      ['DNS:-api.example.com', '-api.example.com', true], // not a valid hostname: matched exactly
+      ['DNS:api.example.com', 'api.example.com.x', false],
+      ['IP Address:10.0.0.1', 'api.example.com', false],
+    ]
+    for (const [subjectaltname, host, valid] of table) {
+      const error = serverIdentity(host, {subject: {CN: host}, subjectaltname} as unknown as tls.PeerCertificate)
+      assert.equal(error === undefined, valid, `${subjectaltname} for ${host}: ${error?.message}`)
+      if (error) assert.equal((error as Error & {code: string; host: string}).code, 'ERR_TLS_CERT_ALTNAME_INVALID')
+    }
   })
 })
