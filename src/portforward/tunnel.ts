@@ -6,9 +6,7 @@
 // wait (lifecycle.ts). See docs/pf-transport.md.
 
 import type {ClientRequest, IncomingMessage} from 'node:http'
-import net from 'node:net'
 import {Duplex} from 'node:stream'
-import tls from 'node:tls'
 
 import WebSocket from 'ws'
 
@@ -63,6 +61,9 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
 
   return new Promise<Tunnel>((resolve, reject) => {
     let settled = false
+    // The connection is the agent's that connectionOptions sets (client-node's https.Agent, or the
+    // proxy agent): it resumes the TLS session of the tunnel before, by server, name and CA
+    // (test/unit/kube/connection-reuse.test.ts). A createConnection option would never run.
     const ws = new WebSocket(url, protocols, {
       ...(connection as WebSocket.ClientOptions),
       followRedirects: false,
@@ -70,7 +71,6 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      ...(url.protocol === 'https:' ? {createConnection: resumingTlsConnect(client) as unknown as WebSocket.ClientOptions['createConnection']} : {}),
     })
     // Late errors of a socket we gave up on must not reach the process.
     ws.on('error', error => fail(handshakeError(error, client, url)))
@@ -101,24 +101,6 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
       resolve(new TunnelStream(ws, protocol, options))
     })
   })
-}
-
-/** The last TLS session ticket of each client's API server, so that the next tunnel resumes it. */
-const tlsSessions = new WeakMap<KubeClient, Buffer>()
-
-/**
- * ws's own TLS connect, plus session resumption: each tunnel is a new TLS connection to the same
- * API server, and resuming the previous session skips the key exchange and certificate checks
- * (the server still proves it holds the session keys). A busy forwarder opens hundreds of tunnels
- * a second. Used only when no proxy agent is set (an agent makes its own connections).
- */
-function resumingTlsConnect(client: KubeClient): (options: tls.ConnectionOptions & {host?: string}) => tls.TLSSocket {
-  return options => {
-    const servername = options.servername ?? (net.isIP(options.host ?? '') ? '' : options.host)
-    const socket = tls.connect({...options, path: undefined, servername, session: tlsSessions.get(client)} as tls.ConnectionOptions)
-    socket.on('session', (session: Buffer) => tlsSessions.set(client, session))
-    return socket
-  }
 }
 
 function handshakeError(error: NodeJS.ErrnoException, client: KubeClient, url: URL): Error {
