@@ -244,12 +244,13 @@ export function decodeControlFrame(type: number, flags: number, payload: Buffer)
 /**
  * A piece to keep beyond the call that received it: the piece itself, or a copy in memory of its
  * own when it is under a quarter of the memory it is a view of. A session's socket (the tunnel's,
- * plain SPDY's) is read into 64 KiB slabs (portforward/direct-read.ts) and a slab lives while any
- * view of it does, so a 100-byte piece held by a stalled connection would keep 64 KiB. Every place
- * that keeps a piece (a readable buffer under backpressure, and so the local socket's write queue;
- * a frame cut between reads; a frame waiting in the session's inbox) keeps it through here; the
- * bound that follows: the memory kept pins at most four times its own size. The large pieces of a flowing download (a TLS record of up to 16 KiB, a
- * quarter of a slab) are kept as they are; only small ones are copied.
+ * plain SPDY's) is read into 20 KiB slabs (portforward/direct-read.ts SLAB_BYTES) and a slab lives
+ * while any view of it does, so a 100-byte piece held by a stalled connection would keep 20 KiB.
+ * Every place that keeps a piece (a readable buffer under backpressure, and so the local socket's
+ * write queue; a frame cut between reads; a frame waiting in the session's inbox) keeps it through
+ * here; the bound that follows: the memory kept pins at most four times its own size. The large
+ * pieces of a flowing download (a TLS record of up to 16 KiB, most of a slab) are kept as they
+ * are; only small ones are copied.
  */
 export function keepable(piece: Buffer): Buffer {
   if (piece.length * 4 >= piece.buffer.byteLength) return piece

@@ -19,7 +19,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
-import {directReadAgent, takeDirectReads} from '../../../src/portforward/direct-read.ts'
+import {directReadAgent, SLAB_BYTES, takeDirectReads} from '../../../src/portforward/direct-read.ts'
 import {type SessionHandle, SpdyTunnel} from '../../../src/portforward/spdy-tunnel.ts'
 import {readUpgradeRefusal, TUNNEL_PROTOCOL, type Upgraded, upgradeSpdy, upgradeTunnel} from '../../../src/portforward/upgrade.ts'
 import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
@@ -76,7 +76,13 @@ describe('direct reads', () => {
     await once(socket, 'end')
     socket.destroy()
     assert.deepEqual(Buffer.concat([head, ...chunks]), Buffer.concat(records))
-    for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, 64 * 1024, 'each read is a view of a slab')
+    for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, SLAB_BYTES, 'each read is a view of a slab')
+    // A full record kept (a stalled or vanished reader) pins at most a quarter more than itself:
+    // no slab carries two of them.
+    const full = chunks.filter(chunk => chunk.length === 16_384)
+    assert.equal(full.length, 2)
+    for (const chunk of full) assert.ok(chunk.buffer.byteLength <= 1.25 * chunk.length, `a ${chunk.length}-byte read pins ${chunk.buffer.byteLength} bytes`)
+    assert.notEqual(full[0].buffer, full[1].buffer, 'each full record in a slab of its own')
   })
 
   test('a refused upgrade is answered through node:http, its body read as for any socket', async () => {
@@ -162,7 +168,7 @@ for (const [transport, {direct, upgrade}] of Object.entries(upgrades) as [keyof 
       await once(up.socket, 'end')
       up.socket.destroy()
       assert.deepEqual(Buffer.concat([up.head, ...chunks]), bytes)
-      for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, 64 * 1024, 'each read is a view of a slab')
+      for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, SLAB_BYTES, 'each read is a view of a slab')
     })
 
     test('through a proxy, the socket is the proxy agent\'s, read as a stream', async () => {
@@ -193,9 +199,9 @@ for (const [transport, {direct, upgrade}] of Object.entries(upgrades) as [keyof 
 describe('what a stalled connection keeps of the slabs', () => {
   test('small pieces kept by a stalled reader pin at most four times their size', async t => {
     // The tunnel's session reads as direct reads do: each read (at most a TLS record, 16 KiB) is a
-    // view of a 64 KiB slab, a fresh slab once less than 16 KiB is left.
+    // view of a slab, a fresh slab once less than 16 KiB is left.
     const [a, b] = duplexPair()
-    let slab = Buffer.allocUnsafeSlow(64 * 1024)
+    let slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
     let used = 0
     const transport = new Duplex({
       final(callback) {
@@ -211,7 +217,7 @@ describe('what a stalled connection keeps of the slabs', () => {
       for (let at = 0; at < chunk.length; at += 16 * 1024) {
         const read = chunk.subarray(at, at + 16 * 1024)
         if (slab.length - used < 16 * 1024) {
-          slab = Buffer.allocUnsafeSlow(64 * 1024)
+          slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
           used = 0
         }
         read.copy(slab, used)
