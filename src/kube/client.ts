@@ -11,7 +11,7 @@ import tls from 'node:tls'
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
-import {hostnameError, serverIdentity} from './identity.ts'
+import {certificateError, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {proxyAgent, proxyFor, type ProxyEnvironment} from './proxy.ts'
 
@@ -335,18 +335,9 @@ export function toConnectionError(error: NodeJS.ErrnoException, serverHost: stri
       return new ConnectionError(serverHost, code, `${url.origin}${url.pathname}: net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)
     case 'TLS_HANDSHAKE_TIMEOUT':
       return new ConnectionError(serverHost, code, 'net/http: TLS handshake timeout')
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate signed by unknown authority')
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      // The name that was checked (the error's host): the cluster's tls-server-name when it has one.
-      return new ConnectionError(serverHost, code, `tls: failed to verify certificate: ${hostnameError((error as {cert?: tls.PeerCertificate}).cert, (error as {host?: string}).host ?? url.hostname.replace(/^\[|\]$/g, ''))}`)
-    case 'CERT_HAS_EXPIRED':
-      return new ConnectionError(serverHost, code, 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid')
     default:
-      return new ConnectionError(serverHost, code || 'UNKNOWN', error.message)
+      // A certificate refused: the name checked is the error's host (the cluster's tls-server-name when it has one).
+      return new ConnectionError(serverHost, code || 'UNKNOWN', certificateError(error, url.hostname.replace(/^\[|\]$/g, '')) ?? error.message)
   }
 }
 

@@ -31,6 +31,27 @@ export function serverIdentity(host: string, cert: tls.PeerCertificate): Error |
 }
 
 /**
+ * Go's words for a certificate Node's TLS refused (`tls: failed to verify certificate: x509: ...`),
+ * for the API server and for an https:// proxy alike; undefined for any other error. `host` is the
+ * name checked when the error does not carry it.
+ */
+export function certificateError(error: NodeJS.ErrnoException, host: string): string | undefined {
+  switch (error.code) {
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return 'tls: failed to verify certificate: x509: certificate signed by unknown authority'
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `tls: failed to verify certificate: ${hostnameError((error as {cert?: tls.PeerCertificate}).cert, (error as {host?: string}).host ?? host)}`
+    case 'CERT_HAS_EXPIRED':
+      return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid'
+    default:
+      return undefined
+  }
+}
+
+/**
  * Go's x509.HostnameError for a certificate that does not name `host`: the certificate's IP
  * addresses for an address, its DNS names for a name, and for a certificate with no alternative
  * names whose Common Name would match, that the Common Name is no longer used.

@@ -10,7 +10,8 @@
 // Connections go through the proxy with HTTP CONNECT (http:// and https:// proxies; user:password in the
 // URL is sent as Proxy-Authorization: Basic) or SOCKS5 (socks5:// and socks5h://, the proxy resolves the
 // name; user:password as RFC 1929), then TLS to the API server inside the tunnel, as client-go's
-// transport and its SPDY and WebSocket dialers do.
+// transport and its SPDY and WebSocket dialers do. An https:// proxy is reached with the API server's
+// own TLS settings (ProxyTls), as Go's net/http does it.
 
 import {Buffer} from 'node:buffer'
 import http from 'node:http'
@@ -20,7 +21,7 @@ import type {Duplex} from 'node:stream'
 import tls from 'node:tls'
 import {domainToASCII} from 'node:url'
 
-import {serverIdentity} from './identity.ts'
+import {certificateError, serverIdentity} from './identity.ts'
 
 export type ProxyEnvironment = Record<string, string | undefined>
 
@@ -182,9 +183,34 @@ export class ProxyError extends Error {
   }
 }
 
+/**
+ * The TLS settings for an https:// proxy: the API server's. Go's net/http Transport.dialConn adds
+ * TLS to a connection whose scheme is https, which is the proxy's when there is one
+ * (`pconn.addTLS(ctx, firstTLSHost, trace)`, firstTLSHost the proxy's host), and addTLS starts with
+ * `cfg := cloneTLSConfig(pconn.t.TLSClientConfig); if cfg.ServerName == "" { cfg.ServerName = name }`
+ * (net/http/transport.go): the cluster's TLS config, so the proxy is trusted through the cluster's
+ * CA only when the kubeconfig gives one (RootCAs replaces the system roots; the default roots
+ * otherwise), is shown the client certificate, is not verified with insecure-skip-tls-verify, and is
+ * checked against the cluster's tls-server-name when it has one, else the proxy's host.
+ */
+export interface ProxyTls {
+  ca?: tls.ConnectionOptions['ca']
+  cert?: tls.ConnectionOptions['cert']
+  key?: tls.ConnectionOptions['key']
+  passphrase?: string
+  pfx?: tls.ConnectionOptions['pfx']
+  rejectUnauthorized?: boolean
+  /** The CA, certificate and key built once (KubeClient.upgradeConnectionOptions) instead of ca/cert/key. */
+  secureContext?: tls.SecureContext
+  /** The cluster's tls-server-name; the proxy's host when empty. */
+  servername?: string
+}
+
 export interface TunnelOptions {
   /** Gives up on the proxy connection and its handshake after this long. */
   timeoutMs: number
+  /** For an https:// proxy: the API server's TLS settings. */
+  tls?: ProxyTls
 }
 
 /** Opens a TCP stream to host:port through the proxy (CONNECT or SOCKS5). */
@@ -192,7 +218,7 @@ export async function connectThroughProxy(proxy: URL, host: string, port: number
   const socks = proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:'
   const proxyPort = Number(proxy.port) || (socks ? 1080 : proxy.protocol === 'https:' ? 443 : 80)
   const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '')
-  const socket = await dial(proxy.protocol === 'https:', proxyHost, proxyPort, options.timeoutMs)
+  const socket = await dial(proxy.protocol === 'https:' ? options.tls ?? {} : undefined, proxyHost, proxyPort, options.timeoutMs)
   const timer = setTimeout(() => socket.destroy(new ProxyError(`proxyconnect tcp: ${proxyHost}:${proxyPort}: i/o timeout`)), options.timeoutMs)
   try {
     if (socks) await socksConnect(socket, proxy, host, port)
@@ -206,9 +232,14 @@ export async function connectThroughProxy(proxy: URL, host: string, port: number
   }
 }
 
-function dial(secure: boolean, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+/** TCP to the proxy, and TLS with the API server's settings (ProxyTls) when `secure` is given. */
+function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = secure ? tls.connect({checkServerIdentity: serverIdentity, host, port, servername: net.isIP(host) ? undefined : host}) : net.connect({host, port})
+    // addTLS: the tls-server-name, else the proxy's host; no SNI for an address (Go's crypto/tls sends none).
+    const name = secure?.servername || host
+    const socket = secure
+      ? tls.connect({...secure, checkServerIdentity: (_host, cert) => serverIdentity(name, cert), host, port, servername: net.isIP(name) ? undefined : name})
+      : net.connect({host, port})
     const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), timeoutMs)
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer)
@@ -217,6 +248,9 @@ function dial(secure: boolean, host: string, port: number, timeoutMs: number): P
     })
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer)
+      // Go wraps a TLS failure without the address: `proxyconnect tcp: tls: failed to verify certificate: ...`.
+      const refused = certificateError(error, name)
+      if (refused) return reject(new ProxyError(`proxyconnect tcp: ${refused}`))
       const why = error.code === 'ECONNREFUSED' ? 'connect: connection refused' : error.code === 'ETIMEDOUT' ? 'i/o timeout' : error.message
       reject(new ProxyError(`proxyconnect tcp: dial tcp ${host}:${port}: ${why}`))
     })
@@ -338,6 +372,8 @@ function ipv6Bytes(host: string): Buffer {
   }))
 }
 
+const TLS_SERVER_NAME = Symbol('tls-server-name')
+
 /**
  * An agent whose connections go through a proxy: the tunnel first, then TLS to the server inside it
  * for https. Keep-alive pooling works as for a direct agent.
@@ -345,10 +381,19 @@ function ipv6Bytes(host: string): Buffer {
 export function proxyAgent(proxy: URL, secure: boolean, timeoutMs: number): http.Agent {
   const Base = secure ? https.Agent : http.Agent
   class ProxyAgent extends Base {
+    // The servername the request gave (the cluster's tls-server-name): Node's agent fills in the
+    // server's host when there is none before createConnection sees the options.
+    addRequest(req: http.ClientRequest, options: http.ClientRequestArgs & {servername?: string}): void {
+      const add = (Base.prototype as unknown as {addRequest(req: http.ClientRequest, options: object): void}).addRequest
+      add.call(this, req, {...options, [TLS_SERVER_NAME]: options.servername})
+    }
+
     createConnection(options: http.ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {
       const host = String(options.host ?? 'localhost')
       const port = Number(options.port ?? (secure ? 443 : 80))
-      connectThroughProxy(proxy, host, port, {timeoutMs}).then(socket => {
+      const {ca, cert, key, passphrase, pfx, rejectUnauthorized, secureContext} = options as tls.ConnectionOptions
+      const tlsOptions: ProxyTls = {ca, cert, key, passphrase, pfx, rejectUnauthorized, secureContext, servername: (options as {[TLS_SERVER_NAME]?: string})[TLS_SERVER_NAME]}
+      connectThroughProxy(proxy, host, port, {timeoutMs, tls: tlsOptions}).then(socket => {
         socket.resume()
         if (!secure) return callback?.(null, socket)
         // The certificate is checked against `servername || host`. The agent leaves servername

@@ -1,10 +1,12 @@
-// Real proxies for the tests: an HTTP CONNECT proxy and a SOCKS5 proxy on loopback, each counting
+// Real proxies for the tests: an HTTP CONNECT proxy (or, given a certificate, an https:// one) and a
+// SOCKS5 proxy on loopback, each counting
 // the tunnels it opened and the bytes that passed through them. Both resolve names through `hosts`
 // first, so a kubeconfig can name a server (kubernetes.default.svc) that only the proxy can reach:
 // a request that bypassed the proxy fails to resolve instead of passing silently.
 
 import {once} from 'node:events'
 import net from 'node:net'
+import tls from 'node:tls'
 
 export interface ProxyStats {
   /** host:port of every tunnel opened, in order */
@@ -14,6 +16,8 @@ export interface ProxyStats {
   bytesDown: number
   /** requests refused (bad credentials) */
   refused: number
+  /** https:// proxy: the subject CN of the client certificate each connection presented ('' for none) */
+  clientCertificates?: string[]
 }
 
 export interface TestProxy {
@@ -28,6 +32,8 @@ export interface ProxyOptions {
   hosts?: Record<string, string>
   /** require these credentials (Proxy-Authorization: Basic for CONNECT, RFC 1929 for SOCKS5) */
   auth?: {password: string; user: string}
+  /** CONNECT proxy only: speak TLS with this certificate (an https:// proxy), asking for a client certificate */
+  tls?: {cert: string; key: string}
 }
 
 /** Pipes client <-> target, counting bytes; either side ending or failing ends both. */
@@ -79,7 +85,7 @@ function dialTarget(hosts: Record<string, string>, host: string, port: number): 
 export function startConnectProxy(options: ProxyOptions = {}): Promise<TestProxy> {
   const stats: ProxyStats = {bytesDown: 0, bytesUp: 0, refused: 0, tunnels: []}
   const sockets = new Set<net.Socket>()
-  const server = net.createServer(client => {
+  const onClient = (client: net.Socket): void => {
     let head = Buffer.alloc(0)
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk])
@@ -115,8 +121,16 @@ export function startConnectProxy(options: ProxyOptions = {}): Promise<TestProxy
       target.once('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n'))
     }
     client.on('data', onData)
+  }
+  if (!options.tls) return listen(net.createServer(onClient), sockets, stats, 'http', options.auth)
+  stats.clientCertificates = []
+  const server = tls.createServer({...options.tls, rejectUnauthorized: false, requestCert: true}, client => {
+    const cn = client.getPeerCertificate().subject?.CN
+    stats.clientCertificates!.push(Array.isArray(cn) ? cn.join(',') : cn ?? '')
+    onClient(client)
   })
-  return listen(server, sockets, stats, 'http', options.auth)
+  server.on('tlsClientError', () => {})
+  return listen(server, sockets, stats, 'https', options.auth)
 }
 
 /** A SOCKS5 proxy (RFC 1928, CONNECT only; RFC 1929 user/password when `auth` is set). */

@@ -22,7 +22,7 @@ import {KubeClient, toConnectionError} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
 import {serverIdentity} from '../../../src/kube/identity.ts'
 import {openTunnel} from '../../../src/portforward/tunnel.ts'
-import {issue} from '../../cluster/certs.ts'
+import {type IssuedCert, issue} from '../../cluster/certs.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../../helpers/proxies.ts'
 
 const SERVER_IP = '127.0.0.2'
@@ -68,13 +68,15 @@ async function serve(t: TestContext, names: {dns: string[]; ips: string[]} | und
   return {server, url: `https://${host}:${server.port}`}
 }
 
-function clientFor(server: string, proxyUrl?: string, tlsServerName?: string): KubeClient {
+function clientFor(server: string, proxyUrl?: string, tlsServerName?: string, more: {clientCert?: IssuedCert; insecure?: boolean} = {}): KubeClient {
   const kc = new KubeConfig()
+  const {clientCert, insecure = false} = more
+  const user = clientCert ? {certData: Buffer.from(clientCert.certPem).toString('base64'), keyData: Buffer.from(clientCert.keyPem).toString('base64'), name: 'u'} : {name: 'u', token: 't'}
   kc.loadFromOptions({
-    clusters: [{caData: Buffer.from(ca.certPem).toString('base64'), name: 'c', proxyUrl, server, skipTLSVerify: false, tlsServerName}],
+    clusters: [{caData: insecure ? undefined : Buffer.from(ca.certPem).toString('base64'), name: 'c', proxyUrl, server, skipTLSVerify: insecure, tlsServerName}],
     contexts: [{cluster: 'c', name: 'c', user: 'u'}],
     currentContext: 'c',
-    users: [{name: 'u', token: 't'}],
+    users: [user],
   })
   return new KubeClient(kc, {env: {}, handshakeTimeoutMs: 5_000, timeoutMs: 10_000})
 }
@@ -229,5 +231,59 @@ describe('a name against the certificate\'s DNS names, by Go\'s rules (crypto/x5
       assert.equal(error === undefined, valid, `${subjectaltname} for ${host}: ${error?.message}`)
       if (error) assert.equal((error as Error & {code: string; host: string}).code, 'ERR_TLS_CERT_ALTNAME_INVALID')
     }
+  })
+})
+
+// Go's net/http reaches an https:// proxy with the cluster's TLS config (Transport.dialConn ->
+// persistConn.addTLS with the proxy's host; addTLS clones TLSClientConfig and sets ServerName only
+// when it is empty): the proxy's certificate is verified against the cluster's CA, the client
+// certificate is presented, and the name checked is the tls-server-name, else the proxy's host.
+describe('an https:// proxy\'s own certificate, checked with the cluster\'s TLS settings as Go\'s net/http does', () => {
+  const proxyCert = (names: {dns: string[]; ips: string[]}, issuer = ca): {cert: string; key: string} => {
+    const leaf = issue({days: 2, issuer, serverNames: names, subject: {commonName: 'https-proxy'}})
+    return {cert: leaf.certPem, key: leaf.keyPem}
+  }
+  const startHttpsProxy = async (t: TestContext, certificate: {cert: string; key: string}): Promise<TestProxy> => {
+    const proxy = await startConnectProxy({tls: certificate})
+    t.after(() => proxy.close())
+    return proxy
+  }
+  const unknownAuthority = 'proxyconnect tcp: tls: failed to verify certificate: x509: certificate signed by unknown authority'
+
+  it('a proxy whose certificate the cluster\'s CA signed is trusted (requests and tunnels), and is shown the client certificate', async t => {
+    const {url} = await serve(t, {dns: [], ips: [SERVER_IP]}, SERVER_IP)
+    const proxy = await startHttpsProxy(t, proxyCert({dns: [], ips: ['127.0.0.1']}))
+    assert.match(proxy.url, /^https:/)
+    assert.equal(await version(clientFor(url, proxy.url)), 200)
+    assert.equal(await tunnel(clientFor(url, proxy.url)), 'upgrade')
+    const clientCert = issue({client: true, days: 2, issuer: ca, subject: {commonName: 'svc-user'}})
+    assert.equal(await version(clientFor(url, proxy.url, undefined, {clientCert})), 200)
+    assert.equal(await tunnel(clientFor(url, proxy.url, undefined, {clientCert})), 'upgrade')
+    assert.deepEqual(proxy.stats.clientCertificates, ['', '', 'svc-user', 'svc-user'])
+    assert.deepEqual(proxy.stats.tunnels, Array(4).fill(`${SERVER_IP}:${new URL(url).port}`))
+  })
+
+  it('a proxy with a certificate from another CA is refused in Go\'s words (publicly trusted would not help: the cluster\'s CA replaces the roots), unless insecure-skip-tls-verify', async t => {
+    const {url} = await serve(t, {dns: [], ips: [SERVER_IP]}, SERVER_IP)
+    const other = issue({days: 2, isCA: true, subject: {commonName: 'other-ca'}})
+    const proxy = await startHttpsProxy(t, proxyCert({dns: ['localhost'], ips: ['127.0.0.1']}, other))
+    assert.equal(await version(clientFor(url, proxy.url)), unknownAuthority)
+    assert.equal(await tunnel(clientFor(url, proxy.url)), unknownAuthority)
+    assert.deepEqual(proxy.stats.tunnels, [])
+    assert.equal(await version(clientFor(url, proxy.url, undefined, {insecure: true})), 200)
+  })
+
+  it('a proxy reached by a name or address its certificate does not carry is refused; the tls-server-name is the name checked when set', async t => {
+    const {url} = await serve(t, {dns: ['kubernetes'], ips: [SERVER_IP]}, SERVER_IP)
+    const proxy = await startHttpsProxy(t, proxyCert({dns: ['proxy.test'], ips: []}))
+    assert.equal(await version(clientFor(url, proxy.url)), 'proxyconnect tcp: tls: failed to verify certificate: x509: cannot validate certificate for 127.0.0.1 because it doesn\'t contain any IP SANs')
+    const byName = proxy.url.replace('127.0.0.1', 'localhost')
+    assert.equal(await version(clientFor(url, byName)), 'proxyconnect tcp: tls: failed to verify certificate: x509: certificate is valid for proxy.test, not localhost')
+    assert.equal(await tunnel(clientFor(url, byName)), 'proxyconnect tcp: tls: failed to verify certificate: x509: certificate is valid for proxy.test, not localhost')
+    // ServerName = tls-server-name for the proxy too: a proxy certified for it passes, one that is not is refused with that name.
+    assert.equal(await version(clientFor(url, proxy.url, 'kubernetes')), 'proxyconnect tcp: tls: failed to verify certificate: x509: certificate is valid for proxy.test, not kubernetes')
+    const named = await startHttpsProxy(t, proxyCert({dns: ['kubernetes'], ips: []}))
+    assert.equal(await version(clientFor(url, named.url, 'kubernetes')), 200)
+    assert.deepEqual(proxy.stats.tunnels, [])
   })
 })
