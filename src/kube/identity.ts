@@ -30,25 +30,31 @@ export function serverIdentity(host: string, cert: tls.PeerCertificate): Error |
   return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${reason}`), {cert, code: 'ERR_TLS_CERT_ALTNAME_INVALID', host, reason})
 }
 
+/** Node's codes for a certificate its TLS refused, with Go's words where they do not depend on the certificate. */
+const REFUSALS = new Map<string, string | undefined>([
+  ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'x509: certificate signed by unknown authority'],
+  ['SELF_SIGNED_CERT_IN_CHAIN', 'x509: certificate signed by unknown authority'],
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', 'x509: certificate signed by unknown authority'],
+  ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'x509: certificate signed by unknown authority'],
+  ['CERT_HAS_EXPIRED', 'x509: certificate has expired or is not yet valid'],
+  // Built from the certificate: hostnameError.
+  ['ERR_TLS_CERT_ALTNAME_INVALID', undefined],
+])
+
+/** Whether an error code is a certificate refused: the next connection would be refused again. */
+export function isCertificateRefusal(code: string | undefined): boolean {
+  return code !== undefined && REFUSALS.has(code)
+}
+
 /**
  * Go's words for a certificate Node's TLS refused (`tls: failed to verify certificate: x509: ...`),
  * for the API server and for an https:// proxy alike; undefined for any other error. `host` is the
  * name checked when the error does not carry it.
  */
 export function certificateError(error: NodeJS.ErrnoException, host: string): string | undefined {
-  switch (error.code) {
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return 'tls: failed to verify certificate: x509: certificate signed by unknown authority'
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `tls: failed to verify certificate: ${hostnameError((error as {cert?: tls.PeerCertificate}).cert, (error as {host?: string}).host ?? host)}`
-    case 'CERT_HAS_EXPIRED':
-      return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid'
-    default:
-      return undefined
-  }
+  if (!isCertificateRefusal(error.code)) return undefined
+  const words = REFUSALS.get(error.code!) ?? hostnameError((error as {cert?: tls.PeerCertificate}).cert, (error as {host?: string}).host ?? host)
+  return `tls: failed to verify certificate: ${words}`
 }
 
 /**

@@ -21,6 +21,7 @@
 //   released at that moment.
 
 import {ApiError, ConnectionError} from '../kube/errors.ts'
+import {isCertificateRefusal} from '../kube/identity.ts'
 
 /** Whether a transport can tell the pod that the local client has finished sending. */
 export type HalfClose = 'fin' | 'none'
@@ -101,12 +102,6 @@ export function keepalive(facts: KeepaliveFacts): KeepaliveVerdict {
 /** Default number of connections in a row that may fail with a permanent error before svc exits. */
 export const DEFAULT_PERMANENT_ERROR_LIMIT = 3
 
-/** TLS verification failures (toConnectionError's codes): retrying cannot fix them. */
-const PERMANENT_TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-])
-
 /**
  * An upgrade failure that the next connection would hit again whatever happens on the cluster: the
  * server's certificate fails verification. (401 and 403 end the session at once, as kubectl does.)
@@ -114,7 +109,7 @@ const PERMANENT_TLS_CODES = new Set([
  * next one tries again.
  */
 export function isPermanentUpgradeError(error: unknown): boolean {
-  return error instanceof ConnectionError && PERMANENT_TLS_CODES.has(error.errno)
+  return error instanceof ConnectionError && isCertificateRefusal(error.errno)
 }
 
 /**
