@@ -3,11 +3,11 @@
 // (x509.HostnameError.Error).
 
 import net from 'node:net'
-import tls from 'node:tls'
+import type tls from 'node:tls'
 
 /**
  * Whether the certificate names `host`, as Go's Certificate.VerifyHostname decides: an address
- * against the certificate's IP addresses only (tls.checkServerIdentity does the same), a name
+ * against the certificate's IP addresses only, an IPv4-mapped one equal to its IPv4 address, a name
  * against its DNS names only, never the subject's Common Name (Node falls back to it when a
  * certificate names no DNS name; Go stopped in 1.15, so kubectl refuses such a certificate). A DNS
  * name is matched with Go's rules, not Node's: a wildcard only as a whole first label (Node also
@@ -19,8 +19,12 @@ export function serverIdentity(host: string, cert: tls.PeerCertificate): Error |
   // tls-server-name when it has one (Node checks `servername || host`), not the server URL's host;
   // Node's own drops a trailing dot, Go keeps it.
   if (net.isIP(host)) {
-    const error = tls.checkServerIdentity(host, cert)
-    return error && Object.assign(error, {host})
+    // Go's net.IP.Equal: an IPv4-mapped IPv6 address is the IPv4 address (Node's check tells them apart).
+    const wanted = ipString(host)
+    const ips = altNames(cert).filter(n => n.kind === 'IP Address').map(n => ipString(n.value))
+    if (ips.includes(wanted)) return undefined
+    const reason = `IP: ${host} is not in the cert's list: ${ips.join(', ')}`
+    return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${reason}`), {cert, code: 'ERR_TLS_CERT_ALTNAME_INVALID', host, reason})
   }
   const candidate = lowerASCII(host)
   const validCandidate = validHostname(candidate, false)

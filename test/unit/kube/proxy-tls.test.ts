@@ -234,6 +234,27 @@ describe('a name against the certificate\'s DNS names, by Go\'s rules (crypto/x5
   })
 })
 
+describe('an address against the certificate\'s addresses, compared as Go\'s net.IP.Equal compares them', () => {
+  const identity = (host: string, subjectaltname: string): Error | undefined => serverIdentity(host, {subject: {}, subjectaltname} as unknown as tls.PeerCertificate)
+
+  it('an IPv4-mapped IPv6 address is the IPv4 address, either way round (Node tells them apart)', () => {
+    assert.equal(identity('10.0.0.1', 'IP Address:0:0:0:0:0:FFFF:A00:1'), undefined)
+    assert.equal(identity('::ffff:a00:1', 'IP Address:10.0.0.1'), undefined)
+    assert.equal(identity('fd00::a', 'DNS:fd00::a, IP Address:FD00:0:0:0:0:0:0:A'), undefined)
+    const refused = identity('10.0.0.2', 'IP Address:0:0:0:0:0:FFFF:A00:1') as Error & {code: string; host: string}
+    assert.equal(refused.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
+    assert.equal(refused.host, '10.0.0.2')
+    // IPv4-compatible is not IPv4-mapped: another address.
+    assert.equal((identity('::a00:1', 'IP Address:10.0.0.1') as Error & {code: string}).code, 'ERR_TLS_CERT_ALTNAME_INVALID')
+  })
+
+  it('a server written as an IPv4 address whose certificate carries it IPv4-mapped is verified (kubectl connects)', async t => {
+    const {url} = await serve(t, {dns: [], ips: ['::ffff:7f00:2']}, SERVER_IP)
+    assert.equal(await version(clientFor(url)), 200)
+    assert.equal(await tunnel(clientFor(url)), 'upgrade')
+  })
+})
+
 // Go's net/http reaches an https:// proxy with the cluster's TLS config (Transport.dialConn ->
 // persistConn.addTLS with the proxy's host; addTLS clones TLSClientConfig and sets ServerName only
 // when it is empty): the proxy's certificate is verified against the cluster's CA, the client
