@@ -34,13 +34,24 @@ export function serverIdentity(host: string, cert: tls.PeerCertificate): Error |
   return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${reason}`), {cert, code: 'ERR_TLS_CERT_ALTNAME_INVALID', host, reason})
 }
 
-/** Node's codes for a certificate its TLS refused, with Go's words where they do not depend on the certificate. */
+/**
+ * Node's codes for a certificate its TLS refused, with Go's words where they do not depend on the
+ * certificate. Go's CertificateInvalidError adds a Detail to Expired (`: current time T is after
+ * NOTAFTER`), and its UnknownAuthorityError a hint when a CA of the issuer's name failed the
+ * signature check (a CA made again under the same name); both are read from the certificate, which
+ * Node's error for them does not carry, so the words stop before them.
+ */
 const REFUSALS = new Map<string, string | undefined>([
   ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'x509: certificate signed by unknown authority'],
   ['SELF_SIGNED_CERT_IN_CHAIN', 'x509: certificate signed by unknown authority'],
   ['DEPTH_ZERO_SELF_SIGNED_CERT', 'x509: certificate signed by unknown authority'],
   ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'x509: certificate signed by unknown authority'],
+  ['UNABLE_TO_GET_ISSUER_CERT', 'x509: certificate signed by unknown authority'],
+  ['CERT_SIGNATURE_FAILURE', 'x509: certificate signed by unknown authority'],
   ['CERT_HAS_EXPIRED', 'x509: certificate has expired or is not yet valid'],
+  ['CERT_NOT_YET_VALID', 'x509: certificate has expired or is not yet valid'],
+  // Not for a server (extended key usage without serverAuth): Go's IncompatibleUsage.
+  ['INVALID_PURPOSE', 'x509: certificate specifies an incompatible key usage'],
   // Built from the certificate: hostnameError.
   ['ERR_TLS_CERT_ALTNAME_INVALID', undefined],
 ])

@@ -130,6 +130,8 @@ interface IssueOptions {
   serverNames?: {dns: string[]; ips: string[]}
   client?: boolean
   days?: number
+  /** Valid from (default an hour ago). */
+  notBefore?: Date
 }
 
 function toPem(label: string, der: Buffer): string {
@@ -141,7 +143,7 @@ export function issue(options: IssueOptions): IssuedCert {
   const {privateKey, publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'})
   const spki = publicKey.export({type: 'spki', format: 'der'})
   const now = Date.now()
-  const notBefore = new Date(now - 60 * 60 * 1000)
+  const notBefore = options.notBefore ?? new Date(now - 60 * 60 * 1000)
   const notAfter = new Date(now + (options.days ?? 365) * 24 * 60 * 60 * 1000)
   const serial = randomBytes(16)
   serial[0] &= 0x7f

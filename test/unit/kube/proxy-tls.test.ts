@@ -20,7 +20,8 @@ import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient, toConnectionError} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
-import {serverIdentity} from '../../../src/kube/identity.ts'
+import {certificateError, serverIdentity} from '../../../src/kube/identity.ts'
+import {isPermanentUpgradeError} from '../../../src/portforward/lifecycle.ts'
 import {openTunnel} from '../../../src/portforward/tunnel.ts'
 import {type IssuedCert, issue} from '../../cluster/certs.ts'
 import {startConnectProxy, startSocks5Proxy, type TestProxy} from '../../helpers/proxies.ts'
@@ -40,8 +41,8 @@ interface Server {
  * An HTTPS server on SERVER_IP whose certificate names only `names` (no alternative names at all when
  * undefined) and has `commonName` as its subject: /version answers, anything else is 404.
  */
-async function startServer(names: {dns: string[]; ips: string[]} | undefined, commonName = 'kube-apiserver'): Promise<Server> {
-  const leaf = issue({days: 2, issuer: ca, serverNames: names, subject: {commonName}})
+async function startServer(names: {dns: string[]; ips: string[]} | undefined, commonName = 'kube-apiserver', leafOptions: {client?: boolean; notBefore?: Date} = {}): Promise<Server> {
+  const leaf = issue({days: 2, issuer: ca, serverNames: names, subject: {commonName}, ...leafOptions})
   const servernames: Array<string | false> = []
   const server = https.createServer({cert: leaf.certPem, key: leaf.keyPem}, (req, res) => {
     const found = req.url === '/version'
@@ -62,8 +63,8 @@ async function startServer(names: {dns: string[]; ips: string[]} | undefined, co
 }
 
 /** A server for this test only (closed when it ends) and its URL, the server named by `host`. */
-async function serve(t: TestContext, names: {dns: string[]; ips: string[]} | undefined, host: string, commonName?: string): Promise<{server: Server; url: string}> {
-  const server = await startServer(names, commonName)
+async function serve(t: TestContext, names: {dns: string[]; ips: string[]} | undefined, host: string, commonName?: string, leafOptions?: {client?: boolean; notBefore?: Date}): Promise<{server: Server; url: string}> {
+  const server = await startServer(names, commonName, leafOptions)
   t.after(() => server.close())
   return {server, url: `https://${host}:${server.port}`}
 }
@@ -252,6 +253,35 @@ describe('an address against the certificate\'s addresses, compared as Go\'s net
     const {url} = await serve(t, {dns: [], ips: ['::ffff:7f00:2']}, SERVER_IP)
     assert.equal(await version(clientFor(url)), 200)
     assert.equal(await tunnel(clientFor(url)), 'upgrade')
+  })
+})
+
+describe('a certificate refused for what it is rather than whom it names, in Go\'s words', () => {
+  const words = (code: string): string | undefined => certificateError(Object.assign(new Error('refused'), {code}), 'h')
+
+  it('a certificate for clients only (extended key usage clientAuth): Go\'s IncompatibleUsage, and port-forward does not try again', async t => {
+    const {url} = await serve(t, {dns: [], ips: [SERVER_IP]}, SERVER_IP, undefined, {client: true})
+    const refused = 'tls: failed to verify certificate: x509: certificate specifies an incompatible key usage'
+    assert.equal(await version(clientFor(url)), refused)
+    assert.equal(await tunnel(clientFor(url)), refused)
+    assert.equal(isPermanentUpgradeError(new ConnectionError('h:1', 'INVALID_PURPOSE', refused)), true)
+  })
+
+  it('a certificate not valid yet (a clock behind the CA\'s): Go\'s Expired, as an expired one, and port-forward does not try again', async t => {
+    const {url} = await serve(t, {dns: [], ips: [SERVER_IP]}, SERVER_IP, undefined, {notBefore: new Date(Date.now() + 24 * 60 * 60 * 1000)})
+    // Go adds ': current time T is before NOTBEFORE' (CertificateInvalidError.Detail), from a
+    // certificate Node's error does not carry; the expired one's words lack it the same way.
+    const refused = 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid'
+    assert.equal(await version(clientFor(url)), refused)
+    assert.equal(words('CERT_HAS_EXPIRED'), refused)
+    assert.equal(isPermanentUpgradeError(new ConnectionError('h:1', 'CERT_NOT_YET_VALID', refused)), true)
+  })
+
+  it('a chain that does not lead to the CA however it breaks: unknown authority', () => {
+    for (const code of ['UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']) {
+      assert.equal(words(code), 'tls: failed to verify certificate: x509: certificate signed by unknown authority', code)
+    }
+    assert.equal(words('ECONNRESET'), undefined)
   })
 })
 
