@@ -39,7 +39,7 @@ import {parseArgs} from 'node:util'
 
 import {ensureKubectl} from '../scripts/fetch-kubectl.ts'
 import {renderChart} from './lib/chart.ts'
-import {perUnit, sampleUsage, type Usage} from './lib/cpu.ts'
+import {cpuUsed, perUnit, sampleUsage, type Usage} from './lib/cpu.ts'
 import {startClusterChild, type Started, startForwarder, timeCommand} from './lib/proc.ts'
 import {pairedRatio, quantile, roundOrder, summarize, type Summary} from './lib/stats.ts'
 import type {CloseMode} from '../test/helpers/churn.ts'
@@ -167,7 +167,9 @@ function usageMetrics(id: string, workload: string, per: string, unit: string, r
  * client's reads that returned the transfer's bytes.
  */
 function recordUsage(m: UsageMetrics, tool: Tool, before: Usage, after: Usage, units: number, reads?: number) {
-  const cpu = perUnit(before.cpuMs, after.cpuMs, units)
+  const used = cpuUsed(before, after)
+  for (const party of used.ticks) process.stderr.write(`${m.cpu.forwarder.id}, ${tool}: a thread or child of the ${party} ended during the run; its CPU is from /proc/PID/stat's 10 ms ticks\n`)
+  const cpu = perUnit(used.cpuMs, units)
   const put = (row: Metric | undefined, v: number | undefined) => {
     if (row && v !== undefined && Number.isFinite(v)) record(row, tool, v)
   }

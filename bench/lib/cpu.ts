@@ -85,10 +85,15 @@ export function readAllStats(): ProcStat[] {
   return stats
 }
 
-/** What a process has used: CPU in ms (utime + stime + cutime + cstime) and read and write calls. */
+/** What a process (or a tree of them) has used: CPU in ms (utime + stime + cutime + cstime) and read and write calls. */
 export interface ProcUsage {
   calls: number
+  /** In USER_HZ ticks (10 ms): over a 256 MiB transfer one tick is 0.04 ms/MiB, 1-2 % of a forwarder's figure. */
   cpuMs: number
+  /** cutime + cstime alone, in ms: it grows when a child is reaped. */
+  reapedMs?: number
+  /** Each live thread's time on a CPU in ns (/proc/PID/task/TID/schedstat), by thread id. */
+  threadNs?: ReadonlyMap<number, number>
 }
 
 /**
@@ -102,15 +107,38 @@ export interface ProcUsage {
 export function sumTree(pids: readonly number[], read: (pid: number) => ProcUsage | undefined): ProcUsage {
   const root = pids.length > 0 ? read(pids[0]) : undefined
   if (!root) return {calls: Number.NaN, cpuMs: Number.NaN}
-  const total = {...root}
+  const threadNs = new Map(root.threadNs)
+  const total = {calls: root.calls, cpuMs: root.cpuMs, reapedMs: root.reapedMs ?? 0, threadNs}
   for (const pid of pids.slice(1)) {
     const u = read(pid)
     if (u) {
       total.calls += u.calls
       total.cpuMs += u.cpuMs
+      total.reapedMs += u.reapedMs ?? 0
+      for (const [tid, ns] of u.threadNs ?? []) threadNs.set(tid, ns)
     }
   }
   return total
+}
+
+/**
+ * The CPU in ms a process tree used between two samples of it (treeUsage). From its threads' ns
+ * when that is whole: every thread of the first sample still there with no less time, and no child
+ * reaped in between (a thread that ended takes its time out of the threads' sum; a child that ended
+ * moves its time into its parent's reaped ticks). Otherwise, the ticks' difference (10 ms steps).
+ * A thread on a CPU while its schedstat is read shows its time up to its last scheduler update,
+ * a tick or less behind (the samples are taken when the forwarder is idle).
+ */
+export function cpuBetween(before: ProcUsage, after: ProcUsage): {ms: number; ticks: boolean} {
+  const ticks = {ms: after.cpuMs - before.cpuMs, ticks: true}
+  if (!before.threadNs || !after.threadNs || before.threadNs.size === 0 || before.reapedMs !== after.reapedMs) return ticks
+  let ns = 0
+  for (const [tid, was] of before.threadNs) {
+    const now = after.threadNs.get(tid)
+    if (now === undefined || now < was) return ticks
+  }
+  for (const [tid, now] of after.threadNs) ns += now - (before.threadNs.get(tid) ?? 0)
+  return {ms: ns / 1e6, ticks: false}
 }
 
 /** `parse` of a file's text; undefined when it cannot be read (a process that ended, another user's). */
@@ -122,10 +150,34 @@ function readText<T>(file: string, parse: (text: string) => T | undefined): T | 
   }
 }
 
-/** One process's usage from /proc: stat, then io (calls NaN when io cannot be read); undefined once it has ended. */
+/** The first field of /proc/PID/task/TID/schedstat (sched(7)): the thread's time on a CPU in ns. */
+export function parseSchedstat(text: string): number | undefined {
+  const m = /^(\d+) \d+ \d+\s*$/.exec(text)
+  return m ? Number(m[1]) : undefined
+}
+
+/** Each live thread's time on a CPU in ns, by thread id; a thread that ends meanwhile is left out. */
+function readThreads(pid: number): Map<number, number> {
+  const threads = new Map<number, number>()
+  let tids: string[] = []
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return threads
+  }
+  for (const tid of tids) {
+    const ns = readText(`/proc/${pid}/task/${tid}/schedstat`, parseSchedstat)
+    if (ns !== undefined) threads.set(Number(tid), ns)
+  }
+  return threads
+}
+
+/** One process's usage from /proc: stat, its threads, then io (calls NaN when io cannot be read); undefined once it has ended. */
 function readUsage(pid: number): ProcUsage | undefined {
   const stat = readText(`/proc/${pid}/stat`, parseStat)
-  return stat && {calls: readText(`/proc/${pid}/io`, parseIoCalls) ?? Number.NaN, cpuMs: stat.ownMs + stat.reapedMs}
+  if (!stat) return undefined
+  const threadNs = readThreads(pid)
+  return {calls: readText(`/proc/${pid}/io`, parseIoCalls) ?? Number.NaN, cpuMs: stat.ownMs + stat.reapedMs, reapedMs: stat.reapedMs, threadNs}
 }
 
 /**
@@ -145,18 +197,38 @@ export interface Parties {
   forwarder?: number
 }
 
-/** What each party has used so far: CPU in ms; read and write system calls of the forwarder and the cluster. */
+/**
+ * What each party has used so far: CPU in ms (the trees' in ticks); read and write system calls of
+ * the forwarder and the cluster; the trees as read, for cpuUsed.
+ */
 export interface Usage {
   calls: Omit<Parties, 'client'>
   cpuMs: Parties
+  trees: {cluster: ProcUsage; forwarder?: ProcUsage}
 }
 
-/** A figure per unit (MiB, connection) between two samples, and the three parties' sum. */
-export function perUnit(before: Parties, after: Parties, units: number): Parties & {machine: number} {
-  const per = (a: number, b: number) => (b - a) / units
-  const client = per(before.client, after.client)
-  const cluster = per(before.cluster, after.cluster)
-  const forwarder = before.forwarder === undefined || after.forwarder === undefined ? undefined : per(before.forwarder, after.forwarder)
+/**
+ * The CPU in ms each party used between two samples: the client's from process.cpuUsage (µs),
+ * the trees' from cpuBetween; `ticks` names the trees whose figure had to come from the ticks.
+ */
+export function cpuUsed(before: Usage, after: Usage): {cpuMs: Parties; ticks: Array<'cluster' | 'forwarder'>} {
+  const ticks: Array<'cluster' | 'forwarder'> = []
+  const tree = (party: 'cluster' | 'forwarder', a: ProcUsage, b: ProcUsage) => {
+    const used = cpuBetween(a, b)
+    if (used.ticks) ticks.push(party)
+    return used.ms
+  }
+  const cluster = tree('cluster', before.trees.cluster, after.trees.cluster)
+  const [fa, fb] = [before.trees.forwarder, after.trees.forwarder]
+  const forwarder = fa && fb ? tree('forwarder', fa, fb) : undefined
+  return {cpuMs: {client: after.cpuMs.client - before.cpuMs.client, cluster, forwarder}, ticks}
+}
+
+/** A figure per unit (MiB, connection) of what each party used, and the three parties' sum. */
+export function perUnit(used: Parties, units: number): Parties & {machine: number} {
+  const client = used.client / units
+  const cluster = used.cluster / units
+  const forwarder = used.forwarder === undefined ? undefined : used.forwarder / units
   return {client, cluster, forwarder, machine: client + cluster + (forwarder ?? 0)}
 }
 
@@ -176,5 +248,5 @@ export function sampleUsage(clusterPid: number, forwarderPid: number | undefined
   const cluster = treeUsage(clusterPid, stats)
   const forwarder = forwarderPid === undefined ? undefined : treeUsage(forwarderPid, stats)
   const client = first ?? clientMs()
-  return {calls: {cluster: cluster.calls, forwarder: forwarder?.calls}, cpuMs: {client, cluster: cluster.cpuMs, forwarder: forwarder?.cpuMs}}
+  return {calls: {cluster: cluster.calls, forwarder: forwarder?.calls}, cpuMs: {client, cluster: cluster.cpuMs, forwarder: forwarder?.cpuMs}, trees: {cluster, forwarder}}
 }

@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs'
 import {once} from 'node:events'
 import {describe, test} from 'node:test'
 
-import {parseIoCalls, parseStat, perUnit, type ProcStat, type ProcUsage, sampleUsage, sumTree, treePids, treeUsage} from '../../../bench/lib/cpu.ts'
+import {cpuBetween, cpuUsed, parseIoCalls, parseSchedstat, parseStat, perUnit, type ProcStat, type ProcUsage, sampleUsage, sumTree, treePids, treeUsage} from '../../../bench/lib/cpu.ts'
 
 /** A /proc/PID/stat line (proc(5)) with the fields read here; the others as a real line has them. */
 function statLine(pid: number, comm: string, ppid: number, utime: number, stime: number, cutime = 0, cstime = 0): string {
@@ -30,7 +30,8 @@ describe('sumTree over treePids', () => {
   /** The tree's CPU with each process read from `stats` (its calls: one per ms, to check they are summed alike). */
   const sum = (stats: readonly ProcStat[], root: number) => {
     const byPid = new Map(stats.map(s => [s.pid, s.ownMs + s.reapedMs]))
-    return sumTree(treePids(stats, root), pid => (byPid.has(pid) ? {calls: byPid.get(pid)!, cpuMs: byPid.get(pid)!} : undefined))
+    const {calls, cpuMs} = sumTree(treePids(stats, root), pid => (byPid.has(pid) ? {calls: byPid.get(pid)!, cpuMs: byPid.get(pid)!} : undefined))
+    return {calls, cpuMs}
   }
   const cases: Array<[string, ProcStat[], number, number]> = [
     ['a process and all its descendants, their reaped children included', machine, 10, 100 + 40 + 200 + 300 + 5 + 7],
@@ -62,7 +63,17 @@ describe('sumTree over treePids', () => {
     ['reaped between the parent and the child: missed, not counted twice', 1, 100],
     ['reaped after both are read: counted once, in the child', 2, 150],
   ]
-  for (const [name, reads, want] of reaping) test(name, () => assert.deepEqual(sumTree(tree, reapedAfter(reads)), {calls: want, cpuMs: want}))
+  for (const [name, reads, want] of reaping) {
+    test(name, () => {
+      const {calls, cpuMs} = sumTree(tree, reapedAfter(reads))
+      assert.deepEqual({calls, cpuMs}, {calls: want, cpuMs: want})
+    })
+  }
+
+  test('the threads of every process, and the reaped time summed', () => {
+    const read = (pid: number): ProcUsage => ({calls: 1, cpuMs: 10, reapedMs: pid, threadNs: new Map([[pid, pid * 100], [pid + 1000, 1]])})
+    assert.deepEqual(sumTree([5, 6], read), {calls: 2, cpuMs: 20, reapedMs: 11, threadNs: new Map([[5, 500], [1005, 1], [6, 600], [1006, 1]])})
+  })
 })
 
 describe('treePids', () => {
@@ -90,12 +101,47 @@ describe('parseIoCalls', () => {
 
 describe('perUnit', () => {
   const cases: Array<[string, Parameters<typeof perUnit>, ReturnType<typeof perUnit>]> = [
-    ['the three parties and their sum, per MiB', [{client: 100, cluster: 1000, forwarder: 50}, {client: 288, cluster: 1440, forwarder: 350}, 128], {client: 1.46875, cluster: 3.4375, forwarder: 2.34375, machine: 7.25}],
-    ['no forwarder (direct): the machine is the cluster and the client', [{client: 0, cluster: 0}, {client: 64, cluster: 128}, 64], {client: 1, cluster: 2, forwarder: undefined, machine: 3}],
-    ['per connection', [{client: 0, cluster: 0, forwarder: 0}, {client: 60, cluster: 100, forwarder: 140}, 200], {client: 0.3, cluster: 0.5, forwarder: 0.7, machine: 1.5}],
-    ['an unreadable forwarder makes the machine unknown', [{client: 0, cluster: 0, forwarder: Number.NaN}, {client: 1, cluster: 1, forwarder: Number.NaN}, 1], {client: 1, cluster: 1, forwarder: Number.NaN, machine: Number.NaN}],
+    ['the three parties and their sum, per MiB', [{client: 188, cluster: 440, forwarder: 300}, 128], {client: 1.46875, cluster: 3.4375, forwarder: 2.34375, machine: 7.25}],
+    ['no forwarder (direct): the machine is the cluster and the client', [{client: 64, cluster: 128}, 64], {client: 1, cluster: 2, forwarder: undefined, machine: 3}],
+    ['per connection', [{client: 60, cluster: 100, forwarder: 140}, 200], {client: 0.3, cluster: 0.5, forwarder: 0.7, machine: 1.5}],
+    ['an unreadable forwarder makes the machine unknown', [{client: 1, cluster: 1, forwarder: Number.NaN}, 1], {client: 1, cluster: 1, forwarder: Number.NaN, machine: Number.NaN}],
   ]
   for (const [name, args, want] of cases) test(name, () => assert.deepEqual(perUnit(...args), want))
+})
+
+describe('parseSchedstat', () => {
+  const cases: Array<[string, string, number | undefined]> = [
+    ['a thread', '39019395614 10753435567 19254\n', 39_019_395_614],
+    ['one that has not run yet', '0 0 0\n', 0],
+    ['empty', '', undefined],
+    ['not numbers', 'x 1 2\n', undefined],
+  ]
+  for (const [name, text, want] of cases) test(name, () => assert.equal(parseSchedstat(text), want))
+})
+
+describe('cpuBetween', () => {
+  /** A tree read with 400 and 480 ms in ticks, 30 ms reaped, and its threads' ns. */
+  const at = (cpuMs: number, threads: Array<[number, number]>, reapedMs = 30): ProcUsage => ({calls: 0, cpuMs, reapedMs, threadNs: new Map(threads)})
+  const ms = 1_000_000
+  const cases: Array<[string, ProcUsage, ProcUsage, {ms: number; ticks: boolean}]> = [
+    // 56 ticks for both tools in a round, as in the run of 2026-12-07: the threads tell them apart.
+    ['from the threads: each one\'s time since the first sample', at(400, [[7, 300 * ms], [8, 75 * ms]]), at(960, [[7, 801.5 * ms], [8, 130 * ms]]), {ms: 556.5, ticks: false}],
+    ['a thread started in between counts whole', at(400, [[7, 300 * ms]]), at(480, [[7, 370 * ms], [9, 3.25 * ms]]), {ms: 73.25, ticks: false}],
+    ['a thread ended in between: its time left the sum, so the ticks', at(400, [[7, 300 * ms], [8, 75 * ms]]), at(480, [[7, 370 * ms]]), {ms: 80, ticks: true}],
+    ['a child reaped in between: its time is only in the ticks', at(400, [[7, 300 * ms]]), at(480, [[7, 301 * ms]], 100), {ms: 80, ticks: true}],
+    ['a thread id reused (less time than before): the ticks', at(400, [[7, 300 * ms]]), at(480, [[7, 2 * ms]]), {ms: 80, ticks: true}],
+    ['no threads read: the ticks', {calls: 0, cpuMs: 400}, {calls: 0, cpuMs: 480}, {ms: 80, ticks: true}],
+    ['a tree that could not be read', {calls: Number.NaN, cpuMs: Number.NaN}, at(480, [[7, 1]]), {ms: Number.NaN, ticks: true}],
+  ]
+  for (const [name, before, after, want] of cases) test(name, () => assert.deepEqual(cpuBetween(before, after), want))
+
+  test('cpuUsed: each party, and which trees fell back to the ticks', () => {
+    const usage = (client: number, cluster: ProcUsage, forwarder?: ProcUsage) => ({calls: {cluster: 0}, cpuMs: {client, cluster: cluster.cpuMs, forwarder: forwarder?.cpuMs}, trees: {cluster, forwarder}})
+    const before = usage(10, at(400, [[7, 300 * ms], [8, 1 * ms]]), at(100, [[20, 50 * ms]]))
+    const after = usage(12.5, at(480, [[7, 370 * ms]]), at(150, [[20, 99 * ms]]))
+    assert.deepEqual(cpuUsed(before, after), {cpuMs: {client: 2.5, cluster: 80, forwarder: 49}, ticks: ['cluster']})
+    assert.deepEqual(cpuUsed(usage(0, at(0, [[7, 0]])), usage(1, at(0, [[7, ms]]))), {cpuMs: {client: 1, cluster: 1, forwarder: undefined}, ticks: []})
+  })
 })
 
 describe('the usage of process trees on this machine', () => {
@@ -114,6 +160,28 @@ describe('the usage of process trees on this machine', () => {
     const reaped = treeUsage(process.pid).cpuMs
     // Counted twice, the child's 300 ms would show as +300.
     assert.ok(reaped >= live && reaped - live < 100, `after it was reaped: ${reaped} ms, while it ran ${live}`)
+  })
+
+  test('cpuUsed: a process\'s CPU to well under a tick, as the process itself counts it', async () => {
+    // A "forwarder" that reports its own CPU (getrusage: all its threads, to the microsecond), spends
+    // about 35 ms when told to, and reports it again. Ticks would give a multiple of 10 ms.
+    const script = 'const own = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }; process.stdout.write(own() + "\\n"); process.stdin.once("data", () => { const t = process.cpuUsage(); while (process.cpuUsage(t).user < 35_000); process.stdout.write(own() + "\\n"); process.stdin.resume() })'
+    const child = spawn(process.execPath, ['-e', script], {stdio: ['pipe', 'pipe', 'inherit']})
+    const lines = child.stdout.setEncoding('utf8')
+    const line = async () => Number(String((await once(lines, 'data'))[0]).trim())
+    const ownBefore = await line()
+    const before = sampleUsage(process.pid, child.pid, 'before')
+    child.stdin.write('go')
+    const ownAfter = await line()
+    const after = sampleUsage(process.pid, child.pid, 'after')
+    child.stdin.end()
+    await once(child, 'exit')
+    const used = cpuUsed(before, after)
+    const own = ownAfter - ownBefore
+    assert.deepEqual(used.ticks, [])
+    assert.ok(own >= 35, `the child's own count: ${own} ms`)
+    assert.ok(Math.abs(used.cpuMs.forwarder! - own) < 4, `from its threads ${used.cpuMs.forwarder} ms, its own count ${own} ms`)
+    assert.notEqual(used.cpuMs.forwarder! % 10, 0)
   })
 
   test('sampleUsage: the CPU and calls of a forwarder tree while it runs and once reaped; the client is this process alone', async () => {
