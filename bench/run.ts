@@ -145,10 +145,12 @@ interface UsageMetrics {
   calls: Record<'cluster' | 'forwarder', Metric>
   cpu: Record<'client' | 'cluster' | 'forwarder' | 'machine', Metric>
   reads?: Metric
+  wait: Record<'cluster' | 'forwarder', Metric>
 }
 const [CLUSTER_NAME, CLUSTER_HOLDS] = CLUSTER === 'real' ? ['the control plane', 'every process of it, the pod agent included'] : ['the local cluster', 'its pods included']
 function usageMetrics(id: string, workload: string, per: string, unit: string, reads: boolean): UsageMetrics {
   const cpu = (suffix: string, who: string) => metric(`${id}-cpu${suffix}`, `${workload}: CPU of ${who} per ${per}`, `ms/${unit}`, 'lower')
+  const wait = (suffix: string, who: string) => metric(`${id}-wait${suffix}`, `${workload}: time ${who} waited for a CPU per ${per}`, `ms/${unit}`, 'lower')
   const calls = (suffix: string, who: string) => metric(`${id}-calls${suffix}`, `${workload}: read and write calls of ${who} per ${per}`, `calls/${unit}`, 'lower')
   return {
     cpu: {
@@ -157,6 +159,7 @@ function usageMetrics(id: string, workload: string, per: string, unit: string, r
       client: cpu('-client', 'the client (the bench process)'),
       machine: cpu('-machine', `the forwarder, ${CLUSTER_NAME} and the client together`),
     },
+    wait: {forwarder: wait('', "the forwarder's threads"), cluster: wait('-cluster', `the threads of ${CLUSTER_NAME}`)},
     calls: {forwarder: calls('-forwarder', 'the forwarder'), cluster: calls('-cluster', CLUSTER_NAME)},
     reads: reads ? metric(`${id}-reads-client`, `${workload}: socket reads that returned data to the client per ${per}`, `reads/${unit}`, 'lower') : undefined,
   }
@@ -174,6 +177,7 @@ function recordUsage(m: UsageMetrics, tool: Tool, before: Usage, after: Usage, u
     if (row && v !== undefined && Number.isFinite(v)) record(row, tool, v)
   }
   for (const party of ['forwarder', 'cluster', 'client', 'machine'] as const) put(m.cpu[party], cpu[party])
+  for (const party of ['forwarder', 'cluster'] as const) put(m.wait[party], (used.waitMs[party] ?? Number.NaN) / units)
   for (const party of ['forwarder', 'cluster'] as const) {
     const [a, b] = [before.calls[party], after.calls[party]]
     put(m.calls[party], a === undefined || b === undefined ? undefined : (b - a) / units)

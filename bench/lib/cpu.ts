@@ -94,6 +94,8 @@ export interface ProcUsage {
   reapedMs?: number
   /** Each live thread's time on a CPU in ns (/proc/PID/task/TID/schedstat), by thread id. */
   threadNs?: ReadonlyMap<number, number>
+  /** Each live thread's time waiting for a CPU, runnable, in ns (the same file), by thread id. */
+  waitNs?: ReadonlyMap<number, number>
 }
 
 /**
@@ -108,7 +110,8 @@ export function sumTree(pids: readonly number[], read: (pid: number) => ProcUsag
   const root = pids.length > 0 ? read(pids[0]) : undefined
   if (!root) return {calls: Number.NaN, cpuMs: Number.NaN}
   const threadNs = new Map(root.threadNs)
-  const total = {calls: root.calls, cpuMs: root.cpuMs, reapedMs: root.reapedMs ?? 0, threadNs}
+  const waitNs = new Map(root.waitNs)
+  const total = {calls: root.calls, cpuMs: root.cpuMs, reapedMs: root.reapedMs ?? 0, threadNs, waitNs}
   for (const pid of pids.slice(1)) {
     const u = read(pid)
     if (u) {
@@ -116,9 +119,25 @@ export function sumTree(pids: readonly number[], read: (pid: number) => ProcUsag
       total.cpuMs += u.cpuMs
       total.reapedMs += u.reapedMs ?? 0
       for (const [tid, ns] of u.threadNs ?? []) threadNs.set(tid, ns)
+      for (const [tid, ns] of u.waitNs ?? []) waitNs.set(tid, ns)
     }
   }
   return total
+}
+
+/**
+ * What the threads of the first sample and those started since spent between two samples, in ns;
+ * undefined when there were none, or when a thread of the first sample is gone or shows less.
+ */
+function threadsBetween(before: ReadonlyMap<number, number> | undefined, after: ReadonlyMap<number, number> | undefined): number | undefined {
+  if (!before || !after || before.size === 0) return undefined
+  for (const [tid, was] of before) {
+    const now = after.get(tid)
+    if (now === undefined || now < was) return undefined
+  }
+  let ns = 0
+  for (const [tid, now] of after) ns += now - (before.get(tid) ?? 0)
+  return ns
 }
 
 /**
@@ -127,18 +146,14 @@ export function sumTree(pids: readonly number[], read: (pid: number) => ProcUsag
  * reaped in between (a thread that ended takes its time out of the threads' sum; a child that ended
  * moves its time into its parent's reaped ticks). Otherwise, the ticks' difference (10 ms steps).
  * A thread on a CPU while its schedstat is read shows its time up to its last scheduler update,
- * a tick or less behind (the samples are taken when the forwarder is idle).
+ * a tick or less behind (the samples are taken when the forwarder is idle). With it `waitMs`, the
+ * time its threads were runnable but waiting for a CPU (NaN when the ticks had to be used): near
+ * zero on an idle machine, it says how much of a wall time was the machine's other work.
  */
-export function cpuBetween(before: ProcUsage, after: ProcUsage): {ms: number; ticks: boolean} {
-  const ticks = {ms: after.cpuMs - before.cpuMs, ticks: true}
-  if (!before.threadNs || !after.threadNs || before.threadNs.size === 0 || before.reapedMs !== after.reapedMs) return ticks
-  let ns = 0
-  for (const [tid, was] of before.threadNs) {
-    const now = after.threadNs.get(tid)
-    if (now === undefined || now < was) return ticks
-  }
-  for (const [tid, now] of after.threadNs) ns += now - (before.threadNs.get(tid) ?? 0)
-  return {ms: ns / 1e6, ticks: false}
+export function cpuBetween(before: ProcUsage, after: ProcUsage): {ms: number; ticks: boolean; waitMs: number} {
+  const run = before.reapedMs === after.reapedMs ? threadsBetween(before.threadNs, after.threadNs) : undefined
+  if (run === undefined) return {ms: after.cpuMs - before.cpuMs, ticks: true, waitMs: Number.NaN}
+  return {ms: run / 1e6, ticks: false, waitMs: (threadsBetween(before.waitNs, after.waitNs) ?? Number.NaN) / 1e6}
 }
 
 /** `parse` of a file's text; undefined when it cannot be read (a process that ended, another user's). */
@@ -150,15 +165,15 @@ function readText<T>(file: string, parse: (text: string) => T | undefined): T | 
   }
 }
 
-/** The first field of /proc/PID/task/TID/schedstat (sched(7)): the thread's time on a CPU in ns. */
-export function parseSchedstat(text: string): number | undefined {
-  const m = /^(\d+) \d+ \d+\s*$/.exec(text)
-  return m ? Number(m[1]) : undefined
+/** /proc/PID/task/TID/schedstat (sched(7)): the thread's time on a CPU and its time runnable but waiting for one, in ns. */
+export function parseSchedstat(text: string): {runNs: number; waitNs: number} | undefined {
+  const m = /^(\d+) (\d+) \d+\s*$/.exec(text)
+  return m ? {runNs: Number(m[1]), waitNs: Number(m[2])} : undefined
 }
 
-/** Each live thread's time on a CPU in ns, by thread id; a thread that ends meanwhile is left out. */
-function readThreads(pid: number): Map<number, number> {
-  const threads = new Map<number, number>()
+/** Each live thread's time on a CPU and waiting for one in ns, by thread id; a thread that ends meanwhile is left out. */
+function readThreads(pid: number): {threadNs: Map<number, number>; waitNs: Map<number, number>} {
+  const threads = {threadNs: new Map<number, number>(), waitNs: new Map<number, number>()}
   let tids: string[] = []
   try {
     tids = readdirSync(`/proc/${pid}/task`)
@@ -166,8 +181,10 @@ function readThreads(pid: number): Map<number, number> {
     return threads
   }
   for (const tid of tids) {
-    const ns = readText(`/proc/${pid}/task/${tid}/schedstat`, parseSchedstat)
-    if (ns !== undefined) threads.set(Number(tid), ns)
+    const times = readText(`/proc/${pid}/task/${tid}/schedstat`, parseSchedstat)
+    if (times === undefined) continue
+    threads.threadNs.set(Number(tid), times.runNs)
+    threads.waitNs.set(Number(tid), times.waitNs)
   }
   return threads
 }
@@ -176,8 +193,7 @@ function readThreads(pid: number): Map<number, number> {
 function readUsage(pid: number): ProcUsage | undefined {
   const stat = readText(`/proc/${pid}/stat`, parseStat)
   if (!stat) return undefined
-  const threadNs = readThreads(pid)
-  return {calls: readText(`/proc/${pid}/io`, parseIoCalls) ?? Number.NaN, cpuMs: stat.ownMs + stat.reapedMs, reapedMs: stat.reapedMs, threadNs}
+  return {calls: readText(`/proc/${pid}/io`, parseIoCalls) ?? Number.NaN, cpuMs: stat.ownMs + stat.reapedMs, reapedMs: stat.reapedMs, ...readThreads(pid)}
 }
 
 /**
@@ -209,19 +225,20 @@ export interface Usage {
 
 /**
  * The CPU in ms each party used between two samples: the client's from process.cpuUsage (µs),
- * the trees' from cpuBetween; `ticks` names the trees whose figure had to come from the ticks.
+ * the trees' from cpuBetween; `waitMs`, the trees' time waiting for a CPU; `ticks` names the trees
+ * whose figure had to come from the ticks.
  */
-export function cpuUsed(before: Usage, after: Usage): {cpuMs: Parties; ticks: Array<'cluster' | 'forwarder'>} {
+export function cpuUsed(before: Usage, after: Usage): {cpuMs: Parties; ticks: Array<'cluster' | 'forwarder'>; waitMs: Omit<Parties, 'client'>} {
   const ticks: Array<'cluster' | 'forwarder'> = []
   const tree = (party: 'cluster' | 'forwarder', a: ProcUsage, b: ProcUsage) => {
     const used = cpuBetween(a, b)
     if (used.ticks) ticks.push(party)
-    return used.ms
+    return used
   }
   const cluster = tree('cluster', before.trees.cluster, after.trees.cluster)
   const [fa, fb] = [before.trees.forwarder, after.trees.forwarder]
   const forwarder = fa && fb ? tree('forwarder', fa, fb) : undefined
-  return {cpuMs: {client: after.cpuMs.client - before.cpuMs.client, cluster, forwarder}, ticks}
+  return {cpuMs: {client: after.cpuMs.client - before.cpuMs.client, cluster: cluster.ms, forwarder: forwarder?.ms}, ticks, waitMs: {cluster: cluster.waitMs, forwarder: forwarder?.waitMs}}
 }
 
 /** A figure per unit (MiB, connection) of what each party used, and the three parties' sum. */

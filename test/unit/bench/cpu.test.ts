@@ -71,8 +71,8 @@ describe('sumTree over treePids', () => {
   }
 
   test('the threads of every process, and the reaped time summed', () => {
-    const read = (pid: number): ProcUsage => ({calls: 1, cpuMs: 10, reapedMs: pid, threadNs: new Map([[pid, pid * 100], [pid + 1000, 1]])})
-    assert.deepEqual(sumTree([5, 6], read), {calls: 2, cpuMs: 20, reapedMs: 11, threadNs: new Map([[5, 500], [1005, 1], [6, 600], [1006, 1]])})
+    const read = (pid: number): ProcUsage => ({calls: 1, cpuMs: 10, reapedMs: pid, threadNs: new Map([[pid, pid * 100], [pid + 1000, 1]]), waitNs: new Map([[pid, pid], [pid + 1000, 2]])})
+    assert.deepEqual(sumTree([5, 6], read), {calls: 2, cpuMs: 20, reapedMs: 11, threadNs: new Map([[5, 500], [1005, 1], [6, 600], [1006, 1]]), waitNs: new Map([[5, 5], [1005, 2], [6, 6], [1006, 2]])})
   })
 })
 
@@ -110,37 +110,37 @@ describe('perUnit', () => {
 })
 
 describe('parseSchedstat', () => {
-  const cases: Array<[string, string, number | undefined]> = [
-    ['a thread', '39019395614 10753435567 19254\n', 39_019_395_614],
-    ['one that has not run yet', '0 0 0\n', 0],
+  const cases: Array<[string, string, ReturnType<typeof parseSchedstat>]> = [
+    ['a thread', '39019395614 10753435567 19254\n', {runNs: 39_019_395_614, waitNs: 10_753_435_567}],
+    ['one that has not run yet', '0 0 0\n', {runNs: 0, waitNs: 0}],
     ['empty', '', undefined],
     ['not numbers', 'x 1 2\n', undefined],
   ]
-  for (const [name, text, want] of cases) test(name, () => assert.equal(parseSchedstat(text), want))
+  for (const [name, text, want] of cases) test(name, () => assert.deepEqual(parseSchedstat(text), want))
 })
 
 describe('cpuBetween', () => {
-  /** A tree read with 400 and 480 ms in ticks, 30 ms reaped, and its threads' ns. */
-  const at = (cpuMs: number, threads: Array<[number, number]>, reapedMs = 30): ProcUsage => ({calls: 0, cpuMs, reapedMs, threadNs: new Map(threads)})
+  /** A tree read with its ticks, 30 ms reaped by default, and its threads' times on a CPU and waiting for one (ns). */
+  const at = (cpuMs: number, threads: Array<[number, number, number?]>, reapedMs = 30): ProcUsage => ({calls: 0, cpuMs, reapedMs, threadNs: new Map(threads.map(([tid, run]) => [tid, run])), waitNs: new Map(threads.map(([tid, , wait]) => [tid, wait ?? 0]))})
   const ms = 1_000_000
-  const cases: Array<[string, ProcUsage, ProcUsage, {ms: number; ticks: boolean}]> = [
+  const cases: Array<[string, ProcUsage, ProcUsage, ReturnType<typeof cpuBetween>]> = [
     // 56 ticks for both tools in a round, as in the run of 2026-12-07: the threads tell them apart.
-    ['from the threads: each one\'s time since the first sample', at(400, [[7, 300 * ms], [8, 75 * ms]]), at(960, [[7, 801.5 * ms], [8, 130 * ms]]), {ms: 556.5, ticks: false}],
-    ['a thread started in between counts whole', at(400, [[7, 300 * ms]]), at(480, [[7, 370 * ms], [9, 3.25 * ms]]), {ms: 73.25, ticks: false}],
-    ['a thread ended in between: its time left the sum, so the ticks', at(400, [[7, 300 * ms], [8, 75 * ms]]), at(480, [[7, 370 * ms]]), {ms: 80, ticks: true}],
-    ['a child reaped in between: its time is only in the ticks', at(400, [[7, 300 * ms]]), at(480, [[7, 301 * ms]], 100), {ms: 80, ticks: true}],
-    ['a thread id reused (less time than before): the ticks', at(400, [[7, 300 * ms]]), at(480, [[7, 2 * ms]]), {ms: 80, ticks: true}],
-    ['no threads read: the ticks', {calls: 0, cpuMs: 400}, {calls: 0, cpuMs: 480}, {ms: 80, ticks: true}],
-    ['a tree that could not be read', {calls: Number.NaN, cpuMs: Number.NaN}, at(480, [[7, 1]]), {ms: Number.NaN, ticks: true}],
+    ['from the threads: each one\'s time since the first sample', at(400, [[7, 300 * ms, 9 * ms], [8, 75 * ms]]), at(960, [[7, 801.5 * ms, 10 * ms], [8, 130 * ms, 0.5 * ms]]), {ms: 556.5, ticks: false, waitMs: 1.5}],
+    ['a thread started in between counts whole', at(400, [[7, 300 * ms]]), at(480, [[7, 370 * ms], [9, 3.25 * ms, 2 * ms]]), {ms: 73.25, ticks: false, waitMs: 2}],
+    ['a thread ended in between: its time left the sum, so the ticks', at(400, [[7, 300 * ms], [8, 75 * ms]]), at(480, [[7, 370 * ms]]), {ms: 80, ticks: true, waitMs: Number.NaN}],
+    ['a child reaped in between: its time is only in the ticks', at(400, [[7, 300 * ms]]), at(480, [[7, 301 * ms]], 100), {ms: 80, ticks: true, waitMs: Number.NaN}],
+    ['a thread id reused (less time than before): the ticks', at(400, [[7, 300 * ms]]), at(480, [[7, 2 * ms]]), {ms: 80, ticks: true, waitMs: Number.NaN}],
+    ['no threads read: the ticks', {calls: 0, cpuMs: 400}, {calls: 0, cpuMs: 480}, {ms: 80, ticks: true, waitMs: Number.NaN}],
+    ['a tree that could not be read', {calls: Number.NaN, cpuMs: Number.NaN}, at(480, [[7, 1]]), {ms: Number.NaN, ticks: true, waitMs: Number.NaN}],
   ]
   for (const [name, before, after, want] of cases) test(name, () => assert.deepEqual(cpuBetween(before, after), want))
 
-  test('cpuUsed: each party, and which trees fell back to the ticks', () => {
+  test('cpuUsed: each party, its wait for a CPU, and which trees fell back to the ticks', () => {
     const usage = (client: number, cluster: ProcUsage, forwarder?: ProcUsage) => ({calls: {cluster: 0}, cpuMs: {client, cluster: cluster.cpuMs, forwarder: forwarder?.cpuMs}, trees: {cluster, forwarder}})
-    const before = usage(10, at(400, [[7, 300 * ms], [8, 1 * ms]]), at(100, [[20, 50 * ms]]))
-    const after = usage(12.5, at(480, [[7, 370 * ms]]), at(150, [[20, 99 * ms]]))
-    assert.deepEqual(cpuUsed(before, after), {cpuMs: {client: 2.5, cluster: 80, forwarder: 49}, ticks: ['cluster']})
-    assert.deepEqual(cpuUsed(usage(0, at(0, [[7, 0]])), usage(1, at(0, [[7, ms]]))), {cpuMs: {client: 1, cluster: 1, forwarder: undefined}, ticks: []})
+    const before = usage(10, at(400, [[7, 300 * ms], [8, 1 * ms]]), at(100, [[20, 50 * ms, 4 * ms]]))
+    const after = usage(12.5, at(480, [[7, 370 * ms]]), at(150, [[20, 99 * ms, 7 * ms]]))
+    assert.deepEqual(cpuUsed(before, after), {cpuMs: {client: 2.5, cluster: 80, forwarder: 49}, ticks: ['cluster'], waitMs: {cluster: Number.NaN, forwarder: 3}})
+    assert.deepEqual(cpuUsed(usage(0, at(0, [[7, 0]])), usage(1, at(0, [[7, ms]]))), {cpuMs: {client: 1, cluster: 1, forwarder: undefined}, ticks: [], waitMs: {cluster: 0, forwarder: undefined}})
   })
 })
 
