@@ -240,7 +240,15 @@ function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutM
     const socket = secure
       ? tls.connect({...secure, checkServerIdentity: (_host, cert) => serverIdentity(name, cert), host, port, servername: net.isIP(name) ? undefined : name})
       : net.connect({host, port})
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), timeoutMs)
+    // Connected and no handshake in time: Go's addTLS gives up with its TLSHandshakeTimeout words.
+    let connected = false
+    socket.once('connect', () => {
+      connected = true
+    })
+    const timer = setTimeout(() => {
+      const handshake = secure !== undefined && connected
+      socket.destroy(Object.assign(new Error(handshake ? 'net/http: TLS handshake timeout' : 'i/o timeout'), {code: handshake ? 'TLS_HANDSHAKE_TIMEOUT' : 'ETIMEDOUT'}))
+    }, timeoutMs)
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer)
       socket.removeAllListeners('error')
@@ -249,7 +257,7 @@ function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutM
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer)
       // Go wraps a TLS failure without the address: `proxyconnect tcp: tls: failed to verify certificate: ...`.
-      const refused = certificateError(error, name)
+      const refused = certificateError(error, name) ?? (error.code === 'TLS_HANDSHAKE_TIMEOUT' ? error.message : undefined)
       if (refused) return reject(new ProxyError(`proxyconnect tcp: ${refused}`))
       const why = error.code === 'ECONNREFUSED' ? 'connect: connection refused' : error.code === 'ETIMEDOUT' ? 'i/o timeout' : error.message
       reject(new ProxyError(`proxyconnect tcp: dial tcp ${host}:${port}: ${why}`))

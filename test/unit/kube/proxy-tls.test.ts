@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
 import https from 'node:https'
-import type net from 'node:net'
+import net from 'node:net'
 import type tls from 'node:tls'
 import {after, before, describe, it, type TestContext} from 'node:test'
 
@@ -322,6 +322,22 @@ describe('an https:// proxy\'s own certificate, checked with the cluster\'s TLS 
     assert.equal(await tunnel(clientFor(url, proxy.url)), unknownAuthority)
     assert.deepEqual(proxy.stats.tunnels, [])
     assert.equal(await version(clientFor(url, proxy.url, undefined, {insecure: true})), 200)
+  })
+
+  it('a proxy that takes the connection and never finishes the TLS handshake: Go\'s TLSHandshakeTimeout words, not a dial timeout', async t => {
+    const {url} = await serve(t, {dns: [], ips: [SERVER_IP]}, SERVER_IP)
+    // Takes connections and says nothing.
+    const sockets: net.Socket[] = []
+    const silent = net.createServer(socket => sockets.push(socket))
+    silent.listen(0, '127.0.0.1')
+    await once(silent, 'listening')
+    t.after(() => {
+      for (const socket of sockets) socket.destroy()
+      silent.close()
+    })
+    const kc = clientFor(url, `https://127.0.0.1:${(silent.address() as net.AddressInfo).port}`).kubeConfig
+    const client = new KubeClient(kc, {env: {}, handshakeTimeoutMs: 300, timeoutMs: 10_000})
+    assert.equal(await version(client), 'proxyconnect tcp: net/http: TLS handshake timeout')
   })
 
   it('a proxy reached by a name or address its certificate does not carry is refused; the tls-server-name is the name checked when set', async t => {
