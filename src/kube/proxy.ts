@@ -21,6 +21,7 @@ import type {Duplex} from 'node:stream'
 import tls from 'node:tls'
 import {domainToASCII} from 'node:url'
 
+import {joinHostPort} from '../portforward/ports.ts'
 import {certificateError, serverIdentity} from './identity.ts'
 
 export type ProxyEnvironment = Record<string, string | undefined>
@@ -311,7 +312,7 @@ function credentials(proxy: URL): {password: string; user: string} | undefined {
 }
 
 async function httpConnect(socket: net.Socket, proxy: URL, host: string, port: number): Promise<void> {
-  const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`
+  const authority = joinHostPort(host, port)
   const auth = credentials(proxy)
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`]
   if (auth) lines.push(`Proxy-Authorization: Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`)
@@ -341,7 +342,9 @@ const SOCKS_REPLIES: Record<number, string> = {
 /** RFC 1928 CONNECT (and RFC 1929 user/password), as golang.org/x/net/internal/socks does it. */
 async function socksConnect(socket: net.Socket, proxy: URL, host: string, port: number): Promise<void> {
   const auth = credentials(proxy)
-  const where = `socks connect tcp ${proxy.host}->${host}:${port}`
+  // Go's net.OpError from x/net/internal/socks: the proxy as net/http dialled it (conn.RemoteAddr()), then the target.
+  const dialled = socket.remoteAddress === undefined ? proxy.host : joinHostPort(socket.remoteAddress, socket.remotePort ?? 0)
+  const where = `socks connect tcp ${dialled}->${joinHostPort(host, port)}`
   socket.write(auth ? Buffer.of(5, 2, 0, 2) : Buffer.of(5, 1, 0))
   const choice = await readAnswer(socket, data => (data.length >= 2 ? 2 : undefined), where)
   if (choice[0] !== 5) throw new ProxyError(`${where}: unexpected protocol version ${choice[0]}`)

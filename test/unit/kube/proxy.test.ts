@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
+import {connectThroughProxy, NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
 
 const NO_PROXY = 'foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, 10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:2]:443, [2001:db8::52:0:3]:80, 2002:db8:a::45/64'
 
@@ -90,4 +90,29 @@ describe('proxy choice (httpproxy proxyForURL; client-go proxy-url)', () => {
     it(name, () => assert.equal(proxyFor(new URL(server), proxyUrl, env)?.href, want))
   }
   it('parseProxy: empty is none', () => assert.equal(parseProxy(''), undefined))
+})
+
+// golang.org/x/net/internal/socks DialWithConn: a failure is a net.OpError whose Source is the
+// proxy's address as net/http dialled it (conn.RemoteAddr(): IP and port, whatever the URL
+// said) and whose Addr is the target, joined as net.JoinHostPort joins it.
+describe('a SOCKS5 proxy that cannot reach the server, in Go\'s words', () => {
+  it('socks connect tcp PROXY-IP:PORT->TARGET: the reply, the proxy by the address dialled, an IPv6 target in brackets', async () => {
+    const {startSocks5Proxy} = await import('../../helpers/proxies.ts')
+    const proxy = await startSocks5Proxy({hosts: {'api.proxied.test': '127.0.0.1'}})
+    try {
+      const refused = async (url: string, host: string): Promise<string> => {
+        const error = await connectThroughProxy(new URL(url), host, 1, {timeoutMs: 5_000}).then(socket => {
+          socket.destroy()
+          return undefined
+        }, (e: unknown) => e)
+        assert.ok(error instanceof Error)
+        return error.message
+      }
+      const byName = proxy.url.replace('127.0.0.1', 'localhost')
+      assert.equal(await refused(byName, 'api.proxied.test'), `socks connect tcp 127.0.0.1:${proxy.port}->api.proxied.test:1: unknown error connection refused`)
+      assert.equal(await refused(proxy.url, '::1'), `socks connect tcp 127.0.0.1:${proxy.port}->[::1]:1: unknown error connection refused`)
+    } finally {
+      await proxy.close()
+    }
+  })
 })
