@@ -266,8 +266,17 @@ function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutM
   })
 }
 
-/** Reads from the socket until `done` says how many bytes the answer took; the rest is put back. */
-function readAnswer(socket: net.Socket, done: (data: Buffer) => number | undefined, what: string): Promise<Buffer> {
+/**
+ * Reads from the socket until `done` says how many bytes the answer took; the rest is put back. A
+ * close before that fails with `eof`'s words for the bytes received (io.ReadFull's: EOF for none,
+ * unexpected EOF for some).
+ */
+function readAnswer(
+  socket: net.Socket,
+  done: (data: Buffer) => number | undefined,
+  what: string,
+  eof = (received: number): string => `${what}: ${received === 0 ? 'EOF' : 'unexpected EOF'}`,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let data = Buffer.alloc(0)
     const cleanup = (): void => {
@@ -298,7 +307,7 @@ function readAnswer(socket: net.Socket, done: (data: Buffer) => number | undefin
       cleanup()
       reject(error instanceof ProxyError ? error : new ProxyError(`${what}: ${error.message}`))
     }
-    const onClose = (): void => onError(new ProxyError(`${what}: unexpected EOF`))
+    const onClose = (): void => onError(new ProxyError(eof(data.length)))
     socket.on('data', onData)
     socket.once('error', onError)
     socket.once('close', onClose)
@@ -317,15 +326,33 @@ async function httpConnect(socket: net.Socket, proxy: URL, host: string, port: n
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`]
   if (auth) lines.push(`Proxy-Authorization: Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`)
   socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+  // The head ends at an empty line; textproto takes a line ended by LF alone too. ReadResponse
+  // turns any EOF into unexpected EOF.
   const head = await readAnswer(socket, data => {
-    const end = data.indexOf('\r\n\r\n')
-    return end < 0 ? undefined : end + 4
-  }, 'proxyconnect tcp')
-  const statusLine = head.toString('latin1').split('\r\n')[0]
-  const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine)
-  if (!match) throw new ProxyError(`proxyconnect tcp: malformed HTTP response ${JSON.stringify(statusLine)}`)
-  // net/http Transport.dialConn: anything but 200 is an error carrying the status text.
-  if (match[1] !== '200') throw new ProxyError(match[2] || `${match[1]} ${http.STATUS_CODES[Number(match[1])] ?? ''}`.trim())
+    const end = /\r?\n\r?\n/.exec(data.toString('latin1'))
+    return end ? end.index + end[0].length : undefined
+  }, 'proxyconnect tcp', () => 'unexpected EOF')
+  const refusal = connectRefusal(head.toString('latin1').split(/\r?\n/)[0])
+  if (refusal !== undefined) throw new ProxyError(refusal)
+}
+
+/**
+ * Why a CONNECT answer's status line refuses the tunnel (undefined for 200), in the words of
+ * net/http: ReadResponse's errors for a line it cannot parse, then Transport.dialConn's for any
+ * status but 200, the text after the code (strings.Cut(resp.Status, " ")), or `unknown status
+ * code` when there is none. Neither is wrapped in `proxyconnect tcp:`.
+ */
+function connectRefusal(line: string): string | undefined {
+  const space = line.indexOf(' ')
+  if (space < 0) return `malformed HTTP response ${JSON.stringify(line)}`
+  const proto = line.slice(0, space)
+  const status = line.slice(space + 1).replace(/^ +/, '')
+  const cut = status.indexOf(' ')
+  const code = cut < 0 ? status : status.slice(0, cut)
+  if (code.length !== 3 || !/^[+-]?\d+$/.test(code) || Number(code) < 0) return `malformed HTTP status code ${JSON.stringify(code)}`
+  if (!/^HTTP\/\d\.\d$/.test(proto)) return `malformed HTTP version ${JSON.stringify(proto)}`
+  if (Number(code) === 200) return undefined
+  return cut < 0 ? 'unknown status code' : status.slice(cut + 1)
 }
 
 const SOCKS_REPLIES: Record<number, string> = {

@@ -111,8 +111,60 @@ describe('a SOCKS5 proxy that cannot reach the server, in Go\'s words', () => {
       const byName = proxy.url.replace('127.0.0.1', 'localhost')
       assert.equal(await refused(byName, 'api.proxied.test'), `socks connect tcp 127.0.0.1:${proxy.port}->api.proxied.test:1: unknown error connection refused`)
       assert.equal(await refused(proxy.url, '::1'), `socks connect tcp 127.0.0.1:${proxy.port}->[::1]:1: unknown error connection refused`)
+      // A proxy that hangs up without a word: io.ReadFull's EOF (unexpected EOF once part of an answer came).
+      const net = await import('node:net')
+      const {once} = await import('node:events')
+      const mute = net.createServer(socket => socket.once('data', () => socket.destroy()))
+      mute.listen(0, '127.0.0.1')
+      await once(mute, 'listening')
+      const mutePort = (mute.address() as import('node:net').AddressInfo).port
+      assert.equal(await refused(`socks5://127.0.0.1:${mutePort}`, 'api.proxied.test'), `socks connect tcp 127.0.0.1:${mutePort}->api.proxied.test:1: EOF`)
+      mute.close()
     } finally {
       await proxy.close()
+    }
+  })
+})
+
+// net/http Transport.dialConn reads the CONNECT answer with ReadResponse and returns its error as it
+// is (not wrapped in proxyconnect, unlike the dial's), and a non-200 answer as its status text:
+// strings.Cut(resp.Status, " "), "unknown status code" when there is none.
+describe('an HTTP proxy\'s answer to CONNECT that is not 200, in Go\'s words', () => {
+  it('no answer, a status without text, and status lines ReadResponse cannot parse', async () => {
+    const net = await import('node:net')
+    const {once} = await import('node:events')
+    const answers = new Map<number, string | undefined>()
+    const server = net.createServer(socket => {
+      socket.on('error', () => {})
+      socket.once('data', () => {
+        const answer = answers.get(socket.localPort ?? 0)
+        if (answer === undefined) socket.destroy()
+        else socket.end(answer)
+      })
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const port = (server.address() as import('node:net').AddressInfo).port
+    const refusal = async (answer: string | undefined): Promise<string> => {
+      answers.set(port, answer)
+      const error = await connectThroughProxy(new URL(`http://127.0.0.1:${port}`), 'api.example.com', 443, {timeoutMs: 5_000}).then(socket => {
+        socket.destroy()
+        return undefined
+      }, (e: unknown) => e)
+      assert.ok(error instanceof Error)
+      return error.message
+    }
+    try {
+      assert.equal(await refusal(undefined), 'unexpected EOF')
+      assert.equal(await refusal('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'), 'Proxy Authentication Required')
+      assert.equal(await refusal('HTTP/1.1 403\r\n\r\n'), 'unknown status code')
+      assert.equal(await refusal('HTTP/1.1 403 \r\n\r\n'), '')
+      assert.equal(await refusal('garbage\r\n\r\n'), 'malformed HTTP response "garbage"')
+      assert.equal(await refusal('HTTP/1.1 4030 Forbidden\r\n\r\n'), 'malformed HTTP status code "4030"')
+      assert.equal(await refusal('HTTQ/1.1 403 Forbidden\r\n\r\n'), 'malformed HTTP version "HTTQ/1.1"')
+      assert.equal(await refusal('HTTP/1.1 403 Forbidden\r\nVia: x'), 'unexpected EOF')
+    } finally {
+      server.close()
     }
   })
 })
