@@ -3,9 +3,12 @@
 // net/http.ProxyFromEnvironment, plus the kubeconfig proxy-url rule of client-go's rest.Config.
 
 import assert from 'node:assert/strict'
+import {once} from 'node:events'
+import net from 'node:net'
 import {describe, it} from 'node:test'
 
 import {connectThroughProxy, NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
+import {startSocks5Proxy} from '../../helpers/proxies.ts'
 
 const NO_PROXY = 'foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, 10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:2]:443, [2001:db8::52:0:3]:80, 2002:db8:a::45/64'
 
@@ -97,7 +100,6 @@ describe('proxy choice (httpproxy proxyForURL; client-go proxy-url)', () => {
 // said) and whose Addr is the target, joined as net.JoinHostPort joins it.
 describe('a SOCKS5 proxy that cannot reach the server, in Go\'s words', () => {
   it('socks connect tcp PROXY-IP:PORT->TARGET: the reply, the proxy by the address dialled, an IPv6 target in brackets', async () => {
-    const {startSocks5Proxy} = await import('../../helpers/proxies.ts')
     const proxy = await startSocks5Proxy({hosts: {'api.proxied.test': '127.0.0.1'}})
     try {
       const refused = async (url: string, host: string): Promise<string> => {
@@ -112,12 +114,10 @@ describe('a SOCKS5 proxy that cannot reach the server, in Go\'s words', () => {
       assert.equal(await refused(byName, 'api.proxied.test'), `socks connect tcp 127.0.0.1:${proxy.port}->api.proxied.test:1: unknown error connection refused`)
       assert.equal(await refused(proxy.url, '::1'), `socks connect tcp 127.0.0.1:${proxy.port}->[::1]:1: unknown error connection refused`)
       // A proxy that hangs up without a word: io.ReadFull's EOF (unexpected EOF once part of an answer came).
-      const net = await import('node:net')
-      const {once} = await import('node:events')
       const mute = net.createServer(socket => socket.once('data', () => socket.destroy()))
       mute.listen(0, '127.0.0.1')
       await once(mute, 'listening')
-      const mutePort = (mute.address() as import('node:net').AddressInfo).port
+      const mutePort = (mute.address() as net.AddressInfo).port
       assert.equal(await refused(`socks5://127.0.0.1:${mutePort}`, 'api.proxied.test'), `socks connect tcp 127.0.0.1:${mutePort}->api.proxied.test:1: EOF`)
       mute.close()
     } finally {
@@ -131,8 +131,6 @@ describe('a SOCKS5 proxy that cannot reach the server, in Go\'s words', () => {
 // strings.Cut(resp.Status, " "), "unknown status code" when there is none.
 describe('an HTTP proxy\'s answer to CONNECT that is not 200, in Go\'s words', () => {
   it('no answer, a status without text, and status lines ReadResponse cannot parse', async () => {
-    const net = await import('node:net')
-    const {once} = await import('node:events')
     const answers = new Map<number, string | undefined>()
     const server = net.createServer(socket => {
       socket.on('error', () => {})
@@ -144,7 +142,7 @@ describe('an HTTP proxy\'s answer to CONNECT that is not 200, in Go\'s words', (
     })
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
-    const port = (server.address() as import('node:net').AddressInfo).port
+    const port = (server.address() as net.AddressInfo).port
     const refusal = async (answer: string | undefined): Promise<string> => {
       answers.set(port, answer)
       const error = await connectThroughProxy(new URL(`http://127.0.0.1:${port}`), 'api.example.com', 443, {timeoutMs: 5_000}).then(socket => {
