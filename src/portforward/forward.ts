@@ -10,6 +10,7 @@
 
 import type {Socket} from 'node:net'
 
+import {isByteSource} from '../spdy/session.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, onLocalEnd} from './lifecycle.ts'
 import {defaultPeerWatch} from './peer-gone.ts'
 import {type ForwardEndReason, type ForwardHooks, type ForwardResult, PortForwardError, type Tunnel, TunnelLostError, type TunnelOpener} from './types.ts'
@@ -138,13 +139,25 @@ class ForwardedConnection {
       // (Most tunnels close because finish() destroyed them: no Error, and no stack, for those.)
       if (!t.readableEnded && !this.settled) this.finish('lost', new TunnelLostError('tunnel closed', 0))
     })
-    t.on('data', (chunk: Buffer) => {
-      if (!socket.write(chunk)) t.pause()
-      if (!this.localEnded) return
-      if (this.probeTimer && this.probeStep === 0) this.probeTimer.refresh()
-      else this.probeGone(0)
-    })
-    socket.on('drain', () => t.resume())
+    if (isByteSource(t)) {
+      // A SPDY session's tunnel hands each piece over by a call: no Readable push, 'data' event and
+      // nextTick per piece. Forwarder CPU per MiB over a 256 MiB download, 8 pairs alternated with
+      // the 'data' events: tunnel 2.13 against 2.46 ms (lower in 8 of 8), plain SPDY 1.76 against
+      // 2.05 (7 of 8). The socket's buffer is then the connection's pod-to-local buffer: once it
+      // holds the tunnel's per-stream buffer (its readable high-water mark) the session stops
+      // reading until the socket drains, as it did for a full readable side.
+      t.readInto(chunk => {
+        if (!socket.write(chunk) && socket.writableLength >= t.readableHighWaterMark) t.pauseReading()
+        this.wroteToClient()
+      })
+      socket.on('drain', () => t.resumeReading())
+    } else {
+      t.on('data', (chunk: Buffer) => {
+        if (!socket.write(chunk)) t.pause()
+        this.wroteToClient()
+      })
+      socket.on('drain', () => t.resume())
+    }
     t.on('drain', () => {
       if (!this.localEnded) socket.resume()
     })
@@ -176,6 +189,13 @@ class ForwardedConnection {
     this.lingerTimer = setTimeout(done, this.lingerMs)
     this.closingTimer = setTimeout(done, CLOSING_MAX_MS)
     this.socket.resume()
+  }
+
+  /** After a write of the pod's bytes: past the client's EOF, a write asks whether the client is gone (probeGone). */
+  private wroteToClient(): void {
+    if (!this.localEnded) return
+    if (this.probeTimer && this.probeStep === 0) this.probeTimer.refresh()
+    else this.probeGone(0)
   }
 
   /** Writes what the client sent while the tunnel was opening, and the client's EOF if it came. */

@@ -20,7 +20,7 @@ import {createRequire} from 'node:module'
 import {Duplex} from 'node:stream'
 
 import {keepable} from '../spdy/frames.ts'
-import type {ByteSource} from '../spdy/session.ts'
+import {type ByteSource, drainInto} from '../spdy/session.ts'
 
 const EMPTY = Buffer.alloc(0)
 const OP_CONTINUATION = 0x0
@@ -112,11 +112,7 @@ export class WebSocketPipe extends Duplex implements ByteSource {
    * resumeReading() stop and start the socket. The readable side only ends.
    */
   readInto(sink: (chunk: Buffer) => void): void {
-    while (this.readableLength > 0) {
-      const held = this.read() as Buffer | null
-      if (held === null) break
-      sink(held)
-    }
+    drainInto(this, sink)
     this.sink = sink
     // Flowing, so that the end of the readable side is seen.
     super.resume()

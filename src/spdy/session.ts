@@ -87,7 +87,19 @@ function keptFrame(frame: Frame): Frame {
   }
 }
 
-function isByteSource(transport: Duplex): transport is Duplex & ByteSource {
+/**
+ * For a Duplex that becomes a ByteSource (readInto): what its readable side already holds goes to
+ * `sink`, in order, before the bytes the Duplex hands over itself from then on.
+ */
+export function drainInto(readable: Duplex, sink: (chunk: Buffer) => void): void {
+  while (readable.readableLength > 0) {
+    const held = readable.read() as Buffer | null
+    if (held === null) break
+    sink(held)
+  }
+}
+
+export function isByteSource(transport: Duplex): transport is Duplex & ByteSource {
   return typeof (transport as Partial<ByteSource>).readInto === 'function'
 }
 

@@ -7,13 +7,17 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
 import {randomBytes} from 'node:crypto'
+import {type AddressInfo, connect, createServer, type Socket} from 'node:net'
 
 import {dataFrameHeader, RstStatus} from '../../../src/spdy/frames.ts'
 import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
 import {SpdySession, type SpdyStream} from '../../../src/spdy/session.ts'
 import {type SessionHandle, SpdyTunnel} from '../../../src/portforward/spdy-tunnel.ts'
+import {forwardConnection} from '../../../src/portforward/forward.ts'
+import type {ForwardResult} from '../../../src/portforward/types.ts'
 import {PortForwardError, TunnelLostError} from '../../../src/portforward/types.ts'
 import {spdyPair} from '../../helpers/spdy-pair.ts'
+import {until as pollUntil} from '../../helpers/poll.ts'
 
 interface Rig {
   client: SpdySession
@@ -211,6 +215,86 @@ test('SpdyTunnel: a local reader that stops holds the session once the buffer is
   assert.equal(tunnel.bytesIn, total)
   assert.equal(r.client.heldSince, undefined)
   tunnel.destroy()
+})
+
+test('SpdyTunnel: readInto hands the pod\'s bytes to a function, those already buffered first; pauseReading holds the session until resumeReading', async t => {
+  const first = randomBytes(1000)
+  const rest = randomBytes(300 * 1024)
+  let pair: PortForwardPair | undefined
+  const r = rig(t, p => {
+    pair = p
+    p.data.resume()
+    p.data.write(first)
+  })
+  const {tunnel} = open(r)
+  tunnel.pause()
+  await until(() => tunnel.readableLength === first.length, 'the first bytes in the readable buffer')
+  const got: Buffer[] = []
+  tunnel.readInto(chunk => got.push(chunk))
+  assert.deepEqual(Buffer.concat(got), first)
+  assert.equal(tunnel.readableLength, 0)
+  tunnel.pauseReading()
+  assert.notEqual(r.client.heldSince, undefined)
+  tunnel.resumeReading()
+  assert.equal(r.client.heldSince, undefined)
+  pair!.data.end(rest)
+  pair!.error.end()
+  await once(tunnel, 'end')
+  assert.deepEqual(Buffer.concat(got), Buffer.concat([first, rest]))
+  assert.equal(tunnel.bytesIn, first.length + rest.length)
+  assert.equal(tunnel.readableLength, 0)
+  tunnel.destroy()
+})
+
+test('SpdyTunnel: pauseReading after the data stream was released (both FINs, the error stream still open) does not hold the session', async t => {
+  const bytes = randomBytes(1000)
+  const r = rig(t, p => {
+    p.data.resume()
+    p.data.end(bytes)
+  })
+  const {tunnel} = open(r)
+  tunnel.pause()
+  tunnel.end()
+  await until(() => r.client.streamCount === 1, 'the data stream released, the error stream left')
+  const got: Buffer[] = []
+  tunnel.readInto(chunk => got.push(chunk))
+  tunnel.pauseReading()
+  assert.equal(r.client.heldSince, undefined)
+  assert.deepEqual(Buffer.concat(got), bytes)
+  tunnel.destroy()
+})
+
+test('SpdyTunnel through forwardConnection: a local reader that stops holds the session once the socket holds the per-stream buffer, and every byte arrives once it reads', async t => {
+  const total = 32 * 1024 * 1024
+  const bytes = randomBytes(total)
+  const r = rig(t, p => {
+    p.data.resume()
+    p.data.end(bytes)
+    p.error.end()
+  })
+  const bufferBytes = 256 * 1024
+  let local: Socket | undefined
+  const results: Array<Promise<ForwardResult>> = []
+  const server = createServer(socket => {
+    local = socket
+    results.push(forwardConnection(socket, () => Promise.resolve(open(r, {bufferBytes}).tunnel)))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.after(() => server.close())
+  const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
+  client.pause()
+  // The kernel's buffers fill first (a few MiB on loopback), then the forwarder's socket.
+  await pollUntil(() => r.client.heldSince !== undefined, 'the session to be held for the stopped reader')
+  assert.ok(local!.writableLength >= bufferBytes && local!.writableLength < bufferBytes + 64 * 1024, `socket buffer ${local!.writableLength}`)
+  const received: Buffer[] = []
+  client.on('data', (chunk: Buffer) => received.push(chunk))
+  client.resume()
+  await once(client, 'end')
+  assert.ok(Buffer.concat(received).equals(bytes), 'the bytes arrive whole and in order')
+  client.end()
+  assert.equal((await results[0]).bytesIn, total)
+  assert.equal(r.client.heldSince, undefined)
 })
 
 test('SpdyTunnel: the session going away loses the connection with its reason; abort destroys with the signal reason', async t => {
