@@ -76,7 +76,8 @@ for (const kind of clusterKinds()) describe(`svc port-forward ... -- COMMAND on 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svc-cmd-'))
     t.after(() => fs.rmSync(dir, {force: true, recursive: true}))
     const cases: Array<[string, number]> = [
-      [`require('fs').writeFileSync(process.argv[1], String(process.pid)); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)`, 0],
+      // The handler first, then the pid file the test waits for: a SIGTERM sent on seeing the file finds the handler in place.
+      [`process.on('SIGTERM', () => process.exit(0)); require('fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)`, 0],
       [`require('fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)`, 143],
     ]
     for (const [i, [script, expected]] of cases.entries()) {
