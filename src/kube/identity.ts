@@ -18,7 +18,7 @@ export function serverIdentity(host: string, cert: tls.PeerCertificate): Error |
   // The error's `host` is the name checked, as Go's HostnameError.Host: the cluster's
   // tls-server-name when it has one (Node checks `servername || host`), not the server URL's host;
   // Node's own drops a trailing dot, Go keeps it.
-  if (net.isIP(host)) {
+  if (isAddress(host)) {
     // Go's net.IP.Equal: an IPv4-mapped IPv6 address is the IPv4 address (Node's check tells them apart).
     const wanted = ipString(host)
     const ips = altNames(cert).filter(n => n.kind === 'IP Address').map(n => ipString(n.value))
@@ -80,7 +80,7 @@ export function certificateError(error: NodeJS.ErrnoException, host: string): st
 export function hostnameError(cert: tls.PeerCertificate | undefined, host: string): string {
   if (!cert?.subjectaltname && matchHostnames(lastCommonName(cert), host)) return 'x509: certificate relies on legacy Common Name field, use SANs instead'
   let valid: string
-  if (net.isIP(host)) {
+  if (isAddress(host)) {
     const ips = altNames(cert).filter(n => n.kind === 'IP Address').map(n => ipString(n.value))
     if (ips.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`
     valid = ips.join(', ')
@@ -134,6 +134,11 @@ function validHostname(host: string, isPattern: boolean): boolean {
 /** Go's toLowerCaseASCII: A-Z lowered, nothing else changed. */
 function lowerASCII(s: string): string {
   return s.replace(/[A-Z]/g, c => c.toLowerCase())
+}
+
+/** Whether Go's net.ParseIP takes `host` as an address: Node's net.isIP also takes one with a zone (`fe80::1%eth0`). */
+function isAddress(host: string): boolean {
+  return net.isIP(host) !== 0 && !host.includes('%')
 }
 
 /** An address as Go's net.IP.String prints it: IPv6 shortened and in lower case, an IPv4-mapped one as IPv4. */

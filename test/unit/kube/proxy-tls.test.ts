@@ -245,6 +245,10 @@ describe('an address against the certificate\'s addresses, compared as Go\'s net
     const refused = identity('10.0.0.2', 'IP Address:0:0:0:0:0:FFFF:A00:1') as Error & {code: string; host: string}
     assert.equal(refused.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
     assert.equal(refused.host, '10.0.0.2')
+    // An address with a zone is no address to Go's net.ParseIP: a name, matched exactly, refused in the names' words.
+    const zoned = identity('fe80::1%eth0', 'DNS:kubernetes, IP Address:FE80:0:0:0:0:0:0:1') as Error & {code: string}
+    assert.equal(zoned.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
+    assert.equal(certificateError(zoned, 'fe80::1%eth0'), 'tls: failed to verify certificate: x509: certificate is valid for kubernetes, not fe80::1%eth0')
     // IPv4-compatible is not IPv4-mapped: another address.
     assert.equal((identity('::a00:1', 'IP Address:10.0.0.1') as Error & {code: string}).code, 'ERR_TLS_CERT_ALTNAME_INVALID')
   })
