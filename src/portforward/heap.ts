@@ -73,6 +73,19 @@ export function eventLoopBusy(): () => number {
  *   instead of 6.4-7.2, the same peak RSS (116-125 MiB both). Its price: a churn of 4,000 short
  *   connections peaks about 5 MiB higher (102-105 MiB against 94-107), with the same RSS 3 s after
  *   the last close.
+ * - Efficiency mode (`--efficiency-mode`): V8 does on the main thread the work it otherwise hands its
+ *   worker threads (its collector: Heap::ShouldUseBackgroundThreads; Sparkplug's batches:
+ *   BaselineBatchCompiler::concurrent), and runs no job on them: their CPU over a burst of 100
+ *   parallel 1 MiB echoes fell from 100-120 ms to 0. A fresh forwarder's connections cost more CPU
+ *   than later ones while V8 compiles the code they run (measured: 0.9-1.7 ms each over the first
+ *   200, 0.5-0.6 over connections 2,001-4,000; kubectl 0.7-0.9 from the first), and that is where
+ *   the mode saves. Alternated A/B, load 9-17, with the mode against without: CPU per connection
+ *   over a fresh forwarder's first 200 connect + 1-byte echoes 0.95 against 1.06 ms (paired 0.88,
+ *   lower in 7 of 8) and 1.08 against 1.16 (0.95, lower in 8 of 12); 100 parallel 1 MiB echoes 530
+ *   against 650 ms of CPU (4 pairs); bench download 2.97 against 3.47 ms of CPU per MiB (lower in 4
+ *   of 4); peak RSS of the bulk echo 86 against 94 MiB (4 of 4). Not lower: connections 2,001-4,000
+ *   (0.57 against 0.51-0.56 ms, 3 runs), the bulk echo's CPU per MiB (5.41 against 5.42) and MB/s
+ *   (37.9 against 38.8, 4 pairs).
  * (V8's young generation capped at 1 MiB per semi-space, `--max-semi-space-size=1`, lowered the
  * peaks a few MiB more but doubled the peak RSS growth with a stopped reader over v4 WebSocket, to
  * 21-29 MiB: not used.)
@@ -80,6 +93,7 @@ export function eventLoopBusy(): () => number {
 export function forwarderHeapFlags(): void {
   setFlagsFromString('--semi-space-growth-factor=1')
   setFlagsFromString('--heap-growing-percent=300')
+  setFlagsFromString('--efficiency-mode')
 }
 
 /**
