@@ -297,6 +297,42 @@ test('SpdyTunnel through forwardConnection: a local reader that stops holds the 
   assert.equal(r.client.heldSince, undefined)
 })
 
+test('SpdyTunnel through forwardConnection: a pod that stops reading pauses the local socket once the tunnel holds 256 KiB (not at its 64 KiB write high-water mark), and every byte arrives once it reads', async t => {
+  const total = 8 * 1024 * 1024
+  const bytes = randomBytes(total)
+  const r = rig(t, p => p.error.end())
+  let tunnel: SpdyTunnel | undefined
+  let local: Socket | undefined
+  const results: Array<Promise<ForwardResult>> = []
+  const server = createServer(socket => {
+    local = socket
+    results.push(forwardConnection(socket, () => Promise.resolve((tunnel = open(r).tunnel))))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.after(() => server.close())
+  const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
+  // The first byte opens the tunnel; the rest is sent once it is open (bytes sent while it opens
+  // are held under a bound of their own).
+  client.write(bytes.subarray(0, 1))
+  const pod = await r.nextPair()
+  await pollUntil(() => tunnel?.writableLength === 0 && pod.data.readableLength === 1, 'the first byte at the pod')
+  client.write(bytes.subarray(1))
+  await pollUntil(() => local!.isPaused(), 'the local socket to be paused for the pod that does not read')
+  assert.ok(tunnel!.writableLength >= 256 * 1024 && tunnel!.writableLength < 320 * 1024, `tunnel buffer ${tunnel!.writableLength}`)
+  const received: Buffer[] = []
+  let receivedBytes = 0
+  pod.data.on('data', (chunk: Buffer) => {
+    received.push(chunk)
+    receivedBytes += chunk.length
+  })
+  await pollUntil(() => receivedBytes === total, 'every byte at the pod')
+  assert.ok(Buffer.concat(received).equals(bytes), 'the bytes arrive whole and in order')
+  client.end()
+  pod.data.end()
+  assert.equal((await results[0]).bytesOut, total)
+})
+
 test('SpdyTunnel: the session going away loses the connection with its reason; abort destroys with the signal reason', async t => {
   const r = rig(t, () => {})
   const {tunnel} = open(r)
