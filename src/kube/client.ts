@@ -6,12 +6,13 @@
 import http from 'node:http'
 import {createHash} from 'node:crypto'
 import https from 'node:https'
+import {isIP} from 'node:net'
 import tls from 'node:tls'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
-import {certificateError, serverIdentity} from './identity.ts'
+import {certificateError, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {proxyAgent, proxyFor, type ProxyEnvironment} from './proxy.ts'
 
@@ -67,6 +68,7 @@ export class KubeClient {
   constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
     this.kubeConfig = kubeConfig
     this.options = options
+    if (isIP(kubeConfig.getCurrentCluster()?.tlsServerName ?? '')) quietIpServerName()
   }
 
   /** The API server's base URL, from the current cluster. */

@@ -5,6 +5,29 @@
 import net from 'node:net'
 import type tls from 'node:tls'
 
+let ipServerNameQuiet = false
+
+/**
+ * Node warns once per process, on stderr, when a TLS connection's servername is an IP address
+ * (`[DEP0123] DeprecationWarning: Setting the TLS ServerName to an IP address is not permitted by
+ * RFC 6066`, lib/_tls_wrap.js), which a cluster's tls-server-name may be; kubectl prints nothing
+ * (Go's crypto/tls sends no SNI for an address). The address has to stay the servername: Node
+ * checks the certificate against `servername || host`, and client-node passes the tls-server-name
+ * on as the servername of every agent. So that one warning is dropped, from the first client of
+ * such a cluster on; every other warning is emitted as before.
+ */
+export function quietIpServerName(): void {
+  if (ipServerNameQuiet) return
+  ipServerNameQuiet = true
+  const emit = process.emitWarning
+  process.emitWarning = function(this: NodeJS.Process, ...args: Parameters<typeof process.emitWarning>) {
+    const [, type, code] = args as unknown[]
+    const named = typeof type === 'object' && type !== null ? (type as {code?: string}).code : code
+    if (named === 'DEP0123') return
+    emit.apply(this, args)
+  } as typeof process.emitWarning
+}
+
 /**
  * Whether the certificate names `host`, as Go's Certificate.VerifyHostname decides: an address
  * against the certificate's IP addresses only, an IPv4-mapped one equal to its IPv4 address, a name
