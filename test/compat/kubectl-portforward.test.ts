@@ -147,7 +147,16 @@ for (const mode of MODES) {
         `^E\\d{4} [\\d:.]+ +\\d+ portforward\\.go:\\d+\\] "Unhandled Error" err="an error occurred forwarding ${local} -> 7999: error forwarding port 7999 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace \\\\"/var/run/netns/cni-[0-9a-f-]{36}\\\\": failed to connect to localhost:7999 inside namespace \\\\"[0-9a-f]{64}\\\\", IPv4: dial tcp4 127\\.0\\.0\\.1:7999: connect: connection refused IPv6 dial tcp6 \\[::1\\]:7999: connect: connection refused "$`,
       ),
     )
-    assert.deepEqual(lines.slice(1), ['error: lost connection to pod', ''])
+    // kubectl's copy of the local bytes towards the pod races the error: when it writes after the
+    // data stream was reset (the kubelet resets both streams after the error), kubectl also logs
+    // that copy's failure (client-go tools/portforward/portforward.go, PortForwarder.handleConnection:
+    // io.Copy(dataStream, conn), then "error copying from local connection to remote stream").
+    // Seen once in CI under load; either way kubectl ends with the same last line.
+    const rest = lines.slice(1)
+    if (rest.length === 3) {
+      assert.match(rest.shift()!, /^E\d{4} [\d:.]+ +\d+ portforward\.go:\d+\] "Unhandled Error" err="error copying from local connection to remote stream: EOF"$/)
+    }
+    assert.deepEqual(rest, ['error: lost connection to pod', ''])
   })
 }
 
