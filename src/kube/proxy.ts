@@ -242,12 +242,8 @@ function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutM
       ? tls.connect({...secure, checkServerIdentity: (_host, cert) => serverIdentity(name, cert), host, port, servername: net.isIP(name) ? undefined : name})
       : net.connect({host, port})
     // Connected and no handshake in time: Go's addTLS gives up with its TLSHandshakeTimeout words.
-    let connected = false
-    socket.once('connect', () => {
-      connected = true
-    })
     const timer = setTimeout(() => {
-      const handshake = secure !== undefined && connected
+      const handshake = secure !== undefined && !socket.connecting
       socket.destroy(Object.assign(new Error(handshake ? 'net/http: TLS handshake timeout' : 'i/o timeout'), {code: handshake ? 'TLS_HANDSHAKE_TIMEOUT' : 'ETIMEDOUT'}))
     }, timeoutMs)
     socket.once(secure ? 'secureConnect' : 'connect', () => {
