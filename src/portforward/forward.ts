@@ -12,6 +12,7 @@ import type {Socket} from 'node:net'
 
 import {isByteSource} from '../spdy/session.ts'
 import {DEFAULT_HALF_CLOSE_TIMEOUT_MS, onLocalEnd} from './lifecycle.ts'
+import {ownChunk} from './owned-chunks.ts'
 import {defaultPeerWatch} from './peer-gone.ts'
 import {type ForwardEndReason, type ForwardHooks, type ForwardResult, PortForwardError, type Tunnel, TunnelLostError, type TunnelOpener} from './types.ts'
 
@@ -47,6 +48,10 @@ const LOCAL_TO_POD_BUFFER = 256 * 1024
  *
  * Sets `socket.allowHalfOpen = true`: when the local client half-closes, its socket must stay
  * writable so the pod's reply can still be delivered. Also turns Nagle off, as Go does.
+ *
+ * The chunks the socket reads from here on (and any it was given back with unshift) are the
+ * connection's: a tunnel that copies them into its frames frees their memory then (owned-chunks.ts),
+ * so nothing else may keep one.
  */
 export function forwardConnection(socket: Socket, open: TunnelOpener, hooks: ForwardHooks = {}): Promise<ForwardResult> {
   return new Promise<ForwardResult>(resolve => {
@@ -128,6 +133,8 @@ class ForwardedConnection {
       return
     }
     this.bytesFromClient += chunk.length
+    // Freed once the tunnel has framed it, rather than when V8 collects it (owned-chunks.ts).
+    ownChunk(chunk)
     if (!this.tunnel) {
       this.early.push(chunk)
       this.earlyBytes += chunk.length
