@@ -84,6 +84,8 @@ class ForwardedConnection {
   /** What the client sent before the tunnel was open, written to it first. */
   private early: Buffer[] = []
   private earlyBytes = 0
+  /** The local socket holds this turn's pieces of the pod's bytes (corkTurn). */
+  private corked = false
 
   constructor(socket: Socket, hooks: ForwardHooks, resolve: (result: ForwardResult) => void) {
     this.socket = socket
@@ -162,6 +164,7 @@ class ForwardedConnection {
       // holds the tunnel's per-stream buffer (its readable high-water mark) the session stops
       // reading until the socket drains, as it did for a full readable side.
       t.readInto(chunk => {
+        this.corkTurn()
         if (!socket.write(chunk) && socket.writableLength >= t.readableHighWaterMark) t.pauseReading()
         this.wroteToClient()
       })
@@ -204,6 +207,30 @@ class ForwardedConnection {
     this.lingerTimer = setTimeout(done, this.lingerMs)
     this.closingTimer = setTimeout(done, CLOSING_MAX_MS)
     this.socket.resume()
+  }
+
+  /**
+   * The pod's bytes that one turn of the event loop brings go to the local socket in one write.
+   * The session gets each TLS record as a call of its own, and kube-apiserver relays a 32 KiB DATA
+   * frame as 16 KiB pieces in records of their own, so a write per piece made 64 local writes per
+   * MiB, and the client read about 33 times per MiB where kubectl's 32 KiB writes cost it 18. The
+   * socket is corked at the first piece of a turn and uncorked once the turn's I/O is done
+   * (setImmediate): the pieces of the reads made in that turn go out as one writev, and none waits
+   * for the network. Through kube-apiserver 1.35 (64 MiB download, 5 rounds alternated with the
+   * write per piece): 30 against 117 forwarder calls and 16.6 against 35.5 client reads per MiB,
+   * the three processes' CPU 0.80x per MiB. The bound is the one above: corked bytes count in
+   * writableLength, so the session stops reading once the socket holds the per-stream buffer.
+   */
+  private corkTurn(): void {
+    if (this.corked) return
+    this.corked = true
+    this.socket.cork()
+    setImmediate(this.uncork)
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false
+    this.socket.uncork()
   }
 
   /** After a write of the pod's bytes: past the client's EOF, a write asks whether the client is gone (probeGone). */

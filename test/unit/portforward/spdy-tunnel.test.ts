@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import {once} from 'node:events'
 import {randomBytes} from 'node:crypto'
 import {type AddressInfo, connect, createServer, type Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
 
 import {dataFrameHeader, RstStatus} from '../../../src/spdy/frames.ts'
 import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
@@ -22,6 +23,8 @@ import {until as pollUntil} from '../../helpers/poll.ts'
 interface Rig {
   client: SpdySession
   server: SpdySession
+  /** The server session's transport: raw frames written to it reach the client session. */
+  serverEnd: Duplex
   handle: SessionHandle
   pairs: PortForwardPair[]
   /** Resets the server saw, as `type:status`. */
@@ -30,7 +33,7 @@ interface Rig {
 }
 
 function rig(t: {after: (fn: () => void) => void}, onPair: (p: PortForwardPair) => void): Rig {
-  const {client, server} = spdyPair(t)
+  const {client, server, serverEnd} = spdyPair(t)
   const pairs: PortForwardPair[] = []
   const resets: string[] = []
   const waiting: Array<(p: PortForwardPair) => void> = []
@@ -44,7 +47,7 @@ function rig(t: {after: (fn: () => void) => void}, onPair: (p: PortForwardPair) 
     waiting.shift()?.(p)
   })
   const nextPair = () => (pairs.length > waiting.length ? Promise.resolve(pairs[waiting.length]) : new Promise<PortForwardPair>(r => waiting.push(r)))
-  return {client, handle: {sent: 0, session: client, transport: 'tunnel'}, nextPair, pairs, resets, server}
+  return {client, handle: {sent: 0, session: client, transport: 'tunnel'}, nextPair, pairs, resets, server, serverEnd}
 }
 
 function open(r: Rig, options: {bufferBytes?: number; signal?: AbortSignal} = {}): {tunnel: SpdyTunnel; doneCalls: () => number} {
@@ -295,6 +298,43 @@ test('SpdyTunnel through forwardConnection: a local reader that stops holds the 
   client.end()
   assert.equal((await results[0]).bytesIn, total)
   assert.equal(r.client.heldSince, undefined)
+})
+
+test('SpdyTunnel through forwardConnection: the pieces of the pod\'s bytes that arrive in one turn go to the local socket in one write, a piece alone in its own turn', async t => {
+  const r = rig(t, p => p.data.resume())
+  let tunnel: SpdyTunnel | undefined
+  /** The bytes of each write the local socket made (one writev is one write). */
+  const writes: number[] = []
+  const server2 = createServer(socket => {
+    const write = socket._write.bind(socket)
+    socket._write = (chunk: Buffer, encoding, callback) => {
+      writes.push(chunk.length)
+      write(chunk, encoding, callback)
+    }
+    const writev = socket._writev!.bind(socket)
+    socket._writev = (chunks, callback) => {
+      writes.push(chunks.reduce((n, c) => n + (c.chunk as Buffer).length, 0))
+      writev(chunks, callback)
+    }
+    void forwardConnection(socket, () => Promise.resolve((tunnel = open(r).tunnel)))
+  })
+  server2.listen(0, '127.0.0.1')
+  await once(server2, 'listening')
+  t.after(() => server2.close())
+  const local = connect((server2.address() as AddressInfo).port, '127.0.0.1')
+  t.after(() => local.destroy())
+  let received = 0
+  local.on('data', (chunk: Buffer) => (received += chunk.length))
+  local.write('x')
+  const pod = await r.nextPair()
+  await pollUntil(() => tunnel?.writableLength === 0 && tunnel.bytesOut === 1, 'the first byte sent to the pod')
+  const id = pod.data.id
+  // Three DATA frames in three reads of the session's transport, all in this turn.
+  for (const size of [1000, 2000, 3000]) r.serverEnd.write(Buffer.concat([dataFrameHeader(id, size, false), randomBytes(size)]))
+  await pollUntil(() => received === 6000, 'the three pieces at the client')
+  r.serverEnd.write(Buffer.concat([dataFrameHeader(id, 500, false), randomBytes(500)]))
+  await pollUntil(() => received === 6500, 'the lone piece at the client')
+  assert.deepEqual(writes, [6000, 500])
 })
 
 test('SpdyTunnel through forwardConnection: a pod that stops reading pauses the local socket once the tunnel holds 256 KiB (not at its 64 KiB write high-water mark), and every byte arrives once it reads', async t => {
