@@ -65,7 +65,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
 
   private connect(context: string | undefined): Kube {
     this.loadedConfig ??= loadKubeConfig(this.flags.kubeconfig, this.environment)
-    const config = selectContext(this.loadedConfig, {cluster: this.flags.cluster, context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, user: this.flags.user})
+    const config = selectContext(this.loadedConfig, {cluster: this.flags.cluster, context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, tlsServerName: this.flags['tls-server-name'], user: this.flags.user})
     const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
     const impersonation = resolveImpersonation(
       impersonationFromTexts(config.texts, userName),

@@ -22,6 +22,10 @@ export const globalFlags = {
     helpGroup: 'GLOBAL',
     parse: async input => parseDuration(input),
   })(),
+  'tls-server-name': Flags.string({
+    description: 'Server name to use for server certificate validation. If it is not provided, the hostname used to contact the server is used',
+    helpGroup: 'GLOBAL',
+  }),
   user: Flags.string({description: 'The name of the kubeconfig user to use.', helpGroup: 'GLOBAL'}),
   verbose: Flags.integer({
     char: 'v',

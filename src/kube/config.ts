@@ -8,7 +8,9 @@
 //   3. ~/.kube/config, when it exists.
 //   4. In-cluster: the service account token and KUBERNETES_SERVICE_HOST/PORT.
 // --context picks a context by name; --cluster and --user replace its cluster and user; -n beats
-// the context's namespace, which beats `default`.
+// the context's namespace, which beats `default`; --tls-server-name, when not empty, replaces the
+// cluster's tls-server-name (clientcmd DirectClientConfig.getCluster; the in-cluster config takes no
+// server name, inClusterClientConfig.ClientConfig).
 //
 // A kubeconfig kubectl cannot use gets kubectl's words (k8s.io/client-go tools/clientcmd
 // client_config.go ConfirmUsable, validation.go; kubectl 1.35 run side by side): an unknown context
@@ -31,6 +33,8 @@ export interface KubeConfigFlags {
   context?: string
   kubeconfig?: string
   namespace?: string
+  /** --tls-server-name: replaces the cluster's tls-server-name when not empty. */
+  tlsServerName?: string
   user?: string
 }
 
@@ -150,6 +154,8 @@ export function selectContext(loaded: LoadedKubeConfig, flags: KubeConfigFlags):
     if (context.user && !user) throw new CliError(`auth info ${JSON.stringify(context.user)} does not exist`)
   }
 
+  if (flags.tlsServerName && sources[0] !== 'in-cluster') overrideServerName(kubeConfig, flags.tlsServerName)
+
   // client-go refuses this pair when it builds the transport (transport.TLSConfigFor), before any
   // request, and kubectl prints it as is: skip-verify would otherwise silently ignore the CA.
   const cluster = kubeConfig.getCurrentCluster()
@@ -168,6 +174,18 @@ function overrideContext(kubeConfig: KubeConfig, flags: KubeConfigFlags): void {
     clusters: kubeConfig.getClusters(),
     contexts: kubeConfig.getContexts().map(c => (c.name === current ? {...c, cluster: flags.cluster ?? c.cluster, user: flags.user ?? c.user} : c)),
     currentContext: current,
+    users: kubeConfig.getUsers(),
+  })
+}
+
+/** --tls-server-name: the current cluster with its tls-server-name replaced (a copy: the loaded clusters serve every context). */
+function overrideServerName(kubeConfig: KubeConfig, tlsServerName: string): void {
+  const cluster = kubeConfig.getCurrentCluster()
+  if (!cluster) return
+  kubeConfig.loadFromOptions({
+    clusters: kubeConfig.getClusters().map(c => (c === cluster ? {...c, tlsServerName} : c)),
+    contexts: kubeConfig.getContexts(),
+    currentContext: kubeConfig.getCurrentContext(),
     users: kubeConfig.getUsers(),
   })
 }
