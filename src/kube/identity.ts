@@ -159,6 +159,11 @@ function lowerASCII(s: string): string {
   return s.replace(/[A-Z]/g, c => c.toLowerCase())
 }
 
+/** An address as Go's net.ParseIP and IP.String see it (an IPv4-mapped one as IPv4), undefined for what ParseIP refuses (a name, an address with a zone). */
+export function goIpString(host: string): string | undefined {
+  return isAddress(host) ? ipString(host) : undefined
+}
+
 /** Whether Go's net.ParseIP takes `host` as an address: Node's net.isIP also takes one with a zone (`fe80::1%eth0`). */
 function isAddress(host: string): boolean {
   return net.isIP(host) !== 0 && !host.includes('%')

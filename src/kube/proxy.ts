@@ -22,7 +22,7 @@ import tls from 'node:tls'
 import {domainToASCII} from 'node:url'
 
 import {joinHostPort} from '../portforward/ports.ts'
-import {certificateError, serverIdentity} from './identity.ts'
+import {certificateError, goIpString, serverIdentity} from './identity.ts'
 
 export type ProxyEnvironment = Record<string, string | undefined>
 
@@ -70,14 +70,17 @@ export class NoProxy {
       }
       const cidr = parseCidr(entry)
       if (cidr) {
-        this.ipMatchers.push((_host, _port, ip) => ip !== undefined && cidr.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4'))
+        this.ipMatchers.push((_host, _port, ip) => ip !== undefined && net.isIPv4(ip) === (cidr.family === 'ipv4') && cidr.list.check(ip, cidr.family))
         continue
       }
-      const [spelled, port] = splitHostPort(entry) ?? [entry, '']
+      // Brackets go only with a port (net.SplitHostPort): `[::1]` alone is not an address to Go,
+      // it becomes a domain that no server's host matches.
+      const split = splitHostPort(entry)
+      const [spelled, port] = split ?? [entry, '']
       if (spelled === '' && port !== '') continue
       let host = spelled
-      if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
-      const ip = canonicalIp(host)
+      if (split && host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+      const ip = goIpString(host)
       if (ip) {
         this.ipMatchers.push((_h, p, target) => target === ip && (port === '' || port === p))
         continue
@@ -86,7 +89,8 @@ export class NoProxy {
       if (host.startsWith('*.')) host = host.slice(1)
       const matchHost = !host.startsWith('.')
       if (matchHost) host = `.${host}`
-      host = domainToASCII(host.slice(1)) ? `.${domainToASCII(host.slice(1))}` : host
+      // idnaASCII: only a name with non-ASCII letters is converted (Node's would also read `2.1` as an IPv4 address).
+      if (!isASCII(host)) host = domainToASCII(host.slice(1)) ? `.${domainToASCII(host.slice(1))}` : host
       const suffix = host
       this.domainMatchers.push((h, p) => (h.endsWith(suffix) || (matchHost && h === suffix.slice(1))) && (port === '' || port === p))
     }
@@ -97,12 +101,18 @@ export class NoProxy {
     let host = hostname.toLowerCase().trim()
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
     if (host === 'localhost') return false
-    const ip = canonicalIp(host)
+    const ip = goIpString(host)
     if (ip && isLoopback(ip)) return false
-    if (ip && this.ipMatchers.some(m => m(host, port, ip))) return false
-    const ascii = ip ? host : domainToASCII(host) || host
+    // domainMatch never matches an address (`0.1` is no suffix of 10.0.0.1 to Go).
+    if (ip) return !this.ipMatchers.some(m => m(host, port, ip))
+    const ascii = isASCII(host) ? host : domainToASCII(host) || host
     return !this.domainMatchers.some(m => m(ascii, port, ip))
   }
+}
+
+/** httpproxy isASCII: no byte of 0x80 or more. */
+function isASCII(s: string): boolean {
+  return !/[^\p{ASCII}]/u.test(s)
 }
 
 /** net.SplitHostPort for NO_PROXY entries: `host:port` or `[v6]:port`; undefined when there is no port. */
@@ -117,24 +127,24 @@ function splitHostPort(entry: string): [string, string] | undefined {
   return [entry.slice(0, colon), entry.slice(colon + 1)]
 }
 
-function parseCidr(entry: string): net.BlockList | undefined {
+/**
+ * net.ParseCIDR and IPNet.Contains: an address without a zone and a prefix length; a network whose
+ * masked address is IPv4-mapped (`::ffff:10.0.0.0/104`, prefix 96 or more) is the IPv4 network
+ * (`10.0.0.0/8`), and an IPv4 network holds only IPv4 (and IPv4-mapped) addresses, an IPv6 one only
+ * the others (`::/0` does not hold `::ffff:10.0.0.1`).
+ */
+function parseCidr(entry: string): {family: 'ipv4' | 'ipv6'; list: net.BlockList} | undefined {
   const slash = entry.indexOf('/')
   if (slash < 0) return undefined
   const address = entry.slice(0, slash)
   const bits = entry.slice(slash + 1)
-  const family = net.isIP(address)
-  if (!family || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return undefined
+  const ip = goIpString(address)
+  if (!ip || !/^\d+$/.test(bits) || Number(bits) > (net.isIPv4(address) ? 32 : 128)) return undefined
+  const v4 = net.isIPv4(address) || (net.isIPv4(ip) && Number(bits) >= 96)
+  const family = v4 ? 'ipv4' : 'ipv6'
   const list = new net.BlockList()
-  list.addSubnet(address, Number(bits), family === 4 ? 'ipv4' : 'ipv6')
-  return list
-}
-
-/** The address in one spelling (an IPv4-mapped IPv6 address as IPv4, as Go's IP.Equal sees it). */
-function canonicalIp(host: string): string | undefined {
-  if (net.isIPv4(host)) return host
-  if (!net.isIPv6(host)) return undefined
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)
-  return mapped ? mapped[1] : expandIpv6(host)
+  list.addSubnet(v4 ? ip : address, v4 && !net.isIPv4(address) ? Number(bits) - 96 : Number(bits), family)
+  return {family, list}
 }
 
 /** An IPv6 address as eight hexadecimal groups without leading zeros, so that equal addresses compare equal. */
@@ -152,8 +162,9 @@ function expandIpv6(host: string): string {
   return [...left, ...zeros, ...right].map(g => Number.parseInt(g, 16).toString(16)).join(':')
 }
 
+/** IP.IsLoopback, for an address from goIpString: 127.0.0.0/8 (IPv4-mapped too) or ::1. */
 function isLoopback(ip: string): boolean {
-  return net.isIPv4(ip) ? ip.startsWith('127.') : ip === '0:0:0:0:0:0:0:1'
+  return net.isIPv4(ip) ? ip.startsWith('127.') : ip === '::1'
 }
 
 /** The port a URL talks to (canonicalAddr: the scheme's default when the URL has none). */

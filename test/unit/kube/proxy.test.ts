@@ -66,6 +66,52 @@ describe('NO_PROXY (httpproxy useProxy)', () => {
   })
 })
 
+// [NO_PROXY, server, proxied?]: IPv4-mapped and bracketed forms, as net/http's vendored httpproxy
+// decides (Go 1.26 ProxyFromEnvironment run on each; kubectl 1.35, Go 1.25.7, agrees where tried):
+// a mapped address is its IPv4 address (loopback, IP and CIDR entries), an IPv4 network holds no
+// other IPv6 address and an IPv6 one no mapped address (IPNet.Contains), brackets without a port
+// make a domain, a zone makes a domain, and a domain never matches an address.
+const MAPPED: Array<[string, string, boolean]> = [
+  ['', 'https://[::ffff:127.0.0.1]:6443', false],
+  ['', 'https://[::ffff:7f00:1]/', false],
+  ['', 'https://[::ffff:127.9.9.9]/', false],
+  ['', 'https://[0:0:0:0:0:0:0:1]/', false],
+  ['', 'https://[::]/', true],
+  ['10.0.0.0/8', 'https://[::ffff:10.1.2.3]:443', false],
+  ['10.0.0.0/8', 'https://[::ffff:a01:203]/', false],
+  ['10.0.0.0/8', 'https://[2001:db8::1]/', true],
+  ['::ffff:10.0.0.0/104', 'https://10.1.2.3', false],
+  ['::ffff:10.0.0.0/104', 'https://11.0.0.1', true],
+  ['::ffff:0:0/96', 'https://10.1.2.3', false],
+  ['::ffff:0:0/96', 'https://[2001:db8::1]/', true],
+  ['::/0', 'https://[::ffff:10.1.2.3]/', true],
+  ['::/0', 'https://10.1.2.3', true],
+  ['::/0', 'https://[2001:db8::1]/', false],
+  ['::ffff:10.0.0.0/80', 'https://10.1.2.3', true],
+  ['::ffff:10.0.0.0/80', 'https://[::1:2]/', false],
+  ['::ffff:192.168.1.1', 'https://192.168.1.1', false],
+  ['::ffff:192.168.1.1', 'https://[::ffff:192.168.1.1]/', false],
+  ['192.168.1.1', 'https://[::ffff:c0a8:101]/', false],
+  ['::ffff:c0a8:101', 'https://192.168.1.1', false],
+  ['[::ffff:192.168.1.1]:443', 'https://192.168.1.1/', false],
+  ['[2001:db8::1]', 'https://[2001:db8::1]/', true],
+  ['[192.0.2.1]', 'https://192.0.2.1', true],
+  ['[2001:db8::1]:443', 'https://[2001:db8::1]/', false],
+  ['[2001:db8::1]:443', 'https://[2001:db8::1]:6443', true],
+  ['fe80::1%eth0', 'https://[fe80::1]/', true],
+  ['2001:DB8::1', 'https://[2001:db8:0::1]/', false],
+  ['0.1', 'https://10.0.0.1', true],
+  ['example.com', 'https://[::ffff:7f00:1]/', false],
+]
+
+describe('NO_PROXY with IPv4-mapped and bracketed addresses (httpproxy useProxy, IPNet.Contains, IP.Equal)', () => {
+  for (const [noProxy, server, proxied] of MAPPED) {
+    it(`NO_PROXY=${JSON.stringify(noProxy)}: ${server} ${proxied ? 'goes through the proxy' : 'goes direct'}`, () => {
+      assert.equal(proxyFor(new URL(server), undefined, {HTTPS_PROXY: 'http://proxy.example:3128', NO_PROXY: noProxy}) !== undefined, proxied)
+    })
+  }
+})
+
 describe('proxy choice (httpproxy proxyForURL; client-go proxy-url)', () => {
   const cases: Array<[string, Record<string, string>, string | undefined, string, string | undefined]> = [
     // [name, environment, kubeconfig proxy-url, server, proxy]
