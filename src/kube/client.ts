@@ -14,7 +14,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
 import {certificateError, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
-import {proxyAgent, proxyFor, type ProxyEnvironment} from './proxy.ts'
+import {CONNECT_SIGNAL, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
 
 export interface RequestOptions {
   accept?: string
@@ -256,12 +256,17 @@ export class KubeClient {
     const started = Date.now()
     const transport = url.protocol === 'http:' ? http : https
 
+    // The deadline also ends a tunnel still being made through a proxy (proxy.ts CONNECT_SIGNAL),
+    // in kubectl's words for a request whose context ended while it waited for its connection.
+    const deadline = new AbortController()
+    const connectSignal = req.signal ? AbortSignal.any([deadline.signal, req.signal]) : deadline.signal
+
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       let request: http.ClientRequest
       const send = (retry: boolean) => {
         let answered = false
-        request = transport.request(url, {...options, method, signal: req.signal}, res => {
+        request = transport.request(url, Object.assign({...options, method, signal: req.signal}, {[CONNECT_SIGNAL]: connectSignal}), res => {
           answered = true
           this.log(6, `${method} ${url.href} ${res.statusCode} ${res.statusMessage ?? ''} in ${Date.now() - started} milliseconds`)
           if (req.timeoutMs === 0 && timer) clearTimeout(timer)
@@ -289,6 +294,7 @@ export class KubeClient {
       }
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
+          deadline.abort(new ProxyError('context deadline exceeded'))
           request.destroy(Object.assign(new Error('timeout'), {code: 'TIMEOUT'}))
         }, timeoutMs)
       }

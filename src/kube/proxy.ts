@@ -219,33 +219,51 @@ export interface ProxyTls {
 }
 
 export interface TunnelOptions {
-  /** Gives up on the proxy connection and its handshake after this long. */
+  /** Gives up on the proxy's TCP connection and its TLS handshake after this long. */
   timeoutMs: number
+  /** Ends the attempt when it aborts (the request's deadline or abort): the socket goes, the reason is the error. */
+  signal?: AbortSignal
   /** For an https:// proxy: the API server's TLS settings. */
   tls?: ProxyTls
 }
 
+/**
+ * How long net/http waits for the answer to CONNECT: Transport.dialConn reads it under
+ * `context.WithTimeout(ctx, 1*time.Minute)` and returns the context's error as it is. A SOCKS5
+ * proxy's answers have no limit of their own there (socks Dialer.DialWithConn, the request's context only).
+ */
+export const CONNECT_ANSWER_TIMEOUT_MS = 60_000
+
 /** Opens a TCP stream to host:port through the proxy (CONNECT or SOCKS5). */
 export async function connectThroughProxy(proxy: URL, host: string, port: number, options: TunnelOptions): Promise<net.Socket> {
+  options.signal?.throwIfAborted()
   const socks = proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:'
   const proxyPort = Number(proxy.port) || (socks ? 1080 : proxy.protocol === 'https:' ? 443 : 80)
   const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '')
-  const socket = await dial(proxy.protocol === 'https:' ? options.tls ?? {} : undefined, proxyHost, proxyPort, options.timeoutMs)
-  const timer = setTimeout(() => socket.destroy(new ProxyError(`proxyconnect tcp: ${proxyHost}:${proxyPort}: i/o timeout`)), options.timeoutMs)
+  const socket = await dial(proxy.protocol === 'https:' ? options.tls ?? {} : undefined, proxyHost, proxyPort, options.timeoutMs, options.signal)
+  const timer = socks ? undefined : setTimeout(() => socket.destroy(new ProxyError('context deadline exceeded')), CONNECT_ANSWER_TIMEOUT_MS)
+  const abort = (): void => {
+    socket.destroy()
+  }
+  options.signal?.addEventListener('abort', abort, {once: true})
   try {
-    if (socks) await socksConnect(socket, proxy, host, port)
-    else await httpConnect(socket, proxy, host, port)
+    // Go's net.OpError names the connection by its two ends, read before anything is written (a
+    // proxy that resets at once leaves no peer to ask).
+    const connection = `tcp ${joinHostPort(socket.localAddress ?? '', socket.localPort ?? 0)}->${joinHostPort(socket.remoteAddress ?? proxyHost, socket.remotePort ?? proxyPort)}`
+    if (socks) await socksConnect(socket, connection, proxy, host, port)
+    else await httpConnect(socket, connection, proxy, host, port)
     return socket
   } catch (error) {
     socket.destroy()
-    throw error
+    throw options.signal?.aborted ? options.signal.reason : error
   } finally {
     clearTimeout(timer)
+    options.signal?.removeEventListener('abort', abort)
   }
 }
 
 /** TCP to the proxy, and TLS with the API server's settings (ProxyTls) when `secure` is given. */
-function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     // addTLS: the tls-server-name, else the proxy's host; no SNI for an address (Go's crypto/tls sends none).
     const name = secure?.servername || host
@@ -257,13 +275,21 @@ function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutM
       const handshake = secure !== undefined && !socket.connecting
       socket.destroy(Object.assign(new Error(handshake ? 'net/http: TLS handshake timeout' : 'i/o timeout'), {code: handshake ? 'TLS_HANDSHAKE_TIMEOUT' : 'ETIMEDOUT'}))
     }, timeoutMs)
+    const abort = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', abort, {once: true})
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', abort)
       socket.removeAllListeners('error')
       resolve(socket)
     })
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', abort)
       // Go wraps a TLS failure without the address: `proxyconnect tcp: tls: failed to verify certificate: ...`.
       const refused = certificateError(error, name) ?? (error.code === 'TLS_HANDSHAKE_TIMEOUT' ? error.message : undefined)
       if (refused) return reject(new ProxyError(`proxyconnect tcp: ${refused}`))
@@ -276,14 +302,17 @@ function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutM
 /**
  * Reads from the socket until `done` says how many bytes the answer took; the rest is put back. A
  * close before that fails with `eof`'s words for the bytes received (io.ReadFull's: EOF for none,
- * unexpected EOF for some).
+ * unexpected EOF for some). A socket error reads as Go's net.OpError for the connection (`read tcp
+ * LOCAL->REMOTE: read: connection reset by peer`, `connection` the `tcp LOCAL->REMOTE` part), after `where` when given.
  */
 function readAnswer(
   socket: net.Socket,
+  connection: string,
   done: (data: Buffer) => number | undefined,
-  what: string,
-  eof = (received: number): string => `${what}: ${received === 0 ? 'EOF' : 'unexpected EOF'}`,
+  where: string | undefined,
+  eof = (received: number): string => `${where}: ${received === 0 ? 'EOF' : 'unexpected EOF'}`,
 ): Promise<Buffer> {
+  const prefix = where === undefined ? '' : `${where}: `
   return new Promise((resolve, reject) => {
     let data = Buffer.alloc(0)
     const cleanup = (): void => {
@@ -302,7 +331,7 @@ function readAnswer(
         return
       }
       if (used === undefined) {
-        if (data.length > 64 * 1024) onError(new ProxyError(`${what}: answer too long`))
+        if (data.length > 64 * 1024) onError(new ProxyError(`${where ?? 'proxyconnect tcp'}: answer too long`))
         return
       }
       cleanup()
@@ -310,9 +339,11 @@ function readAnswer(
       if (used < data.length) socket.unshift(data.subarray(used))
       resolve(data.subarray(0, used))
     }
-    const onError = (error: Error): void => {
+    const onError = (error: NodeJS.ErrnoException): void => {
       cleanup()
-      reject(error instanceof ProxyError ? error : new ProxyError(`${what}: ${error.message}`))
+      if (error instanceof ProxyError) return reject(error)
+      const why = error.code === 'ECONNRESET' ? `read ${connection}: read: connection reset by peer` : error.code === 'EPIPE' ? `write ${connection}: write: broken pipe` : error.message
+      reject(new ProxyError(`${prefix}${why}`))
     }
     const onClose = (): void => onError(new ProxyError(eof(data.length)))
     socket.on('data', onData)
@@ -327,18 +358,18 @@ function credentials(proxy: URL): {password: string; user: string} | undefined {
   return {password: decodeURIComponent(proxy.password), user: decodeURIComponent(proxy.username)}
 }
 
-async function httpConnect(socket: net.Socket, proxy: URL, host: string, port: number): Promise<void> {
+async function httpConnect(socket: net.Socket, connection: string, proxy: URL, host: string, port: number): Promise<void> {
   const authority = joinHostPort(host, port)
   const auth = credentials(proxy)
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`]
   if (auth) lines.push(`Proxy-Authorization: Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`)
   socket.write(`${lines.join('\r\n')}\r\n\r\n`)
   // The head ends at an empty line; textproto takes a line ended by LF alone too. ReadResponse
-  // turns any EOF into unexpected EOF.
-  const head = await readAnswer(socket, data => {
+  // turns any EOF into unexpected EOF, and dialConn returns its errors unwrapped.
+  const head = await readAnswer(socket, connection, data => {
     const end = /\r?\n\r?\n/.exec(data.toString('latin1'))
     return end ? end.index + end[0].length : undefined
-  }, 'proxyconnect tcp', () => 'unexpected EOF')
+  }, undefined, () => 'unexpected EOF')
   const refusal = connectRefusal(head.toString('latin1').split(/\r?\n/)[0])
   if (refusal !== undefined) throw new ProxyError(refusal)
 }
@@ -374,19 +405,19 @@ const SOCKS_REPLIES: Record<number, string> = {
 }
 
 /** RFC 1928 CONNECT (and RFC 1929 user/password), as golang.org/x/net/internal/socks does it. */
-async function socksConnect(socket: net.Socket, proxy: URL, host: string, port: number): Promise<void> {
+async function socksConnect(socket: net.Socket, connection: string, proxy: URL, host: string, port: number): Promise<void> {
   const auth = credentials(proxy)
   // Go's net.OpError from x/net/internal/socks: the proxy as net/http dialled it (conn.RemoteAddr()), then the target.
   const dialled = socket.remoteAddress === undefined ? proxy.host : joinHostPort(socket.remoteAddress, socket.remotePort ?? 0)
   const where = `socks connect tcp ${dialled}->${joinHostPort(host, port)}`
   socket.write(auth ? Buffer.of(5, 2, 0, 2) : Buffer.of(5, 1, 0))
-  const choice = await readAnswer(socket, data => (data.length >= 2 ? 2 : undefined), where)
+  const choice = await readAnswer(socket, connection, data => (data.length >= 2 ? 2 : undefined), where)
   if (choice[0] !== 5) throw new ProxyError(`${where}: unexpected protocol version ${choice[0]}`)
   if (choice[1] === 2 && auth) {
     const user = Buffer.from(auth.user)
     const password = Buffer.from(auth.password)
     socket.write(Buffer.concat([Buffer.of(1, user.length), user, Buffer.of(password.length), password]))
-    const answer = await readAnswer(socket, data => (data.length >= 2 ? 2 : undefined), where)
+    const answer = await readAnswer(socket, connection, data => (data.length >= 2 ? 2 : undefined), where)
     if (answer[1] !== 0) throw new ProxyError(`${where}: username/password authentication failed`)
   } else if (choice[1] !== 0) {
     throw new ProxyError(`${where}: no acceptable authentication methods`)
@@ -401,7 +432,7 @@ async function socksConnect(socket: net.Socket, proxy: URL, host: string, port: 
   const portBytes = Buffer.alloc(2)
   portBytes.writeUInt16BE(port)
   socket.write(Buffer.concat([Buffer.of(5, 1, 0), address, portBytes]))
-  const reply = await readAnswer(socket, data => {
+  const reply = await readAnswer(socket, connection, data => {
     if (data.length < 5) return undefined
     const length = data[3] === 1 ? 4 : data[3] === 4 ? 16 : data[3] === 3 ? 1 + data[4] : -1
     if (length < 0) throw new ProxyError(`${where}: unknown address type ${data[3]}`)
@@ -418,6 +449,13 @@ function ipv6Bytes(host: string): Buffer {
 }
 
 const TLS_SERVER_NAME = Symbol('tls-server-name')
+
+/**
+ * A request option for a proxy agent's connection: an AbortSignal that ends the tunnel being made
+ * (the request's deadline, which Node's request.destroy cannot reach before the agent hands it a
+ * socket), its reason the request's error.
+ */
+export const CONNECT_SIGNAL = Symbol('connect-signal')
 
 /**
  * An agent whose connections go through a proxy: the tunnel first, then TLS to the server inside it
@@ -438,7 +476,8 @@ export function proxyAgent(proxy: URL, secure: boolean, timeoutMs: number): http
       const port = Number(options.port ?? (secure ? 443 : 80))
       const {ca, cert, key, passphrase, pfx, rejectUnauthorized, secureContext} = options as tls.ConnectionOptions
       const tlsOptions: ProxyTls = {ca, cert, key, passphrase, pfx, rejectUnauthorized, secureContext, servername: (options as {[TLS_SERVER_NAME]?: string})[TLS_SERVER_NAME]}
-      connectThroughProxy(proxy, host, port, {timeoutMs, tls: tlsOptions}).then(socket => {
+      const signal = (options as {[CONNECT_SIGNAL]?: AbortSignal})[CONNECT_SIGNAL]
+      connectThroughProxy(proxy, host, port, {signal, timeoutMs, tls: tlsOptions}).then(socket => {
         socket.resume()
         if (!secure) return callback?.(null, socket)
         // The certificate is checked against `servername || host`. The agent leaves servername

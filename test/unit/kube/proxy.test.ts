@@ -5,9 +5,13 @@
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
 import net from 'node:net'
-import {describe, it} from 'node:test'
+import {describe, it, mock} from 'node:test'
 
-import {connectThroughProxy, NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
+import {KubeConfig} from '@kubernetes/client-node'
+
+import {KubeClient} from '../../../src/kube/client.ts'
+import {ConnectionError} from '../../../src/kube/errors.ts'
+import {CONNECT_ANSWER_TIMEOUT_MS, connectThroughProxy, NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
 import {startSocks5Proxy} from '../../helpers/proxies.ts'
 
 const NO_PROXY = 'foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, 10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:2]:443, [2001:db8::52:0:3]:80, 2002:db8:a::45/64'
@@ -209,6 +213,130 @@ describe('an HTTP proxy\'s answer to CONNECT that is not 200, in Go\'s words', (
       assert.equal(await refusal('HTTP/1.1 403 Forbidden\r\nVia: x'), 'unexpected EOF')
     } finally {
       server.close()
+    }
+  })
+})
+
+/** A proxy that takes the connection and reads what it is sent, and never answers; `asked` resolves on the first bytes. */
+async function silentProxy(): Promise<{asked: Promise<void>; close: () => void; port: number}> {
+  let heard!: () => void
+  const asked = new Promise<void>(resolve => {
+    heard = resolve
+  })
+  const sockets: net.Socket[] = []
+  const server = net.createServer(socket => {
+    sockets.push(socket)
+    socket.on('error', () => {})
+    socket.once('data', () => heard())
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return {
+    asked,
+    close: () => {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    },
+    port: (server.address() as net.AddressInfo).port,
+  }
+}
+
+// net/http Transport.dialConn reads the CONNECT answer under context.WithTimeout(ctx, 1*time.Minute)
+// and returns connectCtx.Err() as it is; the SOCKS5 dialer (socks Dialer.DialWithConn) has no limit
+// but the request's context. kubectl 1.35 through a proxy that never answers: `Unable to connect to
+// the server: context deadline exceeded` after 60.3 s (HTTP), still waiting after 90 s (SOCKS5).
+describe('a proxy that never answers', () => {
+  it('CONNECT: a minute (not the handshake timeout), then Go\'s context deadline exceeded, unwrapped', async t => {
+    mock.timers.enable({apis: ['setTimeout']})
+    t.after(() => mock.timers.reset())
+    const proxy = await silentProxy()
+    t.after(proxy.close)
+    let settled: unknown
+    const attempt = connectThroughProxy(new URL(`http://127.0.0.1:${proxy.port}`), 'api.example.com', 443, {timeoutMs: 10_000}).then(
+      socket => socket.destroy(),
+      (error: unknown) => {
+        settled = error
+      },
+    )
+    await proxy.asked
+    mock.timers.tick(CONNECT_ANSWER_TIMEOUT_MS - 1)
+    await new Promise(resolve => setImmediate(resolve))
+    const outcome = (): unknown => settled
+    assert.equal(outcome(), undefined, 'still waiting for the answer after the handshake timeout')
+    mock.timers.tick(1)
+    await attempt
+    const error = outcome()
+    assert.ok(error instanceof Error)
+    assert.equal(error.message, 'context deadline exceeded')
+    assert.equal(CONNECT_ANSWER_TIMEOUT_MS, 60_000)
+  })
+
+  it('SOCKS5: no limit of its own; the request\'s signal ends it, with its reason', async t => {
+    mock.timers.enable({apis: ['setTimeout']})
+    t.after(() => mock.timers.reset())
+    const proxy = await silentProxy()
+    t.after(proxy.close)
+    const controller = new AbortController()
+    let settled: unknown
+    const attempt = connectThroughProxy(new URL(`socks5://127.0.0.1:${proxy.port}`), 'api.example.com', 443, {signal: controller.signal, timeoutMs: 10_000}).then(
+      socket => socket.destroy(),
+      (error: unknown) => {
+        settled = error
+      },
+    )
+    await proxy.asked
+    mock.timers.tick(10 * CONNECT_ANSWER_TIMEOUT_MS)
+    await new Promise(resolve => setImmediate(resolve))
+    const outcome = (): unknown => settled
+    assert.equal(outcome(), undefined, 'still waiting after ten minutes')
+    const reason = new Error('the request\'s deadline')
+    controller.abort(reason)
+    await attempt
+    assert.equal(outcome(), reason)
+  })
+
+  it('--request-timeout ends the wait for the tunnel: context deadline exceeded, as kubectl says it most often', {timeout: 15_000}, async t => {
+    const proxy = await silentProxy()
+    t.after(proxy.close)
+    const kc = new KubeConfig()
+    kc.loadFromOptions({
+      clusters: [{name: 'c', server: 'https://api.example.com:6443', skipTLSVerify: true}],
+      contexts: [{cluster: 'c', name: 'ctx', user: 'u'}],
+      currentContext: 'ctx',
+      users: [{name: 'u', token: 't'}],
+    })
+    for (const scheme of ['http', 'socks5']) {
+      const client = new KubeClient(kc, {env: {HTTPS_PROXY: `${scheme}://127.0.0.1:${proxy.port}`}, timeoutMs: 200})
+      await assert.rejects(client.request({path: '/api'}), (error: unknown) => {
+        assert.ok(error instanceof ConnectionError)
+        assert.equal(error.message, 'context deadline exceeded')
+        return true
+      })
+    }
+  })
+})
+
+// A proxy that resets the connection instead of answering: Go's net.OpError for the read, the
+// connection named by its two ends (kubectl 1.35: `Unable to connect to the server: read tcp
+// 127.0.0.1:53786->127.0.0.1:18083: read: connection reset by peer`; through SOCKS5 after `socks
+// connect tcp PROXY->TARGET: `).
+describe('a proxy that resets the connection', () => {
+  it('CONNECT unwrapped, SOCKS5 after its socks connect words', async t => {
+    const resetter = net.createServer(socket => {
+      socket.on('error', () => {})
+      socket.once('data', () => socket.resetAndDestroy())
+    })
+    resetter.listen(0, '127.0.0.1')
+    await once(resetter, 'listening')
+    t.after(() => resetter.close())
+    const port = (resetter.address() as net.AddressInfo).port
+    for (const [scheme, prefix] of [['http', ''], ['socks5', `socks connect tcp 127.0.0.1:${port}->api.example.com:443: `]]) {
+      const error = await connectThroughProxy(new URL(`${scheme}://127.0.0.1:${port}`), 'api.example.com', 443, {timeoutMs: 5_000}).then(
+        socket => socket.destroy(),
+        (e: unknown) => e,
+      )
+      assert.ok(error instanceof Error)
+      assert.match(error.message, new RegExp(`^${prefix.replaceAll('.', '\\.')}read tcp 127\\.0\\.0\\.1:\\d+->127\\.0\\.0\\.1:${port}: read: connection reset by peer$`))
     }
   })
 })
