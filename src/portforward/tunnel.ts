@@ -12,6 +12,7 @@ import WebSocket from 'ws'
 
 import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
+import {CONNECT_SIGNAL} from '../kube/proxy.ts'
 import {keepalive} from './lifecycle.ts'
 import {
   dataChannel, decodeBase64Frame, decodeBinaryFrame, encodeBase64Frame, encodeBinaryFrame, errorChannel, type Frame, MAX_FRAME_PAYLOAD, PortPrefix,
@@ -59,21 +60,31 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
   const connection = await client.upgradeConnectionOptions()
   signal?.throwIfAborted()
 
+  const handshakeTimeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+
   return new Promise<Tunnel>((resolve, reject) => {
     let settled = false
     // The connection is the agent's that connectionOptions sets (client-node's https.Agent, or the
     // proxy agent): it resumes the TLS session of the tunnel before, by server, name and CA
     // (test/unit/kube/connection-reuse.test.ts). A createConnection option would never run.
-    const ws = new WebSocket(url, protocols, {
+    // Giving up also ends a tunnel still being made through a proxy (ws hands its options to the
+    // request, symbols included).
+    const ended = new AbortController()
+    const ws = new WebSocket(url, protocols, Object.assign({
       ...(connection as WebSocket.ClientOptions),
       followRedirects: false,
-      handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout,
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
       skipUTF8Validation: true,
-    })
+    }, {[CONNECT_SIGNAL]: ended.signal}))
     // Late errors of a socket we gave up on must not reach the process.
     ws.on('error', error => fail(handshakeError(error, client, url)))
+    // ws's handshakeTimeout starts only once the request has its socket, which a proxy agent hands
+    // over after the tunnel through the proxy is made: through a proxy, the proxy's part counts too.
+    const timer = client.viaProxy(connection) ? setTimeout(() => {
+      fail(handshakeError(new Error('Opening handshake has timed out'), client, url))
+    }, handshakeTimeout) : undefined
 
     const onAbort = () => fail(signal?.reason)
     signal?.addEventListener('abort', onAbort, {once: true})
@@ -81,7 +92,9 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
     function fail(error: unknown): void {
       if (settled) return
       settled = true
+      clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
+      ended.abort(error)
       ws.terminate()
       reject(error)
     }
@@ -96,6 +109,7 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
     ws.once('open', () => {
       if (settled) return
       settled = true
+      clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
       const protocol = (ws.protocol === V4_BASE64 ? V4_BASE64 : V4_BINARY) as V4Protocol
       resolve(new TunnelStream(ws, protocol, options))

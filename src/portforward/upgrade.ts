@@ -20,6 +20,7 @@ import type {Duplex} from 'node:stream'
 import type {KubeClient} from '../kube/client.ts'
 import {toConnectionError} from '../kube/client.ts'
 import {ApiError, portForwardUpgradeStatus, statusFromBody} from '../kube/errors.ts'
+import {CONNECT_SIGNAL} from '../kube/proxy.ts'
 import {PORT_FORWARD_PROTOCOL} from '../spdy/portforward.ts'
 import {directByteSource, directReadAgent, takeDirectReads} from './direct-read.ts'
 
@@ -135,7 +136,10 @@ async function upgrade(
     // rejectUnauthorized) are the request's, which the agent hands to tls.connect as for any
     // https.request.
     const direct = transport === https && !client.viaProxy(connection)
-    const req = transport.request(url, {...connection, method, ...(direct ? {agent: directReadAgent} : {})})
+    // Giving up also ends a tunnel still being made through a proxy (a SOCKS5 proxy that never
+    // answers would otherwise hold its socket for good).
+    const ended = new AbortController()
+    const req = transport.request(url, Object.assign({...connection, method, ...(direct ? {agent: directReadAgent} : {})}, {[CONNECT_SIGNAL]: ended.signal}))
     const timer = setTimeout(() => {
       fail(toConnectionError(Object.assign(new Error('handshake timed out'), {code: 'TIMEOUT'}), client.serverHost, url))
     }, timeoutMs)
@@ -151,6 +155,7 @@ async function upgrade(
     }
     function fail(error: unknown): void {
       if (!done()) return
+      ended.abort(error)
       req.destroy()
       reject(error)
     }

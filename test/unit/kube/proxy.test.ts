@@ -12,6 +12,8 @@ import {KubeConfig} from '@kubernetes/client-node'
 import {KubeClient} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
 import {CONNECT_ANSWER_TIMEOUT_MS, connectThroughProxy, NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
+import {openTunnel} from '../../../src/portforward/tunnel.ts'
+import {upgradeSpdy} from '../../../src/portforward/upgrade.ts'
 import {startSocks5Proxy} from '../../helpers/proxies.ts'
 
 const NO_PROXY = 'foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, 10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:2]:443, [2001:db8::52:0:3]:80, 2002:db8:a::45/64'
@@ -217,22 +219,31 @@ describe('an HTTP proxy\'s answer to CONNECT that is not 200, in Go\'s words', (
   })
 })
 
-/** A proxy that takes the connection and reads what it is sent, and never answers; `asked` resolves on the first bytes. */
-async function silentProxy(): Promise<{asked: Promise<void>; close: () => void; port: number}> {
+/**
+ * A proxy that takes the connection and reads what it is sent, and never answers; `asked` resolves
+ * on the first bytes, `hungUp` when the first connection is closed by the client.
+ */
+async function silentProxy(): Promise<{asked: Promise<void>; close: () => void; hungUp: Promise<void>; port: number}> {
   let heard!: () => void
   const asked = new Promise<void>(resolve => {
     heard = resolve
+  })
+  let closed!: () => void
+  const hungUp = new Promise<void>(resolve => {
+    closed = resolve
   })
   const sockets: net.Socket[] = []
   const server = net.createServer(socket => {
     sockets.push(socket)
     socket.on('error', () => {})
     socket.once('data', () => heard())
+    socket.once('close', () => closed())
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   return {
     asked,
+    hungUp,
     close: () => {
       for (const socket of sockets) socket.destroy()
       server.close()
@@ -314,6 +325,29 @@ describe('a proxy that never answers', () => {
       })
     }
   })
+})
+
+describe('a port-forward upgrade that gives up on a proxy that never answers', () => {
+  for (const [name, open] of [
+    ['the tunnel (WebSocket)', (client: KubeClient) => openTunnel(client, {handshakeTimeoutMs: 200, namespace: 'default', pod: 'web', port: 80})],
+    ['plain SPDY', (client: KubeClient) => upgradeSpdy(client, {handshakeTimeoutMs: 200, namespace: 'default', pod: 'web'})],
+  ] as const) {
+    it(`${name}: the connection to the proxy goes with it`, {timeout: 15_000}, async t => {
+      const proxy = await silentProxy()
+      t.after(proxy.close)
+      const kc = new KubeConfig()
+      kc.loadFromOptions({
+        clusters: [{name: 'c', server: 'https://api.example.com:6443', skipTLSVerify: true}],
+        contexts: [{cluster: 'c', name: 'ctx', user: 'u'}],
+        currentContext: 'ctx',
+        users: [{name: 'u', token: 't'}],
+      })
+      const client = new KubeClient(kc, {env: {HTTPS_PROXY: `socks5://127.0.0.1:${proxy.port}`}})
+      await assert.rejects(open(client))
+      // Without the signal the SOCKS5 wait has no end: the proxy's connection would stay open.
+      await proxy.hungUp
+    })
+  }
 })
 
 // A proxy that resets the connection instead of answering: Go's net.OpError for the read, the
