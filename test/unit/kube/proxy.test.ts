@@ -219,6 +219,18 @@ describe('an HTTP proxy\'s answer to CONNECT that is not 200, in Go\'s words', (
   })
 })
 
+/** A kubeconfig for a server only a proxy could reach (api.example.com). */
+function farCluster(): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{name: 'c', server: 'https://api.example.com:6443', skipTLSVerify: true}],
+    contexts: [{cluster: 'c', name: 'ctx', user: 'u'}],
+    currentContext: 'ctx',
+    users: [{name: 'u', token: 't'}],
+  })
+  return kc
+}
+
 /**
  * A proxy that takes the connection and reads what it is sent, and never answers; `asked` resolves
  * on the first bytes, `hungUp` when the first connection is closed by the client.
@@ -309,13 +321,7 @@ describe('a proxy that never answers', () => {
   it('--request-timeout ends the wait for the tunnel: context deadline exceeded, as kubectl says it most often', {timeout: 15_000}, async t => {
     const proxy = await silentProxy()
     t.after(proxy.close)
-    const kc = new KubeConfig()
-    kc.loadFromOptions({
-      clusters: [{name: 'c', server: 'https://api.example.com:6443', skipTLSVerify: true}],
-      contexts: [{cluster: 'c', name: 'ctx', user: 'u'}],
-      currentContext: 'ctx',
-      users: [{name: 'u', token: 't'}],
-    })
+    const kc = farCluster()
     for (const scheme of ['http', 'socks5']) {
       const client = new KubeClient(kc, {env: {HTTPS_PROXY: `${scheme}://127.0.0.1:${proxy.port}`}, timeoutMs: 200})
       await assert.rejects(client.request({path: '/api'}), (error: unknown) => {
@@ -335,13 +341,7 @@ describe('a port-forward upgrade that gives up on a proxy that never answers', (
     it(`${name}: the connection to the proxy goes with it`, {timeout: 15_000}, async t => {
       const proxy = await silentProxy()
       t.after(proxy.close)
-      const kc = new KubeConfig()
-      kc.loadFromOptions({
-        clusters: [{name: 'c', server: 'https://api.example.com:6443', skipTLSVerify: true}],
-        contexts: [{cluster: 'c', name: 'ctx', user: 'u'}],
-        currentContext: 'ctx',
-        users: [{name: 'u', token: 't'}],
-      })
+      const kc = farCluster()
       const client = new KubeClient(kc, {env: {HTTPS_PROXY: `socks5://127.0.0.1:${proxy.port}`}})
       await assert.rejects(open(client))
       // Without the signal the SOCKS5 wait has no end: the proxy's connection would stay open.
