@@ -12,9 +12,10 @@ import tls from 'node:tls'
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
-import {certificateError, quietIpServerName, serverIdentity} from './identity.ts'
+import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {CONNECT_SIGNAL, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
+import {diagnoseRefusal} from './refusal.ts'
 
 export interface RequestOptions {
   accept?: string
@@ -288,7 +289,7 @@ export class KubeClient {
           if (timer) clearTimeout(timer)
           this.log(6, `${method} ${url.href} failed in ${Date.now() - started} milliseconds: ${error.code ?? error.message}`)
           if (error.name === 'AbortError') return reject(error)
-          reject(toConnectionError(error, this.serverHost, url))
+          void this.explain(error, url).then(() => reject(toConnectionError(error, this.serverHost, url)))
         })
         sent.end(payload)
       }
@@ -300,6 +301,27 @@ export class KubeClient {
       }
       send(false)
     })
+  }
+
+  /**
+   * For a certificate Node's TLS refused (but for the name alone, whose words it has): reads Go's
+   * words from the server's certificates (refusal.ts: a second handshake that sends nothing) and
+   * keeps them with the error. Nothing for other errors, or through a proxy (not diagnosed there:
+   * the error keeps the code's words).
+   */
+  async explain(error: NodeJS.ErrnoException, url: URL): Promise<void> {
+    if (!isCertificateRefusal(error.code) || error.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || url.protocol !== 'https:') return
+    const options = await this.connectionOptions().catch(() => undefined)
+    if (!options || this.viaProxy(options)) return
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    const words = await diagnoseRefusal({
+      ca: options.ca,
+      host,
+      name: options.servername || host,
+      port: Number(url.port) || 443,
+      timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+    })
+    if (words) explainRefusal(error, words)
   }
 
   private log(level: number, line: string): void {

@@ -62,7 +62,8 @@ export function serverIdentity(host: string, cert: tls.PeerCertificate): Error |
  * certificate. Go's CertificateInvalidError adds a Detail to Expired (`: current time T is after
  * NOTAFTER`), and its UnknownAuthorityError a hint when a CA of the issuer's name failed the
  * signature check (a CA made again under the same name); both are read from the certificate, which
- * Node's error for them does not carry, so the words stop before them.
+ * Node's error for them does not carry: where the certificates could be had again (refusal.ts),
+ * explainRefusal gives the whole words, else they stop before them.
  */
 const REFUSALS = new Map<string, string | undefined>([
   ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'x509: certificate signed by unknown authority'],
@@ -84,6 +85,14 @@ export function isCertificateRefusal(code: string | undefined): boolean {
   return code !== undefined && REFUSALS.has(code)
 }
 
+/** Go's words for a refusal as the certificates give them (refusal.ts), by error. */
+const diagnosed = new WeakMap<Error, string>()
+
+/** Keeps Go's words for this refusal, read from the server's certificates; certificateError gives them instead of the code's. */
+export function explainRefusal(error: Error, words: string): void {
+  diagnosed.set(error, words)
+}
+
 /**
  * Go's words for a certificate Node's TLS refused (`tls: failed to verify certificate: x509: ...`),
  * for the API server and for an https:// proxy alike; undefined for any other error. `host` is the
@@ -91,7 +100,7 @@ export function isCertificateRefusal(code: string | undefined): boolean {
  */
 export function certificateError(error: NodeJS.ErrnoException, host: string): string | undefined {
   if (!isCertificateRefusal(error.code)) return undefined
-  const words = REFUSALS.get(error.code!) ?? hostnameError((error as {cert?: tls.PeerCertificate}).cert, (error as {host?: string}).host ?? host)
+  const words = diagnosed.get(error) ?? REFUSALS.get(error.code!) ?? hostnameError((error as {cert?: tls.PeerCertificate}).cert, (error as {host?: string}).host ?? host)
   return `tls: failed to verify certificate: ${words}`
 }
 

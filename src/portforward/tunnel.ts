@@ -79,7 +79,9 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
       skipUTF8Validation: true,
     }, {[CONNECT_SIGNAL]: ended.signal}))
     // Late errors of a socket we gave up on must not reach the process.
-    ws.on('error', error => fail(handshakeError(error, client, url)))
+    ws.on('error', (error: NodeJS.ErrnoException) => {
+      void client.explain(error, url).then(() => fail(handshakeError(error, client, url)))
+    })
     // ws's handshakeTimeout starts only once the request has its socket, which a proxy agent hands
     // over after the tunnel through the proxy is made: through a proxy, the proxy's part counts too.
     const timer = client.viaProxy(connection) ? setTimeout(() => {

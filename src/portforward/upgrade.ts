@@ -160,7 +160,10 @@ async function upgrade(
       reject(error)
     }
 
-    req.on('error', (error: NodeJS.ErrnoException) => fail(error.code ? toConnectionError(error, client.serverHost, url) : new UpgradeFailure(`error upgrading connection: ${error.message}`)))
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (!error.code) return fail(new UpgradeFailure(`error upgrading connection: ${error.message}`))
+      void client.explain(error, url).then(() => fail(toConnectionError(error, client.serverHost, url)))
+    })
     req.on('upgrade', (res: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!done()) {
         socket.destroy()
