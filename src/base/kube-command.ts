@@ -28,6 +28,17 @@ export interface Kube {
   namespace: string
 }
 
+/**
+ * The command's arguments with none read from stdin. oclif takes the first missing argument from
+ * piped stdin (waiting up to 10 ms for it, and loading readline to read it), so `echo web | svc
+ * delete` deleted Service web and `echo x | svc describe` described x; kubectl reads no argument
+ * from stdin (`kubectl delete svc` then says no name was specified). Input is read only where a
+ * command asks for it (`-f -`).
+ */
+function ignoringStdin(args: Interfaces.ArgInput | undefined): Interfaces.ArgInput {
+  return Object.fromEntries(Object.entries(args ?? {}).map(([name, arg]) => [name, {...arg, ignoreStdin: true}]))
+}
+
 export abstract class KubeCommand<T extends typeof Command> extends Command {
   static baseFlags = globalFlags
 
@@ -131,7 +142,7 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
     const dash = this.argv.indexOf('--')
     this.afterDash = dash >= 0 ? this.argv.slice(dash + 1) : undefined
     const {args, argv, flags} = await this.parse({
-      args: this.ctor.args,
+      args: ignoringStdin(this.ctor.args),
       baseFlags: KubeCommand.baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
       flags: this.ctor.flags,

@@ -101,6 +101,9 @@ describe('svc delete', () => {
       const r = await env.svc(args)
       assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', stderr], args.join(' '))
     }
+    // a name on stdin is no argument (oclif would take it as NAME and delete that Service)
+    const piped = await env.svc(['delete'], {input: 'keep\n'})
+    assert.deepEqual([piped.code, piped.stdout, piped.stderr], [1, '', 'error: resource(s) were provided, but no name was specified\n'])
     assert.equal(await exists('keep'), true)
   })
 })
