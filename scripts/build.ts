@@ -120,6 +120,9 @@ const lazyBuiltins: Plugin = {
  * - oclif's WSL detection (run by every start) loads wsl-utils and powershell-utils, which promisify
  *   child_process.execFile at load, loading child_process (see LAZY_BUILTINS) for a call made only
  *   on WSL or Windows: promisified at the call instead.
+ * - client-node's ExecAuth keeps child_process.spawn in a field from its constructor, which every
+ *   KubeConfig runs: read at the call instead, so only a kubeconfig with an exec plugin loads
+ *   child_process (and with it dgram and the process bindings).
  */
 const PROMISIFIED_EXEC_FILE = 'const execFile = promisify(childProcess.execFile);'
 const LAZY_EXEC_FILE = 'const execFile = (...args) => promisify(childProcess.execFile)(...args);'
@@ -134,6 +137,7 @@ const LAZY_EDITS: Record<string, Array<[string, string]>> = {
     ['new HttpProxyAgent(', "new (require('hpagent').HttpProxyAgent)("],
   ],
   '@kubernetes/client-node/dist/oidc_auth.js': [["import * as oidc from 'openid-client';", "const oidcModule = () => require('openid-client');"], ['oidc.', 'oidcModule().']],
+  '@kubernetes/client-node/dist/exec_auth.js': [['this.execFn = child_process.spawn;', 'this.execFn = (...args) => child_process.spawn(...args);']],
   '@kubernetes/client-node/dist/azure_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
   '@kubernetes/client-node/dist/gcp_auth.js': [["import * as jsonpath from 'jsonpath-plus';", ''], ['jsonpath.JSONPath(', "require('jsonpath-plus').JSONPath("]],
   '@oclif/core/lib/config/plugin.js': [
