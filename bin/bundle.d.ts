@@ -8,3 +8,4 @@ export declare const ID_LENGTH: number
 export declare function compileBundle(file: string, source: string, cachedData?: Buffer): {exports?: Record<string, unknown>; script: Script}
 export declare function bundleId(source: string): string | undefined
 export declare function loadBundle(file: string, argv?: readonly string[]): Record<string, unknown>
+export declare function readBundleSource(file: string): string

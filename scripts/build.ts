@@ -244,6 +244,22 @@ function oneNamespacePerBuiltin(code: string): string {
   ].join('\n'))
 }
 
+/**
+ * The bundle in ASCII only, which bin/bundle.js reads as latin1 (readBundleSource says why).
+ * esbuild's `charset: 'ascii'` escapes strings and identifiers but leaves a regular expression
+ * literal as written (ansis's pattern of escape sequences holds U+009B, svc's durations `µs`).
+ * Every other character becomes `\uXXXX` (each half of a pair for one past U+FFFF), which a string,
+ * a template's value, an identifier and a regular expression read as the character itself; after a
+ * backslash it would read otherwise, so that fails the build.
+ */
+export function asciiOnly(code: string): string {
+  return code.replace(/(\\?)([\u0080-\uffff])/g, (_, slash: string, char: string) => {
+    const escaped = `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+    if (slash) throw new Error(`a backslash before ${escaped} in the bundle: update asciiOnly in scripts/build.ts`)
+    return escaped
+  })
+}
+
 /** The oclif command ID of a command module under src/commands (`create/index.ts` is `create`). */
 function commandId(file: string): string {
   return path.relative(path.join(ROOT, 'src', 'commands'), file).replace(/\.ts$/, '').split(path.sep).filter(part => part !== 'index').join(':')
@@ -296,7 +312,7 @@ export async function buildDist(): Promise<void> {
   // SVC_BUILD_META=FILE writes esbuild's account of what the main bundle holds, module by module.
   if (process.env.SVC_BUILD_META) writeFileSync(process.env.SVC_BUILD_META, JSON.stringify(result.metafile))
   const bundle = path.join(dist, 'svc.cjs')
-  writeFileSync(bundle, oneNamespacePerBuiltin(readFileSync(bundle, 'utf8')))
+  writeFileSync(bundle, asciiOnly(oneNamespacePerBuiltin(readFileSync(bundle, 'utf8'))))
   // The build's ID ends the bundle: bin/bundle.js uses the code cache only with the bundle it was made from.
   const id = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 16)
   appendFileSync(bundle, `//# svc-build=${id}\n`)

@@ -16,12 +16,12 @@
 // was made with.
 
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {bundleId, CACHE_NAMES, cacheFile, compileBundle, FORWARDER_CACHE} from '../bin/bundle.js'
+import {bundleId, CACHE_NAMES, cacheFile, compileBundle, FORWARDER_CACHE, readBundleSource} from '../bin/bundle.js'
 import {FORWARDER_START} from '../src/portforward/heap.ts'
 
 interface Bundle {
@@ -50,7 +50,7 @@ const EVERY = 'every'
 async function makeCache(name: string): Promise<void> {
   const kubeconfig = process.env[KUBECONFIG_ENV]
   if (!kubeconfig) throw new Error(`${KUBECONFIG_ENV} is not set`)
-  const source = readFileSync(BUNDLE, 'utf8')
+  const source = readBundleSource(BUNDLE)
   const id = bundleId(source)
   if (!id) throw new Error(`${BUNDLE} has no build ID`)
   const {exports, script} = compileBundle(BUNDLE, source)

@@ -9,8 +9,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
 
-import {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, FORWARDER_CACHE, ID_LENGTH, loadBundle} from '../../bin/bundle.js'
+import {bundleId, CACHE_NAMES, cacheFile, cacheName, compileBundle, FORWARDER_CACHE, ID_LENGTH, loadBundle, readBundleSource} from '../../bin/bundle.js'
 import {FORWARDER_START} from '../../src/portforward/heap.ts'
+import {asciiOnly} from '../../scripts/build.ts'
 import {lazyBuiltin} from '../../scripts/lazy-builtin.ts'
 import {ROOT, runSvc} from '../helpers/run-svc.ts'
 
@@ -22,6 +23,19 @@ test('bundleId reads the ID the build writes on the last line, and nothing else'
   assert.equal(bundleId('code;\n'), undefined)
   assert.equal(bundleId('//# svc-build=0123456789abcdef\ncode;\n'), undefined)
   assert.equal(bundleId('code;\n//# svc-build=0123456789ABCDEF\n'), undefined)
+})
+
+test('the bundle is ASCII only, so its text read as latin1 is its text read as UTF-8', () => {
+  assert.equal(readBundleSource(BUNDLE), readFileSync(BUNDLE, 'utf8'))
+  assert.doesNotMatch(readBundleSource(BUNDLE), /[\u0080-\uffff]/)
+  // what the build leaves as written: characters in a regular expression literal (scripts/build.ts asciiOnly)
+  const code = 'const re=/(ms|\u00b5s|\u03bcs)/y,esc=/[\u001b\u009b]/,s="\u{1f600}";'
+  const escaped = asciiOnly(code)
+  assert.doesNotMatch(escaped, /[\u0080-\uffff]/)
+  const read = (text: string) => new Function(`${text}return [re.source, re.exec('\u00b5s')?.[0], esc.test('\u009b'), s]`)() as unknown[]
+  assert.deepEqual(read(escaped), [String.raw`(ms|\u00b5s|\u03bcs)`, '\u00b5s', true, '\u{1f600}'])
+  assert.deepEqual(read(code).slice(1), read(escaped).slice(1))
+  assert.throws(() => asciiOnly('const re=/\\\u00b5/'), /a backslash before \\u00b5/)
 })
 
 test('a run gets the cache of its command, of the help, or of every other command', () => {
