@@ -25,6 +25,7 @@ import type {KubeClient} from '../kube/client.ts'
 import {ApiError} from '../kube/errors.ts'
 import {PORT_FORWARD_PROTOCOL} from '../spdy/portforward.ts'
 import {SpdySession} from '../spdy/session.ts'
+import {releaseChunks} from './owned-chunks.ts'
 import {SpdyTunnel} from './spdy-tunnel.ts'
 import {type Tunnel, TunnelLostError} from './types.ts'
 import {TUNNEL_PROTOCOL, UpgradeFailure, upgradeSpdy, upgradeTunnel} from './upgrade.ts'
@@ -271,6 +272,9 @@ export class SpdyConnector {
       pingTimeoutMs: this.options.pingIntervalMs * 3,
       role: 'client',
       streamHighWaterMark: this.options.streamBufferBytes,
+      // Plain SPDY writes the local clients' reads to the TLS socket itself: they are freed once
+      // it has written them (through the tunnel the WebSocket frame's copy frees them).
+      written: transport === 'spdy' ? releaseChunks : undefined,
     })
     const pooled: Pooled = {
       active: 0, closing: false, confirmed: 0, id: this.nextSessionId++, key, namespace, pinging: false, pod, sent: 0, session, transport,

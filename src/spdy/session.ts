@@ -34,6 +34,11 @@ export interface SpdySessionOptions {
   pingTimeoutMs?: number
   /** Per-stream readable buffer before the transport is paused. */
   streamHighWaterMark?: number
+  /**
+   * Called with the pieces of each batch of frames once the transport's write of them has
+   * completed (its write callback, without error): from then on the transport holds none of them.
+   */
+  written?: (pieces: Buffer[]) => void
 }
 
 /**
@@ -291,6 +296,7 @@ export class SpdySession extends EventEmitter {
   private lastPeerStreamId = 0
   private readonly pings = new Map<number, {sent: bigint; resolve: (rttMs: number) => void; reject: (e: Error) => void; timer: NodeJS.Timeout}>()
   private readonly pingTimeoutMs: number
+  private readonly written: ((pieces: Buffer[]) => void) | undefined
   private pingTimer: NodeJS.Timeout | undefined
   private goingAway = false
   private closed = false
@@ -303,6 +309,7 @@ export class SpdySession extends EventEmitter {
     this.nextStreamId = this.role === 'client' ? 1 : 2
     this.nextPingId = this.role === 'client' ? 1 : 2
     this.pingTimeoutMs = options.pingTimeoutMs ?? 30_000
+    this.written = options.written
     transport.on('end', () => this.destroy())
     transport.on('error', (err: Error) => this.destroy(err))
     transport.on('close', () => this.destroy())
@@ -508,13 +515,18 @@ export class SpdySession extends EventEmitter {
         const batch: OutItem[] = []
         let bytes = 0
         let ok = true
+        const {written} = this
         this.transport.cork()
         while (this.out.length > 0 && !(this.out[0].data instanceof Promise) && bytes < MAX_BATCH_BYTES) {
           const item = this.out.shift() as OutItem
           const buf = item.data as Buffer
-          if (buf.length > 0) ok = this.transport.write(buf)
           bytes += buf.length
           batch.push(item)
+          // The batch's last write tells `written` when the transport is done with all of it.
+          const last = this.out.length === 0 || this.out[0].data instanceof Promise || bytes >= MAX_BATCH_BYTES
+          if (buf.length === 0) continue
+          if (last && written) ok = this.transport.write(buf, (error?: Error | null) => error ? undefined : written(batch.map(i => i.data as Buffer)))
+          else ok = this.transport.write(buf)
         }
         this.transport.uncork()
         if (!ok) await this.waitDrain()
