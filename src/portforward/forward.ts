@@ -84,8 +84,8 @@ class ForwardedConnection {
   /** What the client sent before the tunnel was open, written to it first. */
   private early: Buffer[] = []
   private earlyBytes = 0
-  /** The local socket holds this turn's pieces of the pod's bytes (corkTurn). */
-  private corked = false
+  /** Set while the local socket holds this turn's pieces of the pod's bytes: uncorks it (corkTurn). */
+  private uncorkTimer: NodeJS.Immediate | undefined
 
   constructor(socket: Socket, hooks: ForwardHooks, resolve: (result: ForwardResult) => void) {
     this.socket = socket
@@ -222,14 +222,13 @@ class ForwardedConnection {
    * writableLength, so the session stops reading once the socket holds the per-stream buffer.
    */
   private corkTurn(): void {
-    if (this.corked) return
-    this.corked = true
+    if (this.uncorkTimer) return
     this.socket.cork()
-    setImmediate(this.uncork)
+    this.uncorkTimer = setImmediate(this.uncork)
   }
 
   private readonly uncork = (): void => {
-    this.corked = false
+    this.uncorkTimer = undefined
     this.socket.uncork()
   }
 
@@ -331,6 +330,12 @@ class ForwardedConnection {
     this.unwatchPeer?.()
     this.hooks.signal?.removeEventListener('abort', this.onAbort)
     this.early = []
+    // The pod's bytes of this turn go to the kernel before the socket is destroyed, as they would
+    // have uncorked: a tunnel lost in the turn its last bytes came (a reset, the session's end).
+    if (this.uncorkTimer) {
+      clearImmediate(this.uncorkTimer)
+      this.uncork()
+    }
     this.socket.destroy()
     const {tunnel} = this
     tunnel?.destroy()

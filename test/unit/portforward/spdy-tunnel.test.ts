@@ -10,7 +10,7 @@ import {randomBytes} from 'node:crypto'
 import {type AddressInfo, connect, createServer, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
-import {dataFrameHeader, RstStatus} from '../../../src/spdy/frames.ts'
+import {dataFrameHeader, encodeFrame, RstStatus} from '../../../src/spdy/frames.ts'
 import {type PortForwardPair, servePortForward} from '../../../src/spdy/portforward.ts'
 import {SpdySession, type SpdyStream} from '../../../src/spdy/session.ts'
 import {type SessionHandle, SpdyTunnel} from '../../../src/portforward/spdy-tunnel.ts'
@@ -336,6 +336,36 @@ test('SpdyTunnel through forwardConnection: the pieces of the pod\'s bytes that 
   await pollUntil(() => received === 6500, 'the lone piece at the client')
   assert.deepEqual(writes, [6000, 500])
 })
+
+for (const lost of ['the data stream reset', 'the session\'s transport ended'] as const) {
+  test(`SpdyTunnel through forwardConnection: the pod's bytes that arrive in the turn the tunnel is lost (${lost}) still reach the local client`, async t => {
+    const r = rig(t, p => p.data.resume())
+    let tunnel: SpdyTunnel | undefined
+    let result: Promise<ForwardResult> | undefined
+    const server2 = createServer(socket => {
+      result = forwardConnection(socket, () => Promise.resolve((tunnel = open(r).tunnel)))
+    })
+    server2.listen(0, '127.0.0.1')
+    await once(server2, 'listening')
+    t.after(() => server2.close())
+    const local = connect((server2.address() as AddressInfo).port, '127.0.0.1')
+    t.after(() => local.destroy())
+    const chunks: Buffer[] = []
+    local.on('data', (chunk: Buffer) => chunks.push(chunk))
+    local.on('error', () => {})
+    local.write('x')
+    const pod = await r.nextPair()
+    await pollUntil(() => tunnel?.writableLength === 0 && tunnel.bytesOut === 1, 'the first byte sent to the pod')
+    const id = pod.data.id
+    const bytes = randomBytes(3000)
+    // The pod's last bytes and the loss in one read of the session's transport.
+    if (lost === 'the data stream reset') r.serverEnd.write(Buffer.concat([dataFrameHeader(id, bytes.length, false), bytes, encodeFrame({status: RstStatus.CANCEL, streamId: id, type: 'rst_stream'})]))
+    else r.serverEnd.end(Buffer.concat([dataFrameHeader(id, bytes.length, false), bytes]))
+    await once(local, 'close')
+    assert.equal((await result)?.reason, 'lost')
+    assert.deepEqual(Buffer.concat(chunks), bytes)
+  })
+}
 
 test('SpdyTunnel through forwardConnection: a pod that stops reading pauses the local socket once the tunnel holds 256 KiB (not at its 64 KiB write high-water mark), and every byte arrives once it reads', async t => {
   const total = 8 * 1024 * 1024
