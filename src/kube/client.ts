@@ -291,7 +291,9 @@ export class KubeClient {
           if (timer) clearTimeout(timer)
           this.log(6, `${method} ${url.href} failed in ${Date.now() - started} milliseconds: ${error.code ?? error.message}`)
           if (error.name === 'AbortError') return reject(error)
-          void this.explain(error, url).then(() => reject(toConnectionError(error, this.serverHost, url)))
+          // Within what is left of --request-timeout: the diagnosis is not part of kubectl's request.
+          const left = timeoutMs > 0 ? timeoutMs - (Date.now() - started) : undefined
+          void this.explain(error, url, left).then(() => reject(toConnectionError(error, this.serverHost, url)))
         })
         sent.end(payload)
       }
@@ -309,10 +311,12 @@ export class KubeClient {
    * For a certificate Node's TLS refused (but for the name alone, whose words it has): reads Go's
    * words from the server's certificates (refusal.ts: a second handshake that sends nothing) and
    * keeps them with the error. Nothing for other errors, or through a proxy (not diagnosed there:
-   * the error keeps the code's words).
+   * the error keeps the code's words). `withinMs` bounds the second handshake (what is left of the
+   * request's deadline): one not done by then leaves the code's words.
    */
-  async explain(error: NodeJS.ErrnoException, url: URL): Promise<void> {
+  async explain(error: NodeJS.ErrnoException, url: URL, withinMs?: number): Promise<void> {
     if (!isCertificateRefusal(error.code) || error.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || url.protocol !== 'https:') return
+    if (withinMs !== undefined && withinMs <= 0) return
     const options = await this.connectionOptions().catch(() => undefined)
     if (!options || this.viaProxy(options)) return
     const host = url.hostname.replace(/^\[|\]$/g, '')
@@ -321,7 +325,7 @@ export class KubeClient {
       host,
       name: options.servername || host,
       port: Number(url.port) || 443,
-      timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+      timeoutMs: Math.min(this.options.handshakeTimeoutMs ?? 10_000, withinMs ?? Infinity),
     })
     if (words) explainRefusal(error, words)
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
+import https from 'node:https'
 import net, {type AddressInfo} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
@@ -8,6 +9,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 import {KubeClient} from '../../../src/kube/client.ts'
 import {ApiError, CliError, ConnectionError} from '../../../src/kube/errors.ts'
 import type {KubeObject} from '../../../src/kube/types.ts'
+import {issue} from '../../cluster/certs.ts'
 
 const TOKEN = 'secret-token-value'
 let server: http.Server
@@ -126,6 +128,42 @@ describe('KubeClient', () => {
     } finally {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>(resolve => silent.close(() => resolve()))
+    }
+  })
+
+  test('a refused certificate\'s second handshake (refusal.ts) ends within --request-timeout: a server that stalls it does not hold the answer for the handshake timeout', async () => {
+    const ca = issue({days: 2, isCA: true, subject: {commonName: 'untrusted-ca'}})
+    const leaf = issue({days: 2, issuer: ca, serverNames: {dns: ['localhost'], ips: ['127.0.0.1']}, subject: {commonName: 'api'}})
+    const api = https.createServer({cert: leaf.certPem, key: leaf.keyPem})
+    await new Promise<void>(resolve => api.listen(0, '127.0.0.1', resolve))
+    // The first connection reaches the server; every later one is accepted and never answered.
+    const held: net.Socket[] = []
+    let connections = 0
+    const front = net.createServer(socket => {
+      socket.on('error', () => {})
+      if (connections++ > 0) {
+        held.push(socket)
+        return
+      }
+      const upstream = net.connect((api.address() as AddressInfo).port, '127.0.0.1')
+      upstream.on('error', () => {})
+      socket.pipe(upstream).pipe(socket)
+    })
+    await new Promise<void>(resolve => front.listen(0, '127.0.0.1', resolve))
+    try {
+      const client = new KubeClient(kubeConfigFor(`https://127.0.0.1:${(front.address() as AddressInfo).port}`, false), {handshakeTimeoutMs: 20_000, timeoutMs: 1000})
+      const started = Date.now()
+      await assert.rejects(client.request({path: '/ok'}), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError)
+        assert.equal(err.message, 'tls: failed to verify certificate: x509: certificate signed by unknown authority')
+        return true
+      })
+      assert.equal(held.length, 1, 'the second handshake was tried')
+      assert.ok(Date.now() - started < 10_000, `answered after ${Date.now() - started} ms`)
+    } finally {
+      for (const socket of held) socket.destroy()
+      api.closeAllConnections()
+      await Promise.all([new Promise(resolve => front.close(resolve)), new Promise(resolve => api.close(resolve))])
     }
   })
 
