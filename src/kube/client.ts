@@ -6,7 +6,7 @@
 import http from 'node:http'
 import {createHash} from 'node:crypto'
 import https from 'node:https'
-import {isIP} from 'node:net'
+import {isIP, type Socket} from 'node:net'
 import tls from 'node:tls'
 
 import type {KubeConfig} from '@kubernetes/client-node'
@@ -14,7 +14,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
 import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
-import {CONNECT_SIGNAL, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
+import {CONNECT_SIGNAL, connectThroughProxy, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
 import {diagnoseRefusal} from './refusal.ts'
 
 export interface RequestOptions {
@@ -310,23 +310,23 @@ export class KubeClient {
   /**
    * For a certificate Node's TLS refused (but for the name alone, whose words it has): reads Go's
    * words from the server's certificates (refusal.ts: a second handshake that sends nothing) and
-   * keeps them with the error. Nothing for other errors, or through a proxy (not diagnosed there:
-   * the error keeps the code's words). `withinMs` bounds the second handshake (what is left of the
-   * request's deadline): one not done by then leaves the code's words.
+   * keeps them with the error. Nothing for other errors. `withinMs` bounds the second handshake
+   * (what is left of the request's deadline), the proxy's part included: one not done by then
+   * leaves the code's words.
    */
   async explain(error: NodeJS.ErrnoException, url: URL, withinMs?: number): Promise<void> {
     if (!isCertificateRefusal(error.code) || error.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || url.protocol !== 'https:') return
     if (withinMs !== undefined && withinMs <= 0) return
     const options = await this.connectionOptions().catch(() => undefined)
-    if (!options || this.viaProxy(options)) return
+    if (!options) return
     const host = url.hostname.replace(/^\[|\]$/g, '')
-    const words = await diagnoseRefusal({
-      ca: options.ca,
-      host,
-      name: options.servername || host,
-      port: Number(url.port) || 443,
-      timeoutMs: Math.min(this.options.handshakeTimeoutMs ?? 10_000, withinMs ?? Infinity),
-    })
+    const port = Number(url.port) || 443
+    const timeoutMs = Math.min(this.options.handshakeTimeoutMs ?? 10_000, withinMs ?? Infinity)
+    // Through the proxy the request took, reached with the same TLS settings (an https:// proxy).
+    const proxy = this.viaProxy(options) ? proxyFor(new URL(this.server), this.kubeConfig.getCurrentCluster()?.proxyUrl, this.options.env ?? process.env) : undefined
+    const {ca, cert, key, passphrase, pfx, rejectUnauthorized, servername} = options
+    const tunnel = proxy && ((signal: AbortSignal): Promise<Socket> => connectThroughProxy(proxy, host, port, {signal, timeoutMs, tls: {ca, cert, key, passphrase, pfx, rejectUnauthorized, servername}}))
+    const words = await diagnoseRefusal({ca, host, name: servername || host, port, timeoutMs, tunnel})
     if (words) explainRefusal(error, words)
   }
 

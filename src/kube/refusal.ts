@@ -5,7 +5,8 @@
 // certificates again on a connection that only shakes hands (nothing is sent on it), and runs Go's
 // checks on them in Go's order (crypto/x509 Certificate.Verify, as crypto/tls verifyServerCertificate
 // calls it): the leaf's validity period, then the name, then a chain to a root, then the usage.
-// The decision stays Node's; only the words come from here.
+// The decision stays Node's; only the words come from here. Through a proxy the second handshake
+// goes through it too.
 
 import {X509Certificate} from 'node:crypto'
 import net from 'node:net'
@@ -23,6 +24,8 @@ export interface RefusedConnection {
   name: string
   /** Gives up on the second handshake after this long. */
   timeoutMs: number
+  /** Opens the TCP stream to host:port when it goes through a proxy (connectThroughProxy), given up when `signal` aborts. */
+  tunnel?: (signal: AbortSignal) => Promise<net.Socket>
 }
 
 /**
@@ -36,10 +39,13 @@ export async function diagnoseRefusal(connection: RefusedConnection, now: () => 
 }
 
 /** The certificates the server sends, leaf first: a handshake that verifies nothing and sends nothing. */
-function serverCertificates({host, name, port, timeoutMs}: RefusedConnection): Promise<X509Certificate[]> {
+async function serverCertificates({host, name, port, timeoutMs, tunnel}: RefusedConnection): Promise<X509Certificate[]> {
+  // One limit for the whole: the proxy's part, then the handshake in what is left.
+  const deadline = Date.now() + timeoutMs
+  const through = await tunnel?.(AbortSignal.timeout(timeoutMs))
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({host, port, rejectUnauthorized: false, servername: net.isIP(name) ? undefined : name})
-    const timer = setTimeout(() => socket.destroy(new Error('timeout')), timeoutMs)
+    const socket = tls.connect({host, port, rejectUnauthorized: false, servername: net.isIP(name) ? undefined : name, socket: through})
+    const timer = setTimeout(() => socket.destroy(new Error('timeout')), Math.max(0, deadline - Date.now()))
     socket.once('secureConnect', () => {
       clearTimeout(timer)
       const chain: X509Certificate[] = []

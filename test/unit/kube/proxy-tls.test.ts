@@ -132,6 +132,13 @@ for (const [kind, start] of proxies) {
       assert.equal(await version(clientFor(url)), words)
     })
 
+    it('a certificate not valid yet, for a server only the proxy can reach: Go\'s detail, its certificates asked for again through the proxy', async t => {
+      const {url} = await serve(t, {dns: [NAME], ips: []}, NAME, undefined, {notBefore: new Date(Date.now() + 24 * 60 * 60 * 1000)})
+      const words = /^tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time \S+ is before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/
+      assert.match(String(await version(clientFor(url, proxy.url))), words)
+      assert.match(await tunnel(clientFor(url, proxy.url)), words)
+    })
+
     it('a certificate naming no address at all, for a server written as one', async t => {
       const {url} = await serve(t, {dns: [NAME], ips: []}, SERVER_IP)
       assert.equal(await version(clientFor(url, proxy.url)), `tls: failed to verify certificate: x509: cannot validate certificate for ${SERVER_IP} because it doesn't contain any IP SANs`)
