@@ -33,9 +33,14 @@ export interface RefusedConnection {
  * undefined when they cannot be had (the server went away) or Go would accept them.
  */
 export async function diagnoseRefusal(connection: RefusedConnection, now: () => Date = () => new Date()): Promise<string | undefined> {
-  const sent = await serverCertificates(connection).catch(() => undefined)
-  if (!sent || sent.length === 0) return undefined
-  return goVerify(sent, roots(connection.ca), connection.name, now())
+  try {
+    const sent = await serverCertificates(connection)
+    return sent.length === 0 ? undefined : goVerify(sent, roots(connection.ca), connection.name, now())
+  } catch {
+    // The words are extra: whatever keeps them from being read (the server gone, a certificate or
+    // CA that does not parse) leaves the refusal with the words it has, and never fails the caller.
+    return undefined
+  }
 }
 
 /** The certificates the server sends, leaf first: a handshake that verifies nothing and sends nothing. */
@@ -48,14 +53,19 @@ async function serverCertificates({host, name, port, timeoutMs, tunnel}: Refused
     const timer = setTimeout(() => socket.destroy(new Error('timeout')), Math.max(0, deadline - Date.now()))
     socket.once('secureConnect', () => {
       clearTimeout(timer)
-      const chain: X509Certificate[] = []
-      let peer: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true)
-      while (peer?.raw && !chain.some(c => c.raw.equals(peer!.raw))) {
-        chain.push(new X509Certificate(peer.raw))
-        peer = peer.issuerCertificate
+      try {
+        const chain: X509Certificate[] = []
+        let peer: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true)
+        while (peer?.raw && !chain.some(c => c.raw.equals(peer!.raw))) {
+          chain.push(new X509Certificate(peer.raw))
+          peer = peer.issuerCertificate
+        }
+        resolve(chain)
+      } catch (error) {
+        reject(error)
+      } finally {
+        socket.destroy()
       }
-      socket.destroy()
-      resolve(chain)
     })
     socket.once('error', error => {
       clearTimeout(timer)

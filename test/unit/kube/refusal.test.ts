@@ -5,9 +5,12 @@
 
 import assert from 'node:assert/strict'
 import {X509Certificate} from 'node:crypto'
+import {once} from 'node:events'
+import type {AddressInfo} from 'node:net'
+import tls from 'node:tls'
 import {after, describe, it} from 'node:test'
 
-import {goVerify} from '../../../src/kube/refusal.ts'
+import {diagnoseRefusal, goVerify} from '../../../src/kube/refusal.ts'
 import {issue, type IssuedCert} from '../../cluster/certs.ts'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -75,5 +78,24 @@ describe('goVerify', () => {
     const below = issue({days: 30, issuer: intermediate, serverNames: here, subject: {commonName: 'x'}})
     assert.equal(goVerify([x509(below), x509(intermediate)], [x509(ca)], 'localhost', new Date()), undefined)
     assert.equal(goVerify([x509(below)], [x509(ca)], 'localhost', new Date()), 'x509: certificate signed by unknown authority')
+  })
+})
+
+describe('diagnoseRefusal', () => {
+  it('reads the words from a second handshake, and gives none (never throws) when a certificate it needs does not parse', async () => {
+    const leaf = issue({days: -1, issuer: ca, notBefore: new Date(Date.now() - 3 * DAY), serverNames: here, subject: {commonName: 'x'}})
+    const server = tls.createServer({cert: leaf.certPem, key: leaf.keyPem}, socket => socket.destroy())
+    server.on('tlsClientError', () => {})
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      const {port} = server.address() as AddressInfo
+      const connection = {host: '127.0.0.1', name: 'localhost', port, timeoutMs: 5000}
+      assert.match(await diagnoseRefusal({...connection, ca: ca.certPem}) ?? '', /^x509: certificate has expired or is not yet valid: current time /)
+      const garbled = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'
+      assert.equal(await diagnoseRefusal({...connection, ca: garbled}), undefined)
+    } finally {
+      server.close()
+    }
   })
 })
