@@ -6,8 +6,13 @@
 
 /** Global flags that take a value, in every spelling kubectl accepts for them before the command. */
 const VALUED_GLOBAL_FLAGS = new Set([
-  '--as', '--as-group', '--as-uid', '--context', '--kubeconfig', '--namespace', '-n', '--request-timeout', '--verbose', '-v',
+  '--as', '--as-group', '--as-uid', '--certificate-authority', '--client-certificate', '--client-key', '--cluster', '--context',
+  '--kubeconfig', '--namespace', '-n', '--password', '--request-timeout', '--server', '-s', '--tls-server-name', '--token', '--user',
+  '--username', '--verbose', '-v',
 ])
+
+/** Global flags that take no value before the command (`--insecure-skip-tls-verify`, or with `=true`/`=false`). */
+const BOOLEAN_GLOBAL_FLAGS = new Set(['--insecure-skip-tls-verify'])
 
 /** `--v=6` / `--v 6` / `-v=6` -> `--verbose=6` / `--verbose 6`; everything after `--` is left alone. */
 function normaliseVerbosity(argv: readonly string[]): string[] {
@@ -33,6 +38,11 @@ export function kubectlArgv(argv: readonly string[]): string[] {
   while (i < args.length) {
     const arg = args[i]
     const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg
+    if (BOOLEAN_GLOBAL_FLAGS.has(name)) {
+      leading.push(arg)
+      i += 1
+      continue
+    }
     if (VALUED_GLOBAL_FLAGS.has(name)) {
       if (name !== arg) {
         leading.push(arg)
@@ -44,8 +54,8 @@ export function kubectlArgv(argv: readonly string[]): string[] {
       i += 2
       continue
     }
-    // -nNAMESPACE and -v6: a short flag with its value attached.
-    if (/^-[nv][^-=]/.test(arg)) {
+    // -nNAMESPACE, -v6 and -sURL: a short flag with its value attached.
+    if (/^-[nsv][^-=]/.test(arg)) {
       leading.push(arg)
       i += 1
       continue

@@ -75,8 +75,24 @@ export abstract class KubeCommand<T extends typeof Command> extends Command {
   }
 
   private connect(context: string | undefined): Kube {
-    this.loadedConfig ??= loadKubeConfig(this.flags.kubeconfig, this.environment)
-    const config = selectContext(this.loadedConfig, {cluster: this.flags.cluster, context, kubeconfig: this.flags.kubeconfig, namespace: this.flags.namespace, tlsServerName: this.flags['tls-server-name'], user: this.flags.user})
+    const f = this.flags
+    this.loadedConfig ??= loadKubeConfig(f.kubeconfig, this.environment, f.server)
+    const config = selectContext(this.loadedConfig, {
+      certificateAuthority: f['certificate-authority'],
+      clientCertificate: f['client-certificate'],
+      clientKey: f['client-key'],
+      cluster: f.cluster,
+      context,
+      insecureSkipTlsVerify: f['insecure-skip-tls-verify'],
+      kubeconfig: f.kubeconfig,
+      namespace: f.namespace,
+      password: f.password,
+      server: f.server,
+      tlsServerName: f['tls-server-name'],
+      token: f.token,
+      user: f.user,
+      username: f.username,
+    })
     const userName = config.kubeConfig.getCurrentUser()?.name ?? ''
     const impersonation = resolveImpersonation(
       impersonationFromTexts(config.texts, userName),

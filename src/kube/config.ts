@@ -8,9 +8,14 @@
 //   3. ~/.kube/config, when it exists.
 //   4. In-cluster: the service account token and KUBERNETES_SERVICE_HOST/PORT.
 // --context picks a context by name; --cluster and --user replace its cluster and user; -n beats
-// the context's namespace, which beats `default`; --tls-server-name, when not empty, replaces the
-// cluster's tls-server-name (clientcmd DirectClientConfig.getCluster; the in-cluster config takes no
-// server name, inClusterClientConfig.ClientConfig).
+// the context's namespace, which beats `default`.
+//
+// The connection flags override the chosen cluster and user as clientcmd's DirectClientConfig does
+// (k8s.io/client-go tools/clientcmd client_config.go getCluster, getAuthInfo; `overrideCluster` and
+// `overrideUser` below): each flag that is not empty replaces its field. --server without a
+// kubeconfig, or with one that sets no current context, is a cluster of its own with no user but
+// the flags' (kubectl 1.35 run side by side); it also bypasses the in-cluster config, which
+// otherwise takes only --token and --certificate-authority (inClusterClientConfig.ClientConfig).
 //
 // A kubeconfig kubectl cannot use gets kubectl's words (k8s.io/client-go tools/clientcmd
 // client_config.go ConfirmUsable, validation.go; kubectl 1.35 run side by side): an unknown context
@@ -25,17 +30,38 @@ import path from 'node:path'
 
 // The module itself, not the package index: the index loads every API client and model.
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
+import type {Cluster, User} from '@kubernetes/client-node/dist/config_types.js'
 
 import {CliError, ConfigurationError} from './errors.ts'
 
-export interface KubeConfigFlags {
+export interface KubeConfigFlags extends ConnectionOverrides {
   cluster?: string
   context?: string
   kubeconfig?: string
   namespace?: string
-  /** --tls-server-name: replaces the cluster's tls-server-name when not empty. */
-  tlsServerName?: string
   user?: string
+}
+
+/** kubectl's connection flags (clientcmd ConfigOverrides.ClusterInfo and AuthInfo); empty means not given. */
+export interface ConnectionOverrides {
+  /** --certificate-authority: a CA file, which replaces the cluster's CA and insecure-skip-tls-verify. */
+  certificateAuthority?: string
+  /** --client-certificate: replaces the user's client certificate (file and data). */
+  clientCertificate?: string
+  /** --client-key: replaces the user's client key (file and data). */
+  clientKey?: string
+  /** --insecure-skip-tls-verify: true replaces the cluster's CA and insecure-skip-tls-verify; false changes nothing. */
+  insecureSkipTlsVerify?: boolean
+  /** --password: basic authentication. */
+  password?: string
+  /** -s/--server: the API server's address; given, it also replaces the cluster's tls-server-name with --tls-server-name's. */
+  server?: string
+  /** --tls-server-name: replaces the cluster's tls-server-name. */
+  tlsServerName?: string
+  /** --token: a bearer token (never logged). */
+  token?: string
+  /** --username: basic authentication. */
+  username?: string
 }
 
 export interface Environment {
@@ -76,12 +102,17 @@ export interface LoadedKubeConfig {
 
 /** Loads, merges and selects the kubeconfig; throws CliError with a how-to-fix line when there is none. */
 export function resolveKubeConfig(flags: KubeConfigFlags, environment: Environment = defaultEnvironment()): ResolvedConfig {
-  return selectContext(loadKubeConfig(flags.kubeconfig, environment), flags)
+  return selectContext(loadKubeConfig(flags.kubeconfig, environment, flags.server), flags)
 }
 
-/** Finds, reads and merges the kubeconfig files (the precedence above); throws CliError when there is none. */
-export function loadKubeConfig(kubeconfig: string | undefined, environment: Environment = defaultEnvironment()): LoadedKubeConfig {
+/**
+ * Finds, reads and merges the kubeconfig files (the precedence above); throws CliError when there
+ * is none, unless --server is given (`server`): then none is an empty kubeconfig, and so is a
+ * KUBECONFIG of missing files (clientcmd skips them), and the in-cluster config is not used.
+ */
+export function loadKubeConfig(kubeconfig: string | undefined, environment: Environment = defaultEnvironment(), server?: string): LoadedKubeConfig {
   const {env, home} = environment
+  const none = (): LoadedKubeConfig => ({kubeConfig: new KubeConfig(), sources: [], texts: []})
   if (kubeconfig) {
     const file = path.resolve(kubeconfig)
     if (!existsSync(file)) throw new CliError(`stat ${kubeconfig}: no such file or directory`)
@@ -92,6 +123,7 @@ export function loadKubeConfig(kubeconfig: string | undefined, environment: Envi
     const files = env.KUBECONFIG.split(path.delimiter).filter(f => f !== '')
     const present = files.filter(f => existsSync(path.resolve(f)))
     if (present.length === 0) {
+      if (server) return none()
       throw new CliError(`none of the files in KUBECONFIG exist (${env.KUBECONFIG}): set KUBECONFIG to a kubeconfig file, or pass --kubeconfig`)
     }
     const loaded = present.map(f => loadFile(path.resolve(f), f))
@@ -102,6 +134,7 @@ export function loadKubeConfig(kubeconfig: string | undefined, environment: Envi
     const {kubeConfig, text} = loadFile(file, file)
     return {kubeConfig, sources: [file], texts: [text]}
   }
+  if (server) return none()
   if (inCluster(environment)) {
     const kubeConfig = new KubeConfig()
     kubeConfig.loadFromCluster()
@@ -124,41 +157,48 @@ export function selectContext(loaded: LoadedKubeConfig, flags: KubeConfigFlags):
     users: loaded.kubeConfig.getUsers(),
   })
 
-  // clientcmd's ConfirmUsable: a missing context, then the user's unreadable files, in one
-  // `Error in configuration` (an unknown --cluster joins a missing context's error there)
+  // clientcmd's ConfirmUsable: a missing context, then the user's problems, then the cluster's, in
+  // one `Error in configuration` (an unknown --cluster joins a missing context's error there)
   const contextName = flags.context || kubeConfig.getCurrentContext()
   const contextMissing = Boolean(contextName) && !kubeConfig.getContextObject(contextName)
   const reasons = contextMissing ? [`context was not found for specified context: ${contextName}`] : []
   if (!contextMissing && flags.context) kubeConfig.setCurrentContext(flags.context)
-  if (!contextMissing && kubeConfig.getCurrentContext() && (flags.cluster !== undefined || flags.user !== undefined)) overrideContext(kubeConfig, flags)
-  const context = contextMissing ? undefined : kubeConfig.getContextObject(kubeConfig.getCurrentContext())
-  const user = context ? kubeConfig.getCurrentUser() : undefined
-  for (const [file, what] of [[user?.certFile, 'client-cert'], [user?.keyFile, 'client-key']] as const) {
-    const problem = unreadable(file)
-    if (problem) reasons.push(`unable to read ${what} ${file} for ${user?.name ?? ''} due to open ${file}: ${problem}`)
-  }
+  const inClusterConfig = sources[0] === 'in-cluster'
+  // --server with no context to read: clientcmd's context, cluster and user of no name, made of the flags alone
+  if (!contextName && flags.server && !inClusterConfig) addUnnamed(kubeConfig, {cluster: '', name: '', user: ''})
+  if (!contextMissing && kubeConfig.getContextObject(kubeConfig.getCurrentContext()) && (flags.cluster !== undefined || flags.user !== undefined)) overrideContext(kubeConfig, flags)
+  const context = contextMissing ? undefined : kubeConfig.getContextObject(kubeConfig.getCurrentContext()) ?? undefined
+  // A context's cluster that is not defined is made by --server (getCluster requires only --cluster's)
+  if (context && flags.server && !flags.cluster && !kubeConfig.getCluster(context.cluster)) addUnnamed(kubeConfig, {cluster: context.cluster})
+  if (context && !context.user && !kubeConfig.getUser('')) addUnnamed(kubeConfig, {user: ''})
+  if (context) applyOverrides(kubeConfig, inClusterConfig ? {certificateAuthority: flags.certificateAuthority, token: flags.token} : flags)
+
+  const user = context ? kubeConfig.getCurrentUser() ?? undefined : undefined
+  if (user) reasons.push(...userProblems(user))
   if (contextMissing && flags.cluster && !kubeConfig.getCluster(flags.cluster)) reasons.push(`no server found for cluster ${JSON.stringify(flags.cluster)}`)
+  const cluster = context ? kubeConfig.getCurrentCluster() ?? undefined : undefined
+  if (cluster && !inClusterConfig) {
+    const problem = unreadable(cluster.caFile)
+    if (problem) reasons.push(`unable to read certificate-authority ${cluster.caFile} for ${cluster.name} due to open ${cluster.caFile}: ${problem}`)
+  }
+  // kubectl unwraps a list of one (cmdutil.CheckErr): `error: <reason>`, except a missing context,
+  // and except with -n, where the error reaches it another way (kubectl 1.35 run side by side)
+  if (reasons.length === 1 && !contextMissing && !flags.namespace) throw new CliError(reasons[0])
   if (reasons.length > 0) throw new ConfigurationError(reasons)
 
-  if (!kubeConfig.getCurrentContext() && sources[0] !== 'in-cluster') {
+  if (!kubeConfig.getCurrentContext() && !context && !inClusterConfig) {
     throw new CliError('the kubeconfig sets no current-context: pass --context NAME, or run `kubectl config use-context NAME`')
   }
-  if (sources[0] !== 'in-cluster' && context) {
-    const cluster = kubeConfig.getCurrentCluster()
+  if (!inClusterConfig && context) {
     if (!cluster) {
       if (flags.cluster) throw new CliError(`no server found for cluster ${JSON.stringify(flags.cluster)}`)
       throw new CliError(`context "${context.name}" names cluster "${context.cluster}", which the kubeconfig does not define`)
     }
-    const problem = unreadable(cluster.caFile)
-    if (problem) throw new CliError(`unable to read certificate-authority ${cluster.caFile} for ${cluster.name} due to open ${cluster.caFile}: ${problem}`)
     if (context.user && !user) throw new CliError(`auth info ${JSON.stringify(context.user)} does not exist`)
   }
 
-  if (flags.tlsServerName && sources[0] !== 'in-cluster') overrideServerName(kubeConfig, flags.tlsServerName)
-
   // client-go refuses this pair when it builds the transport (transport.TLSConfigFor), before any
   // request, and kubectl prints it as is: skip-verify would otherwise silently ignore the CA.
-  const cluster = kubeConfig.getCurrentCluster()
   if (cluster?.skipTLSVerify && (cluster.caData || cluster.caFile)) {
     throw new CliError('specifying a root certificates file with the insecure flag is not allowed')
   }
@@ -178,16 +218,88 @@ function overrideContext(kubeConfig: KubeConfig, flags: KubeConfigFlags): void {
   })
 }
 
-/** --tls-server-name: the current cluster with its tls-server-name replaced (a copy: the loaded clusters serve every context). */
-function overrideServerName(kubeConfig: KubeConfig, tlsServerName: string): void {
+/**
+ * clientcmd's DirectClientConfig.getCluster: the kubeconfig's cluster with the connection flags.
+ * --server replaces the server. --certificate-authority or --insecure-skip-tls-verify replaces all
+ * three of the CA file, the CA data and insecure-skip-tls-verify (so the kubeconfig's CA never
+ * meets the flag's insecure, nor its insecure the flag's CA; both flags together are refused
+ * later). --tls-server-name replaces the tls-server-name, and so does --server, with
+ * --tls-server-name's or none: a kubeconfig's name was for its own server.
+ */
+export function overrideCluster(cluster: Cluster, flags: ConnectionOverrides): Cluster {
+  const merged: {-readonly [K in keyof Cluster]: Cluster[K]} = {...cluster}
+  if (flags.server) merged.server = flags.server
+  if (flags.insecureSkipTlsVerify || flags.certificateAuthority) {
+    merged.skipTLSVerify = Boolean(flags.insecureSkipTlsVerify)
+    merged.caFile = flags.certificateAuthority || undefined
+    merged.caData = undefined
+  }
+  if (flags.tlsServerName || flags.server) merged.tlsServerName = flags.tlsServerName || undefined
+  return merged
+}
+
+/**
+ * clientcmd's DirectClientConfig.getAuthInfo: the kubeconfig's user with the connection flags. Each
+ * of --token, --username and --password replaces its field alone (a token leaves a client
+ * certificate in place, and the server gets both, as from kubectl); --client-certificate replaces
+ * the certificate's file and data, --client-key the key's.
+ */
+export function overrideUser(user: User, flags: ConnectionOverrides): User {
+  const merged: {-readonly [K in keyof User]: User[K]} = {...user}
+  if (flags.token) merged.token = flags.token
+  if (flags.username) merged.username = flags.username
+  if (flags.password) merged.password = flags.password
+  if (flags.clientCertificate) {
+    merged.certFile = flags.clientCertificate
+    merged.certData = undefined
+  }
+  if (flags.clientKey) {
+    merged.keyFile = flags.clientKey
+    merged.keyData = undefined
+  }
+  return merged
+}
+
+/** The current cluster and user with the connection flags (copies: the loaded ones serve every context). */
+function applyOverrides(kubeConfig: KubeConfig, flags: ConnectionOverrides): void {
   const cluster = kubeConfig.getCurrentCluster()
-  if (!cluster) return
+  const user = kubeConfig.getCurrentUser()
   kubeConfig.loadFromOptions({
-    clusters: kubeConfig.getClusters().map(c => (c === cluster ? {...c, tlsServerName} : c)),
+    clusters: kubeConfig.getClusters().map(c => (c === cluster ? overrideCluster(c, flags) : c)),
     contexts: kubeConfig.getContexts(),
     currentContext: kubeConfig.getCurrentContext(),
-    users: kubeConfig.getUsers(),
+    users: kubeConfig.getUsers().map(u => (u === user ? overrideUser(u, flags) : u)),
   })
+}
+
+/** Adds an empty context (and makes it current), cluster or user, for the connection flags to fill. */
+function addUnnamed(kubeConfig: KubeConfig, add: {cluster?: string; name?: string; user?: string}): void {
+  const context = add.name === undefined ? undefined : {cluster: add.cluster ?? '', name: add.name, user: add.user ?? ''}
+  kubeConfig.loadFromOptions({
+    clusters: [...kubeConfig.getClusters(), ...(add.cluster === undefined ? [] : [{name: add.cluster, server: '', skipTLSVerify: false}])],
+    contexts: [...kubeConfig.getContexts(), ...(context ? [context] : [])],
+    currentContext: context ? context.name : kubeConfig.getCurrentContext(),
+    users: [...kubeConfig.getUsers(), ...(add.user === undefined ? [] : [{name: add.user}])],
+  })
+}
+
+/**
+ * clientcmd's validateAuthInfo, the checks a kubeconfig or the flags can fail, in its order: a
+ * client certificate without a key, its files unreadable, a token and basic authentication both.
+ */
+function userProblems(user: User): string[] {
+  const problems: string[] = []
+  if ((user.certFile || user.certData) && !user.keyFile && !user.keyData) {
+    problems.push(`client-key-data or client-key must be specified for ${user.name} to use the clientCert authentication method.`)
+  }
+  for (const [file, what] of [[user.certFile, 'client-cert'], [user.keyFile, 'client-key']] as const) {
+    const problem = (user.certFile || user.certData) ? unreadable(file) : undefined
+    if (problem) problems.push(`unable to read ${what} ${file} for ${user.name} due to open ${file}: ${problem}`)
+  }
+  if (user.token && (user.username || user.password)) {
+    problems.push(`more than one authentication method found for ${user.name}; found [token basicAuth], only one is allowed`)
+  }
+  return problems
 }
 
 /** Why a file the kubeconfig names cannot be read, in Go's words (`no such file or directory`), or undefined. */

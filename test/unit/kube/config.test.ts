@@ -4,7 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, test} from 'node:test'
 
-import {loadKubeConfig, resolveKubeConfig, selectContext} from '../../../src/kube/config.ts'
+import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
+
+import {loadKubeConfig, overrideCluster, overrideUser, resolveKubeConfig, selectContext} from '../../../src/kube/config.ts'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-kubeconfig-'))
 after(() => rmSync(dir, {force: true, recursive: true}))
@@ -146,5 +148,95 @@ describe('insecure-skip-tls-verify with a CA', () => {
     assert.doesNotThrow(() => resolveKubeConfig({kubeconfig: file}, envOf({})))
     write({'certificate-authority': file})
     assert.doesNotThrow(() => resolveKubeConfig({kubeconfig: file}, envOf({})))
+  })
+})
+
+describe('connection flags: clientcmd DirectClientConfig.getCluster / getAuthInfo', () => {
+  const base = {caData: 'Q0E=', name: 'c', server: 'https://kubeconfig:6443', skipTLSVerify: false, tlsServerName: 'from-kubeconfig'}
+  const clusterTable: Array<[string, Parameters<typeof overrideCluster>[1], Partial<ReturnType<typeof overrideCluster>>, Partial<typeof base>?]> = [
+    ['nothing given: unchanged', {}, base],
+    ['--server replaces the server and clears the tls-server-name', {server: 'https://flag:6443'}, {...base, server: 'https://flag:6443', tlsServerName: undefined}],
+    ['--server with --tls-server-name: the flag\'s name', {server: 'https://flag:6443', tlsServerName: 'n'}, {...base, server: 'https://flag:6443', tlsServerName: 'n'}],
+    ['--tls-server-name alone replaces the name', {tlsServerName: 'n'}, {...base, tlsServerName: 'n'}],
+    ['--certificate-authority replaces the CA data and insecure', {certificateAuthority: 'ca.crt'}, {...base, caData: undefined, caFile: 'ca.crt', skipTLSVerify: false}, {skipTLSVerify: true}],
+    ['--insecure-skip-tls-verify drops the kubeconfig\'s CA', {insecureSkipTlsVerify: true}, {...base, caData: undefined, caFile: undefined, skipTLSVerify: true}],
+    ['--insecure-skip-tls-verify=false keeps the kubeconfig\'s insecure', {insecureSkipTlsVerify: false}, {...base, caData: undefined, skipTLSVerify: true}, {caData: undefined, skipTLSVerify: true}],
+    ['both: both kept, for the refusal', {certificateAuthority: 'ca.crt', insecureSkipTlsVerify: true}, {...base, caData: undefined, caFile: 'ca.crt', skipTLSVerify: true}],
+    ['empty values are not given', {certificateAuthority: '', server: '', tlsServerName: ''}, base],
+  ]
+  for (const [name, flags, expected, from] of clusterTable) {
+    test(`cluster: ${name}`, () => assert.deepEqual({...overrideCluster({...base, ...from}, flags)}, {...expected}))
+  }
+
+  const user = {certData: 'Y2VydA==', keyData: 'a2V5', name: 'u', token: 'kubeconfig-token'}
+  const userTable: Array<[string, Parameters<typeof overrideUser>[1], Record<string, unknown>]> = [
+    ['nothing given: unchanged', {}, user],
+    ['--token replaces the token and keeps the client certificate', {token: 'flag-token'}, {...user, token: 'flag-token'}],
+    ['--client-certificate replaces the certificate\'s data', {clientCertificate: 'c.crt'}, {...user, certData: undefined, certFile: 'c.crt'}],
+    ['--client-key replaces the key\'s data', {clientKey: 'c.key'}, {...user, keyData: undefined, keyFile: 'c.key'}],
+    ['--username and --password each replace their own', {username: 'a'}, {...user, username: 'a'}],
+    ['empty values are not given', {clientCertificate: '', clientKey: '', password: '', token: '', username: ''}, user],
+  ]
+  for (const [name, flags, expected] of userTable) {
+    test(`user: ${name}`, () => assert.deepEqual({...overrideUser(user, flags)}, expected))
+  }
+
+  const ca = path.join(dir, 'ca.crt')
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n')
+  test('--server without a kubeconfig: a cluster and user of no name, made of the flags', () => {
+    const r = resolveKubeConfig({certificateAuthority: ca, server: 'https://flag:6443', token: 't'}, envOf({}))
+    assert.equal(r.kubeConfig.getCurrentCluster()?.server, 'https://flag:6443')
+    assert.equal(r.kubeConfig.getCurrentCluster()?.caFile, ca)
+    assert.equal(r.kubeConfig.getCurrentUser()?.token, 't')
+    assert.equal(r.namespace, 'default')
+    assert.deepEqual(r.sources, [])
+  })
+  test('--server with a KUBECONFIG of missing files, or in a pod: the flags alone', () => {
+    assert.equal(resolveKubeConfig({server: 'https://flag:6443'}, envOf({KUBECONFIG: path.join(dir, 'nope.yaml')})).kubeConfig.getCurrentCluster()?.server, 'https://flag:6443')
+    const sa = path.join(dir, 'sa')
+    mkdirSync(sa, {recursive: true})
+    writeFileSync(path.join(sa, 'token'), 'sa-token')
+    const pod = {env: {KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443'}, home: emptyHome, serviceAccountDir: sa}
+    assert.deepEqual(resolveKubeConfig({server: 'https://flag:6443'}, pod).sources, [])
+  })
+  test('--server with a kubeconfig that sets no current context', () => {
+    const r = resolveKubeConfig({kubeconfig: noCurrent, server: 'https://flag:6443', token: 't'}, envOf({}))
+    assert.equal(r.kubeConfig.getCurrentCluster()?.server, 'https://flag:6443')
+    assert.equal(r.kubeConfig.getCurrentUser()?.token, 't')
+  })
+  test('the current context\'s cluster and user get the flags, in a copy', () => {
+    const loaded = loadKubeConfig(a, envOf({}))
+    const r = selectContext(loaded, {server: 'https://flag:6443', token: 't'})
+    assert.equal(r.kubeConfig.getCurrentCluster()?.server, 'https://flag:6443')
+    assert.equal(r.kubeConfig.getCurrentUser()?.token, 't')
+    assert.equal(selectContext(loaded, {}).kubeConfig.getCurrentUser()?.token, 'token-of-ua')
+  })
+  const failures: Array<[string, Parameters<typeof resolveKubeConfig>[0], RegExp]> = [
+    ['--insecure-skip-tls-verify with --certificate-authority', {certificateAuthority: ca, insecureSkipTlsVerify: true, server: 'https://x'}, /: specifying a root certificates file with the insecure flag is not allowed$/],
+    ['a token and basic authentication', {kubeconfig: a, username: 'x'}, /: more than one authentication method found for ua; found \[token basicAuth\], only one is allowed$/],
+    ['a client certificate without a key', {clientCertificate: ca, server: 'https://x'}, /: client-key-data or client-key must be specified for {2}to use the clientCert authentication method\.$/],
+    ['an unreadable CA', {certificateAuthority: 'nope.crt', server: 'https://x'}, /: unable to read certificate-authority nope.crt for {2}due to open nope.crt: no such file or directory$/],
+    ['an unknown --context', {context: 'nope', server: 'https://x'}, /: context was not found for specified context: nope$/],
+  ]
+  for (const [name, flags, message] of failures) {
+    test(`refused: ${name}`, () => assert.throws(() => resolveKubeConfig(flags, envOf({})), message))
+  }
+  test('in a pod: --token and --certificate-authority replace the service account\'s, the other flags nothing', () => {
+    const kubeConfig = new KubeConfig()
+    kubeConfig.loadFromOptions({
+      clusters: [{caFile: '/sa/ca.crt', name: 'inCluster', server: 'https://10.0.0.1:443', skipTLSVerify: false}],
+      contexts: [{cluster: 'inCluster', name: 'inClusterContext', user: 'inClusterUser'}],
+      currentContext: 'inClusterContext',
+      users: [{authProvider: {config: {tokenFile: '/sa/token'}, name: 'tokenFile'}, name: 'inClusterUser'}],
+    })
+    const r = selectContext({kubeConfig, sources: ['in-cluster'], texts: []}, {certificateAuthority: ca, clientCertificate: 'c.crt', insecureSkipTlsVerify: true, token: 't', username: 'x'})
+    assert.deepEqual({...r.kubeConfig.getCurrentCluster()}, {caData: undefined, caFile: ca, name: 'inCluster', server: 'https://10.0.0.1:443', skipTLSVerify: false})
+    const user = r.kubeConfig.getCurrentUser()
+    assert.equal(user?.token, 't')
+    assert.equal(user?.username, undefined)
+    assert.equal(user?.certFile, undefined)
+  })
+  test('without --server and without a kubeconfig: still no kubeconfig found', () => {
+    assert.throws(() => resolveKubeConfig({token: 't'}, envOf({})), /no kubeconfig found/)
   })
 })

@@ -1,0 +1,162 @@
+// svc and kubectl 1.35 side by side on the connection flags CI scripts use to reach a cluster
+// without a kubeconfig context (k8s.io/cli-runtime ConfigFlags; clientcmd DirectClientConfig
+// getCluster / getAuthInfo / ConfirmUsable): -s/--server, --token, --certificate-authority,
+// --insecure-skip-tls-verify, --client-certificate, --client-key, --username, --password. Each case
+// runs the same words through both and compares exit code, stdout and stderr byte for byte.
+
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {after, before, describe, test} from 'node:test'
+
+import yaml from 'js-yaml'
+
+import {kubeconfigDoc} from '../helpers/kubeconfig-doc.ts'
+import {runSvc} from '../helpers/run-svc.ts'
+import {type Compat, startCompat} from './helpers.ts'
+
+let c: Compat
+let server: string
+let token: string
+let ca: string
+
+before(async () => {
+  c = await startCompat()
+  const doc = kubeconfigDoc(readFileSync(c.kubeconfig, 'utf8'))
+  server = doc.clusters[0].cluster.server
+  token = doc.users.find(u => u.name === 'token')?.user.token ?? ''
+  ca = c.file('ca.crt', Buffer.from(doc.clusters[0].cluster['certificate-authority-data'] ?? '', 'base64').toString())
+})
+after(() => c?.stop())
+
+/** The local cluster's kubeconfig with its cluster entry changed by `edit`, written beside it. */
+function kubeconfigWith(name: string, edit: (cluster: Record<string, unknown>) => void): string {
+  const doc = kubeconfigDoc(readFileSync(c.kubeconfig, 'utf8'))
+  for (const entry of doc.clusters) edit(entry.cluster as Record<string, unknown>)
+  return c.file(name, yaml.dump(doc))
+}
+
+/**
+ * kubectl's and svc's result for the same arguments, with the given kubeconfig or none at all.
+ * kubectl's discovery logs its failures first (memcache.go, no cache in a fresh HOME): its last line is the error.
+ */
+async function both(args: string[], kubeconfig?: string): Promise<{kubectl: unknown; svc: unknown}> {
+  const [k, s] = await Promise.all([
+    c.kubectl(args, {env: {KUBECONFIG: kubeconfig ?? ''}}),
+    runSvc(args, {env: {KUBECONFIG: kubeconfig}}),
+  ])
+  return {kubectl: [k.code, k.stdout, k.stderr.replace(/^E\d{4} [^\n]*\n/gm, '')], svc: [s.code, s.stdout, s.stderr]}
+}
+
+const get = ['get', 'svc', 'kubernetes', '-o', 'name']
+const ok = [0, 'service/kubernetes\n', '']
+
+describe('without a kubeconfig', () => {
+  test('--server, --token and --certificate-authority after the command', async () => {
+    const r = await both([...get, `--server=${server}`, `--token=${token}`, `--certificate-authority=${ca}`])
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, ok)
+  })
+
+  test('-s, --token and --certificate-authority before the command, as CI scripts write them', async () => {
+    const r = await both(['-s', server, '--token', token, '--certificate-authority', ca, ...get])
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, ok)
+  })
+
+  test('--insecure-skip-tls-verify: no CA needed', async () => {
+    const r = await both(['--insecure-skip-tls-verify', `--server=${server}`, `--token=${token}`, ...get])
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, ok)
+  })
+
+  test('no CA: the server\'s certificate is refused', async () => {
+    const r = await both([...get, `--server=${server}`, `--token=${token}`])
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, [1, '', 'Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority\n'])
+  })
+
+  test('a wrong token: Unauthorized, and the token is not printed', async () => {
+    const r = await both([...get, `--server=${server}`, '--token=not-the-token', `--certificate-authority=${ca}`])
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, [1, '', 'error: You must be logged in to the server (Unauthorized)\n'])
+  })
+
+  for (const [name, args, stderr] of [
+    ['--insecure-skip-tls-verify with --certificate-authority', ['--insecure-skip-tls-verify', `--certificate-authority=CA`],
+      'error: specifying a root certificates file with the insecure flag is not allowed\n'],
+    ['an unreadable --certificate-authority', ['--certificate-authority=no-such-ca.crt'],
+      'error: unable to read certificate-authority no-such-ca.crt for  due to open no-such-ca.crt: no such file or directory\n'],
+    ['--client-certificate without a key, unreadable', ['--client-certificate=no-such.crt'],
+      'Error in configuration: \n* client-key-data or client-key must be specified for  to use the clientCert authentication method.\n* unable to read client-cert no-such.crt for  due to open no-such.crt: no such file or directory\n'],
+    ['--token with --username and --password', ['--username=a', '--password=b'],
+      'error: more than one authentication method found for ; found [token basicAuth], only one is allowed\n'],
+  ] as const) {
+    test(`refused: ${name}`, async () => {
+      const r = await both([...get, `--server=${server}`, `--token=${token}`, ...args.map(a => a.replace('=CA', `=${ca}`))])
+      assert.deepEqual(r.svc, r.kubectl)
+      assert.deepEqual(r.svc, [1, '', stderr])
+    })
+  }
+})
+
+describe('over a kubeconfig', () => {
+  test('--server replaces the server, and the kubeconfig\'s tls-server-name with --tls-server-name\'s or none', async () => {
+    const elsewhere = kubeconfigWith('elsewhere', cluster => {
+      cluster.server = 'https://127.0.0.1:1'
+      cluster['tls-server-name'] = 'nope'
+    })
+    const cleared = await both([...get, '-s', server], elsewhere)
+    assert.deepEqual(cleared.svc, cleared.kubectl)
+    assert.deepEqual(cleared.svc, ok)
+    const named = await both([...get, '-s', server, '--tls-server-name=nope'], elsewhere)
+    assert.deepEqual(named.svc, named.kubectl)
+    assert.deepEqual(named.svc, [1, '', 'Unable to connect to the server: tls: failed to verify certificate: x509: certificate is valid for localhost, kubernetes, kubernetes.default, kubernetes.default.svc, not nope\n'])
+  })
+
+  test('--insecure-skip-tls-verify drops the kubeconfig\'s CA; --certificate-authority its insecure-skip-tls-verify', async () => {
+    const insecure = await both([...get, '--insecure-skip-tls-verify'], c.kubeconfig)
+    assert.deepEqual(insecure.svc, insecure.kubectl)
+    assert.deepEqual(insecure.svc, ok)
+    const insecureKubeconfig = kubeconfigWith('insecure', cluster => {
+      delete cluster['certificate-authority-data']
+      cluster['insecure-skip-tls-verify'] = true
+    })
+    const withCa = await both([...get, `--certificate-authority=${ca}`], insecureKubeconfig)
+    assert.deepEqual(withCa.svc, withCa.kubectl)
+    assert.deepEqual(withCa.svc, ok)
+    const kept = await both([...get, '--insecure-skip-tls-verify=false'], insecureKubeconfig)
+    assert.deepEqual(kept.svc, kept.kubectl)
+    assert.deepEqual(kept.svc, ok)
+  })
+
+  test('--token replaces the user\'s token and leaves its client certificate: both are sent', async () => {
+    const wrong = await both([...get, '--context=local-cert', '--token=not-the-token'], c.kubeconfig)
+    assert.deepEqual(wrong.svc, wrong.kubectl)
+    assert.deepEqual(wrong.svc, [1, '', 'error: You must be logged in to the server (Unauthorized)\n'])
+    const right = await both([...get, '--context=local-readonly', `--token=${token}`], c.kubeconfig)
+    assert.deepEqual(right.svc, right.kubectl)
+    assert.deepEqual(right.svc, ok)
+  })
+
+  test('one problem is `error: ...` (with -n, `Error in configuration: ...`); several are listed', async () => {
+    for (const [args, stderr] of [
+      [['--context=local-cert', '--client-certificate=no-such.crt'], 'error: unable to read client-cert no-such.crt for cert due to open no-such.crt: no such file or directory\n'],
+      [['--certificate-authority=no-such-ca.crt', '-n', 'x'], 'Error in configuration: unable to read certificate-authority no-such-ca.crt for local due to open no-such-ca.crt: no such file or directory\n'],
+      [['--client-certificate=no-such.crt', '--client-key=no-such.key'], 'Error in configuration: \n* unable to read client-cert no-such.crt for token due to open no-such.crt: no such file or directory\n* unable to read client-key no-such.key for token due to open no-such.key: no such file or directory\n'],
+      [['--username=a'], 'error: more than one authentication method found for token; found [token basicAuth], only one is allowed\n'],
+    ] as const) {
+      const r = await both([...get, ...args], c.kubeconfig)
+      assert.deepEqual(r.svc, r.kubectl)
+      assert.deepEqual(r.svc, [1, '', stderr])
+    }
+  })
+})
+
+test('svc never prints the token, at any verbosity', async () => {
+  const r = await runSvc([...get, `--server=${server}`, `--token=${token}`, `--certificate-authority=${ca}`, '-v=9'])
+  assert.equal(r.code, 0)
+  assert.ok(!`${r.stdout}${r.stderr}`.includes(token))
+  const failed = await runSvc([...get, `--server=${server}`, `--token=${token}`, '-v=9'])
+  assert.equal(failed.code, 1)
+  assert.ok(!`${failed.stdout}${failed.stderr}`.includes(token))
+})
