@@ -161,6 +161,8 @@ export function selectContext(loaded: LoadedKubeConfig, flags: KubeConfigFlags):
   // one `Error in configuration` (an unknown --cluster joins a missing context's error there)
   const contextName = flags.context || kubeConfig.getCurrentContext()
   const contextMissing = Boolean(contextName) && !kubeConfig.getContextObject(contextName)
+  // With -n kubectl reads the context another way first (DirectClientConfig.getContext, --context required)
+  if (contextMissing && flags.context && flags.namespace) throw new CliError(`context ${JSON.stringify(flags.context)} does not exist`)
   const reasons = contextMissing ? [`context was not found for specified context: ${contextName}`] : []
   if (!contextMissing && flags.context) kubeConfig.setCurrentContext(flags.context)
   const inClusterConfig = sources[0] === 'in-cluster'

@@ -138,12 +138,14 @@ describe('over a kubeconfig', () => {
     assert.deepEqual(right.svc, ok)
   })
 
-  test('one problem is `error: ...` (with -n, `Error in configuration: ...`); several are listed', async () => {
+  test('one problem is `error: ...` (with -n, `Error in configuration: ...`; a missing context the other way round); several are listed', async () => {
     for (const [args, stderr] of [
       [['--context=local-cert', '--client-certificate=no-such.crt'], 'error: unable to read client-cert no-such.crt for cert due to open no-such.crt: no such file or directory\n'],
       [['--certificate-authority=no-such-ca.crt', '-n', 'x'], 'Error in configuration: unable to read certificate-authority no-such-ca.crt for local due to open no-such-ca.crt: no such file or directory\n'],
       [['--client-certificate=no-such.crt', '--client-key=no-such.key'], 'Error in configuration: \n* unable to read client-cert no-such.crt for token due to open no-such.crt: no such file or directory\n* unable to read client-key no-such.key for token due to open no-such.key: no such file or directory\n'],
       [['--username=a'], 'error: more than one authentication method found for token; found [token basicAuth], only one is allowed\n'],
+      [['--context=nope', `--server=${server}`], 'Error in configuration: context was not found for specified context: nope\n'],
+      [['--context=nope', `--server=${server}`, '-n', 'x'], 'error: context "nope" does not exist\n'],
     ] as const) {
       const r = await both([...get, ...args], c.kubeconfig)
       assert.deepEqual(r.svc, r.kubectl)

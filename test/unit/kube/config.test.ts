@@ -120,6 +120,7 @@ describe('resolveKubeConfig', () => {
     ['unknown --cluster', {cluster: 'nope', kubeconfig: a}, {}, /: no server found for cluster "nope"$/],
     ['unknown --user', {kubeconfig: a, user: 'nope'}, {}, /: auth info "nope" does not exist$/],
     ['unknown --context and --cluster', {cluster: 'nope', context: 'nope', kubeconfig: a}, {}, /: context was not found for specified context: nope; no server found for cluster "nope"$/],
+    ['unknown --context with -n', {context: 'nope', kubeconfig: a, namespace: 'x'}, {}, /: context "nope" does not exist$/],
     ['not YAML', {kubeconfig: notYaml}, {}, /: error loading config file ".*not-yaml.yaml": yaml: line \d+: /],
     ['no current-context', {kubeconfig: noCurrent}, {}, /sets no current-context: pass --context NAME/],
   ]
