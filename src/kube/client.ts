@@ -14,7 +14,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
 import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
-import {CONNECT_SIGNAL, connectThroughProxy, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
+import {bareHostname, CONNECT_SIGNAL, connectThroughProxy, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
 import {diagnoseRefusal} from './refusal.ts'
 
 export interface RequestOptions {
@@ -319,7 +319,7 @@ export class KubeClient {
     if (withinMs !== undefined && withinMs <= 0) return
     const options = await this.connectionOptions().catch(() => undefined)
     if (!options) return
-    const host = url.hostname.replace(/^\[|\]$/g, '')
+    const host = bareHostname(url)
     const port = Number(url.port) || 443
     const timeoutMs = Math.min(this.options.handshakeTimeoutMs ?? 10_000, withinMs ?? Infinity)
     // Through the proxy the request took, reached with the same TLS settings (an https:// proxy).
@@ -373,7 +373,7 @@ export function toConnectionError(error: NodeJS.ErrnoException, serverHost: stri
       return new ConnectionError(serverHost, code, 'net/http: TLS handshake timeout')
     default:
       // A certificate refused: the name checked is the error's host (the cluster's tls-server-name when it has one).
-      return new ConnectionError(serverHost, code || 'UNKNOWN', certificateError(error, url.hostname.replace(/^\[|\]$/g, '')) ?? error.message)
+      return new ConnectionError(serverHost, code || 'UNKNOWN', certificateError(error, bareHostname(url)) ?? error.message)
   }
 }
 

@@ -234,12 +234,17 @@ export interface TunnelOptions {
  */
 export const CONNECT_ANSWER_TIMEOUT_MS = 60_000
 
+/** A URL's host as a socket dials it: an IPv6 address without its brackets. */
+export function bareHostname(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '')
+}
+
 /** Opens a TCP stream to host:port through the proxy (CONNECT or SOCKS5). */
 export async function connectThroughProxy(proxy: URL, host: string, port: number, options: TunnelOptions): Promise<net.Socket> {
   options.signal?.throwIfAborted()
   const socks = proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:'
   const proxyPort = Number(proxy.port) || (socks ? 1080 : proxy.protocol === 'https:' ? 443 : 80)
-  const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '')
+  const proxyHost = bareHostname(proxy)
   const socket = await dial(proxy.protocol === 'https:' ? options.tls ?? {} : undefined, proxyHost, proxyPort, options.timeoutMs, options.signal)
   const timer = socks ? undefined : setTimeout(() => socket.destroy(new ProxyError('context deadline exceeded')), CONNECT_ANSWER_TIMEOUT_MS)
   const abort = (): void => {

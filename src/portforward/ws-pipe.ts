@@ -21,7 +21,7 @@ import {Duplex} from 'node:stream'
 
 import {keepable} from '../spdy/frames.ts'
 import {type ByteSource, drainInto} from '../spdy/session.ts'
-import {releaseChunk} from './owned-chunks.ts'
+import {releaseChunks} from './owned-chunks.ts'
 
 const EMPTY = Buffer.alloc(0)
 const OP_CONTINUATION = 0x0
@@ -213,7 +213,7 @@ export class WebSocketPipe extends Duplex implements ByteSource {
     if (memory === undefined || memory.length < bytes) memory = Buffer.allocUnsafe(Math.ceil(bytes / SPARE_STEP) * SPARE_STEP)
     const frame = this.server ? plainFrames(OP_BINARY, chunks, length, memory) : maskedFrame(OP_BINARY, chunks, memory)
     // The chunks' bytes are in the frame now: a local client's reads are freed here (owned-chunks.ts).
-    for (const chunk of chunks) releaseChunk(chunk)
+    releaseChunks(chunks)
     this.socketWrite(frame, error => {
       if (!error && memory.length <= MAX_SPARE_BYTES) this.spare = memory
       callback(error ?? null)
