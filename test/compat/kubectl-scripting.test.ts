@@ -176,15 +176,20 @@ const WAIT: string[][] = [
   ['svc/web', '--for=jsonpath={.spec.type}=ClusterIP', '-o', 'name'],
   ['svc/web', '--for=jsonpath={.spec.type}', '-o', 'jsonpath={.spec.clusterIP}'],
   ['svc/web', '--for=create'],
-  ['svc/nosuch', '--for=delete', '--timeout=1s'],
+  // Answered at the first read (gone, NotFound, a jsonpath error, nothing selected): a timeout far
+  // beyond it, which the answer must not race (with 1 s, svc's first read took longer at a load
+  // average of 15 and svc timed out); were the answer not given at once, svc would time out
+  // while kubectl answers, and the test would still fail.
+  ['svc/nosuch', '--for=delete', '--timeout=90s'],
+  ['svc/nosuch', '--for=jsonpath={.spec.type}=X', '--timeout=90s'],
+  ['svc/web', 'svc/nosuch', '--for=jsonpath={.spec.type}=ClusterIP', '--timeout=90s'],
+  ['svc/web', '--for=jsonpath={.spec.ports}=x', '--timeout=90s'],
+  ['svc', '-l', 'nothing=here', '--for=jsonpath={.a}=b', '--timeout=90s'],
+  // Timing out is the answer: the same words whether the first read came back within 1 s or not.
   ['svc/web', '--for=jsonpath={.spec.type}=NodePort', '--timeout=1s'],
   ['svc/web', '--for=jsonpath={.spec.type}=NodePort', '--timeout=0'],
   ['svc/nosuch', '--for=create', '--timeout=1s'],
-  ['svc/nosuch', '--for=jsonpath={.spec.type}=X', '--timeout=1s'],
-  ['svc/web', 'svc/nosuch', '--for=jsonpath={.spec.type}=ClusterIP', '--timeout=1s'],
   ['svc/web', '--for=condition=Ready', '--timeout=1s'],
-  ['svc/web', '--for=jsonpath={.spec.ports}=x', '--timeout=1s'],
-  ['svc', '-l', 'nothing=here', '--for=jsonpath={.a}=b', '--timeout=1s'],
   ['svc', '--for=create'],
   ['svc/web', '--for=bogus'],
   ['svc/web'],
