@@ -1,5 +1,5 @@
 // Request bodies in `application/vnd.kubernetes.protobuf`: kubectl's typed clients (`kubectl create
-// service|deployment`, `kubectl delete`) send them. The envelope is the 4 bytes `k8s\0` followed
+// service|deployment|namespace|ingress`, `kubectl delete`) send them. The envelope is the 4 bytes `k8s\0` followed
 // by a runtime.Unknown {typeMeta{apiVersion, kind}, raw, contentEncoding, contentType}; `raw` is
 // the object in the field numbering of k8s.io/api's generated.proto.
 //
@@ -12,7 +12,8 @@ type FieldType =
   | 'string' | 'int' | 'bool' | 'map' | 'intorstring' | 'time' | 'quantity' | 'bytes'
   | {message: string}
 
-interface Field {name: string; type: FieldType; repeated?: boolean}
+/** `inline`: a Go struct embedded with `json:",inline"`, whose fields JSON puts in the parent. */
+interface Field {name: string; type: FieldType; repeated?: boolean; inline?: boolean}
 
 const s = (name: string): Field => ({name, type: 'string'})
 const rs = (name: string): Field => ({name, type: 'string', repeated: true})
@@ -77,6 +78,21 @@ const SCHEMAS: Record<string, Record<number, Field>> = {
   ResourceRequirements: {1: {name: 'limits', type: 'map'}, 2: {name: 'requests', type: 'map'}},
   DeleteOptions: {1: i('gracePeriodSeconds'), 2: m('preconditions', 'Preconditions'), 3: b('orphanDependents'), 4: s('propagationPolicy'), 5: rs('dryRun')},
   Preconditions: {1: s('uid'), 2: s('resourceVersion')},
+  // kubectl create namespace
+  Namespace: {1: m('metadata', 'ObjectMeta'), 2: m('spec', 'NamespaceSpec')},
+  NamespaceSpec: {1: rs('finalizers')},
+  // k8s.io/api networking/v1 generated.proto (kubectl create ingress)
+  Ingress: {1: m('metadata', 'ObjectMeta'), 2: m('spec', 'IngressSpec')},
+  IngressSpec: {1: m('defaultBackend', 'IngressBackend'), 2: rm('tls', 'IngressTLS'), 3: rm('rules', 'IngressRule'), 4: s('ingressClassName')},
+  IngressBackend: {1: m('resource', 'TypedLocalObjectReference'), 4: m('service', 'IngressServiceBackend')},
+  TypedLocalObjectReference: {1: s('apiGroup'), 2: s('kind'), 3: s('name')},
+  IngressServiceBackend: {1: s('name'), 2: m('port', 'ServiceBackendPort')},
+  ServiceBackendPort: {1: s('name'), 2: i('number')},
+  IngressTLS: {1: rs('hosts'), 2: s('secretName')},
+  IngressRule: {1: s('host'), 2: {name: 'ingressRuleValue', type: {message: 'IngressRuleValue'}, inline: true}},
+  IngressRuleValue: {1: m('http', 'HTTPIngressRuleValue')},
+  HTTPIngressRuleValue: {1: rm('paths', 'HTTPIngressPath')},
+  HTTPIngressPath: {1: s('path'), 2: m('backend', 'IngressBackend'), 3: s('pathType')},
 }
 
 export class ProtobufError extends Error {}
@@ -178,7 +194,8 @@ function decodeMessageRaw(buf: Buffer, schema: Record<number, Field>): Record<st
     } else {
       value = decodeMessageRaw(bytes(f.r), SCHEMAS[t.message])
     }
-    if (field.repeated) (out[field.name] ??= []).push(value)
+    if (field.inline) Object.assign(out, value)
+    else if (field.repeated) (out[field.name] ??= []).push(value)
     else out[field.name] = value
   }
   for (const [name, entries] of Object.entries(mapEntries)) {

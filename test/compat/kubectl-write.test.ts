@@ -1,6 +1,6 @@
 // Real kubectl 1.35 writing to the local cluster: `create service` of every type (kubectl's typed
 // client sends protobuf), the server's error answers as kubectl renders them, `apply` twice,
-// `expose deployment` and `delete svc`.
+// `expose deployment`, `delete svc`, and `create namespace|ingress` (protobuf bodies too).
 
 import {after, before, test} from 'node:test'
 import assert from 'node:assert/strict'
@@ -195,4 +195,24 @@ test('kubectl delete svc', async () => {
   assert.equal(again.stderr, 'Error from server (NotFound): services "gone" not found\n')
   const ep = await c.kubectl(['get', 'endpoints', 'gone'])
   assert.equal(ep.code, 1, 'the Endpoints object goes with the Service')
+})
+
+test('kubectl create namespace and create ingress: their protobuf bodies', async () => {
+  const ns = await c.kubectl(['create', 'namespace', 'written'])
+  assert.equal(ns.stderr, '')
+  assert.equal(ns.stdout, 'namespace/written created\n')
+  assert.equal(ns.code, 0)
+  const r = await c.kubectl(['-n', 'written', 'create', 'ingress', 'front', '--rule=foo.com/bar=web:80', '--rule=bar.com/x*=api:http,tls=sec', '--class=nginx'])
+  assert.equal(r.stderr, '')
+  assert.equal(r.stdout, 'ingress.networking.k8s.io/front created\n')
+  assert.equal(r.code, 0)
+  const ing = await json<{spec: unknown}>(['-n', 'written', 'get', 'ingress', 'front'])
+  assert.deepEqual(ing.spec, {
+    ingressClassName: 'nginx',
+    tls: [{hosts: ['bar.com'], secretName: 'sec'}],
+    rules: [
+      {host: 'foo.com', http: {paths: [{path: '/bar', pathType: 'Exact', backend: {service: {name: 'web', port: {number: 80}}}}]}},
+      {host: 'bar.com', http: {paths: [{path: '/x', pathType: 'Prefix', backend: {service: {name: 'api', port: {name: 'http'}}}}]}},
+    ],
+  })
 })

@@ -6,6 +6,8 @@ import {decodeKubernetesProtobuf} from '../../cluster/protobuf.ts'
 // Request bodies recorded from kubectl 1.35.2 (-v=9) for:
 //   kubectl create service nodeport golden-np --tcp=80:8080,443
 //   kubectl create deployment golden-d --image=nginx:1.27 --replicas=2 --port=8080
+//   kubectl create namespace golden-ns
+//   kubectl create ingress golden-ing --rule=foo.com/bar=web:80 --rule='bar.com/x*=api:http,tls=sec' --default-backend=def:8080 --class=nginx
 // and the objects kubectl prints for the same commands with --dry-run=client -o json
 // (null creationTimestamp and empty objects dropped, as the decoder drops zero values).
 const GOLDEN = [
@@ -29,6 +31,33 @@ const GOLDEN = [
       '5800600068008201008a01009a0100c2010022020a00280038001a0c0800100018002000280038001a002200',
     ].join(''),
     json: {kind: 'Deployment', apiVersion: 'apps/v1', metadata: {name: 'golden-d', labels: {app: 'golden-d'}}, spec: {replicas: 2, selector: {matchLabels: {app: 'golden-d'}}, template: {metadata: {labels: {app: 'golden-d'}}, spec: {containers: [{name: 'nginx', image: 'nginx:1.27', ports: [{containerPort: 8080}]}]}}}},
+  },
+  {
+    name: 'Namespace (create namespace)',
+    hex: '6b3873000a0f0a02763112094e616d65737061636512210a190a09676f6c64656e2d6e7312001a0022002a0032003800420012001a020a001a002200',
+    json: {kind: 'Namespace', apiVersion: 'v1', metadata: {name: 'golden-ns'}},
+  },
+  {
+    name: 'Ingress (create ingress; a rule\'s http is inline)',
+    hex: [
+      '6b3873000a1f0a146e6574776f726b696e672e6b38732e696f2f76311207496e677265737312a7010a1a0a0a676f6c64656e',
+      '2d696e6712001a0022002a003200380042001284010a0e220c0a0364656612050a0010903f120e0a076261722e636f6d1203',
+      '7365631a2b0a07666f6f2e636f6d12200a1e0a1c0a042f626172120d220b0a0377656212040a0010501a0545786163741a2e',
+      '0a076261722e636f6d12230a210a1f0a022f781211220f0a0361706912080a046874747010001a0650726566697822056e67',
+      '696e781a020a001a002200',
+    ].join(''),
+    json: {
+      kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', metadata: {name: 'golden-ing'},
+      spec: {
+        defaultBackend: {service: {name: 'def', port: {number: 8080}}},
+        tls: [{hosts: ['bar.com'], secretName: 'sec'}],
+        rules: [
+          {host: 'foo.com', http: {paths: [{path: '/bar', backend: {service: {name: 'web', port: {number: 80}}}, pathType: 'Exact'}]}},
+          {host: 'bar.com', http: {paths: [{path: '/x', backend: {service: {name: 'api', port: {name: 'http'}}}, pathType: 'Prefix'}]}},
+        ],
+        ingressClassName: 'nginx',
+      },
+    },
   },
 ]
 
