@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
-import {describeOne, type DescribeSettings} from '../describe/describer.ts'
+import {describeOne, type DescribeSettings, type SharedReads} from '../describe/describer.ts'
 import {allNamespacesFlag, selectorFlag} from '../flags/index.ts'
 import {MultiError} from '../kube/errors.ts'
 import {getNamedServices, getService, isNotFound, listServices} from '../kube/service-ops.ts'
@@ -39,6 +39,7 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
       render: {chalk: this.chalkFor(), program: this.commandPath.replace(/ describe$/, '')},
       showEvents: this.flags['show-events'],
     }
+    const shared: SharedReads = new Map()
 
     if (names.length === 0) {
       const {items} = await listServices(client, {labelSelector: selector, namespace: all ? undefined : namespace})
@@ -46,27 +47,27 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
         this.stderr(all ? 'No resources found' : `No resources found in ${namespace} namespace.`)
         return
       }
-      await this.describeEach(items, settings)
+      await this.describeEach(items, settings, shared)
       return
     }
 
     if (names.length === 1) {
       try {
         const svc = await getService(client, namespace, names[0])
-        this.stdout(await describeOne(client, svc, settings))
+        this.stdout(await describeOne(client, svc, settings, shared))
       } catch (error) {
         if (!isNotFound(error)) throw error
         // kubectl: a name that matches nothing is tried as a prefix; each match ends with a newline
         const {items} = await listServices(client, {namespace})
         const matches = items.filter(s => (s.metadata?.name ?? '').startsWith(names[0]))
         if (matches.length === 0) throw error
-        for (const svc of matches) this.stdout(`${await describeOne(client, svc, settings)}\n`)
+        for (const svc of matches) this.stdout(`${await describeOne(client, svc, settings, shared)}\n`)
       }
       return
     }
 
     const {errors, found} = await getNamedServices(client, namespace, names)
-    await this.describeEach(found, settings)
+    await this.describeEach(found, settings, shared)
     if (errors.length > 0) throw new MultiError(errors)
   }
 
@@ -76,10 +77,10 @@ A NAME that matches no Service is taken as a prefix, as kubectl does. --compat p
   }
 
   // kubectl separates descriptions with a blank line: "\n\n" before every one but the first.
-  private async describeEach(items: Parameters<typeof describeOne>[1][], settings: DescribeSettings): Promise<void> {
+  private async describeEach(items: Parameters<typeof describeOne>[1][], settings: DescribeSettings, shared: SharedReads): Promise<void> {
     let first = true
     for (const svc of items) {
-      const text = await describeOne(this.kube.client, svc, settings)
+      const text = await describeOne(this.kube.client, svc, settings, shared)
       this.stdout(first ? text : `\n\n${text}`)
       first = false
     }

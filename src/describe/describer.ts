@@ -2,7 +2,13 @@
 // EndpointSlices (label kubernetes.io/service-name; errors count as none) and its Events (field
 // selector on name, namespace, kind and uid, in chunks of 500; on error no Events line at all).
 // The extended view also reads the namespace's pods and ingresses and the cluster's nodes; each
-// of those is optional (a forbidden or missing API just leaves its section empty).
+// of those is optional (a forbidden or missing API just leaves its section empty), and each is
+// read once in a command that describes several Services (SharedReads).
+//
+// The reads go one after another, as kubectl's describer sends its own, so each reuses the
+// connection the one before left open: sent at once (two, then three), the later ones each opened
+// a connection of their own (a TCP connection and a TLS handshake, svc's CPU and the server's),
+// and over a network such a request waits for both before its own round trip.
 
 import type {KubeClient} from '../kube/client.ts'
 import {endpointSlicesPath, serviceSlices} from '../kube/service-ops.ts'
@@ -61,16 +67,28 @@ export async function fetchEvents(client: KubeClient, svc: Service): Promise<Eve
   }
 }
 
-/** Renders one Service: kubectl's text with --compat, svc's extended text otherwise. */
-export async function describeOne(client: KubeClient, svc: Service, settings: DescribeSettings): Promise<string> {
+/**
+ * The lists the extended view reads that do not depend on the Service (the nodes; the pods and
+ * Ingresses of a namespace), by path: one command run reads each once, however many Services it
+ * describes.
+ */
+export type SharedReads = Map<string, Promise<unknown[]>>
+
+function readOnce<T>(client: KubeClient, shared: SharedReads, path: string): Promise<T[]> {
+  let list = shared.get(path)
+  if (!list) shared.set(path, (list = orEmpty(listAll<T>(client, path, {limit: 500}))))
+  return list as Promise<T[]>
+}
+
+/** Renders one Service: kubectl's text with --compat, svc's extended text otherwise. Pass the same `shared` for each Service of a run. */
+export async function describeOne(client: KubeClient, svc: Service, settings: DescribeSettings, shared: SharedReads = new Map()): Promise<string> {
   const service = svc as Service
   const ns = encodeURIComponent(service.metadata?.namespace ?? '')
-  const [slices, events] = await Promise.all([fetchSlices(client, service), settings.showEvents ? fetchEvents(client, service) : Promise.resolve(null)])
+  const slices = await fetchSlices(client, service)
+  const events = settings.showEvents ? await fetchEvents(client, service) : null
   if (settings.compat) return describeServiceCompat({events, now: settings.now, service, slices})
-  const [pods, nodes, ingresses] = await Promise.all([
-    orEmpty(listAll<Pod>(client, `/api/v1/namespaces/${ns}/pods`, {limit: 500})),
-    orEmpty(listAll<Node>(client, '/api/v1/nodes', {limit: 500})),
-    orEmpty(listAll<Ingress>(client, `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, {limit: 500})),
-  ])
+  const pods = await readOnce<Pod>(client, shared, `/api/v1/namespaces/${ns}/pods`)
+  const nodes = await readOnce<Node>(client, shared, '/api/v1/nodes')
+  const ingresses = await readOnce<Ingress>(client, shared, `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`)
   return describeServiceExtended({defaultNamespace: settings.defaultNamespace, events, ingresses, nodes, now: settings.now, pods, service, slices}, settings.render)
 }
