@@ -16,6 +16,7 @@ import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerNam
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {bareHostname, CONNECT_SIGNAL, connectThroughProxy, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
 import {diagnoseRefusal} from './refusal.ts'
+import {defaultServerUrl, isTransportTls, serverAuthority} from './server-url.ts'
 
 export interface RequestOptions {
   accept?: string
@@ -65,6 +66,8 @@ export class KubeClient {
   private secureContext: {key: string; context: tls.SecureContext} | undefined
   private proxyAgentCache: {agent: http.Agent; key: string} | undefined
   private keepAliveAgents: {'http:'?: http.Agent; 'https:'?: http.Agent} = {}
+  private serverCache: {tls: boolean; url: string; written: string} | undefined
+  private plainAgent: http.Agent | undefined
 
   constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
     this.kubeConfig = kubeConfig
@@ -74,9 +77,23 @@ export class KubeClient {
     if (serverName && isIP(serverName)) quietIpServerName()
   }
 
-  /** The API server's base URL, from the current cluster. */
+  /** The API server's base URL, from the current cluster, as kubectl reads it (server-url.ts: `host:port` is http://). */
   get server(): string {
-    return this.kubeConfig.getCurrentCluster()?.server ?? ''
+    return this.serverRead().url
+  }
+
+  /** Whether requests use TLS and carry the user's credentials: only to an https:// server, as kubectl (rest.IsConfigTransportTLS). */
+  get secure(): boolean {
+    return this.serverRead().tls
+  }
+
+  private serverRead(): {tls: boolean; url: string; written: string} {
+    const written = this.kubeConfig.getCurrentCluster()?.server ?? ''
+    if (this.serverCache?.written !== written) {
+      const url = defaultServerUrl(written)
+      this.serverCache = {tls: isTransportTls(url), url, written}
+    }
+    return this.serverCache
   }
 
   /** host:port of the server, the way kubectl names it in connection errors. */
@@ -85,8 +102,13 @@ export class KubeClient {
       const url = new URL(this.server)
       return url.port ? url.host : `${url.hostname}:${url.protocol === 'http:' ? 80 : 443}`
     } catch {
-      return this.server
+      return this.kubeConfig.getCurrentCluster()?.server ?? ''
     }
+  }
+
+  /** The server's host as written (no port added, case kept): kubectl names it so when the connection is refused (cmdutil.StandardErrorMessage). */
+  get serverName(): string {
+    return serverAuthority(this.server)
   }
 
   /** Builds a full URL from an API path and query. */
@@ -124,15 +146,15 @@ export class KubeClient {
   /** Request options with TLS, credentials and proxy agent applied, for https.request or ws. */
   async connectionOptions(headers: Record<string, string> = {}): Promise<https.RequestOptions> {
     const options: https.RequestOptions = {headers: {'User-Agent': USER_AGENT, ...headers}}
-    try {
-      await this.kubeConfig.applyToHTTPSOptions(options)
-    } catch (error) {
-      if (/HTTP protocol is not allowed/.test((error as Error).message)) {
-        // client-node refuses to send credentials over plain HTTP unless the kubeconfig opts in.
-        throw new CliError(`the server ${this.server} is plain HTTP: svc sends credentials only over HTTPS unless the cluster entry in the kubeconfig sets insecure-skip-tls-verify: true`)
-      }
-      throw error
-    }
+    const server = new URL(this.server)
+    if (server.protocol !== 'http:' && server.protocol !== 'https:') throw new ConnectionError(this.serverHost, 'EINVAL', `unsupported protocol scheme ${JSON.stringify(server.protocol.slice(0, -1))}`)
+    // Over plain HTTP kubectl sends no credentials (no token, certificate or exec plugin run) and
+    // has no TLS settings: clientcmd DirectClientConfig.ClientConfig adds the user's and the
+    // cluster's parts only when rest.IsConfigTransportTLS. Impersonation is sent all the same.
+    // Requests that are not pooled (with a body, upgrades) get a connection of their own, as over
+    // HTTPS from client-node's agent.
+    if (this.secure) await this.kubeConfig.applyToHTTPSOptions(options)
+    else options.agent = this.plainAgent ??= new http.Agent({keepAlive: false})
     // The server's name is checked as Go checks it: no Common Name fallback (identity.ts). Every
     // agent carries the check in its own options too (client-node's here, svc's where they are
     // made): Node gives a request whose check its agent lacks a connection of its own, never kept
@@ -140,7 +162,6 @@ export class KubeClient {
     options.checkServerIdentity = serverIdentity
     if (options.agent instanceof https.Agent) options.agent.options.checkServerIdentity = serverIdentity
     // Proxies are chosen as client-go does (src/kube/proxy.ts); client-node's own proxy-url agents are not used.
-    const server = new URL(this.server)
     const proxyUrl = this.kubeConfig.getCurrentCluster()?.proxyUrl
     const proxy = proxyFor(server, proxyUrl, this.options.env ?? process.env)
     if (proxyUrl && !proxy) throw new CliError(`the kubeconfig cluster's proxy-url ${JSON.stringify(proxyUrl)} is not a URL: use http://, https:// or socks5://HOST:PORT`)
@@ -293,7 +314,7 @@ export class KubeClient {
           if (error.name === 'AbortError') return reject(error)
           // Within what is left of --request-timeout: the diagnosis is not part of kubectl's request.
           const left = timeoutMs > 0 ? timeoutMs - (Date.now() - started) : undefined
-          void this.explain(error, url, left).then(() => reject(toConnectionError(error, this.serverHost, url)))
+          void this.explain(error, url, left).then(() => reject(toConnectionError(error, this.serverHost, url, this.serverName)))
         })
         sent.end(payload)
       }
@@ -352,28 +373,27 @@ const POOL = {checkServerIdentity: serverIdentity, keepAlive: true, timeout: 30_
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
 
 /** Node's socket and TLS errors in the words Go's net/http would use, so messages read like kubectl's. */
-export function toConnectionError(error: NodeJS.ErrnoException, serverHost: string, url: URL): ConnectionError {
+export function toConnectionError(error: NodeJS.ErrnoException, hostPort: string, url: URL, serverName = hostPort): ConnectionError {
   const code = error.code ?? ''
-  const hostPort = serverHost
   switch (code) {
     case 'ECONNREFUSED':
-      return new ConnectionError(serverHost, code, `dial tcp ${hostPort}: connect: connection refused`)
+      return new ConnectionError(serverName, code, `dial tcp ${hostPort}: connect: connection refused`)
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new ConnectionError(serverHost, code, `dial tcp: lookup ${url.hostname}: no such host`)
+      return new ConnectionError(serverName, code, `dial tcp: lookup ${url.hostname}: no such host`)
     case 'ETIMEDOUT':
-      return new ConnectionError(serverHost, code, `dial tcp ${hostPort}: i/o timeout`)
+      return new ConnectionError(serverName, code, `dial tcp ${hostPort}: i/o timeout`)
     case 'ECONNRESET':
-      return new ConnectionError(serverHost, code, `read tcp ${hostPort}: connection reset by peer`)
+      return new ConnectionError(serverName, code, `read tcp ${hostPort}: connection reset by peer`)
     case 'EHOSTUNREACH':
-      return new ConnectionError(serverHost, code, `dial tcp ${hostPort}: connect: no route to host`)
+      return new ConnectionError(serverName, code, `dial tcp ${hostPort}: connect: no route to host`)
     case 'TIMEOUT':
-      return new ConnectionError(serverHost, code, `${url.origin}${url.pathname}: net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)
+      return new ConnectionError(serverName, code, `${url.origin}${url.pathname}: net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)
     case 'TLS_HANDSHAKE_TIMEOUT':
-      return new ConnectionError(serverHost, code, 'net/http: TLS handshake timeout')
+      return new ConnectionError(serverName, code, 'net/http: TLS handshake timeout')
     default:
       // A certificate refused: the name checked is the error's host (the cluster's tls-server-name when it has one).
-      return new ConnectionError(serverHost, code || 'UNKNOWN', certificateError(error, bareHostname(url)) ?? error.message)
+      return new ConnectionError(serverName, code || 'UNKNOWN', certificateError(error, bareHostname(url)) ?? error.message)
   }
 }
 

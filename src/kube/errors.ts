@@ -38,7 +38,7 @@ export class ApiError extends Error {
 
 /** The API server could not be reached, or the request did not complete. */
 export class ConnectionError extends Error {
-  /** host:port of the server, as kubectl names it. */
+  /** The server's host as kubectl names it: as written in the server URL. */
   readonly server: string
   /** Node's error code (ECONNREFUSED, ENOTFOUND, ...) or TIMEOUT. */
   readonly errno: string

@@ -121,9 +121,9 @@ export async function openTunnel(client: KubeClient, options: TunnelOptions): Pr
 
 function handshakeError(error: NodeJS.ErrnoException, client: KubeClient, url: URL): Error {
   if (/handshake has timed out/i.test(error.message)) {
-    return toConnectionError(Object.assign(new Error(error.message), {code: 'TIMEOUT'}), client.serverHost, url)
+    return toConnectionError(Object.assign(new Error(error.message), {code: 'TIMEOUT'}), client.serverHost, url, client.serverName)
   }
-  if (error.code) return toConnectionError(error, client.serverHost, url)
+  if (error.code) return toConnectionError(error, client.serverHost, url, client.serverName)
   return new Error(`unable to upgrade connection: ${error.message}`, {cause: error})
 }
 

@@ -141,7 +141,7 @@ async function upgrade(
     const ended = new AbortController()
     const req = transport.request(url, Object.assign({...connection, method, ...(direct ? {agent: directReadAgent} : {})}, {[CONNECT_SIGNAL]: ended.signal}))
     const timer = setTimeout(() => {
-      fail(toConnectionError(Object.assign(new Error('handshake timed out'), {code: 'TIMEOUT'}), client.serverHost, url))
+      fail(toConnectionError(Object.assign(new Error('handshake timed out'), {code: 'TIMEOUT'}), client.serverHost, url, client.serverName))
     }, timeoutMs)
     const onAbort = () => fail(signal?.reason)
     signal?.addEventListener('abort', onAbort, {once: true})
@@ -162,7 +162,7 @@ async function upgrade(
 
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (!error.code) return fail(new UpgradeFailure(`error upgrading connection: ${error.message}`))
-      void client.explain(error, url).then(() => fail(toConnectionError(error, client.serverHost, url)))
+      void client.explain(error, url).then(() => fail(toConnectionError(error, client.serverHost, url, client.serverName)))
     })
     req.on('upgrade', (res: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!done()) {

@@ -4,6 +4,7 @@
 
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -111,6 +112,24 @@ export function normalizeAges(text: string): string {
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('') + '\n').join('')
+}
+
+/** Sends `payload` to 127.0.0.1:PORT (a port-forward), half-closes once as many bytes came back, and resolves with what came back. */
+export function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    let got = 0
+    s.on('data', (d: Buffer) => {
+      chunks.push(d)
+      got += d.length
+      // The echo answers everything; then we close our side.
+      if (got >= payload.length) s.end()
+    })
+    s.on('error', reject)
+    s.on('close', () => resolve(Buffer.concat(chunks)))
+    s.write(payload)
+  })
 }
 
 /** A long-running kubectl (port-forward): lines of stdout can be awaited. */

@@ -5,10 +5,9 @@
 import {after, before, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import net from 'node:net'
 
 import {portForwardHandler} from '../cluster/portforward.ts'
-import {eventually, runKubectl, startCompat, type Compat} from './helpers.ts'
+import {eventually, roundTrip, runKubectl, startCompat, type Compat} from './helpers.ts'
 
 let c: Compat
 /** How each portforward upgrade arrived: `SPDY` (POST, Upgrade: SPDY/3.1) or `tunnel` (WebSocket). */
@@ -57,24 +56,6 @@ before(async () => {
   }, 'two running pods')
 })
 after(() => c?.stop())
-
-/** Sends `payload`, half-closes, and collects everything until the far end closes. */
-function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1')
-    const chunks: Buffer[] = []
-    let got = 0
-    s.on('data', (d: Buffer) => {
-      chunks.push(d)
-      got += d.length
-      // The echo answers everything; then we close our side.
-      if (got >= payload.length) s.end()
-    })
-    s.on('error', reject)
-    s.on('close', () => resolve(Buffer.concat(chunks)))
-    s.write(payload)
-  })
-}
 
 const MODES: Array<{name: string; env: Record<string, string>; upgrade: string}> = [
   {name: 'SPDY', env: {KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false'}, upgrade: 'SPDY POST'},

@@ -7,7 +7,7 @@ import {after, before, describe, test} from 'node:test'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../../src/kube/client.ts'
-import {ApiError, CliError, ConnectionError} from '../../../src/kube/errors.ts'
+import {ApiError, ConnectionError} from '../../../src/kube/errors.ts'
 import type {KubeObject} from '../../../src/kube/types.ts'
 import {issue} from '../../cluster/certs.ts'
 
@@ -62,18 +62,21 @@ before(async () => {
 after(() => new Promise<void>(resolve => server.close(() => resolve())))
 
 describe('KubeClient', () => {
-  test('sends credentials from the kubeconfig and parses JSON', async () => {
-    const client = new KubeClient(kubeConfigFor(base))
-    const res = await client.request({path: '/ok', query: {labelSelector: 'app=web', limit: 5, skip: undefined}})
-    assert.deepEqual(res.body, {hello: 'world'})
-    const last = seen.at(-1)!
-    assert.equal(last.auth, `Bearer ${TOKEN}`)
-    assert.equal(last.url, '/ok?labelSelector=app%3Dweb&limit=5')
+  test('parses JSON; over plain HTTP no credentials are sent, insecure-skip-tls-verify or not (kubectl: rest.IsConfigTransportTLS)', async () => {
+    for (const insecure of [true, false]) {
+      const client = new KubeClient(kubeConfigFor(base, insecure))
+      const res = await client.request({path: '/ok', query: {labelSelector: 'app=web', limit: 5, skip: undefined}})
+      assert.deepEqual(res.body, {hello: 'world'})
+      const last = seen.at(-1)!
+      assert.equal(last.auth, undefined)
+      assert.equal(last.url, '/ok?labelSelector=app%3Dweb&limit=5')
+    }
   })
 
-  test('plain HTTP without insecure-skip-tls-verify is refused with a how-to', async () => {
-    const client = new KubeClient(kubeConfigFor(base, false))
-    await assert.rejects(client.request({path: '/ok'}), (err: unknown) => err instanceof CliError && /is plain HTTP: .*insecure-skip-tls-verify: true/.test(err.message))
+  test('a server without a scheme is http:// (rest.DefaultServerURL)', async () => {
+    const client = new KubeClient(kubeConfigFor(base.replace('http://', ''), false))
+    assert.deepEqual((await client.request({path: '/ok'})).body, {hello: 'world'})
+    assert.equal(seen.at(-1)!.auth, undefined)
   })
 
   test('sends JSON bodies with a content type', async () => {
