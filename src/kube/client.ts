@@ -15,6 +15,7 @@ import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
 import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {bareHostname, CONNECT_SIGNAL, connectThroughProxy, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
+import {authProviderProblem} from './config.ts'
 import {diagnoseRefusal} from './refusal.ts'
 import {defaultServerUrl, isTransportTls, serverAuthority} from './server-url.ts'
 
@@ -153,8 +154,13 @@ export class KubeClient {
     // cluster's parts only when rest.IsConfigTransportTLS. Impersonation is sent all the same.
     // Requests that are not pooled (with a body, upgrades) get a connection of their own, as over
     // HTTPS from client-node's agent.
-    if (this.secure) await this.kubeConfig.applyToHTTPSOptions(options)
-    else options.agent = this.plainAgent ??= new http.Agent({keepAlive: false})
+    if (this.secure) {
+      const problem = authProviderProblem(this.kubeConfig.getCurrentUser() ?? undefined)
+      if (problem) throw new CliError(problem)
+      await this.kubeConfig.applyToHTTPSOptions(options)
+    } else {
+      options.agent = this.plainAgent ??= new http.Agent({keepAlive: false})
+    }
     // The server's name is checked as Go checks it: no Common Name fallback (identity.ts). Every
     // agent carries the check in its own options too (client-node's here, svc's where they are
     // made): Node gives a request whose check its agent lacks a connection of its own, never kept

@@ -270,8 +270,48 @@ function applyOverrides(kubeConfig: KubeConfig, flags: ConnectionOverrides): voi
     clusters: kubeConfig.getClusters().map(c => (c === cluster ? overrideCluster(c, flags) : c)),
     contexts: kubeConfig.getContexts(),
     currentContext: kubeConfig.getCurrentContext(),
-    users: kubeConfig.getUsers().map(u => (u === user ? overrideUser(u, flags) : u)),
+    users: kubeConfig.getUsers().map(u => (u === user ? withoutIdlePlugin(overrideUser(u, flags)) : u)),
   })
+}
+
+/**
+ * Why client-go cannot make the user's auth-provider, in its words, or undefined: rest.GetAuthProvider
+ * (rest/plugin.go) knows only the providers kubectl registers, and makes one for every https
+ * request's transport (rest.TransportConfig), a token of the user notwithstanding: gcp and azure
+ * are stubs that refuse (plugin/pkg/client/auth/gcp/gcp_stub.go, azure/azure_stub.go), oidc wants an
+ * issuer and a client id (oidc.go newOIDCAuthProvider). `tokenFile` is client-node's own, for the
+ * service account in a pod.
+ */
+export function authProviderProblem(user: User | undefined): string | undefined {
+  const provider = user?.authProvider as {config?: Record<string, string>; name?: string} | undefined
+  if (!provider) return undefined
+  switch (provider.name) {
+    case 'gcp':
+      return 'The gcp auth plugin has been removed.\nPlease use the "gke-gcloud-auth-plugin" kubectl/client-go credential plugin instead.\nSee https://cloud.google.com/blog/products/containers-kubernetes/kubectl-auth-changes-in-gke for further details'
+    case 'azure':
+      return 'The azure auth plugin has been removed.\nPlease use the https://github.com/Azure/kubelogin kubectl/client-go credential plugin instead.\nSee https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins for further details'
+    case 'oidc':
+      for (const key of ['idp-issuer-url', 'client-id']) if (!provider.config?.[key]) return `Must provide ${key}`
+      return undefined
+    case 'tokenFile':
+      return undefined
+    default:
+      return `no Auth Provider found for name ${JSON.stringify(provider.name ?? '')}`
+  }
+}
+
+/**
+ * The user without its exec plugin when it has a token, basic authentication or a client
+ * certificate and key (from the kubeconfig or the flags): client-go never runs the plugin then
+ * (plugin/pkg/client/auth/exec Authenticator.UpdateTransportConfig returns before wrapping the
+ * transport when the config HasTokenAuth, HasBasicAuth or HasCertAuth: "for requests like kubectl
+ * get --token (token) pods we should assume the intention is to use the provided token").
+ */
+export function withoutIdlePlugin(user: User): User {
+  const certificate = Boolean((user.certData || user.certFile) && (user.keyData || user.keyFile))
+  if (!user.exec || !(user.token || user.username || certificate)) return user
+  const {exec: _exec, ...rest} = user
+  return rest
 }
 
 /** Adds an empty context (and makes it current), cluster or user, for the connection flags to fill. */

@@ -5,7 +5,7 @@
 // runs the same words through both and compares exit code, stdout and stderr byte for byte.
 
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {chmodSync, readFileSync} from 'node:fs'
 import {after, before, describe, test} from 'node:test'
 
 import yaml from 'js-yaml'
@@ -151,6 +151,80 @@ describe('over a kubeconfig', () => {
       assert.deepEqual(r.svc, r.kubectl)
       assert.deepEqual(r.svc, [1, '', stderr])
     }
+  })
+})
+
+describe('a user with an exec plugin or an auth-provider', () => {
+  /** The local cluster's kubeconfig whose users are the given ones, and the file each run of the plugin adds a line to. */
+  function pluginKubeconfig(name: string, users: Record<string, Record<string, unknown>>): {kubeconfig: string; runs: () => number} {
+    const doc = kubeconfigDoc(readFileSync(c.kubeconfig, 'utf8'))
+    const log = c.file(`${name}.runs`, '')
+    // An exec plugin that notes each run and answers with the token it is given (PLUGIN_TOKEN)
+    const plugin = c.file(`${name}.sh`, `#!/bin/sh\necho ran >> '${log}'\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$PLUGIN_TOKEN"\n`)
+    chmodSync(plugin, 0o755)
+    const exec = (answer: string) => ({apiVersion: 'client.authentication.k8s.io/v1', command: plugin, env: [{name: 'PLUGIN_TOKEN', value: answer}], interactiveMode: 'Never'})
+    const cert = doc.users.find(u => u.name === 'cert')!.user
+    const made = Object.fromEntries(Object.entries(users).map(([user, fields]) => [user, JSON.parse(JSON.stringify(fields).replaceAll('"EXEC_RIGHT"', JSON.stringify(exec(token))).replaceAll('"EXEC_WRONG"', JSON.stringify(exec('wrong'))).replaceAll('"CERT"', JSON.stringify(cert)))]))
+    const text = yaml.dump({...doc, users: Object.entries(made).map(([user, fields]) => ({name: user, user: fields.cert ? {...fields.cert, ...fields, cert: undefined} : fields}))})
+    return {kubeconfig: c.file(`${name}.kubeconfig`, text), runs: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length}
+  }
+
+  test('--token wins over the plugin, which is not run (exec Authenticator.UpdateTransportConfig)', async () => {
+    const {kubeconfig, runs} = pluginKubeconfig('exec', {
+      'exec-missing': {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: '/nonexistent/plugin', interactiveMode: 'Never'}},
+      'exec-right': {exec: 'EXEC_RIGHT'},
+      'exec-wrong': {exec: 'EXEC_WRONG'},
+    })
+    for (const [args, want] of [
+      [['--user=exec-missing', `--token=${token}`], ok],
+      [['--user=exec-wrong', `--token=${token}`], ok],
+      [['--user=exec-right', '--token=not-the-token'], [1, '', 'error: You must be logged in to the server (Unauthorized)\n']],
+      [['--user=exec-right', '--username=someone'], [1, '', 'error: You must be logged in to the server (Unauthorized)\n']],
+    ] as const) {
+      const r = await both([...get, ...args], kubeconfig)
+      assert.deepEqual(r.svc, r.kubectl, args.join(' '))
+      assert.deepEqual(r.svc, want, args.join(' '))
+    }
+    assert.equal(runs(), 0)
+    // without a token the plugin's answer is used, by both
+    const r = await both([...get, '--user=exec-right'], kubeconfig)
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, ok)
+    assert.equal(runs(), 2)
+  })
+
+  test('a kubeconfig user\'s own token or client certificate: the plugin is not run either', async () => {
+    const {kubeconfig, runs} = pluginKubeconfig('exec-own', {
+      'token-and-exec': {exec: 'EXEC_WRONG', token},
+      'cert-and-exec': {cert: 'CERT', exec: 'EXEC_WRONG'},
+    })
+    for (const user of ['token-and-exec', 'cert-and-exec']) {
+      const r = await both([...get, `--user=${user}`], kubeconfig)
+      assert.deepEqual(r.svc, r.kubectl, user)
+      assert.deepEqual(r.svc, ok, user)
+    }
+    assert.equal(runs(), 0)
+  })
+
+  test('an auth-provider is made all the same: kubectl\'s refusals, a token or not; a usable oidc one yields to --token', async () => {
+    const {kubeconfig} = pluginKubeconfig('providers', {
+      azure: {'auth-provider': {name: 'azure'}},
+      gcp: {'auth-provider': {name: 'gcp'}},
+      'oidc-no-client': {'auth-provider': {config: {'idp-issuer-url': 'https://127.0.0.1:1'}, name: 'oidc'}},
+      'oidc-no-issuer': {'auth-provider': {config: {'client-id': 'x'}, name: 'oidc'}},
+      oidc: {'auth-provider': {config: {'client-id': 'x', 'id-token': 'not-a-jwt', 'idp-issuer-url': 'https://127.0.0.1:1'}, name: 'oidc'}},
+      other: {'auth-provider': {name: 'other'}},
+    })
+    for (const user of ['azure', 'gcp', 'oidc-no-client', 'oidc-no-issuer', 'other']) {
+      for (const args of [[], [`--token=${token}`]]) {
+        const r = await both([...get, `--user=${user}`, ...args], kubeconfig)
+        assert.deepEqual(r.svc, r.kubectl, `${user} ${args.length}`)
+        assert.equal((r.svc as unknown[])[0], 1)
+      }
+    }
+    const r = await both([...get, '--user=oidc', `--token=${token}`], kubeconfig)
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, ok)
   })
 })
 

@@ -6,7 +6,7 @@ import {after, describe, test} from 'node:test'
 
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 
-import {loadKubeConfig, overrideCluster, overrideUser, resolveKubeConfig, selectContext} from '../../../src/kube/config.ts'
+import {authProviderProblem, loadKubeConfig, overrideCluster, overrideUser, resolveKubeConfig, selectContext, withoutIdlePlugin} from '../../../src/kube/config.ts'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'svc-kubeconfig-'))
 after(() => rmSync(dir, {force: true, recursive: true}))
@@ -240,4 +240,33 @@ describe('connection flags: clientcmd DirectClientConfig.getCluster / getAuthInf
   test('without --server and without a kubeconfig: still no kubeconfig found', () => {
     assert.throws(() => resolveKubeConfig({token: 't'}, envOf({})), /no kubeconfig found/)
   })
+})
+
+describe('exec plugins and auth-providers as client-go uses them', () => {
+  const exec = {apiVersion: 'client.authentication.k8s.io/v1', command: 'plugin'}
+  const plugin: Array<[string, Record<string, unknown>, boolean]> = [
+    ['alone: run', {exec}, true],
+    ['with a token: not run', {exec, token: 't'}, false],
+    ['with a user name: not run', {exec, username: 'u'}, false],
+    ['with a password alone: run (HasBasicAuth is the user name)', {exec, password: 'p'}, true],
+    ['with a certificate and key: not run', {certData: 'c', exec, keyFile: 'k'}, false],
+    ['with a certificate without a key: run', {certFile: 'c', exec}, true],
+  ]
+  for (const [name, fields, kept] of plugin) {
+    test(`withoutIdlePlugin: ${name}`, () => assert.equal(withoutIdlePlugin({name: 'u', ...fields}).exec !== undefined, kept))
+  }
+
+  const providers: Array<[string, Record<string, unknown> | undefined, string | undefined]> = [
+    ['none', undefined, undefined],
+    ['gcp', {name: 'gcp'}, 'The gcp auth plugin has been removed.\nPlease use the "gke-gcloud-auth-plugin" kubectl/client-go credential plugin instead.\nSee https://cloud.google.com/blog/products/containers-kubernetes/kubectl-auth-changes-in-gke for further details'],
+    ['azure', {name: 'azure'}, 'The azure auth plugin has been removed.\nPlease use the https://github.com/Azure/kubelogin kubectl/client-go credential plugin instead.\nSee https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins for further details'],
+    ['oidc without an issuer', {config: {'client-id': 'x'}, name: 'oidc'}, 'Must provide idp-issuer-url'],
+    ['oidc without a client id', {config: {'idp-issuer-url': 'https://i'}, name: 'oidc'}, 'Must provide client-id'],
+    ['oidc with both', {config: {'client-id': 'x', 'idp-issuer-url': 'https://i'}, name: 'oidc'}, undefined],
+    ['an unknown name', {name: 'other'}, 'no Auth Provider found for name "other"'],
+    ['client-node\'s service account token file', {config: {tokenFile: '/t'}, name: 'tokenFile'}, undefined],
+  ]
+  for (const [name, authProvider, want] of providers) {
+    test(`authProviderProblem: ${name}`, () => assert.equal(authProviderProblem({authProvider, name: 'u'}), want))
+  }
 })
