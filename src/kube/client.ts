@@ -14,7 +14,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
 import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
-import {bareHostname, CONNECT_SIGNAL, connectThroughProxy, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
+import {bareHostname, CONNECT_SIGNAL, connectThroughProxy, DIAL_TIMEOUT_MS, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
 import {authProviderProblem} from './config.ts'
 import {diagnoseRefusal} from './refusal.ts'
 import {defaultServerUrl, isTransportTls, serverAuthority} from './server-url.ts'
@@ -311,7 +311,7 @@ export class KubeClient {
           })
         })
         const sent = request
-        if (url.protocol === 'https:') limitTlsHandshake(sent, this.options.handshakeTimeoutMs ?? 10_000)
+        limitConnection(sent, this.options.handshakeTimeoutMs ?? 10_000)
         sent.on('error', (error: NodeJS.ErrnoException) => {
           // The server closed a kept connection as this request went out on it: once more, on a new one.
           if (!retry && replayable && sent.reusedSocket && !answered && STALE_CONNECTION.has(error.code ?? '')) return send(true)
@@ -413,17 +413,36 @@ function requestBody(req: RequestOptions): {headers: Record<string, string>; pay
   return {headers, payload}
 }
 
-/** A new TLS connection must finish its handshake within `ms`, or the request fails with TLS_HANDSHAKE_TIMEOUT. */
-function limitTlsHandshake(request: http.ClientRequest, ms: number): void {
-  request.once('socket', socket => {
-    const tls = socket as import('node:tls').TLSSocket
-    // A kept-alive socket has finished its handshake; a non-TLS socket (some proxy agents) has none.
-    if (request.reusedSocket || !tls.encrypted) return
-    const handshake = setTimeout(() => {
-      request.destroy(Object.assign(new Error('TLS handshake timeout'), {code: 'TLS_HANDSHAKE_TIMEOUT'}))
-    }, ms)
-    tls.once('secureConnect', () => clearTimeout(handshake))
-    tls.once('close', () => clearTimeout(handshake))
-    request.once('error', () => clearTimeout(handshake))
+/**
+ * A new connection is given up as client-go's transport gives it up: the TCP connection after
+ * DIAL_TIMEOUT_MS (its net.Dialer, `dial tcp HOST:PORT: i/o timeout`), then a TLS handshake after
+ * `handshakeMs` counted from the connection (TLSHandshakeTimeout). A kept connection, or one a
+ * proxy agent hands over already made, has neither.
+ */
+export function limitConnection(request: http.ClientRequest, handshakeMs: number): void {
+  request.once('socket', (socket: Socket) => {
+    if (request.reusedSocket) return
+    const timers = new Set<NodeJS.Timeout>()
+    const clear = (): void => {
+      for (const timer of timers) clearTimeout(timer)
+    }
+    const fail = (message: string, code: string) => () => request.destroy(Object.assign(new Error(message), {code}))
+    const handshake = (): void => {
+      if ((socket as tls.TLSSocket).encrypted) timers.add(setTimeout(fail('TLS handshake timeout', 'TLS_HANDSHAKE_TIMEOUT'), handshakeMs))
+    }
+    if (socket.connecting) {
+      const dial = setTimeout(fail('dial timeout', 'ETIMEDOUT'), DIAL_TIMEOUT_MS)
+      timers.add(dial)
+      socket.once('connect', () => {
+        clearTimeout(dial)
+        handshake()
+      })
+    } else {
+      handshake()
+    }
+    socket.once('secureConnect', clear)
+    if (!(socket as tls.TLSSocket).encrypted) socket.once('connect', clear)
+    socket.once('close', clear)
+    request.once('error', clear)
   })
 }

@@ -219,7 +219,7 @@ export interface ProxyTls {
 }
 
 export interface TunnelOptions {
-  /** Gives up on the proxy's TCP connection and its TLS handshake after this long. */
+  /** Gives up on an https:// proxy's TLS handshake after this long (the TCP connection has DIAL_TIMEOUT_MS). */
   timeoutMs: number
   /** Ends the attempt when it aborts (the request's deadline or abort): the socket goes, the reason is the error. */
   signal?: AbortSignal
@@ -233,6 +233,14 @@ export interface TunnelOptions {
  * proxy's answers have no limit of their own there (socks Dialer.DialWithConn, the request's context only).
  */
 export const CONNECT_ANSWER_TIMEOUT_MS = 60_000
+
+/**
+ * How long a TCP connection may take to be made, to the API server or to a proxy: client-go's
+ * transport dials with `net.Dialer{Timeout: 30 * time.Second}` (transport/cache.go), and Go's words
+ * are `dial tcp HOST:PORT: i/o timeout` (kubectl 1.35 against a listener that never accepts: 30 s a
+ * try, directly and through HTTPS_PROXY). The TLS handshake's own limit counts from the connection.
+ */
+export const DIAL_TIMEOUT_MS = 30_000
 
 /** A URL's host as a socket dials it: an IPv6 address without its brackets. */
 export function bareHostname(url: URL): string {
@@ -275,11 +283,15 @@ function dial(secure: ProxyTls | undefined, host: string, port: number, timeoutM
     const socket = secure
       ? tls.connect({...secure, checkServerIdentity: (_host, cert) => serverIdentity(name, cert), host, port, servername: net.isIP(name) ? undefined : name})
       : net.connect({host, port})
-    // Connected and no handshake in time: Go's addTLS gives up with its TLSHandshakeTimeout words.
-    const timer = setTimeout(() => {
-      const handshake = secure !== undefined && !socket.connecting
-      socket.destroy(Object.assign(new Error(handshake ? 'net/http: TLS handshake timeout' : 'i/o timeout'), {code: handshake ? 'TLS_HANDSHAKE_TIMEOUT' : 'ETIMEDOUT'}))
-    }, timeoutMs)
+    // Not connected in time: the dialer's words; connected and no handshake in time: Go's addTLS
+    // gives up with its TLSHandshakeTimeout words, counted from the connection.
+    let timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), DIAL_TIMEOUT_MS)
+    if (secure) {
+      socket.once('connect', () => {
+        clearTimeout(timer)
+        timer = setTimeout(() => socket.destroy(Object.assign(new Error('net/http: TLS handshake timeout'), {code: 'TLS_HANDSHAKE_TIMEOUT'})), timeoutMs)
+      })
+    }
     const abort = (): void => {
       clearTimeout(timer)
       socket.destroy()

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
+import {EventEmitter} from 'node:events'
 import http from 'node:http'
 import https from 'node:https'
 import net, {type AddressInfo} from 'node:net'
-import {after, before, describe, test} from 'node:test'
+import {after, before, describe, mock, test} from 'node:test'
 
 import {KubeConfig} from '@kubernetes/client-node'
 
-import {KubeClient} from '../../../src/kube/client.ts'
+import {KubeClient, limitConnection, toConnectionError} from '../../../src/kube/client.ts'
 import {ApiError, ConnectionError} from '../../../src/kube/errors.ts'
+import {DIAL_TIMEOUT_MS} from '../../../src/kube/proxy.ts'
 import type {KubeObject} from '../../../src/kube/types.ts'
 import {issue} from '../../cluster/certs.ts'
 
@@ -270,5 +272,53 @@ describe('KubeClient.upgradeConnectionOptions', () => {
     const options = await client.upgradeConnectionOptions()
     assert.equal(options.secureContext, undefined)
     assert.equal((options.headers as Record<string, string>).Authorization, `Bearer ${TOKEN}`)
+  })
+})
+
+// client-go's transport: net.Dialer{Timeout: 30 * time.Second}, then TLSHandshakeTimeout (10 s)
+// from the connection. kubectl 1.35 against a listener that never accepts: `dial tcp
+// 127.0.0.1:PORT: i/o timeout` after 30 s a try (svc said `net/http: TLS handshake timeout` at 10 s).
+describe('limitConnection', () => {
+  /** A request and its new socket, as Node hands them over; what the request was destroyed with. */
+  function fresh(encrypted: boolean) {
+    let destroyed: NodeJS.ErrnoException | undefined
+    const request = Object.assign(new EventEmitter(), {destroy: (error: NodeJS.ErrnoException) => (destroyed = error), reusedSocket: false})
+    const socket = Object.assign(new EventEmitter(), {connecting: true, encrypted})
+    limitConnection(request as unknown as http.ClientRequest, 10_000)
+    request.emit('socket', socket)
+    return {destroyed: () => destroyed, socket}
+  }
+
+  test('not connected: the dialer\'s words at 30 s, not the handshake\'s at 10 s', t => {
+    mock.timers.enable({apis: ['setTimeout']})
+    t.after(() => mock.timers.reset())
+    for (const encrypted of [true, false]) {
+      const {destroyed} = fresh(encrypted)
+      mock.timers.tick(DIAL_TIMEOUT_MS - 1)
+      assert.equal(destroyed(), undefined)
+      mock.timers.tick(1)
+      assert.equal(destroyed()?.code, 'ETIMEDOUT')
+      assert.equal(toConnectionError(destroyed()!, '127.0.0.1:6443', new URL('https://127.0.0.1:6443/api')).message, 'dial tcp 127.0.0.1:6443: i/o timeout')
+    }
+  })
+
+  test('connected: the handshake has 10 s from then; done, nothing more', t => {
+    mock.timers.enable({apis: ['setTimeout']})
+    t.after(() => mock.timers.reset())
+    const slow = fresh(true)
+    mock.timers.tick(25_000)
+    slow.socket.emit('connect')
+    mock.timers.tick(9_999)
+    assert.equal(slow.destroyed(), undefined)
+    mock.timers.tick(1)
+    assert.equal(slow.destroyed()?.code, 'TLS_HANDSHAKE_TIMEOUT')
+    const done = fresh(true)
+    done.socket.emit('connect')
+    done.socket.emit('secureConnect')
+    const plain = fresh(false)
+    plain.socket.emit('connect')
+    mock.timers.tick(10 * 60_000)
+    assert.equal(done.destroyed(), undefined)
+    assert.equal(plain.destroyed(), undefined)
   })
 })

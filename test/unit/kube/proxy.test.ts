@@ -11,7 +11,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeClient} from '../../../src/kube/client.ts'
 import {ConnectionError} from '../../../src/kube/errors.ts'
-import {CONNECT_ANSWER_TIMEOUT_MS, connectThroughProxy, NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
+import {CONNECT_ANSWER_TIMEOUT_MS, connectThroughProxy, DIAL_TIMEOUT_MS, NoProxy, parseProxy, proxyFor} from '../../../src/kube/proxy.ts'
 import {openTunnel} from '../../../src/portforward/tunnel.ts'
 import {upgradeSpdy} from '../../../src/portforward/upgrade.ts'
 import {startSocks5Proxy} from '../../helpers/proxies.ts'
@@ -268,6 +268,41 @@ async function silentProxy(): Promise<{asked: Promise<void>; close: () => void; 
 // and returns connectCtx.Err() as it is; the SOCKS5 dialer (socks Dialer.DialWithConn) has no limit
 // but the request's context. kubectl 1.35 through a proxy that never answers: `Unable to connect to
 // the server: context deadline exceeded` after 60.3 s (HTTP), still waiting after 90 s (SOCKS5).
+// client-go's transport dials with net.Dialer{Timeout: 30 * time.Second}; kubectl 1.35 through
+// HTTPS_PROXY naming a listener that never accepts: `proxyconnect tcp: dial tcp 127.0.0.1:PORT: i/o
+// timeout` after 30 s a try. A socket that never connects stands for that listener here.
+describe('a proxy that never accepts the connection', () => {
+  it('the dialer\'s 30 s, not the handshake timeout, then Go\'s words', async t => {
+    mock.timers.enable({apis: ['setTimeout']})
+    t.after(() => mock.timers.reset())
+    const sockets: net.Socket[] = []
+    mock.method(net, 'connect', () => {
+      const socket = new net.Socket()
+      sockets.push(socket)
+      return socket
+    })
+    t.after(() => mock.restoreAll())
+    let settled: unknown
+    const attempt = connectThroughProxy(new URL('http://127.0.0.1:3128'), 'api.example.com', 443, {timeoutMs: 10_000}).then(
+      socket => socket.destroy(),
+      (error: unknown) => {
+        settled = error
+      },
+    )
+    mock.timers.tick(DIAL_TIMEOUT_MS - 1)
+    await new Promise(resolve => setImmediate(resolve))
+    const outcome = (): unknown => settled
+    assert.equal(outcome(), undefined, 'still connecting after the handshake timeout')
+    mock.timers.tick(1)
+    await attempt
+    const error = outcome()
+    assert.ok(error instanceof Error)
+    assert.equal(error.message, 'proxyconnect tcp: dial tcp 127.0.0.1:3128: i/o timeout')
+    assert.ok(sockets.length === 1 && sockets[0].destroyed)
+    assert.equal(DIAL_TIMEOUT_MS, 30_000)
+  })
+})
+
 describe('a proxy that never answers', () => {
   it('CONNECT: a minute (not the handshake timeout), then Go\'s context deadline exceeded, unwrapped', async t => {
     mock.timers.enable({apis: ['setTimeout']})
