@@ -16,6 +16,7 @@ import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerNam
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {bareHostname, CONNECT_SIGNAL, connectThroughProxy, DIAL_TIMEOUT_MS, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
 import {authProviderProblem} from './config.ts'
+import {runPluginsAsKubectl} from './exec-plugin.ts'
 import {diagnoseRefusal} from './refusal.ts'
 import {defaultServerUrl, isTransportTls, serverAuthority} from './server-url.ts'
 
@@ -69,10 +70,12 @@ export class KubeClient {
   private keepAliveAgents: {'http:'?: http.Agent; 'https:'?: http.Agent} = {}
   private serverCache: {tls: boolean; url: string; written: string} | undefined
   private plainAgent: http.Agent | undefined
+  private readonly pluginError: ReturnType<typeof runPluginsAsKubectl>
 
   constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
     this.kubeConfig = kubeConfig
     this.options = options
+    this.pluginError = runPluginsAsKubectl(kubeConfig)
     // Only when there is a name: Node's isIP('') runs its IPv6 pattern, whose first use costs about 3 ms of a start.
     const serverName = kubeConfig.getCurrentCluster()?.tlsServerName
     if (serverName && isIP(serverName)) quietIpServerName()
@@ -157,7 +160,11 @@ export class KubeClient {
     if (this.secure) {
       const problem = authProviderProblem(this.kubeConfig.getCurrentUser() ?? undefined)
       if (problem) throw new CliError(problem)
-      await this.kubeConfig.applyToHTTPSOptions(options)
+      try {
+        await this.kubeConfig.applyToHTTPSOptions(options)
+      } catch (error) {
+        throw this.pluginError(error, this.serverName) ?? error
+      }
     } else {
       options.agent = this.plainAgent ??= new http.Agent({keepAlive: false})
     }

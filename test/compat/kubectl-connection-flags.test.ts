@@ -206,6 +206,23 @@ describe('a user with an exec plugin or an auth-provider', () => {
     assert.equal(runs(), 0)
   })
 
+  test('a plugin that fails: its stderr passed through, then kubectl\'s `getting credentials: exec: ...`', async () => {
+    const {kubeconfig} = pluginKubeconfig('exec-fails', {
+      'exits-3': {exec: {apiVersion: 'client.authentication.k8s.io/v1', args: ['-c', 'echo oops >&2; exit 3'], command: '/bin/sh', interactiveMode: 'Never'}},
+      'not-in-path': {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: 'svc-no-such-plugin', installHint: 'install it', interactiveMode: 'Never'}},
+      'no-such-file': {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: '/nonexistent/plugin', interactiveMode: 'Never'}},
+    })
+    for (const [user, stderr] of [
+      ['exits-3', 'oops\nUnable to connect to the server: getting credentials: exec: executable /bin/sh failed with exit code 3\n'],
+      ['not-in-path', 'Unable to connect to the server: getting credentials: exec: executable svc-no-such-plugin not found\n\nIt looks like you are trying to use a client-go credential plugin that is not installed.\n\nTo learn more about this feature, consult the documentation available at:\n      https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins\n\ninstall it\n'],
+      ['no-such-file', 'Unable to connect to the server: getting credentials: exec: fork/exec /nonexistent/plugin: no such file or directory\n'],
+    ] as const) {
+      const r = await both([...get, `--user=${user}`], kubeconfig)
+      assert.deepEqual(r.svc, r.kubectl, user)
+      assert.deepEqual(r.svc, [1, '', stderr], user)
+    }
+  })
+
   test('an auth-provider is made all the same: kubectl\'s refusals, a token or not; a usable oidc one yields to --token', async () => {
     const {kubeconfig} = pluginKubeconfig('providers', {
       azure: {'auth-provider': {name: 'azure'}},
