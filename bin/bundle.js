@@ -37,7 +37,7 @@ const ID_LENGTH = 16
 /** The commands with a cache of their own (scripts/warm-cache.ts makes one for each); `help` is any help request. */
 const CACHE_NAMES = ['create', 'describe', 'get', 'help', 'version']
 
-/** The cache of a forwarder started again with FORWARDER_START, made from the same runs as the cache of every other command. */
+/** The cache of a forwarder started again with FORWARDER_START, made from a port-forward and a proxy start (scripts/warm-cache.ts). */
 const FORWARDER_CACHE = 'forwarder'
 /** In the environment of a forwarder started again (src/portforward/heap.ts names it too). */
 const FORWARDER_RESTARTED = 'SVC_FORWARDER_START'
