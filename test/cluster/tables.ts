@@ -3,7 +3,7 @@
  * per resource can be registered here; when none is known, `tableFor` returns undefined and the server answers
  * with plain JSON, which clients accept as the fallback they also list in Accept.
  */
-import type {ResourceDef} from './registry.ts'
+import {apiVersionOf, type ResourceDef} from './registry.ts'
 import {PRINTERS as BUILTIN_PRINTERS} from './table-printers.ts'
 
 export interface TableColumnDefinition {
@@ -47,7 +47,10 @@ export function tableFor(def: ResourceDef, objects: any[], listMeta: any, includ
     const conditions = printer.conditions?.(o)
     if (conditions) row.conditions = conditions
     if (includeObject === 'None') return row
-    if (includeObject === 'Object') row.object = o
+    // kube-apiserver's asTable (apiserver/pkg/endpoints/handlers/response.go) converts each row's
+    // object to the request's version, which gives it kind and apiVersion even when it came from a
+    // list, whose items carry neither; kubectl cannot decode a row object without them.
+    if (includeObject === 'Object') row.object = {kind: def.kind, apiVersion: apiVersionOf(def), ...o}
     else row.object = {kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata}
     return row
   })

@@ -159,6 +159,15 @@ test('kubectl get svc,pods,deploy,endpoints,endpointslices -o wide', async () =>
   assert.equal(normalizeAges(r.stdout), normalizeAges(expectedGet(true)))
 })
 
+test('kubectl get --sort-by: each Table row\'s object (includeObject=Object) carries its kind, as kubectl needs', async () => {
+  for (const args of [['svc'], ['svc', '-o', 'wide'], ['pods'], ['deploy', '-A']]) {
+    const [sorted, plain] = await Promise.all([c.kubectl(['get', ...args, '--sort-by=.metadata.name']), c.kubectl(['get', ...args])])
+    assert.equal(sorted.stderr, '', args.join(' '))
+    assert.equal(sorted.code, 0)
+    assert.equal(normalizeAges(sorted.stdout), normalizeAges(plain.stdout), args.join(' '))
+  }
+})
+
 test('kubectl get svc -o yaml: a v1 List of the stored objects', async () => {
   const r = await c.kubectl(['get', 'svc', 'cs', 'np', '-o', 'yaml'])
   assert.equal(r.stderr, '')
