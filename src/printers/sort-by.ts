@@ -1,8 +1,13 @@
 // --sort-by for `get`: a JSONPath subset (`.a.b`, `{.a.b}`, `.a[0].b`, `.a['x.y']`) and kubectl's
-// ordering: numbers numerically, strings byte-wise (RFC 3339 timestamps therefore in time order),
-// objects without the field first. The sort is stable, as kubectl's is.
+// ordering (get/sorter.go isLess): numbers numerically, two strings that both parse as quantities
+// (`9`, `10`, `500Mi`, `1Gi`, a resourceVersion) by value, other strings byte-wise (RFC 3339
+// timestamps therefore in time order), objects without the field first. The sort is Go's sort.Sort
+// with kubectl's Less, as kubectl's is: not stable, and an object without the field is "less" than
+// any other, one without it included.
 
+import {goSort} from './go-sort.ts'
 import {byteCompare} from './labels.ts'
+import {parseQuantityNano} from './quantity.ts'
 
 export class SortByError extends Error {}
 
@@ -38,28 +43,34 @@ export function lookup(obj: unknown, steps: Step[]): unknown {
   return value
 }
 
-function compareValues(a: unknown, b: unknown): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b
-  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b)
+/** kubectl's isLess on two present values. Where kubectl gives up (booleans, objects, mixed types) svc compares the JSON text. */
+function isLess(a: unknown, b: unknown): boolean {
+  if (a === null || b === null) return a === null && b !== null
+  if (typeof a === 'number' && typeof b === 'number') return a < b
+  if (typeof a === 'string' && typeof b === 'string') {
+    const x = parseQuantityNano(a)
+    const y = x === undefined ? undefined : parseQuantityNano(b)
+    if (x !== undefined && y !== undefined) return x < y
+    return byteCompare(a, b) < 0
+  }
   const x = typeof a === 'string' ? a : JSON.stringify(a)
   const y = typeof b === 'string' ? b : JSON.stringify(b)
-  return byteCompare(x, y)
+  return byteCompare(x, y) < 0
 }
 
 /** Sorts objects by the field; throws when no object has it, as kubectl does. */
 export function sortByField<T>(items: T[], expression: string): T[] {
   const steps = parseSortPath(expression)
-  const keyed = items.map((item, index) => ({index, item, value: lookup(item, steps)}))
+  const keyed = items.map((item) => ({item, value: lookup(item, steps)}))
   if (items.length > 0 && keyed.every(k => k.value === undefined)) {
     const shown = expression.trim().startsWith('{') ? expression.trim() : `{${expression.trim().startsWith('.') ? '' : '.'}${expression.trim()}}`
     throw new SortByError(`couldn't find any field with path "${shown}" in the list of objects`)
   }
-  keyed.sort((p, q) => {
-    const pm = p.value === undefined
-    const qm = q.value === undefined
-    if (pm !== qm) return pm ? -1 : 1
-    const c = pm ? 0 : compareValues(p.value, q.value)
-    return c !== 0 ? c : p.index - q.index
+  // TableSorter.Less / RuntimeSort.Less
+  goSort(keyed, (p, q) => {
+    if (p.value === undefined) return true
+    if (q.value === undefined) return false
+    return isLess(p.value, q.value)
   })
   return keyed.map(k => k.item)
 }

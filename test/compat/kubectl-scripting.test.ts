@@ -272,3 +272,28 @@ for (const output of [['-o', 'json'], ['-o', 'yaml'], ['-o', 'json', '--show-man
     await sameThroughAChange(['-l', 'team', '-w', ...output], /touched"?: "yes"/)
   })
 }
+
+// --sort-by: kubectl sorts with Go's sort.Sort (not stable above 12 items) and a Less that puts an
+// object without the field before any other, one without it included; two strings that are both
+// quantities (a resourceVersion, `500Mi`, `2`) compare by value. 30 Services in their own namespace
+// (so that the cases above do not see them) with equal, missing and quantity keys.
+test('--sort-by = kubectl: equal keys and missing fields in Go\'s order, quantities by value', async () => {
+  const QS = ['', '2', '10', '1Gi', '500Mi', '3e2', 'x', '', '0.5']
+  const docs = ['apiVersion: v1\nkind: Namespace\nmetadata: {name: sorting}']
+  for (let i = 0; i < 30; i++) {
+    const q = QS[(i * 7) % QS.length]
+    const annotations = q ? `, annotations: {q: '${q}'}` : ''
+    docs.push(`apiVersion: v1\nkind: Service\nmetadata: {name: s${(i * 13) % 30}, namespace: sorting, labels: {t: t${i % 3}}${annotations}}\nspec: {ports: [{port: ${[80, 443, 8080][i % 3]}}]}`)
+  }
+  const made = await c.kubectl(['apply', '-f', c.file('sorting.yaml', docs.join('\n---\n'))])
+  assert.equal(made.code, 0, made.stderr)
+  try {
+    for (const key of ['.metadata.annotations.q', '.metadata.labels.t', '{.spec.ports[0].port}', '.metadata.resourceVersion', '.metadata.name', '.spec.type']) {
+      await same(['-n', 'sorting', 'get', '--sort-by', key, '-o', 'name'], ['-n', 'sorting', 'get', 'svc', '--sort-by', key, '-o', 'name'])
+    }
+    await same(['-n', 'sorting', 'get', '--sort-by=.metadata.annotations.q'], ['-n', 'sorting', 'get', 'svc', '--sort-by=.metadata.annotations.q'], {ages: true})
+    await same(['get', '-A', '--sort-by=.metadata.labels.t', '-o', 'wide'], ['get', 'svc', '-A', '--sort-by=.metadata.labels.t', '-o', 'wide'], {ages: true})
+  } finally {
+    await c.kubectl(['delete', 'svc', '--all', '-n', 'sorting'])
+  }
+})

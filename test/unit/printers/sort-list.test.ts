@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {outputObject, printJson, printList, printNames, printYaml} from '../../../src/printers/list.ts'
+import {parseQuantityNano} from '../../../src/printers/quantity.ts'
 import {parseSortPath, SortByError, sortByField} from '../../../src/printers/sort-by.ts'
 
 describe('--sort-by', () => {
@@ -29,11 +30,40 @@ describe('--sort-by', () => {
     const xs = [{n: 10, k: 1}, {n: 9, k: 2}, {n: 10, k: 3}]
     assert.deepEqual(sortByField(xs, '.n').map(x => x.k), [2, 1, 3])
   })
+  it('two quantities compare by value (a resourceVersion, 500Mi < 1Gi), other strings byte-wise', () => {
+    const names = (xs: Array<{n: string}>) => sortByField(xs, '.n').map(x => x.n)
+    assert.deepEqual(names([{n: '100'}, {n: '99'}, {n: '1000'}]), ['99', '100', '1000'])
+    assert.deepEqual(names([{n: '1Gi'}, {n: '500Mi'}, {n: '2e3'}, {n: '100m'}, {n: '-1'}]), ['-1', '100m', '2e3', '500Mi', '1Gi'])
+    assert.deepEqual(names([{n: 's2'}, {n: 's10'}, {n: 's-a'}, {n: 's01'}]), ['s-a', 's01', 's10', 's2'])
+    assert.deepEqual(names([{n: '10'}, {n: '9x'}, {n: '9'}]), ['9', '10', '9x'])
+  })
+  it('an object without the field is less than any, itself included: those come first, in the order Go\'s sort leaves them', () => {
+    const xs = [{name: 'm0'}, {name: 'a1', k: 1}, {name: 'm2'}, {name: 'b3', k: 0}, {name: 'm4'}]
+    assert.deepEqual(sortByField(xs, '.k').map(x => x.name), ['m4', 'm2', 'm0', 'b3', 'a1'])
+  })
   it('fails like kubectl when no object has the field', () => {
     assert.throws(() => sortByField(items, '{.foo}'), {message: 'couldn\'t find any field with path "{.foo}" in the list of objects'})
     assert.throws(() => sortByField(items, '.foo.bar'), {message: 'couldn\'t find any field with path "{.foo.bar}" in the list of objects'})
     assert.deepEqual(sortByField([], '.foo'), [])
   })
+})
+
+describe('resource.ParseQuantity, in nano units', () => {
+  const NANO = 10n ** 9n
+  const MAX = ((1n << 63n) - 1n) * NANO
+  const CASES: Array<[string, bigint | undefined]> = [
+    ['1', NANO], ['0', 0n], ['-1', -NANO], ['+.5', NANO / 2n], ['1.', NANO], ['007', 7n * NANO],
+    ['100m', NANO / 10n], ['1n', 1n], ['1k', 1000n * NANO], ['1Ki', 1024n * NANO], ['1.5Gi', 3n * (1n << 29n) * NANO], ['1.G', NANO * NANO],
+    ['2e3', 2000n * NANO], ['1E-3', NANO / 1000n], ['e3', 0n], ['k', 0n],
+    // rounded up to the nano, capped at the int64 maximum, as ParseQuantity does
+    ['1.0000000001', NANO + 1n], ['1e-30', 1n], ['-1e-30', -1n], ['1e100', MAX], ['9Ei', MAX], ['-1e100', -MAX],
+    // not quantities
+    ['', undefined], ['abc', undefined], ['1x', undefined], ['1m5', undefined], ['1Kb', undefined], ['10.96.0.1', undefined],
+    ['2026-12-07T11:32:06Z', undefined], ['1e', undefined], ['e', undefined], ['1 ', undefined],
+  ]
+  for (const [text, nano] of CASES) {
+    it(JSON.stringify(text), () => assert.equal(parseQuantityNano(text), nano))
+  }
 })
 
 describe('get -o json|yaml|name', () => {
