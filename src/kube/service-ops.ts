@@ -6,6 +6,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type {KubeClient, WatchEvent} from './client.ts'
 import {ApiError, ConnectionError, UsageError} from './errors.ts'
 import type {Service, ServiceList} from './types.ts'
+import {goQuote} from '../printers/gofmt.ts'
 import {isServiceType, resolveResourceType} from './resource-types.ts'
 
 export type {Service, ServiceList}
@@ -89,12 +90,33 @@ export async function listServices(client: KubeClient, options: ListOptions): Pr
     const {body} = await client.request<ServiceList>({
       path: servicesPath(options.namespace),
       query: {continue: token, fieldSelector: options.fieldSelector, labelSelector: options.labelSelector, limit: (options.chunkSize ?? 500) > 0 ? (options.chunkSize ?? 500) : undefined},
+    }).catch((error: unknown) => {
+      throw enhanceListError(error, options)
     })
     items.push(...(body.items ?? []))
     token = body.metadata?.continue || undefined
     resourceVersion = body.metadata?.resourceVersion
   } while (token)
   return {items, metadata: {resourceVersion}}
+}
+
+/**
+ * cli-runtime's resource.EnhanceListError (the builder's Selector.Visit): a BadRequest or NotFound
+ * answer to a list names what was listed and the selectors, so kubectl prints `Error from server
+ * (BadRequest): Unable to find "/v1, Resource=services" that match label selector "a b", field
+ * selector "": unable to parse requirement: ...`, or `Unable to list "/v1, Resource=services": ...`.
+ */
+function enhanceListError(error: unknown, options: ListOptions): unknown {
+  if (!(error instanceof ApiError)) return error
+  const reason = error.reason
+  const badRequest = reason === 'BadRequest' || (reason === '' && error.code === 400)
+  const notFound = reason === 'NotFound' || (reason === '' && error.code === 404)
+  if (!badRequest && !notFound) return error
+  const subject = goQuote('/v1, Resource=services')
+  const message = !options.labelSelector && !options.fieldSelector
+    ? `Unable to list ${subject}: ${error.status.message ?? ''}`
+    : `Unable to find ${subject} that match label selector ${goQuote(options.labelSelector ?? '')}, field selector ${goQuote(options.fieldSelector ?? '')}: ${error.status.message ?? ''}`
+  return new ApiError(error.code, {...error.status, message})
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -126,6 +126,10 @@ const GET: string[][] = [
   ['-L', 'team,example.com/tier'],
   ['-L', 'team', '-L', 'app', '--show-labels', 'web', 'np'],
   ['web', '--output-watch-events'],
+  // a bad selector: the server's BadRequest with what was listed (cli-runtime's EnhanceListError)
+  ['-l', 'bad label!'],
+  ['--field-selector', 'status.x=1', '-o', 'name'],
+  ['-l', 'team', '--field-selector', 'nope=1', '-o', 'name'],
 ]
 
 for (const args of GET) {
@@ -143,6 +147,14 @@ test('template files: jsonpath-file, custom-columns-file = kubectl', async () =>
     await same(['get', '-o', output], ['get', 'svc', '-o', output])
   }
 })
+
+// The other commands that list by selector word a bad one as get does.
+for (const args of [['describe', '-l', 'bad label!'], ['delete', '-l', 'bad label!'], ['delete', '--field-selector', 'status.x=1'], ['wait', '-l', 'a b', '--for=delete', '--timeout=90s']]) {
+  const theirs = [args[0], 'svc', ...args.slice(1)]
+  test(`svc ${args.join(' ')} = kubectl ${theirs.join(' ')}`, async () => {
+    await same(args, theirs)
+  })
+}
 
 const WRITE: Array<[string[], string[]]> = [
   [['create', 'clusterip', 'made', '--tcp=80:8080', '--dry-run=client', '-o', 'jsonpath={.spec.ports[0].targetPort}']],
@@ -225,10 +237,12 @@ function start(command: string, args: string[]) {
     env: c.env(), stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
+  let err = ''
   child.stdout!.setEncoding('utf8').on('data', d => (out += d))
-  child.stderr!.resume()
+  child.stderr!.setEncoding('utf8').on('data', d => (err += d))
   const exited = new Promise<number | null>(resolve => child.on('close', code => resolve(code)))
   return {
+    err: () => err,
     exited,
     out: () => out,
     async stop() {
@@ -239,7 +253,7 @@ function start(command: string, args: string[]) {
 }
 
 /** svc's and kubectl's `get ARGS` through a label change on np (which `changed` sees): the same output, ages aside. */
-async function sameThroughAChange(args: string[], changed: RegExp): Promise<void> {
+async function sameThroughAChange(args: string[], changed: RegExp, options: {stderr?: boolean} = {}): Promise<void> {
   const mine = start('svc', ['get', ...args])
   const theirs = runKubectl(c, ['get', 'svc', ...args])
   const initial = /np/
@@ -257,6 +271,7 @@ async function sameThroughAChange(args: string[], changed: RegExp): Promise<void
   await eventually(() => strip(mine.out()) === strip(theirs.stdout()), 'svc and kubectl to print the same', 5_000).catch(() => undefined)
   await Promise.all([mine.stop(), theirs.stop()])
   assert.equal(strip(mine.out()), strip(theirs.stdout()))
+  if (options.stderr) assert.equal(mine.err(), theirs.stderr())
   await c.kubectl(['label', 'svc', 'np', 'touched-'])
 }
 
@@ -297,3 +312,4 @@ test('--sort-by = kubectl: equal keys and missing fields in Go\'s order, quantit
     await c.kubectl(['delete', 'svc', '--all', '-n', 'sorting'])
   }
 })
+
