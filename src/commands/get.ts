@@ -2,13 +2,13 @@ import {Args, Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {allNamespacesFlag, selectorFlag, templateFlags} from '../flags/index.ts'
-import {MultiError} from '../kube/errors.ts'
+import {CliError, MultiError} from '../kube/errors.ts'
 import {getNamedServices, listServices, type Service, watchServices} from '../kube/service-ops.ts'
-import {GET_FORMATS, getOptions} from '../options/get.ts'
+import {GET_FORMATS, getOptions, type GetOptions} from '../options/get.ts'
 import {eventOutput, type GetPrint, readOutput} from '../printers/get-output.ts'
 import {currentTime} from '../printers/human-duration.ts'
 import {ServiceTablePrinter} from '../printers/service-table.ts'
-import {sortByField} from '../printers/sort-by.ts'
+import {SortByError, sortByField} from '../printers/sort-by.ts'
 import {templateFormats} from '../printers/templates.ts'
 
 const ALL_FORMATS = [...GET_FORMATS, ...templateFormats(true)].sort()
@@ -50,6 +50,9 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
     const o = getOptions(this.operands, flags)
     const {fieldSelector, names, watching} = o
     const namespace = o.allNamespaces ? undefined : this.kube.namespace
+    // get.go Complete: --sort-by orders what is listed, not the events that follow
+    if (flags['sort-by'] && flags.watch) this.stderr('warning: --watch requested, --sort-by will be ignored for watch events received')
+    else if (flags['sort-by'] && flags['watch-only']) this.stderr('warning: --watch-only requested, --sort-by will be ignored')
     const print: GetPrint = {
       events: flags['output-watch-events'],
       ignoreNotFound: flags['ignore-not-found'],
@@ -85,7 +88,14 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
         items = found.items
         resourceVersion = found.metadata?.resourceVersion
       }
-      if (flags['sort-by']) items = sortByField(items, flags['sort-by'])
+      if (flags['sort-by'] && kubectlSorts(o, items.length, flags['output-watch-events'])) {
+        try {
+          items = sortByField(items, flags['sort-by'])
+        } catch (error) {
+          // the watch's printer error, as get.go's watch wraps it
+          throw watching && error instanceof SortByError ? new CliError(`unable to output the provided object: ${error.message}`) : error
+        }
+      }
       const read = readOutput(items, errors, print)
       if (read.notice) this.stderr(read.notice)
       this.stdout(read.stdout)
@@ -112,4 +122,16 @@ kubectl spellings work too: \`svc get svc\`, \`svc get services web\`, \`svc get
       process.removeListener('SIGTERM', stop)
     }
   }
+}
+
+/**
+ * Whether kubectl's --sort-by applies to what get prints first (get.go, its SortingPrinter): a
+ * server-printed Table is sorted when it has more than one row, also as a watch's first list
+ * unless --output-watch-events wraps it; a list of objects is sorted (and a field no object has is
+ * an error even for one object) except while watching, where each object is printed on its own,
+ * and except for one named Service, which is printed as itself.
+ */
+function kubectlSorts(o: GetOptions, count: number, events: boolean): boolean {
+  if (o.table) return count > 1 && !(o.watching && events)
+  return !o.watching && o.names.length !== 1
 }

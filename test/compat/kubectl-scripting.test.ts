@@ -130,6 +130,12 @@ const GET: string[][] = [
   ['-l', 'bad label!'],
   ['--field-selector', 'status.x=1', '-o', 'name'],
   ['-l', 'team', '--field-selector', 'nope=1', '-o', 'name'],
+  // --sort-by where kubectl leaves the order alone: one named object, a table of one row; a list
+  // of one object still needs the field; a watch's first table is sorted, and the field checked
+  ['web', '--sort-by=.nope', '-o', 'name'],
+  ['-l', 'team=edge', '--sort-by=.nope'],
+  ['-l', 'team=edge', '--sort-by=.nope', '-o', 'name'],
+  ['-w', '--sort-by=.nope'],
 ]
 
 for (const args of GET) {
@@ -313,3 +319,20 @@ test('--sort-by = kubectl: equal keys and missing fields in Go\'s order, quantit
   }
 })
 
+// -w with --sort-by: kubectl warns, sorts the first Table (web's ClusterIP before np's NodePort)
+// but not objects printed one by one (np, web as listed), and never the events.
+for (const [output, changed] of [[[], /^np .*\n[^]*^np /m], [['-o', 'name'], /service\/np\n[^]*service\/np\n/]] as Array<[string[], RegExp]>) {
+  test(`svc get -l team -w --sort-by=.spec.type ${output.join(' ')} = kubectl's, through a change`, async () => {
+    await sameThroughAChange(['-l', 'team', '-w', '--sort-by=.spec.type', ...output], changed, {stderr: true})
+  })
+}
+
+test('svc get --watch-only --sort-by = kubectl\'s warning', async () => {
+  const mine = start('svc', ['get', '--watch-only', '--sort-by=.spec.type'])
+  const theirs = runKubectl(c, ['get', 'svc', '--watch-only', '--sort-by=.spec.type'])
+  await eventually(async () => mine.err().endsWith('\n'), 'svc warns')
+  await eventually(async () => theirs.stderr().endsWith('\n'), 'kubectl warns')
+  await Promise.all([mine.stop(), theirs.stop()])
+  assert.equal(mine.err(), 'warning: --watch-only requested, --sort-by will be ignored\n')
+  assert.equal(mine.err(), theirs.stderr())
+})
