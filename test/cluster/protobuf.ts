@@ -84,7 +84,7 @@ const SCHEMAS: Record<string, Record<number, Field>> = {
   // k8s.io/api networking/v1 generated.proto (kubectl create ingress)
   Ingress: {1: m('metadata', 'ObjectMeta'), 2: m('spec', 'IngressSpec')},
   IngressSpec: {1: m('defaultBackend', 'IngressBackend'), 2: rm('tls', 'IngressTLS'), 3: rm('rules', 'IngressRule'), 4: s('ingressClassName')},
-  IngressBackend: {1: m('resource', 'TypedLocalObjectReference'), 4: m('service', 'IngressServiceBackend')},
+  IngressBackend: {3: m('resource', 'TypedLocalObjectReference'), 4: m('service', 'IngressServiceBackend')},
   TypedLocalObjectReference: {1: s('apiGroup'), 2: s('kind'), 3: s('name')},
   IngressServiceBackend: {1: s('name'), 2: m('port', 'ServiceBackendPort')},
   ServiceBackendPort: {1: s('name'), 2: i('number')},

@@ -67,6 +67,22 @@ for (const g of GOLDEN) {
   })
 }
 
+// kubectl create ingress makes only Service backends; a resource backend (IngressBackend field 3 in
+// k8s.io/api networking/v1 generated.proto, `service` being 4) is encoded here by hand.
+test('an Ingress backend that is a resource: IngressBackend field 3', () => {
+  const field = (num: number, ...parts: Array<Buffer | string>): Buffer => {
+    const body = Buffer.concat(parts.map(p => Buffer.from(p)))
+    return Buffer.concat([Buffer.from([(num << 3) | 2, body.length]), body])
+  }
+  const backend = field(3, field(1, 'k8s.example.com'), field(2, 'StorageBucket'), field(3, 'static'))
+  const ingress = Buffer.concat([field(1, field(1, 'bucket')), field(2, field(1, backend))])
+  const body = Buffer.concat([Buffer.from('k8s\0', 'latin1'), field(1, field(1, 'networking.k8s.io/v1'), field(2, 'Ingress')), field(2, ingress)])
+  assert.deepEqual(decodeKubernetesProtobuf(body), {
+    kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', metadata: {name: 'bucket'},
+    spec: {defaultBackend: {resource: {apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'static'}}},
+  })
+})
+
 test('not a protobuf envelope, unknown kinds and truncated bodies are refused', () => {
   assert.throws(() => decodeKubernetesProtobuf(Buffer.from('{}')), /expected prefix \[107 56 115 0\]/)
   const envelope = (kind: string) => Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from([0x0a, 6 + kind.length, 0x0a, 2, 0x76, 0x31, 0x12, kind.length]), Buffer.from(kind)])
