@@ -364,11 +364,25 @@ function loadFile(file: string, shown: string): {kubeConfig: KubeConfig; text: s
     const text = readFileSync(file).toString('utf-8')
     kubeConfig.loadFromString(text)
     kubeConfig.makePathsAbsolute(path.dirname(file))
+    resolvePluginCommands(kubeConfig, path.dirname(file))
     return {kubeConfig, text}
   } catch (error) {
     const e = error as Error & {mark?: {line: number}; reason?: string}
     const detail = e.name === 'YAMLException' && e.mark ? `yaml: line ${e.mark.line + 1}: ${e.reason ?? e.message}` : e.message
     throw new CliError(`error loading config file ${JSON.stringify(shown)}: ${detail}`)
+  }
+}
+
+/**
+ * An exec plugin's command written with a slash and not absolute is taken from the kubeconfig's
+ * folder, as client-go's clientcmd ResolveLocalPaths takes it (GetAuthInfoFileReferences: a command
+ * without a slash is looked up in PATH); client-node's makePathsAbsolute leaves it to the working
+ * directory, where kubectl's `./plugin` beside the kubeconfig is not.
+ */
+function resolvePluginCommands(kubeConfig: KubeConfig, dir: string): void {
+  for (const user of kubeConfig.getUsers()) {
+    const exec = user.exec as {command?: string} | undefined
+    if (exec?.command?.includes('/') && !path.isAbsolute(exec.command)) exec.command = path.join(dir, exec.command)
   }
 }
 

@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict'
 import {chmodSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import yaml from 'js-yaml'
@@ -221,6 +222,18 @@ describe('a user with an exec plugin or an auth-provider', () => {
       assert.deepEqual(r.svc, r.kubectl, user)
       assert.deepEqual(r.svc, [1, '', stderr], user)
     }
+  })
+
+  test('a plugin written as a relative path is run from the kubeconfig\'s folder (clientcmd ResolveLocalPaths)', async () => {
+    const {kubeconfig, runs} = pluginKubeconfig('exec-relative', {relative: {exec: 'EXEC_RIGHT'}})
+    // The kubeconfig and the plugin are in the same folder; both programs run from another one.
+    assert.notEqual(process.cwd(), c.dir)
+    c.file('exec-relative.kubeconfig', readFileSync(kubeconfig, 'utf8').replaceAll(join(c.dir, 'exec-relative.sh'), './exec-relative.sh'))
+    assert.match(readFileSync(kubeconfig, 'utf8'), /command: \.\/exec-relative\.sh/)
+    const r = await both([...get, '--user=relative'], kubeconfig)
+    assert.deepEqual(r.svc, r.kubectl)
+    assert.deepEqual(r.svc, ok)
+    assert.ok(runs() >= 2, `the plugin ran ${runs()} times`)
   })
 
   test('an auth-provider is made all the same: kubectl\'s refusals, a token or not; a usable oidc one yields to --token', async () => {
