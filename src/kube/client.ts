@@ -15,7 +15,7 @@ import {ApiError, CliError, ConnectionError, statusFromBody} from './errors.ts'
 import {certificateError, explainRefusal, isCertificateRefusal, quietIpServerName, serverIdentity} from './identity.ts'
 import {type Impersonation, impersonationHeaders} from './impersonation.ts'
 import {bareHostname, CONNECT_SIGNAL, connectThroughProxy, DIAL_TIMEOUT_MS, proxyAgent, proxyFor, type ProxyEnvironment, ProxyError} from './proxy.ts'
-import {authProviderProblem} from './config.ts'
+import {authProviderProblem, bearerToken} from './config.ts'
 import {runPluginsAsKubectl} from './exec-plugin.ts'
 import {diagnoseRefusal} from './refusal.ts'
 import {defaultServerUrl, isTransportTls, serverAuthority} from './server-url.ts'
@@ -160,10 +160,17 @@ export class KubeClient {
     if (this.secure) {
       const problem = authProviderProblem(this.kubeConfig.getCurrentUser() ?? undefined)
       if (problem) throw new CliError(problem)
+      const token = bearerToken(this.kubeConfig.getCurrentUser() ?? undefined)
       try {
         await this.kubeConfig.applyToHTTPSOptions(options)
       } catch (error) {
         throw this.pluginError(error, this.serverName) ?? error
+      }
+      if (token !== undefined) {
+        // Go's net/http refuses a header value with a control character (a token file of only a newline)
+        // eslint-disable-next-line no-control-regex
+        if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(token)) throw new ConnectionError(this.serverName, 'EINVAL', 'net/http: invalid header field value for "Authorization"')
+        ;(options.headers as Record<string, string>).Authorization = `Bearer ${token}`
       }
     } else {
       options.agent = this.plainAgent ??= new http.Agent({keepAlive: false})

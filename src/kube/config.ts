@@ -31,6 +31,7 @@ import path from 'node:path'
 // The module itself, not the package index: the index loads every API client and model.
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 import type {Cluster, User} from '@kubernetes/client-node/dist/config_types.js'
+import yaml from 'js-yaml'
 
 import {CliError, ConfigurationError} from './errors.ts'
 
@@ -247,8 +248,12 @@ export function overrideCluster(cluster: Cluster, flags: ConnectionOverrides): C
  * the certificate's file and data, --client-key the key's.
  */
 export function overrideUser(user: User, flags: ConnectionOverrides): User {
-  const merged: {-readonly [K in keyof User]: User[K]} = {...user}
-  if (flags.token) merged.token = flags.token
+  const merged: {-readonly [K in keyof UserWithTokenFile]: UserWithTokenFile[K]} = {...user}
+  // --token replaces the kubeconfig's token file too (clientcmd getAuthInfo sets Token and TokenFile together)
+  if (flags.token) {
+    merged.token = flags.token
+    delete merged.tokenFile
+  }
   if (flags.username) merged.username = flags.username
   if (flags.password) merged.password = flags.password
   if (flags.clientCertificate) {
@@ -301,7 +306,7 @@ export function authProviderProblem(user: User | undefined): string | undefined 
 }
 
 /**
- * The user without its exec plugin when it has a token, basic authentication or a client
+ * The user without its exec plugin when it has a token (or token file), basic authentication or a client
  * certificate and key (from the kubeconfig or the flags): client-go never runs the plugin then
  * (plugin/pkg/client/auth/exec Authenticator.UpdateTransportConfig returns before wrapping the
  * transport when the config HasTokenAuth, HasBasicAuth or HasCertAuth: "for requests like kubectl
@@ -309,7 +314,7 @@ export function authProviderProblem(user: User | undefined): string | undefined 
  */
 export function withoutIdlePlugin(user: User): User {
   const certificate = Boolean((user.certData || user.certFile) && (user.keyData || user.keyFile))
-  if (!user.exec || !(user.token || user.username || certificate)) return user
+  if (!user.exec || !(user.token || (user as UserWithTokenFile).tokenFile || user.username || certificate)) return user
   const {exec: _exec, ...rest} = user
   return rest
 }
@@ -365,6 +370,7 @@ function loadFile(file: string, shown: string): {kubeConfig: KubeConfig; text: s
     kubeConfig.loadFromString(text)
     kubeConfig.makePathsAbsolute(path.dirname(file))
     resolvePluginCommands(kubeConfig, path.dirname(file))
+    readTokenFiles(kubeConfig, text, path.dirname(file))
     return {kubeConfig, text}
   } catch (error) {
     const e = error as Error & {mark?: {line: number}; reason?: string}
@@ -384,6 +390,45 @@ function resolvePluginCommands(kubeConfig: KubeConfig, dir: string): void {
     const exec = user.exec as {command?: string} | undefined
     if (exec?.command?.includes('/') && !path.isAbsolute(exec.command)) exec.command = path.join(dir, exec.command)
   }
+}
+
+/** A kubeconfig user with the `tokenFile` client-node does not read (absolute: from the kubeconfig's folder). */
+export type UserWithTokenFile = User & {readonly tokenFile?: string}
+
+/**
+ * Each user's `tokenFile`, taken from the kubeconfig file's folder when relative (clientcmd
+ * ResolveLocalPaths, GetAuthInfoFileReferences), onto client-node's user of that name, which drops
+ * it (it reads only its own `token-file`, at load). Read when used: bearerToken.
+ */
+function readTokenFiles(kubeConfig: KubeConfig, text: string, dir: string): void {
+  // Most kubeconfigs have none: skip the second parse for them.
+  if (!/^[\s-]*tokenFile\s*:/m.test(text)) return
+  const doc = yaml.load(text) as {users?: unknown} | undefined
+  const entries: {name?: unknown; user?: {tokenFile?: unknown}}[] = Array.isArray(doc?.users) ? doc.users : []
+  for (const entry of entries) {
+    const file = entry?.user?.tokenFile
+    const user = typeof entry?.name === 'string' ? kubeConfig.getUser(entry.name) : null
+    if (user && typeof file === 'string' && file !== '') Object.assign(user, {tokenFile: path.resolve(dir, file)})
+  }
+}
+
+/**
+ * The bearer token of a user with a `tokenFile`, or undefined for a user without one, as client-go
+ * sends it: clientcmd getUserIdentificationPartialConfig reads the file when the user has no
+ * token (failing as `open FILE: no such file or directory`, kubectl's `error: ...`), and the
+ * transport's cachingTokenSource reads it again for the request and sends it trimmed when that
+ * works and is not empty, else the token given (the kubeconfig's, or the file as first read).
+ */
+export function bearerToken(user: UserWithTokenFile | undefined): string | undefined {
+  const file = user?.tokenFile
+  if (!file) return undefined
+  let read: string | undefined
+  try {
+    read = readFileSync(file, 'utf8')
+  } catch (error) {
+    if (!user.token) throw new CliError(`open ${file}: ${unreadable(file) ?? (error as Error).message}`)
+  }
+  return read?.trim() || user.token || read || ''
 }
 
 /**

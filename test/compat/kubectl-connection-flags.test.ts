@@ -155,6 +155,39 @@ describe('over a kubeconfig', () => {
   })
 })
 
+// A user's tokenFile (clientcmd getUserIdentificationPartialConfig, ResolveLocalPaths; the
+// transport's cachingTokenSource reads it again, trimmed, and it wins over the token when it works).
+describe('a user with a tokenFile', () => {
+  test('read from the kubeconfig\'s folder, over a token, its failures in kubectl\'s words', async () => {
+    const doc = kubeconfigDoc(readFileSync(c.kubeconfig, 'utf8'))
+    c.file('token.txt', `${token}\n`)
+    c.file('newline.txt', '\n')
+    const users: Record<string, Record<string, unknown>> = {
+      file: {tokenFile: 'token.txt'},
+      'file-missing': {tokenFile: 'nonexistent.txt'},
+      'file-newline': {tokenFile: 'newline.txt'},
+      'file-over-token': {token: 'wrong', tokenFile: 'token.txt'},
+      'token-over-missing-file': {token, tokenFile: 'nonexistent.txt'},
+      'file-and-plugin': {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: '/nonexistent/plugin', interactiveMode: 'Never'}, tokenFile: 'token.txt'},
+    }
+    const kubeconfig = c.file('token-file.kubeconfig', yaml.dump({...doc, users: Object.entries(users).map(([name, user]) => ({name, user}))}))
+    assert.notEqual(process.cwd(), c.dir)
+    for (const [args, want] of [
+      [['--user=file'], ok],
+      [['--user=file-missing'], [1, '', `error: open ${join(c.dir, 'nonexistent.txt')}: no such file or directory\n`]],
+      [['--user=file-missing', `--token=${token}`], ok],
+      [['--user=file-newline'], [1, '', 'Unable to connect to the server: net/http: invalid header field value for "Authorization"\n']],
+      [['--user=file-over-token'], ok],
+      [['--user=token-over-missing-file'], ok],
+      [['--user=file-and-plugin'], ok],
+    ] as const) {
+      const r = await both([...get, ...args], kubeconfig)
+      assert.deepEqual(r.svc, r.kubectl, args.join(' '))
+      assert.deepEqual(r.svc, want, args.join(' '))
+    }
+  })
+})
+
 describe('a user with an exec plugin or an auth-provider', () => {
   /** The local cluster's kubeconfig whose users are the given ones, and the file each run of the plugin adds a line to. */
   function pluginKubeconfig(name: string, users: Record<string, Record<string, unknown>>): {kubeconfig: string; runs: () => number} {

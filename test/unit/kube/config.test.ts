@@ -181,6 +181,11 @@ describe('connection flags: clientcmd DirectClientConfig.getCluster / getAuthInf
   for (const [name, flags, expected] of userTable) {
     test(`user: ${name}`, () => assert.deepEqual({...overrideUser(user, flags)}, expected))
   }
+  test('user: --token replaces a tokenFile too (getAuthInfo sets Token and TokenFile together)', () => {
+    const withFile = {name: 'u', tokenFile: '/t'}
+    assert.deepEqual({...overrideUser(withFile, {token: 'flag-token'})}, {name: 'u', token: 'flag-token'})
+    assert.deepEqual({...overrideUser(withFile, {username: 'a'})}, {...withFile, username: 'a'})
+  })
 
   const ca = path.join(dir, 'ca.crt')
   writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n')
