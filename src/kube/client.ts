@@ -68,7 +68,7 @@ export class KubeClient {
   private secureContext: {key: string; context: tls.SecureContext} | undefined
   private proxyAgentCache: {agent: http.Agent; key: string} | undefined
   private keepAliveAgents: {'http:'?: http.Agent; 'https:'?: http.Agent} = {}
-  private serverCache: {tls: boolean; url: string; written: string} | undefined
+  private serverCache: {base: string; tls: boolean; url: string; written: string} | undefined
   private plainAgent: http.Agent | undefined
   private readonly pluginError: ReturnType<typeof runPluginsAsKubectl>
 
@@ -91,11 +91,11 @@ export class KubeClient {
     return this.serverRead().tls
   }
 
-  private serverRead(): {tls: boolean; url: string; written: string} {
+  private serverRead(): {base: string; tls: boolean; url: string; written: string} {
     const written = this.kubeConfig.getCurrentCluster()?.server ?? ''
     if (this.serverCache?.written !== written) {
       const url = defaultServerUrl(written)
-      this.serverCache = {tls: isTransportTls(url), url, written}
+      this.serverCache = {base: url.replace(/[?#].*$/s, '').replace(/\/+$/, ''), tls: isTransportTls(url), url, written}
     }
     return this.serverCache
   }
@@ -115,9 +115,12 @@ export class KubeClient {
     return serverAuthority(this.server)
   }
 
-  /** Builds a full URL from an API path and query. */
+  /**
+   * Builds a full URL from an API path and query. The server URL's own query and fragment are left
+   * out, as client-go's Request.URL takes only the base's scheme, host and path.
+   */
   url(path: string, query?: RequestOptions['query']): URL {
-    const url = new URL(this.server.replace(/\/+$/, '') + path)
+    const url = new URL(this.serverRead().base + path)
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value === undefined || value === '') continue
       if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, v)

@@ -81,6 +81,20 @@ describe('KubeClient', () => {
     assert.equal(seen.at(-1)!.auth, undefined)
   })
 
+  test('a query or fragment in the server URL is not part of a request\'s URL (client-go Request.URL keeps only the base\'s path)', async () => {
+    for (const [written, want] of [
+      [`${base}?x=y`, '/ok?limit=5'],
+      [`${base}#f`, '/ok?limit=5'],
+      [`${base}/?x=y#f`, '/ok?limit=5'],
+      [`${base}/ok-prefix/?x=y`, '/ok-prefix/ok?limit=5'],
+    ]) {
+      const client = new KubeClient(kubeConfigFor(written))
+      assert.equal(client.url('/ok', {limit: 5}).href, `${base}${want}`, written)
+      await client.request({path: '/ok', query: {limit: 5}})
+      assert.equal(seen.at(-1)!.url, want, written)
+    }
+  })
+
   test('sends JSON bodies with a content type', async () => {
     const client = new KubeClient(kubeConfigFor(base))
     const res = await client.request({body: {a: 1}, contentType: 'application/merge-patch+json', method: 'PATCH', path: '/echo'})
