@@ -70,9 +70,17 @@ export async function fetchEvents(client: KubeClient, svc: Service): Promise<Eve
 /**
  * The lists the extended view reads that do not depend on the Service (the nodes; the pods and
  * Ingresses of a namespace), by path: one command run reads each once, however many Services it
- * describes.
+ * describes. Only the namespace of the Service described last is kept (the Services of a list come
+ * namespace by namespace): `describe -A` holds one namespace's pods at a time, not the cluster's.
  */
 export type SharedReads = Map<string, Promise<unknown[]>>
+
+const NAMESPACED = '/namespaces/'
+
+/** Lets go of the lists of every namespace but `ns` (its path segment). */
+function keepNamespace(shared: SharedReads, ns: string): void {
+  for (const path of shared.keys()) if (path.includes(NAMESPACED) && !path.includes(`${NAMESPACED}${ns}/`)) shared.delete(path)
+}
 
 function readOnce<T>(client: KubeClient, shared: SharedReads, path: string): Promise<T[]> {
   let list = shared.get(path)
@@ -87,6 +95,7 @@ export async function describeOne(client: KubeClient, svc: Service, settings: De
   const slices = await fetchSlices(client, service)
   const events = settings.showEvents ? await fetchEvents(client, service) : null
   if (settings.compat) return describeServiceCompat({events, now: settings.now, service, slices})
+  keepNamespace(shared, ns)
   const pods = await readOnce<Pod>(client, shared, `/api/v1/namespaces/${ns}/pods`)
   const nodes = await readOnce<Node>(client, shared, '/api/v1/nodes')
   const ingresses = await readOnce<Ingress>(client, shared, `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`)

@@ -95,4 +95,12 @@ describe('describeOne', () => {
     assert.equal(count('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices'), 2)
     assert.equal(count('/api/v1/namespaces/data/events'), 1)
   })
+
+  it('several namespaces: only the last Service\'s namespace\'s lists are kept, not every namespace\'s', async () => {
+    const c = client()
+    const shared: SharedReads = new Map()
+    await describeOne(c, service('web', 'default'), settings(false), shared)
+    await describeOne(c, service('db', 'data'), settings(false), shared)
+    assert.deepEqual([...shared.keys()].sort(), ['/api/v1/namespaces/data/pods', '/api/v1/nodes', '/apis/networking.k8s.io/v1/namespaces/data/ingresses'])
+  })
 })
