@@ -2,8 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {KubeCommand} from '../base/kube-command.ts'
 import {selectorFlag, templateFlags} from '../flags/index.ts'
-import {CliError, MultiError} from '../kube/errors.ts'
-import {listServices, watchServices} from '../kube/service-ops.ts'
+import {ApiError, CliError, MultiError} from '../kube/errors.ts'
+import {getService, isNotFound, listServices, watchServices} from '../kube/service-ops.ts'
 import {templateFormats} from '../printers/templates.ts'
 import type {Condition} from '../wait/conditions.ts'
 import {WAIT_FORMATS, type WaitOptions, waitOptions} from '../options/wait.ts'
@@ -46,7 +46,11 @@ and loadbalancer (the load balancer has an ingress IP or hostname; svc prints it
     // zero: every condition is checked once (waitOne), so no timer
     const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new Timeout()), Math.min(timeoutMs, 2 ** 31 - 1)) : undefined
     // kubectl wait: Ctrl-C cancels the wait and exits 1 without a message
-    const interrupt = () => controller.abort(new CliError('', 1))
+    const interrupted = new AbortController()
+    const interrupt = () => {
+      interrupted.abort(new CliError('', 1))
+      controller.abort(interrupted.signal.reason)
+    }
     process.once('SIGINT', interrupt)
     process.once('SIGTERM', interrupt)
     try {
@@ -66,8 +70,13 @@ and loadbalancer (the load balancer has an ingress IP or hostname; svc prints it
       const errors: unknown[] = []
       for (const name of targets) {
         try {
-          await this.waitOne(name, namespace, options, controller.signal)
+          await this.waitOne(name, namespace, options, controller.signal, interrupted.signal)
         } catch (error) {
+          // the server's answer stands even when it came after the deadline (a slow first read)
+          if (error instanceof ApiError) {
+            errors.push(error)
+            continue
+          }
           if (error instanceof Timeout || controller.signal.reason instanceof Timeout) {
             errors.push(new CliError(condition.kind === 'create' ? 'timed out waiting for the condition' : `timed out waiting for the condition on services/${name}`))
             // the deadline is shared: the rest have no time left either, and kubectl stops at the first timeout
@@ -100,8 +109,21 @@ and loadbalancer (the load balancer has an ingress IP or hostname; svc prints it
     throw signal.reason
   }
 
-  private async waitOne(name: string, namespace: string, options: WaitOptions, signal: AbortSignal): Promise<void> {
+  private async waitOne(name: string, namespace: string, options: WaitOptions, signal: AbortSignal, interrupted: AbortSignal): Promise<void> {
     const {condition, timeoutMs} = options
+    if (condition.kind !== 'create') {
+      // kubectl reads each named object first, with no deadline (wait.go NewWaitFlags: the resource
+      // builder WithLatest(), a GET outside RunWait's --timeout context): a missing one is NotFound
+      // however slow the answer, and done for --for=delete (RunWait: IgnoreErrors(IsNotFound)).
+      try {
+        await getService(this.kube.client, namespace, name, interrupted)
+      } catch (error) {
+        if (condition.kind === 'delete' && isNotFound(error)) return
+        throw error
+      }
+      // out of time already: the condition's list and watch get none (UntilWithSync on the ended context)
+      signal.throwIfAborted()
+    }
     let result
     try {
       // kubectl: a zero timeout means check once and don't wait

@@ -68,8 +68,8 @@ export function servicesPath(namespace: string | undefined, name?: string): stri
   return name === undefined ? base : `${base}/${encodeURIComponent(name)}`
 }
 
-export async function getService(client: KubeClient, namespace: string, name: string): Promise<Service> {
-  return (await client.request<Service>({path: servicesPath(namespace, name)})).body
+export async function getService(client: KubeClient, namespace: string, name: string, signal?: AbortSignal): Promise<Service> {
+  return (await client.request<Service>({path: servicesPath(namespace, name), signal})).body
 }
 
 export interface ListOptions {

@@ -221,6 +221,21 @@ for (const args of WAIT) {
   })
 }
 
+// A server slower than --timeout: kubectl reads named objects first with no deadline (the
+// resource builder WithLatest()), so a missing one is still NotFound and --for=delete of one still
+// done; one that exists has no time left for the condition's list and watch.
+test('svc wait = kubectl wait when each answer takes longer than --timeout', async t => {
+  c.cluster.setLatency(1500)
+  t.after(() => c.cluster.setLatency(0))
+  for (const args of [
+    ['svc/nosuch', '--for=jsonpath={.spec.type}=X', '--timeout=1s'],
+    ['svc/nosuch', '--for=delete', '--timeout=1s'],
+    ['svc/web', '--for=jsonpath={.spec.type}=ClusterIP', '--timeout=1s'],
+  ]) {
+    await same(['wait', ...args], ['wait', ...args])
+  }
+})
+
 /** The query strings of the list requests a -v=6 run made, in order. */
 function listQueries(stderr: string): string[] {
   return [...stderr.matchAll(/services(\?[^" ]*)?["\s]/g)].map(m => m[1] ?? '')
