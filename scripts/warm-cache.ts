@@ -22,7 +22,7 @@
 // 70.2 (4 pairs); `port-forward ... -- true` 166-173 against 174-181 ms of CPU (perf stat, 3 x 8
 // runs each); the same peak RSS and CPU over 100 parallel 1 MiB echoes (10 pairs).
 
-import {spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -106,12 +106,33 @@ async function makeCache(name: string): Promise<void> {
   writeFileSync(cacheFile(BUNDLE, name === EVERY ? undefined : name), Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]))
 }
 
+/**
+ * How long one cache's process may take: its runs take a few seconds, and the forwarder's wait for
+ * a port-forward and a proxy to end, so a run that hangs would otherwise hang the build (and CI).
+ */
+const CHILD_TIMEOUT_MS = 120_000
+/** The cache processes running, so that a failed build leaves none behind. */
+const running = new Set<ChildProcess>()
+
 function child(name: string, kubeconfig: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const options = name === FORWARDER_CACHE ? FORWARDER_START.nodeOptions : []
     const proc = spawn(process.execPath, [...options, fileURLToPath(import.meta.url), name], {env: {...process.env, [KUBECONFIG_ENV]: kubeconfig}, stdio: ['ignore', 'inherit', 'inherit']})
-    proc.on('error', reject)
-    proc.on('exit', code => (code === 0 ? resolve() : reject(new Error(`the ${name} cache: exit ${code}`))))
+    running.add(proc)
+    proc.once('exit', () => running.delete(proc))
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL')
+      reject(new Error(`the ${name} cache: its runs did not end within ${CHILD_TIMEOUT_MS / 1000} s`))
+    }, CHILD_TIMEOUT_MS)
+    proc.on('error', error => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    proc.on('exit', code => {
+      clearTimeout(timer)
+      if (code === 0) resolve()
+      else reject(new Error(`the ${name} cache: exit ${code}`))
+    })
   })
 }
 
@@ -134,6 +155,7 @@ async function main(): Promise<void> {
     }
     await Promise.all([worker(), worker()])
   } finally {
+    for (const proc of running) proc.kill('SIGKILL')
     await stop()
     rmSync(dir, {force: true, recursive: true})
   }
