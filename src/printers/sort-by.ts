@@ -1,4 +1,4 @@
-// --sort-by for `get`: a JSONPath subset (`.a.b`, `{.a.b}`, `.a[0].b`, `.a['x.y']`) and kubectl's
+// --sort-by for `get`: a JSONPath subset (`.a.b`, `{.a.b}`, `.a[0].b`, `.a[*].b`, `.a['x.y']`) and kubectl's
 // ordering (get/sorter.go isLess): numbers numerically, two strings that both parse as quantities
 // (`9`, `10`, `500Mi`, `1Gi`, a resourceVersion) by value, other strings byte-wise (RFC 3339
 // timestamps therefore in time order), objects without the field first. The sort is Go's sort.Sort
@@ -11,7 +11,9 @@ import {parseQuantityNano} from './quantity.ts'
 
 export class SortByError extends Error {}
 
-type Step = number | string
+/** `[*]`: every element of a list; the sort key is the path's first result (below). */
+const EVERY = Symbol('[*]')
+type Step = number | string | typeof EVERY
 
 /** Parses `{.metadata.name}` or `.metadata.name` into steps; throws SortByError on anything else. */
 export function parseSortPath(expression: string): Step[] {
@@ -19,7 +21,7 @@ export function parseSortPath(expression: string): Step[] {
   if (text.startsWith('{') && text.endsWith('}')) text = text.slice(1, -1).trim()
   if (!text.startsWith('.') && !text.startsWith('[')) text = `.${text}`
   const steps: Step[] = []
-  const re = /\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[['"]([^'"]+)['"]\]/y
+  const re = /\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[['"]([^'"]+)['"]\]|(\[\*\])/y
   let index = 0
   while (index < text.length) {
     re.lastIndex = index
@@ -27,20 +29,46 @@ export function parseSortPath(expression: string): Step[] {
     if (!m) throw new SortByError(`couldn't parse --sort-by field ${JSON.stringify(expression)}: use a field path such as .metadata.name or {.metadata.creationTimestamp}`)
     if (m[1] !== undefined) steps.push(m[1])
     else if (m[2] !== undefined) steps.push(Number(m[2]))
-    else steps.push(m[3])
+    else if (m[3] !== undefined) steps.push(m[3])
+    else steps.push(EVERY)
     index = re.lastIndex
   }
   if (steps.length === 0) throw new SortByError(`couldn't parse --sort-by field ${JSON.stringify(expression)}: the path is empty`)
   return steps
 }
 
-export function lookup(obj: unknown, steps: Step[]): unknown {
+/**
+ * The path's first result in `obj`, or undefined when it has none. kubectl sorts by the first value
+ * its JSONPath finds (get/sorter.go RuntimeSort.Less and TableSorter: `values[0][0]`, with missing
+ * keys allowed), so after `[*]` the rest of the path is looked for in each element in turn, and
+ * an element without it is passed over; `[*]` on an empty list finds nothing, and on anything but a
+ * list is kubectl's error.
+ */
+export function lookup(obj: unknown, steps: Step[], from = 0): unknown {
   let value: unknown = obj
-  for (const step of steps) {
+  for (let i = from; i < steps.length; i++) {
     if (value === null || value === undefined) return undefined
+    const step = steps[i]
+    if (step === EVERY) {
+      // jsonpath.go evalArray: `[*]` on anything but a list is an error, which kubectl prints.
+      if (!Array.isArray(value)) throw new SortByError(`${goTypeName(value)} is not array or slice`)
+      for (const element of value) {
+        const found = lookup(element, steps, i + 1)
+        if (found !== undefined) return found
+      }
+      return undefined
+    }
     value = (value as Record<string | number, unknown>)[step]
   }
   return value
+}
+
+/** The Go type of a decoded JSON value, as fmt's %v of a reflect.Type names it in jsonpath's errors. */
+function goTypeName(value: unknown): string {
+  if (typeof value === 'string') return 'string'
+  if (typeof value === 'boolean') return 'bool'
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int64' : 'float64'
+  return 'map[string]interface {}'
 }
 
 /** kubectl's isLess on two present values. Where kubectl gives up (booleans, objects, mixed types) svc compares the JSON text. */

@@ -136,6 +136,10 @@ const GET: string[][] = [
   ['-l', 'team=edge', '--sort-by=.nope'],
   ['-l', 'team=edge', '--sort-by=.nope', '-o', 'name'],
   ['-w', '--sort-by=.nope'],
+  // [*]: the first value the path finds; on a field that is not a list, kubectl's error
+  ['--sort-by={.spec.ports[*].port}'],
+  ['--sort-by=.spec.ports[*].name', '-o', 'name'],
+  ['--sort-by={.spec.type[*]}', '-o', 'name'],
 ]
 
 for (const args of GET) {

@@ -26,6 +26,29 @@ describe('--sort-by', () => {
     assert.deepEqual(sortByField(items, '{.metadata.creationTimestamp}').map(i => i.metadata.name), ['c', 'b', 'a'])
     assert.deepEqual(sortByField(items, '.spec.ports[0].port').map(i => i.metadata.name), ['a', 'c', 'b'])
   })
+  it('[*]: the first value the path finds (kubectl sorts by values[0][0]); an element without the rest is passed over', () => {
+    const svcs = [
+      {name: 'two', spec: {ports: [{name: 'b', port: 100}, {port: 500}]}},
+      {name: 'none', spec: {ports: []}},
+      {name: 'one', spec: {ports: [{port: 300}]}},
+      {name: 'skip', spec: {ports: [{port: 200}, {name: 'a', port: 900}]}},
+      {name: 'ext', spec: {type: 'ExternalName'}},
+    ]
+    // Those without a value first (in the order Go's sort leaves them, tested below), then by the first value.
+    const byPort = sortByField(svcs, '{.spec.ports[*].port}').map(s => s.name)
+    assert.deepEqual([...byPort.slice(0, 2)].sort(), ['ext', 'none'])
+    assert.deepEqual(byPort.slice(2), ['two', 'skip', 'one'])
+    const byName = sortByField(svcs, '.spec.ports[*].name').map(s => s.name)
+    assert.deepEqual([...byName.slice(0, 3)].sort(), ['ext', 'none', 'one'])
+    assert.deepEqual(byName.slice(3), ['skip', 'two'])
+    assert.throws(() => sortByField(svcs, '.spec.nope[*].port'), /couldn't find any field with path "\{\.spec\.nope\[\*\]\.port\}"/)
+  })
+  it('[*] on anything but a list is jsonpath\'s error, with the Go type kubectl names', () => {
+    const cases: Array<[unknown, string]> = [[{port: 1}, 'map[string]interface {}'], ['x', 'string'], [7, 'int64'], [1.5, 'float64'], [true, 'bool']]
+    for (const [ports, type] of cases) {
+      assert.throws(() => sortByField([{spec: {ports}}, {spec: {}}], '.spec.ports[*]'), (error: Error) => error instanceof SortByError && error.message === `${type} is not array or slice`)
+    }
+  })
   it('numbers compare numerically, equal keys keep their order', () => {
     const xs = [{n: 10, k: 1}, {n: 9, k: 2}, {n: 10, k: 3}]
     assert.deepEqual(sortByField(xs, '.n').map(x => x.k), [2, 1, 3])
