@@ -119,7 +119,6 @@ function child(name: string, kubeconfig: string): Promise<void> {
     const options = name === FORWARDER_CACHE ? FORWARDER_START.nodeOptions : []
     const proc = spawn(process.execPath, [...options, fileURLToPath(import.meta.url), name], {env: {...process.env, [KUBECONFIG_ENV]: kubeconfig}, stdio: ['ignore', 'inherit', 'inherit']})
     running.add(proc)
-    proc.once('exit', () => running.delete(proc))
     const timer = setTimeout(() => {
       proc.kill('SIGKILL')
       reject(new Error(`the ${name} cache: its runs did not end within ${CHILD_TIMEOUT_MS / 1000} s`))
@@ -130,6 +129,7 @@ function child(name: string, kubeconfig: string): Promise<void> {
     })
     proc.on('exit', code => {
       clearTimeout(timer)
+      running.delete(proc)
       if (code === 0) resolve()
       else reject(new Error(`the ${name} cache: exit ${code}`))
     })
